@@ -1,0 +1,360 @@
+//! Arr API client (Radarr v3, Sonarr v3, Lidarr v1, Readarr v1): one client
+//! type, with the per-application differences carried by [`ArrKind`].
+//!
+//! It reads `system/status` and the paged `queue`, deletes queue entries
+//! (with or without blocklisting) and posts commands. The API key travels in
+//! the `X-Api-Key` header, never in a URL, so it cannot leak into logs.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::{Arr, ImportMode};
+use crate::http::{self, HttpError};
+use crate::model::{ArrKind, QueueEntry};
+
+/// Queue rows fetched per page.
+pub const QUEUE_PAGE_SIZE: u32 = 500;
+/// Upper bound on pages read in one pass (250,000 rows), so a misbehaving server cannot loop us.
+const QUEUE_MAX_PAGES: u32 = 500;
+/// Largest queue page body accepted.
+const QUEUE_BODY_LIMIT: u64 = 64 << 20;
+
+/// `system/status`, the fields we show.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemStatus {
+    #[serde(default)]
+    pub app_name: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+/// What `DELETE queue/{id}` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueDelete {
+    Deleted,
+    /// 404: already imported or removed by the Arr itself.
+    NotFound,
+}
+
+/// How a queue entry is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueDeleteOptions {
+    /// Let the Arr remove the torrent from qBittorrent too.
+    pub remove_from_client: bool,
+    /// Add the release to the blocklist (marks the download failed).
+    pub blocklist: bool,
+    /// Stop the Arr from searching by itself after blocklisting (we search ourselves, or not at all).
+    pub skip_redownload: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueuePage {
+    #[serde(default)]
+    page: u32,
+    #[serde(default)]
+    total_records: u64,
+    #[serde(default)]
+    records: Vec<QueueRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueRow {
+    id: i64,
+    #[serde(default)]
+    download_id: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    tracked_download_state: Option<String>,
+    #[serde(default)]
+    movie_id: Option<i64>,
+    #[serde(default)]
+    episode_id: Option<i64>,
+    #[serde(default)]
+    series_id: Option<i64>,
+    #[serde(default)]
+    album_id: Option<i64>,
+    #[serde(default)]
+    artist_id: Option<i64>,
+    #[serde(default)]
+    book_id: Option<i64>,
+    #[serde(default)]
+    author_id: Option<i64>,
+}
+
+impl QueueRow {
+    fn media_id(&self, kind: ArrKind) -> Option<i64> {
+        match kind {
+            ArrKind::Radarr => self.movie_id,
+            ArrKind::Sonarr => self.episode_id,
+            ArrKind::Lidarr => self.album_id,
+            ArrKind::Readarr => self.book_id,
+        }
+    }
+
+    fn parent_id(&self, kind: ArrKind) -> Option<i64> {
+        match kind {
+            ArrKind::Radarr => None,
+            ArrKind::Sonarr => self.series_id,
+            ArrKind::Lidarr => self.artist_id,
+            ArrKind::Readarr => self.author_id,
+        }
+    }
+}
+
+/// Folds queue pages into one entry per download, keyed by the LOWER-case hash
+/// (the Arrs report `downloadId` upper-case; qBittorrent speaks lower-case).
+fn fold_queue(kind: ArrKind, rows: impl IntoIterator<Item = QueueRow>) -> HashMap<String, QueueEntry> {
+    let mut out: HashMap<String, QueueEntry> = HashMap::new();
+    for row in rows {
+        let Some(hash) = row.download_id.as_deref().map(str::to_ascii_lowercase) else {
+            continue; // pending (delay) releases have no download yet
+        };
+        let entry = out.entry(hash).or_default();
+        if !entry.ids.contains(&row.id) {
+            entry.ids.push(row.id);
+        }
+        if let Some(m) = row.media_id(kind) {
+            if !entry.media_ids.contains(&m) {
+                entry.media_ids.push(m);
+            }
+        }
+        if entry.parent_id.is_none() {
+            entry.parent_id = row.parent_id(kind);
+        }
+        if entry.tracked_state.is_empty() {
+            entry.tracked_state = row.tracked_download_state.unwrap_or_default();
+        }
+        if entry.title.is_empty() {
+            entry.title = row.title.unwrap_or_default();
+        }
+    }
+    out
+}
+
+/// A client for one Arr section.
+pub struct ArrClient {
+    name: String,
+    kind: ArrKind,
+    base: String,
+    api_key: String,
+    agent: ureq::Agent,
+}
+
+impl ArrClient {
+    pub fn new(cfg: &Arr) -> Self {
+        Self {
+            name: cfg.name.clone(),
+            kind: cfg.kind,
+            base: format!("{}{}", cfg.uri.trim_end_matches('/'), cfg.kind.api_prefix()),
+            api_key: cfg.api_key.clone(),
+            agent: http::agent(cfg.skip_tls_verify),
+        }
+    }
+
+    pub fn kind(&self) -> ArrKind {
+        self.kind
+    }
+
+    fn endpoint(&self, method: &str, path: &str) -> String {
+        format!("{} {method} {}{path}", self.name, self.kind.api_prefix())
+    }
+
+    fn check(
+        &self,
+        endpoint: &str,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<ureq::http::Response<ureq::Body>, HttpError> {
+        let mut resp = result.map_err(|e| HttpError::from_ureq(endpoint, e))?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(resp),
+            401 => Err(HttpError::Auth {
+                endpoint: endpoint.to_string(),
+                detail: "API key refused (check APIKey)".into(),
+            }),
+            status => Err(HttpError::status(endpoint, status, resp.body_mut())),
+        }
+    }
+
+    /// `GET system/status`.
+    pub fn system_status(&self) -> Result<SystemStatus, HttpError> {
+        let path = "/system/status";
+        let endpoint = self.endpoint("GET", path);
+        let req = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("X-Api-Key", &self.api_key);
+        let mut resp = self.check(&endpoint, req.call())?;
+        http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT)
+    }
+
+    /// The whole queue (every page), folded per download hash.
+    pub fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError> {
+        let path = "/queue";
+        let endpoint = self.endpoint("GET", path);
+        let page_size = QUEUE_PAGE_SIZE.to_string();
+        let mut rows: Vec<QueueRow> = Vec::new();
+        for page in 1..=QUEUE_MAX_PAGES {
+            let page_str = page.to_string();
+            let req = self
+                .agent
+                .get(format!("{}{path}", self.base))
+                .header("X-Api-Key", &self.api_key)
+                .query("page", &page_str)
+                .query("pageSize", &page_size)
+                .query("sortKey", "timeleft")
+                .query("sortDirection", "ascending")
+                .query(self.kind.include_unknown_param(), "true");
+            let mut resp = self.check(&endpoint, req.call())?;
+            let body: QueuePage = http::read_json(&endpoint, resp.body_mut(), QUEUE_BODY_LIMIT)?;
+            // The Arrs answer a too-high page with the last page: stop when the page differs.
+            if body.page != 0 && body.page != page {
+                break;
+            }
+            let got = body.records.len();
+            rows.extend(body.records);
+            if got == 0 || u64::from(page) * u64::from(QUEUE_PAGE_SIZE) >= body.total_records {
+                break;
+            }
+        }
+        Ok(fold_queue(self.kind, rows))
+    }
+
+    /// `DELETE queue/{id}`; a 404 (already gone) is reported, not an error.
+    pub fn delete_queue_item(&self, id: i64, opts: QueueDeleteOptions) -> Result<QueueDelete, HttpError> {
+        let path = format!("/queue/{id}");
+        let endpoint = self.endpoint("DELETE", &path);
+        let req = self
+            .agent
+            .delete(format!("{}{path}", self.base))
+            .header("X-Api-Key", &self.api_key)
+            .query("removeFromClient", bool_str(opts.remove_from_client))
+            .query("blocklist", bool_str(opts.blocklist))
+            .query("skipRedownload", bool_str(opts.skip_redownload));
+        match self.check(&endpoint, req.call()) {
+            Ok(mut resp) => {
+                let _ = http::read_snippet(resp.body_mut());
+                Ok(QueueDelete::Deleted)
+            }
+            Err(HttpError::Status { status: 404, .. }) => Ok(QueueDelete::NotFound),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST command`; returns the command id.
+    pub fn command(&self, body: &Value) -> Result<i64, HttpError> {
+        let path = "/command";
+        let name = body.get("name").and_then(Value::as_str).unwrap_or("?");
+        let endpoint = format!("{} ({name})", self.endpoint("POST", path));
+        let bytes = serde_json::to_vec(body).map_err(|e| HttpError::decode(&endpoint, e))?;
+        let req = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("X-Api-Key", &self.api_key)
+            .header("Content-Type", "application/json");
+        let mut resp = self.check(&endpoint, req.send(&bytes[..]))?;
+        let value: Value = http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT)?;
+        value
+            .get("id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| HttpError::decode(&endpoint, "command resource without an id"))
+    }
+
+    /// `GET command/{id}`: the command's status (queued, started, completed, failed, …).
+    pub fn command_status(&self, id: i64) -> Result<String, HttpError> {
+        let path = format!("/command/{id}");
+        let endpoint = self.endpoint("GET", &path);
+        let req = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("X-Api-Key", &self.api_key);
+        let mut resp = self.check(&endpoint, req.call())?;
+        let value: Value = http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT)?;
+        Ok(value
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string())
+    }
+}
+
+fn bool_str(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// The import command for a finished download.
+pub fn import_command(kind: ArrKind, path: &str, hash: &str, mode: ImportMode) -> Value {
+    let mode = match mode {
+        ImportMode::Auto => "Auto",
+        ImportMode::Move => "Move",
+        ImportMode::Copy => "Copy",
+    };
+    json!({
+        "name": kind.scan_command(),
+        "path": path,
+        "downloadClientId": hash.to_ascii_uppercase(),
+        "importMode": mode,
+    })
+}
+
+/// The search command for the media of a queue entry, if it names any.
+pub fn search_command(kind: ArrKind, entry: &QueueEntry) -> Option<Value> {
+    if entry.media_ids.is_empty() {
+        return None;
+    }
+    let (name, field) = kind.search_command();
+    Some(json!({ "name": name, field: entry.media_ids }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_rows_fold_per_download_and_kind() {
+        let rows = vec![
+            json!({"id": 1, "downloadId": "ABC", "episodeId": 11, "seriesId": 5, "trackedDownloadState": "downloading"}),
+            json!({"id": 2, "downloadId": "ABC", "episodeId": 12, "seriesId": 5}),
+            json!({"id": 3, "downloadId": null, "episodeId": 13}),
+            json!({"id": 4, "downloadId": "DEF", "episodeId": 14, "seriesId": 6}),
+        ];
+        let rows = rows.into_iter().map(|v| serde_json::from_value::<QueueRow>(v).unwrap());
+        let q = fold_queue(ArrKind::Sonarr, rows);
+        assert_eq!(q.len(), 2);
+        let abc = &q["abc"];
+        assert_eq!(abc.ids, vec![1, 2]);
+        assert_eq!(abc.media_ids, vec![11, 12]);
+        assert_eq!(abc.parent_id, Some(5));
+        assert_eq!(abc.tracked_state, "downloading");
+        assert_eq!(
+            search_command(ArrKind::Sonarr, abc),
+            Some(json!({"name": "EpisodeSearch", "episodeIds": [11, 12]}))
+        );
+    }
+
+    #[test]
+    fn commands_per_kind() {
+        let cmd = import_command(ArrKind::Radarr, "/dl/movie", "abcdef", ImportMode::Move);
+        assert_eq!(
+            cmd,
+            json!({"name": "DownloadedMoviesScan", "path": "/dl/movie", "downloadClientId": "ABCDEF", "importMode": "Move"})
+        );
+        let entry = QueueEntry {
+            media_ids: vec![7],
+            ..QueueEntry::default()
+        };
+        assert_eq!(search_command(ArrKind::Radarr, &entry).unwrap()["movieIds"], json!([7]));
+        assert_eq!(search_command(ArrKind::Lidarr, &entry).unwrap()["name"], "AlbumSearch");
+        assert_eq!(search_command(ArrKind::Readarr, &entry).unwrap()["bookIds"], json!([7]));
+        assert_eq!(search_command(ArrKind::Radarr, &QueueEntry::default()), None);
+    }
+}

@@ -1,0 +1,587 @@
+//! The decision core: a pure function from (the torrent as qBittorrent
+//! reports it, its Arr queue entry, what we remember of it, the instance's
+//! rules, now) to the actions to take, with the rule that fired and the
+//! numbers it compared.
+//!
+//! No I/O, no clock, no logging. Rules are tried in a fixed order and the
+//! first that matches decides (see [`decide`]). Destructive actions are only
+//! produced behind the safety gates: our category (or a failed/recheck
+//! category we saw the torrent in first), no `qBitrr-ignored` tag, not in a
+//! protected state, older than the age gate, progress at most
+//! MaximumDeletablePercentage, and seeding removal only after an import.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
+use crate::model::{tags, QueueEntry, Torrent, TorrentState, UnixTime};
+
+/// Seconds a completed torrent must have been complete before it is imported,
+/// so qBittorrent has finished writing and moving its files.
+pub const IMPORT_SETTLE_SECS: i64 = 10;
+/// Seconds between two rechecks of a torrent that stays in the error state.
+pub const ERROR_RECHECK_INTERVAL_SECS: i64 = 600;
+
+/// The rules of one Arr instance, as the decision core needs them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// The qBittorrent category this Arr owns.
+    pub category: String,
+    /// Settings.FailedCategory / RecheckCategory.
+    pub failed_category: String,
+    pub recheck_category: String,
+    /// Settings.Tagless: keep our tags in the store instead of qBittorrent.
+    pub tagless: bool,
+    /// Settings.IgnoreTorrentsYoungerThan (failed/recheck categories), seconds.
+    pub category_min_age: i64,
+    /// Torrent.IgnoreTorrentsYoungerThan (every removal rule), seconds.
+    pub min_age: i64,
+    pub stalled_delay: StalledDelay,
+    pub re_search_stalled: bool,
+    pub re_search: bool,
+    /// Torrent.MaximumETA in seconds (None = off).
+    pub maximum_eta: Option<i64>,
+    pub do_not_remove_slow: bool,
+    /// Fraction 0..=1: incomplete torrents above it are never deleted.
+    pub max_deletable_progress: f64,
+    pub max_upload_ratio: Option<f64>,
+    /// Seconds.
+    pub max_seeding_time: Option<i64>,
+    pub remove_torrent: RemoveTorrent,
+    pub import_mode: ImportMode,
+}
+
+impl Rules {
+    /// Builds the rules of one Arr section.
+    pub fn from_config(settings: &crate::config::Settings, arr: &crate::config::Arr) -> Self {
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        Self {
+            category: arr.category.clone(),
+            failed_category: settings.failed_category.clone(),
+            recheck_category: settings.recheck_category.clone(),
+            tagless: settings.tagless,
+            category_min_age: secs(settings.ignore_younger_than),
+            min_age: secs(arr.torrent.ignore_younger_than),
+            stalled_delay: arr.torrent.stalled_delay,
+            re_search_stalled: arr.torrent.re_search_stalled,
+            re_search: arr.re_search,
+            maximum_eta: arr.torrent.maximum_eta.map(secs),
+            do_not_remove_slow: arr.torrent.do_not_remove_slow,
+            max_deletable_progress: arr.torrent.maximum_deletable_percentage,
+            max_upload_ratio: arr.seeding.max_upload_ratio,
+            max_seeding_time: arr.seeding.max_seeding_time.map(secs),
+            remove_torrent: arr.seeding.remove_torrent,
+            import_mode: arr.import_mode,
+        }
+    }
+}
+
+/// What we remember of one torrent across passes and restarts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// When we first saw it in our category (lets us claim it in the failed/recheck categories).
+    pub first_seen: Option<UnixTime>,
+    /// When the import command was accepted.
+    pub imported_at: Option<UnixTime>,
+    /// When we first saw it stalled (the StalledDelay clock).
+    pub stalled_since: Option<UnixTime>,
+    /// When its release was blocklisted in the Arr (ReSearchStalled, or the failure path).
+    pub blocklisted_at: Option<UnixTime>,
+    /// When a search for its media was sent.
+    pub searched_at: Option<UnixTime>,
+    /// When it was last rechecked.
+    pub rechecked_at: Option<UnixTime>,
+    /// Our tags when Settings.Tagless is on.
+    pub tags: BTreeSet<String>,
+}
+
+/// The rule that decided, by name. Names are stable: logs, tests and metrics use them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    OtherCategory,
+    IgnoredTag,
+    FailedCategory,
+    RecheckCategory,
+    UnclaimedCategory,
+    ProtectedState,
+    Import,
+    ImportSettling,
+    ResumePaused,
+    TooYoung,
+    MissingFiles,
+    ErrorRecheck,
+    SeedingLimit,
+    StalledFirstSeen,
+    StalledWaiting,
+    StalledTagOnly,
+    StalledNearlyDone,
+    StalledDelete,
+    Slow,
+    Stale,
+    NoAction,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::OtherCategory => "other-category",
+            Self::IgnoredTag => "ignored-tag",
+            Self::FailedCategory => "failed-category",
+            Self::RecheckCategory => "recheck-category",
+            Self::UnclaimedCategory => "unclaimed-category",
+            Self::ProtectedState => "protected-state",
+            Self::Import => "import",
+            Self::ImportSettling => "import-settling",
+            Self::ResumePaused => "resume-paused",
+            Self::TooYoung => "too-young",
+            Self::MissingFiles => "missing-files",
+            Self::ErrorRecheck => "error-recheck",
+            Self::SeedingLimit => "seeding-limit",
+            Self::StalledFirstSeen => "stalled-first-seen",
+            Self::StalledWaiting => "stalled-waiting",
+            Self::StalledTagOnly => "stalled-tag-only",
+            Self::StalledNearlyDone => "stalled-nearly-done",
+            Self::StalledDelete => "stalled-delete",
+            Self::Slow => "slow",
+            Self::Stale => "stale",
+            Self::NoAction => "no-action",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One thing to do to a torrent. The loop applies them in a fixed order
+/// (resume, pause, recheck, category, imports, failures, tags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Resume,
+    Recheck,
+    SetCategory(String),
+    /// Send the Arr's Downloaded*Scan for this path.
+    Import { path: String },
+    /// Remove the torrent from qBittorrent first; then, only if that worked,
+    /// remove its Arr queue entry (blocklisting it when `blocklist`), then
+    /// search the media again when `research`.
+    Remove {
+        delete_files: bool,
+        blocklist: bool,
+        research: bool,
+    },
+    /// Blocklist the release in the Arr but keep the torrent (ReSearchStalled), then search when `research`.
+    BlocklistKeep { research: bool },
+    AddTag(&'static str),
+    RemoveTag(&'static str),
+}
+
+impl Action {
+    /// True for actions that lose data or tell the Arr a download failed.
+    pub fn is_destructive(&self) -> bool {
+        matches!(self, Self::Remove { .. } | Self::BlocklistKeep { .. })
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Resume => f.write_str("resume"),
+            Self::Recheck => f.write_str("recheck"),
+            Self::SetCategory(c) => write!(f, "set category {c:?}"),
+            Self::Import { path } => write!(f, "import {path:?}"),
+            Self::Remove {
+                delete_files,
+                blocklist,
+                research,
+            } => {
+                f.write_str(if *delete_files {
+                    "remove torrent and files"
+                } else {
+                    "remove torrent (keep files)"
+                })?;
+                if *blocklist {
+                    f.write_str(", blocklist")?;
+                }
+                if *research {
+                    f.write_str(", search again")?;
+                }
+                Ok(())
+            }
+            Self::BlocklistKeep { research } => {
+                f.write_str("blocklist (keep torrent)")?;
+                if *research {
+                    f.write_str(", search again")?;
+                }
+                Ok(())
+            }
+            Self::AddTag(t) => write!(f, "add tag {t}"),
+            Self::RemoveTag(t) => write!(f, "remove tag {t}"),
+        }
+    }
+}
+
+/// The outcome for one torrent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub rule: Rule,
+    /// The numbers the rule compared, for the log line.
+    pub detail: String,
+    pub actions: Vec<Action>,
+    /// What to remember now, whatever the actions' outcome. (Facts that depend
+    /// on an action succeeding, such as `imported_at`, are recorded by the loop.)
+    pub memory: Memory,
+}
+
+/// Everything the decision depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub torrent: &'a Torrent,
+    pub queue: Option<&'a QueueEntry>,
+    pub memory: &'a Memory,
+    pub rules: &'a Rules,
+    pub now: UnixTime,
+}
+
+impl Inputs<'_> {
+    fn has_tag(&self, tag: &str) -> bool {
+        if self.rules.tagless && tag != tags::IGNORED {
+            self.memory.tags.contains(tag)
+        } else {
+            self.torrent.has_tag(tag)
+        }
+    }
+
+    fn imported(&self) -> bool {
+        self.memory.imported_at.is_some()
+            || self.has_tag(tags::IMPORTED)
+            || self.queue.is_some_and(|q| q.tracked_state == "imported")
+    }
+
+    fn age(&self) -> i64 {
+        self.now - self.torrent.added_on
+    }
+
+    fn idle(&self) -> i64 {
+        self.now - self.torrent.last_activity
+    }
+
+    /// The failure path for a download that will not finish.
+    fn fail(&self, blocklist: bool) -> Action {
+        Action::Remove {
+            delete_files: true,
+            blocklist: blocklist && self.memory.blocklisted_at.is_none(),
+            research: self.rules.re_search && self.memory.searched_at.is_none(),
+        }
+    }
+}
+
+/// Decides what to do with one torrent. First match wins, in this order:
+///
+/// 1. `other-category`: not our category, nor failed/recheck → nothing.
+/// 2. `ignored-tag`: tagged `qBitrr-ignored` → nothing, ever.
+/// 3. `failed-category` / `recheck-category` (only torrents we first saw in
+///    our category: `unclaimed-category` otherwise; and older than
+///    Settings.IgnoreTorrentsYoungerThan): remove + blocklist + search /
+///    recheck + move back to our category.
+/// 4. `protected-state`: forced, checking, allocating, moving, queuedDL, unknown → nothing.
+/// 5. `import` once, when complete for a few seconds (`import-settling` before),
+///    whatever the seeding rules say.
+/// 6. `resume-paused`: a paused/stopped incomplete download → resume.
+/// 7. `too-young`: added less than Torrent.IgnoreTorrentsYoungerThan ago → nothing destructive.
+/// 8. `missing-files` → remove the torrent, keep what files remain, no blocklist.
+/// 9. `error-recheck` → recheck (at most every 10 minutes).
+/// 10. `seeding-limit` (imported only) per RemoveTorrent → remove with files.
+/// 11. stalled (stalledDL, metaDL) per StalledDelay: `stalled-first-seen`
+///     (tag, optional ReSearchStalled blocklist), `stalled-waiting`,
+///     `stalled-tag-only`, `stalled-nearly-done`, `stalled-delete`.
+/// 12. `slow`: ETA above MaximumETA with DoNotRemoveSlow off → fail.
+/// 13. `stale`: no activity for MaximumETA → fail.
+/// 14. `no-action`.
+///
+/// Every decision for a torrent that is no longer stalled forgets the stalled
+/// clock and removes the `qBitrr-allowed_stalled` tag.
+pub fn decide(input: Inputs<'_>) -> Decision {
+    let mut d = decide_rule(input);
+    let removed = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
+    let touchable = !matches!(
+        d.rule,
+        Rule::OtherCategory | Rule::IgnoredTag | Rule::UnclaimedCategory | Rule::ProtectedState
+    );
+    if touchable && !removed && !input.torrent.state.is_stalled() {
+        forget_stalled(input, &mut d);
+    }
+    d
+}
+
+fn forget_stalled(input: Inputs<'_>, d: &mut Decision) {
+    d.memory.stalled_since = None;
+    if input.rules.tagless {
+        d.memory.tags.remove(tags::ALLOWED_STALLED);
+    } else if input.torrent.has_tag(tags::ALLOWED_STALLED) {
+        d.actions.push(Action::RemoveTag(tags::ALLOWED_STALLED));
+    }
+}
+
+fn decision(input: Inputs<'_>, rule: Rule, detail: String, actions: Vec<Action>) -> Decision {
+    Decision {
+        rule,
+        detail,
+        actions,
+        memory: input.memory.clone(),
+    }
+}
+
+fn decide_rule(input: Inputs<'_>) -> Decision {
+    let t = input.torrent;
+    let r = input.rules;
+    let now = input.now;
+
+    // 1. Category.
+    let in_failed = t.category == r.failed_category;
+    let in_recheck = t.category == r.recheck_category;
+    if t.category != r.category && !in_failed && !in_recheck {
+        return decision(input, Rule::OtherCategory, format!("category {:?}", t.category), vec![]);
+    }
+
+    // 2. The user's "hands off" tag.
+    if t.has_tag(tags::IGNORED) {
+        return decision(input, Rule::IgnoredTag, format!("tagged {}", tags::IGNORED), vec![]);
+    }
+
+    // 3. Failed and recheck categories: only torrents we know were ours.
+    if in_failed || in_recheck {
+        if input.memory.first_seen.is_none() {
+            return decision(
+                input,
+                Rule::UnclaimedCategory,
+                format!("in category {:?} but never seen in {:?}", t.category, r.category),
+                vec![],
+            );
+        }
+        let age = input.age();
+        if age < r.category_min_age {
+            return decision(
+                input,
+                Rule::TooYoung,
+                format!("age {age}s < IgnoreTorrentsYoungerThan {}s", r.category_min_age),
+                vec![],
+            );
+        }
+        if in_failed {
+            let detail = format!("moved to FailedCategory {:?}", r.failed_category);
+            return decision(input, Rule::FailedCategory, detail, vec![input.fail(true)]);
+        }
+        let detail = format!("moved to RecheckCategory {:?}", r.recheck_category);
+        let actions = vec![Action::Recheck, Action::SetCategory(r.category.clone())];
+        return decision(input, Rule::RecheckCategory, detail, actions);
+    }
+
+    let mut seen = input.memory.clone();
+    if seen.first_seen.is_none() {
+        seen.first_seen = Some(now);
+    }
+    let input = Inputs { memory: &seen, ..input };
+    let mut d = decide_owned(input);
+    d.memory.first_seen = seen.first_seen;
+    d
+}
+
+/// Rules 4–14, for a torrent in our own category.
+fn decide_owned(input: Inputs<'_>) -> Decision {
+    let t = input.torrent;
+    let r = input.rules;
+    let now = input.now;
+
+    // 4. States qBittorrent or the user is busy with.
+    if t.state.is_protected() {
+        return decision(input, Rule::ProtectedState, format!("state {}", t.state), vec![]);
+    }
+
+    // 5. Import, once, independent of the seeding rules.
+    let complete = t.state.is_complete() && t.amount_left == 0;
+    if complete && !input.imported() {
+        let Some(done_at) = t.completed_at() else {
+            return decision(input, Rule::ImportSettling, "no completion time yet".into(), vec![]);
+        };
+        let since = now - done_at;
+        if since < IMPORT_SETTLE_SECS || t.content_path.is_empty() {
+            let detail = format!("completed {since}s ago (< {IMPORT_SETTLE_SECS}s) or no content path");
+            return decision(input, Rule::ImportSettling, detail, vec![]);
+        }
+        let detail = format!("state {}, completed {since}s ago, not imported yet", t.state);
+        let actions = vec![Action::Import {
+            path: t.content_path.clone(),
+        }];
+        return decision(input, Rule::Import, detail, actions);
+    }
+
+    // 6. Paused or stopped downloads are resumed.
+    if t.state.is_stopped_download() && t.amount_left > 0 {
+        let detail = format!("state {}, {} bytes left", t.state, t.amount_left);
+        return decision(input, Rule::ResumePaused, detail, vec![Action::Resume]);
+    }
+
+    // 7. Nothing destructive for young torrents.
+    let age = input.age();
+    if age < r.min_age {
+        let detail = format!("age {age}s < IgnoreTorrentsYoungerThan {}s", r.min_age);
+        return decision(input, Rule::TooYoung, detail, vec![]);
+    }
+
+    // 8. Files gone from disk: drop the torrent, keep what remains, no blocklist.
+    if t.state == TorrentState::MissingFiles {
+        let action = Action::Remove {
+            delete_files: false,
+            blocklist: false,
+            research: r.re_search && !input.imported() && input.memory.searched_at.is_none(),
+        };
+        return decision(input, Rule::MissingFiles, "state missingFiles".into(), vec![action]);
+    }
+
+    // 9. Errors are rechecked.
+    if t.state == TorrentState::Error {
+        let due = input
+            .memory
+            .rechecked_at
+            .is_none_or(|at| now - at >= ERROR_RECHECK_INTERVAL_SECS);
+        if due {
+            return decision(input, Rule::ErrorRecheck, "state error".into(), vec![Action::Recheck]);
+        }
+        let detail = format!("state error, rechecked less than {ERROR_RECHECK_INTERVAL_SECS}s ago");
+        return decision(input, Rule::NoAction, detail, vec![]);
+    }
+
+    // 10. Seeded enough (only once imported: never lose media the Arr has not taken).
+    if complete {
+        if let Some(detail) = seeding_limit_reached(t, r) {
+            let action = Action::Remove {
+                delete_files: true,
+                blocklist: false,
+                research: false,
+            };
+            return decision(input, Rule::SeedingLimit, detail, vec![action]);
+        }
+        return decision(input, Rule::NoAction, format!("state {}, imported", t.state), vec![]);
+    }
+
+    // 11. Stalled downloads.
+    if t.state.is_stalled() && r.stalled_delay != StalledDelay::Off {
+        return decide_stalled(input);
+    }
+
+    let progress_ok = t.progress <= r.max_deletable_progress;
+    if let Some(max_eta) = r.maximum_eta.filter(|e| *e > 0) {
+        // 12. Too slow to finish in time.
+        let downloading = matches!(t.state, TorrentState::Downloading | TorrentState::StalledDl);
+        if downloading && !r.do_not_remove_slow && t.eta > max_eta && progress_ok {
+            let detail = format!(
+                "ETA {}s > MaximumETA {max_eta}s; progress {:.3} ≤ {:.3}",
+                t.eta, t.progress, r.max_deletable_progress
+            );
+            return decision(input, Rule::Slow, detail, vec![input.fail(true)]);
+        }
+        // 13. No activity for longer than MaximumETA.
+        let idle = input.idle();
+        let incomplete = !t.state.is_complete() && t.amount_left > 0;
+        if incomplete && idle > max_eta && progress_ok {
+            let detail = format!(
+                "no activity for {idle}s > MaximumETA {max_eta}s; progress {:.3} ≤ {:.3}",
+                t.progress, r.max_deletable_progress
+            );
+            return decision(input, Rule::Stale, detail, vec![input.fail(true)]);
+        }
+    }
+
+    decision(input, Rule::NoAction, format!("state {}", t.state), vec![])
+}
+
+/// RemoveTorrent with MaxUploadRatio / MaxSeedingTime; `Some(numbers)` when reached.
+fn seeding_limit_reached(t: &Torrent, r: &Rules) -> Option<String> {
+    if r.remove_torrent == RemoveTorrent::Never {
+        return None;
+    }
+    // qBittorrent reports -1 for ratios above 9999.
+    let ratio = if t.ratio < 0.0 { f64::INFINITY } else { t.ratio };
+    let ratio_met = r.max_upload_ratio.map(|max| ratio >= max);
+    let time_met = r.max_seeding_time.map(|max| t.seeding_time >= max);
+    let reached = match r.remove_torrent {
+        RemoveTorrent::Never => false,
+        RemoveTorrent::Ratio => ratio_met == Some(true),
+        RemoveTorrent::Time => time_met == Some(true),
+        RemoveTorrent::RatioOrTime => ratio_met == Some(true) || time_met == Some(true),
+        RemoveTorrent::RatioAndTime => ratio_met == Some(true) && time_met == Some(true),
+    };
+    reached.then(|| {
+        format!(
+            "RemoveTorrent {:?}: ratio {:.3} vs MaxUploadRatio {}, seeding {}s vs MaxSeedingTime {}",
+            r.remove_torrent,
+            t.ratio,
+            r.max_upload_ratio.map_or("-1".into(), |v| v.to_string()),
+            t.seeding_time,
+            r.max_seeding_time.map_or("-1".into(), |v| format!("{v}s")),
+        )
+    })
+}
+
+fn decide_stalled(input: Inputs<'_>) -> Decision {
+    let t = input.torrent;
+    let r = input.rules;
+    let now = input.now;
+
+    if input.memory.stalled_since.is_none() {
+        let mut d = decision(
+            input,
+            Rule::StalledFirstSeen,
+            format!("state {}, first seen stalled", t.state),
+            vec![],
+        );
+        d.memory.stalled_since = Some(now);
+        if r.tagless {
+            d.memory.tags.insert(tags::ALLOWED_STALLED.to_string());
+        } else if !t.has_tag(tags::ALLOWED_STALLED) {
+            d.actions.push(Action::AddTag(tags::ALLOWED_STALLED));
+        }
+        if r.re_search_stalled && input.queue.is_some() && input.memory.blocklisted_at.is_none() {
+            d.actions.push(Action::BlocklistKeep {
+                research: r.re_search && input.memory.searched_at.is_none(),
+            });
+        }
+        return d;
+    }
+
+    let since = input.memory.stalled_since.unwrap_or(now);
+    let stalled_for = now - since;
+    let delay = match r.stalled_delay {
+        StalledDelay::After(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        StalledDelay::TagOnly | StalledDelay::Off => {
+            let detail = format!("stalled for {stalled_for}s; StalledDelay 0 never removes");
+            return decision(input, Rule::StalledTagOnly, detail, vec![]);
+        }
+    };
+    // Metadata downloads keep touching last_activity, so only stalled data counts as idle.
+    let idle = input.idle();
+    let idle_ok = t.state.is_metadata() || idle >= r.min_age;
+    if stalled_for < delay || !idle_ok {
+        let detail = format!("stalled for {stalled_for}s < StalledDelay {delay}s (idle {idle}s)");
+        return decision(input, Rule::StalledWaiting, detail, vec![]);
+    }
+    if t.progress > r.max_deletable_progress {
+        let detail = format!(
+            "stalled for {stalled_for}s but progress {:.3} > MaximumDeletablePercentage {:.3}",
+            t.progress, r.max_deletable_progress
+        );
+        return decision(input, Rule::StalledNearlyDone, detail, vec![]);
+    }
+    let detail = format!(
+        "stalled for {stalled_for}s ≥ StalledDelay {delay}s; progress {:.3} ≤ {:.3}",
+        t.progress, r.max_deletable_progress
+    );
+    decision(input, Rule::StalledDelete, detail, vec![input.fail(true)])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,671 @@
+//! Table tests (one row per rule) and property tests of the safety gates.
+
+use super::*;
+use crate::model::ETA_INFINITE;
+
+const NOW: i64 = 1_700_000_000;
+const HOUR: i64 = 3600;
+
+fn rules() -> Rules {
+    Rules {
+        category: "radarr".into(),
+        failed_category: "failed".into(),
+        recheck_category: "recheck".into(),
+        tagless: false,
+        category_min_age: 180,
+        min_age: 180,
+        stalled_delay: StalledDelay::After(Duration::from_secs(15 * 60)),
+        re_search_stalled: false,
+        re_search: true,
+        maximum_eta: None,
+        do_not_remove_slow: true,
+        max_deletable_progress: 0.99,
+        max_upload_ratio: None,
+        max_seeding_time: None,
+        remove_torrent: RemoveTorrent::Never,
+        import_mode: ImportMode::Auto,
+    }
+}
+
+/// A day-old download in our category, downloading at half progress.
+fn torrent() -> Torrent {
+    Torrent {
+        hash: "0123456789abcdef0123456789abcdef01234567".into(),
+        name: "Some.Movie.2024.1080p".into(),
+        category: "radarr".into(),
+        state: TorrentState::Downloading,
+        tags: vec![],
+        progress: 0.5,
+        amount_left: 500,
+        size: 1000,
+        added_on: NOW - 24 * HOUR,
+        completion_on: -1,
+        last_activity: NOW - 10,
+        eta: 600,
+        ratio: 0.0,
+        seeding_time: 0,
+        content_path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
+        save_path: "/downloads/radarr".into(),
+    }
+}
+
+fn completed(t: &mut Torrent) {
+    t.state = TorrentState::StalledUp;
+    t.progress = 1.0;
+    t.amount_left = 0;
+    t.completion_on = NOW - HOUR;
+}
+
+fn queue() -> QueueEntry {
+    QueueEntry {
+        ids: vec![42],
+        media_ids: vec![7],
+        parent_id: None,
+        tracked_state: "downloading".into(),
+        title: "Some.Movie".into(),
+    }
+}
+
+fn seen() -> Memory {
+    Memory {
+        first_seen: Some(NOW - 24 * HOUR),
+        ..Memory::default()
+    }
+}
+
+fn fail(blocklist: bool, research: bool) -> Action {
+    Action::Remove {
+        delete_files: true,
+        blocklist,
+        research,
+    }
+}
+
+struct Row {
+    name: &'static str,
+    torrent: fn(&mut Torrent),
+    memory: fn(&mut Memory),
+    rules: fn(&mut Rules),
+    queue: bool,
+    rule: Rule,
+    actions: Vec<Action>,
+}
+
+fn row(name: &'static str, rule: Rule, actions: Vec<Action>) -> Row {
+    Row {
+        name,
+        torrent: |_| {},
+        memory: |_| {},
+        rules: |_| {},
+        queue: true,
+        rule,
+        actions,
+    }
+}
+
+fn run(r: &Row) -> Decision {
+    let mut t = torrent();
+    (r.torrent)(&mut t);
+    let mut m = seen();
+    (r.memory)(&mut m);
+    let mut ru = rules();
+    (r.rules)(&mut ru);
+    let q = queue();
+    decide(Inputs {
+        torrent: &t,
+        queue: r.queue.then_some(&q),
+        memory: &m,
+        rules: &ru,
+        now: NOW,
+    })
+}
+
+#[test]
+fn decision_table() {
+    let rows = vec![
+        Row {
+            torrent: |t| t.category = "sonarr".into(),
+            ..row("other category is never ours", Rule::OtherCategory, vec![])
+        },
+        Row {
+            torrent: |t| {
+                t.tags = vec!["qBitrr-ignored".into()];
+                t.state = TorrentState::MissingFiles;
+            },
+            ..row("ignored tag wins over everything", Rule::IgnoredTag, vec![])
+        },
+        Row {
+            torrent: |t| t.category = "failed".into(),
+            ..row("failed category: remove, blocklist, search", Rule::FailedCategory, vec![fail(true, true)])
+        },
+        Row {
+            torrent: |t| t.category = "failed".into(),
+            memory: |m| m.first_seen = None,
+            ..row("failed category, never ours: left alone", Rule::UnclaimedCategory, vec![])
+        },
+        Row {
+            torrent: |t| {
+                t.category = "failed".into();
+                t.added_on = NOW - 60;
+            },
+            ..row("failed category, too young", Rule::TooYoung, vec![])
+        },
+        Row {
+            torrent: |t| t.category = "recheck".into(),
+            ..row(
+                "recheck category: recheck and move back",
+                Rule::RecheckCategory,
+                vec![Action::Recheck, Action::SetCategory("radarr".into())],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::QueuedDl,
+            ..row("queuedDL is protected", Rule::ProtectedState, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::ForcedDl,
+            ..row("forcedDL is protected", Rule::ProtectedState, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::CheckingDl,
+            ..row("checking is protected", Rule::ProtectedState, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::Moving,
+            ..row("moving is protected", Rule::ProtectedState, vec![])
+        },
+        Row {
+            torrent: completed,
+            ..row(
+                "completed: import",
+                Rule::Import,
+                vec![Action::Import {
+                    path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.state = TorrentState::PausedUp;
+            },
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::Ratio;
+                r.max_upload_ratio = Some(0.0);
+            },
+            ..row(
+                "completed and stopped by share limits: still imported first",
+                Rule::Import,
+                vec![Action::Import {
+                    path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.completion_on = NOW - 3;
+            },
+            ..row("completed seconds ago: settling", Rule::ImportSettling, vec![])
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec!["qBitrr-imported".into()];
+            },
+            ..row("imported (tag): nothing more", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: completed,
+            memory: |m| m.imported_at = Some(NOW - 100),
+            ..row("imported (memory): never twice", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::PausedDl,
+            ..row("paused download: resume", Rule::ResumePaused, vec![Action::Resume])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::StoppedDl,
+            ..row("stopped download (qBittorrent 5): resume", Rule::ResumePaused, vec![Action::Resume])
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::MissingFiles;
+                t.added_on = NOW - 60;
+            },
+            ..row("missing files but too young", Rule::TooYoung, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::MissingFiles,
+            ..row(
+                "missing files: remove, keep files, no blocklist",
+                Rule::MissingFiles,
+                vec![Action::Remove {
+                    delete_files: false,
+                    blocklist: false,
+                    research: true,
+                }],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::Error,
+            ..row("error: recheck", Rule::ErrorRecheck, vec![Action::Recheck])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::Error,
+            memory: |m| m.rechecked_at = Some(NOW - 60),
+            ..row("error rechecked recently: wait", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.ratio = 2.5;
+            },
+            memory: |m| m.imported_at = Some(NOW - HOUR),
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::Ratio;
+                r.max_upload_ratio = Some(2.0);
+            },
+            ..row(
+                "seeded to MaxUploadRatio (RemoveTorrent 1)",
+                Rule::SeedingLimit,
+                vec![Action::Remove {
+                    delete_files: true,
+                    blocklist: false,
+                    research: false,
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.seeding_time = 2 * HOUR;
+                t.tags = vec!["qBitrr-imported".into()];
+            },
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::RatioAndTime;
+                r.max_upload_ratio = Some(2.0);
+                r.max_seeding_time = Some(HOUR);
+            },
+            ..row("RemoveTorrent 4 needs ratio AND time", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.seeding_time = 2 * HOUR;
+                t.tags = vec!["qBitrr-imported".into()];
+            },
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::RatioOrTime;
+                r.max_upload_ratio = Some(2.0);
+                r.max_seeding_time = Some(HOUR);
+            },
+            ..row(
+                "RemoveTorrent 3: time alone is enough",
+                Rule::SeedingLimit,
+                vec![Action::Remove {
+                    delete_files: true,
+                    blocklist: false,
+                    research: false,
+                }],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::StalledDl,
+            ..row(
+                "stalled first seen: tag, start the clock",
+                Rule::StalledFirstSeen,
+                vec![Action::AddTag(tags::ALLOWED_STALLED)],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::StalledDl,
+            rules: |r| r.re_search_stalled = true,
+            ..row(
+                "stalled first seen with ReSearchStalled: blocklist now, keep torrent",
+                Rule::StalledFirstSeen,
+                vec![
+                    Action::AddTag(tags::ALLOWED_STALLED),
+                    Action::BlocklistKeep { research: true },
+                ],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - HOUR;
+            },
+            memory: |m| m.stalled_since = Some(NOW - 5 * 60),
+            ..row("stalled within StalledDelay: wait", Rule::StalledWaiting, vec![])
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - HOUR;
+            },
+            memory: |m| m.stalled_since = Some(NOW - 16 * 60),
+            ..row("stalled past StalledDelay: fail", Rule::StalledDelete, vec![fail(true, true)])
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::MetaDl;
+                t.last_activity = NOW - 1;
+            },
+            memory: |m| m.stalled_since = Some(NOW - 16 * 60),
+            ..row(
+                "metaDL past StalledDelay: last_activity ignored",
+                Rule::StalledDelete,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - HOUR;
+            },
+            memory: |m| {
+                m.stalled_since = Some(NOW - 16 * 60);
+                m.blocklisted_at = Some(NOW - 16 * 60);
+                m.searched_at = Some(NOW - 16 * 60);
+            },
+            ..row(
+                "stalled delete after ReSearchStalled: no second blocklist or search",
+                Rule::StalledDelete,
+                vec![fail(false, false)],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - HOUR;
+                t.progress = 0.995;
+            },
+            memory: |m| m.stalled_since = Some(NOW - 16 * 60),
+            ..row("stalled but nearly done: kept", Rule::StalledNearlyDone, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::StalledDl,
+            memory: |m| m.stalled_since = Some(NOW - 16 * 60),
+            rules: |r| r.stalled_delay = StalledDelay::TagOnly,
+            ..row("StalledDelay 0: never removed", Rule::StalledTagOnly, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::StalledDl,
+            rules: |r| r.stalled_delay = StalledDelay::Off,
+            ..row("StalledDelay -1: stalled handling off", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::Downloading;
+                t.tags = vec![tags::ALLOWED_STALLED.into()];
+            },
+            memory: |m| m.stalled_since = Some(NOW - 60),
+            ..row(
+                "no longer stalled: tag removed",
+                Rule::NoAction,
+                vec![Action::RemoveTag(tags::ALLOWED_STALLED)],
+            )
+        },
+        Row {
+            torrent: |t| t.eta = 2 * HOUR,
+            rules: |r| {
+                r.maximum_eta = Some(HOUR);
+                r.do_not_remove_slow = false;
+            },
+            ..row("ETA above MaximumETA: slow", Rule::Slow, vec![fail(true, true)])
+        },
+        Row {
+            torrent: |t| t.eta = 2 * HOUR,
+            rules: |r| r.maximum_eta = Some(HOUR),
+            ..row("DoNotRemoveSlow keeps slow torrents", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: |t| t.eta = ETA_INFINITE,
+            rules: |r| {
+                r.maximum_eta = Some(HOUR);
+                r.do_not_remove_slow = false;
+            },
+            queue: false,
+            ..row("infinite ETA is slow too", Rule::Slow, vec![fail(true, true)])
+        },
+        Row {
+            torrent: |t| t.last_activity = NOW - 3 * HOUR,
+            rules: |r| r.maximum_eta = Some(HOUR),
+            ..row("no activity for MaximumETA: stale", Rule::Stale, vec![fail(true, true)])
+        },
+        Row {
+            torrent: |t| {
+                t.last_activity = NOW - 3 * HOUR;
+                t.progress = 0.995;
+            },
+            rules: |r| r.maximum_eta = Some(HOUR),
+            ..row("stale but above MaximumDeletablePercentage: kept", Rule::NoAction, vec![])
+        },
+        Row {
+            rules: |r| r.re_search = false,
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - HOUR;
+            },
+            memory: |m| m.stalled_since = Some(NOW - 16 * 60),
+            ..row("ReSearch off: blocklist without search", Rule::StalledDelete, vec![fail(true, false)])
+        },
+        row("downloading fine: nothing", Rule::NoAction, vec![]),
+    ];
+    for r in &rows {
+        let d = run(r);
+        assert_eq!(d.rule, r.rule, "{}: {}", r.name, d.detail);
+        assert_eq!(d.actions, r.actions, "{}: {}", r.name, d.detail);
+    }
+}
+
+#[test]
+fn stalled_clock_starts_and_is_forgotten() {
+    let mut t = torrent();
+    t.state = TorrentState::StalledDl;
+    let r = rules();
+    let m = seen();
+    let d = decide(Inputs {
+        torrent: &t,
+        queue: None,
+        memory: &m,
+        rules: &r,
+        now: NOW,
+    });
+    assert_eq!(d.memory.stalled_since, Some(NOW));
+    t.state = TorrentState::Downloading;
+    let d2 = decide(Inputs {
+        torrent: &t,
+        queue: None,
+        memory: &d.memory,
+        rules: &r,
+        now: NOW + 10,
+    });
+    assert_eq!(d2.memory.stalled_since, None);
+}
+
+#[test]
+fn tagless_keeps_tags_in_memory() {
+    let mut t = torrent();
+    t.state = TorrentState::StalledDl;
+    let mut r = rules();
+    r.tagless = true;
+    let d = decide(Inputs {
+        torrent: &t,
+        queue: None,
+        memory: &seen(),
+        rules: &r,
+        now: NOW,
+    });
+    assert!(d.actions.is_empty());
+    assert!(d.memory.tags.contains(tags::ALLOWED_STALLED));
+}
+
+#[test]
+fn first_sight_is_remembered() {
+    let t = torrent();
+    let d = decide(Inputs {
+        torrent: &t,
+        queue: None,
+        memory: &Memory::default(),
+        rules: &rules(),
+        now: NOW,
+    });
+    assert_eq!(d.memory.first_seen, Some(NOW));
+}
+
+/// A small deterministic generator, so the property tests need no extra crate.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn opt_time(&mut self) -> Option<i64> {
+        (self.below(2) == 0).then(|| NOW - self.below(3 * HOUR as u64) as i64)
+    }
+}
+
+fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
+    let mut t = torrent();
+    t.category = g.pick(&["radarr", "failed", "recheck", "sonarr", ""]).to_string();
+    t.state = *g.pick(&TorrentState::ALL);
+    t.tags = match g.below(4) {
+        0 => vec![tags::IGNORED.into()],
+        1 => vec![tags::IMPORTED.into()],
+        2 => vec![tags::ALLOWED_STALLED.into(), "other".into()],
+        _ => vec![],
+    };
+    t.progress = g.below(1001) as f64 / 1000.0;
+    t.amount_left = if g.below(3) == 0 { 0 } else { g.below(1000) as i64 };
+    t.added_on = NOW - g.below(600) as i64;
+    t.completion_on = if g.below(2) == 0 { -1 } else { NOW - g.below(600) as i64 };
+    t.last_activity = NOW - g.below(2 * HOUR as u64) as i64;
+    t.eta = *g.pick(&[0, 60, 2 * HOUR, ETA_INFINITE]);
+    t.ratio = *g.pick(&[-1.0, 0.0, 1.0, 5.0]);
+    t.seeding_time = g.below(3 * HOUR as u64) as i64;
+    let q = (g.below(2) == 0).then(queue);
+    let m = Memory {
+        first_seen: g.opt_time(),
+        imported_at: g.opt_time(),
+        stalled_since: g.opt_time(),
+        blocklisted_at: g.opt_time(),
+        searched_at: g.opt_time(),
+        rechecked_at: g.opt_time(),
+        tags: BTreeSet::new(),
+    };
+    let mut r = rules();
+    r.tagless = g.below(2) == 0;
+    r.min_age = g.below(400) as i64;
+    r.category_min_age = g.below(400) as i64;
+    r.stalled_delay = *g.pick(&[
+        StalledDelay::Off,
+        StalledDelay::TagOnly,
+        StalledDelay::After(Duration::from_secs(0)),
+        StalledDelay::After(Duration::from_secs(900)),
+    ]);
+    r.re_search_stalled = g.below(2) == 0;
+    r.maximum_eta = *g.pick(&[None, Some(60), Some(HOUR)]);
+    r.do_not_remove_slow = g.below(2) == 0;
+    r.max_upload_ratio = *g.pick(&[None, Some(0.5), Some(2.0)]);
+    r.max_seeding_time = *g.pick(&[None, Some(60), Some(HOUR)]);
+    r.remove_torrent = *g.pick(&[
+        RemoveTorrent::Never,
+        RemoveTorrent::Ratio,
+        RemoveTorrent::Time,
+        RemoveTorrent::RatioOrTime,
+        RemoveTorrent::RatioAndTime,
+    ]);
+    (t, q, m, r)
+}
+
+#[test]
+fn safety_gates_hold_for_arbitrary_inputs() {
+    let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+    for case in 0..200_000 {
+        let (t, q, m, r) = arbitrary(&mut g);
+        let input = Inputs {
+            torrent: &t,
+            queue: q.as_ref(),
+            memory: &m,
+            rules: &r,
+            now: NOW,
+        };
+        let d = decide(input);
+        let ctx = || format!("case {case}: {t:?}\n{m:?}\n{r:?}\n=> {d:?}");
+
+        // Same input, same output.
+        assert_eq!(decide(input), d, "{}", ctx());
+
+        let destructive = d.actions.iter().any(Action::is_destructive);
+        let ours = t.category == r.category;
+        let special = t.category == r.failed_category || t.category == r.recheck_category;
+
+        // Nothing at all outside the managed categories, or for the ignored tag.
+        if !ours && !special {
+            assert!(d.actions.is_empty(), "outside our categories: {}", ctx());
+        }
+        if t.has_tag(tags::IGNORED) {
+            assert!(d.actions.is_empty(), "ignored tag: {}", ctx());
+        }
+        // Failed/recheck categories: only torrents we saw as ours.
+        if special && m.first_seen.is_none() {
+            assert!(d.actions.is_empty(), "unclaimed: {}", ctx());
+        }
+        // Protected states are never touched in our own category.
+        if ours && t.state.is_protected() {
+            assert!(d.actions.is_empty(), "protected state: {}", ctx());
+        }
+        if destructive {
+            // The age gate.
+            let min_age = if ours { r.min_age } else { r.category_min_age };
+            assert!(NOW - t.added_on >= min_age, "younger than the age gate: {}", ctx());
+            if ours {
+                assert!(!t.state.is_protected(), "{}", ctx());
+                // Nearly finished downloads are never failed; completed ones only after import.
+                let complete = t.state.is_complete() && t.amount_left == 0;
+                if complete {
+                    let imported = m.imported_at.is_some()
+                        || (!r.tagless && t.has_tag(tags::IMPORTED))
+                        || q.as_ref().is_some_and(|q| q.tracked_state == "imported");
+                    assert!(imported, "completed torrent removed before import: {}", ctx());
+                    assert_eq!(d.rule, Rule::SeedingLimit, "{}", ctx());
+                } else if t.state != TorrentState::MissingFiles {
+                    assert!(t.progress <= r.max_deletable_progress, "above MaximumDeletablePercentage: {}", ctx());
+                }
+            }
+        }
+        // Never resume and remove at once.
+        let resumes = d.actions.contains(&Action::Resume);
+        assert!(!(resumes && destructive), "{}", ctx());
+    }
+}
+
+#[test]
+fn every_state_in_every_category_is_decided_without_panic() {
+    let r = rules();
+    for state in TorrentState::ALL {
+        for cat in ["radarr", "failed", "recheck", "other"] {
+            let mut t = torrent();
+            t.state = state;
+            t.category = cat.into();
+            let d = decide(Inputs {
+                torrent: &t,
+                queue: None,
+                memory: &seen(),
+                rules: &r,
+                now: NOW,
+            });
+            assert!(!d.rule.name().is_empty());
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! HTTP plumbing shared by the qBittorrent and Arr clients: one ureq
+//! [`Agent`](ureq::Agent) per upstream with explicit timeouts and no proxy
+//! taken from the environment, and [`HttpError`], which says which endpoint
+//! failed and whether retrying can help.
+//!
+//! Secrets (API keys, passwords, cookies) never appear in an error: the
+//! endpoint is recorded as a path, and bodies are truncated.
+
+use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+
+/// Timeout for a whole request (connect, send, receive) to qBittorrent or an Arr.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Timeout for establishing the connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest body read for small answers (status, commands, errors).
+pub const SMALL_BODY_LIMIT: u64 = 1 << 20;
+
+/// Builds the agent for one upstream. Statuses are mapped by the caller,
+/// redirects are not followed (an API answering with a redirect is misconfigured).
+pub fn agent(skip_tls_verify: bool) -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .disable_verification(skip_tls_verify)
+        .build();
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .max_redirects(0)
+        .timeout_global(Some(REQUEST_TIMEOUT))
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .user_agent(concat!("qbitrr-lite/", env!("CARGO_PKG_VERSION")))
+        .tls_config(tls)
+        .build()
+        .new_agent()
+}
+
+/// What went wrong talking to an upstream.
+#[derive(Debug)]
+pub enum HttpError {
+    /// No answer: connection refused, DNS, timeout, TLS or a broken connection.
+    Unreachable { endpoint: String, detail: String },
+    /// Credentials refused (qBittorrent "Fails."/401, Arr 401) or IP banned (403 at login).
+    Auth { endpoint: String, detail: String },
+    /// Any other unexpected status.
+    Status {
+        endpoint: String,
+        status: u16,
+        body: String,
+    },
+    /// The body was not what the API documents.
+    Decode { endpoint: String, detail: String },
+}
+
+impl HttpError {
+    /// Whether the same request may succeed later without the user changing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } | Self::Decode { .. } => true,
+            Self::Status { status, .. } => *status >= 500 || *status == 429,
+            Self::Auth { .. } => false,
+        }
+    }
+
+    /// The endpoint the error is about.
+    pub fn endpoint(&self) -> &str {
+        match self {
+            Self::Unreachable { endpoint, .. }
+            | Self::Auth { endpoint, .. }
+            | Self::Status { endpoint, .. }
+            | Self::Decode { endpoint, .. } => endpoint,
+        }
+    }
+
+    pub(crate) fn from_ureq(endpoint: &str, err: ureq::Error) -> Self {
+        Self::Unreachable {
+            endpoint: endpoint.to_string(),
+            detail: err.to_string(),
+        }
+    }
+
+    pub(crate) fn status(endpoint: &str, status: u16, body: &mut ureq::Body) -> Self {
+        Self::Status {
+            endpoint: endpoint.to_string(),
+            status,
+            body: read_snippet(body),
+        }
+    }
+
+    pub(crate) fn decode(endpoint: &str, detail: impl fmt::Display) -> Self {
+        Self::Decode {
+            endpoint: endpoint.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unreachable { endpoint, detail } => write!(f, "{endpoint}: unreachable: {detail}"),
+            Self::Auth { endpoint, detail } => write!(f, "{endpoint}: authentication failed: {detail}"),
+            Self::Status {
+                endpoint,
+                status,
+                body,
+            } => {
+                if body.is_empty() {
+                    write!(f, "{endpoint}: HTTP {status}")
+                } else {
+                    write!(f, "{endpoint}: HTTP {status}: {body}")
+                }
+            }
+            Self::Decode { endpoint, detail } => write!(f, "{endpoint}: unexpected answer: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+/// Reads at most 200 bytes of a body as text, for error messages.
+pub(crate) fn read_snippet(body: &mut ureq::Body) -> String {
+    let mut buf = Vec::new();
+    let _ = body
+        .with_config()
+        .limit(SMALL_BODY_LIMIT)
+        .reader()
+        .take(200)
+        .read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).trim().to_string()
+}
+
+/// Reads a small text body (version strings, login answers).
+pub(crate) fn read_text(endpoint: &str, body: &mut ureq::Body) -> Result<String, HttpError> {
+    body.with_config()
+        .limit(SMALL_BODY_LIMIT)
+        .read_to_string()
+        .map_err(|e| HttpError::decode(endpoint, e))
+}
+
+/// Parses a JSON body of at most `limit` bytes as a stream.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    endpoint: &str,
+    body: &mut ureq::Body,
+    limit: u64,
+) -> Result<T, HttpError> {
+    let reader = std::io::BufReader::with_capacity(64 * 1024, body.with_config().limit(limit).reader());
+    serde_json::from_reader(reader).map_err(|e| {
+        if e.is_io() {
+            HttpError::Unreachable {
+                endpoint: endpoint.to_string(),
+                detail: e.to_string(),
+            }
+        } else {
+            HttpError::decode(endpoint, e)
+        }
+    })
+}

@@ -1,0 +1,309 @@
+//! Domain types shared by the clients, the decision core and the loop:
+//! a torrent as qBittorrent reports it, its record in an Arr queue, and the
+//! per-application differences of the Arr APIs ([`ArrKind`]).
+//!
+//! Nothing here does I/O.
+
+use std::fmt;
+
+pub use crate::config::ArrKind;
+
+/// Unix time in whole seconds.
+pub type UnixTime = i64;
+
+/// qBittorrent's torrent states (4.x and 5.x names; `paused*` became `stopped*` in 5.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TorrentState {
+    Error,
+    MissingFiles,
+    Uploading,
+    PausedUp,
+    StoppedUp,
+    QueuedUp,
+    StalledUp,
+    CheckingUp,
+    ForcedUp,
+    Allocating,
+    Downloading,
+    MetaDl,
+    ForcedMetaDl,
+    PausedDl,
+    StoppedDl,
+    QueuedDl,
+    StalledDl,
+    CheckingDl,
+    ForcedDl,
+    CheckingResumeData,
+    Moving,
+    Unknown,
+}
+
+impl TorrentState {
+    /// Every state, for tests and metrics.
+    pub const ALL: [TorrentState; 22] = [
+        Self::Error,
+        Self::MissingFiles,
+        Self::Uploading,
+        Self::PausedUp,
+        Self::StoppedUp,
+        Self::QueuedUp,
+        Self::StalledUp,
+        Self::CheckingUp,
+        Self::ForcedUp,
+        Self::Allocating,
+        Self::Downloading,
+        Self::MetaDl,
+        Self::ForcedMetaDl,
+        Self::PausedDl,
+        Self::StoppedDl,
+        Self::QueuedDl,
+        Self::StalledDl,
+        Self::CheckingDl,
+        Self::ForcedDl,
+        Self::CheckingResumeData,
+        Self::Moving,
+        Self::Unknown,
+    ];
+
+    /// Parses qBittorrent's state string; anything unrecognised is `Unknown`, never an error.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "error" => Self::Error,
+            "missingFiles" => Self::MissingFiles,
+            "uploading" => Self::Uploading,
+            "pausedUP" => Self::PausedUp,
+            "stoppedUP" => Self::StoppedUp,
+            "queuedUP" => Self::QueuedUp,
+            "stalledUP" => Self::StalledUp,
+            "checkingUP" => Self::CheckingUp,
+            "forcedUP" => Self::ForcedUp,
+            "allocating" => Self::Allocating,
+            "downloading" => Self::Downloading,
+            "metaDL" => Self::MetaDl,
+            "forcedMetaDL" => Self::ForcedMetaDl,
+            "pausedDL" => Self::PausedDl,
+            "stoppedDL" => Self::StoppedDl,
+            "queuedDL" => Self::QueuedDl,
+            "stalledDL" => Self::StalledDl,
+            "checkingDL" => Self::CheckingDl,
+            "forcedDL" => Self::ForcedDl,
+            "checkingResumeData" => Self::CheckingResumeData,
+            "moving" => Self::Moving,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// qBittorrent's own name for the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::MissingFiles => "missingFiles",
+            Self::Uploading => "uploading",
+            Self::PausedUp => "pausedUP",
+            Self::StoppedUp => "stoppedUP",
+            Self::QueuedUp => "queuedUP",
+            Self::StalledUp => "stalledUP",
+            Self::CheckingUp => "checkingUP",
+            Self::ForcedUp => "forcedUP",
+            Self::Allocating => "allocating",
+            Self::Downloading => "downloading",
+            Self::MetaDl => "metaDL",
+            Self::ForcedMetaDl => "forcedMetaDL",
+            Self::PausedDl => "pausedDL",
+            Self::StoppedDl => "stoppedDL",
+            Self::QueuedDl => "queuedDL",
+            Self::StalledDl => "stalledDL",
+            Self::CheckingDl => "checkingDL",
+            Self::ForcedDl => "forcedDL",
+            Self::CheckingResumeData => "checkingResumeData",
+            Self::Moving => "moving",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// States the user or qBittorrent is busy with: never touched.
+    /// Forced (user override), checking, allocating, moving, queued for download, unknown.
+    pub fn is_protected(self) -> bool {
+        matches!(
+            self,
+            Self::ForcedDl
+                | Self::ForcedUp
+                | Self::ForcedMetaDl
+                | Self::CheckingUp
+                | Self::CheckingDl
+                | Self::CheckingResumeData
+                | Self::Allocating
+                | Self::Moving
+                | Self::QueuedDl
+                | Self::Unknown
+        )
+    }
+
+    /// Completed states in which the content is in place (seeding, queued or stopped after completion).
+    pub fn is_complete(self) -> bool {
+        matches!(
+            self,
+            Self::Uploading | Self::StalledUp | Self::QueuedUp | Self::PausedUp | Self::StoppedUp
+        )
+    }
+
+    /// A download stopped by the user or by qBittorrent (4.x "paused", 5.x "stopped").
+    pub fn is_stopped_download(self) -> bool {
+        matches!(self, Self::PausedDl | Self::StoppedDl)
+    }
+
+    /// A download that is not moving: no peers, or still fetching metadata.
+    pub fn is_stalled(self) -> bool {
+        matches!(self, Self::StalledDl | Self::MetaDl)
+    }
+
+    /// Still fetching the metadata (so `last_activity` keeps moving and means nothing).
+    pub fn is_metadata(self) -> bool {
+        matches!(self, Self::MetaDl | Self::ForcedMetaDl)
+    }
+}
+
+impl fmt::Display for TorrentState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The fields of a qBittorrent torrent that the rules use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Torrent {
+    /// Lower-case hex, qBittorrent's torrent ID.
+    pub hash: String,
+    pub name: String,
+    pub category: String,
+    pub state: TorrentState,
+    /// Tags, split from qBittorrent's ", "-joined string.
+    pub tags: Vec<String>,
+    /// 0.0..=1.0 of the selected files.
+    pub progress: f64,
+    /// Bytes still to download.
+    pub amount_left: i64,
+    pub size: i64,
+    pub added_on: UnixTime,
+    /// ≤ 0 (or before `added_on`) when not completed.
+    pub completion_on: UnixTime,
+    pub last_activity: UnixTime,
+    /// Seconds; 8640000 means "infinite / not applicable".
+    pub eta: i64,
+    /// -1 when above 9999 (qBittorrent clamps).
+    pub ratio: f64,
+    /// Seconds spent seeding.
+    pub seeding_time: i64,
+    pub content_path: String,
+    pub save_path: String,
+}
+
+/// qBittorrent's ETA value for "infinite / not applicable".
+pub const ETA_INFINITE: i64 = 8_640_000;
+
+impl Torrent {
+    /// True when the torrent has the tag (qBittorrent tags are case-sensitive).
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+
+    /// True when completion_on is a real completion time.
+    pub fn completed_at(&self) -> Option<UnixTime> {
+        (self.completion_on > 0 && self.completion_on >= self.added_on).then_some(self.completion_on)
+    }
+}
+
+/// What one Arr's queue says about one download (all queue rows with the same downloadId).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueEntry {
+    /// Queue item ids (Sonarr has one row per episode, Lidarr one per album).
+    pub ids: Vec<i64>,
+    /// The media to search for again: movie ids (Radarr), episode ids (Sonarr),
+    /// album ids (Lidarr) or book ids (Readarr).
+    pub media_ids: Vec<i64>,
+    /// The series, artist or author id where the Arr has one.
+    pub parent_id: Option<i64>,
+    /// trackedDownloadState of the first row, e.g. "downloading", "importPending", "imported".
+    pub tracked_state: String,
+    pub title: String,
+}
+
+/// The per-application differences of the Arr APIs.
+impl ArrKind {
+    /// The API prefix under the instance's URI.
+    pub fn api_prefix(self) -> &'static str {
+        match self {
+            Self::Radarr | Self::Sonarr => "/api/v3",
+            Self::Lidarr | Self::Readarr => "/api/v1",
+        }
+    }
+
+    /// The command that imports a finished download.
+    pub fn scan_command(self) -> &'static str {
+        match self {
+            Self::Radarr => "DownloadedMoviesScan",
+            Self::Sonarr => "DownloadedEpisodesScan",
+            Self::Lidarr => "DownloadedAlbumsScan",
+            Self::Readarr => "DownloadedBooksScan",
+        }
+    }
+
+    /// The command that searches the media again, and its id-list field.
+    pub fn search_command(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Radarr => ("MoviesSearch", "movieIds"),
+            Self::Sonarr => ("EpisodeSearch", "episodeIds"),
+            Self::Lidarr => ("AlbumSearch", "albumIds"),
+            Self::Readarr => ("BookSearch", "bookIds"),
+        }
+    }
+
+    /// The queue record field naming the media searched by [`ArrKind::search_command`].
+    pub fn media_id_field(self) -> &'static str {
+        match self {
+            Self::Radarr => "movieId",
+            Self::Sonarr => "episodeId",
+            Self::Lidarr => "albumId",
+            Self::Readarr => "bookId",
+        }
+    }
+
+    /// The queue record field naming the parent (series, artist, author), if any.
+    pub fn parent_id_field(self) -> Option<&'static str> {
+        match self {
+            Self::Radarr => None,
+            Self::Sonarr => Some("seriesId"),
+            Self::Lidarr => Some("artistId"),
+            Self::Readarr => Some("authorId"),
+        }
+    }
+
+    /// The queue query flag that also lists downloads the Arr could not match.
+    pub fn include_unknown_param(self) -> &'static str {
+        match self {
+            Self::Radarr => "includeUnknownMovieItems",
+            Self::Sonarr => "includeUnknownSeriesItems",
+            Self::Lidarr => "includeUnknownArtistItems",
+            Self::Readarr => "includeUnknownAuthorItems",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Radarr => "Radarr",
+            Self::Sonarr => "Sonarr",
+            Self::Lidarr => "Lidarr",
+            Self::Readarr => "Readarr",
+        }
+    }
+}
+
+/// The tags qBitrr uses; the same names, so a switch from qBitrr keeps its state.
+pub mod tags {
+    /// Set by the user: never touch this torrent.
+    pub const IGNORED: &str = "qBitrr-ignored";
+    /// Set after the import command was accepted.
+    pub const IMPORTED: &str = "qBitrr-imported";
+    /// Set while a torrent is stalled and within its StalledDelay.
+    pub const ALLOWED_STALLED: &str = "qBitrr-allowed_stalled";
+}
