@@ -18,3 +18,4 @@ pub mod decide;
 pub mod http;
 pub mod model;
 pub mod qbit;
+pub mod store;
