@@ -12,10 +12,16 @@
 //! - [`shutdown`], [`logging`], [`cli`]: process plumbing.
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod arr;
+pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod decide;
 pub mod http;
+pub mod logging;
 pub mod model;
 pub mod qbit;
+pub mod shutdown;
 pub mod store;
+pub mod worker;

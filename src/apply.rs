@@ -1,0 +1,335 @@
+//! Applies the decisions of one pass, in a fixed order: resume, recheck,
+//! category moves, imports, failures (qBittorrent delete first, then the Arr
+//! queue entry with blocklist, then the search), blocklist-only, tags.
+//!
+//! Facts that depend on a call succeeding (an import was accepted, a search
+//! was sent) are recorded in the plan's memory only after it succeeded, so a
+//! failed call is simply retried next pass. In dry-run no call is made; the
+//! effects are recorded as if they had worked, so each "would …" is said once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use log::{debug, info, warn};
+
+use crate::arr::{self, ArrClient, QueueDelete, QueueDeleteOptions};
+use crate::config::ImportMode;
+use crate::decide::{Action, Decision, Memory};
+use crate::http::HttpError;
+use crate::model::{tags, QueueEntry, UnixTime};
+use crate::qbit::QbitClient;
+
+/// One torrent's decision, with where it lives.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Index of the qBittorrent instance holding the torrent.
+    pub qbit: usize,
+    pub hash: String,
+    pub name: String,
+    pub decision: Decision,
+    /// Set when the torrent was removed from qBittorrent (its memory is then dropped).
+    pub removed: bool,
+}
+
+impl Plan {
+    fn has(&self, pred: impl Fn(&Action) -> bool) -> bool {
+        self.decision.actions.iter().any(pred)
+    }
+}
+
+/// What a pass did, for the next sleep and the logs.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub imports: u32,
+    pub searches: u32,
+    pub blocklists: u32,
+    pub removals: u32,
+    pub errors: u32,
+}
+
+/// Applies plans for one Arr instance.
+pub struct Executor<'a> {
+    pub instance: &'a str,
+    pub arr: &'a ArrClient,
+    pub qbits: &'a [Arc<QbitClient>],
+    pub dry_run: bool,
+    pub tagless: bool,
+    pub import_mode: ImportMode,
+    pub now: UnixTime,
+}
+
+impl Executor<'_> {
+    /// Applies every plan's actions in the fixed order.
+    pub fn apply(&self, plans: &mut [Plan], queue: &HashMap<String, QueueEntry>) -> Applied {
+        let mut done = Applied::default();
+        let now = self.now;
+        self.batch(plans, &mut done, "resume", |a| *a == Action::Resume, |q, h| q.resume(h), |_| {});
+        self.batch(
+            plans,
+            &mut done,
+            "recheck",
+            |a| *a == Action::Recheck,
+            |q, h| q.recheck(h),
+            |m| m.rechecked_at = Some(now),
+        );
+        self.set_categories(plans, &mut done);
+        for plan in plans.iter_mut() {
+            if plan.has(|a| matches!(a, Action::Import { .. })) {
+                self.import(plan, &mut done);
+            }
+        }
+        for plan in plans.iter_mut() {
+            let remove = plan.decision.actions.iter().find_map(|a| match a {
+                Action::Remove {
+                    delete_files,
+                    blocklist,
+                    research,
+                } => Some((*delete_files, *blocklist, *research)),
+                _ => None,
+            });
+            if let Some((delete_files, blocklist, research)) = remove {
+                self.remove(plan, queue.get(&plan.hash), delete_files, blocklist, research, &mut done);
+            }
+        }
+        for plan in plans.iter_mut() {
+            let keep = plan.decision.actions.iter().find_map(|a| match a {
+                Action::BlocklistKeep { research } => Some(*research),
+                _ => None,
+            });
+            if let Some(research) = keep {
+                if let Some(entry) = queue.get(&plan.hash) {
+                    if self.blocklist(plan, entry, &mut done) && research {
+                        self.search(plan, entry, &mut done);
+                    }
+                }
+            }
+        }
+        self.tags(plans, &mut done);
+        done
+    }
+
+    fn label(plan: &Plan) -> String {
+        format!("{:?} ({})", plan.name, &plan.hash[..plan.hash.len().min(8)])
+    }
+
+    fn failed(&self, done: &mut Applied, what: &str, plan_label: &str, err: &HttpError) {
+        done.errors += 1;
+        warn!("{}: {what} failed for {plan_label}: {err}; will retry next pass", self.instance);
+    }
+
+    /// Runs one batched qBittorrent call per instance for the plans whose action matches.
+    fn batch(
+        &self,
+        plans: &mut [Plan],
+        done: &mut Applied,
+        what: &str,
+        wants: impl Fn(&Action) -> bool,
+        call: impl Fn(&QbitClient, &[&str]) -> Result<(), HttpError>,
+        effect: impl Fn(&mut Memory),
+    ) {
+        for (q, client) in self.qbits.iter().enumerate() {
+            let idx: Vec<usize> = (0..plans.len())
+                .filter(|&i| plans[i].qbit == q && !plans[i].removed && plans[i].has(&wants))
+                .collect();
+            if idx.is_empty() {
+                continue;
+            }
+            let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
+            let result = if self.dry_run { Ok(()) } else { call(client, &hashes) };
+            match result {
+                Ok(()) => {
+                    for &i in &idx {
+                        effect(&mut plans[i].decision.memory);
+                    }
+                }
+                Err(e) => self.failed(done, what, &format!("{} torrent(s)", idx.len()), &e),
+            }
+        }
+    }
+
+    fn set_categories(&self, plans: &mut [Plan], done: &mut Applied) {
+        let mut groups: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
+        for (i, plan) in plans.iter().enumerate() {
+            for a in &plan.decision.actions {
+                if let Action::SetCategory(c) = a {
+                    groups.entry((plan.qbit, c.clone())).or_default().push(i);
+                }
+            }
+        }
+        for ((q, category), idx) in groups {
+            let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
+            if self.dry_run {
+                continue;
+            }
+            if let Err(e) = self.qbits[q].set_category(&hashes, &category) {
+                self.failed(done, "set category", &format!("{} torrent(s)", idx.len()), &e);
+            }
+        }
+    }
+
+    fn import(&self, plan: &mut Plan, done: &mut Applied) {
+        let Some(path) = plan.decision.actions.iter().find_map(|a| match a {
+            Action::Import { path } => Some(path.clone()),
+            _ => None,
+        }) else {
+            return;
+        };
+        let cmd = arr::import_command(self.arr.kind(), &path, &plan.hash, self.import_mode);
+        if !self.dry_run {
+            if let Err(e) = self.arr.command(&cmd) {
+                self.failed(done, "import", &Self::label(plan), &e);
+                return;
+            }
+            info!(
+                "{}: import sent for {}: {} {path:?}",
+                self.instance,
+                Self::label(plan),
+                self.arr.kind().scan_command()
+            );
+        }
+        done.imports += 1;
+        plan.decision.memory.imported_at = Some(self.now);
+        if self.tagless {
+            plan.decision.memory.tags.insert(tags::IMPORTED.to_string());
+        } else if !self.dry_run {
+            // The import is already remembered in the store; the tag is for the user and for qBitrr.
+            if let Err(e) = self.qbits[plan.qbit].add_tags(&[&plan.hash], &[tags::IMPORTED]) {
+                warn!("{}: could not tag {} as imported: {e}", self.instance, Self::label(plan));
+            }
+        }
+    }
+
+    /// The failure path: qBittorrent first, then the Arr queue entry, then the search.
+    fn remove(
+        &self,
+        plan: &mut Plan,
+        entry: Option<&QueueEntry>,
+        delete_files: bool,
+        blocklist: bool,
+        research: bool,
+        done: &mut Applied,
+    ) {
+        if !self.dry_run {
+            if let Err(e) = self.qbits[plan.qbit].delete(&[&plan.hash], delete_files) {
+                // Nothing else happens: the Arr is only told once the torrent is really gone.
+                self.failed(done, "delete", &Self::label(plan), &e);
+                return;
+            }
+            info!(
+                "{}: removed {} from {}{}",
+                self.instance,
+                Self::label(plan),
+                self.qbits[plan.qbit].name(),
+                if delete_files { " with its files" } else { " (files kept)" }
+            );
+        }
+        plan.removed = true;
+        done.removals += 1;
+        let Some(entry) = entry else {
+            debug!("{}: {} is not in the Arr queue; nothing to blocklist or search", self.instance, Self::label(plan));
+            return;
+        };
+        let opts = QueueDeleteOptions {
+            // We removed the torrent ourselves (and chose whether its files go).
+            remove_from_client: false,
+            blocklist,
+            // The Arr would search by itself after a blocklist; we search only when ReSearch is on.
+            skip_redownload: true,
+        };
+        if !self.delete_queue(plan, entry, opts, done) {
+            return;
+        }
+        if blocklist {
+            done.blocklists += 1;
+            plan.decision.memory.blocklisted_at = Some(self.now);
+        }
+        if research {
+            self.search(plan, entry, done);
+        }
+    }
+
+    fn delete_queue(&self, plan: &Plan, entry: &QueueEntry, opts: QueueDeleteOptions, done: &mut Applied) -> bool {
+        if self.dry_run {
+            return true;
+        }
+        for &id in &entry.ids {
+            match self.arr.delete_queue_item(id, opts) {
+                Ok(QueueDelete::Deleted) => info!(
+                    "{}: queue entry {id} of {} removed{}",
+                    self.instance,
+                    Self::label(plan),
+                    if opts.blocklist { " and blocklisted" } else { "" }
+                ),
+                Ok(QueueDelete::NotFound) => {
+                    debug!("{}: queue entry {id} of {} already gone", self.instance, Self::label(plan))
+                }
+                Err(e) => {
+                    self.failed(done, "queue delete", &Self::label(plan), &e);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// ReSearchStalled: blocklist in the Arr, keep the torrent.
+    fn blocklist(&self, plan: &mut Plan, entry: &QueueEntry, done: &mut Applied) -> bool {
+        let opts = QueueDeleteOptions {
+            remove_from_client: false,
+            blocklist: true,
+            skip_redownload: true,
+        };
+        if !self.delete_queue(plan, entry, opts, done) {
+            return false;
+        }
+        done.blocklists += 1;
+        plan.decision.memory.blocklisted_at = Some(self.now);
+        true
+    }
+
+    fn search(&self, plan: &mut Plan, entry: &QueueEntry, done: &mut Applied) {
+        let Some(cmd) = arr::search_command(self.arr.kind(), entry) else {
+            debug!("{}: no media ids for {}; nothing to search", self.instance, Self::label(plan));
+            return;
+        };
+        if !self.dry_run {
+            if let Err(e) = self.arr.command(&cmd) {
+                self.failed(done, "search", &Self::label(plan), &e);
+                return;
+            }
+            info!("{}: search sent for {}: {cmd}", self.instance, Self::label(plan));
+        }
+        done.searches += 1;
+        plan.decision.memory.searched_at = Some(self.now);
+    }
+
+    fn tags(&self, plans: &mut [Plan], done: &mut Applied) {
+        let mut groups: BTreeMap<(usize, bool, &'static str), Vec<usize>> = BTreeMap::new();
+        for (i, plan) in plans.iter().enumerate() {
+            if plan.removed {
+                continue;
+            }
+            for a in &plan.decision.actions {
+                match a {
+                    Action::AddTag(t) => groups.entry((plan.qbit, true, t)).or_default().push(i),
+                    Action::RemoveTag(t) => groups.entry((plan.qbit, false, t)).or_default().push(i),
+                    _ => {}
+                }
+            }
+        }
+        for ((q, add, tag), idx) in groups {
+            if self.dry_run {
+                continue;
+            }
+            let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
+            let result = if add {
+                self.qbits[q].add_tags(&hashes, &[tag])
+            } else {
+                self.qbits[q].remove_tags(&hashes, &[tag])
+            };
+            if let Err(e) = result {
+                self.failed(done, if add { "add tag" } else { "remove tag" }, tag, &e);
+            }
+        }
+    }
+}

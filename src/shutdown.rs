@@ -1,0 +1,68 @@
+//! The shutdown token: one flag and a condition variable shared by every
+//! thread. Workers sleep with [`Shutdown::wait_timeout`], so a signal wakes
+//! them at once instead of after their interval.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Default)]
+pub struct Shutdown(Arc<(Mutex<bool>, Condvar)>);
+
+impl Shutdown {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks every thread to stop.
+    pub fn trigger(&self) {
+        let (flag, cv) = &*self.0;
+        *flag.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    pub fn is_set(&self) -> bool {
+        *self.0 .0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sleeps up to `timeout`; returns true when shutdown was requested.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let (flag, cv) = &*self.0;
+        let guard = flag.lock().unwrap_or_else(|p| p.into_inner());
+        let (guard, _) = cv
+            .wait_timeout_while(guard, timeout, |stop| !*stop)
+            .unwrap_or_else(|p| p.into_inner());
+        *guard
+    }
+
+    /// Blocks until shutdown is requested.
+    pub fn wait(&self) {
+        let (flag, cv) = &*self.0;
+        let mut guard = flag.lock().unwrap_or_else(|p| p.into_inner());
+        while !*guard {
+            guard = cv.wait(guard).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn trigger_wakes_sleepers_at_once() {
+        let s = Shutdown::new();
+        let s2 = s.clone();
+        let t = std::thread::spawn(move || {
+            let start = Instant::now();
+            assert!(s2.wait_timeout(Duration::from_secs(30)));
+            start.elapsed()
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        s.trigger();
+        let waited = t.join().unwrap();
+        assert!(waited < Duration::from_secs(30));
+        assert!(s.is_set());
+        assert!(!Shutdown::new().wait_timeout(Duration::from_millis(1)));
+    }
+}

@@ -1,0 +1,434 @@
+//! One Arr instance's polling loop: fetch (qBittorrent torrents in its
+//! category + the Arr queue) → decide (pure, per torrent) → apply (fixed
+//! order) → persist (only what changed) → sleep, waking at once on shutdown.
+//!
+//! A failed fetch skips the pass and backs off; each outage is logged once
+//! when it starts and once when it ends. This is the only module that joins
+//! I/O to decisions.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use log::{debug, info, trace, warn};
+
+use crate::apply::{Applied, Executor, Plan};
+use crate::arr::ArrClient;
+use crate::config::{Arr, Settings};
+use crate::decide::{self, Inputs, Memory, Rule, Rules};
+use crate::http::HttpError;
+use crate::model::{QueueEntry, Torrent, UnixTime};
+use crate::qbit::QbitClient;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
+
+/// Longest pause between passes while an upstream is down.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// The failed and recheck categories are listed at most this often.
+const SPECIAL_CATEGORY_PERIOD: Duration = Duration::from_secs(30);
+/// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
+const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+pub fn unix_now() -> UnixTime {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Why a worker stopped other than by shutdown.
+#[derive(Debug)]
+pub enum WorkerError {
+    /// The store failed; the worker cannot remember what it did.
+    Store(String),
+}
+
+impl fmt::Display for WorkerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Store(e) => write!(f, "store: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for WorkerError {}
+
+/// Tracks one upstream's reachability so an outage is logged once.
+#[derive(Default)]
+struct Outage {
+    since: Option<Instant>,
+}
+
+impl Outage {
+    fn failed(&mut self, instance: &str, what: &str, err: &HttpError) {
+        if self.since.is_none() {
+            self.since = Some(Instant::now());
+            warn!("{instance}: {what} failed: {err}; skipping passes and retrying with backoff until it answers");
+        } else {
+            debug!("{instance}: {what} still failing: {err}");
+        }
+    }
+
+    fn ok(&mut self, instance: &str, what: &str) {
+        if let Some(since) = self.since.take() {
+            info!("{instance}: {what} answers again (down for {}s)", since.elapsed().as_secs());
+        }
+    }
+}
+
+/// What one pass saw and did, for tests and traces.
+#[derive(Debug, Default, Clone)]
+pub struct PassReport {
+    pub torrents: usize,
+    pub decisions: Vec<(String, Rule)>,
+    pub applied: Applied,
+    pub persisted: usize,
+}
+
+/// One Arr instance's loop state.
+pub struct Worker {
+    arr_cfg: Arr,
+    rules: Rules,
+    interval: Duration,
+    trace: bool,
+    dry_run: bool,
+    arr: ArrClient,
+    qbits: Vec<Arc<QbitClient>>,
+    store: Arc<Store>,
+    memory: HashMap<String, Memory>,
+    /// When remembered torrents were last seen, for forgetting ones gone for good.
+    last_seen: HashMap<String, Instant>,
+    qbit_outage: Vec<Outage>,
+    arr_outage: Outage,
+    last_special_fetch: Option<Instant>,
+    /// Dry-run: decisions already announced, so each "would …" is said once.
+    announced: HashSet<(String, Rule)>,
+    passes: u64,
+}
+
+impl Worker {
+    pub fn new(
+        settings: &Settings,
+        arr_cfg: &Arr,
+        qbits: Vec<Arc<QbitClient>>,
+        store: Arc<Store>,
+        dry_run: bool,
+    ) -> Result<Self, WorkerError> {
+        let memory = store
+            .load(&arr_cfg.name)
+            .map_err(|e| WorkerError::Store(e.to_string()))?;
+        let now = Instant::now();
+        let last_seen = memory.keys().map(|h| (h.clone(), now)).collect();
+        Ok(Self {
+            rules: Rules::from_config(settings, arr_cfg),
+            interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
+            trace: settings.trace_loop,
+            dry_run: dry_run || settings.dry_run,
+            arr: ArrClient::new(arr_cfg),
+            qbit_outage: qbits.iter().map(|_| Outage::default()).collect(),
+            qbits,
+            store,
+            memory,
+            last_seen,
+            arr_outage: Outage::default(),
+            last_special_fetch: None,
+            announced: HashSet::new(),
+            passes: 0,
+            arr_cfg: arr_cfg.clone(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.arr_cfg.name
+    }
+
+    /// Runs passes until shutdown. Returns an error only when the store fails.
+    pub fn run(&mut self, shutdown: &Shutdown) -> Result<(), WorkerError> {
+        let mode = if self.dry_run { " (dry-run: nothing will be changed)" } else { "" };
+        info!(
+            "{}: watching category {:?} every {}s{mode}",
+            self.name(),
+            self.rules.category,
+            self.interval.as_secs_f64()
+        );
+        let mut failures: u32 = 0;
+        while !shutdown.is_set() {
+            let sleep = match self.pass(unix_now()) {
+                Ok(report) => {
+                    failures = 0;
+                    self.after_pass(&report)
+                }
+                Err(PassError::Upstream) => {
+                    failures = failures.saturating_add(1);
+                    backoff(self.interval, failures)
+                }
+                Err(PassError::Store(e)) => return Err(WorkerError::Store(e)),
+            };
+            if self.trace {
+                debug!("{}: sleep phase: {}s", self.name(), sleep.as_secs_f64());
+            }
+            if shutdown.wait_timeout(sleep) {
+                break;
+            }
+        }
+        info!("{}: stopped", self.name());
+        Ok(())
+    }
+
+    /// The pause after a good pass: the interval, or longer after imports,
+    /// searches or blocklists when the Delay* keys ask for it.
+    fn after_pass(&self, report: &PassReport) -> Duration {
+        let mut sleep = self.interval;
+        let a = &report.applied;
+        if a.imports > 0 {
+            sleep = sleep.max(self.arr_cfg.delay_after_import);
+        }
+        if a.searches > 0 {
+            sleep = sleep.max(self.arr_cfg.delay_after_search);
+        }
+        if a.blocklists > 0 {
+            sleep = sleep.max(self.arr_cfg.delay_after_blacklist);
+        }
+        sleep
+    }
+
+    /// Lists the torrents this instance may act on, from every qBittorrent.
+    /// Returns the torrents and whether every list was complete.
+    fn fetch_torrents(&mut self) -> (Vec<(usize, Torrent)>, bool) {
+        let special_due = self
+            .last_special_fetch
+            .is_none_or(|at| at.elapsed() >= SPECIAL_CATEGORY_PERIOD.max(self.interval));
+        let mut categories = vec![self.rules.category.clone()];
+        if special_due {
+            categories.push(self.rules.failed_category.clone());
+            categories.push(self.rules.recheck_category.clone());
+            self.last_special_fetch = Some(Instant::now());
+        }
+        let mut out = Vec::new();
+        let mut complete = true;
+        for (i, client) in self.qbits.iter().enumerate() {
+            let mut ok = true;
+            for category in &categories {
+                match client.torrents(category) {
+                    Ok(list) => out.extend(list.into_iter().map(|t| (i, t))),
+                    Err(e) => {
+                        let what = format!("{} ({}) torrent list", client.name(), client.url());
+                        self.qbit_outage[i].failed(&self.arr_cfg.name, &what, &e);
+                        client.forget_capabilities();
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                self.qbit_outage[i].ok(&self.arr_cfg.name, client.name());
+            }
+            complete &= ok;
+        }
+        (out, complete)
+    }
+
+    fn fetch_queue(&mut self) -> Option<HashMap<String, QueueEntry>> {
+        match self.arr.queue() {
+            Ok(q) => {
+                self.arr_outage.ok(&self.arr_cfg.name, "Arr queue");
+                Some(q)
+            }
+            Err(e) => {
+                let what = format!("Arr queue ({})", self.arr_cfg.uri);
+                self.arr_outage.failed(&self.arr_cfg.name, &what, &e);
+                None
+            }
+        }
+    }
+
+    /// One pass at time `now`.
+    pub fn pass(&mut self, now: UnixTime) -> Result<PassReport, PassError> {
+        self.passes += 1;
+        let started = Instant::now();
+        let name = self.arr_cfg.name.clone();
+
+        // Fetch.
+        let (torrents, complete) = self.fetch_torrents();
+        if torrents.is_empty() && !complete {
+            return Err(PassError::Upstream);
+        }
+        let Some(queue) = self.fetch_queue() else {
+            return Err(PassError::Upstream);
+        };
+        if self.trace {
+            debug!(
+                "{name}: pass {} fetch phase: {} torrents, {} queue entries in {} ms",
+                self.passes,
+                torrents.len(),
+                queue.len(),
+                started.elapsed().as_millis()
+            );
+        }
+
+        // Decide.
+        let default = Memory::default();
+        let mut plans: Vec<Plan> = Vec::with_capacity(torrents.len());
+        let mut report = PassReport {
+            torrents: torrents.len(),
+            ..PassReport::default()
+        };
+        for (qbit, t) in &torrents {
+            let memory = self.memory.get(&t.hash).unwrap_or(&default);
+            let d = decide::decide(Inputs {
+                torrent: t,
+                queue: queue.get(&t.hash),
+                memory,
+                rules: &self.rules,
+                now,
+            });
+            report.decisions.push((t.hash.clone(), d.rule));
+            self.log_decision(t, &d);
+            plans.push(Plan {
+                qbit: *qbit,
+                hash: t.hash.clone(),
+                name: t.name.clone(),
+                decision: d,
+                removed: false,
+            });
+        }
+        if self.trace {
+            debug!("{name}: decide phase: {} decisions", plans.len());
+        }
+
+        // Apply.
+        let executor = Executor {
+            instance: &name,
+            arr: &self.arr,
+            qbits: &self.qbits,
+            dry_run: self.dry_run,
+            tagless: self.rules.tagless,
+            import_mode: self.rules.import_mode,
+            now,
+        };
+        report.applied = executor.apply(&mut plans, &queue);
+        if self.trace {
+            debug!("{name}: apply phase: {:?}", report.applied);
+        }
+
+        // Persist.
+        let changes = self.remember(&plans, complete);
+        report.persisted = changes.len();
+        if !self.dry_run {
+            self.store
+                .save(&name, &changes)
+                .map_err(|e| PassError::Store(e.to_string()))?;
+        }
+        if self.trace {
+            debug!(
+                "{name}: persist phase: {} record(s) written; pass took {} ms",
+                changes.len(),
+                started.elapsed().as_millis()
+            );
+        }
+        Ok(report)
+    }
+
+    /// Updates the in-memory records from the plans and returns the changes to write.
+    fn remember(&mut self, plans: &[Plan], complete: bool) -> Vec<(String, Option<Memory>)> {
+        let mut changes = Vec::new();
+        let now = Instant::now();
+        let mut present: HashSet<&str> = HashSet::with_capacity(plans.len());
+        for plan in plans {
+            present.insert(&plan.hash);
+            let old = self.memory.get(&plan.hash);
+            if plan.removed {
+                if self.memory.remove(&plan.hash).is_some() {
+                    changes.push((plan.hash.clone(), None));
+                }
+                self.last_seen.remove(&plan.hash);
+                continue;
+            }
+            let new = &plan.decision.memory;
+            let unchanged = match old {
+                Some(m) => m == new,
+                None => *new == Memory::default(),
+            };
+            if old.is_some() || !unchanged {
+                self.last_seen.insert(plan.hash.clone(), now);
+            }
+            if !unchanged {
+                self.memory.insert(plan.hash.clone(), new.clone());
+                changes.push((plan.hash.clone(), Some(new.clone())));
+            }
+        }
+        if complete {
+            let gone: Vec<String> = self
+                .memory
+                .keys()
+                .filter(|h| !present.contains(h.as_str()))
+                .filter(|h| self.last_seen.get(*h).is_none_or(|at| now.duration_since(*at) >= FORGET_AFTER))
+                .cloned()
+                .collect();
+            for hash in gone {
+                debug!("{}: forgetting {hash}: gone from qBittorrent", self.arr_cfg.name);
+                self.memory.remove(&hash);
+                self.last_seen.remove(&hash);
+                changes.push((hash, None));
+            }
+        }
+        changes
+    }
+
+    fn log_decision(&mut self, t: &Torrent, d: &decide::Decision) {
+        let name = &self.arr_cfg.name;
+        let short = &t.hash[..t.hash.len().min(8)];
+        if d.actions.is_empty() {
+            match d.rule {
+                Rule::NoAction | Rule::OtherCategory | Rule::UnclaimedCategory => {
+                    trace!("{name}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail)
+                }
+                _ => debug!("{name}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail),
+            }
+            return;
+        }
+        let actions: Vec<String> = d.actions.iter().map(ToString::to_string).collect();
+        if self.dry_run {
+            if self.announced.insert((t.hash.clone(), d.rule)) {
+                info!(
+                    "{name}: [dry-run] {}: {:?} ({short}): {} → would {}",
+                    d.rule,
+                    t.name,
+                    d.detail,
+                    actions.join(", ")
+                );
+            }
+        } else {
+            info!("{name}: {}: {:?} ({short}): {} → {}", d.rule, t.name, d.detail, actions.join(", "));
+        }
+    }
+}
+
+/// Why a pass was skipped.
+#[derive(Debug)]
+pub enum PassError {
+    /// qBittorrent or the Arr did not answer (already logged).
+    Upstream,
+    Store(String),
+}
+
+/// interval × 2^failures, capped at [`MAX_BACKOFF`] (and never below the interval).
+pub fn backoff(interval: Duration, failures: u32) -> Duration {
+    let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
+    interval.saturating_mul(factor).min(MAX_BACKOFF).max(interval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let s = Duration::from_secs(5);
+        assert_eq!(backoff(s, 1), Duration::from_secs(10));
+        assert_eq!(backoff(s, 3), Duration::from_secs(40));
+        assert_eq!(backoff(s, 30), MAX_BACKOFF);
+        assert_eq!(backoff(Duration::from_secs(600), 2), Duration::from_secs(600));
+    }
+}
