@@ -63,7 +63,14 @@ impl Executor<'_> {
     pub fn apply(&self, plans: &mut [Plan], queue: &HashMap<String, QueueEntry>) -> Applied {
         let mut done = Applied::default();
         let now = self.now;
-        self.batch(plans, &mut done, "resume", |a| *a == Action::Resume, |q, h| q.resume(h), |_| {});
+        self.batch(
+            plans,
+            &mut done,
+            "resume",
+            |a| *a == Action::Resume,
+            |q, h| q.resume(h),
+            |_| {},
+        );
         self.batch(
             plans,
             &mut done,
@@ -88,7 +95,14 @@ impl Executor<'_> {
                 _ => None,
             });
             if let Some((delete_files, blocklist, research)) = remove {
-                self.remove(plan, queue.get(&plan.hash), delete_files, blocklist, research, &mut done);
+                self.remove(
+                    plan,
+                    queue.get(&plan.hash),
+                    delete_files,
+                    blocklist,
+                    research,
+                    &mut done,
+                );
             }
         }
         for plan in plans.iter_mut() {
@@ -114,7 +128,10 @@ impl Executor<'_> {
 
     fn failed(&self, done: &mut Applied, what: &str, plan_label: &str, err: &HttpError) {
         done.errors += 1;
-        warn!("{}: {what} failed for {plan_label}: {err}; will retry next pass", self.instance);
+        warn!(
+            "{}: {what} failed for {plan_label}: {err}; will retry next pass",
+            self.instance
+        );
     }
 
     /// Runs one batched qBittorrent call per instance for the plans whose action matches.
@@ -135,7 +152,11 @@ impl Executor<'_> {
                 continue;
             }
             let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
-            let result = if self.dry_run { Ok(()) } else { call(client, &hashes) };
+            let result = if self.dry_run {
+                Ok(())
+            } else {
+                call(client, &hashes)
+            };
             match result {
                 Ok(()) => {
                     for &i in &idx {
@@ -194,7 +215,11 @@ impl Executor<'_> {
         } else if !self.dry_run {
             // The import is already remembered in the store; the tag is for the user and for qBitrr.
             if let Err(e) = self.qbits[plan.qbit].add_tags(&[&plan.hash], &[tags::IMPORTED]) {
-                warn!("{}: could not tag {} as imported: {e}", self.instance, Self::label(plan));
+                warn!(
+                    "{}: could not tag {} as imported: {e}",
+                    self.instance,
+                    Self::label(plan)
+                );
             }
         }
     }
@@ -220,13 +245,21 @@ impl Executor<'_> {
                 self.instance,
                 Self::label(plan),
                 self.qbits[plan.qbit].name(),
-                if delete_files { " with its files" } else { " (files kept)" }
+                if delete_files {
+                    " with its files"
+                } else {
+                    " (files kept)"
+                }
             );
         }
         plan.removed = true;
         done.removals += 1;
         let Some(entry) = entry else {
-            debug!("{}: {} is not in the Arr queue; nothing to blocklist or search", self.instance, Self::label(plan));
+            debug!(
+                "{}: {} is not in the Arr queue; nothing to blocklist or search",
+                self.instance,
+                Self::label(plan)
+            );
             return;
         };
         let opts = QueueDeleteOptions {
@@ -248,7 +281,13 @@ impl Executor<'_> {
         }
     }
 
-    fn delete_queue(&self, plan: &Plan, entry: &QueueEntry, opts: QueueDeleteOptions, done: &mut Applied) -> bool {
+    fn delete_queue(
+        &self,
+        plan: &Plan,
+        entry: &QueueEntry,
+        opts: QueueDeleteOptions,
+        done: &mut Applied,
+    ) -> bool {
         if self.dry_run {
             return true;
         }
@@ -261,7 +300,11 @@ impl Executor<'_> {
                     if opts.blocklist { " and blocklisted" } else { "" }
                 ),
                 Ok(QueueDelete::NotFound) => {
-                    debug!("{}: queue entry {id} of {} already gone", self.instance, Self::label(plan))
+                    debug!(
+                        "{}: queue entry {id} of {} already gone",
+                        self.instance,
+                        Self::label(plan)
+                    )
                 }
                 Err(e) => {
                     self.failed(done, "queue delete", &Self::label(plan), &e);
@@ -289,7 +332,11 @@ impl Executor<'_> {
 
     fn search(&self, plan: &mut Plan, entry: &QueueEntry, done: &mut Applied) {
         let Some(cmd) = arr::search_command(self.arr.kind(), entry) else {
-            debug!("{}: no media ids for {}; nothing to search", self.instance, Self::label(plan));
+            debug!(
+                "{}: no media ids for {}; nothing to search",
+                self.instance,
+                Self::label(plan)
+            );
             return;
         };
         if !self.dry_run {

@@ -327,7 +327,9 @@ mod tests {
             json!({"id": 3, "downloadId": null, "episodeId": 13}),
             json!({"id": 4, "downloadId": "DEF", "episodeId": 14, "seriesId": 6}),
         ];
-        let rows = rows.into_iter().map(|v| serde_json::from_value::<QueueRow>(v).unwrap());
+        let rows = rows
+            .into_iter()
+            .map(|v| serde_json::from_value::<QueueRow>(v).unwrap());
         let q = fold_queue(ArrKind::Sonarr, rows);
         assert_eq!(q.len(), 2);
         let abc = &q["abc"];
@@ -352,9 +354,18 @@ mod tests {
             media_ids: vec![7],
             ..QueueEntry::default()
         };
-        assert_eq!(search_command(ArrKind::Radarr, &entry).unwrap()["movieIds"], json!([7]));
-        assert_eq!(search_command(ArrKind::Lidarr, &entry).unwrap()["name"], "AlbumSearch");
-        assert_eq!(search_command(ArrKind::Readarr, &entry).unwrap()["bookIds"], json!([7]));
+        assert_eq!(
+            search_command(ArrKind::Radarr, &entry).unwrap()["movieIds"],
+            json!([7])
+        );
+        assert_eq!(
+            search_command(ArrKind::Lidarr, &entry).unwrap()["name"],
+            "AlbumSearch"
+        );
+        assert_eq!(
+            search_command(ArrKind::Readarr, &entry).unwrap()["bookIds"],
+            json!([7])
+        );
         assert_eq!(search_command(ArrKind::Radarr, &QueueEntry::default()), None);
     }
 }

@@ -164,7 +164,9 @@ pub enum Action {
     Recheck,
     SetCategory(String),
     /// Send the Arr's Downloaded*Scan for this path.
-    Import { path: String },
+    Import {
+        path: String,
+    },
     /// Remove the torrent from qBittorrent first; then, only if that worked,
     /// remove its Arr queue entry (blocklisting it when `blocklist`), then
     /// search the media again when `research`.
@@ -174,7 +176,9 @@ pub enum Action {
         research: bool,
     },
     /// Blocklist the release in the Arr but keep the torrent (ReSearchStalled), then search when `research`.
-    BlocklistKeep { research: bool },
+    BlocklistKeep {
+        research: bool,
+    },
     AddTag(&'static str),
     RemoveTag(&'static str),
 }
@@ -344,12 +348,22 @@ fn decide_rule(input: Inputs<'_>) -> Decision {
     let in_failed = t.category == r.failed_category;
     let in_recheck = t.category == r.recheck_category;
     if t.category != r.category && !in_failed && !in_recheck {
-        return decision(input, Rule::OtherCategory, format!("category {:?}", t.category), vec![]);
+        return decision(
+            input,
+            Rule::OtherCategory,
+            format!("category {:?}", t.category),
+            vec![],
+        );
     }
 
     // 2. The user's "hands off" tag.
     if t.has_tag(tags::IGNORED) {
-        return decision(input, Rule::IgnoredTag, format!("tagged {}", tags::IGNORED), vec![]);
+        return decision(
+            input,
+            Rule::IgnoredTag,
+            format!("tagged {}", tags::IGNORED),
+            vec![],
+        );
     }
 
     // 3. Failed and recheck categories: only torrents we know were ours.
@@ -384,7 +398,10 @@ fn decide_rule(input: Inputs<'_>) -> Decision {
     if seen.first_seen.is_none() {
         seen.first_seen = Some(now);
     }
-    let input = Inputs { memory: &seen, ..input };
+    let input = Inputs {
+        memory: &seen,
+        ..input
+    };
     let mut d = decide_owned(input);
     d.memory.first_seen = seen.first_seen;
     d
@@ -405,7 +422,12 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
     let complete = t.state.is_complete() && t.amount_left == 0;
     if complete && !input.imported() {
         let Some(done_at) = t.completed_at() else {
-            return decision(input, Rule::ImportSettling, "no completion time yet".into(), vec![]);
+            return decision(
+                input,
+                Rule::ImportSettling,
+                "no completion time yet".into(),
+                vec![],
+            );
         };
         let since = now - done_at;
         if since < IMPORT_SETTLE_SECS || t.content_path.is_empty() {
@@ -439,7 +461,12 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             blocklist: false,
             research: r.re_search && !input.imported() && input.memory.searched_at.is_none(),
         };
-        return decision(input, Rule::MissingFiles, "state missingFiles".into(), vec![action]);
+        return decision(
+            input,
+            Rule::MissingFiles,
+            "state missingFiles".into(),
+            vec![action],
+        );
     }
 
     // 9. Errors are rechecked.
@@ -449,7 +476,12 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             .rechecked_at
             .is_none_or(|at| now - at >= ERROR_RECHECK_INTERVAL_SECS);
         if due {
-            return decision(input, Rule::ErrorRecheck, "state error".into(), vec![Action::Recheck]);
+            return decision(
+                input,
+                Rule::ErrorRecheck,
+                "state error".into(),
+                vec![Action::Recheck],
+            );
         }
         let detail = format!("state error, rechecked less than {ERROR_RECHECK_INTERVAL_SECS}s ago");
         return decision(input, Rule::NoAction, detail, vec![]);
@@ -465,7 +497,12 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             };
             return decision(input, Rule::SeedingLimit, detail, vec![action]);
         }
-        return decision(input, Rule::NoAction, format!("state {}, imported", t.state), vec![]);
+        return decision(
+            input,
+            Rule::NoAction,
+            format!("state {}, imported", t.state),
+            vec![],
+        );
     }
 
     // 11. Stalled downloads.

@@ -27,7 +27,8 @@ pub fn init(console_level: &str, log_dir: Option<&Path>) {
         .set_time_format_rfc3339()
         .build();
     let level = level(console_level);
-    let mut loggers: Vec<Box<dyn SharedLogger>> = vec![WriteLogger::new(level, config.clone(), std::io::stderr())];
+    let mut loggers: Vec<Box<dyn SharedLogger>> =
+        vec![WriteLogger::new(level, config.clone(), std::io::stderr())];
     let mut file_error = None;
     if let Some(dir) = log_dir {
         let path = dir.join("Main.log");

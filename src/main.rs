@@ -45,11 +45,17 @@ fn run(args: RunArgs) -> u8 {
             .unwrap_or_else(|| PathBuf::from("."))
     });
     if let Err(e) = std::fs::create_dir_all(&data_dir) {
-        eprintln!("qbitrr-lite: cannot create the data directory {}: {e}", data_dir.display());
+        eprintln!(
+            "qbitrr-lite: cannot create the data directory {}: {e}",
+            data_dir.display()
+        );
         return EXIT_RUNTIME;
     }
     let log_dir = data_dir.join("logs");
-    logging::init(&cfg.settings.console_level, cfg.settings.logging.then_some(log_dir.as_path()));
+    logging::init(
+        &cfg.settings.console_level,
+        cfg.settings.logging.then_some(log_dir.as_path()),
+    );
     log::info!(
         "qbitrr-lite {} starting with {} (data directory {})",
         env!("CARGO_PKG_VERSION"),
@@ -60,7 +66,10 @@ fn run(args: RunArgs) -> u8 {
         log::warn!("{w}");
     }
     if !cfg.arrs.iter().any(|a| a.managed) {
-        log::error!("no managed Radarr/Sonarr/Lidarr/Readarr section in {}: nothing to do", args.config.display());
+        log::error!(
+            "no managed Radarr/Sonarr/Lidarr/Readarr section in {}: nothing to do",
+            args.config.display()
+        );
         return EXIT_CONFIG;
     }
     let store = match daemon::open_store(&data_dir) {

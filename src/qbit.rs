@@ -141,7 +141,10 @@ pub fn parse_torrent_list(reader: impl std::io::Read) -> Result<Vec<Torrent>, se
 enum Auth {
     /// No credentials configured: rely on qBittorrent's localhost/subnet bypass.
     None,
-    Login { username: String, password: String },
+    Login {
+        username: String,
+        password: String,
+    },
     /// qBittorrent 5.2+ API key, sent as a Bearer token.
     ApiKey(String),
 }
@@ -306,7 +309,8 @@ impl QbitClient {
             200..=299 => Ok(resp),
             403 => Err(HttpError::Auth {
                 endpoint,
-                detail: "forbidden: no valid session (set UserName/Password, or enable the localhost bypass)".into(),
+                detail: "forbidden: no valid session (set UserName/Password, or enable the localhost bypass)"
+                    .into(),
             }),
             401 => Err(HttpError::Auth {
                 endpoint,
@@ -340,8 +344,9 @@ impl QbitClient {
         }
         let path = "/api/v2/app/webapiVersion";
         let text = self.get_text(path)?;
-        let api = ApiVersion::parse(&text)
-            .ok_or_else(|| HttpError::decode(&self.endpoint(path), format!("not a version: {:?}", text.trim())))?;
+        let api = ApiVersion::parse(&text).ok_or_else(|| {
+            HttpError::decode(&self.endpoint(path), format!("not a version: {:?}", text.trim()))
+        })?;
         let caps = Capabilities::from_version(api);
         *lock(&self.caps) = Some(caps);
         Ok(caps)
@@ -375,7 +380,10 @@ impl QbitClient {
     pub fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
         let joined = hashes.join("|");
         let files = if delete_files { "true" } else { "false" };
-        self.post("/api/v2/torrents/delete", &[("hashes", &joined), ("deleteFiles", files)])
+        self.post(
+            "/api/v2/torrents/delete",
+            &[("hashes", &joined), ("deleteFiles", files)],
+        )
     }
 
     pub fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError> {
@@ -445,7 +453,8 @@ impl QbitClient {
     pub fn trackers(&self, hash: &str) -> Result<Vec<Tracker>, HttpError> {
         let path = "/api/v2/torrents/trackers";
         let mut resp = self.request(Method::Get, path, &[("hash", hash)])?;
-        let all: Vec<Tracker> = http::read_json(&self.endpoint(path), resp.body_mut(), http::SMALL_BODY_LIMIT)?;
+        let all: Vec<Tracker> =
+            http::read_json(&self.endpoint(path), resp.body_mut(), http::SMALL_BODY_LIMIT)?;
         Ok(all.into_iter().filter(|t| !t.url.starts_with("** [")).collect())
     }
 }
@@ -497,7 +506,10 @@ mod tests {
 
     #[test]
     fn tags_split_on_comma_and_trim() {
-        assert_eq!(split_tags("qBitrr-imported, a,b"), vec!["qBitrr-imported", "a", "b"]);
+        assert_eq!(
+            split_tags("qBitrr-imported, a,b"),
+            vec!["qBitrr-imported", "a", "b"]
+        );
         assert!(split_tags("").is_empty());
     }
 

@@ -86,7 +86,10 @@ impl Store {
                     path: path.to_path_buf(),
                     detail: e.to_string(),
                 })?;
-                Ok((Self::checked(db, path)?, OpenNote::MovedAside { moved_to, reason }))
+                Ok((
+                    Self::checked(db, path)?,
+                    OpenNote::MovedAside { moved_to, reason },
+                ))
             }
         }
     }
@@ -117,7 +120,10 @@ impl Store {
         let start = format!("{instance}\u{0}");
         let end = format!("{instance}\u{1}");
         let mut out = HashMap::new();
-        for item in table.range(start.as_str()..end.as_str()).map_err(|e| self.io(e))? {
+        for item in table
+            .range(start.as_str()..end.as_str())
+            .map_err(|e| self.io(e))?
+        {
             let (key, value) = item.map_err(|e| self.io(e))?;
             let Some(hash) = key.value().strip_prefix(start.as_str()) else {
                 continue;
@@ -141,7 +147,9 @@ impl Store {
                 let key = format!("{instance}\u{0}{hash}");
                 match memory {
                     Some(m) => {
-                        table.insert(key.as_str(), encode(m).as_slice()).map_err(|e| self.io(e))?;
+                        table
+                            .insert(key.as_str(), encode(m).as_slice())
+                            .map_err(|e| self.io(e))?;
                     }
                     None => {
                         table.remove(key.as_str()).map_err(|e| self.io(e))?;
@@ -183,7 +191,11 @@ pub fn encode(m: &Memory) -> Vec<u8> {
     for t in times.iter().flatten() {
         out.extend_from_slice(&t.to_le_bytes());
     }
-    let tags: Vec<&String> = m.tags.iter().filter(|t| t.len() <= usize::from(u16::MAX)).collect();
+    let tags: Vec<&String> = m
+        .tags
+        .iter()
+        .filter(|t| t.len() <= usize::from(u16::MAX))
+        .collect();
     out.extend_from_slice(&u16::try_from(tags.len()).unwrap_or(u16::MAX).to_le_bytes());
     for t in tags.into_iter().take(usize::from(u16::MAX)) {
         out.extend_from_slice(&u16::try_from(t.len()).unwrap_or(0).to_le_bytes());
@@ -255,7 +267,9 @@ mod tests {
             blocklisted_at: None,
             searched_at: Some(i64::MAX),
             rechecked_at: None,
-            tags: ["qBitrr-imported".to_string(), "ü".to_string()].into_iter().collect(),
+            tags: ["qBitrr-imported".to_string(), "ü".to_string()]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -306,9 +320,17 @@ mod tests {
             let (store, note) = Store::open(&path).unwrap();
             assert_eq!(note, OpenNote::Clean);
             store
-                .save("Radarr-1080", &[("aa".into(), Some(sample())), ("bb".into(), Some(Memory::default()))])
+                .save(
+                    "Radarr-1080",
+                    &[
+                        ("aa".into(), Some(sample())),
+                        ("bb".into(), Some(Memory::default())),
+                    ],
+                )
                 .unwrap();
-            store.save("Radarr-10800", &[("cc".into(), Some(Memory::default()))]).unwrap();
+            store
+                .save("Radarr-10800", &[("cc".into(), Some(Memory::default()))])
+                .unwrap();
             store.save("Radarr-1080", &[("bb".into(), None)]).unwrap();
         }
         let (store, _) = Store::open(&path).unwrap();
@@ -331,7 +353,11 @@ mod tests {
         let OpenNote::MovedAside { moved_to, .. } = note else {
             panic!("expected the file to be moved aside, got {note:?}");
         };
-        assert_eq!(std::fs::read(&moved_to).unwrap(), garbage, "the old file is kept as it was");
+        assert_eq!(
+            std::fs::read(&moved_to).unwrap(),
+            garbage,
+            "the old file is kept as it was"
+        );
         store.save("X", &[("h".into(), Some(sample()))]).unwrap();
         assert_eq!(store.load("X").unwrap()["h"], sample());
         drop(store);

@@ -72,7 +72,10 @@ impl Outage {
 
     fn ok(&mut self, instance: &str, what: &str) {
         if let Some(since) = self.since.take() {
-            info!("{instance}: {what} answers again (down for {}s)", since.elapsed().as_secs());
+            info!(
+                "{instance}: {what} answers again (down for {}s)",
+                since.elapsed().as_secs()
+            );
         }
     }
 }
@@ -145,7 +148,11 @@ impl Worker {
 
     /// Runs passes until shutdown. Returns an error only when the store fails.
     pub fn run(&mut self, shutdown: &Shutdown) -> Result<(), WorkerError> {
-        let mode = if self.dry_run { " (dry-run: nothing will be changed)" } else { "" };
+        let mode = if self.dry_run {
+            " (dry-run: nothing will be changed)"
+        } else {
+            ""
+        };
         info!(
             "{}: watching category {:?} every {}s{mode}",
             self.name(),
@@ -363,7 +370,11 @@ impl Worker {
                 .memory
                 .keys()
                 .filter(|h| !present.contains(h.as_str()))
-                .filter(|h| self.last_seen.get(*h).is_none_or(|at| now.duration_since(*at) >= FORGET_AFTER))
+                .filter(|h| {
+                    self.last_seen
+                        .get(*h)
+                        .is_none_or(|at| now.duration_since(*at) >= FORGET_AFTER)
+                })
                 .cloned()
                 .collect();
             for hash in gone {
@@ -400,7 +411,13 @@ impl Worker {
                 );
             }
         } else {
-            info!("{name}: {}: {:?} ({short}): {} → {}", d.rule, t.name, d.detail, actions.join(", "));
+            info!(
+                "{name}: {}: {:?} ({short}): {} → {}",
+                d.rule,
+                t.name,
+                d.detail,
+                actions.join(", ")
+            );
         }
     }
 }

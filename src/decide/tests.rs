@@ -136,12 +136,20 @@ fn decision_table() {
         },
         Row {
             torrent: |t| t.category = "failed".into(),
-            ..row("failed category: remove, blocklist, search", Rule::FailedCategory, vec![fail(true, true)])
+            ..row(
+                "failed category: remove, blocklist, search",
+                Rule::FailedCategory,
+                vec![fail(true, true)],
+            )
         },
         Row {
             torrent: |t| t.category = "failed".into(),
             memory: |m| m.first_seen = None,
-            ..row("failed category, never ours: left alone", Rule::UnclaimedCategory, vec![])
+            ..row(
+                "failed category, never ours: left alone",
+                Rule::UnclaimedCategory,
+                vec![],
+            )
         },
         Row {
             torrent: |t| {
@@ -222,11 +230,19 @@ fn decision_table() {
         },
         Row {
             torrent: |t| t.state = TorrentState::PausedDl,
-            ..row("paused download: resume", Rule::ResumePaused, vec![Action::Resume])
+            ..row(
+                "paused download: resume",
+                Rule::ResumePaused,
+                vec![Action::Resume],
+            )
         },
         Row {
             torrent: |t| t.state = TorrentState::StoppedDl,
-            ..row("stopped download (qBittorrent 5): resume", Rule::ResumePaused, vec![Action::Resume])
+            ..row(
+                "stopped download (qBittorrent 5): resume",
+                Rule::ResumePaused,
+                vec![Action::Resume],
+            )
         },
         Row {
             torrent: |t| {
@@ -344,7 +360,11 @@ fn decision_table() {
                 t.last_activity = NOW - HOUR;
             },
             memory: |m| m.stalled_since = Some(NOW - 16 * 60),
-            ..row("stalled past StalledDelay: fail", Rule::StalledDelete, vec![fail(true, true)])
+            ..row(
+                "stalled past StalledDelay: fail",
+                Rule::StalledDelete,
+                vec![fail(true, true)],
+            )
         },
         Row {
             torrent: |t| {
@@ -431,7 +451,11 @@ fn decision_table() {
         Row {
             torrent: |t| t.last_activity = NOW - 3 * HOUR,
             rules: |r| r.maximum_eta = Some(HOUR),
-            ..row("no activity for MaximumETA: stale", Rule::Stale, vec![fail(true, true)])
+            ..row(
+                "no activity for MaximumETA: stale",
+                Rule::Stale,
+                vec![fail(true, true)],
+            )
         },
         Row {
             torrent: |t| {
@@ -439,7 +463,11 @@ fn decision_table() {
                 t.progress = 0.995;
             },
             rules: |r| r.maximum_eta = Some(HOUR),
-            ..row("stale but above MaximumDeletablePercentage: kept", Rule::NoAction, vec![])
+            ..row(
+                "stale but above MaximumDeletablePercentage: kept",
+                Rule::NoAction,
+                vec![],
+            )
         },
         Row {
             rules: |r| r.re_search = false,
@@ -448,7 +476,11 @@ fn decision_table() {
                 t.last_activity = NOW - HOUR;
             },
             memory: |m| m.stalled_since = Some(NOW - 16 * 60),
-            ..row("ReSearch off: blocklist without search", Rule::StalledDelete, vec![fail(true, false)])
+            ..row(
+                "ReSearch off: blocklist without search",
+                Rule::StalledDelete,
+                vec![fail(true, false)],
+            )
         },
         row("downloading fine: nothing", Rule::NoAction, vec![]),
     ];
@@ -548,7 +580,11 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
     t.progress = g.below(1001) as f64 / 1000.0;
     t.amount_left = if g.below(3) == 0 { 0 } else { g.below(1000) as i64 };
     t.added_on = NOW - g.below(600) as i64;
-    t.completion_on = if g.below(2) == 0 { -1 } else { NOW - g.below(600) as i64 };
+    t.completion_on = if g.below(2) == 0 {
+        -1
+    } else {
+        NOW - g.below(600) as i64
+    };
     t.last_activity = NOW - g.below(2 * HOUR as u64) as i64;
     t.eta = *g.pick(&[0, 60, 2 * HOUR, ETA_INFINITE]);
     t.ratio = *g.pick(&[-1.0, 0.0, 1.0, 5.0]);
@@ -628,7 +664,11 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         if destructive {
             // The age gate.
             let min_age = if ours { r.min_age } else { r.category_min_age };
-            assert!(NOW - t.added_on >= min_age, "younger than the age gate: {}", ctx());
+            assert!(
+                NOW - t.added_on >= min_age,
+                "younger than the age gate: {}",
+                ctx()
+            );
             if ours {
                 assert!(!t.state.is_protected(), "{}", ctx());
                 // Nearly finished downloads are never failed; completed ones only after import.
@@ -640,7 +680,11 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                     assert!(imported, "completed torrent removed before import: {}", ctx());
                     assert_eq!(d.rule, Rule::SeedingLimit, "{}", ctx());
                 } else if t.state != TorrentState::MissingFiles {
-                    assert!(t.progress <= r.max_deletable_progress, "above MaximumDeletablePercentage: {}", ctx());
+                    assert!(
+                        t.progress <= r.max_deletable_progress,
+                        "above MaximumDeletablePercentage: {}",
+                        ctx()
+                    );
                 }
             }
         }

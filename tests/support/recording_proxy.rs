@@ -1,0 +1,146 @@
+//! A recording HTTP proxy put between the daemon and a real qbittorrent-nox,
+//! so tests can assert exactly which requests reached qBittorrent (e.g. that
+//! a dry run sent nothing mutating).
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// One request that went through the proxy.
+#[derive(Debug, Clone)]
+pub struct Forwarded {
+    pub method: String,
+    /// Path without the query string, e.g. "/api/v2/torrents/delete".
+    pub path: String,
+    pub body: String,
+}
+
+pub struct RecordingProxy {
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+    log: Arc<Mutex<Vec<Forwarded>>>,
+    port: u16,
+}
+
+impl RecordingProxy {
+    /// Forwards every request to `target` ("http://127.0.0.1:PORT").
+    pub fn start(target: &str) -> Self {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind proxy"));
+        let port = server.server_addr().to_ip().expect("ip listener").port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .max_redirects(0)
+            .build()
+            .new_agent();
+        let (srv, lg, target) = (Arc::clone(&server), Arc::clone(&log), target.to_string());
+        let thread = std::thread::spawn(move || {
+            for mut req in srv.incoming_requests() {
+                let mut body = Vec::new();
+                let _ = req.as_reader().read_to_end(&mut body);
+                let url = req.url().to_string();
+                let path = url.split('?').next().unwrap_or("").to_string();
+                lg.lock().unwrap().push(Forwarded {
+                    method: req.method().as_str().to_string(),
+                    path,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                });
+                let full = format!("{target}{url}");
+                let header = |name: &str| {
+                    req.headers()
+                        .iter()
+                        .find(|h| h.field.equiv(name))
+                        .map(|h| h.value.as_str().to_string())
+                };
+                let (cookie, ctype, auth) = (header("Cookie"), header("Content-Type"), header("Authorization"));
+                let result = if req.method().as_str() == "GET" {
+                    let mut r = agent.get(&full);
+                    if let Some(c) = &cookie {
+                        r = r.header("Cookie", c);
+                    }
+                    if let Some(a) = &auth {
+                        r = r.header("Authorization", a);
+                    }
+                    r.call()
+                } else {
+                    let mut r = agent.post(&full);
+                    if let Some(c) = &cookie {
+                        r = r.header("Cookie", c);
+                    }
+                    if let Some(a) = &auth {
+                        r = r.header("Authorization", a);
+                    }
+                    if let Some(t) = &ctype {
+                        r = r.header("Content-Type", t);
+                    }
+                    r.send(&body[..])
+                };
+                let response = match result {
+                    Ok(mut resp) => {
+                        let status = resp.status().as_u16();
+                        let mut headers = Vec::new();
+                        for name in ["set-cookie", "content-type"] {
+                            for v in resp.headers().get_all(name) {
+                                if let Ok(v) = v.to_str() {
+                                    headers.push(tiny_http::Header::from_bytes(name, v).expect("header"));
+                                }
+                            }
+                        }
+                        let data = resp.body_mut().with_config().limit(256 << 20).read_to_vec().unwrap_or_default();
+                        let mut r = tiny_http::Response::from_data(data).with_status_code(status);
+                        for h in headers {
+                            r.add_header(h);
+                        }
+                        r
+                    }
+                    Err(_) => tiny_http::Response::from_data(Vec::new()).with_status_code(502),
+                };
+                let _ = req.respond(response);
+            }
+        });
+        Self {
+            server,
+            thread: Some(thread),
+            log,
+            port,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn requests(&self) -> Vec<Forwarded> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Requests that change something in qBittorrent (POSTs other than login and reads).
+    pub fn mutating(&self) -> Vec<Forwarded> {
+        const READS: [&str; 6] = [
+            "/api/v2/auth/login",
+            "/api/v2/torrents/info",
+            "/api/v2/torrents/files",
+            "/api/v2/torrents/trackers",
+            "/api/v2/app/version",
+            "/api/v2/app/webapiVersion",
+        ];
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method != "GET" && !READS.contains(&r.path.as_str()))
+            .collect()
+    }
+}
+
+impl Drop for RecordingProxy {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
