@@ -14,7 +14,7 @@ use log::{debug, info, warn};
 
 use crate::arr::{self, ArrClient, QueueDelete, QueueDeleteOptions};
 use crate::config::ImportMode;
-use crate::decide::{Action, Decision, Memory};
+use crate::decide::{Action, Decision, Memory, QueueStep};
 use crate::http::HttpError;
 use crate::model::{tags, QueueEntry, UnixTime};
 use crate::qbit::QbitClient;
@@ -89,17 +89,17 @@ impl Executor<'_> {
             let remove = plan.decision.actions.iter().find_map(|a| match a {
                 Action::Remove {
                     delete_files,
-                    blocklist,
+                    queue,
                     research,
-                } => Some((*delete_files, *blocklist, *research)),
+                } => Some((*delete_files, *queue, *research)),
                 _ => None,
             });
-            if let Some((delete_files, blocklist, research)) = remove {
+            if let Some((delete_files, step, research)) = remove {
                 self.remove(
                     plan,
                     queue.get(&plan.hash),
                     delete_files,
-                    blocklist,
+                    step,
                     research,
                     &mut done,
                 );
@@ -230,7 +230,7 @@ impl Executor<'_> {
         plan: &mut Plan,
         entry: Option<&QueueEntry>,
         delete_files: bool,
-        blocklist: bool,
+        step: QueueStep,
         research: bool,
         done: &mut Applied,
     ) {
@@ -254,6 +254,10 @@ impl Executor<'_> {
         }
         plan.removed = true;
         done.removals += 1;
+        if step == QueueStep::Keep {
+            return;
+        }
+        let blocklist = step == QueueStep::Blocklist;
         let Some(entry) = entry else {
             debug!(
                 "{}: {} is not in the Arr queue; nothing to blocklist or search",

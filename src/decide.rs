@@ -168,11 +168,10 @@ pub enum Action {
         path: String,
     },
     /// Remove the torrent from qBittorrent first; then, only if that worked,
-    /// remove its Arr queue entry (blocklisting it when `blocklist`), then
-    /// search the media again when `research`.
+    /// do `queue` to its Arr queue entry, then search the media again when `research`.
     Remove {
         delete_files: bool,
-        blocklist: bool,
+        queue: QueueStep,
         research: bool,
     },
     /// Blocklist the release in the Arr but keep the torrent (ReSearchStalled), then search when `research`.
@@ -181,6 +180,17 @@ pub enum Action {
     },
     AddTag(&'static str),
     RemoveTag(&'static str),
+}
+
+/// What a removal does to the torrent's Arr queue entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueStep {
+    /// Leave the queue alone (seeding removal: the Arr is done with it).
+    Keep,
+    /// Remove the entry without blocklisting (missing files).
+    Remove,
+    /// Remove the entry and blocklist the release (a failed download).
+    Blocklist,
 }
 
 impl Action {
@@ -199,7 +209,7 @@ impl fmt::Display for Action {
             Self::Import { path } => write!(f, "import {path:?}"),
             Self::Remove {
                 delete_files,
-                blocklist,
+                queue,
                 research,
             } => {
                 f.write_str(if *delete_files {
@@ -207,8 +217,10 @@ impl fmt::Display for Action {
                 } else {
                     "remove torrent (keep files)"
                 })?;
-                if *blocklist {
-                    f.write_str(", blocklist")?;
+                match queue {
+                    QueueStep::Keep => {}
+                    QueueStep::Remove => f.write_str(", remove from the Arr queue")?,
+                    QueueStep::Blocklist => f.write_str(", blocklist")?,
                 }
                 if *research {
                     f.write_str(", search again")?;
@@ -273,11 +285,16 @@ impl Inputs<'_> {
         self.now - self.torrent.last_activity
     }
 
-    /// The failure path for a download that will not finish.
-    fn fail(&self, blocklist: bool) -> Action {
+    /// The failure path for a download that will not finish: remove it with
+    /// its files, blocklist the release (unless ReSearchStalled already did), search again.
+    fn fail(&self) -> Action {
         Action::Remove {
             delete_files: true,
-            blocklist: blocklist && self.memory.blocklisted_at.is_none(),
+            queue: if self.memory.blocklisted_at.is_none() {
+                QueueStep::Blocklist
+            } else {
+                QueueStep::Remove
+            },
             research: self.rules.re_search && self.memory.searched_at.is_none(),
         }
     }
@@ -387,7 +404,7 @@ fn decide_rule(input: Inputs<'_>) -> Decision {
         }
         if in_failed {
             let detail = format!("moved to FailedCategory {:?}", r.failed_category);
-            return decision(input, Rule::FailedCategory, detail, vec![input.fail(true)]);
+            return decision(input, Rule::FailedCategory, detail, vec![input.fail()]);
         }
         let detail = format!("moved to RecheckCategory {:?}", r.recheck_category);
         let actions = vec![Action::Recheck, Action::SetCategory(r.category.clone())];
@@ -458,7 +475,7 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
     if t.state == TorrentState::MissingFiles {
         let action = Action::Remove {
             delete_files: false,
-            blocklist: false,
+            queue: QueueStep::Remove,
             research: r.re_search && !input.imported() && input.memory.searched_at.is_none(),
         };
         return decision(
@@ -492,7 +509,7 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
         if let Some(detail) = seeding_limit_reached(t, r) {
             let action = Action::Remove {
                 delete_files: true,
-                blocklist: false,
+                queue: QueueStep::Keep,
                 research: false,
             };
             return decision(input, Rule::SeedingLimit, detail, vec![action]);
@@ -519,7 +536,7 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
                 "ETA {}s > MaximumETA {max_eta}s; progress {:.3} ≤ {:.3}",
                 t.eta, t.progress, r.max_deletable_progress
             );
-            return decision(input, Rule::Slow, detail, vec![input.fail(true)]);
+            return decision(input, Rule::Slow, detail, vec![input.fail()]);
         }
         // 13. No activity for longer than MaximumETA.
         let idle = input.idle();
@@ -529,7 +546,7 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
                 "no activity for {idle}s > MaximumETA {max_eta}s; progress {:.3} ≤ {:.3}",
                 t.progress, r.max_deletable_progress
             );
-            return decision(input, Rule::Stale, detail, vec![input.fail(true)]);
+            return decision(input, Rule::Stale, detail, vec![input.fail()]);
         }
     }
 
@@ -617,7 +634,7 @@ fn decide_stalled(input: Inputs<'_>) -> Decision {
         "stalled for {stalled_for}s ≥ StalledDelay {delay}s; progress {:.3} ≤ {:.3}",
         t.progress, r.max_deletable_progress
     );
-    decision(input, Rule::StalledDelete, detail, vec![input.fail(true)])
+    decision(input, Rule::StalledDelete, detail, vec![input.fail()])
 }
 
 #[cfg(test)]

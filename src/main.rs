@@ -10,7 +10,10 @@ use qbitrr_lite::{config, daemon, logging, shutdown::Shutdown};
 const EXAMPLE_CONFIG: &str = include_str!("../config.example.toml");
 
 fn main() -> ExitCode {
-    let cli: Cli = argh::from_env();
+    let cli = match parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return ExitCode::from(code),
+    };
     if cli.version {
         println!("qbitrr-lite {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::from(EXIT_OK);
@@ -26,6 +29,22 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_CONFIG)
         }
     }
+}
+
+/// Parses the command line; `--help` exits 0, a usage error exits 2 (argh alone would exit 1).
+fn parse_args() -> Result<Cli, u8> {
+    let args: Vec<String> = std::env::args().collect();
+    let cmd = args.first().map(String::as_str).unwrap_or("qbitrr-lite");
+    let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    <Cli as argh::FromArgs>::from_args(&[cmd], &rest).map_err(|early| {
+        if early.status.is_ok() {
+            println!("{}", early.output);
+            EXIT_OK
+        } else {
+            eprintln!("{}", early.output);
+            EXIT_CONFIG
+        }
+    })
 }
 
 fn run(args: RunArgs) -> u8 {

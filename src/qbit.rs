@@ -185,7 +185,7 @@ impl QbitClient {
         }
     }
 
-    /// The section name ("qBit" or "qBit-<Name>").
+    /// The section name (`qBit` or `qBit-<Name>`).
     pub fn name(&self) -> &str {
         &self.name
     }

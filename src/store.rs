@@ -17,7 +17,7 @@ use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
 
 use crate::decide::Memory;
 
-/// Key: "<instance>\0<hash>"; value: an encoded [`Memory`].
+/// Key: `"<instance>\0<hash>"`; value: an encoded [`Memory`].
 const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
 
 /// The current value encoding.

@@ -10,10 +10,16 @@
 //! support), placeholder (`CHANGE_ME`) detection, "did you mean" warnings for
 //! unknown keys and the once-at-start-up "ignored (not supported yet)" list.
 
+mod check;
+mod duration;
+mod env;
 mod load;
+mod raw;
 mod schema;
+mod tree;
+mod validate;
 
-pub use load::{load, load_str, ConfigError, Loaded};
+pub use load::{load, load_str, ConfigError, Loaded, Location, Problem};
 
 use std::time::Duration;
 
@@ -70,7 +76,7 @@ pub struct Settings {
 /// One `[qBit]` / `[qBit-<Name>]` section that is not `Disabled`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QbitInstance {
-    /// Section name: "qBit" or "qBit-<Name>".
+    /// Section name: `qBit` or `qBit-<Name>`.
     pub name: String,
     /// Base URL, e.g. "http://127.0.0.1:8080" (Host may carry a scheme; Port is appended unless Host has one).
     pub url: String,

@@ -1,1 +1,695 @@
-//! TEMPORARY STUB
+//! The key schema of qBitrr 5.14.7's `config.toml`.
+//!
+//! This file owns the list of every table and key qBitrr knows, with its TOML type, whether
+//! qbitrr-lite acts on it ([`Use::Supported`]) and, for the keys it does not act on yet,
+//! qBitrr's default (so that only keys the user changed are reported as ignored). It also owns
+//! section classification, secret-key detection and the "did you mean" suggestions.
+
+use super::ArrKind;
+
+/// Unit of a bare integer given to a duration key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unit {
+    Seconds,
+    Minutes,
+}
+
+impl Unit {
+    /// Seconds in one unit.
+    pub(super) fn seconds(self) -> u64 {
+        match self {
+            Unit::Seconds => 1,
+            Unit::Minutes => 60,
+        }
+    }
+}
+
+/// The TOML type a key must have.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Ty {
+    Bool,
+    Int,
+    /// A float; integers are accepted too.
+    Float,
+    Str,
+    /// An integer in the given unit, or a duration string ("30s", "15m", "1h30m").
+    Duration(Unit),
+    /// A string or a number (FreeSpace: "-1", "50G").
+    Scalar,
+    /// A boolean or a string (SearchBySeries: true/false/"smart"; HitAndRunMode).
+    BoolOrStr,
+    /// An array of strings.
+    StrList,
+    /// A free-form table (QualityProfileMappings).
+    Map,
+    /// A sub-table with its own keys.
+    Table(&'static TableSchema),
+    /// An array of tables (Trackers).
+    Tables(&'static TableSchema),
+}
+
+impl Ty {
+    /// How the type is named in messages ("expected ...").
+    pub(super) fn describe(self) -> &'static str {
+        match self {
+            Ty::Bool => "true or false",
+            Ty::Int => "a whole number",
+            Ty::Float => "a number",
+            Ty::Str => "a string",
+            Ty::Duration(Unit::Seconds) => {
+                "a number of seconds or a duration string like \"30s\", \"15m\", \"2h\", \"1d\", \"1h30m\""
+            }
+            Ty::Duration(Unit::Minutes) => {
+                "a number of minutes or a duration string like \"30s\", \"15m\", \"2h\", \"1d\", \"1h30m\""
+            }
+            Ty::Scalar => "a string or a number",
+            Ty::BoolOrStr => "true, false or a string",
+            Ty::StrList => "a list of strings",
+            Ty::Map => "a table",
+            Ty::Table(_) => "a table (a [section])",
+            Ty::Tables(_) => "a list of tables ([[...]] sections)",
+        }
+    }
+}
+
+/// qBitrr's default value of a key qbitrr-lite does not act on.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Dflt {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'static str),
+    /// A list; compared without regard to order (qBitrr writes some lists from a set).
+    List(&'static [&'static str]),
+    /// An empty array or table.
+    Empty,
+    /// Any value counts as the default (internal keys, tracker entries).
+    Any,
+    /// The default depends on the Arr kind and section name.
+    PerArr(fn(ArrKind, &str) -> Dflt),
+}
+
+/// Whether qbitrr-lite acts on a key.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Use {
+    /// Read into [`super::Config`]; defaults live in the validation stage.
+    Supported,
+    /// Known to qBitrr but not used by qbitrr-lite yet, with qBitrr's default.
+    Unsupported(Dflt),
+}
+
+/// One key of a table.
+#[derive(Debug)]
+pub(super) struct Key {
+    pub(super) name: &'static str,
+    pub(super) ty: Ty,
+    pub(super) usage: Use,
+}
+
+/// The keys of one kind of table.
+#[derive(Debug)]
+pub(super) struct TableSchema {
+    pub(super) keys: &'static [Key],
+}
+
+impl TableSchema {
+    /// The key named exactly `name` (TOML keys are case-sensitive).
+    pub(super) fn get(&self, name: &str) -> Option<&'static Key> {
+        self.keys.iter().find(|k| k.name == name)
+    }
+
+    /// The names of all keys, for suggestions.
+    pub(super) fn names(&self) -> impl Iterator<Item = &'static str> {
+        self.keys.iter().map(|k| k.name)
+    }
+}
+
+const fn sup(name: &'static str, ty: Ty) -> Key {
+    Key {
+        name,
+        ty,
+        usage: Use::Supported,
+    }
+}
+
+const fn uns(name: &'static str, ty: Ty, default: Dflt) -> Key {
+    Key {
+        name,
+        ty,
+        usage: Use::Unsupported(default),
+    }
+}
+
+const SECS: Ty = Ty::Duration(Unit::Seconds);
+const MINS: Ty = Ty::Duration(Unit::Minutes);
+const CHANGE_ME: Dflt = Dflt::Str(PLACEHOLDER);
+
+/// The placeholder qBitrr writes into keys the user must fill in.
+pub(super) const PLACEHOLDER: &str = "CHANGE_ME";
+
+/// `[Settings]`.
+pub(super) static SETTINGS: TableSchema = TableSchema {
+    keys: &[
+        uns("ConfigVersion", Ty::Str, Dflt::Any),
+        sup("ConsoleLevel", Ty::Str),
+        sup("Logging", Ty::Bool),
+        uns("CompletedDownloadFolder", Ty::Str, CHANGE_ME),
+        uns("FreeSpace", Ty::Scalar, Dflt::Str("-1")),
+        uns("FreeSpaceFolder", Ty::Str, CHANGE_ME),
+        uns("AutoPauseResume", Ty::Bool, Dflt::Bool(true)),
+        uns("NoInternetSleepTimer", SECS, Dflt::Int(15)),
+        sup("LoopSleepTimer", SECS),
+        uns("SearchLoopDelay", SECS, Dflt::Int(-1)),
+        sup("FailedCategory", Ty::Str),
+        sup("RecheckCategory", Ty::Str),
+        sup("Tagless", Ty::Bool),
+        sup("IgnoreTorrentsYoungerThan", SECS),
+        uns(
+            "PingURLS",
+            Ty::StrList,
+            Dflt::List(&["one.one.one.one", "dns.google.com"]),
+        ),
+        uns("FFprobeAutoUpdate", Ty::Bool, Dflt::Bool(true)),
+        uns("AutoUpdateEnabled", Ty::Bool, Dflt::Bool(false)),
+        uns("AutoUpdateCron", Ty::Str, Dflt::Str("0 3 * * 0")),
+        uns("AutoUpdateChannel", Ty::Str, Dflt::Str("latest")),
+        sup("AutoRestartProcesses", Ty::Bool),
+        sup("MaxProcessRestarts", Ty::Int),
+        sup("ProcessRestartWindow", SECS),
+        sup("ProcessRestartDelay", SECS),
+        sup("DryRun", Ty::Bool),
+        sup("TraceLoopExecution", Ty::Bool),
+    ],
+};
+
+/// `[WebUI]`.
+pub(super) static WEBUI: TableSchema = TableSchema {
+    keys: &[
+        uns("Host", Ty::Str, Dflt::Str("0.0.0.0")),
+        uns("Port", Ty::Int, Dflt::Int(6969)),
+        uns("Token", Ty::Str, Dflt::Str("")),
+        uns("AuthDisabled", Ty::Bool, Dflt::Bool(false)),
+        uns("AllowInsecureExposure", Ty::Bool, Dflt::Bool(false)),
+        uns("AllowInsecureTokenQuery", Ty::Bool, Dflt::Bool(false)),
+        uns("BehindHttpsProxy", Ty::Bool, Dflt::Bool(false)),
+        uns("UrlBase", Ty::Str, Dflt::Str("")),
+        uns("LocalAuthEnabled", Ty::Bool, Dflt::Bool(false)),
+        uns("OIDCEnabled", Ty::Bool, Dflt::Bool(false)),
+        uns("Username", Ty::Str, Dflt::Str("")),
+        uns("PasswordHash", Ty::Str, Dflt::Str("")),
+        uns("LiveArr", Ty::Bool, Dflt::Bool(true)),
+        uns("Theme", Ty::Str, Dflt::Str("Dark")),
+        uns("ViewDensity", Ty::Str, Dflt::Str("Comfortable")),
+        uns("OIDC", Ty::Table(&OIDC), Dflt::Any),
+    ],
+};
+
+/// `[WebUI.OIDC]`. qBitrr's generator writes LiveArr/Theme/ViewDensity after this header, so a
+/// TOML reader finds them here; they are accepted silently.
+static OIDC: TableSchema = TableSchema {
+    keys: &[
+        uns("Authority", Ty::Str, Dflt::Str("")),
+        uns("ClientId", Ty::Str, Dflt::Str("")),
+        uns("ClientSecret", Ty::Str, Dflt::Str("")),
+        uns("Scopes", Ty::Str, Dflt::Str("openid profile")),
+        uns("CallbackPath", Ty::Str, Dflt::Str("/signin-oidc")),
+        uns("RequireHttpsMetadata", Ty::Bool, Dflt::Bool(true)),
+        uns("LiveArr", Ty::Bool, Dflt::Bool(true)),
+        uns("Theme", Ty::Str, Dflt::Str("Dark")),
+        uns("ViewDensity", Ty::Str, Dflt::Str("Comfortable")),
+    ],
+};
+
+/// `[qBit]` and `[qBit-<Name>]`.
+pub(super) static QBIT: TableSchema = TableSchema {
+    keys: &[
+        sup("Disabled", Ty::Bool),
+        sup("Host", Ty::Str),
+        sup("Port", Ty::Int),
+        sup("UserName", Ty::Str),
+        sup("Password", Ty::Str),
+        sup("SkipTLSVerify", Ty::Bool),
+        sup("APIKey", Ty::Str),
+        uns("ManagedCategories", Ty::StrList, Dflt::Empty),
+        uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
+        uns("Trackers", Ty::Tables(&TRACKER), Dflt::Empty),
+        uns("CategorySeeding", Ty::Table(&CATEGORY_SEEDING), Dflt::Any),
+    ],
+};
+
+/// `[qBit.CategorySeeding]`.
+static CATEGORY_SEEDING: TableSchema = TableSchema {
+    keys: &[
+        uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
+        uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
+        uns("MaxUploadRatio", Ty::Float, Dflt::Float(-1.0)),
+        uns("MaxSeedingTime", SECS, Dflt::Int(-1)),
+        uns("RemoveTorrent", Ty::Int, Dflt::Int(-1)),
+        uns("HitAndRunMode", Ty::BoolOrStr, Dflt::Str("disabled")),
+        uns("MinSeedRatio", Ty::Float, Dflt::Float(1.0)),
+        uns("MinSeedingTimeDays", Ty::Float, Dflt::Float(0.0)),
+        uns("HitAndRunMinimumDownloadPercent", Ty::Float, Dflt::Float(10.0)),
+        uns("HitAndRunPartialSeedRatio", Ty::Float, Dflt::Float(1.0)),
+        uns("TrackerUpdateBuffer", SECS, Dflt::Int(0)),
+        uns("StalledDelay", MINS, Dflt::Int(-1)),
+        uns("IgnoreTorrentsYoungerThan", SECS, Dflt::Int(180)),
+    ],
+};
+
+/// One `[[qBit.Trackers]]` / `[[<Arr>.Torrent.Trackers]]` entry. A non-empty Trackers list is
+/// reported as a whole, so the entries' keys carry no default of their own.
+static TRACKER: TableSchema = TableSchema {
+    keys: &[
+        uns("Name", Ty::Str, Dflt::Any),
+        uns("URI", Ty::Str, Dflt::Any),
+        uns("Priority", Ty::Int, Dflt::Any),
+        uns("MaximumETA", SECS, Dflt::Any),
+        uns("DownloadRateLimit", Ty::Int, Dflt::Any),
+        uns("UploadRateLimit", Ty::Int, Dflt::Any),
+        uns("MaxUploadRatio", Ty::Float, Dflt::Any),
+        uns("MaxSeedingTime", SECS, Dflt::Any),
+        uns("SuperSeedMode", Ty::Bool, Dflt::Any),
+        uns("AddTrackerIfMissing", Ty::Bool, Dflt::Any),
+        uns("RemoveIfExists", Ty::Bool, Dflt::Any),
+        uns("AddTags", Ty::StrList, Dflt::Any),
+        uns("SortTorrents", Ty::Bool, Dflt::Any),
+        uns("HitAndRunMode", Ty::BoolOrStr, Dflt::Any),
+        uns("MinSeedRatio", Ty::Float, Dflt::Any),
+        uns("MinSeedingTimeDays", Ty::Float, Dflt::Any),
+        uns("HitAndRunMinimumDownloadPercent", Ty::Float, Dflt::Any),
+        uns("HitAndRunPartialSeedRatio", Ty::Float, Dflt::Any),
+        uns("TrackerUpdateBuffer", SECS, Dflt::Any),
+    ],
+};
+
+/// `[Radarr-*]`, `[Sonarr-*]`, `[Lidarr-*]`, `[Readarr-*]`.
+pub(super) static ARR: TableSchema = TableSchema {
+    keys: &[
+        sup("Managed", Ty::Bool),
+        sup("URI", Ty::Str),
+        sup("APIKey", Ty::Str),
+        sup("SkipTLSVerify", Ty::Bool),
+        sup("Category", Ty::Str),
+        sup("ReSearch", Ty::Bool),
+        sup("importMode", Ty::Str),
+        uns("RssSyncTimer", MINS, Dflt::Int(1)),
+        uns("RefreshDownloadsTimer", MINS, Dflt::Int(1)),
+        uns(
+            "ArrErrorCodesToBlocklist",
+            Ty::StrList,
+            Dflt::PerArr(error_codes_default),
+        ),
+        uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
+        sup("CheckInterval", SECS),
+        sup("DelayAfterImport", SECS),
+        sup("DelayAfterSearch", SECS),
+        sup("DelayAfterBlacklist", SECS),
+        uns("EntrySearch", Ty::Table(&ENTRY_SEARCH), Dflt::Any),
+        uns("Torrent", Ty::Table(&TORRENT), Dflt::Any),
+    ],
+};
+
+/// `[<Arr>.EntrySearch]`.
+static ENTRY_SEARCH: TableSchema = TableSchema {
+    keys: &[
+        uns("SearchMissing", Ty::Bool, Dflt::Bool(true)),
+        uns("AlsoSearchSpecials", Ty::Bool, Dflt::Bool(false)),
+        uns("Unmonitored", Ty::Bool, Dflt::Bool(false)),
+        uns("SearchLimit", Ty::Int, Dflt::Int(5)),
+        uns("SearchByYear", Ty::Bool, Dflt::Bool(true)),
+        uns("SearchInReverse", Ty::Bool, Dflt::Bool(false)),
+        uns("SearchRequestsEvery", SECS, Dflt::Int(300)),
+        uns("DoUpgradeSearch", Ty::Bool, Dflt::Bool(false)),
+        uns("QualityUnmetSearch", Ty::Bool, Dflt::Bool(false)),
+        uns("CustomFormatUnmetSearch", Ty::Bool, Dflt::Bool(false)),
+        uns("ForceMinimumCustomFormat", Ty::Bool, Dflt::Bool(false)),
+        uns("SearchAgainOnSearchCompletion", Ty::Bool, Dflt::Bool(true)),
+        uns("UseTempForMissing", Ty::Bool, Dflt::Bool(false)),
+        uns("KeepTempProfile", Ty::Bool, Dflt::Bool(false)),
+        uns("QualityProfileMappings", Ty::Map, Dflt::Empty),
+        uns("ForceResetTempProfiles", Ty::Bool, Dflt::Bool(false)),
+        uns("TempProfileResetTimeoutMinutes", Ty::Int, Dflt::Int(0)),
+        uns("ProfileSwitchRetryAttempts", Ty::Int, Dflt::Int(3)),
+        uns("SearchBySeries", Ty::BoolOrStr, Dflt::Str("smart")),
+        uns("PrioritizeTodaysReleases", Ty::Bool, Dflt::Bool(true)),
+        uns("Ombi", Ty::Table(&OMBI), Dflt::Any),
+        uns("Overseerr", Ty::Table(&OVERSEERR), Dflt::Any),
+    ],
+};
+
+/// `[<Arr>.EntrySearch.Ombi]`.
+static OMBI: TableSchema = TableSchema {
+    keys: &[
+        uns("SearchOmbiRequests", Ty::Bool, Dflt::Bool(false)),
+        uns("OmbiURI", Ty::Str, CHANGE_ME),
+        uns("OmbiAPIKey", Ty::Str, CHANGE_ME),
+        uns("ApprovedOnly", Ty::Bool, Dflt::Bool(true)),
+        uns("SkipTLSVerify", Ty::Bool, Dflt::Bool(false)),
+    ],
+};
+
+/// `[<Arr>.EntrySearch.Overseerr]`.
+static OVERSEERR: TableSchema = TableSchema {
+    keys: &[
+        uns("SearchOverseerrRequests", Ty::Bool, Dflt::Bool(false)),
+        uns("OverseerrURI", Ty::Str, CHANGE_ME),
+        uns("OverseerrAPIKey", Ty::Str, CHANGE_ME),
+        uns("ApprovedOnly", Ty::Bool, Dflt::Bool(true)),
+        uns("SkipTLSVerify", Ty::Bool, Dflt::Bool(false)),
+        uns("Is4K", Ty::Bool, Dflt::PerArr(is_4k_default)),
+    ],
+};
+
+/// `[<Arr>.Torrent]`.
+static TORRENT: TableSchema = TableSchema {
+    keys: &[
+        uns("CaseSensitiveMatches", Ty::Bool, Dflt::Bool(false)),
+        uns(
+            "FolderExclusionRegex",
+            Ty::StrList,
+            Dflt::PerArr(folder_exclusion_default),
+        ),
+        uns(
+            "FileNameExclusionRegex",
+            Ty::StrList,
+            Dflt::PerArr(file_name_exclusion_default),
+        ),
+        uns(
+            "FileExtensionAllowlist",
+            Ty::StrList,
+            Dflt::PerArr(extension_default),
+        ),
+        uns("AutoDelete", Ty::Bool, Dflt::Bool(false)),
+        sup("IgnoreTorrentsYoungerThan", SECS),
+        sup("MaximumETA", SECS),
+        sup("MaximumDeletablePercentage", Ty::Float),
+        sup("DoNotRemoveSlow", Ty::Bool),
+        sup("StalledDelay", MINS),
+        sup("ReSearchStalled", Ty::Bool),
+        uns("Trackers", Ty::Tables(&TRACKER), Dflt::Empty),
+        uns("SeedingMode", Ty::Table(&SEEDING_MODE), Dflt::Any),
+    ],
+};
+
+/// `[<Arr>.Torrent.SeedingMode]`.
+static SEEDING_MODE: TableSchema = TableSchema {
+    keys: &[
+        uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
+        uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
+        sup("MaxUploadRatio", Ty::Float),
+        sup("MaxSeedingTime", SECS),
+        sup("RemoveTorrent", Ty::Int),
+        uns("RemoveDeadTrackers", Ty::Bool, Dflt::Bool(false)),
+        uns(
+            "RemoveTrackerWithMessage",
+            Ty::StrList,
+            Dflt::List(&[
+                "skipping tracker announce (unreachable)",
+                "No such host is known",
+                "unsupported URL protocol",
+                "info hash is not authorized with this tracker",
+            ]),
+        ),
+    ],
+};
+
+// qBitrr's generator picks these defaults from the section name ("anime", "4k") and kind.
+
+const VIDEO_FOLDERS: &[&str] = &[
+    r"\bextras?\b",
+    r"\bfeaturettes?\b",
+    r"\bsamples?\b",
+    r"\bscreens?\b",
+    r"\bnc(ed|op)?(\\d+)?\b",
+];
+const ANIME_FOLDERS: &[&str] = &[
+    r"\bextras?\b",
+    r"\bfeaturettes?\b",
+    r"\bsamples?\b",
+    r"\bscreens?\b",
+    r"\bspecials?\b",
+    r"\bova\b",
+    r"\bnc(ed|op)?(\\d+)?\b",
+];
+const AUDIO_FOLDERS: &[&str] = &[r"\bextras?\b", r"\bsamples?\b", r"\bscreens?\b"];
+const VIDEO_FILE_NAMES: &[&str] = &[
+    r"\bncop\\d+?\b",
+    r"\bnced\\d+?\b",
+    r"\bsample\b",
+    r"brarbg.com\b",
+    r"\btrailer\b",
+    "music video",
+    "comandotorrents.com",
+];
+const AUDIO_FILE_NAMES: &[&str] = &[
+    r"\bsample\b",
+    r"brarbg.com\b",
+    r"\btrailer\b",
+    "comandotorrents.com",
+];
+const VIDEO_EXTENSIONS: &[&str] = &[".mp4", ".mkv", ".sub", ".ass", ".srt", ".!qB", ".parts"];
+const MUSIC_EXTENSIONS: &[&str] = &[
+    ".mp3", ".flac", ".m4a", ".aac", ".ogg", ".opus", ".wav", ".ape", ".wma", ".!qB", ".parts",
+];
+const BOOK_EXTENSIONS: &[&str] = &[
+    ".epub", ".kepub", ".mobi", ".azw", ".azw3", ".pdf", ".cbz", ".cbr", ".flac", ".ape", ".wavpack", ".wav",
+    ".alac", ".mp2", ".mp3", ".wma", ".m4a", ".m4p", ".m4b", ".aac", ".mp4a", ".ogg", ".oga", ".vorbis",
+    ".!qB", ".parts",
+];
+
+fn folder_exclusion_default(kind: ArrKind, section: &str) -> Dflt {
+    match kind {
+        ArrKind::Lidarr | ArrKind::Readarr => Dflt::List(AUDIO_FOLDERS),
+        _ if section.to_lowercase().contains("anime") => Dflt::List(ANIME_FOLDERS),
+        _ => Dflt::List(VIDEO_FOLDERS),
+    }
+}
+
+fn file_name_exclusion_default(kind: ArrKind, _section: &str) -> Dflt {
+    match kind {
+        ArrKind::Lidarr | ArrKind::Readarr => Dflt::List(AUDIO_FILE_NAMES),
+        ArrKind::Radarr | ArrKind::Sonarr => Dflt::List(VIDEO_FILE_NAMES),
+    }
+}
+
+fn extension_default(kind: ArrKind, _section: &str) -> Dflt {
+    match kind {
+        ArrKind::Lidarr => Dflt::List(MUSIC_EXTENSIONS),
+        ArrKind::Readarr => Dflt::List(BOOK_EXTENSIONS),
+        ArrKind::Radarr | ArrKind::Sonarr => Dflt::List(VIDEO_EXTENSIONS),
+    }
+}
+
+fn error_codes_default(kind: ArrKind, _section: &str) -> Dflt {
+    Dflt::List(match kind {
+        ArrKind::Radarr => &[
+            "Not a preferred word upgrade for existing movie file(s)",
+            "Not an upgrade for existing movie file(s)",
+            "Unable to determine if file is a sample",
+        ],
+        ArrKind::Sonarr => &[
+            "Not a preferred word upgrade for existing episode file(s)",
+            "Not an upgrade for existing episode file(s)",
+            "Unable to determine if file is a sample",
+        ],
+        ArrKind::Lidarr => &[
+            "Not a preferred word upgrade for existing track file(s)",
+            "Not an upgrade for existing track file(s)",
+            "Unable to determine if file is a sample",
+        ],
+        ArrKind::Readarr => &[
+            "Not a preferred word upgrade for existing book file(s)",
+            "Not an upgrade for existing book file(s)",
+            "Unable to determine if file is a sample",
+        ],
+    })
+}
+
+fn is_4k_default(_kind: ArrKind, section: &str) -> Dflt {
+    Dflt::Bool(section.to_lowercase().contains("4k"))
+}
+
+/// What a top-level section is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Section {
+    Settings,
+    WebUi,
+    Qbit,
+    Arr(ArrKind),
+}
+
+impl Section {
+    /// The schema of the section's own table.
+    pub(super) fn schema(self) -> &'static TableSchema {
+        match self {
+            Section::Settings => &SETTINGS,
+            Section::WebUi => &WEBUI,
+            Section::Qbit => &QBIT,
+            Section::Arr(_) => &ARR,
+        }
+    }
+}
+
+const ARR_PREFIXES: [(&str, ArrKind); 4] = [
+    ("Radarr", ArrKind::Radarr),
+    ("Sonarr", ArrKind::Sonarr),
+    ("Lidarr", ArrKind::Lidarr),
+    ("Readarr", ArrKind::Readarr),
+];
+
+/// Classifies a top-level section name the way qBitrr does (case-sensitive prefixes).
+pub(super) fn classify(name: &str) -> Option<Section> {
+    match name {
+        "Settings" => return Some(Section::Settings),
+        "WebUI" => return Some(Section::WebUi),
+        "qBit" => return Some(Section::Qbit),
+        _ => {}
+    }
+    if name.starts_with("qBit-") {
+        return Some(Section::Qbit);
+    }
+    ARR_PREFIXES
+        .iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map(|&(_, kind)| Section::Arr(kind))
+}
+
+/// Whether a key holds a secret whose value must never be shown (APIKey, Password, Token, ...).
+pub(super) fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["apikey", "password", "token", "secret"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// Levenshtein distance between two strings, compared case-insensitively.
+pub(super) fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+/// The closest candidate to an unknown name: one equal ignoring case, else the nearest within
+/// Levenshtein distance 3 (and closer than the shorter name's length, so that "Foo" does not
+/// suggest "URI").
+pub(super) fn suggest<'a>(unknown: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in candidates {
+        let d = distance(unknown, candidate);
+        let shorter = unknown.chars().count().min(candidate.chars().count());
+        if d > 3 || (d != 0 && d >= shorter.max(1)) {
+            continue;
+        }
+        if best.is_none_or(|(best_d, _)| d < best_d) {
+            best = Some((d, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
+/// A suggestion for an unknown top-level section name: `[qbit]` → `qBit`, `[Sonar-TV]` →
+/// `Sonarr-TV`, `[radarr-4k]` → `Radarr-4k`.
+pub(super) fn suggest_section(unknown: &str) -> Option<String> {
+    if let Some(found) = suggest(unknown, ["Settings", "WebUI", "qBit"]) {
+        return Some(found.to_string());
+    }
+    let (head, tail) = match unknown.split_once('-') {
+        Some((head, tail)) => (head, Some(tail)),
+        None => (unknown, None),
+    };
+    let prefixes = ["qBit", "Radarr", "Sonarr", "Lidarr", "Readarr"];
+    let prefix = suggest(head, prefixes)?;
+    Some(match tail {
+        Some(tail) => format!("{prefix}-{tail}"),
+        None => prefix.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_follows_qbitrr_prefixes() {
+        assert_eq!(classify("Settings"), Some(Section::Settings));
+        assert_eq!(classify("qBit"), Some(Section::Qbit));
+        assert_eq!(classify("qBit-Seedbox"), Some(Section::Qbit));
+        assert_eq!(classify("qbit"), None);
+        assert_eq!(classify("Radarr-4K"), Some(Section::Arr(ArrKind::Radarr)));
+        assert_eq!(classify("Readarr-Books"), Some(Section::Arr(ArrKind::Readarr)));
+        assert_eq!(classify("Sonarr"), Some(Section::Arr(ArrKind::Sonarr)));
+        assert_eq!(classify("radarr-4k"), None);
+    }
+
+    #[test]
+    fn secrets_are_recognised() {
+        for key in [
+            "APIKey",
+            "Password",
+            "Token",
+            "OmbiAPIKey",
+            "ClientSecret",
+            "PasswordHash",
+        ] {
+            assert!(is_secret(key), "{key}");
+        }
+        for key in ["UserName", "URI", "Host", "Category"] {
+            assert!(!is_secret(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn levenshtein_distance() {
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("LoopSleepTimer", "loopsleeptimer"), 0);
+        assert_eq!(distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn suggestions_are_close_or_case_insensitive() {
+        let keys = SETTINGS.names();
+        assert_eq!(suggest("LoopSleepTimr", keys), Some("LoopSleepTimer"));
+        assert_eq!(
+            suggest("LOOPSLEEPTIMER", SETTINGS.names()),
+            Some("LoopSleepTimer")
+        );
+        assert_eq!(suggest("Frobnicate", SETTINGS.names()), None);
+        assert_eq!(suggest("Foo", ARR.names()), None);
+        assert_eq!(suggest("Uri", ARR.names()), Some("URI"));
+        assert_eq!(suggest_section("qbit").as_deref(), Some("qBit"));
+        assert_eq!(suggest_section("Setting").as_deref(), Some("Settings"));
+        assert_eq!(suggest_section("Sonar-TV").as_deref(), Some("Sonarr-TV"));
+        assert_eq!(suggest_section("radarr-4k").as_deref(), Some("Radarr-4k"));
+        assert_eq!(suggest_section("Plex"), None);
+    }
+
+    #[test]
+    fn per_arr_defaults_follow_the_generator() {
+        assert!(matches!(
+            folder_exclusion_default(ArrKind::Sonarr, "Sonarr-Anime"),
+            Dflt::List(list) if list.len() == 7
+        ));
+        assert!(matches!(
+            folder_exclusion_default(ArrKind::Radarr, "Radarr-1080"),
+            Dflt::List(list) if list.len() == 5
+        ));
+        assert!(matches!(
+            is_4k_default(ArrKind::Radarr, "Radarr-4K"),
+            Dflt::Bool(true)
+        ));
+        assert!(matches!(
+            is_4k_default(ArrKind::Radarr, "Radarr-1080"),
+            Dflt::Bool(false)
+        ));
+    }
+}

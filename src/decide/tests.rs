@@ -76,7 +76,11 @@ fn seen() -> Memory {
 fn fail(blocklist: bool, research: bool) -> Action {
     Action::Remove {
         delete_files: true,
-        blocklist,
+        queue: if blocklist {
+            QueueStep::Blocklist
+        } else {
+            QueueStep::Remove
+        },
         research,
     }
 }
@@ -258,7 +262,7 @@ fn decision_table() {
                 Rule::MissingFiles,
                 vec![Action::Remove {
                     delete_files: false,
-                    blocklist: false,
+                    queue: QueueStep::Remove,
                     research: true,
                 }],
             )
@@ -287,7 +291,7 @@ fn decision_table() {
                 Rule::SeedingLimit,
                 vec![Action::Remove {
                     delete_files: true,
-                    blocklist: false,
+                    queue: QueueStep::Keep,
                     research: false,
                 }],
             )
@@ -321,7 +325,7 @@ fn decision_table() {
                 Rule::SeedingLimit,
                 vec![Action::Remove {
                     delete_files: true,
-                    blocklist: false,
+                    queue: QueueStep::Keep,
                     research: false,
                 }],
             )

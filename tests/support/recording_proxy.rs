@@ -2,7 +2,6 @@
 //! so tests can assert exactly which requests reached qBittorrent (e.g. that
 //! a dry run sent nothing mutating).
 
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -47,13 +46,14 @@ impl RecordingProxy {
                     body: String::from_utf8_lossy(&body).into_owned(),
                 });
                 let full = format!("{target}{url}");
-                let header = |name: &str| {
+                let header = |name: &'static str| {
                     req.headers()
                         .iter()
                         .find(|h| h.field.equiv(name))
                         .map(|h| h.value.as_str().to_string())
                 };
-                let (cookie, ctype, auth) = (header("Cookie"), header("Content-Type"), header("Authorization"));
+                let (cookie, ctype, auth) =
+                    (header("Cookie"), header("Content-Type"), header("Authorization"));
                 let result = if req.method().as_str() == "GET" {
                     let mut r = agent.get(&full);
                     if let Some(c) = &cookie {
@@ -87,7 +87,12 @@ impl RecordingProxy {
                                 }
                             }
                         }
-                        let data = resp.body_mut().with_config().limit(256 << 20).read_to_vec().unwrap_or_default();
+                        let data = resp
+                            .body_mut()
+                            .with_config()
+                            .limit(256 << 20)
+                            .read_to_vec()
+                            .unwrap_or_default();
                         let mut r = tiny_http::Response::from_data(data).with_status_code(status);
                         for h in headers {
                             r.add_header(h);

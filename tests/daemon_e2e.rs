@@ -1,0 +1,442 @@
+//! End-to-end scenarios through the real binary, against real qbittorrent-nox
+//! instances and fake Arr servers that record every request.
+//!
+//! Without qbittorrent-nox these tests skip loudly locally and fail in CI.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::daemon::{config, ArrSection, Daemon};
+use support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
+use support::qbittorrent::{make_torrent, seed, AddOptions, QbitApi, QbitNox, TorrentFixture};
+use support::recording_proxy::RecordingProxy;
+use support::util::{wait_until, TempDir};
+
+const KEY: &str = "0123456789abcdef0123456789abcdef";
+const MB: u64 = 1 << 20;
+
+fn radarr(uri: String, torrent: &'static str, seeding: &'static str) -> ArrSection<'static> {
+    ArrSection {
+        name: "Radarr-Test",
+        uri,
+        api_key: KEY,
+        category: "radarr",
+        extra: "",
+        torrent,
+        seeding,
+    }
+}
+
+/// Adds a torrent to `api` in `category`, saving into `save_path`.
+fn add(api: &QbitApi, fx: &TorrentFixture, category: &str, save_path: &std::path::Path, tags: Option<&str>) {
+    api.add_torrent_file(
+        &fx.torrent_bytes,
+        &AddOptions {
+            category: Some(category.into()),
+            save_path: Some(save_path.display().to_string()),
+            tags: tags.map(str::to_string),
+            ..AddOptions::default()
+        },
+    );
+}
+
+/// Adds a torrent whose data is already in place, so it is complete at once.
+fn add_complete(api: &QbitApi, fx: &TorrentFixture, category: &str) {
+    api.add_torrent_file(
+        &fx.torrent_bytes,
+        &AddOptions {
+            category: Some(category.into()),
+            save_path: Some(fx.data_dir().display().to_string()),
+            skip_checking: true,
+            ..AddOptions::default()
+        },
+    );
+}
+
+fn is_command(r: &Recorded, name: &str) -> bool {
+    r.method == "POST"
+        && r.path.ends_with("/command")
+        && r.json().is_some_and(|j| j["name"].as_str() == Some(name))
+}
+
+fn tags_of(t: &Value) -> Vec<String> {
+    t["tags"]
+        .as_str()
+        .unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[test]
+fn completed_download_is_imported_exactly_once_also_after_restart() {
+    let Some(seeder) = QbitNox::try_start() else {
+        return;
+    };
+    let leecher = QbitNox::start();
+    let dir = TempDir::new("e2e-import");
+    let fx = make_torrent(&dir.subdir("seed"), "Movie.One.2024.1080p.mkv", 20 * MB);
+    seed(&seeder.api(), &fx, Duration::from_secs(30));
+
+    let arr = FakeArr::start(FakeKind::Radarr, KEY);
+    arr.set_queue(vec![queue_record(
+        FakeKind::Radarr,
+        101,
+        &fx.hash,
+        "Movie.One",
+        7,
+    )]);
+    let api = leecher.api();
+    api.create_category("radarr", "");
+    add(&api, &fx, "radarr", &dir.subdir("leech"), None);
+    // Peers added while the leecher still checks its (empty) files can be dropped: re-add until done.
+    let complete = wait_until(Duration::from_secs(60), Duration::from_secs(2), || {
+        api.add_peers(&fx.hash, &seeder.peer_addr());
+        api.torrent(&fx.hash)
+            .is_some_and(|t| t["progress"].as_f64() == Some(1.0))
+    });
+    assert!(
+        complete,
+        "the leecher never completed: {:?}",
+        api.torrent(&fx.hash)
+    );
+
+    let cfg = config(&leecher.url(), "", &[radarr(arr.url(), "StalledDelay = 15", "")]);
+    let mut daemon = Daemon::start(dir.path(), &cfg, &[]);
+    let done = api.wait_for(&fx.hash, Duration::from_secs(60), |t| {
+        t["progress"].as_f64() == Some(1.0)
+    });
+    let cmd = arr.wait_for_command("DownloadedMoviesScan", Duration::from_secs(60));
+    assert_eq!(cmd["path"], done["content_path"], "imports the content path");
+    assert_eq!(cmd["downloadClientId"], json!(fx.download_id()));
+    assert_eq!(cmd["importMode"], "Auto");
+    api.wait_for(&fx.hash, Duration::from_secs(10), |t| {
+        tags_of(t).contains(&"qBitrr-imported".into())
+    });
+
+    // More passes send nothing more.
+    std::thread::sleep(Duration::from_secs(3));
+    let imports = |arr: &FakeArr| {
+        arr.requests()
+            .iter()
+            .filter(|r| is_command(r, "DownloadedMoviesScan"))
+            .count()
+    };
+    assert_eq!(imports(&arr), 1, "exactly one import");
+
+    let (status, took) = daemon.terminate();
+    assert!(status.success(), "exit status {status:?}:\n{}", daemon.log());
+    assert!(took < Duration::from_secs(5), "stopped in {took:?}");
+
+    // The store, not only the tag, remembers the import: drop the tag and restart.
+    api.post(
+        "torrents/removeTags",
+        &[("hashes", &fx.hash), ("tags", "qBitrr-imported")],
+    );
+    let mut again = Daemon::start(dir.path(), &cfg, &[]);
+    again.wait_for_log("watching category", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        imports(&arr),
+        1,
+        "no second import after a restart:\n{}",
+        again.log()
+    );
+    assert!(again.terminate().0.success());
+    // Every Arr call carried the key in the header, never in the URL.
+    for r in arr.requests() {
+        assert!(
+            r.has_api_key_header() && r.query_value("apikey").is_none(),
+            "{}",
+            r.summary()
+        );
+    }
+}
+
+#[test]
+fn stalled_download_is_removed_blocklisted_and_searched() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("e2e-stalled");
+    // Its data exists nowhere qBittorrent can reach: no peers, stalledDL.
+    let fx = make_torrent(&dir.subdir("nowhere"), "Dead.Movie.2023.mkv", MB);
+    let arr = FakeArr::start(FakeKind::Radarr, KEY);
+    arr.set_queue(vec![queue_record(
+        FakeKind::Radarr,
+        201,
+        &fx.hash,
+        "Dead.Movie",
+        9,
+    )]);
+    let api = qbit.api();
+    api.create_category("radarr", "");
+    add(&api, &fx, "radarr", &dir.subdir("leech"), None);
+    api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
+
+    let cfg = config(&qbit.url(), "", &[radarr(arr.url(), "StalledDelay = \"3s\"", "")]);
+    let daemon = Daemon::start(dir.path(), &cfg, &[]);
+    let search = arr.wait_for_command("MoviesSearch", Duration::from_secs(40));
+    assert_eq!(search["movieIds"], json!([9]));
+    assert!(
+        api.torrent(&fx.hash).is_none(),
+        "the torrent is gone from qBittorrent"
+    );
+
+    let reqs = arr.requests();
+    let delete = reqs
+        .iter()
+        .position(|r| r.method == "DELETE" && r.path.ends_with("/queue/201"))
+        .unwrap_or_else(|| panic!("no queue delete:\n{}", daemon.log()));
+    let searched = reqs.iter().position(|r| is_command(r, "MoviesSearch")).unwrap();
+    assert!(delete < searched, "blocklist before the search");
+    let d = &reqs[delete];
+    assert_eq!(d.query_value("blocklist"), Some("true"));
+    assert_eq!(d.query_value("removeFromClient"), Some("false"));
+    assert_eq!(d.query_value("skipRedownload"), Some("true"));
+    daemon.wait_for_log("stalled-delete", Duration::from_secs(1));
+
+    std::thread::sleep(Duration::from_secs(2));
+    let reqs = arr.requests();
+    assert_eq!(
+        reqs.iter().filter(|r| is_command(r, "MoviesSearch")).count(),
+        1,
+        "one search"
+    );
+    assert_eq!(
+        reqs.iter().filter(|r| r.method == "DELETE").count(),
+        1,
+        "one blocklist"
+    );
+}
+
+#[test]
+fn unmanaged_and_ignored_torrents_are_never_touched() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("e2e-untouched");
+    let api = qbit.api();
+    for c in ["radarr", "other"] {
+        api.create_category(c, "");
+    }
+    let leech = dir.subdir("leech");
+    let other = make_torrent(&dir.subdir("a"), "Other.Category.mkv", MB);
+    let ignored = make_torrent(&dir.subdir("b"), "Ignored.Tag.mkv", MB);
+    let other_done = make_torrent(&dir.subdir("c"), "Other.Done.mkv", MB);
+    let control = make_torrent(&dir.subdir("d"), "Control.Stalled.mkv", MB);
+    add(&api, &other, "other", &leech, None);
+    add(&api, &ignored, "radarr", &leech, Some("qBitrr-ignored"));
+    add_complete(&api, &other_done, "other");
+    add(&api, &control, "radarr", &leech, None);
+    for fx in [&other, &ignored, &control] {
+        api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
+    }
+
+    let arr = FakeArr::start(FakeKind::Radarr, KEY);
+    arr.set_queue(vec![
+        queue_record(FakeKind::Radarr, 1, &other.hash, "Other", 1),
+        queue_record(FakeKind::Radarr, 2, &ignored.hash, "Ignored", 2),
+        queue_record(FakeKind::Radarr, 3, &other_done.hash, "OtherDone", 3),
+        queue_record(FakeKind::Radarr, 4, &control.hash, "Control", 4),
+    ]);
+    let proxy = RecordingProxy::start(&qbit.url());
+    let cfg = config(
+        &proxy.url(),
+        "",
+        &[radarr(arr.url(), "StalledDelay = \"1s\"", "")],
+    );
+    let daemon = Daemon::start(dir.path(), &cfg, &[]);
+    // The control torrent proves the daemon was acting all along.
+    arr.wait_for_command("MoviesSearch", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(3));
+
+    for fx in [&other, &ignored, &other_done] {
+        let t = api
+            .torrent(&fx.hash)
+            .unwrap_or_else(|| panic!("{} was removed:\n{}", fx.name, daemon.log()));
+        assert!(
+            !tags_of(&t)
+                .iter()
+                .any(|t| t.starts_with("qBitrr-") && t != "qBitrr-ignored"),
+            "{t}"
+        );
+        for r in proxy.mutating() {
+            assert!(
+                !r.body.contains(&fx.hash),
+                "{} touched: {} {}",
+                fx.name,
+                r.path,
+                r.body
+            );
+        }
+    }
+    for r in arr.mutating_requests() {
+        assert!(
+            r.path.ends_with("/queue/4") || is_command(&r, "MoviesSearch"),
+            "unexpected: {}",
+            r.summary()
+        );
+    }
+    assert!(
+        api.torrent(&control.hash).is_none(),
+        "the control torrent was removed"
+    );
+}
+
+#[test]
+fn seeded_enough_torrent_is_removed_after_its_import() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("e2e-seeding");
+    let api = qbit.api();
+    api.create_category("radarr", "");
+    let fx = make_torrent(&dir.subdir("data"), "Seeded.Movie.mkv", MB);
+    add_complete(&api, &fx, "radarr");
+    let arr = FakeArr::start(FakeKind::Radarr, KEY);
+    arr.set_queue(vec![queue_record(FakeKind::Radarr, 301, &fx.hash, "Seeded", 11)]);
+
+    let seeding = "RemoveTorrent = 2\nMaxSeedingTime = \"2s\"";
+    let cfg = config(
+        &qbit.url(),
+        "",
+        &[radarr(arr.url(), "StalledDelay = 15", seeding)],
+    );
+    let daemon = Daemon::start(dir.path(), &cfg, &[]);
+    arr.wait_for_command("DownloadedMoviesScan", Duration::from_secs(40));
+    let gone = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        api.torrent(&fx.hash).is_none()
+    });
+    assert!(gone, "not removed after seeding:\n{}", daemon.log());
+    assert!(
+        wait_until(Duration::from_secs(5), Duration::from_millis(100), || !fx
+            .data_path
+            .exists()),
+        "its files are deleted with it"
+    );
+    daemon.wait_for_log("seeding-limit", Duration::from_secs(1));
+    let mutating: Vec<String> = arr.mutating_requests().iter().map(Recorded::summary).collect();
+    assert_eq!(
+        mutating.len(),
+        1,
+        "only the import reached the Arr (no blocklist, no search): {mutating:?}"
+    );
+}
+
+#[test]
+fn dry_run_sends_nothing_mutating() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("e2e-dry");
+    let api = qbit.api();
+    api.create_category("radarr", "");
+    let leech = dir.subdir("leech");
+    let stalled = make_torrent(&dir.subdir("a"), "Would.Be.Removed.mkv", MB);
+    let complete = make_torrent(&dir.subdir("b"), "Would.Be.Imported.mkv", MB);
+    let paused = make_torrent(&dir.subdir("c"), "Would.Be.Resumed.mkv", MB);
+    add(&api, &stalled, "radarr", &leech, None);
+    add_complete(&api, &complete, "radarr");
+    api.add_torrent_file(
+        &paused.torrent_bytes,
+        &AddOptions {
+            category: Some("radarr".into()),
+            save_path: Some(leech.display().to_string()),
+            paused: true,
+            ..AddOptions::default()
+        },
+    );
+    api.wait_for_state(&stalled.hash, Duration::from_secs(20), &["stalledDL"]);
+    let arr = FakeArr::start(FakeKind::Radarr, KEY);
+    arr.set_queue(vec![
+        queue_record(FakeKind::Radarr, 1, &stalled.hash, "Stalled", 1),
+        queue_record(FakeKind::Radarr, 2, &complete.hash, "Complete", 2),
+        queue_record(FakeKind::Radarr, 3, &paused.hash, "Paused", 3),
+    ]);
+    let proxy = RecordingProxy::start(&qbit.url());
+    let torrent = "StalledDelay = \"1s\"\nReSearchStalled = true";
+    let cfg = config(&proxy.url(), "", &[radarr(arr.url(), torrent, "")]);
+    let daemon = Daemon::start(dir.path(), &cfg, &["--dry-run"]);
+    daemon.wait_for_log("[dry-run] stalled-delete", Duration::from_secs(30));
+    daemon.wait_for_log("[dry-run] import", Duration::from_secs(30));
+    daemon.wait_for_log("[dry-run] resume-paused", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(2));
+
+    assert!(
+        proxy.mutating().is_empty(),
+        "qBittorrent got: {:?}",
+        proxy.mutating()
+    );
+    assert!(
+        proxy.requests().iter().any(|r| r.path == "/api/v2/torrents/info"),
+        "the daemon did read qBittorrent"
+    );
+    let arr_mutating: Vec<String> = arr.mutating_requests().iter().map(Recorded::summary).collect();
+    assert!(arr_mutating.is_empty(), "the Arr got: {arr_mutating:?}");
+    for fx in [&stalled, &complete, &paused] {
+        let t = api.torrent(&fx.hash).expect("still there");
+        assert!(tags_of(&t).is_empty(), "no tags added: {t}");
+    }
+    // Each "would" is said once, not every pass.
+    assert_eq!(
+        daemon.log().matches("[dry-run] import").count(),
+        1,
+        "{}",
+        daemon.log()
+    );
+}
+
+#[test]
+fn outages_are_logged_once_and_do_not_stall_other_instances() {
+    let Some(mut qbit) = QbitNox::try_start() else {
+        return;
+    };
+    let dir = TempDir::new("e2e-outage");
+    let api = qbit.api();
+    for c in ["radarr", "sonarr"] {
+        api.create_category(c, "");
+    }
+    let radarr_arr = FakeArr::start(FakeKind::Radarr, KEY);
+    let sonarr_arr = FakeArr::start(FakeKind::Sonarr, KEY);
+    sonarr_arr.set_down(true);
+    let sonarr = ArrSection {
+        name: "Sonarr-Test",
+        uri: sonarr_arr.url(),
+        api_key: KEY,
+        category: "sonarr",
+        extra: "",
+        torrent: "",
+        seeding: "",
+    };
+    let cfg = config(&qbit.url(), "", &[radarr(radarr_arr.url(), "", ""), sonarr]);
+    let mut daemon = Daemon::start(dir.path(), &cfg, &[]);
+
+    // Sonarr is down: Radarr still imports.
+    let first = make_torrent(&dir.subdir("one"), "First.Movie.mkv", MB);
+    add_complete(&api, &first, "radarr");
+    radarr_arr.wait_for_command("DownloadedMoviesScan", Duration::from_secs(40));
+    daemon.wait_for_log("Sonarr-Test: Arr queue", Duration::from_secs(5));
+
+    // qBittorrent goes away: logged once per instance, the daemon keeps running.
+    qbit.stop_process();
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(daemon.is_running(), "the daemon survived the outage");
+    let log = daemon.log();
+    let warnings = log
+        .lines()
+        .filter(|l| l.contains("[WARN]") && l.contains("Radarr-Test: qBit ("))
+        .count();
+    assert_eq!(warnings, 1, "the outage is logged once when it starts:\n{log}");
+
+    // It comes back: work resumes.
+    qbit.start_again();
+    let api = qbit.api();
+    let second = make_torrent(&dir.subdir("two"), "Second.Movie.mkv", MB);
+    add_complete(&api, &second, "radarr");
+    let ok = wait_until(Duration::from_secs(90), Duration::from_millis(200), || {
+        radarr_arr.requests().iter().any(|r| {
+            is_command(r, "DownloadedMoviesScan")
+                && r.json()
+                    .is_some_and(|j| j["downloadClientId"] == json!(second.download_id()))
+        })
+    });
+    assert!(ok, "no import after qBittorrent came back:\n{}", daemon.log());
+    daemon.wait_for_log("answers again", Duration::from_secs(1));
+    assert!(daemon.terminate().0.success());
+}

@@ -1,0 +1,992 @@
+//! Fake Radarr / Sonarr / Lidarr / Readarr servers for integration tests.
+//!
+//! Built from the OpenAPI contracts in `shared/api/*.openapi.json` and
+//! `shared/reference/apis.md` Part A: the Arrs' API-key rules (query `apikey`,
+//! then `X-Api-Key`, then `Authorization: Bearer`; else 401 with an empty
+//! body), the paging envelope with its defaults (page 1, pageSize 10) and its
+//! "too-high page returns the last page" quirk, queue removal (200 empty,
+//! unknown id 404), commands (201 + `Location`, case-insensitive names,
+//! unknown name 500), 404 for unknown paths and 405 for a wrong method.
+//! Readarr follows Lidarr (`/api/v1`, `authorId`/`bookId`,
+//! `DownloadedBooksScan`, `BookSearch{bookIds}`).
+//!
+//! Every request is recorded (method, path, decoded query, headers, body,
+//! status answered) for assertions. Fault injection: [`FakeArr::set_down`]
+//! (503 to everything) and [`FakeArr::set_garbage`] (200 with a non-JSON body).
+
+use super::util::{now_rfc3339, parse_query};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Which Arr to imitate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FakeKind {
+    Radarr,
+    Sonarr,
+    Lidarr,
+    Readarr,
+}
+
+impl FakeKind {
+    pub const ALL: [FakeKind; 4] = [
+        FakeKind::Radarr,
+        FakeKind::Sonarr,
+        FakeKind::Lidarr,
+        FakeKind::Readarr,
+    ];
+
+    /// `appName` in `system/status`.
+    pub fn app_name(self) -> &'static str {
+        match self {
+            FakeKind::Radarr => "Radarr",
+            FakeKind::Sonarr => "Sonarr",
+            FakeKind::Lidarr => "Lidarr",
+            FakeKind::Readarr => "Readarr",
+        }
+    }
+
+    /// `/api/v3` (Radarr, Sonarr) or `/api/v1` (Lidarr, Readarr).
+    pub fn api_base(self) -> &'static str {
+        match self {
+            FakeKind::Radarr | FakeKind::Sonarr => "/api/v3",
+            FakeKind::Lidarr | FakeKind::Readarr => "/api/v1",
+        }
+    }
+
+    /// The version `system/status` reports unless [`FakeArr::set_version`] is used.
+    pub fn default_version(self) -> &'static str {
+        match self {
+            FakeKind::Radarr => "5.14.0.9383",
+            FakeKind::Sonarr => "4.0.11.2680",
+            FakeKind::Lidarr => "2.8.2.4493",
+            FakeKind::Readarr => "0.4.4.2686",
+        }
+    }
+
+    /// The import command (`{path, downloadClientId, importMode}`).
+    pub fn scan_command(self) -> &'static str {
+        match self {
+            FakeKind::Radarr => "DownloadedMoviesScan",
+            FakeKind::Sonarr => "DownloadedEpisodesScan",
+            FakeKind::Lidarr => "DownloadedAlbumsScan",
+            FakeKind::Readarr => "DownloadedBooksScan",
+        }
+    }
+
+    /// The per-item search command and its id-list field.
+    pub fn search_command(self) -> (&'static str, &'static str) {
+        match self {
+            FakeKind::Radarr => ("MoviesSearch", "movieIds"),
+            FakeKind::Sonarr => ("EpisodeSearch", "episodeIds"),
+            FakeKind::Lidarr => ("AlbumSearch", "albumIds"),
+            FakeKind::Readarr => ("BookSearch", "bookIds"),
+        }
+    }
+
+    /// The queue record's searchable item id field (`movieId`, `episodeId`,
+    /// `albumId`, `bookId`).
+    pub fn entity_field(self) -> &'static str {
+        match self {
+            FakeKind::Radarr => "movieId",
+            FakeKind::Sonarr => "episodeId",
+            FakeKind::Lidarr => "albumId",
+            FakeKind::Readarr => "bookId",
+        }
+    }
+
+    /// The field a queue row must have to be "known" (else it is hidden unless
+    /// `includeUnknown*Items=true`), the name of that flag, and the id filter.
+    fn known_field_flag_filter(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            FakeKind::Radarr => ("movieId", "includeUnknownMovieItems", "movieIds"),
+            FakeKind::Sonarr => ("seriesId", "includeUnknownSeriesItems", "seriesIds"),
+            FakeKind::Lidarr => ("artistId", "includeUnknownArtistItems", "artistIds"),
+            FakeKind::Readarr => ("authorId", "includeUnknownAuthorItems", "authorIds"),
+        }
+    }
+
+    /// Command names the fake accepts (matched case-insensitively).
+    pub fn known_commands(self) -> &'static [&'static str] {
+        match self {
+            FakeKind::Radarr => &[
+                "DownloadedMoviesScan",
+                "MoviesSearch",
+                "MissingMoviesSearch",
+                "CutoffUnmetMoviesSearch",
+                "RefreshMovie",
+                "RescanMovie",
+                "RssSync",
+                "RefreshMonitoredDownloads",
+                "ProcessMonitoredDownloads",
+                "CheckHealth",
+                "Backup",
+            ],
+            FakeKind::Sonarr => &[
+                "DownloadedEpisodesScan",
+                "EpisodeSearch",
+                "SeriesSearch",
+                "SeasonSearch",
+                "MissingEpisodeSearch",
+                "CutoffUnmetEpisodeSearch",
+                "RefreshSeries",
+                "RescanSeries",
+                "RssSync",
+                "RefreshMonitoredDownloads",
+                "ProcessMonitoredDownloads",
+                "CheckHealth",
+                "Backup",
+            ],
+            FakeKind::Lidarr => &[
+                "DownloadedAlbumsScan",
+                "AlbumSearch",
+                "ArtistSearch",
+                "MissingAlbumSearch",
+                "CutoffUnmetAlbumSearch",
+                "RefreshArtist",
+                "RefreshAlbum",
+                "RescanFolders",
+                "RssSync",
+                "RefreshMonitoredDownloads",
+                "ProcessMonitoredDownloads",
+                "CheckHealth",
+                "Backup",
+            ],
+            FakeKind::Readarr => &[
+                "DownloadedBooksScan",
+                "BookSearch",
+                "AuthorSearch",
+                "MissingBookSearch",
+                "CutoffUnmetBookSearch",
+                "RefreshAuthor",
+                "RefreshBook",
+                "RescanFolders",
+                "RssSync",
+                "RefreshMonitoredDownloads",
+                "ProcessMonitoredDownloads",
+                "CheckHealth",
+                "Backup",
+            ],
+        }
+    }
+}
+
+/// A schema-shaped `QueueResource`. `entity_id` is the searchable item id
+/// (`movieId` / `episodeId` / `albumId` / `bookId`); Sonarr also gets
+/// `seriesId = entity_id + 1000` and `seasonNumber = 1`, Lidarr
+/// `artistId = entity_id + 1000`, Readarr `authorId = entity_id + 1000`
+/// (different numbers, so mixing them up fails a test). `downloadId` is
+/// `download_id` in upper case, like the real qBittorrent client code.
+pub fn queue_record(kind: FakeKind, id: u64, download_id: &str, title: &str, entity_id: u64) -> Value {
+    let size = 20_971_520.0_f64;
+    let mut r = json!({
+        "id": id,
+        "quality": {
+            "quality": {"id": 7, "name": "Bluray-1080p", "source": "bluray", "resolution": 1080},
+            "revision": {"version": 1, "real": 0, "isRepack": false}
+        },
+        "customFormats": [],
+        "customFormatScore": 0,
+        "size": size,
+        "title": title,
+        "sizeleft": 0.0,
+        "timeleft": "00:00:00",
+        "estimatedCompletionTime": now_rfc3339(),
+        "added": now_rfc3339(),
+        "status": "downloading",
+        "trackedDownloadStatus": "ok",
+        "trackedDownloadState": "downloading",
+        "statusMessages": [],
+        "downloadId": download_id.to_ascii_uppercase(),
+        "protocol": "torrent",
+        "downloadClient": "qBittorrent",
+        "downloadClientHasPostImportCategory": false,
+        "indexer": "Fake Indexer",
+        "outputPath": format!("/downloads/{title}"),
+    });
+    let o = r.as_object_mut().expect("object");
+    match kind {
+        FakeKind::Radarr => {
+            o.insert("movieId".into(), json!(entity_id));
+            o.insert("languages".into(), json!([{"id": 1, "name": "English"}]));
+        }
+        FakeKind::Sonarr => {
+            o.insert("seriesId".into(), json!(entity_id + 1000));
+            o.insert("episodeId".into(), json!(entity_id));
+            o.insert("seasonNumber".into(), json!(1));
+            o.insert("episodeHasFile".into(), json!(false));
+            o.insert("languages".into(), json!([{"id": 1, "name": "English"}]));
+        }
+        FakeKind::Lidarr => {
+            o.insert("artistId".into(), json!(entity_id + 1000));
+            o.insert("albumId".into(), json!(entity_id));
+            o.insert("trackFileCount".into(), json!(0));
+            o.insert("trackHasFileCount".into(), json!(0));
+            o.insert("downloadForced".into(), json!(false));
+        }
+        FakeKind::Readarr => {
+            o.insert("authorId".into(), json!(entity_id + 1000));
+            o.insert("bookId".into(), json!(entity_id));
+            o.insert("downloadForced".into(), json!(false));
+        }
+    }
+    r
+}
+
+/// One request as the fake saw it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// Path without the query string, as sent.
+    pub path: String,
+    /// Decoded query pairs, in order (duplicates kept).
+    pub query: Vec<(String, String)>,
+    /// All headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub x_api_key: Option<String>,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub body: String,
+    /// The status the fake answered.
+    pub status: u16,
+}
+
+impl Recorded {
+    /// The first value of query parameter `key` (case-insensitive name).
+    pub fn query_value(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the key came in the `X-Api-Key` header.
+    pub fn has_api_key_header(&self) -> bool {
+        self.x_api_key.is_some()
+    }
+
+    /// The body parsed as JSON, if it is.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+
+    /// `METHOD path?query` (for failure messages).
+    pub fn summary(&self) -> String {
+        let q: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{} {}?{} → {}", self.method, self.path, q.join("&"), self.status)
+    }
+}
+
+/// The flags of a queue DELETE with the Arrs' defaults applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeleteFlags {
+    pub remove_from_client: bool,
+    pub blocklist: bool,
+    pub skip_redownload: bool,
+    pub change_category: bool,
+}
+
+impl DeleteFlags {
+    /// Reads `removeFromClient` (default true), `blocklist`, `skipRedownload`,
+    /// `changeCategory` (default false) from a recorded query map.
+    pub fn from_query(q: &BTreeMap<String, String>) -> DeleteFlags {
+        let get = |name: &str, default: bool| {
+            q.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.eq_ignore_ascii_case("true"))
+                .unwrap_or(default)
+        };
+        DeleteFlags {
+            remove_from_client: get("removeFromClient", true),
+            blocklist: get("blocklist", false),
+            skip_redownload: get("skipRedownload", false),
+            change_category: get("changeCategory", false),
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    queue: Vec<Value>,
+    commands: Vec<Value>,
+    command_bodies: Vec<Value>,
+    next_command_id: u64,
+    requests: Vec<Recorded>,
+    queue_deletes: Vec<(u64, BTreeMap<String, String>)>,
+    bulk_deletes: Vec<(Vec<u64>, BTreeMap<String, String>)>,
+    down: bool,
+    garbage: bool,
+    version: String,
+}
+
+struct Ctx {
+    kind: FakeKind,
+    api_key: String,
+    url: String,
+    started: String,
+    state: Mutex<State>,
+}
+
+/// A fake Arr on `127.0.0.1:<random port>`, served by tiny_http in a thread.
+/// Dropping it stops the server (`unblock()` + join).
+pub struct FakeArr {
+    ctx: Arc<Ctx>,
+    server: Arc<tiny_http::Server>,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeArr {
+    pub fn start(kind: FakeKind, api_key: &str) -> FakeArr {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind fake Arr"));
+        let port = server
+            .server_addr()
+            .to_ip()
+            .expect("fake Arr has an IP address")
+            .port();
+        let ctx = Arc::new(Ctx {
+            kind,
+            api_key: api_key.to_string(),
+            url: format!("http://127.0.0.1:{port}"),
+            started: now_rfc3339(),
+            state: Mutex::new(State {
+                next_command_id: 1,
+                version: kind.default_version().to_string(),
+                ..State::default()
+            }),
+        });
+        let stopping = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (ctx, server, stopping) = (ctx.clone(), server.clone(), stopping.clone());
+            std::thread::Builder::new()
+                .name(format!("fake-{}", kind.app_name().to_lowercase()))
+                .spawn(move || loop {
+                    match server.recv() {
+                        Ok(req) => handle(&ctx, req),
+                        Err(_) if stopping.load(Ordering::SeqCst) => break,
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    }
+                })
+                .expect("spawn fake Arr thread")
+        };
+        FakeArr {
+            ctx,
+            server,
+            stopping,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn kind(&self) -> FakeKind {
+        self.ctx.kind
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash, no API base).
+    pub fn url(&self) -> String {
+        self.ctx.url.clone()
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.ctx.api_key
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.ctx.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the queue records (see [`queue_record`]).
+    pub fn set_queue(&self, records: Vec<Value>) {
+        self.state().queue = records;
+    }
+
+    /// The queue as it is now (after any DELETEs).
+    pub fn queue(&self) -> Vec<Value> {
+        self.state().queue.clone()
+    }
+
+    pub fn set_version(&self, version: &str) {
+        self.state().version = version.to_string();
+    }
+
+    /// While down, every request gets 503 with an empty body.
+    pub fn set_down(&self, down: bool) {
+        self.state().down = down;
+    }
+
+    /// While on, every request gets 200 with a non-JSON (HTML) body.
+    pub fn set_garbage(&self, garbage: bool) {
+        self.state().garbage = garbage;
+    }
+
+    /// Every request so far, oldest first.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state().requests.clone()
+    }
+
+    /// Requests whose method is not GET.
+    pub fn mutating_requests(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .collect()
+    }
+
+    /// Forgets recorded requests, commands and deletes (not the queue).
+    pub fn clear_requests(&self) {
+        let mut s = self.state();
+        s.requests.clear();
+        s.command_bodies.clear();
+        s.queue_deletes.clear();
+        s.bulk_deletes.clear();
+    }
+
+    /// Every JSON body POSTed to `…/command`, accepted or not, oldest first.
+    pub fn commands(&self) -> Vec<Value> {
+        self.state().command_bodies.clone()
+    }
+
+    /// The POSTed bodies whose `name` equals `name` (case-insensitive).
+    pub fn commands_named(&self, name: &str) -> Vec<Value> {
+        self.commands()
+            .into_iter()
+            .filter(|c| c["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .collect()
+    }
+
+    /// The CommandResources created so far (as `GET …/command` lists them).
+    pub fn command_resources(&self) -> Vec<Value> {
+        self.state().commands.iter().map(completed).collect()
+    }
+
+    /// Successful queue removals: `(id, raw query map)`, including each id of
+    /// a `DELETE queue/bulk` that was removed. See [`DeleteFlags::from_query`].
+    pub fn queue_deletes(&self) -> Vec<(u64, BTreeMap<String, String>)> {
+        self.state().queue_deletes.clone()
+    }
+
+    /// `DELETE queue/bulk` calls: `(ids in the body, raw query map)`.
+    pub fn bulk_deletes(&self) -> Vec<(Vec<u64>, BTreeMap<String, String>)> {
+        self.state().bulk_deletes.clone()
+    }
+
+    /// Waits (≤ `timeout`, polling every 50 ms) for a recorded request that
+    /// matches; panics with every request seen on timeout.
+    pub fn wait_for_request(&self, timeout: Duration, pred: impl Fn(&Recorded) -> bool) -> Recorded {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(r) = self.requests().into_iter().find(|r| pred(r)) {
+                return r;
+            }
+            if Instant::now() >= deadline {
+                let seen: Vec<String> = self.requests().iter().map(Recorded::summary).collect();
+                panic!(
+                    "fake {} saw no matching request within {timeout:?}; requests:\n{}",
+                    self.ctx.kind.app_name(),
+                    seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for a POSTed command named `name`; returns its body.
+    pub fn wait_for_command(&self, name: &str, timeout: Duration) -> Value {
+        let r = self.wait_for_request(timeout, |r| {
+            r.method == "POST"
+                && r.path.to_ascii_lowercase().ends_with("/command")
+                && r.json()
+                    .and_then(|j| j["name"].as_str().map(|n| n.eq_ignore_ascii_case(name)))
+                    .unwrap_or(false)
+        });
+        r.json().expect("recorded command is JSON")
+    }
+}
+
+impl Drop for FakeArr {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    content_type: Option<&'static str>,
+    location: Option<String>,
+}
+
+impl Reply {
+    fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            body: Vec::new(),
+            content_type: None,
+            location: None,
+        }
+    }
+
+    fn json(status: u16, v: &Value) -> Reply {
+        Reply {
+            status,
+            body: v.to_string().into_bytes(),
+            content_type: Some("application/json; charset=utf-8"),
+            location: None,
+        }
+    }
+}
+
+fn handle(ctx: &Ctx, mut req: tiny_http::Request) {
+    let mut raw = Vec::new();
+    let _ = req.as_reader().read_to_end(&mut raw);
+    let body = String::from_utf8_lossy(&raw).into_owned();
+    let method = req.method().as_str().to_ascii_uppercase();
+    let (path, query) = match req.url().split_once('?') {
+        Some((p, q)) => (p.to_string(), parse_query(q)),
+        None => (req.url().to_string(), Vec::new()),
+    };
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_ascii_lowercase(),
+                h.value.as_str().to_string(),
+            )
+        })
+        .collect();
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let mut rec = Recorded {
+        method,
+        path,
+        query,
+        x_api_key: header("x-api-key"),
+        authorization: header("authorization"),
+        content_type: header("content-type"),
+        headers: headers.clone(),
+        body,
+        status: 0,
+    };
+    let reply = respond(ctx, &rec);
+    rec.status = reply.status;
+    ctx.state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .requests
+        .push(rec);
+    let mut resp = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+    if let Some(ct) = reply.content_type {
+        resp.add_header(tiny_http::Header::from_bytes("Content-Type", ct).expect("header"));
+    }
+    if let Some(loc) = reply.location {
+        resp.add_header(tiny_http::Header::from_bytes("Location", loc).expect("header"));
+    }
+    let _ = req.respond(resp);
+}
+
+/// The API key the way the Arrs read it: query `apikey`, else `X-Api-Key`,
+/// else `Authorization: Bearer`; blank values fall through.
+fn presented_key(rec: &Recorded) -> Option<String> {
+    let nonblank = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    rec.query_value("apikey")
+        .and_then(nonblank)
+        .or_else(|| rec.x_api_key.as_deref().and_then(nonblank))
+        .or_else(|| {
+            rec.authorization.as_deref().and_then(|a| {
+                let (scheme, rest) = a.trim().split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| nonblank(rest))
+                    .flatten()
+            })
+        })
+}
+
+fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
+    {
+        let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+        if s.down {
+            return Reply::empty(503);
+        }
+        if s.garbage {
+            return Reply {
+                status: 200,
+                body: b"<!DOCTYPE html><html><body>Not JSON: upstream proxy page</body></html>".to_vec(),
+                content_type: Some("text/html"),
+                location: None,
+            };
+        }
+    }
+    let path = rec.path.trim_end_matches('/').to_ascii_lowercase();
+    if path == "/ping" {
+        return match rec.method.as_str() {
+            "GET" => Reply::json(200, &json!({"status": "OK"})),
+            _ => Reply::empty(405),
+        };
+    }
+    if presented_key(rec).as_deref() != Some(ctx.api_key.as_str()) {
+        return Reply::empty(401);
+    }
+    let Some(rest) = path.strip_prefix(ctx.kind.api_base()) else {
+        return Reply::empty(404);
+    };
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let m = rec.method.as_str();
+    match segs.as_slice() {
+        ["system", "status"] => only(m, "GET", || system_status(ctx)),
+        ["queue"] => only(m, "GET", || queue_page(ctx, rec)),
+        ["queue", "status"] => only(m, "GET", || queue_status(ctx)),
+        ["queue", "details"] => only(m, "GET", || queue_details(ctx, rec)),
+        ["queue", "bulk"] => only(m, "DELETE", || queue_bulk_delete(ctx, rec)),
+        ["queue", id] if id.parse::<i64>().is_ok() => {
+            only(m, "DELETE", || queue_delete(ctx, rec, id.parse().unwrap_or(-1)))
+        }
+        ["command"] => match m {
+            "GET" => Reply::json(
+                200,
+                &Value::Array(
+                    ctx.state
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .commands
+                        .iter()
+                        .map(completed)
+                        .collect(),
+                ),
+            ),
+            "POST" => post_command(ctx, rec),
+            _ => Reply::empty(405),
+        },
+        ["command", id] if id.parse::<i64>().is_ok() => {
+            let id: i64 = id.parse().unwrap_or(-1);
+            let mut s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+            let pos = s.commands.iter().position(|c| c["id"].as_i64() == Some(id));
+            match (m, pos) {
+                ("GET", Some(i)) => Reply::json(200, &completed(&s.commands[i])),
+                ("DELETE", Some(i)) => {
+                    s.commands.remove(i);
+                    Reply::empty(200)
+                }
+                ("GET" | "DELETE", None) => Reply::empty(404),
+                _ => Reply::empty(405),
+            }
+        }
+        _ => Reply::empty(404),
+    }
+}
+
+fn only(method: &str, allowed: &str, f: impl FnOnce() -> Reply) -> Reply {
+    if method == allowed {
+        f()
+    } else {
+        Reply::empty(405)
+    }
+}
+
+fn system_status(ctx: &Ctx) -> Reply {
+    let kind = ctx.kind;
+    let version = ctx
+        .state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .version
+        .clone();
+    let mut v = json!({
+        "appName": kind.app_name(),
+        "instanceName": kind.app_name(),
+        "version": version,
+        "buildTime": "2024-01-01T00:00:00Z",
+        "isDebug": false,
+        "isProduction": true,
+        "isAdmin": false,
+        "isUserInteractive": false,
+        "startupPath": format!("/app/{}/bin", kind.app_name().to_lowercase()),
+        "appData": "/config",
+        "osName": "debian",
+        "osVersion": "12",
+        "isNetCore": true,
+        "isLinux": true,
+        "isOsx": false,
+        "isWindows": false,
+        "isDocker": false,
+        "mode": "console",
+        "branch": "main",
+        "databaseType": "sqLite",
+        "databaseVersion": "3.40.1",
+        "authentication": "forms",
+        "migrationVersion": 240,
+        "urlBase": "",
+        "runtimeVersion": "8.0.11",
+        "runtimeName": ".NET",
+        "startTime": ctx.started,
+        "packageVersion": "",
+        "packageAuthor": "",
+        "packageUpdateMechanism": "builtIn",
+        "packageUpdateMechanismMessage": ""
+    });
+    if kind == FakeKind::Sonarr {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("databaseType");
+            o.insert("sqliteVersion".into(), json!("3.40.1"));
+        }
+    }
+    Reply::json(200, &v)
+}
+
+fn query_bool(rec: &Recorded, key: &str) -> bool {
+    rec.query_value(key)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// Queue rows visible for this request: unknown items hidden unless asked
+/// for, and the `movieIds`/`seriesIds`/`artistIds`/`authorIds` filter.
+fn visible_queue(ctx: &Ctx, rec: &Recorded) -> Vec<Value> {
+    let (known_field, include_flag, ids_param) = ctx.kind.known_field_flag_filter();
+    let include_unknown = query_bool(rec, include_flag);
+    let ids: Vec<i64> = rec
+        .query
+        .iter()
+        .filter(|(k, _)| {
+            k.eq_ignore_ascii_case(ids_param) || k.eq_ignore_ascii_case(&format!("{ids_param}[]"))
+        })
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    s.queue
+        .iter()
+        .filter(|r| include_unknown || r[known_field].is_number())
+        .filter(|r| ids.is_empty() || r[known_field].as_i64().is_some_and(|i| ids.contains(&i)))
+        .cloned()
+        .collect()
+}
+
+fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Equal),
+        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Value::Null, Value::Null) => Equal,
+        (Value::Null, _) => Greater,
+        (_, Value::Null) => Less,
+        _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+fn queue_page(ctx: &Ctx, rec: &Recorded) -> Reply {
+    let int = |key: &str, default: i64| -> Result<i64, ()> {
+        match rec.query_value(key) {
+            None | Some("") => Ok(default),
+            Some(v) => v.parse().map_err(|_| ()),
+        }
+    };
+    let (Ok(page), Ok(page_size)) = (int("page", 1), int("pageSize", 10)) else {
+        return Reply::json(
+            400,
+            &json!([{"propertyName": "page", "errorMessage": "The value is not valid."}]),
+        );
+    };
+    let sort_key = rec
+        .query_value("sortKey")
+        .filter(|s| !s.is_empty())
+        .unwrap_or("timeleft")
+        .to_string();
+    let sort_direction = rec
+        .query_value("sortDirection")
+        .filter(|s| !s.is_empty())
+        .unwrap_or("ascending")
+        .to_string();
+    let mut records = visible_queue(ctx, rec);
+    if records.iter().any(|r| r.get(&sort_key).is_some()) {
+        records.sort_by(|a, b| {
+            let o = compare_values(&a[sort_key.as_str()], &b[sort_key.as_str()]);
+            if sort_direction.eq_ignore_ascii_case("descending") {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+    let total = records.len() as i64;
+    let page_size_eff = page_size.max(1);
+    let last_page = ((total + page_size_eff - 1) / page_size_eff).max(1);
+    // The queue quirk: a page past the end silently becomes the last page.
+    let page = page.clamp(1, last_page);
+    let start = ((page - 1) * page_size_eff) as usize;
+    let slice: Vec<Value> = records
+        .into_iter()
+        .skip(start)
+        .take(page_size_eff as usize)
+        .collect();
+    Reply::json(
+        200,
+        &json!({
+            "page": page,
+            "pageSize": page_size,
+            "sortKey": sort_key,
+            "sortDirection": sort_direction,
+            "totalRecords": total,
+            "records": slice,
+        }),
+    )
+}
+
+fn queue_details(ctx: &Ctx, rec: &Recorded) -> Reply {
+    Reply::json(200, &Value::Array(visible_queue(ctx, rec)))
+}
+
+fn queue_status(ctx: &Ctx) -> Reply {
+    let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    let (known_field, _, _) = ctx.kind.known_field_flag_filter();
+    let unknown = s.queue.iter().filter(|r| !r[known_field].is_number()).count();
+    let count_status = |st: &str| {
+        s.queue
+            .iter()
+            .filter(|r| r["trackedDownloadStatus"] == st)
+            .count()
+    };
+    Reply::json(
+        200,
+        &json!({
+            "id": 0,
+            "totalCount": s.queue.len(),
+            "count": s.queue.len() - unknown,
+            "unknownCount": unknown,
+            "errors": count_status("error") > 0,
+            "warnings": count_status("warning") > 0,
+            "unknownErrors": false,
+            "unknownWarnings": false,
+        }),
+    )
+}
+
+fn query_map(rec: &Recorded) -> BTreeMap<String, String> {
+    rec.query.iter().cloned().collect()
+}
+
+fn queue_delete(ctx: &Ctx, rec: &Recorded, id: i64) -> Reply {
+    let mut s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    match s.queue.iter().position(|r| r["id"].as_i64() == Some(id)) {
+        Some(i) => {
+            s.queue.remove(i);
+            s.queue_deletes.push((id as u64, query_map(rec)));
+            Reply::empty(200)
+        }
+        None => Reply::empty(404),
+    }
+}
+
+fn queue_bulk_delete(ctx: &Ctx, rec: &Recorded) -> Reply {
+    let ids: Vec<u64> = match serde_json::from_str::<Value>(&rec.body) {
+        Ok(v) => v["ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default(),
+        Err(_) => return Reply::json(400, &json!({"message": "body is not JSON"})),
+    };
+    let q = query_map(rec);
+    let mut s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    s.bulk_deletes.push((ids.clone(), q.clone()));
+    for id in ids {
+        // Unknown ids are skipped silently, like the real bulk endpoint.
+        if let Some(i) = s.queue.iter().position(|r| r["id"].as_u64() == Some(id)) {
+            s.queue.remove(i);
+            s.queue_deletes.push((id, q.clone()));
+        }
+    }
+    Reply::json(200, &json!({}))
+}
+
+/// "DownloadedMoviesScan" → "Downloaded Movies Scan".
+fn split_camel(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && c.is_ascii_uppercase() {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn post_command(ctx: &Ctx, rec: &Recorded) -> Reply {
+    let body: Value = match serde_json::from_str(&rec.body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return Reply::json(
+                400,
+                &json!([{"propertyName": "", "errorMessage": "A non-empty JSON object body is required."}]),
+            )
+        }
+    };
+    let mut s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    s.command_bodies.push(body.clone());
+    let asked = body["name"].as_str().unwrap_or("");
+    let Some(name) = ctx
+        .kind
+        .known_commands()
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(asked))
+    else {
+        // The real servers' `.Single()` throws: 500, not 400.
+        return Reply::json(
+            500,
+            &json!({"message": "Sequence contains no matching element", "description": format!("Unknown command {asked:?}")}),
+        );
+    };
+    let id = s.next_command_id;
+    s.next_command_id += 1;
+    let now = now_rfc3339();
+    let resource = json!({
+        "id": id,
+        "name": name,
+        "commandName": split_camel(name),
+        "body": body,
+        "priority": "normal",
+        "status": "queued",
+        "result": "unknown",
+        "queued": now,
+        "trigger": "manual",
+        "stateChangeTime": now,
+        "sendUpdatesToClient": false,
+        "updateScheduledTask": true,
+    });
+    s.commands.push(resource.clone());
+    let mut reply = Reply::json(201, &resource);
+    reply.location = Some(format!("{}{}/command/{id}", ctx.url, ctx.kind.api_base()));
+    reply
+}
+
+/// The stored (queued) resource as later GETs see it: finished.
+fn completed(c: &Value) -> Value {
+    let mut c = c.clone();
+    if let Some(o) = c.as_object_mut() {
+        let queued = o.get("queued").cloned().unwrap_or(Value::Null);
+        let mut extra = Map::new();
+        extra.insert("status".into(), json!("completed"));
+        extra.insert("result".into(), json!("successful"));
+        extra.insert("message".into(), json!("Completed"));
+        extra.insert("started".into(), queued.clone());
+        extra.insert("ended".into(), queued.clone());
+        extra.insert("stateChangeTime".into(), queued);
+        extra.insert("duration".into(), json!("00:00:00.0100000"));
+        o.extend(extra);
+    }
+    c
+}

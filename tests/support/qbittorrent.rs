@@ -1,0 +1,947 @@
+//! A real `qbittorrent-nox` (Debian 12: 4.5.2, WebAPI 2.8.19) per test, on
+//! 127.0.0.1 only, plus a small blocking WebUI API client ([`QbitApi`]) and a
+//! torrent fixture maker ([`make_torrent`], via `mktorrent`).
+//!
+//! # Recipes (measured with 4.5.2 on a 2-core machine; see `harness_selftest.rs`)
+//!
+//! **A torrent that completes.** Start two instances. On the *seeder*, add the
+//! .torrent with `save_path` = the directory that holds the data ([`seed`]
+//! does this and waits until the check is over and the state is
+//! `stalledUP`/`uploading`: 1.0-2.4 s for 20 MB). On the *leecher*, add the
+//! same .torrent with a category (e.g. `radarr`) and its own save path, then
+//! `leecher_api.add_peers(hash, &seeder.peer_addr())` (4.5.2 answers
+//! `{"<hash>":{"added":1,"failed":0}}`). DHT/LSD/PeX are off and the tracker
+//! is a dead loopback URL, so `add_peers` is the only way the two meet. The
+//! leecher's 20 MB torrent reaches progress 1 / `stalledUP` 1.2-2.0 s after
+//! `add_peers`.
+//!
+//! **A torrent with no peers.** Add a torrent whose data exists nowhere to one
+//! instance (not paused). It shows `checkingResumeData` first and `stalledDL`
+//! 1.2-1.5 s after `add_torrent_file` returns (measured 1.21-1.43 s), never
+//! `downloading`. It never becomes `metaDL` either: a .torrent file carries
+//! its metadata; only magnets sit in `metaDL`. After a restart the same
+//! torrent is `checkingResumeData` again for ~1.3-1.5 s, then `stalledDL`.
+//!
+//! # Config keys
+//! See [`QbitNox::config_text`] (Qt INI, written before the first start).
+//! Every key there was confirmed by setting the preference through
+//! `app/setPreferences` and reading back the file 4.5.2 writes at exit.
+//!
+//! # Quirks of qbittorrent-nox 4.5.2 seen here
+//! - The conf file is only written at exit; the first start with just
+//!   `[LegalNotice] Accepted=true` listens on every interface (IPv4 and IPv6),
+//!   runs UPnP (udp/1900) and LSD (udp/6771), and tries to download the GeoIP
+//!   database (`Connection\ResolvePeerCountries=false` stops that).
+//! - `Session\Interface=lo` alone is not enough to stay off IPv6 loopback;
+//!   `Session\InterfaceAddress=127.0.0.1` makes it listen on 127.0.0.1 only.
+//! - PeX cannot be toggled at run time ("Restart is required"): set it in the
+//!   conf, as here.
+//! - admin/adminadmin is the built-in default (4.6+ has none); the harness
+//!   writes `WebUI\Password_PBKDF2` anyway. The value must be quoted.
+//! - Torrent state is refreshed about once a second, so every state change
+//!   shows up with up to ~1.5 s delay.
+//! - SIGKILL within ~0.3 s of a successful `torrents/add` loses the torrent
+//!   (its resume data is not on disk yet); later kills keep it. Use
+//!   [`QbitNox::stop_process`] (`app/shutdown`) for a clean stop.
+//! - A restart invalidates every SID (403 until you log in again).
+//! - WebUI port taken: logged at once, exit code 1. BitTorrent port taken:
+//!   only a critical log line, and it keeps running without a listen socket.
+//!   [`QbitNox::start`] retries with new ports in both cases.
+//! - Right after completing, `downloaded` is still 0 (all-time counters are
+//!   updated lazily) while `downloaded_session` is the size; `progress` is
+//!   the JSON integer `1`; `tags` come back joined with ", ".
+
+use super::util::{free_tcp_port, free_tcp_udp_port, torrent_info_hash, unique_name};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// WebUI user name written into every profile.
+pub const QBT_USER: &str = "admin";
+/// WebUI password written into every profile (4.5.2's default; we also write
+/// its PBKDF2 hash so 4.6+ builds, which have no default password, work too).
+pub const QBT_PASS: &str = "adminadmin";
+/// `adminadmin`, PBKDF2-HMAC-SHA512, 100000 rounds, salt "qbitrr-lite-test",
+/// in qBittorrent's `@ByteArray(salt:key)` form (both base64).
+const QBT_PASS_PBKDF2: &str = "@ByteArray(cWJpdHJyLWxpdGUtdGVzdA==:1YH38IHDLPjNBbw8+7Ljwfo3AbD4IOIieUtVAfl6+3tK5/U9IxyklIpScxpjsQHPFNbIqgXoVIh4DqSZqgbZ3Q==)";
+
+/// Appears in 4.5.2's log when the WebUI or BitTorrent port is taken.
+const PORT_IN_USE: &str = "already in use";
+
+/// How long `start`/`start_again` wait for `auth/login` to answer `Ok.`.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// States in which a torrent has all its data (4.x names and 5.x names).
+pub const COMPLETE_STATES: &[&str] = &[
+    "uploading",
+    "stalledUP",
+    "pausedUP",
+    "stoppedUP",
+    "queuedUP",
+    "forcedUP",
+];
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn find_tool(name: &str, env_override: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env_override) {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    if let Some(p) = find_in_path(name) {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{name} is not installed, and CI is set: these tests must not be skipped in CI. \
+             Run scripts/install-test-deps.sh (apt-get install qbittorrent-nox mktorrent) first."
+        );
+    }
+    // Straight to fd 2: libtest captures `eprintln!` in passing tests, and
+    // a skip must be visible without --nocapture.
+    let bar = "*".repeat(74);
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n{bar}\nSKIPPED: {name} not installed (run scripts/install-test-deps.sh)\n{bar}"
+    );
+    None
+}
+
+/// The `qbittorrent-nox` binary (`$QBITTORRENT_NOX`, else `PATH`). When it
+/// is missing: panics if `CI` is set (tests must fail in CI, not skip),
+/// otherwise prints a loud `SKIPPED:` line to stderr and returns None.
+pub fn qbittorrent_nox() -> Option<PathBuf> {
+    find_tool("qbittorrent-nox", "QBITTORRENT_NOX")
+}
+
+/// The `mktorrent` binary, with the same skip/fail rules as [`qbittorrent_nox`].
+pub fn mktorrent() -> Option<PathBuf> {
+    find_tool("mktorrent", "MKTORRENT")
+}
+
+/// Both tools needed by the real-qBittorrent tests, or None (skip) locally.
+pub fn qbittorrent_tools() -> Option<(PathBuf, PathBuf)> {
+    let qbt = qbittorrent_nox();
+    let mkt = mktorrent();
+    Some((qbt?, mkt?))
+}
+
+/// One `qbittorrent-nox` process with its own profile directory and ports.
+pub struct QbitNox {
+    bin: PathBuf,
+    dir: PathBuf,
+    webui_port: u16,
+    peer_port: u16,
+    child: Option<Child>,
+}
+
+impl QbitNox {
+    /// Starts a fresh instance (panics if the binary is missing; call
+    /// [`qbittorrent_nox`] first to skip politely, or use [`QbitNox::try_start`]).
+    pub fn start() -> QbitNox {
+        QbitNox::start_with(&[])
+    }
+
+    /// [`QbitNox::start`], or None (after the loud SKIPPED line) when
+    /// qbittorrent-nox is not installed and `CI` is not set.
+    pub fn try_start() -> Option<QbitNox> {
+        qbittorrent_nox()?;
+        Some(QbitNox::start())
+    }
+
+    /// Like [`QbitNox::start`] with extra `(section, key, value)` entries for
+    /// qBittorrent.conf; they override the defaults of the same key, e.g.
+    /// `("BitTorrent", "Session\\GlobalMaxRatio", "0")` or
+    /// `("BitTorrent", "Session\\GlobalMaxSeedingMinutes", "5")` (both checked
+    /// against `app/preferences`).
+    pub fn start_with(extra: &[(&str, &str, &str)]) -> QbitNox {
+        let bin =
+            qbittorrent_nox().expect("qbittorrent-nox not installed (run scripts/install-test-deps.sh)");
+        let dir = std::env::temp_dir().join(unique_name("qbitrr-qbt"));
+        let config_dir = dir.join("qBittorrent").join("config");
+        std::fs::create_dir_all(&config_dir).expect("create qBittorrent profile dir");
+        std::fs::create_dir_all(dir.join("downloads")).expect("create downloads dir");
+        let mut q = QbitNox {
+            bin,
+            dir,
+            webui_port: 0,
+            peer_port: 0,
+            child: None,
+        };
+        // A "free" port can be taken by another process before qBittorrent
+        // binds it: then pick new ports and try again.
+        for attempt in 1..=3 {
+            q.webui_port = free_tcp_port();
+            q.peer_port = free_tcp_udp_port();
+            let conf = QbitNox::config_text(&q.dir, q.webui_port, q.peer_port, extra);
+            std::fs::write(config_dir.join("qBittorrent.conf"), conf).expect("write qBittorrent.conf");
+            match q.spawn_and_wait() {
+                Ok(()) => return q,
+                Err(e) if attempt < 3 && e.contains(PORT_IN_USE) => {
+                    eprintln!("qbittorrent-nox: port clash, retrying with new ports: {e}");
+                }
+                Err(e) => panic!("{e}\n{}", q.log()),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// The qBittorrent.conf the harness writes (Qt INI; backslashes are literal).
+    pub fn config_text(dir: &Path, webui_port: u16, peer_port: u16, extra: &[(&str, &str, &str)]) -> String {
+        let downloads = dir.join("downloads");
+        let defaults: Vec<(&str, &str, String)> = vec![
+            ("LegalNotice", "Accepted", "true".into()),
+            ("BitTorrent", "Session\\Port", peer_port.to_string()),
+            ("BitTorrent", "Session\\Interface", "lo".into()),
+            ("BitTorrent", "Session\\InterfaceName", "lo".into()),
+            ("BitTorrent", "Session\\InterfaceAddress", "127.0.0.1".into()),
+            ("BitTorrent", "Session\\DHTEnabled", "false".into()),
+            ("BitTorrent", "Session\\LSDEnabled", "false".into()),
+            ("BitTorrent", "Session\\PeXEnabled", "false".into()),
+            ("BitTorrent", "Session\\QueueingSystemEnabled", "false".into()),
+            ("BitTorrent", "Session\\AnonymousMode", "false".into()),
+            ("BitTorrent", "Session\\MultiConnectionsPerIp", "true".into()),
+            (
+                "BitTorrent",
+                "Session\\DefaultSavePath",
+                downloads.display().to_string(),
+            ),
+            ("Network", "PortForwardingEnabled", "false".into()),
+            ("Preferences", "WebUI\\Enabled", "true".into()),
+            ("Preferences", "WebUI\\Address", "127.0.0.1".into()),
+            ("Preferences", "WebUI\\Port", webui_port.to_string()),
+            ("Preferences", "WebUI\\UseUPnP", "false".into()),
+            ("Preferences", "WebUI\\Username", QBT_USER.into()),
+            (
+                "Preferences",
+                "WebUI\\Password_PBKDF2",
+                format!("\"{QBT_PASS_PBKDF2}\""),
+            ),
+            ("Preferences", "Connection\\ResolvePeerCountries", "false".into()),
+        ];
+        let mut sections: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let all = defaults
+            .into_iter()
+            .chain(extra.iter().map(|(s, k, v)| (*s, *k, v.to_string())));
+        for (section, key, value) in all {
+            let entries = sections.entry(section.to_string()).or_default();
+            match entries.iter_mut().find(|(k, _)| k == key) {
+                Some(e) => e.1 = value,
+                None => entries.push((key.to_string(), value)),
+            }
+        }
+        let mut out = String::new();
+        for (section, entries) in sections {
+            out.push_str(&format!("[{section}]\n"));
+            for (k, v) in entries {
+                out.push_str(&format!("{k}={v}\n"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.webui_port)
+    }
+
+    pub fn webui_port(&self) -> u16 {
+        self.webui_port
+    }
+
+    /// The BitTorrent listen port (TCP and uTP) on 127.0.0.1.
+    pub fn peer_port(&self) -> u16 {
+        self.peer_port
+    }
+
+    /// `127.0.0.1:PEER_PORT`, ready for [`QbitApi::add_peers`].
+    pub fn peer_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.peer_port)
+    }
+
+    /// The `--profile` directory (config under `qBittorrent/config`).
+    pub fn profile_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The default save path (`PROFILE/downloads`).
+    pub fn downloads_dir(&self) -> PathBuf {
+        self.dir.join("downloads")
+    }
+
+    /// A logged-in API client for this instance.
+    pub fn api(&self) -> QbitApi {
+        let api = QbitApi::new(&self.url());
+        api.login();
+        api
+    }
+
+    /// stdout/stderr of the process followed by qBittorrent's own log file.
+    pub fn log(&self) -> String {
+        let out = std::fs::read_to_string(self.dir.join("qbittorrent-nox.out")).unwrap_or_default();
+        format!(
+            "--- stdout/stderr ---\n{out}--- qbittorrent.log ---\n{}",
+            self.own_log()
+        )
+    }
+
+    /// qBittorrent's own log (`PROFILE/qBittorrent/data/logs/qbittorrent.log`).
+    pub fn own_log(&self) -> String {
+        let path = self.dir.join("qBittorrent/data/logs/qbittorrent.log");
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// The PID of the running process, if any.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// (Re)spawns qbittorrent-nox on the same profile and ports, and waits
+    /// (≤ [`STARTUP_TIMEOUT`]) until `auth/login` answers `Ok.`.
+    pub fn start_again(&mut self) {
+        if let Err(e) = self.spawn_and_wait() {
+            panic!("{e}\n{}", self.log());
+        }
+    }
+
+    fn spawn_and_wait(&mut self) -> Result<(), String> {
+        assert!(self.child.is_none(), "qbittorrent-nox is already running");
+        let log_path = self.dir.join("qbittorrent-nox.out");
+        let out = File::options()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("open qbittorrent-nox.out");
+        let err = out.try_clone().expect("clone log handle");
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg(format!("--profile={}", self.dir.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err));
+        // QBT_* variables act as command-line options; keep them out.
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("QBT_") {
+                cmd.env_remove(k);
+            }
+        }
+        let own_log_before = self.own_log().len();
+        let new_own_log = |q: &QbitNox| q.own_log().get(own_log_before..).unwrap_or("").to_string();
+        self.child = Some(cmd.spawn().expect("spawn qbittorrent-nox"));
+        let started = Instant::now();
+        // Short timeout: something else may hold the port and never answer.
+        let api = QbitApi::with_timeout(&self.url(), QBT_USER, QBT_PASS, Duration::from_secs(2));
+        loop {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                self.child = None;
+                return Err(format!(
+                    "qbittorrent-nox exited during startup ({status}): {}",
+                    new_own_log(self)
+                ));
+            }
+            // Fail fast on the logged bind error instead of waiting for the exit.
+            let fresh = new_own_log(self);
+            if fresh.contains("Web UI: Unable to bind") {
+                self.kill_process();
+                return Err(format!("WebUI port {}: {PORT_IN_USE}: {fresh}", self.webui_port));
+            }
+            if api.try_login().is_ok() {
+                // The BitTorrent port failing to bind is only logged (as critical).
+                let failed = format!(
+                    "Port: \"TCP/{}\". Reason: \"Address {PORT_IN_USE}",
+                    self.peer_port
+                );
+                if new_own_log(self).contains(&failed) {
+                    self.kill_process();
+                    return Err(format!("peer port {}: {PORT_IN_USE}", self.peer_port));
+                }
+                return Ok(());
+            }
+            if started.elapsed() > STARTUP_TIMEOUT {
+                self.kill_process();
+                return Err(format!(
+                    "qbittorrent-nox did not answer auth/login within {STARTUP_TIMEOUT:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Graceful stop that keeps the profile (torrents, resume data, ports):
+    /// `POST app/shutdown`, wait ≤ 10 s for the exit, then kill by PID.
+    pub fn stop_process(&mut self) {
+        if self.child.is_none() {
+            return;
+        }
+        let api = QbitApi::with_timeout(&self.url(), QBT_USER, QBT_PASS, Duration::from_secs(5));
+        if api.try_login().is_ok() {
+            let _ = api.try_post("app/shutdown", &[]);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(Ok(Some(_))) = self.child.as_mut().map(Child::try_wait) {
+                self.child = None;
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill_process();
+    }
+
+    /// Hard stop (SIGKILL by PID, then wait), like a crash. Keeps the profile.
+    pub fn kill_process(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// [`QbitNox::stop_process`] then [`QbitNox::start_again`].
+    pub fn restart(&mut self) {
+        self.stop_process();
+        self.start_again();
+    }
+
+    /// Kills the process and removes the profile directory.
+    pub fn stop(mut self) {
+        self.shutdown_and_clean();
+    }
+
+    fn shutdown_and_clean(&mut self) {
+        if std::thread::panicking() && self.child.is_some() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!(
+                "qbittorrent-nox on {} (last log lines):\n{}",
+                self.url(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        self.kill_process();
+        if std::env::var_os("QBITRR_TEST_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("keeping qBittorrent profile {}", self.dir.display());
+        }
+    }
+}
+
+impl Drop for QbitNox {
+    fn drop(&mut self) {
+        self.shutdown_and_clean();
+    }
+}
+
+/// Options for [`QbitApi::add_torrent_file`]. `None` leaves a field out.
+#[derive(Clone, Debug, Default)]
+pub struct AddOptions {
+    pub category: Option<String>,
+    pub save_path: Option<String>,
+    pub tags: Option<String>,
+    pub paused: bool,
+    pub skip_checking: bool,
+}
+
+/// A blocking qBittorrent WebUI API v2 client for tests. It keeps the `SID`
+/// cookie itself, logs in again once on a 403 (e.g. after a restart), and
+/// panics with the status and body on anything unexpected.
+pub struct QbitApi {
+    base: String,
+    user: String,
+    pass: String,
+    agent: ureq::Agent,
+    sid: Mutex<Option<String>>,
+}
+
+impl QbitApi {
+    /// A client for `base_url` with the harness credentials (not logged in yet).
+    pub fn new(base_url: &str) -> QbitApi {
+        QbitApi::with_credentials(base_url, QBT_USER, QBT_PASS)
+    }
+
+    pub fn with_credentials(base_url: &str, user: &str, pass: &str) -> QbitApi {
+        QbitApi::with_timeout(base_url, user, pass, Duration::from_secs(15))
+    }
+
+    /// A client whose every call gives up after `timeout`.
+    pub fn with_timeout(base_url: &str, user: &str, pass: &str, timeout: Duration) -> QbitApi {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build()
+            .into();
+        QbitApi {
+            base: base_url.trim_end_matches('/').to_string(),
+            user: user.to_string(),
+            pass: pass.to_string(),
+            agent,
+            sid: Mutex::new(None),
+        }
+    }
+
+    /// The current SID cookie value, if logged in.
+    pub fn sid(&self) -> Option<String> {
+        self.sid.lock().unwrap().clone()
+    }
+
+    /// Logs in; panics unless the answer is `Ok.` with a SID cookie.
+    pub fn login(&self) {
+        if let Err(e) = self.try_login() {
+            panic!("qBittorrent login at {} failed: {e}", self.base);
+        }
+    }
+
+    /// Logs in; Err on transport errors, `Fails.`, or a non-2xx status.
+    pub fn try_login(&self) -> Result<(), String> {
+        let url = format!("{}/api/v2/auth/login", self.base);
+        let mut resp = self
+            .agent
+            .post(&url)
+            .send_form([("username", self.user.as_str()), ("password", self.pass.as_str())])
+            .map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let sid = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("SID="))
+            .map(|v| v.split(';').next().unwrap_or("").to_string());
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        if !(200..300).contains(&status) || body.trim() == "Fails." {
+            return Err(format!("HTTP {status}: {body:?}"));
+        }
+        match sid {
+            Some(sid) => {
+                *self.sid.lock().unwrap() = Some(sid);
+                Ok(())
+            }
+            // Already logged in with a valid cookie: `Ok.` and no new cookie.
+            None if self.sid().is_some() => Ok(()),
+            None => Err(format!("HTTP {status} {body:?} without a SID cookie")),
+        }
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(u16, String), String> {
+        let url = format!("{}/api/v2/{}", self.base, path.trim_start_matches('/'));
+        let cookie = self.sid().map(|s| format!("SID={s}"));
+        let result = if method == "GET" {
+            let mut req = self.agent.get(&url);
+            for (k, v) in query {
+                req = req.query(*k, *v);
+            }
+            if let Some(c) = &cookie {
+                req = req.header("Cookie", c);
+            }
+            req.call()
+        } else {
+            let mut req = self.agent.post(&url);
+            for (k, v) in query {
+                req = req.query(*k, *v);
+            }
+            if let Some(c) = &cookie {
+                req = req.header("Cookie", c);
+            }
+            let (ctype, bytes) = body.unwrap_or(("application/x-www-form-urlencoded", Vec::new()));
+            req.content_type(ctype).send(&bytes[..])
+        };
+        let mut resp = result.map_err(|e| format!("{method} {url}: {e}"))?;
+        let status = resp.status().as_u16();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| format!("{method} {url}: reading body: {e}"))?;
+        Ok((status, text))
+    }
+
+    fn send_relogin(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(u16, String), String> {
+        let first = self.send(method, path, query, body.clone())?;
+        if first.0 == 403 {
+            self.try_login()?;
+            return self.send(method, path, query, body);
+        }
+        Ok(first)
+    }
+
+    /// Raw GET `api/v2/PATH?query` → (status, body); re-logs in once on 403.
+    pub fn try_get(&self, path: &str, query: &[(&str, &str)]) -> Result<(u16, String), String> {
+        self.send_relogin("GET", path, query, None)
+    }
+
+    /// Raw form POST `api/v2/PATH` → (status, body); re-logs in once on 403.
+    pub fn try_post(&self, path: &str, form: &[(&str, &str)]) -> Result<(u16, String), String> {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", super::util::url_encode(k), super::util::url_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send_relogin(
+            "POST",
+            path,
+            &[],
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+        )
+    }
+
+    /// GET that must answer 200; returns the body.
+    pub fn get(&self, path: &str, query: &[(&str, &str)]) -> String {
+        match self.try_get(path, query) {
+            Ok((200, body)) => body,
+            Ok((status, body)) => panic!("GET {path} {query:?} → HTTP {status}: {body}"),
+            Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+
+    /// Form POST that must answer 2xx; returns the body.
+    pub fn post(&self, path: &str, form: &[(&str, &str)]) -> String {
+        match self.try_post(path, form) {
+            Ok((200..=299, body)) => body,
+            Ok((status, body)) => panic!("POST {path} {form:?} → HTTP {status}: {body}"),
+            Err(e) => panic!("POST {path}: {e}"),
+        }
+    }
+
+    fn get_json(&self, path: &str, query: &[(&str, &str)]) -> Value {
+        let body = self.get(path, query);
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: bad JSON ({e}): {body}"))
+    }
+
+    /// `app/version`, e.g. `v4.5.2`.
+    pub fn app_version(&self) -> String {
+        self.get("app/version", &[])
+    }
+
+    /// `app/webapiVersion`, e.g. `2.8.19`.
+    pub fn webapi_version(&self) -> String {
+        self.get("app/webapiVersion", &[])
+    }
+
+    pub fn preferences(&self) -> Value {
+        self.get_json("app/preferences", &[])
+    }
+
+    /// `app/setPreferences json=<prefs>` (only the given keys change).
+    pub fn set_preferences(&self, prefs: &Value) {
+        self.post("app/setPreferences", &[("json", &prefs.to_string())]);
+    }
+
+    /// `torrents/add` with a hand-built multipart body (field `torrents` with a
+    /// file name, plus `category`, `savepath`, `tags`, `paused`/`stopped`,
+    /// `skip_checking`, `autoTMM=false`). Panics on `Fails.`.
+    pub fn add_torrent_file(&self, torrent_bytes: &[u8], opts: &AddOptions) {
+        let boundary = format!("----qbitrr-lite-{}", unique_name("b").replace('-', ""));
+        let mut body: Vec<u8> = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"torrents\"; \
+                 filename=\"upload.torrent\"\r\nContent-Type: application/x-bittorrent\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(torrent_bytes);
+        body.extend_from_slice(b"\r\n");
+        let flag = |b: bool| if b { "true" } else { "false" }.to_string();
+        let mut fields: Vec<(&str, String)> = vec![
+            ("autoTMM", "false".into()),
+            ("paused", flag(opts.paused)),
+            // qBittorrent 5.x renamed `paused` to `stopped`; 4.x ignores it.
+            ("stopped", flag(opts.paused)),
+            ("skip_checking", flag(opts.skip_checking)),
+        ];
+        if let Some(c) = &opts.category {
+            fields.push(("category", c.clone()));
+        }
+        if let Some(p) = &opts.save_path {
+            fields.push(("savepath", p.clone()));
+        }
+        if let Some(t) = &opts.tags {
+            fields.push(("tags", t.clone()));
+        }
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let ctype = format!("multipart/form-data; boundary={boundary}");
+        match self.send_relogin("POST", "torrents/add", &[], Some((&ctype, body))) {
+            Ok((200..=299, text)) if text.trim() != "Fails." => {}
+            Ok((status, text)) => panic!("torrents/add → HTTP {status}: {text:?}"),
+            Err(e) => panic!("torrents/add: {e}"),
+        }
+    }
+
+    /// `torrents/createCategory`; a 409 (already exists) is accepted.
+    pub fn create_category(&self, name: &str, save_path: &str) {
+        match self.try_post(
+            "torrents/createCategory",
+            &[("category", name), ("savePath", save_path)],
+        ) {
+            Ok((200..=299, _)) | Ok((409, _)) => {}
+            other => panic!("createCategory {name}: {other:?}"),
+        }
+    }
+
+    /// `torrents/categories` (object keyed by name).
+    pub fn categories(&self) -> Value {
+        self.get_json("torrents/categories", &[])
+    }
+
+    /// `torrents/addPeers hashes=HASH&peers=PEERS` (`|`-separated `ip:port`).
+    /// Returns the (possibly empty) response body.
+    pub fn add_peers(&self, hash: &str, peers: &str) -> String {
+        self.post("torrents/addPeers", &[("hashes", hash), ("peers", peers)])
+    }
+
+    /// `torrents/info` (optionally `category=`; `Some("")` = uncategorized).
+    pub fn torrents(&self, category: Option<&str>) -> Vec<Value> {
+        let q: Vec<(&str, &str)> = category.map(|c| ("category", c)).into_iter().collect();
+        match self.get_json("torrents/info", &q) {
+            Value::Array(a) => a,
+            other => panic!("torrents/info is not an array: {other}"),
+        }
+    }
+
+    fn try_torrent(&self, hash: &str) -> Result<Option<Value>, String> {
+        let (status, body) = self.try_get("torrents/info", &[("hashes", hash)])?;
+        if status != 200 {
+            return Err(format!("torrents/info → HTTP {status}: {body}"));
+        }
+        match serde_json::from_str::<Value>(&body) {
+            Ok(Value::Array(a)) => Ok(a.into_iter().next()),
+            _ => Err(format!("torrents/info: not a JSON array: {body}")),
+        }
+    }
+
+    /// One torrent's `torrents/info` object, or None.
+    pub fn torrent(&self, hash: &str) -> Option<Value> {
+        self.try_torrent(hash).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `torrents/properties?hash=` (None on 404).
+    pub fn properties(&self, hash: &str) -> Option<Value> {
+        match self.try_get("torrents/properties", &[("hash", hash)]) {
+            Ok((200, body)) => serde_json::from_str(&body).ok(),
+            Ok((404, _)) => None,
+            other => panic!("torrents/properties: {other:?}"),
+        }
+    }
+
+    pub fn set_category(&self, hash: &str, category: &str) {
+        self.post(
+            "torrents/setCategory",
+            &[("hashes", hash), ("category", category)],
+        );
+    }
+
+    /// `torrents/addTags` (comma-separated; missing tags are created).
+    pub fn add_tags(&self, hash: &str, tags: &str) {
+        self.post("torrents/addTags", &[("hashes", hash), ("tags", tags)]);
+    }
+
+    /// `torrents/pause` (4.x name; 5.x calls it `stop`).
+    pub fn pause(&self, hash: &str) {
+        self.post("torrents/pause", &[("hashes", hash)]);
+    }
+
+    /// `torrents/resume` (4.x name; 5.x calls it `start`).
+    pub fn resume(&self, hash: &str) {
+        self.post("torrents/resume", &[("hashes", hash)]);
+    }
+
+    pub fn recheck(&self, hash: &str) {
+        self.post("torrents/recheck", &[("hashes", hash)]);
+    }
+
+    /// `torrents/delete` (`deleteFiles` is required by the API).
+    pub fn delete(&self, hash: &str, delete_files: bool) {
+        let df = if delete_files { "true" } else { "false" };
+        self.post("torrents/delete", &[("hashes", hash), ("deleteFiles", df)]);
+    }
+
+    /// Polls the torrent every 200 ms until `pred` holds and returns it; on
+    /// timeout panics with the last state seen (or the last error).
+    pub fn wait_for(&self, hash: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + timeout;
+        let mut last: String;
+        loop {
+            match self.try_torrent(hash) {
+                Ok(Some(t)) => {
+                    if pred(&t) {
+                        return t;
+                    }
+                    last = serde_json::to_string_pretty(&t).unwrap_or_default();
+                }
+                Ok(None) => last = "(torrent not present)".into(),
+                Err(e) => last = format!("(error: {e})"),
+            }
+            if Instant::now() >= deadline {
+                panic!("timed out after {timeout:?} waiting for torrent {hash}; last seen: {last}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// [`QbitApi::wait_for`] until `state` is one of `states`.
+    pub fn wait_for_state(&self, hash: &str, timeout: Duration, states: &[&str]) -> Value {
+        self.wait_for(hash, timeout, |t| {
+            t["state"].as_str().is_some_and(|s| states.contains(&s))
+        })
+    }
+
+    /// Polls `torrents/info` until a torrent named `name` exists; its hash.
+    pub fn wait_for_hash_by_name(&self, name: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok((200, body)) = self.try_get("torrents/info", &[]) {
+                if let Ok(Value::Array(list)) = serde_json::from_str::<Value>(&body) {
+                    if let Some(h) = list
+                        .iter()
+                        .find(|t| t["name"] == name)
+                        .and_then(|t| t["hash"].as_str())
+                    {
+                        return h.to_string();
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                panic!("timed out after {timeout:?} waiting for a torrent named {name:?}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// A single-file torrent made by [`make_torrent`].
+#[derive(Clone, Debug)]
+pub struct TorrentFixture {
+    /// The data file (`dir/name`).
+    pub data_path: PathBuf,
+    /// The .torrent file (`dir/name.torrent`).
+    pub torrent_path: PathBuf,
+    pub torrent_bytes: Vec<u8>,
+    pub name: String,
+    /// v1 info-hash, lower-case hex (what qBittorrent calls `hash`).
+    pub hash: String,
+    pub size: u64,
+}
+
+impl TorrentFixture {
+    /// The directory holding the data: the seeder's save path.
+    pub fn data_dir(&self) -> &Path {
+        self.data_path.parent().expect("data file has a parent")
+    }
+
+    /// The hash as the Arrs write it (`downloadId`): upper case.
+    pub fn download_id(&self) -> String {
+        self.hash.to_ascii_uppercase()
+    }
+}
+
+/// Writes `size_bytes` of xorshift pseudo-random data to `dir/name` and runs
+/// `mktorrent -a http://127.0.0.1:9/announce -o dir/name.torrent -l 18 FILE`
+/// (public torrent, dead loopback tracker, 256 KiB pieces).
+pub fn make_torrent(dir: &Path, name: &str, size_bytes: u64) -> TorrentFixture {
+    std::fs::create_dir_all(dir).expect("create fixture dir");
+    let data_path = dir.join(name);
+    let torrent_path = dir.join(format!("{name}.torrent"));
+    let mut seed = super::util::sha1(format!("{name}/{size_bytes}").as_bytes())[..8]
+        .iter()
+        .fold(0u64, |acc, b| acc << 8 | u64::from(*b))
+        | 1;
+    let mut file = std::io::BufWriter::new(File::create(&data_path).expect("create data file"));
+    let mut left = size_bytes;
+    let mut buf = vec![0u8; 1 << 16];
+    while left > 0 {
+        for chunk in buf.chunks_mut(8) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let bytes = seed.to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        let n = left.min(buf.len() as u64) as usize;
+        file.write_all(&buf[..n]).expect("write data");
+        left -= n as u64;
+    }
+    file.flush().expect("flush data");
+    drop(file);
+    let _ = std::fs::remove_file(&torrent_path);
+    let bin = mktorrent().expect("mktorrent not installed (run scripts/install-test-deps.sh)");
+    let out = Command::new(bin)
+        .args(["-a", "http://127.0.0.1:9/announce", "-l", "18", "-o"])
+        .arg(&torrent_path)
+        .arg(&data_path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mktorrent");
+    assert!(
+        out.status.success(),
+        "mktorrent failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let torrent_bytes = std::fs::read(&torrent_path).expect("read .torrent");
+    let hash = torrent_info_hash(&torrent_bytes).expect("parse .torrent info dict");
+    TorrentFixture {
+        data_path,
+        torrent_path,
+        torrent_bytes,
+        name: name.to_string(),
+        hash,
+        size: size_bytes,
+    }
+}
+
+/// Adds `fx` to `seeder` with the data's directory as save path (so the
+/// check finds the data) and waits (≤ `timeout`) until it is complete
+/// (`stalledUP`/`uploading`). Returns the hash.
+pub fn seed(seeder: &QbitApi, fx: &TorrentFixture, timeout: Duration) -> String {
+    seeder.add_torrent_file(
+        &fx.torrent_bytes,
+        &AddOptions {
+            save_path: Some(fx.data_dir().display().to_string()),
+            ..AddOptions::default()
+        },
+    );
+    seeder.wait_for(&fx.hash, timeout, |t| {
+        t["progress"].as_f64() == Some(1.0)
+            && t["state"].as_str().is_some_and(|s| COMPLETE_STATES.contains(&s))
+    });
+    fx.hash.clone()
+}
