@@ -92,6 +92,9 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
     let api = leecher.api();
     api.create_category("radarr", "");
     add(&api, &fx, "radarr", &dir.subdir("leech"), None);
+    // The daemon watches the download from its start.
+    let cfg = config(&leecher.url(), "", &[radarr(arr.url(), "StalledDelay = 15", "")]);
+    let mut daemon = Daemon::start(dir.path(), &cfg, &[]);
     // Peers added while the leecher still checks its (empty) files can be dropped: re-add until done.
     let complete = wait_until(Duration::from_secs(60), Duration::from_secs(2), || {
         api.add_peers(&fx.hash, &seeder.peer_addr());
@@ -104,11 +107,7 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
         api.torrent(&fx.hash)
     );
 
-    let cfg = config(&leecher.url(), "", &[radarr(arr.url(), "StalledDelay = 15", "")]);
-    let mut daemon = Daemon::start(dir.path(), &cfg, &[]);
-    let done = api.wait_for(&fx.hash, Duration::from_secs(60), |t| {
-        t["progress"].as_f64() == Some(1.0)
-    });
+    let done = api.torrent(&fx.hash).expect("the leecher has it");
     let cmd = arr.wait_for_command("DownloadedMoviesScan", Duration::from_secs(60));
     assert_eq!(cmd["path"], done["content_path"], "imports the content path");
     assert_eq!(cmd["downloadClientId"], json!(fx.download_id()));
