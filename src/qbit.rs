@@ -157,6 +157,9 @@ pub struct QbitClient {
     auth: Auth,
     /// `SID=...` cookie of the current session.
     session: Mutex<Option<String>>,
+    /// Set once qBittorrent refused our credentials: never try them again
+    /// (five failures get this IP banned for an hour).
+    refused: Mutex<Option<String>>,
     caps: Mutex<Option<Capabilities>>,
 }
 
@@ -181,6 +184,7 @@ impl QbitClient {
             agent: http::agent(cfg.skip_tls_verify),
             auth,
             session: Mutex::new(None),
+            refused: Mutex::new(None),
             caps: Mutex::new(None),
         }
     }
@@ -205,26 +209,45 @@ impl QbitClient {
         };
         let path = "/api/v2/auth/login";
         let endpoint = self.endpoint(path);
+        if let Some(why) = lock(&self.refused).clone() {
+            return Err(HttpError::Auth {
+                endpoint,
+                detail: format!(
+                    "{why} earlier; not retried, to avoid a ban: fix UserName/Password and restart"
+                ),
+            });
+        }
         let mut resp = self
             .agent
             .post(format!("{}{path}", self.base))
             .send_form([("username", username.as_str()), ("password", password.as_str())])
             .map_err(|e| HttpError::from_ureq(&endpoint, e))?;
         let status = resp.status().as_u16();
-        let cookie = resp
+        // The session cookie is SID unless qBittorrent was configured otherwise: prefer SID, else the first.
+        let cookies: Vec<String> = resp
             .headers()
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .filter_map(|v| v.split(';').next())
-            .find(|kv| kv.trim_start().starts_with("SID=") || kv.contains("SID="))
-            .map(|kv| kv.trim().to_string());
+            .map(|kv| kv.trim().to_string())
+            .filter(|kv| kv.contains('='))
+            .collect();
+        let cookie = cookies
+            .iter()
+            .find(|kv| kv.starts_with("SID="))
+            .or_else(|| cookies.first())
+            .cloned();
         let body = http::read_text(&endpoint, resp.body_mut()).unwrap_or_default();
+        let refuse = |why: String| {
+            *lock(&self.refused) = Some(why.clone());
+            Err(HttpError::Auth {
+                endpoint: endpoint.clone(),
+                detail: why,
+            })
+        };
         match status {
-            200 | 204 if body.trim() == "Fails." => Err(HttpError::Auth {
-                endpoint,
-                detail: "user name or password refused".into(),
-            }),
+            200 | 204 if body.trim() == "Fails." => refuse("user name or password refused".into()),
             200 | 204 => {
                 // "Ok." without a cookie means the request already had a valid session,
                 // or the WebUI bypasses auth for this address.
@@ -233,14 +256,11 @@ impl QbitClient {
                 }
                 Ok(())
             }
-            401 => Err(HttpError::Auth {
-                endpoint,
-                detail: "user name or password refused".into(),
-            }),
-            403 => Err(HttpError::Auth {
-                endpoint,
-                detail: format!("this IP is banned after too many failed logins: {}", body.trim()),
-            }),
+            401 => refuse("user name or password refused (or the Host header was rejected)".into()),
+            403 => refuse(format!(
+                "this IP is banned after too many failed logins: {}",
+                body.trim()
+            )),
             _ => Err(HttpError::Status {
                 endpoint,
                 status,

@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use log::{debug, info, trace, warn};
+use log::{debug, error, info, trace, warn};
 
 use crate::apply::{Applied, Executor, Plan};
 use crate::arr::ArrClient;
@@ -64,7 +64,11 @@ impl Outage {
     fn failed(&mut self, instance: &str, what: &str, err: &HttpError) {
         if self.since.is_none() {
             self.since = Some(Instant::now());
-            warn!("{instance}: {what} failed: {err}; skipping passes and retrying with backoff until it answers");
+            if err.is_transient() {
+                warn!("{instance}: {what} failed: {err}; skipping passes and retrying with backoff until it answers");
+            } else {
+                error!("{instance}: {what} failed: {err}; this needs a configuration change (retrying with backoff)");
+            }
         } else {
             debug!("{instance}: {what} still failing: {err}");
         }

@@ -1,0 +1,160 @@
+//! The Arr client against the fake Radarr/Sonarr/Lidarr/Readarr servers
+//! (built from the OpenAPI contracts): paging, per-kind ids and commands,
+//! queue deletes, and error mapping.
+
+mod support;
+
+use qbitrr_lite::arr::{self, ArrClient, QueueDelete, QueueDeleteOptions};
+use qbitrr_lite::config::{
+    Arr, ArrKind, ImportMode, RemoveTorrent, SeedingRules, StalledDelay, TorrentRules,
+};
+use qbitrr_lite::http::HttpError;
+use serde_json::json;
+use std::time::Duration;
+use support::fake_arr::{queue_record, FakeArr, FakeKind};
+
+const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+fn arr_config(kind: ArrKind, uri: &str, key: &str) -> Arr {
+    Arr {
+        name: format!("{}-Test", kind.name()),
+        kind,
+        managed: true,
+        uri: uri.into(),
+        api_key: key.into(),
+        skip_tls_verify: false,
+        category: "test".into(),
+        re_search: true,
+        import_mode: ImportMode::Auto,
+        check_interval: None,
+        delay_after_import: Duration::ZERO,
+        delay_after_search: Duration::ZERO,
+        delay_after_blacklist: Duration::ZERO,
+        torrent: TorrentRules {
+            ignore_younger_than: Duration::from_secs(180),
+            maximum_eta: None,
+            maximum_deletable_percentage: 0.99,
+            do_not_remove_slow: true,
+            stalled_delay: StalledDelay::Off,
+            re_search_stalled: false,
+        },
+        seeding: SeedingRules {
+            max_upload_ratio: None,
+            max_seeding_time: None,
+            remove_torrent: RemoveTorrent::Never,
+        },
+    }
+}
+
+fn kinds() -> [(ArrKind, FakeKind); 4] {
+    [
+        (ArrKind::Radarr, FakeKind::Radarr),
+        (ArrKind::Sonarr, FakeKind::Sonarr),
+        (ArrKind::Lidarr, FakeKind::Lidarr),
+        (ArrKind::Readarr, FakeKind::Readarr),
+    ]
+}
+
+fn hash(i: u64) -> String {
+    format!("{i:040x}")
+}
+
+#[test]
+fn the_whole_queue_is_read_page_by_page_for_every_kind() {
+    for (kind, fake_kind) in kinds() {
+        let fake = FakeArr::start(fake_kind, KEY);
+        // 1,203 rows: three pages of 500; torrent 0 has two rows (two episodes/albums/books).
+        let mut rows: Vec<_> = (0..1202)
+            .map(|i| queue_record(fake_kind, i + 1, &hash(i), "t", i + 10))
+            .collect();
+        rows.push(queue_record(fake_kind, 5000, &hash(0), "t", 4999));
+        fake.set_queue(rows);
+        let client = ArrClient::new(&arr_config(kind, &fake.url(), KEY));
+        let status = client.system_status().unwrap();
+        assert_eq!(status.app_name, kind.name());
+        let queue = client.queue().unwrap();
+        assert_eq!(queue.len(), 1202, "{kind:?}");
+        let first = &queue[&hash(0)];
+        assert_eq!(first.ids, vec![1, 5000]);
+        assert_eq!(
+            first.media_ids,
+            vec![10, 4999],
+            "{kind:?}: searchable ids from {}",
+            kind.media_id_field()
+        );
+        if kind != ArrKind::Radarr {
+            assert_eq!(first.parent_id, Some(1010), "{kind:?}");
+        }
+        let pages = fake
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/queue"))
+            .count();
+        assert_eq!(pages, 3, "{kind:?}: pages read");
+        for r in fake.requests().iter().filter(|r| r.path.ends_with("/queue")) {
+            assert!(r.path.starts_with(kind.api_prefix()), "{}", r.summary());
+            assert_eq!(r.query_value(kind.include_unknown_param()), Some("true"));
+            assert!(r.has_api_key_header() && r.query_value("apikey").is_none());
+        }
+        // The per-kind commands are accepted by the fake (it knows each app's command names).
+        let cmd = arr::search_command(kind, first).unwrap();
+        assert!(client.command(&cmd).unwrap() > 0, "{kind:?} {cmd}");
+        let import = arr::import_command(kind, "/data/x", &hash(0), ImportMode::Copy);
+        let id = client.command(&import).unwrap();
+        assert_eq!(client.command_status(id).unwrap(), "completed");
+        let posted = fake.commands_named(kind.scan_command());
+        assert_eq!(posted[0]["downloadClientId"], json!(hash(0).to_uppercase()));
+        assert_eq!(posted[0]["importMode"], "Copy");
+    }
+}
+
+#[test]
+fn queue_deletes_carry_their_flags_and_tolerate_404() {
+    let fake = FakeArr::start(FakeKind::Sonarr, KEY);
+    fake.set_queue(vec![queue_record(FakeKind::Sonarr, 7, &hash(1), "t", 3)]);
+    let client = ArrClient::new(&arr_config(ArrKind::Sonarr, &fake.url(), KEY));
+    let opts = QueueDeleteOptions {
+        remove_from_client: false,
+        blocklist: true,
+        skip_redownload: true,
+    };
+    assert_eq!(client.delete_queue_item(7, opts).unwrap(), QueueDelete::Deleted);
+    assert_eq!(client.delete_queue_item(7, opts).unwrap(), QueueDelete::NotFound);
+    let (id, q) = &fake.queue_deletes()[0];
+    assert_eq!(*id, 7);
+    assert_eq!(q["blocklist"], "true");
+    assert_eq!(q["removeFromClient"], "false");
+    assert_eq!(q["skipRedownload"], "true");
+}
+
+#[test]
+fn errors_are_typed() {
+    let fake = FakeArr::start(FakeKind::Radarr, KEY);
+    let wrong = ArrClient::new(&arr_config(ArrKind::Radarr, &fake.url(), "wrong"));
+    let err = wrong.queue().unwrap_err();
+    assert!(
+        matches!(err, HttpError::Auth { .. }) && !err.is_transient(),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("wrong"), "the key never shows: {err}");
+
+    let client = ArrClient::new(&arr_config(ArrKind::Radarr, &fake.url(), KEY));
+    let err = client.command(&json!({"name": "NoSuchCommand"})).unwrap_err();
+    assert!(matches!(err, HttpError::Status { status: 500, .. }), "{err}");
+
+    fake.set_garbage(true);
+    let err = client.queue().unwrap_err();
+    assert!(
+        matches!(err, HttpError::Decode { .. }) && err.is_transient(),
+        "{err}"
+    );
+    fake.set_garbage(false);
+    fake.set_down(true);
+    let err = client.queue().unwrap_err();
+    assert!(
+        matches!(err, HttpError::Status { status: 503, .. }) && err.is_transient(),
+        "{err}"
+    );
+    fake.set_down(false);
+    assert!(client.queue().unwrap().is_empty());
+}

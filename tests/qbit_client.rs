@@ -1,0 +1,313 @@
+//! The qBittorrent client against a scripted WebUI: the login answers of
+//! 4.x–5.1 ("Ok."/"Fails." with 200) and 5.2 (204/401), re-login on 403,
+//! the API-key Bearer mode, and version-gated endpoints.
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use qbitrr_lite::config::QbitInstance;
+use qbitrr_lite::http::HttpError;
+use qbitrr_lite::qbit::QbitClient;
+
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    url: String,
+    cookie: Option<String>,
+    authorization: Option<String>,
+    body: String,
+}
+
+type Reply = (u16, Vec<(&'static str, String)>, String);
+
+/// A scripted qBittorrent WebUI on 127.0.0.1.
+struct Scripted {
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    url: String,
+}
+
+impl Scripted {
+    fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> Self {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let url = format!(
+            "http://127.0.0.1:{}",
+            server.server_addr().to_ip().unwrap().port()
+        );
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (srv, log) = (Arc::clone(&server), Arc::clone(&seen));
+        let thread = std::thread::spawn(move || {
+            for mut req in srv.incoming_requests() {
+                let header = |name: &'static str| {
+                    req.headers()
+                        .iter()
+                        .find(|h| h.field.equiv(name))
+                        .map(|h| h.value.as_str().to_string())
+                };
+                let (cookie, authorization) = (header("Cookie"), header("Authorization"));
+                let mut body = String::new();
+                let _ = req.as_reader().read_to_string(&mut body);
+                let s = Seen {
+                    method: req.method().as_str().to_string(),
+                    url: req.url().to_string(),
+                    cookie,
+                    authorization,
+                    body,
+                };
+                let n = {
+                    let mut l = log.lock().unwrap();
+                    l.push(s.clone());
+                    l.iter().filter(|x| x.url == s.url).count()
+                };
+                let (status, headers, text) = handler(&s, n);
+                let mut resp = tiny_http::Response::from_string(text).with_status_code(status);
+                for (k, v) in headers {
+                    resp.add_header(tiny_http::Header::from_bytes(k, v.as_bytes()).unwrap());
+                }
+                let _ = req.respond(resp);
+            }
+        });
+        Self {
+            server,
+            thread: Some(thread),
+            seen,
+            url,
+        }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn count(&self, path: &str) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| s.url.split('?').next() == Some(path))
+            .count()
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn client(url: &str, api_key: Option<&str>) -> QbitClient {
+    QbitClient::new(&QbitInstance {
+        name: "qBit".into(),
+        url: url.into(),
+        username: Some("admin".into()),
+        password: Some("secret".into()),
+        api_key: api_key.map(str::to_string),
+        skip_tls_verify: false,
+    })
+}
+
+const LIST: &str = r#"[{"hash":"ABC","name":"n","category":"radarr","state":"stalledDL","tags":""}]"#;
+
+fn ok(body: &str) -> Reply {
+    (200, vec![], body.to_string())
+}
+
+#[test]
+fn v4_login_keeps_the_sid_cookie() {
+    let fake = Scripted::start(|s, _| match s.url.split('?').next().unwrap() {
+        "/api/v2/auth/login" => (
+            200,
+            vec![("Set-Cookie", "SID=abc123; HttpOnly; path=/".into())],
+            "Ok.".into(),
+        ),
+        "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=abc123") => ok(LIST),
+        _ => (403, vec![], "Forbidden".into()),
+    });
+    let c = client(&fake.url, None);
+    let list = c.torrents("radarr").unwrap();
+    assert_eq!(list[0].hash, "abc");
+    let info = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.url.starts_with("/api/v2/torrents/info"))
+        .unwrap();
+    assert!(
+        info.url.contains("category=radarr") && info.url.contains("filter=all"),
+        "{}",
+        info.url
+    );
+    let login = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.url == "/api/v2/auth/login")
+        .unwrap();
+    assert_eq!(login.method, "POST");
+    assert!(login.body.contains("username=admin"));
+    // Later calls reuse the session.
+    c.torrents("radarr").unwrap();
+    assert_eq!(fake.count("/api/v2/auth/login"), 1);
+}
+
+#[test]
+fn v52_login_answers_204_with_a_cookie() {
+    let fake = Scripted::start(|s, _| match s.url.split('?').next().unwrap() {
+        "/api/v2/auth/login" => (
+            204,
+            vec![("Set-Cookie", "SID=xyz; HttpOnly".into())],
+            String::new(),
+        ),
+        "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=xyz") => ok("[]"),
+        _ => (403, vec![], String::new()),
+    });
+    assert!(client(&fake.url, None).torrents("x").unwrap().is_empty());
+}
+
+#[test]
+fn refused_credentials_are_never_retried() {
+    for (status, body) in [(200, "Fails."), (401, "")] {
+        let fake = Scripted::start(move |_, _| (status, vec![], body.to_string()));
+        let c = client(&fake.url, None);
+        for _ in 0..3 {
+            let err = c.torrents("radarr").unwrap_err();
+            assert!(matches!(err, HttpError::Auth { .. }), "{err}");
+            assert!(!err.is_transient());
+            assert!(
+                !err.to_string().contains("secret"),
+                "the password never shows: {err}"
+            );
+        }
+        assert_eq!(
+            fake.count("/api/v2/auth/login"),
+            1,
+            "one login attempt only (status {status})"
+        );
+    }
+}
+
+#[test]
+fn an_expired_session_logs_in_again_once() {
+    let fake = Scripted::start(|s, n| match s.url.split('?').next().unwrap() {
+        "/api/v2/auth/login" => (
+            200,
+            vec![("Set-Cookie", format!("SID=s{n}; path=/"))],
+            "Ok.".into(),
+        ),
+        // The first session expires after one call.
+        "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=s1") && n == 1 => ok(LIST),
+        "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=s2") => ok(LIST),
+        _ => (403, vec![], "Forbidden".into()),
+    });
+    let c = client(&fake.url, None);
+    assert_eq!(c.torrents("radarr").unwrap().len(), 1);
+    assert_eq!(
+        c.torrents("radarr").unwrap().len(),
+        1,
+        "re-logged in after the 403"
+    );
+    assert_eq!(fake.count("/api/v2/auth/login"), 2);
+}
+
+#[test]
+fn an_api_key_is_a_bearer_token_and_needs_no_login() {
+    let fake = Scripted::start(|s, _| match s.authorization.as_deref() {
+        Some("Bearer k3y") => ok("[]"),
+        _ => (401, vec![], String::new()),
+    });
+    let c = client(&fake.url, Some("k3y"));
+    c.torrents("radarr").unwrap();
+    assert_eq!(fake.count("/api/v2/auth/login"), 0);
+}
+
+#[test]
+fn stop_start_or_pause_resume_by_webapi_version() {
+    for (version, pause, resume) in [
+        ("2.8.19", "/api/v2/torrents/pause", "/api/v2/torrents/resume"),
+        ("2.11.2", "/api/v2/torrents/stop", "/api/v2/torrents/start"),
+        ("2.15.1", "/api/v2/torrents/stop", "/api/v2/torrents/start"),
+    ] {
+        let fake = Scripted::start(move |s, _| match s.url.as_str() {
+            "/api/v2/auth/login" => (200, vec![("Set-Cookie", "SID=a".into())], "Ok.".into()),
+            "/api/v2/app/webapiVersion" => ok(version),
+            _ => (200, vec![], String::new()),
+        });
+        let c = client(&fake.url, None);
+        c.pause(&["aa", "bb"]).unwrap();
+        c.resume(&["aa"]).unwrap();
+        assert_eq!(c.capabilities().unwrap().stop_start, version != "2.8.19");
+        let seen = fake.seen();
+        let p = seen
+            .iter()
+            .find(|s| s.url == pause)
+            .unwrap_or_else(|| panic!("{version}: no {pause}"));
+        assert_eq!(p.body, "hashes=aa%7Cbb");
+        assert!(seen.iter().any(|s| s.url == resume), "{version}: no {resume}");
+        assert_eq!(
+            fake.count("/api/v2/app/webapiVersion"),
+            1,
+            "capabilities are cached"
+        );
+    }
+}
+
+#[test]
+fn mutating_calls_are_form_posts() {
+    let fake = Scripted::start(|s, _| match s.url.as_str() {
+        "/api/v2/auth/login" => (200, vec![("Set-Cookie", "SID=a".into())], "Ok.".into()),
+        "/api/v2/torrents/createCategory" => (409, vec![], String::new()),
+        _ => (200, vec![], String::new()),
+    });
+    let c = client(&fake.url, None);
+    c.delete(&["aa"], true).unwrap();
+    c.delete(&["bb"], false).unwrap();
+    c.add_tags(&["aa"], &["qBitrr-imported"]).unwrap();
+    c.recheck(&["aa"]).unwrap();
+    c.create_category("radarr", "").unwrap();
+    let bodies: Vec<(String, String)> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.url != "/api/v2/auth/login")
+        .map(|s| (s.url, s.body))
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            (
+                "/api/v2/torrents/delete".into(),
+                "hashes=aa&deleteFiles=true".into()
+            ),
+            (
+                "/api/v2/torrents/delete".into(),
+                "hashes=bb&deleteFiles=false".into()
+            ),
+            (
+                "/api/v2/torrents/addTags".into(),
+                "hashes=aa&tags=qBitrr-imported".into()
+            ),
+            ("/api/v2/torrents/recheck".into(), "hashes=aa".into()),
+            (
+                "/api/v2/torrents/createCategory".into(),
+                "category=radarr&savePath=".into()
+            ),
+        ]
+    );
+    for s in fake.seen() {
+        assert_eq!(s.method, "POST", "{}", s.url);
+    }
+}
+
+#[test]
+fn garbage_and_outages_are_errors_not_panics() {
+    let fake = Scripted::start(|s, _| match s.url.split('?').next().unwrap() {
+        "/api/v2/auth/login" => (200, vec![("Set-Cookie", "SID=a".into())], "Ok.".into()),
+        _ => ok("<html>not json"),
+    });
+    let err = client(&fake.url, None).torrents("radarr").unwrap_err();
+    assert!(matches!(err, HttpError::Decode { .. }), "{err}");
+    assert!(err.is_transient());
+    drop(fake);
+    let err = client("http://127.0.0.1:9", None).torrents("radarr").unwrap_err();
+    assert!(matches!(err, HttpError::Unreachable { .. }), "{err}");
+}
