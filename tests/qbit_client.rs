@@ -2,7 +2,6 @@
 //! 4.x–5.1 ("Ok."/"Fails." with 200) and 5.2 (204/401), re-login on 403,
 //! the API-key Bearer mode, and version-gated endpoints.
 
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
