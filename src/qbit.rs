@@ -161,6 +161,8 @@ pub struct QbitClient {
     /// (five failures get this IP banned for an hour).
     refused: Mutex<Option<String>>,
     caps: Mutex<Option<Capabilities>>,
+    /// Since when this instance has been failing (shared by every worker using it).
+    down_since: Mutex<Option<std::time::Instant>>,
 }
 
 enum Method {
@@ -186,6 +188,7 @@ impl QbitClient {
             session: Mutex::new(None),
             refused: Mutex::new(None),
             caps: Mutex::new(None),
+            down_since: Mutex::new(None),
         }
     }
 
@@ -372,9 +375,21 @@ impl QbitClient {
         Ok(caps)
     }
 
-    /// Forgets the detected capabilities (after qBittorrent was unreachable it may have been upgraded).
-    pub fn forget_capabilities(&self) {
-        *lock(&self.caps) = None;
+    /// Records a failed call; true when this starts an outage (so exactly one worker reports it).
+    pub fn mark_down(&self) -> bool {
+        let mut since = lock(&self.down_since);
+        let started = since.is_none();
+        if started {
+            *since = Some(std::time::Instant::now());
+            // It may come back upgraded: detect the version again.
+            *lock(&self.caps) = None;
+        }
+        started
+    }
+
+    /// Records a good call; the outage's length when this ends one.
+    pub fn mark_up(&self) -> Option<std::time::Duration> {
+        lock(&self.down_since).take().map(|t| t.elapsed())
     }
 
     /// `torrents/info` for one category, parsed as a stream.

@@ -84,6 +84,20 @@ impl Outage {
     }
 }
 
+/// Reports a failed qBittorrent call once per outage, whichever worker sees it first.
+fn report_qbit_failure(instance: &str, client: &QbitClient, err: &HttpError) {
+    if client.mark_down() {
+        let what = format!("{} ({})", client.name(), client.url());
+        if err.is_transient() {
+            warn!("{what} failed: {err}; every Arr instance skips its passes and retries with backoff until it answers");
+        } else {
+            error!("{what} failed: {err}; this needs a configuration change (retrying with backoff)");
+        }
+    } else {
+        debug!("{instance}: {} still failing: {err}", client.name());
+    }
+}
+
 /// What one pass saw and did, for tests and traces.
 #[derive(Debug, Default, Clone)]
 pub struct PassReport {
@@ -106,7 +120,6 @@ pub struct Worker {
     memory: HashMap<String, Memory>,
     /// When remembered torrents were last seen, for forgetting ones gone for good.
     last_seen: HashMap<String, Instant>,
-    qbit_outage: Vec<Outage>,
     arr_outage: Outage,
     last_special_fetch: Option<Instant>,
     /// Dry-run: decisions already announced, so each "would …" is said once.
@@ -133,7 +146,6 @@ impl Worker {
             trace: settings.trace_loop,
             dry_run: dry_run || settings.dry_run,
             arr: ArrClient::new(arr_cfg),
-            qbit_outage: qbits.iter().map(|_| Outage::default()).collect(),
             qbits,
             store,
             memory,
@@ -224,16 +236,21 @@ impl Worker {
                 match client.torrents(category) {
                     Ok(list) => out.extend(list.into_iter().map(|t| (i, t))),
                     Err(e) => {
-                        let what = format!("{} ({}) torrent list", client.name(), client.url());
-                        self.qbit_outage[i].failed(&self.arr_cfg.name, &what, &e);
-                        client.forget_capabilities();
+                        report_qbit_failure(&self.arr_cfg.name, client, &e);
                         ok = false;
                         break;
                     }
                 }
             }
             if ok {
-                self.qbit_outage[i].ok(&self.arr_cfg.name, client.name());
+                if let Some(down) = client.mark_up() {
+                    info!(
+                        "{} ({}) answers again (down for {}s)",
+                        client.name(),
+                        client.url(),
+                        down.as_secs()
+                    );
+                }
             }
             complete &= ok;
         }
