@@ -358,6 +358,12 @@ APIKey = \"0123456789abcdef\"
         assert_eq!(s.max_restarts, 5);
         assert_eq!(s.restart_window, Duration::from_secs(300));
         assert_eq!(s.restart_delay, Duration::from_secs(5));
+        assert_eq!((s.log_rotate_size, s.log_rotate_count), (5 << 20, 3));
+        let w = &loaded.config.webui;
+        assert_eq!(
+            (w.host.as_str(), w.port, w.token.as_deref(), w.auth_disabled),
+            ("0.0.0.0", 6969, None, false)
+        );
 
         let [qbit] = loaded.config.qbit.as_slice() else {
             panic!("one qBit instance");
@@ -937,7 +943,7 @@ RemoveDeadTrackers = true
 ");
         assert_eq!(
             loaded.warnings,
-            ["ignored (not supported yet): Settings.FreeSpace, WebUI.Token, \
+            ["ignored (not supported yet): Settings.FreeSpace, \
               qBit.ManagedCategories, qBit.Trackers, Torrent.FileExtensionAllowlist (in 2 sections), \
               Torrent.AutoDelete (in 1 section), Torrent.FolderExclusionRegex (in 1 section), \
               Torrent.SeedingMode.RemoveDeadTrackers (in 1 section)"]
@@ -992,8 +998,30 @@ OmbiAPIKey = true
         .expect("valid");
         let warnings = loaded.warnings.join("\n");
         assert!(!warnings.contains(secret), "{warnings}");
-        assert!(warnings.contains("WebUI.Token") && warnings.contains("EntrySearch.Ombi.OmbiAPIKey"));
+        assert!(warnings.contains("EntrySearch.Ombi.OmbiAPIKey"));
+        assert_eq!(loaded.config.webui.token.as_deref(), Some(secret));
         assert_eq!(loaded.config.arrs[0].api_key, secret);
+    }
+
+    #[test]
+    fn webui_and_log_rotation_keys() {
+        let text = format!(
+            "[Settings]\nLogRotateSize = \"1M\"\nLogRotateCount = 5\n{MINIMAL}\
+             [WebUI]\nHost = \"127.0.0.1\"\nPort = 7000\nToken = \"t0k\"\nAuthDisabled = true\n"
+        );
+        let loaded = ok(&text);
+        let w = &loaded.config.webui;
+        assert_eq!(
+            (w.host.as_str(), w.port, w.token.as_deref(), w.auth_disabled),
+            ("127.0.0.1", 7000, Some("t0k"), true)
+        );
+        assert_eq!(loaded.config.settings.log_rotate_size, 1 << 20);
+        assert_eq!(loaded.config.settings.log_rotate_count, 5);
+        let e = err(&text
+            .replace("Port = 7000", "Port = 70000")
+            .replace("\"1M\"", "\"tiny\""));
+        assert!(e.to_string().contains("WebUI.Port: must be a port number"), "{e}");
+        assert!(e.to_string().contains("Settings.LogRotateSize"), "{e}");
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub enum ArrKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub settings: Settings,
+    /// `[WebUI]`: the status server.
+    pub webui: WebUi,
     /// Enabled qBittorrent instances (`[qBit]` is named "qBit", `[qBit-X]` is "qBit-X").
     pub qbit: Vec<QbitInstance>,
     /// Every Arr section, in file order (managed or not; see `Arr::managed`).
@@ -71,6 +73,23 @@ pub struct Settings {
     pub restart_window: Duration,
     /// ProcessRestartDelay (default 5 s).
     pub restart_delay: Duration,
+    /// LogRotateSize (ours; default 5 MiB): a log file is rotated when it reaches this size.
+    pub log_rotate_size: u64,
+    /// LogRotateCount (ours; default 3): rotated files kept per log (`X.log.1` … `X.log.N`).
+    pub log_rotate_count: u32,
+}
+
+/// `[WebUI]` keys we act on: the status server (`/health`, `/api/*`, `/metrics`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebUi {
+    /// Host (default "0.0.0.0").
+    pub host: String,
+    /// Port (default 6969).
+    pub port: u16,
+    /// Token; `None` when empty (one is then generated and kept in the data directory).
+    pub token: Option<String>,
+    /// AuthDisabled (default false): `/api/*` and `/metrics` without a token.
+    pub auth_disabled: bool,
 }
 
 /// One `[qBit]` / `[qBit-<Name>]` section that is not `Disabled`.

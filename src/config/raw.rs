@@ -44,6 +44,31 @@ pub(super) struct RawSettings {
     pub(super) dry_run: Option<bool>,
     #[serde(rename = "TraceLoopExecution")]
     pub(super) trace_loop_execution: Option<bool>,
+    #[serde(rename = "LogRotateSize")]
+    pub(super) log_rotate_size: Option<RawSize>,
+    #[serde(rename = "LogRotateCount")]
+    pub(super) log_rotate_count: Option<i64>,
+}
+
+/// A size as written: bytes, or a string like "5M" / "512K".
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawSize {
+    Int(i64),
+    Text(String),
+}
+
+/// `[WebUI]`.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct RawWebUi {
+    #[serde(rename = "Host")]
+    pub(super) host: Option<String>,
+    #[serde(rename = "Port")]
+    pub(super) port: Option<i64>,
+    #[serde(rename = "Token")]
+    pub(super) token: Option<String>,
+    #[serde(rename = "AuthDisabled")]
+    pub(super) auth_disabled: Option<bool>,
 }
 
 /// `[qBit]` / `[qBit-<Name>]`.

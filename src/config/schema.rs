@@ -179,16 +179,18 @@ pub(super) static SETTINGS: TableSchema = TableSchema {
         sup("ProcessRestartDelay", SECS),
         sup("DryRun", Ty::Bool),
         sup("TraceLoopExecution", Ty::Bool),
+        sup("LogRotateSize", Ty::Scalar),
+        sup("LogRotateCount", Ty::Int),
     ],
 };
 
 /// `[WebUI]`.
 pub(super) static WEBUI: TableSchema = TableSchema {
     keys: &[
-        uns("Host", Ty::Str, Dflt::Str("0.0.0.0")),
-        uns("Port", Ty::Int, Dflt::Int(6969)),
-        uns("Token", Ty::Str, Dflt::Str("")),
-        uns("AuthDisabled", Ty::Bool, Dflt::Bool(false)),
+        sup("Host", Ty::Str),
+        sup("Port", Ty::Int),
+        sup("Token", Ty::Str),
+        sup("AuthDisabled", Ty::Bool),
         uns("AllowInsecureExposure", Ty::Bool, Dflt::Bool(false)),
         uns("AllowInsecureTokenQuery", Ty::Bool, Dflt::Bool(false)),
         uns("BehindHttpsProxy", Ty::Bool, Dflt::Bool(false)),

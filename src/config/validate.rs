@@ -7,12 +7,14 @@ use std::time::Duration;
 use super::check::{default_port, Locs};
 use super::duration::{self, DurationValue};
 use super::load::{at, Location, Report};
-use super::raw::{self, RawArr, RawDuration, RawQbit, RawSeedingMode, RawSettings, RawTorrent};
+use super::raw::{
+    self, RawArr, RawDuration, RawQbit, RawSeedingMode, RawSettings, RawSize, RawTorrent, RawWebUi,
+};
 use super::schema::{self, Section, Unit, PLACEHOLDER};
 use super::tree::{Table, Val};
 use super::{
     Arr, ArrKind, Config, ImportMode, QbitInstance, RemoveTorrent, SeedingRules, Settings, StalledDelay,
-    TorrentRules,
+    TorrentRules, WebUi,
 };
 
 const LOG_LEVELS: [&str; 7] = ["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG", "TRACE"];
@@ -21,6 +23,7 @@ const LOG_LEVELS: [&str; 7] = ["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO",
 pub(super) fn validate(root: &Table, locs: &Locs, file: &str, report: &mut Report) -> Config {
     let mut v = Validator { locs, file, report };
     let settings = v.settings(root.table("Settings"));
+    let webui = v.webui(root.table("WebUI"));
     let mut qbit = Vec::new();
     let mut qbit_sections = Vec::new();
     let mut arrs = Vec::new();
@@ -39,7 +42,12 @@ pub(super) fn validate(root: &Table, locs: &Locs, file: &str, report: &mut Repor
     }
     v.need_qbit(&qbit, &qbit_sections);
     v.distinct_categories(&settings, &arrs);
-    Config { settings, qbit, arrs }
+    Config {
+        settings,
+        webui,
+        qbit,
+        arrs,
+    }
 }
 
 struct Validator<'a> {
@@ -150,6 +158,48 @@ impl Validator<'_> {
         }
     }
 
+    /// A byte size: an integer, or a string with a K/M/G suffix ("5M"). At least 64 KiB.
+    fn size(&mut self, path: &str, raw: Option<&RawSize>, default: u64) -> u64 {
+        const MIN: u64 = 64 << 10;
+        let parsed = match raw {
+            None => return default,
+            Some(RawSize::Int(n)) => u64::try_from(*n).ok(),
+            Some(RawSize::Text(t)) => parse_size(t),
+        };
+        match parsed {
+            Some(n) if n >= MIN => n,
+            _ => {
+                self.error(
+                    path,
+                    "must be a size of at least 64K: bytes, or a number with K, M or G (e.g. \"5M\")",
+                );
+                default
+            }
+        }
+    }
+
+    /// `[WebUI]`: where the status server listens and how it authenticates.
+    fn webui(&mut self, table: Option<&Table>) -> WebUi {
+        let raw: RawWebUi = self.read("WebUI", table);
+        let port = match raw.port {
+            None => 6969,
+            Some(p) => u16::try_from(p).ok().filter(|p| *p > 0).unwrap_or_else(|| {
+                self.error("WebUI.Port", format!("must be a port number 1-65535 (got {p})"));
+                6969
+            }),
+        };
+        let host = match raw.host.as_deref().map(str::trim) {
+            None | Some("") => "0.0.0.0".to_string(),
+            Some(h) => h.trim_start_matches('[').trim_end_matches(']').to_string(),
+        };
+        WebUi {
+            host,
+            port,
+            token: raw.token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+            auth_disabled: raw.auth_disabled.unwrap_or(false),
+        }
+    }
+
     /// A category-like name: trimmed, not empty.
     fn name(&mut self, path: &str, value: Option<String>, default: &str) -> String {
         match value.as_deref().map(str::trim) {
@@ -195,8 +245,18 @@ impl Validator<'_> {
                 5
             }),
         };
+        let log_rotate_size = self.size("Settings.LogRotateSize", raw.log_rotate_size.as_ref(), 5 << 20);
+        let log_rotate_count = match raw.log_rotate_count {
+            None => 3,
+            Some(n) => u32::try_from(n).unwrap_or_else(|_| {
+                self.error("Settings.LogRotateCount", format!("must be 0 or more (got {n})"));
+                3
+            }),
+        };
         let secs = Unit::Seconds;
         Settings {
+            log_rotate_size,
+            log_rotate_count,
             console_level,
             logging: raw.logging.unwrap_or(true),
             loop_sleep: self.secs(
@@ -582,6 +642,19 @@ fn redact_userinfo(url: &str) -> String {
 
 /// The qBittorrent base URL: Host may carry a scheme and a port; `:Port` is added only when it
 /// has none; bare IPv6 addresses get brackets; no trailing slash.
+/// "5M", "512K", "1G" or plain bytes.
+fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_uppercase();
+    let t = t.strip_suffix('B').unwrap_or(&t);
+    let (digits, mult) = match t.chars().last()? {
+        'K' => (&t[..t.len() - 1], 1u64 << 10),
+        'M' => (&t[..t.len() - 1], 1 << 20),
+        'G' => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    digits.trim().parse::<u64>().ok()?.checked_mul(mult)
+}
+
 pub(super) fn qbit_url(host: &str, port: u16) -> String {
     let host = host.trim().trim_end_matches('/');
     let (scheme, rest) = match scheme_len(host) {
@@ -609,6 +682,15 @@ pub(super) fn qbit_url(host: &str, port: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("5M"), Some(5 << 20));
+        assert_eq!(parse_size("512k"), Some(512 << 10));
+        assert_eq!(parse_size("1GB"), Some(1 << 30));
+        assert_eq!(parse_size("70000"), Some(70000));
+        assert_eq!(parse_size("lots"), None);
+    }
 
     #[test]
     fn qbit_urls() {
