@@ -4,8 +4,10 @@
 //!
 //! Facts that depend on a call succeeding (an import was accepted, a search
 //! was sent) are recorded in the plan's memory only after it succeeded, so a
-//! failed call is simply retried next pass. In dry-run no call is made; the
-//! effects are recorded as if they had worked, so each "would …" is said once.
+//! failed call is simply retried next pass; imports and removals are written
+//! to the store at once. On shutdown the action in hand is finished and no
+//! other starts. In dry-run no call is made; the effects are recorded as if
+//! they had worked, so each "would …" is said once.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,6 +20,8 @@ use crate::decide::{Action, Decision, Memory, QueueStep};
 use crate::http::HttpError;
 use crate::model::{tags, QueueEntry, UnixTime};
 use crate::qbit::QbitClient;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
 
 /// One torrent's decision, with where it lives.
 #[derive(Debug, Clone)]
@@ -52,6 +56,10 @@ pub struct Executor<'a> {
     pub instance: &'a str,
     pub arr: &'a ArrClient,
     pub qbits: &'a [Arc<QbitClient>],
+    /// Where imports and removals are recorded as soon as they happened (`None` in dry-run).
+    pub store: Option<&'a Store>,
+    /// Set on shutdown: finish the action in hand, start no other.
+    pub stop: &'a Shutdown,
     pub dry_run: bool,
     pub tagless: bool,
     pub import_mode: ImportMode,
@@ -81,11 +89,18 @@ impl Executor<'_> {
         );
         self.set_categories(plans, &mut done);
         for plan in plans.iter_mut() {
+            if self.stop.is_set() {
+                return done;
+            }
             if plan.has(|a| matches!(a, Action::Import { .. })) {
                 self.import(plan, &mut done);
+                self.record(plan);
             }
         }
         for plan in plans.iter_mut() {
+            if self.stop.is_set() {
+                return done;
+            }
             let remove = plan.decision.actions.iter().find_map(|a| match a {
                 Action::Remove {
                     delete_files,
@@ -103,9 +118,13 @@ impl Executor<'_> {
                     research,
                     &mut done,
                 );
+                self.record(plan);
             }
         }
         for plan in plans.iter_mut() {
+            if self.stop.is_set() {
+                return done;
+            }
             let keep = plan.decision.actions.iter().find_map(|a| match a {
                 Action::BlocklistKeep { research } => Some(*research),
                 _ => None,
@@ -115,11 +134,25 @@ impl Executor<'_> {
                     if self.blocklist(plan, entry, &mut done) && research {
                         self.search(plan, entry, &mut done);
                     }
+                    self.record(plan);
                 }
             }
         }
         self.tags(plans, &mut done);
         done
+    }
+
+    /// Writes what a plan's actions did to the store right away, so it is never redone.
+    fn record(&self, plan: &Plan) {
+        let Some(store) = self.store else { return };
+        let memory = (!plan.removed).then(|| plan.decision.memory.clone());
+        if let Err(e) = store.save(self.instance, &[(plan.hash.clone(), memory)]) {
+            warn!(
+                "{}: could not record what was done for {}: {e}",
+                self.instance,
+                Self::label(plan)
+            );
+        }
     }
 
     fn label(plan: &Plan) -> String {

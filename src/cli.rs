@@ -1,12 +1,14 @@
-//! Command line (argh): `run`, `gen-config`, `--version`, and the exit codes.
+//! Command line (argh): `run`, `check`, `status`, `gen-config`, `--version`,
+//! and the exit codes.
 
 use std::path::PathBuf;
 
 use argh::FromArgs;
 
-/// Exit code of a clean stop.
+/// Exit code of a clean stop (or a passing check).
 pub const EXIT_OK: u8 = 0;
-/// Exit code of a fatal runtime error (the store cannot be opened, no thread could start).
+/// Exit code of a fatal runtime error (the store cannot be opened, the port is taken,
+/// an upstream failed its check, the daemon did not answer).
 pub const EXIT_RUNTIME: u8 = 1;
 /// Exit code of a bad configuration or bad usage.
 pub const EXIT_CONFIG: u8 = 2;
@@ -26,6 +28,8 @@ pub struct Cli {
 #[argh(subcommand)]
 pub enum Command {
     Run(RunArgs),
+    Check(CheckArgs),
+    Status(StatusArgs),
     GenConfig(GenConfigArgs),
 }
 
@@ -36,12 +40,42 @@ pub struct RunArgs {
     /// path of qBitrr's config.toml
     #[argh(option)]
     pub config: PathBuf,
-    /// directory for the store and logs (default: the config file's directory)
+    /// directory for the store, the generated WebUI token and logs (default: the config file's directory)
     #[argh(option)]
     pub data_dir: Option<PathBuf>,
     /// decide and log everything, change nothing
     #[argh(switch)]
     pub dry_run: bool,
+    /// log to standard output only, no log files (for procd/systemd, which collect it)
+    #[argh(switch)]
+    pub log_stdout: bool,
+}
+
+/// Validate the config and test every qBittorrent and Arr connection.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "check")]
+pub struct CheckArgs {
+    /// path of qBitrr's config.toml
+    #[argh(option)]
+    pub config: PathBuf,
+}
+
+/// Show the workers of a running daemon (its /api/processes).
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "status")]
+pub struct StatusArgs {
+    /// the daemon's address (default: from --config's [WebUI], else http://127.0.0.1:6969)
+    #[argh(option)]
+    pub url: Option<String>,
+    /// the API token (default: the config's WebUI.Token, else the data directory's webui-token file)
+    #[argh(option)]
+    pub token: Option<String>,
+    /// path of the config.toml the daemon runs with
+    #[argh(option)]
+    pub config: Option<PathBuf>,
+    /// the daemon's data directory (default: the config file's directory)
+    #[argh(option)]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Print a commented example config.toml to standard output.

@@ -8,7 +8,8 @@
 //! - [`decide`]: the pure decision core, one function per torrent.
 //! - [`store`]: what must survive a restart, in redb.
 //! - [`worker`]: one Arr instance's polling loop: fetch → decide → apply → persist → sleep.
-//! - [`daemon`]: starts one worker thread per managed Arr and stops them on a signal.
+//! - [`supervisor`]: one worker thread per managed Arr; restarts, config reload, shutdown.
+//! - [`status`], [`server`]: the status board and its HTTP server (`/health`, `/api/*`, `/metrics`).
 //! - [`shutdown`], [`logging`], [`cli`]: process plumbing.
 #![forbid(unsafe_code)]
 
@@ -16,12 +17,14 @@ pub mod apply;
 pub mod arr;
 pub mod cli;
 pub mod config;
-pub mod daemon;
 pub mod decide;
 pub mod http;
 pub mod logging;
 pub mod model;
 pub mod qbit;
+pub mod server;
 pub mod shutdown;
+pub mod status;
 pub mod store;
+pub mod supervisor;
 pub mod worker;

@@ -1,13 +1,24 @@
-//! Log set-up: console (stderr) at Settings.ConsoleLevel and, when
-//! Settings.Logging is on, a file `logs/Main.log` in the data directory.
-//! Messages carry the Arr section name as their first word.
+//! Logging: the console plus, like qBitrr, `Main.log` (every line) and one
+//! `<Section>.log` per Arr instance in the data directory's `logs/` folder,
+//! with size-based rotation (`X.log` → `X.log.1` … `X.log.N`), which qBitrr
+//! lacks and small NAS partitions need.
+//!
+//! A worker thread names its section once with [`set_section`]; its lines
+//! then go to that section's file too. Under procd or systemd, `--log-stdout`
+//! sends everything to standard output instead, for the service manager to
+//! collect. Secrets are never passed to the logger: callers log key names
+//! and endpoints, never values.
 
-use std::fs::OpenOptions;
-use std::path::Path;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use simplelog::{CombinedLogger, ConfigBuilder, LevelFilter, SharedLogger, WriteLogger};
+use log::{LevelFilter, Log, Metadata, Record};
 
-/// qBitrr's level names mapped to `log` levels (NOTICE sits between INFO and WARNING; we show it as INFO).
+/// qBitrr's level names mapped to `log` levels (NOTICE sits between INFO and WARNING; shown as INFO).
 pub fn level(name: &str) -> LevelFilter {
     match name.to_ascii_uppercase().as_str() {
         "CRITICAL" | "ERROR" => LevelFilter::Error,
@@ -18,29 +29,225 @@ pub fn level(name: &str) -> LevelFilter {
     }
 }
 
-/// Installs the global logger. Failing to open the log file is reported and the console keeps working.
-pub fn init(console_level: &str, log_dir: Option<&Path>) {
-    let config = ConfigBuilder::new()
-        .set_target_level(LevelFilter::Off)
-        .set_thread_level(LevelFilter::Off)
-        .set_location_level(LevelFilter::Off)
-        .set_time_format_rfc3339()
-        .build();
-    let level = level(console_level);
-    let mut loggers: Vec<Box<dyn SharedLogger>> =
-        vec![WriteLogger::new(level, config.clone(), std::io::stderr())];
-    let mut file_error = None;
-    if let Some(dir) = log_dir {
-        let path = dir.join("Main.log");
-        let opened = std::fs::create_dir_all(dir)
-            .and_then(|()| OpenOptions::new().create(true).append(true).open(&path));
-        match opened {
-            Ok(file) => loggers.push(WriteLogger::new(level, config, file)),
-            Err(e) => file_error = Some(format!("cannot write log file {}: {e}", path.display())),
+thread_local! {
+    static SECTION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Routes this thread's log lines to `<section>.log` as well as `Main.log`.
+pub fn set_section(section: &str) {
+    SECTION.with(|s| *s.borrow_mut() = Some(section.to_string()));
+}
+
+/// Where console lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    Stderr,
+    Stdout,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub level: LevelFilter,
+    pub console: Console,
+    /// `logs/` directory for files; `None` for console only.
+    pub dir: Option<PathBuf>,
+    /// Rotate a file when it would grow past this many bytes.
+    pub max_bytes: u64,
+    /// Rotated files kept per log.
+    pub keep: u32,
+}
+
+struct Logger {
+    console: Console,
+    files: Option<Files>,
+}
+
+/// Installs the global logger. A log directory that cannot be created is
+/// reported and the console keeps working.
+pub fn init(opts: Options) {
+    let mut problem = None;
+    let files = opts
+        .dir
+        .as_ref()
+        .and_then(|dir| match std::fs::create_dir_all(dir) {
+            Ok(()) => Some(Files {
+                dir: dir.clone(),
+                max_bytes: opts.max_bytes,
+                keep: opts.keep,
+                open: Mutex::new(HashMap::new()),
+            }),
+            Err(e) => {
+                problem = Some(format!("cannot create log directory {}: {e}", dir.display()));
+                None
+            }
+        });
+    let logger = Logger {
+        console: opts.console,
+        files,
+    };
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
+        log::set_max_level(opts.level);
+    }
+    if let Some(p) = problem {
+        log::warn!("{p}; logging to the console only");
+    }
+}
+
+/// Changes the level of the installed logger (config reload).
+pub fn set_level(level: LevelFilter) {
+    log::set_max_level(level);
+}
+
+impl Log for Logger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let line = format!(
+            "{} {:<5} {}\n",
+            crate::status::rfc3339(crate::worker::unix_now()),
+            record.level(),
+            record.args()
+        );
+        match self.console {
+            Console::Stderr => {
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            }
+            Console::Stdout => {
+                let _ = std::io::stdout().lock().write_all(line.as_bytes());
+            }
+        }
+        if let Some(files) = &self.files {
+            files.write("Main", &line);
+            SECTION.with(|s| {
+                if let Some(section) = s.borrow().as_deref() {
+                    files.write(section, &line);
+                }
+            });
         }
     }
-    let _ = CombinedLogger::init(loggers);
-    if let Some(e) = file_error {
-        log::warn!("{e}; logging to the console only");
+
+    fn flush(&self) {
+        if let Some(files) = &self.files {
+            for f in files.open.lock().unwrap_or_else(|p| p.into_inner()).values_mut() {
+                let _ = f.file.flush();
+            }
+        }
+    }
+}
+
+struct Files {
+    dir: PathBuf,
+    max_bytes: u64,
+    keep: u32,
+    open: Mutex<HashMap<String, RotatingFile>>,
+}
+
+struct RotatingFile {
+    path: PathBuf,
+    file: File,
+    size: u64,
+}
+
+impl Files {
+    fn write(&self, name: &str, line: &str) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if !open.contains_key(name) {
+            let path = self.dir.join(format!("{}.log", sanitize(name)));
+            let Ok(file) = OpenOptions::new().create(true).append(true).open(&path) else {
+                return;
+            };
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            open.insert(name.to_string(), RotatingFile { path, file, size });
+        }
+        let Some(f) = open.get_mut(name) else { return };
+        let len = line.len() as u64;
+        if f.size > 0 && f.size + len > self.max_bytes {
+            if let Ok(file) = rotate(&f.path, self.keep) {
+                f.file = file;
+                f.size = 0;
+            }
+        }
+        if f.file.write_all(line.as_bytes()).is_ok() {
+            f.size += len;
+        }
+    }
+}
+
+/// `X.log.(n-1)` → `X.log.n`, …, `X.log` → `X.log.1`; returns the new, empty `X.log`.
+fn rotate(path: &Path, keep: u32) -> std::io::Result<File> {
+    let numbered = |n: u32| {
+        let mut p = path.as_os_str().to_os_string();
+        p.push(format!(".{n}"));
+        PathBuf::from(p)
+    };
+    if keep == 0 {
+        let _ = std::fs::remove_file(path);
+    } else {
+        let _ = std::fs::remove_file(numbered(keep));
+        for n in (1..keep).rev() {
+            let _ = std::fs::rename(numbered(n), numbered(n + 1));
+        }
+        std::fs::rename(path, numbered(1))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .truncate(false)
+        .open(path)
+}
+
+/// A section name as a file name: letters, digits, `-`, `_` and `.`; anything else becomes `_`.
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_rotate_by_size_and_keep_n() {
+        let dir = std::env::temp_dir().join(format!("qbitrr-lite-logs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = Files {
+            dir: dir.clone(),
+            max_bytes: 100,
+            keep: 2,
+            open: Mutex::new(HashMap::new()),
+        };
+        let line = format!("{}\n", "x".repeat(39)); // 40 bytes
+        for _ in 0..10 {
+            files.write("Radarr-1080", &line);
+        }
+        let size = |n: &str| std::fs::metadata(dir.join(n)).map(|m| m.len()).ok();
+        assert_eq!(size("Radarr-1080.log"), Some(80), "two lines fit in 100 bytes");
+        assert_eq!(size("Radarr-1080.log.1"), Some(80));
+        assert_eq!(size("Radarr-1080.log.2"), Some(80));
+        assert_eq!(size("Radarr-1080.log.3"), None, "only two rotated files are kept");
+        files.write("a/b", "y\n");
+        assert!(dir.join("a_b.log").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn qbitrr_levels() {
+        assert_eq!(level("critical"), LevelFilter::Error);
+        assert_eq!(level("NOTICE"), LevelFilter::Info);
+        assert_eq!(level("TRACE"), LevelFilter::Trace);
     }
 }

@@ -6,7 +6,7 @@
 //! when it starts and once when it ends. This is the only module that joins
 //! I/O to decisions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -21,6 +21,7 @@ use crate::http::HttpError;
 use crate::model::{QueueEntry, Torrent, UnixTime};
 use crate::qbit::QbitClient;
 use crate::shutdown::Shutdown;
+use crate::status::{Board, PassFailure, PassSummary};
 use crate::store::Store;
 
 /// Longest pause between passes while an upstream is down.
@@ -102,7 +103,10 @@ fn report_qbit_failure(instance: &str, client: &QbitClient, err: &HttpError) {
 #[derive(Debug, Default, Clone)]
 pub struct PassReport {
     pub torrents: usize,
-    pub decisions: Vec<(String, Rule)>,
+    /// Each decision's rule, and whether it produced actions.
+    pub decisions: Vec<(Rule, bool)>,
+    /// Torrents by qBittorrent state.
+    pub states: BTreeMap<&'static str, u64>,
     pub applied: Applied,
     pub persisted: usize,
 }
@@ -121,6 +125,11 @@ pub struct Worker {
     /// When remembered torrents were last seen, for forgetting ones gone for good.
     last_seen: HashMap<String, Instant>,
     arr_outage: Outage,
+    board: Arc<Board>,
+    /// Whether the versions of the Arr and qBittorrent were read yet (once, for `/api/status`).
+    versions_known: bool,
+    /// Test-only fault injection: panic at the start of every pass.
+    fault_panic: bool,
     last_special_fetch: Option<Instant>,
     /// Dry-run: decisions already announced, so each "would …" is said once.
     announced: HashSet<(String, Rule)>,
@@ -133,6 +142,7 @@ impl Worker {
         arr_cfg: &Arr,
         qbits: Vec<Arc<QbitClient>>,
         store: Arc<Store>,
+        board: Arc<Board>,
         dry_run: bool,
     ) -> Result<Self, WorkerError> {
         let memory = store
@@ -151,6 +161,10 @@ impl Worker {
             memory,
             last_seen,
             arr_outage: Outage::default(),
+            board,
+            versions_known: false,
+            // A fault-injection hook for the supervisor's tests: QBITRR_LITE_FAULT_PANIC=<section>.
+            fault_panic: std::env::var("QBITRR_LITE_FAULT_PANIC").is_ok_and(|v| v == arr_cfg.name),
             last_special_fetch: None,
             announced: HashSet::new(),
             passes: 0,
@@ -177,13 +191,20 @@ impl Worker {
         );
         let mut failures: u32 = 0;
         while !shutdown.is_set() {
-            let sleep = match self.pass(unix_now()) {
+            let started = Instant::now();
+            let now = unix_now();
+            let sleep = match self.pass(now, shutdown) {
                 Ok(report) => {
                     failures = 0;
+                    self.report(now, started.elapsed(), &report);
                     self.after_pass(&report)
                 }
-                Err(PassError::Upstream) => {
+                Err(PassError::Upstream(failure)) => {
                     failures = failures.saturating_add(1);
+                    if let PassFailure::Qbit { name, .. } = &failure {
+                        self.board.qbit_seen(name, false, None);
+                    }
+                    self.board.pass_failed(&self.arr_cfg.name, failure);
                     backoff(self.interval, failures)
                 }
                 Err(PassError::Store(e)) => return Err(WorkerError::Store(e)),
@@ -197,6 +218,33 @@ impl Worker {
         }
         info!("{}: stopped", self.name());
         Ok(())
+    }
+
+    /// Publishes a completed pass on the status board (and, once, the upstream versions).
+    fn report(&mut self, now: UnixTime, took: Duration, report: &PassReport) {
+        let mut summary = PassSummary {
+            seconds: took.as_secs_f64(),
+            torrents_by_state: report.states.clone(),
+            ..PassSummary::default()
+        };
+        for (rule, acted) in &report.decisions {
+            if *acted {
+                *summary.actions_by_rule.entry(rule.name()).or_default() += 1;
+            }
+        }
+        if !self.versions_known {
+            self.versions_known = true;
+            summary.arr_version = self.arr.system_status().ok().map(|s| s.version);
+            for client in &self.qbits {
+                if let Ok(v) = client.version() {
+                    self.board.qbit_seen(client.name(), true, Some(v));
+                }
+            }
+        }
+        for client in &self.qbits {
+            self.board.qbit_seen(client.name(), true, None);
+        }
+        self.board.pass_ok(&self.arr_cfg.name, now, summary);
     }
 
     /// The pause after a good pass: the interval, or longer after imports,
@@ -217,8 +265,8 @@ impl Worker {
     }
 
     /// Lists the torrents this instance may act on, from every qBittorrent.
-    /// Returns the torrents and whether every list was complete.
-    fn fetch_torrents(&mut self) -> (Vec<(usize, Torrent)>, bool) {
+    /// Returns the torrents and the first failure, if any list is incomplete.
+    fn fetch_torrents(&mut self) -> (Vec<(usize, Torrent)>, Option<PassFailure>) {
         let special_due = self
             .last_special_fetch
             .is_none_or(|at| at.elapsed() >= SPECIAL_CATEGORY_PERIOD.max(self.interval));
@@ -229,7 +277,7 @@ impl Worker {
             self.last_special_fetch = Some(Instant::now());
         }
         let mut out = Vec::new();
-        let mut complete = true;
+        let mut failure = None;
         for (i, client) in self.qbits.iter().enumerate() {
             let mut ok = true;
             for category in &categories {
@@ -237,6 +285,10 @@ impl Worker {
                     Ok(list) => out.extend(list.into_iter().map(|t| (i, t))),
                     Err(e) => {
                         report_qbit_failure(&self.arr_cfg.name, client, &e);
+                        failure.get_or_insert(PassFailure::Qbit {
+                            name: client.name().to_string(),
+                            error: e.to_string(),
+                        });
                         ok = false;
                         break;
                     }
@@ -252,39 +304,42 @@ impl Worker {
                     );
                 }
             }
-            complete &= ok;
         }
-        (out, complete)
+        (out, failure)
     }
 
-    fn fetch_queue(&mut self) -> Option<HashMap<String, QueueEntry>> {
+    fn fetch_queue(&mut self) -> Result<HashMap<String, QueueEntry>, PassFailure> {
         match self.arr.queue() {
             Ok(q) => {
                 self.arr_outage.ok(&self.arr_cfg.name, "Arr queue");
-                Some(q)
+                Ok(q)
             }
             Err(e) => {
                 let what = format!("Arr queue ({})", self.arr_cfg.uri);
                 self.arr_outage.failed(&self.arr_cfg.name, &what, &e);
-                None
+                Err(PassFailure::Arr { error: e.to_string() })
             }
         }
     }
 
-    /// One pass at time `now`.
-    pub fn pass(&mut self, now: UnixTime) -> Result<PassReport, PassError> {
+    /// One pass at time `now`; `stop` ends it between two actions.
+    pub fn pass(&mut self, now: UnixTime, stop: &Shutdown) -> Result<PassReport, PassError> {
+        assert!(
+            !self.fault_panic,
+            "fault injection: QBITRR_LITE_FAULT_PANIC={}",
+            self.arr_cfg.name
+        );
         self.passes += 1;
         let started = Instant::now();
         let name = self.arr_cfg.name.clone();
 
         // Fetch.
-        let (torrents, complete) = self.fetch_torrents();
-        if torrents.is_empty() && !complete {
-            return Err(PassError::Upstream);
+        let (torrents, failure) = self.fetch_torrents();
+        let complete = failure.is_none();
+        if let Some(failure) = failure.filter(|_| torrents.is_empty()) {
+            return Err(PassError::Upstream(failure));
         }
-        let Some(queue) = self.fetch_queue() else {
-            return Err(PassError::Upstream);
-        };
+        let queue = self.fetch_queue().map_err(PassError::Upstream)?;
         if self.trace {
             debug!(
                 "{name}: pass {} fetch phase: {} torrents, {} queue entries in {} ms",
@@ -311,7 +366,8 @@ impl Worker {
                 rules: &self.rules,
                 now,
             });
-            report.decisions.push((t.hash.clone(), d.rule));
+            report.decisions.push((d.rule, !d.actions.is_empty()));
+            *report.states.entry(t.state.as_str()).or_default() += 1;
             self.log_decision(t, &d);
             plans.push(Plan {
                 qbit: *qbit,
@@ -330,6 +386,8 @@ impl Worker {
             instance: &name,
             arr: &self.arr,
             qbits: &self.qbits,
+            store: (!self.dry_run).then_some(&*self.store),
+            stop,
             dry_run: self.dry_run,
             tagless: self.rules.tagless,
             import_mode: self.rules.import_mode,
@@ -447,7 +505,7 @@ impl Worker {
 #[derive(Debug)]
 pub enum PassError {
     /// qBittorrent or the Arr did not answer (already logged).
-    Upstream,
+    Upstream(PassFailure),
     Store(String),
 }
 

@@ -91,8 +91,13 @@ fn qbitrr_default_config_is_refused_listing_every_placeholder() {
 fn qbitrr_filled_config_runs_and_stops_cleanly_on_sigterm() {
     let dir = TempDir::new("cli-filled");
     let text = std::fs::read_to_string(compat("qbitrr-5.14.7-filled.toml")).unwrap();
-    // Point qBittorrent at a closed port so nothing on the machine is contacted.
-    let text = text.replace("Port = 8080", "Port = 9");
+    // Point qBittorrent at a closed port so nothing on the machine is contacted,
+    // and keep the status server on loopback.
+    let port = support::util::free_tcp_port();
+    let text = text
+        .replace("Port = 8080", "Port = 9")
+        .replacen("Host = \"0.0.0.0\"", "Host = \"127.0.0.1\"", 1)
+        .replacen("Port = 6969", &format!("Port = {port}"), 1);
     let mut daemon = Daemon::start(dir.path(), &text, &["--dry-run"]);
     for arr in [
         "Sonarr-TV",

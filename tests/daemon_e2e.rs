@@ -419,7 +419,7 @@ fn outages_are_logged_once_and_do_not_stall_other_instances() {
     let log = daemon.log();
     let warnings = log
         .lines()
-        .filter(|l| l.contains("[WARN]") && l.contains("qBit (http"))
+        .filter(|l| l.contains(" WARN ") && l.contains("qBit (http"))
         .count();
     assert_eq!(
         warnings, 1,

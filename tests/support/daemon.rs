@@ -23,10 +23,16 @@ pub struct ArrSection<'a> {
     pub seeding: &'a str,
 }
 
-/// A qBitrr-schema config: one `[qBit]` at `qbit_url`, a 1 s loop, and the given Arr sections.
+/// The status server's token in test configs.
+pub const TOKEN: &str = "test-token-0123456789";
+
+/// A qBitrr-schema config: one `[qBit]` at `qbit_url`, a 1 s loop, the status
+/// server on 127.0.0.1 and a free port (token [`TOKEN`]), and the given Arr sections.
 pub fn config(qbit_url: &str, settings_extra: &str, arrs: &[ArrSection<'_>]) -> String {
+    let port = crate::support::util::free_tcp_port();
     let mut s = format!(
         "[Settings]\nConsoleLevel = \"DEBUG\"\nLogging = true\nLoopSleepTimer = 1\n{settings_extra}\n\n\
+         [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{TOKEN}\"\n\n\
          [qBit]\nHost = \"{qbit_url}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\n"
     );
     for a in arrs {
@@ -51,6 +57,19 @@ pub struct Daemon {
     child: Child,
     stderr: PathBuf,
     pub data_dir: PathBuf,
+    pub config_path: PathBuf,
+    /// The status server's port (from the config's `[WebUI]`).
+    pub port: u16,
+}
+
+/// The `Port` of the `[WebUI]` section of a config text.
+pub fn webui_port(config_text: &str) -> u16 {
+    config_text
+        .split("[WebUI]")
+        .nth(1)
+        .and_then(|rest| rest.lines().find_map(|l| l.trim().strip_prefix("Port = ")))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(6969)
 }
 
 impl Daemon {
@@ -80,7 +99,38 @@ impl Daemon {
             child,
             stderr,
             data_dir,
+            config_path: config,
+            port: webui_port(config_text),
         }
+    }
+
+    /// `http://127.0.0.1:<port>` of the status server.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// GET `path` on the status server, with the token when `auth`; (status, body).
+    pub fn get(&self, path: &str, auth: bool) -> (u16, String) {
+        let token = format!("Bearer {TOKEN}");
+        let headers: Vec<(&str, &str)> = if auth {
+            vec![("Authorization", &token)]
+        } else {
+            vec![]
+        };
+        let r = crate::support::util::http("GET", &format!("{}{path}", self.url()), &headers, None);
+        (r.status, r.body)
+    }
+
+    /// POST `path` on the status server with the token; (status, body).
+    pub fn post(&self, path: &str) -> (u16, String) {
+        let token = format!("Bearer {TOKEN}");
+        let r = crate::support::util::http(
+            "POST",
+            &format!("{}{path}", self.url()),
+            &[("Authorization", &token)],
+            Some(""),
+        );
+        (r.status, r.body)
     }
 
     pub fn pid(&self) -> u32 {

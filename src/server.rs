@@ -1,0 +1,308 @@
+//! The status server (tiny_http) on qBitrr's `[WebUI] Host`/`Port`:
+//!
+//! - `GET /health` (no auth): 200 `{"status":"ok",…}` or 503 naming each failing part;
+//! - `GET /api/processes`, `POST /api/processes/{name}/restart`, `GET /api/status`,
+//!   `POST /api/config/reload`;
+//! - `GET /metrics` (Prometheus text).
+//!
+//! `/api/*` and `/metrics` need `Authorization: Bearer <token>` unless
+//! AuthDisabled. Unknown paths answer 404, wrong methods 405, bodies over
+//! 64 KiB 413; malformed requests are answered by tiny_http with 4xx and
+//! never stop the server. Requests are handled on one thread; every answer
+//! is built from the status board, never by calling an upstream.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use log::{debug, info, warn};
+use serde_json::{json, Value};
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use crate::status::Board;
+use crate::supervisor::Event;
+use crate::worker::unix_now;
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 64 << 10;
+/// How long an API call waits for the supervisor (restart, reload).
+const SUPERVISOR_TIMEOUT: Duration = Duration::from_secs(10);
+/// The file, in the data directory, holding a generated token.
+pub const TOKEN_FILE: &str = "webui-token";
+
+/// The running server; [`StatusServer::stop`] unblocks and joins it.
+pub struct StatusServer {
+    server: Arc<Server>,
+    thread: Option<JoinHandle<()>>,
+    addr: String,
+}
+
+/// Who may call `/api/*` and `/metrics`.
+#[derive(Clone)]
+pub enum Access {
+    Open,
+    Token(String),
+}
+
+impl StatusServer {
+    /// Binds `host:port` and serves until [`StatusServer::stop`].
+    pub fn start(
+        host: &str,
+        port: u16,
+        access: Access,
+        board: Arc<Board>,
+        events: Sender<Event>,
+    ) -> Result<Self, String> {
+        let addr = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let server = Arc::new(Server::http(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?);
+        let bound = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| addr.clone());
+        let srv = Arc::clone(&server);
+        let thread = std::thread::Builder::new()
+            .name("status-server".into())
+            .spawn(move || {
+                for request in srv.incoming_requests() {
+                    handle(request, &access, &board, &events);
+                }
+            })
+            .map_err(|e| format!("cannot start the status server thread: {e}"))?;
+        info!("status server listening on http://{bound} (/health, /api/*, /metrics)");
+        Ok(Self {
+            server,
+            thread: Some(thread),
+            addr: bound,
+        })
+    }
+
+    /// The address actually bound, e.g. "127.0.0.1:6969".
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    pub fn stop(mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The token to require: the configured one, else the one stored in the data
+/// directory, else a new one written there (mode 0600). Never logged.
+pub fn token(configured: Option<&str>, data_dir: &Path) -> Result<String, String> {
+    if let Some(t) = configured {
+        return Ok(t.to_string());
+    }
+    let path = data_dir.join(TOKEN_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let t = text.trim();
+        if !t.is_empty() {
+            return Ok(t.to_string());
+        }
+    }
+    let token = random_hex(32).map_err(|e| format!("cannot generate a WebUI token: {e}"))?;
+    write_private(&path, &token)
+        .map_err(|e| format!("cannot store the WebUI token in {}: {e}", path.display()))?;
+    info!(
+        "WebUI.Token is empty: generated one and stored it in {} (send it as Authorization: Bearer <token>)",
+        path.display()
+    );
+    Ok(token)
+}
+
+fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(format!("{text}\n").as_bytes())
+}
+
+/// Compares in time independent of where the first difference is.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn authorized(request: &Request, access: &Access) -> bool {
+    let Access::Token(token) = access else {
+        return true;
+    };
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Authorization"))
+        .and_then(|h| h.value.as_str().strip_prefix("Bearer "))
+        .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes()))
+}
+
+fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
+    let mut r = Response::from_data(body.to_string().into_bytes()).with_status_code(status);
+    if let Ok(h) = Header::from_bytes("Content-Type", "application/json") {
+        r.add_header(h);
+    }
+    r
+}
+
+fn error(status: u16, message: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+    json_response(status, &json!({ "error": message }))
+}
+
+fn handle(mut request: Request, access: &Access, board: &Board, events: &Sender<Event>) {
+    let method = request.method().clone();
+    let path = request.url().split('?').next().unwrap_or("").to_string();
+    if request.body_length().is_some_and(|n| n > MAX_BODY) {
+        let _ = request.respond(error(413, "request body too large"));
+        return;
+    }
+    // Drain a small body so keep-alive connections stay in sync.
+    let mut sink = Vec::new();
+    let _ = request.as_reader().take(MAX_BODY as u64).read_to_end(&mut sink);
+    let response = route(&method, &path, &request, access, board, events);
+    debug!("status server: {method} {path} → {}", response.status_code().0);
+    let _ = request.respond(response);
+}
+
+fn route(
+    method: &Method,
+    path: &str,
+    request: &Request,
+    access: &Access,
+    board: &Board,
+    events: &Sender<Event>,
+) -> Response<std::io::Cursor<Vec<u8>>> {
+    let now = unix_now();
+    let get = *method == Method::Get || *method == Method::Head;
+    let post = *method == Method::Post;
+    let path = path.trim_end_matches('/');
+    let known = matches!(
+        path,
+        "/health" | "/metrics" | "/api/processes" | "/api/status" | "/api/config/reload"
+    ) || restart_target(path).is_some();
+    if !known {
+        return error(404, "not found");
+    }
+    if path != "/health" && !authorized(request, access) {
+        return error(
+            401,
+            "missing or wrong token: send Authorization: Bearer <WebUI.Token>",
+        );
+    }
+    match (path, get, post) {
+        ("/health", true, _) => {
+            let (ok, body) = board.health(now);
+            json_response(if ok { 200 } else { 503 }, &body)
+        }
+        ("/metrics", true, _) => {
+            let mut r = Response::from_data(board.metrics(now).into_bytes());
+            if let Ok(h) = Header::from_bytes("Content-Type", "text/plain; version=0.0.4") {
+                r.add_header(h);
+            }
+            r
+        }
+        ("/api/processes", true, _) => json_response(200, &board.processes_json(now)),
+        ("/api/status", true, _) => json_response(200, &board.status_json(now)),
+        ("/api/config/reload", _, true) => {
+            let (tx, rx) = mpsc::channel();
+            if events.send(Event::Reload { reply: Some(tx) }).is_err() {
+                return error(503, "shutting down");
+            }
+            match rx.recv_timeout(SUPERVISOR_TIMEOUT) {
+                Ok(Ok(summary)) => json_response(200, &json!({ "result": summary })),
+                Ok(Err(e)) => json_response(
+                    422,
+                    &json!({ "error": "the config is invalid; still running the previous one", "detail": e }),
+                ),
+                Err(_) => error(503, "the supervisor did not answer"),
+            }
+        }
+        (p, _, true) if restart_target(p).is_some() => {
+            let name = restart_target(p).unwrap_or_default().to_string();
+            let (tx, rx) = mpsc::channel();
+            if events.send(Event::Restart { name, reply: tx }).is_err() {
+                return error(503, "shutting down");
+            }
+            match rx.recv_timeout(SUPERVISOR_TIMEOUT) {
+                Ok(Ok(())) => json_response(200, &json!({ "result": "restarting" })),
+                Ok(Err(e)) => error(404, &e),
+                Err(_) => error(503, "the supervisor did not answer"),
+            }
+        }
+        _ => {
+            warn!("status server: {method} {path}: method not allowed");
+            error(405, "method not allowed")
+        }
+    }
+}
+
+/// `/api/processes/{name}/restart` → name (URL-decoded `%20` etc. are not expected in section names).
+fn restart_target(path: &str) -> Option<&str> {
+    let name = path.strip_prefix("/api/processes/")?.strip_suffix("/restart")?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_in_constant_time_and_exactly() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn restart_paths() {
+        assert_eq!(
+            restart_target("/api/processes/Radarr-1080/restart"),
+            Some("Radarr-1080")
+        );
+        assert_eq!(restart_target("/api/processes//restart"), None);
+        assert_eq!(restart_target("/api/processes/a/b/restart"), None);
+    }
+
+    #[test]
+    fn a_generated_token_is_kept_private_and_reused() {
+        let dir = std::env::temp_dir().join(format!("qbitrr-lite-token-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let t1 = token(None, &dir).unwrap();
+        assert_eq!(t1.len(), 64);
+        assert_eq!(token(None, &dir).unwrap(), t1, "reused on the next start");
+        assert_eq!(
+            token(Some("mine"), &dir).unwrap(),
+            "mine",
+            "a configured token wins"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join(TOKEN_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,647 @@
+//! The status board: what every worker and upstream is doing, shared by the
+//! workers (who report after each pass), the supervisor (who reports starts,
+//! restarts and stops) and the status server (who renders it).
+//!
+//! Rendering is pure: [`Board::health`], [`Board::processes_json`],
+//! [`Board::status_json`] and [`Board::metrics`] take a snapshot and the time.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::model::UnixTime;
+
+/// Consecutive failed passes after which an unreachable upstream makes `/health` fail.
+pub const UNHEALTHY_AFTER_FAILED_PASSES: u32 = 3;
+
+/// A worker's life-cycle state, as `/api/processes` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Life {
+    Running,
+    Restarting,
+    Stopped,
+}
+
+impl Life {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Restarting => "restarting",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// Everything known about one worker.
+#[derive(Debug, Clone)]
+pub struct WorkerState {
+    pub name: String,
+    pub kind: &'static str,
+    pub category: String,
+    pub arr_url: String,
+    pub interval: Duration,
+    pub life: Life,
+    /// Why it is restarting or stopped.
+    pub reason: Option<String>,
+    pub started_at: UnixTime,
+    /// Restarts within the current window (reset by a manual restart).
+    pub restart_count: u32,
+    pub restarts_total: u64,
+    pub last_restart: Option<UnixTime>,
+    pub passes: u64,
+    pub last_pass_at: Option<UnixTime>,
+    pub last_pass_seconds: f64,
+    pub pass_seconds_total: f64,
+    pub last_error: Option<String>,
+    /// qBittorrent instance failing, and for how many consecutive passes.
+    pub qbit_down: Option<(String, u32)>,
+    pub arr_failed_passes: u32,
+    pub arr_version: Option<String>,
+    pub torrents_by_state: BTreeMap<&'static str, u64>,
+    pub actions_by_rule: BTreeMap<&'static str, u64>,
+    pub upstream_errors: BTreeMap<&'static str, u64>,
+}
+
+impl WorkerState {
+    pub fn new(
+        name: &str,
+        kind: &'static str,
+        category: &str,
+        arr_url: &str,
+        interval: Duration,
+        now: UnixTime,
+    ) -> Self {
+        Self {
+            name: name.to_string(),
+            kind,
+            category: category.to_string(),
+            arr_url: arr_url.to_string(),
+            interval,
+            life: Life::Running,
+            reason: None,
+            started_at: now,
+            restart_count: 0,
+            restarts_total: 0,
+            last_restart: None,
+            passes: 0,
+            last_pass_at: None,
+            last_pass_seconds: 0.0,
+            pass_seconds_total: 0.0,
+            last_error: None,
+            qbit_down: None,
+            arr_failed_passes: 0,
+            arr_version: None,
+            torrents_by_state: BTreeMap::new(),
+            actions_by_rule: BTreeMap::new(),
+            upstream_errors: BTreeMap::new(),
+        }
+    }
+
+    /// How long without a completed pass before `/health` fails:
+    /// three intervals plus the slowest request timeout.
+    fn stale_after(&self) -> i64 {
+        let secs = 3 * self.interval.as_secs() + crate::http::REQUEST_TIMEOUT.as_secs();
+        i64::try_from(secs).unwrap_or(i64::MAX)
+    }
+}
+
+/// One qBittorrent instance, as `/api/status` shows it.
+#[derive(Debug, Clone, Default)]
+pub struct QbitState {
+    pub name: String,
+    pub url: String,
+    pub alive: Option<bool>,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    started_at: UnixTime,
+    workers: Vec<WorkerState>,
+    qbits: Vec<QbitState>,
+    config_path: String,
+    config_error: Option<String>,
+}
+
+/// The shared board.
+#[derive(Debug, Default)]
+pub struct Board {
+    state: Mutex<State>,
+}
+
+/// What one pass reports.
+#[derive(Debug, Clone, Default)]
+pub struct PassSummary {
+    pub seconds: f64,
+    pub torrents_by_state: BTreeMap<&'static str, u64>,
+    /// Rules that produced actions, with counts.
+    pub actions_by_rule: BTreeMap<&'static str, u64>,
+    pub arr_version: Option<String>,
+}
+
+/// Which upstream made a pass fail.
+#[derive(Debug, Clone)]
+pub enum PassFailure {
+    Qbit { name: String, error: String },
+    Arr { error: String },
+}
+
+impl Board {
+    pub fn new(config_path: &str, now: UnixTime) -> Self {
+        Self {
+            state: Mutex::new(State {
+                started_at: now,
+                config_path: config_path.to_string(),
+                ..State::default()
+            }),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Adds or replaces a worker's entry (keeping its counters when it exists).
+    pub fn register(&self, w: WorkerState) {
+        self.with(|s| match s.workers.iter_mut().find(|x| x.name == w.name) {
+            Some(old) => {
+                old.kind = w.kind;
+                old.category = w.category;
+                old.arr_url = w.arr_url;
+                old.interval = w.interval;
+            }
+            None => s.workers.push(w),
+        });
+    }
+
+    /// Removes a worker whose section left the config.
+    pub fn unregister(&self, name: &str) {
+        self.with(|s| s.workers.retain(|w| w.name != name));
+    }
+
+    pub fn set_qbits(&self, qbits: Vec<QbitState>) {
+        self.with(|s| s.qbits = qbits);
+    }
+
+    pub fn qbit_seen(&self, name: &str, alive: bool, version: Option<String>) {
+        self.with(|s| {
+            if let Some(q) = s.qbits.iter_mut().find(|q| q.name == name) {
+                q.alive = Some(alive);
+                if version.is_some() {
+                    q.version = version;
+                }
+            }
+        });
+    }
+
+    pub fn set_config_error(&self, error: Option<String>) {
+        self.with(|s| s.config_error = error);
+    }
+
+    /// Updates one worker's entry.
+    pub fn update(&self, name: &str, f: impl FnOnce(&mut WorkerState)) {
+        self.with(|s| {
+            if let Some(w) = s.workers.iter_mut().find(|w| w.name == name) {
+                f(w);
+            }
+        });
+    }
+
+    pub fn pass_ok(&self, name: &str, now: UnixTime, p: PassSummary) {
+        self.update(name, |w| {
+            w.passes += 1;
+            w.last_pass_at = Some(now);
+            w.last_pass_seconds = p.seconds;
+            w.pass_seconds_total += p.seconds;
+            w.qbit_down = None;
+            w.arr_failed_passes = 0;
+            w.torrents_by_state = p.torrents_by_state;
+            for (rule, n) in p.actions_by_rule {
+                *w.actions_by_rule.entry(rule).or_default() += n;
+            }
+            if p.arr_version.is_some() {
+                w.arr_version = p.arr_version;
+            }
+        });
+    }
+
+    pub fn pass_failed(&self, name: &str, failure: PassFailure) {
+        self.update(name, |w| match failure {
+            PassFailure::Qbit { name, error } => {
+                let n = w.qbit_down.as_ref().map_or(0, |(_, n)| *n) + 1;
+                w.qbit_down = Some((name, n));
+                *w.upstream_errors.entry("qbit").or_default() += 1;
+                w.last_error = Some(error);
+            }
+            PassFailure::Arr { error } => {
+                w.arr_failed_passes += 1;
+                *w.upstream_errors.entry("arr").or_default() += 1;
+                w.last_error = Some(error);
+            }
+        });
+    }
+
+    pub fn snapshot(&self) -> Vec<WorkerState> {
+        self.with(|s| s.workers.clone())
+    }
+
+    /// `/health`: (healthy, JSON body). Healthy when every worker runs and
+    /// completed a pass recently, and no upstream has failed for
+    /// [`UNHEALTHY_AFTER_FAILED_PASSES`] passes in a row.
+    pub fn health(&self, now: UnixTime) -> (bool, Value) {
+        self.with(|s| {
+            let mut problems: Vec<Value> = Vec::new();
+            let mut push = |part: &str, problem: String| {
+                if !problems
+                    .iter()
+                    .any(|p| p["part"] == part && p["problem"] == problem.as_str())
+                {
+                    problems.push(json!({"part": part, "problem": problem}));
+                }
+            };
+            for w in &s.workers {
+                match w.life {
+                    Life::Stopped => {
+                        push(
+                            &w.name,
+                            format!("stopped: {}", w.reason.as_deref().unwrap_or("unknown")),
+                        );
+                        continue;
+                    }
+                    Life::Restarting => {
+                        push(
+                            &w.name,
+                            format!("restarting: {}", w.reason.as_deref().unwrap_or("unknown")),
+                        );
+                        continue;
+                    }
+                    Life::Running => {}
+                }
+                if let Some((qbit, n)) = &w.qbit_down {
+                    if *n >= UNHEALTHY_AFTER_FAILED_PASSES {
+                        push(qbit, format!("qBittorrent unreachable for {n} passes"));
+                    }
+                }
+                if w.arr_failed_passes >= UNHEALTHY_AFTER_FAILED_PASSES {
+                    push(
+                        &w.name,
+                        format!("{} unreachable for {} passes", w.kind, w.arr_failed_passes),
+                    );
+                }
+                let since = w.last_pass_at.unwrap_or(w.started_at);
+                if now - since > w.stale_after() {
+                    push(&w.name, format!("no completed pass for {}s", now - since));
+                }
+            }
+            if s.workers.is_empty() {
+                push("daemon", "no worker is configured".into());
+            }
+            let healthy = problems.is_empty();
+            let body = if healthy {
+                json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "workers": s.workers.len()})
+            } else {
+                json!({"status": "unhealthy", "version": env!("CARGO_PKG_VERSION"), "problems": problems})
+            };
+            (healthy, body)
+        })
+    }
+
+    /// `/api/processes`, in the shape of qBitrr's process list.
+    pub fn processes_json(&self, now: UnixTime) -> Value {
+        let list: Vec<Value> = self
+            .snapshot()
+            .iter()
+            .map(|w| {
+                json!({
+                    "name": w.name,
+                    "kind": w.kind,
+                    "category": w.category,
+                    "status": w.life.as_str(),
+                    "reason": w.reason,
+                    "uptime": if w.life == Life::Running { now - w.started_at } else { 0 },
+                    "restart_count": w.restart_count,
+                    "last_restart": w.last_restart.map(rfc3339),
+                    "passes": w.passes,
+                    "last_pass": w.last_pass_at.map(rfc3339),
+                    "last_pass_seconds": w.last_pass_seconds,
+                    "last_error": w.last_error,
+                })
+            })
+            .collect();
+        json!({ "processes": list })
+    }
+
+    /// `/api/status`: reachability and versions of every upstream, our version, the config state.
+    pub fn status_json(&self, now: UnixTime) -> Value {
+        self.with(|s| {
+            let qbits: Vec<Value> = s
+                .qbits
+                .iter()
+                .map(|q| json!({"name": q.name, "url": q.url, "alive": q.alive, "version": q.version}))
+                .collect();
+            let arrs: Vec<Value> = s
+                .workers
+                .iter()
+                .map(|w| {
+                    json!({
+                        "name": w.name, "type": w.kind, "category": w.category, "url": w.arr_url,
+                        "alive": if w.passes == 0 && w.arr_failed_passes == 0 { Value::Null } else { json!(w.arr_failed_passes == 0) },
+                        "version": w.arr_version,
+                    })
+                })
+                .collect();
+            json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "uptime": now - s.started_at,
+                "config": {"path": s.config_path, "error": s.config_error},
+                "qbit": qbits,
+                "arrs": arrs,
+            })
+        })
+    }
+
+    /// `/metrics` in the Prometheus text format.
+    pub fn metrics(&self, now: UnixTime) -> String {
+        let workers = self.snapshot();
+        let mut out = String::new();
+        let mut family = |name: &str, kind: &str, help: &str, rows: Vec<(String, String)>| {
+            let _ = writeln!(
+                out,
+                "# HELP qbitrr_lite_{name} {help}\n# TYPE qbitrr_lite_{name} {kind}"
+            );
+            for (labels, value) in rows {
+                let _ = writeln!(out, "qbitrr_lite_{name}{{{labels}}} {value}");
+            }
+        };
+        let label = |w: &WorkerState| format!("instance=\"{}\"", escape(&w.name));
+        family(
+            "up",
+            "gauge",
+            "1 while the worker runs, 0 when restarting or stopped.",
+            workers
+                .iter()
+                .map(|w| (label(w), u8::from(w.life == Life::Running).to_string()))
+                .collect(),
+        );
+        family(
+            "passes_total",
+            "counter",
+            "Completed passes.",
+            workers.iter().map(|w| (label(w), w.passes.to_string())).collect(),
+        );
+        family(
+            "pass_duration_seconds_total",
+            "counter",
+            "Time spent in completed passes.",
+            workers
+                .iter()
+                .map(|w| (label(w), format!("{:.6}", w.pass_seconds_total)))
+                .collect(),
+        );
+        family(
+            "last_pass_duration_seconds",
+            "gauge",
+            "Duration of the last completed pass.",
+            workers
+                .iter()
+                .map(|w| (label(w), format!("{:.6}", w.last_pass_seconds)))
+                .collect(),
+        );
+        family(
+            "last_successful_pass_timestamp_seconds",
+            "gauge",
+            "Unix time of the last completed pass.",
+            workers
+                .iter()
+                .filter_map(|w| w.last_pass_at.map(|t| (label(w), t.to_string())))
+                .collect(),
+        );
+        family(
+            "torrents",
+            "gauge",
+            "Torrents seen in the last pass, by qBittorrent state.",
+            workers
+                .iter()
+                .flat_map(|w| {
+                    w.torrents_by_state
+                        .iter()
+                        .map(move |(state, n)| (format!("{},state=\"{state}\"", label(w)), n.to_string()))
+                })
+                .collect(),
+        );
+        family(
+            "actions_total",
+            "counter",
+            "Decisions that produced actions, by rule.",
+            workers
+                .iter()
+                .flat_map(|w| {
+                    w.actions_by_rule
+                        .iter()
+                        .map(move |(rule, n)| (format!("{},rule=\"{rule}\"", label(w)), n.to_string()))
+                })
+                .collect(),
+        );
+        family(
+            "restarts_total",
+            "counter",
+            "Worker restarts.",
+            workers
+                .iter()
+                .map(|w| (label(w), w.restarts_total.to_string()))
+                .collect(),
+        );
+        family(
+            "upstream_errors_total",
+            "counter",
+            "Passes skipped because qBittorrent or the Arr failed.",
+            workers
+                .iter()
+                .flat_map(|w| {
+                    ["qbit", "arr"].into_iter().map(move |u| {
+                        (
+                            format!("{},upstream=\"{u}\"", label(w)),
+                            w.upstream_errors.get(u).copied().unwrap_or(0).to_string(),
+                        )
+                    })
+                })
+                .collect(),
+        );
+        let uptime = self.with(|s| now - s.started_at);
+        let _ = writeln!(
+            out,
+            "# HELP qbitrr_lite_uptime_seconds Seconds since start.\n# TYPE qbitrr_lite_uptime_seconds gauge\nqbitrr_lite_uptime_seconds {uptime}"
+        );
+        out
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Unix seconds as RFC 3339 UTC, e.g. "2026-11-22T21:11:54Z".
+pub fn rfc3339(t: UnixTime) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn board_with(name: &str) -> Board {
+        let b = Board::new("/c/config.toml", NOW - 100);
+        b.register(WorkerState::new(
+            name,
+            "Radarr",
+            "radarr",
+            "http://r",
+            Duration::from_secs(5),
+            NOW - 100,
+        ));
+        b
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_381_914), "2026-11-22T21:11:54Z");
+    }
+
+    #[test]
+    fn health_ok_then_each_failure_named() {
+        let b = board_with("Radarr-1080");
+        b.pass_ok("Radarr-1080", NOW, PassSummary::default());
+        let (ok, body) = b.health(NOW + 1);
+        assert!(ok, "{body}");
+        assert_eq!(body["status"], "ok");
+        assert!(
+            body.to_string().contains("\"status\":\"ok\""),
+            "stable keyword for Uptime Kuma"
+        );
+
+        // No pass for longer than 3 intervals + the request timeout.
+        let (ok, body) = b.health(NOW + 3 * 5 + 30 + 1);
+        assert!(!ok);
+        assert_eq!(body["problems"][0]["part"], "Radarr-1080");
+
+        // qBittorrent down for 3 passes.
+        for _ in 0..3 {
+            b.pass_failed(
+                "Radarr-1080",
+                PassFailure::Qbit {
+                    name: "qBit".into(),
+                    error: "refused".into(),
+                },
+            );
+        }
+        let (ok, body) = b.health(NOW + 1);
+        assert!(!ok);
+        assert_eq!(
+            body["problems"][0],
+            json!({"part": "qBit", "problem": "qBittorrent unreachable for 3 passes"})
+        );
+
+        b.pass_ok("Radarr-1080", NOW + 2, PassSummary::default());
+        assert!(b.health(NOW + 3).0, "recovers");
+
+        b.update("Radarr-1080", |w| {
+            w.life = Life::Stopped;
+            w.reason = Some("restart limit hit".into());
+        });
+        let (ok, body) = b.health(NOW + 3);
+        assert!(!ok);
+        assert_eq!(body["problems"][0]["problem"], "stopped: restart limit hit");
+    }
+
+    #[test]
+    fn a_fresh_worker_is_healthy_until_its_first_pass_is_overdue() {
+        let b = Board::new("c", NOW);
+        b.register(WorkerState::new(
+            "Sonarr",
+            "Sonarr",
+            "tv",
+            "u",
+            Duration::from_secs(5),
+            NOW,
+        ));
+        assert!(b.health(NOW + 1).0);
+        assert!(!b.health(NOW + 46).0);
+    }
+
+    #[test]
+    fn metrics_are_prometheus_text() {
+        let b = board_with("Radarr-1080");
+        let mut p = PassSummary {
+            seconds: 0.25,
+            ..PassSummary::default()
+        };
+        p.torrents_by_state.insert("stalledDL", 2);
+        p.actions_by_rule.insert("import", 1);
+        b.pass_ok("Radarr-1080", NOW, p);
+        let m = b.metrics(NOW);
+        assert!(
+            m.contains("qbitrr_lite_passes_total{instance=\"Radarr-1080\"} 1"),
+            "{m}"
+        );
+        assert!(
+            m.contains("qbitrr_lite_torrents{instance=\"Radarr-1080\",state=\"stalledDL\"} 2"),
+            "{m}"
+        );
+        assert!(
+            m.contains("qbitrr_lite_actions_total{instance=\"Radarr-1080\",rule=\"import\"} 1"),
+            "{m}"
+        );
+        assert!(m.contains(&format!(
+            "qbitrr_lite_last_successful_pass_timestamp_seconds{{instance=\"Radarr-1080\"}} {NOW}"
+        )));
+        for line in m.lines().filter(|l| !l.starts_with('#')) {
+            let (_, value) = line.rsplit_once(' ').unwrap();
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+
+    #[test]
+    fn processes_have_the_documented_shape() {
+        let b = board_with("Radarr-1080");
+        let p = b.processes_json(NOW);
+        let w = &p["processes"][0];
+        for key in [
+            "name",
+            "category",
+            "status",
+            "restart_count",
+            "uptime",
+            "last_restart",
+            "last_pass",
+            "last_error",
+        ] {
+            assert!(w.get(key).is_some(), "{key} missing: {p}");
+        }
+        assert_eq!(w["status"], "running");
+        assert_eq!(w["uptime"], 100);
+    }
+}

@@ -1,0 +1,484 @@
+//! The supervisor: one thread per managed Arr section, restarted per
+//! qBitrr's policy, reloaded when the config changes, stopped on shutdown.
+//!
+//! Everything that changes which workers run goes through one event loop on
+//! the main thread ([`Event`] over a std channel, with deadlines for restart
+//! timers and the config-file check), so no lock is held across a restart
+//! and the order of events is the order they happened in.
+//!
+//! Restart policy (`[Settings]`): a worker that panics or returns an error is
+//! restarted after ProcessRestartDelay while fewer than MaxProcessRestarts
+//! restarts fell within ProcessRestartWindow (a sliding window) and
+//! AutoRestartProcesses is on; past that it stays stopped, its state says
+//! why and the log says "manual intervention required". A manual restart
+//! (`POST /api/processes/{name}/restart`) resets its count.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use log::{error, info, warn};
+
+use crate::config::{self, Arr, Config};
+use crate::logging;
+use crate::qbit::QbitClient;
+use crate::shutdown::Shutdown;
+use crate::status::{Board, Life, QbitState, WorkerState};
+use crate::store::{OpenNote, Store, StoreError, FILE_NAME};
+use crate::worker::{unix_now, Worker};
+
+/// How long shutdown waits for workers to finish the action in hand.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(4500);
+/// How often the config file's modification time is checked.
+const CONFIG_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// What the supervisor reacts to.
+pub enum Event {
+    /// A worker thread ended (`Ok` when it stopped because it was asked to).
+    Exited {
+        name: String,
+        generation: u64,
+        outcome: Result<(), String>,
+    },
+    /// Restart one worker now and reset its restart count.
+    Restart {
+        name: String,
+        reply: Sender<Result<(), String>>,
+    },
+    /// Re-read the config file.
+    Reload {
+        reply: Option<Sender<Result<String, String>>>,
+    },
+    /// Stop everything.
+    Shutdown,
+}
+
+/// Opens the store in `data_dir`, moving a damaged file aside.
+pub fn open_store(data_dir: &Path) -> Result<Arc<Store>, StoreError> {
+    let (store, note) = Store::open(&data_dir.join(FILE_NAME))?;
+    if let OpenNote::MovedAside { moved_to, reason } = note {
+        error!(
+            "the store {} could not be read ({reason}); it was moved to {} and a fresh store was started \
+             (imports already sent may be sent once more for torrents without the qBitrr-imported tag)",
+            store.path().display(),
+            moved_to.display()
+        );
+    }
+    Ok(Arc::new(store))
+}
+
+struct Slot {
+    arr: Arr,
+    stop: Shutdown,
+    handle: Option<JoinHandle<()>>,
+    generation: u64,
+    /// When automatic restarts happened, within the window.
+    restarts: VecDeque<Instant>,
+    /// A restart is due at this time.
+    restart_at: Option<Instant>,
+    /// It was stopped on purpose (manual restart or reload): start it again at once.
+    respawn_on_exit: bool,
+    /// It was stopped because its section left the config.
+    remove_on_exit: bool,
+}
+
+/// The supervisor's state; [`Supervisor::run`] is its event loop.
+pub struct Supervisor {
+    config: Config,
+    config_path: PathBuf,
+    config_mtime: Option<SystemTime>,
+    dry_run: bool,
+    store: Arc<Store>,
+    board: Arc<Board>,
+    qbits: Vec<Arc<QbitClient>>,
+    slots: BTreeMap<String, Slot>,
+    events: Sender<Event>,
+    inbox: Receiver<Event>,
+    next_config_check: Instant,
+}
+
+impl Supervisor {
+    pub fn new(
+        config: Config,
+        config_path: &Path,
+        dry_run: bool,
+        store: Arc<Store>,
+        board: Arc<Board>,
+    ) -> Self {
+        let (events, inbox) = mpsc::channel();
+        let qbits = qbit_clients(&config);
+        board.set_qbits(qbit_states(&config));
+        Self {
+            config_mtime: mtime(config_path),
+            config,
+            config_path: config_path.to_path_buf(),
+            dry_run,
+            store,
+            board,
+            qbits,
+            slots: BTreeMap::new(),
+            events,
+            inbox,
+            next_config_check: Instant::now() + CONFIG_CHECK_EVERY,
+        }
+    }
+
+    /// A sender for the status server and the signal handler.
+    pub fn sender(&self) -> Sender<Event> {
+        self.events.clone()
+    }
+
+    /// Starts every managed worker and handles events until shutdown; then
+    /// stops the workers, waiting up to [`SHUTDOWN_GRACE`] for them.
+    pub fn run(mut self) {
+        let arrs: Vec<Arr> = self.config.arrs.iter().filter(|a| a.managed).cloned().collect();
+        for arr in arrs {
+            self.add(arr);
+        }
+        info!("{} worker(s) running", self.slots.len());
+        loop {
+            let timeout = self.next_deadline().saturating_duration_since(Instant::now());
+            match self.inbox.recv_timeout(timeout) {
+                Ok(Event::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(Event::Exited {
+                    name,
+                    generation,
+                    outcome,
+                }) => self.exited(&name, generation, outcome),
+                Ok(Event::Restart { name, reply }) => {
+                    let _ = reply.send(self.manual_restart(&name));
+                }
+                Ok(Event::Reload { reply }) => {
+                    let result = self.reload();
+                    if let Some(reply) = reply {
+                        let _ = reply.send(result);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            self.due_restarts();
+            if Instant::now() >= self.next_config_check {
+                self.next_config_check = Instant::now() + CONFIG_CHECK_EVERY;
+                let now = mtime(&self.config_path);
+                if now.is_some() && now != self.config_mtime {
+                    self.config_mtime = now;
+                    info!("{} changed; reloading", self.config_path.display());
+                    let _ = self.reload();
+                }
+            }
+        }
+        self.stop_all();
+    }
+
+    fn next_deadline(&self) -> Instant {
+        self.slots
+            .values()
+            .filter_map(|s| s.restart_at)
+            .fold(self.next_config_check, Instant::min)
+    }
+
+    fn add(&mut self, arr: Arr) {
+        let interval = arr.check_interval.unwrap_or(self.config.settings.loop_sleep);
+        self.board.register(WorkerState::new(
+            &arr.name,
+            arr.kind.name(),
+            &arr.category,
+            &arr.uri,
+            interval,
+            unix_now(),
+        ));
+        let name = arr.name.clone();
+        self.slots.insert(
+            name.clone(),
+            Slot {
+                arr,
+                stop: Shutdown::new(),
+                handle: None,
+                generation: 0,
+                restarts: VecDeque::new(),
+                restart_at: None,
+                respawn_on_exit: false,
+                remove_on_exit: false,
+            },
+        );
+        self.spawn(&name);
+    }
+
+    fn spawn(&mut self, name: &str) {
+        let Some(slot) = self.slots.get_mut(name) else {
+            return;
+        };
+        slot.generation += 1;
+        slot.stop = Shutdown::new();
+        slot.restart_at = None;
+        let (arr, stop, generation) = (slot.arr.clone(), slot.stop.clone(), slot.generation);
+        let settings = self.config.settings.clone();
+        let qbits = self.qbits.clone();
+        let (store, board, events, dry_run) = (
+            Arc::clone(&self.store),
+            Arc::clone(&self.board),
+            self.events.clone(),
+            self.dry_run,
+        );
+        let thread_name = name.to_string();
+        let spawned = std::thread::Builder::new()
+            .name(thread_name.clone())
+            .spawn(move || {
+                logging::set_section(&arr.name);
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut worker = Worker::new(&settings, &arr, qbits, store, board, dry_run)?;
+                    worker.run(&stop)
+                }));
+                let outcome = match outcome {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(panic) => Err(format!("panicked: {}", panic_message(panic.as_ref()))),
+                };
+                let _ = events.send(Event::Exited {
+                    name: arr.name.clone(),
+                    generation,
+                    outcome,
+                });
+            });
+        let now = unix_now();
+        match spawned {
+            Ok(handle) => {
+                slot.handle = Some(handle);
+                self.board.update(name, |w| {
+                    w.life = Life::Running;
+                    w.reason = None;
+                    w.started_at = now;
+                });
+            }
+            Err(e) => {
+                error!("{thread_name}: cannot start its thread: {e}");
+                self.board.update(name, |w| {
+                    w.life = Life::Stopped;
+                    w.reason = Some(format!("cannot start a thread: {e}"));
+                });
+            }
+        }
+    }
+
+    fn exited(&mut self, name: &str, generation: u64, outcome: Result<(), String>) {
+        let Some(slot) = self.slots.get_mut(name) else {
+            return;
+        };
+        if slot.generation != generation {
+            return;
+        }
+        if let Some(h) = slot.handle.take() {
+            let _ = h.join();
+        }
+        if slot.remove_on_exit {
+            self.slots.remove(name);
+            self.board.unregister(name);
+            info!("{name}: removed");
+            return;
+        }
+        if std::mem::take(&mut slot.respawn_on_exit) {
+            self.spawn(name);
+            return;
+        }
+        let why = match outcome {
+            Ok(()) => "stopped".to_string(),
+            Err(e) => e,
+        };
+        let settings = &self.config.settings;
+        let now = Instant::now();
+        while slot
+            .restarts
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > settings.restart_window)
+        {
+            slot.restarts.pop_front();
+        }
+        if !settings.auto_restart || slot.restarts.len() >= settings.max_restarts as usize {
+            let reason = if settings.auto_restart {
+                format!(
+                    "{why}; restart limit hit ({} restarts within {}s)",
+                    slot.restarts.len(),
+                    settings.restart_window.as_secs()
+                )
+            } else {
+                format!("{why}; AutoRestartProcesses is off")
+            };
+            error!("{name}: worker stopped: {reason}: manual intervention required");
+            self.board.update(name, |w| {
+                w.life = Life::Stopped;
+                w.reason = Some(reason);
+                w.last_error = Some(why);
+            });
+            return;
+        }
+        let delay = settings.restart_delay;
+        warn!("{name}: worker failed: {why}; restarting in {}s", delay.as_secs());
+        slot.restarts.push_back(now);
+        slot.restart_at = Some(now + delay);
+        let count = u32::try_from(slot.restarts.len()).unwrap_or(u32::MAX);
+        let at = unix_now();
+        self.board.update(name, |w| {
+            w.life = Life::Restarting;
+            w.reason = Some(why.clone());
+            w.last_error = Some(why);
+            w.restart_count = count;
+            w.restarts_total += 1;
+            w.last_restart = Some(at);
+        });
+    }
+
+    fn due_restarts(&mut self) {
+        let now = Instant::now();
+        let due: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.restart_at.is_some_and(|t| t <= now))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in due {
+            info!("{name}: restarting");
+            self.spawn(&name);
+        }
+    }
+
+    fn manual_restart(&mut self, name: &str) -> Result<(), String> {
+        let Some(slot) = self.slots.get_mut(name) else {
+            return Err(format!("no worker named {name:?}"));
+        };
+        slot.restarts.clear();
+        self.board.update(name, |w| w.restart_count = 0);
+        info!("{name}: restart requested");
+        if slot.handle.is_some() {
+            slot.respawn_on_exit = true;
+            slot.stop.trigger();
+        } else {
+            self.spawn(name);
+        }
+        Ok(())
+    }
+
+    /// Re-reads the config. Valid: restarts the workers whose settings changed
+    /// and keeps the others running. Invalid: keeps the running config and says why.
+    fn reload(&mut self) -> Result<String, String> {
+        let loaded = match config::load(&self.config_path) {
+            Ok(l) => l,
+            Err(e) => {
+                let msg = e.to_string();
+                error!("the new config is invalid; still running the previous one:\n{msg}");
+                self.board.set_config_error(Some(msg.clone()));
+                return Err(msg);
+            }
+        };
+        self.board.set_config_error(None);
+        for w in &loaded.warnings {
+            warn!("{w}");
+        }
+        let new = loaded.config;
+        if new.webui != self.config.webui {
+            warn!("[WebUI] changes take effect after a restart of qbitrr-lite");
+        }
+        logging::set_level(logging::level(&new.settings.console_level));
+        let everything = new.settings != self.config.settings || new.qbit != self.config.qbit;
+        if new.qbit != self.config.qbit {
+            self.qbits = qbit_clients(&new);
+            self.board.set_qbits(qbit_states(&new));
+        }
+        self.config = new;
+        let wanted: BTreeMap<String, Arr> = self
+            .config
+            .arrs
+            .iter()
+            .filter(|a| a.managed)
+            .map(|a| (a.name.clone(), a.clone()))
+            .collect();
+        let mut changed = Vec::new();
+        for (name, slot) in &mut self.slots {
+            match wanted.get(name) {
+                None => {
+                    slot.remove_on_exit = true;
+                    slot.stop.trigger();
+                    changed.push(format!("{name} removed"));
+                }
+                Some(arr) if everything || *arr != slot.arr => {
+                    slot.arr = arr.clone();
+                    changed.push(format!("{name} restarted"));
+                    if slot.handle.is_some() {
+                        slot.respawn_on_exit = true;
+                        slot.stop.trigger();
+                    } else {
+                        slot.restart_at = Some(Instant::now());
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        let new_arrs: Vec<Arr> = wanted
+            .into_values()
+            .filter(|a| !self.slots.contains_key(&a.name))
+            .collect();
+        for arr in new_arrs {
+            changed.push(format!("{} started", arr.name));
+            self.add(arr);
+        }
+        let summary = if changed.is_empty() {
+            "config reloaded; no worker affected".to_string()
+        } else {
+            format!("config reloaded: {}", changed.join(", "))
+        };
+        info!("{summary}");
+        Ok(summary)
+    }
+
+    /// Asks every worker to stop and waits up to [`SHUTDOWN_GRACE`].
+    fn stop_all(&mut self) {
+        for slot in self.slots.values() {
+            slot.stop.trigger();
+        }
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        for (name, slot) in &mut self.slots {
+            let Some(handle) = slot.handle.take() else {
+                continue;
+            };
+            while !handle.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if handle.is_finished() {
+                let _ = handle.join();
+            } else {
+                warn!("{name}: still busy with a request; not waiting for it");
+            }
+        }
+    }
+}
+
+fn qbit_clients(config: &Config) -> Vec<Arc<QbitClient>> {
+    config.qbit.iter().map(|q| Arc::new(QbitClient::new(q))).collect()
+}
+
+fn qbit_states(config: &Config) -> Vec<QbitState> {
+    config
+        .qbit
+        .iter()
+        .map(|q| QbitState {
+            name: q.name.clone(),
+            url: q.url.clone(),
+            ..QbitState::default()
+        })
+        .collect()
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The text of a panic payload.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
