@@ -101,7 +101,10 @@ pub fn set_level(level: LevelFilter) {
 
 impl Log for Logger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
+        // Libraries (ureq, rustls, tiny_http) only speak up for warnings: their
+        // debug output is per request and would drown ours.
+        let own = metadata.target().starts_with(env!("CARGO_CRATE_NAME"));
+        metadata.level() <= log::max_level() && (own || metadata.level() <= log::Level::Warn)
     }
 
     fn log(&self, record: &Record<'_>) {

@@ -181,15 +181,6 @@ impl Supervisor {
     }
 
     fn add(&mut self, arr: Arr) {
-        let interval = arr.check_interval.unwrap_or(self.config.settings.loop_sleep);
-        self.board.register(WorkerState::new(
-            &arr.name,
-            arr.kind.name(),
-            &arr.category,
-            &arr.uri,
-            interval,
-            unix_now(),
-        ));
         let name = arr.name.clone();
         self.slots.insert(
             name.clone(),
@@ -215,6 +206,15 @@ impl Supervisor {
         slot.stop = Shutdown::new();
         slot.restart_at = None;
         let (arr, stop, generation) = (slot.arr.clone(), slot.stop.clone(), slot.generation);
+        // New or reloaded: the board shows the section as it is now.
+        self.board.register(WorkerState::new(
+            &arr.name,
+            arr.kind.name(),
+            &arr.category,
+            &arr.uri,
+            arr.check_interval.unwrap_or(self.config.settings.loop_sleep),
+            unix_now(),
+        ));
         let settings = self.config.settings.clone();
         let qbits = self.qbits.clone();
         let (store, board, events, dry_run) = (

@@ -75,6 +75,16 @@ pub fn webui_port(config_text: &str) -> u16 {
 impl Daemon {
     /// Writes `config_text` to `dir/config.toml` and starts `qbitrr-lite run` on it.
     pub fn start(dir: &Path, config_text: &str, extra_args: &[&str]) -> Daemon {
+        Self::start_with_env(dir, config_text, extra_args, &[])
+    }
+
+    /// [`Daemon::start`] with extra environment variables.
+    pub fn start_with_env(
+        dir: &Path,
+        config_text: &str,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let config = dir.join("config.toml");
         std::fs::write(&config, config_text).expect("write config");
         let data_dir = dir.join("data");
@@ -93,6 +103,7 @@ impl Daemon {
             // The host's proxy settings must not matter.
             .env("HTTP_PROXY", "http://127.0.0.1:9")
             .env("http_proxy", "http://127.0.0.1:9")
+            .envs(env.iter().copied())
             .spawn()
             .expect("start qbitrr-lite");
         Daemon {
@@ -109,7 +120,8 @@ impl Daemon {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// GET `path` on the status server, with the token when `auth`; (status, body).
+    /// GET `path` on the status server, with the token when `auth`; (status, body),
+    /// or (0, error) when nothing answers yet.
     pub fn get(&self, path: &str, auth: bool) -> (u16, String) {
         let token = format!("Bearer {TOKEN}");
         let headers: Vec<(&str, &str)> = if auth {
@@ -117,8 +129,10 @@ impl Daemon {
         } else {
             vec![]
         };
-        let r = crate::support::util::http("GET", &format!("{}{path}", self.url()), &headers, None);
-        (r.status, r.body)
+        match crate::support::util::try_http("GET", &format!("{}{path}", self.url()), &headers, None) {
+            Ok(r) => (r.status, r.body),
+            Err(e) => (0, e),
+        }
     }
 
     /// POST `path` on the status server with the token; (status, body).

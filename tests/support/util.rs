@@ -310,6 +310,16 @@ impl HttpReply {
 /// One blocking request (any status is returned, not turned into an error;
 /// 10 s timeout). `body` is sent as-is, also for GET/DELETE when given.
 pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> HttpReply {
+    try_http(method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+/// [`http`], with a transport error (e.g. connection refused) as `Err`.
+pub fn try_http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<HttpReply, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
@@ -347,7 +357,7 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str
             rb.send(body.unwrap_or(""))
         }
     };
-    let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let mut resp = result.map_err(|e| e.to_string())?;
     let headers = resp
         .headers()
         .iter()
@@ -360,11 +370,11 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str
         .collect();
     let status = resp.status().as_u16();
     let body = resp.body_mut().read_to_string().unwrap_or_default();
-    HttpReply {
+    Ok(HttpReply {
         status,
         headers,
         body,
-    }
+    })
 }
 
 /// Writes a line straight to stderr, bypassing libtest's output capture, so

@@ -1,0 +1,471 @@
+//! The supervisor, the status server, shutdown, config reload, logs and the
+//! `check`/`status` commands, through the real binary against a real
+//! qbittorrent-nox and fake Arr servers.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::daemon::{config, ArrSection, Daemon, BIN, TOKEN};
+use support::fake_arr::{FakeArr, FakeKind};
+use support::qbittorrent::QbitNox;
+use support::util::{wait_until, TempDir};
+
+const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+fn section<'a>(name: &'a str, uri: String, category: &'a str) -> ArrSection<'a> {
+    ArrSection {
+        name,
+        uri,
+        api_key: KEY,
+        category,
+        extra: "",
+        torrent: "",
+        seeding: "",
+    }
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// The `/api/processes` entry of `name` (Null until the server answers).
+fn process(d: &Daemon, name: &str) -> Value {
+    let (code, body) = d.get("/api/processes", true);
+    if code == 0 {
+        return Value::Null;
+    }
+    assert_eq!(code, 200, "{body}");
+    json(&body)["processes"]
+        .as_array()
+        .and_then(|l| l.iter().find(|p| p["name"] == name).cloned())
+        .unwrap_or_else(|| panic!("{name} not in {body}"))
+}
+
+fn wait_for(what: &str, d: &Daemon, timeout: Duration, mut f: impl FnMut() -> bool) {
+    assert!(
+        wait_until(timeout, Duration::from_millis(100), &mut f),
+        "{what} within {timeout:?}:\n{}",
+        d.log()
+    );
+}
+
+#[test]
+fn a_crashing_worker_is_restarted_then_stopped_while_the_others_run() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("sup-restart");
+    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
+    let sonarr = FakeArr::start(FakeKind::Sonarr, KEY);
+    let settings = "ProcessRestartDelay = 1\nMaxProcessRestarts = 2\nProcessRestartWindow = 60";
+    let cfg = config(
+        &qbit.url(),
+        settings,
+        &[
+            section("Radarr-Test", radarr.url(), "radarr"),
+            section("Sonarr-Test", sonarr.url(), "sonarr"),
+        ],
+    );
+    // Sonarr-Test's worker panics at the start of every pass (fault injection).
+    let d = Daemon::start_with_env(
+        dir.path(),
+        &cfg,
+        &[],
+        &[("QBITRR_LITE_FAULT_PANIC", "Sonarr-Test")],
+    );
+
+    wait_for("Sonarr-Test restarting", &d, Duration::from_secs(10), || {
+        process(&d, "Sonarr-Test")["restart_count"].as_u64() >= Some(1)
+    });
+    let radarr_passes = process(&d, "Radarr-Test")["passes"].as_u64().unwrap();
+    wait_for(
+        "Sonarr-Test stopped after 2 restarts",
+        &d,
+        Duration::from_secs(15),
+        || process(&d, "Sonarr-Test")["status"] == "stopped",
+    );
+    let p = process(&d, "Sonarr-Test");
+    assert_eq!(p["restart_count"], 2, "{p}");
+    assert!(p["reason"].as_str().unwrap().contains("restart limit"), "{p}");
+    assert!(d.log().contains("manual intervention required"), "{}", d.log());
+    let (code, body) = d.get("/health", false);
+    assert_eq!(code, 503, "{body}");
+    let health = json(&body);
+    assert_eq!(health["status"], "unhealthy");
+    assert!(health["problems"].to_string().contains("Sonarr-Test"), "{body}");
+    // The other worker kept going throughout.
+    let r = process(&d, "Radarr-Test");
+    assert_eq!(r["status"], "running");
+    assert!(r["passes"].as_u64().unwrap() > radarr_passes, "{r}");
+    assert_eq!(r["restart_count"], 0);
+
+    // A manual restart resets the count.
+    let (code, body) = d.post("/api/processes/Sonarr-Test/restart");
+    assert_eq!(code, 200, "{body}");
+    // (It crashes again at once, so it may already count one new restart, but no longer two.)
+    let p = process(&d, "Sonarr-Test");
+    assert!(p["restart_count"].as_u64() <= Some(1), "{p}");
+    assert_ne!(p["status"], "stopped", "{p}");
+    assert!(d.log().contains("Sonarr-Test: restart requested"), "{}", d.log());
+    let (code, _) = d.post("/api/processes/No-Such/restart");
+    assert_eq!(code, 404);
+}
+
+#[test]
+fn sigterm_mid_request_exits_in_time_and_the_store_reopens() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("sup-sigterm");
+    // An Arr that accepts connections and never answers: the worker hangs in a request.
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole_url = format!("http://{}", black_hole.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        black_hole.set_nonblocking(true).unwrap();
+        let until = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < until {
+            if let Ok((s, _)) = black_hole.accept() {
+                conns.push(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
+    let cfg = config(
+        &qbit.url(),
+        "",
+        &[
+            section("Radarr-Test", radarr.url(), "radarr"),
+            section("Sonarr-Hung", hole_url, "sonarr"),
+        ],
+    );
+    let mut d = Daemon::start(dir.path(), &cfg, &[]);
+    wait_for("a pass of Radarr-Test", &d, Duration::from_secs(10), || {
+        process(&d, "Radarr-Test")["passes"].as_u64() >= Some(1)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, took) = d.terminate();
+    assert!(status.success(), "{status:?}\n{}", d.log());
+    assert!(took < Duration::from_secs(5), "stopped in {took:?}:\n{}", d.log());
+    assert!(d.log().contains("Sonarr-Hung: still busy"), "{}", d.log());
+
+    let again = Daemon::start(dir.path(), &cfg, &[]);
+    wait_for(
+        "a pass after the restart",
+        &again,
+        Duration::from_secs(10),
+        || process(&again, "Radarr-Test")["passes"].as_u64() >= Some(1),
+    );
+    assert!(
+        !again.log().contains("could not be read"),
+        "the store reopens clean:\n{}",
+        again.log()
+    );
+    drop(again);
+    drop(held);
+}
+
+#[test]
+fn health_follows_qbittorrent() {
+    let Some(mut qbit) = QbitNox::try_start() else {
+        return;
+    };
+    let dir = TempDir::new("sup-health");
+    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
+    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
+    let d = Daemon::start(dir.path(), &cfg, &[]);
+    wait_for("/health 200", &d, Duration::from_secs(10), || {
+        d.get("/health", false).0 == 200
+    });
+    let (_, ok_body) = d.get("/health", false);
+    assert!(
+        ok_body.contains("\"status\":\"ok\""),
+        "keyword for Uptime Kuma: {ok_body}"
+    );
+
+    qbit.stop_process();
+    let started = Instant::now();
+    wait_for("/health 503", &d, Duration::from_secs(30), || {
+        d.get("/health", false).0 == 503
+    });
+    let (_, bad_body) = d.get("/health", false);
+    assert!(bad_body.contains("qBittorrent unreachable"), "{bad_body}");
+    assert!(bad_body.contains("\"part\":\"qBit\""), "{bad_body}");
+    eprintln!("503 after {:?}: {bad_body}", started.elapsed());
+
+    qbit.start_again();
+    wait_for("/health 200 again", &d, Duration::from_secs(60), || {
+        d.get("/health", false).0 == 200
+    });
+    eprintln!("bodies: ok={ok_body} unhealthy={bad_body}");
+}
+
+#[test]
+fn the_api_needs_the_token_and_never_logs_it() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("sup-auth");
+    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
+    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
+    let d = Daemon::start(dir.path(), &cfg, &[]);
+    wait_for("a pass", &d, Duration::from_secs(10), || {
+        d.get("/health", false).0 == 200
+    });
+
+    for path in ["/api/processes", "/api/status", "/metrics"] {
+        assert_eq!(d.get(path, false).0, 401, "{path} without a token");
+        let wrong = support::util::http(
+            "GET",
+            &format!("{}{path}", d.url()),
+            &[("Authorization", "Bearer not-the-token-0000000")],
+            None,
+        );
+        assert_eq!(wrong.status, 401, "{path} with a wrong token");
+        let (code, body) = d.get(path, true);
+        assert_eq!(code, 200, "{path}: {body}");
+    }
+    let (_, status) = d.get("/api/status", true);
+    let status = json(&status);
+    assert_eq!(status["qbit"][0]["alive"], true, "{status}");
+    assert_eq!(status["qbit"][0]["version"], "v4.5.2", "{status}");
+    assert_eq!(status["arrs"][0]["version"], "5.14.0.9383", "{status}");
+    let (_, metrics) = d.get("/metrics", true);
+    assert!(
+        metrics.contains("qbitrr_lite_passes_total{instance=\"Radarr-Test\"}"),
+        "{metrics}"
+    );
+    assert_eq!(d.get("/nope", true).0, 404);
+    assert_eq!(d.post("/health").0, 405);
+    assert_eq!(d.get("/api/config/reload", true).0, 405);
+
+    let logs = d.data_dir.join("logs");
+    let main = std::fs::read_to_string(logs.join("Main.log")).unwrap();
+    let section_log = std::fs::read_to_string(logs.join("Radarr-Test.log")).unwrap();
+    assert!(
+        section_log.contains("Radarr-Test: watching category"),
+        "{section_log}"
+    );
+    assert!(
+        !section_log.contains("status server listening"),
+        "only the section's lines"
+    );
+    for text in [main.as_str(), section_log.as_str(), &d.log()] {
+        assert!(!text.contains(TOKEN), "the token leaked into a log");
+        assert!(!text.contains(KEY), "an API key leaked into a log");
+        assert!(!text.contains("adminadmin"), "a password leaked into a log");
+    }
+}
+
+#[test]
+fn an_empty_token_is_generated_once_and_kept_private() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("sup-token");
+    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
+    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")])
+        .replace(&format!("Token = \"{TOKEN}\""), "Token = \"\"");
+    let d = Daemon::start(dir.path(), &cfg, &[]);
+    let file = d.data_dir.join("webui-token");
+    wait_for("the token file", &d, Duration::from_secs(10), || file.exists());
+    let token = std::fs::read_to_string(&file).unwrap().trim().to_string();
+    assert_eq!(token.len(), 64);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let ok = support::util::http(
+        "GET",
+        &format!("{}/api/processes", d.url()),
+        &[("Authorization", &format!("Bearer {token}"))],
+        None,
+    );
+    assert_eq!(ok.status, 200);
+    assert!(
+        d.log().contains(&file.display().to_string()),
+        "says where the token is"
+    );
+    assert!(!d.log().contains(&token), "never prints the token");
+    assert!(
+        !std::fs::read_to_string(&d.config_path).unwrap().contains(&token),
+        "the config is not rewritten"
+    );
+}
+
+#[test]
+fn malformed_requests_do_not_stop_the_server_or_the_workers() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("sup-malformed");
+    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
+    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
+    let d = Daemon::start(dir.path(), &cfg, &[]);
+    wait_for("a pass", &d, Duration::from_secs(10), || {
+        d.get("/health", false).0 == 200
+    });
+    let addr = format!("127.0.0.1:{}", d.port);
+    let send = |bytes: &[u8]| {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let _ = s.write_all(bytes);
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    // Garbage bytes.
+    let _ = send(&[0xff, 0x00, 0x13, 0x37, b'\r', b'\n', b'\r', b'\n']);
+    let _ = send(b"NOT HTTP AT ALL\r\n\r\n");
+    // A huge header.
+    let huge = format!(
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let _ = send(huge.as_bytes());
+    // An oversized body.
+    let big = send(b"POST /api/config/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n");
+    assert!(big.starts_with("HTTP/1.1 413") || big.is_empty(), "{big}");
+    // Slowloris: partial requests held open for a while (bounded: 5 connections, 2 s).
+    let slow: Vec<TcpStream> = (0..5)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n");
+            s
+        })
+        .collect();
+    let passes = process(&d, "Radarr-Test")["passes"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let (code, body) = d.get("/health", false);
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        process(&d, "Radarr-Test")["passes"].as_u64().unwrap() > passes,
+        "the worker kept working"
+    );
+    drop(slow);
+}
+
+#[test]
+fn config_edits_restart_only_the_affected_worker_and_bad_edits_are_refused() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("sup-reload");
+    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
+    let sonarr = FakeArr::start(FakeKind::Sonarr, KEY);
+    let cfg = config(
+        &qbit.url(),
+        "",
+        &[
+            section("Radarr-Test", radarr.url(), "radarr"),
+            section("Sonarr-Test", sonarr.url(), "sonarr"),
+        ],
+    );
+    let d = Daemon::start(dir.path(), &cfg, &[]);
+    wait_for("passes", &d, Duration::from_secs(10), || {
+        process(&d, "Sonarr-Test")["passes"].as_u64() >= Some(1)
+    });
+    std::thread::sleep(Duration::from_millis(1100));
+    let sonarr_uptime = process(&d, "Sonarr-Test")["uptime"].as_i64().unwrap();
+
+    // Change Radarr-Test's category.
+    std::fs::write(
+        &d.config_path,
+        cfg.replace("Category = \"radarr\"", "Category = \"movies\""),
+    )
+    .unwrap();
+    wait_for("the new category", &d, Duration::from_secs(10), || {
+        process(&d, "Radarr-Test")["category"] == "movies"
+    });
+    wait_for(
+        "qBittorrent asked for the new category",
+        &d,
+        Duration::from_secs(10),
+        || d.log().contains("Radarr-Test: watching category \"movies\""),
+    );
+    let sonarr_now = process(&d, "Sonarr-Test")["uptime"].as_i64().unwrap();
+    assert!(
+        sonarr_now >= sonarr_uptime,
+        "Sonarr-Test was not restarted ({sonarr_uptime} → {sonarr_now})"
+    );
+
+    // An invalid edit: the daemon keeps running on the old config and says why.
+    std::fs::write(
+        &d.config_path,
+        cfg.replace("LoopSleepTimer = 1", "LoopSleepTimer = \"soon\""),
+    )
+    .unwrap();
+    wait_for(
+        "the config error in /api/status",
+        &d,
+        Duration::from_secs(10),
+        || json(&d.get("/api/status", true).1)["config"]["error"].is_string(),
+    );
+    assert!(
+        d.log()
+            .contains("the new config is invalid; still running the previous one"),
+        "{}",
+        d.log()
+    );
+    assert_eq!(process(&d, "Radarr-Test")["status"], "running");
+    assert_eq!(process(&d, "Radarr-Test")["category"], "movies");
+    // A reload through the API says the same.
+    let (code, body) = d.post("/api/config/reload");
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("LoopSleepTimer"), "{body}");
+}
+
+#[test]
+fn check_and_status_commands() {
+    let Some(qbit) = QbitNox::try_start() else { return };
+    let dir = TempDir::new("sup-check");
+    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
+    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
+    let path = dir.path().join("check.toml");
+    std::fs::write(&path, &cfg).unwrap();
+    let out = Command::new(BIN)
+        .args(["check", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("v4.5.2") && text.contains("Radarr 5.14.0.9383"),
+        "{text}"
+    );
+
+    radarr.set_down(true);
+    let out = Command::new(BIN)
+        .args(["check", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    radarr.set_down(false);
+
+    let d = Daemon::start(dir.path(), &cfg, &[]);
+    wait_for("a pass", &d, Duration::from_secs(10), || {
+        d.get("/health", false).0 == 200
+    });
+    let out = Command::new(BIN)
+        .args(["status", "--config", d.config_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Radarr-Test") && text.contains("running"), "{text}");
+    let out = Command::new(BIN)
+        .args(["status", "--url", &d.url(), "--token", "wrong"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
