@@ -200,7 +200,7 @@ fn check(args: CheckArgs) -> u8 {
             Err(e) => {
                 failed = true;
                 let auth = matches!(e, qbitrr_lite::http::HttpError::Auth { .. });
-                eprintln!("{}: {e}", q.name);
+                eprintln!("{e}");
                 (
                     if auth { "yes" } else { "no" },
                     "-".into(),
@@ -216,7 +216,7 @@ fn check(args: CheckArgs) -> u8 {
             Err(e) => {
                 failed = true;
                 let auth = matches!(e, qbitrr_lite::http::HttpError::Auth { .. });
-                eprintln!("{}: {e}", a.name);
+                eprintln!("{e}");
                 (
                     if auth { "yes" } else { "no" },
                     "-".into(),
