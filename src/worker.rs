@@ -357,18 +357,31 @@ impl Worker {
             torrents: torrents.len(),
             ..PassReport::default()
         };
+        let seen_at = Instant::now();
         for (qbit, t) in &torrents {
-            let memory = self.memory.get(&t.hash).unwrap_or(&default);
+            let memory = self.memory.get(&t.hash);
             let d = decide::decide(Inputs {
                 torrent: t,
                 queue: queue.get(&t.hash),
-                memory,
+                memory: memory.unwrap_or(&default),
                 rules: &self.rules,
                 now,
             });
+            let unchanged = d.memory == *memory.unwrap_or(&default);
+            if memory.is_some() {
+                if let Some(at) = self.last_seen.get_mut(&t.hash) {
+                    *at = seen_at;
+                } else {
+                    self.last_seen.insert(t.hash.clone(), seen_at);
+                }
+            }
             report.decisions.push((d.rule, !d.actions.is_empty()));
             *report.states.entry(t.state.as_str()).or_default() += 1;
             self.log_decision(t, &d);
+            // Most torrents need nothing and change nothing: no plan for them.
+            if d.actions.is_empty() && unchanged {
+                continue;
+            }
             plans.push(Plan {
                 qbit: *qbit,
                 hash: t.hash.clone(),
@@ -399,7 +412,9 @@ impl Worker {
         }
 
         // Persist.
-        let changes = self.remember(&plans, complete);
+        let present: Option<HashSet<&str>> =
+            complete.then(|| torrents.iter().map(|(_, t)| t.hash.as_str()).collect());
+        let changes = self.remember(&plans, present.as_ref());
         report.persisted = changes.len();
         if !self.dry_run {
             self.store
@@ -417,12 +432,12 @@ impl Worker {
     }
 
     /// Updates the in-memory records from the plans and returns the changes to write.
-    fn remember(&mut self, plans: &[Plan], complete: bool) -> Vec<(String, Option<Memory>)> {
+    /// `present`: every torrent listed this pass, when every list was complete
+    /// (only then may remembered torrents missing from it be forgotten).
+    fn remember(&mut self, plans: &[Plan], present: Option<&HashSet<&str>>) -> Vec<(String, Option<Memory>)> {
         let mut changes = Vec::new();
         let now = Instant::now();
-        let mut present: HashSet<&str> = HashSet::with_capacity(plans.len());
         for plan in plans {
-            present.insert(&plan.hash);
             let old = self.memory.get(&plan.hash);
             if plan.removed {
                 if self.memory.remove(&plan.hash).is_some() {
@@ -444,7 +459,7 @@ impl Worker {
                 changes.push((plan.hash.clone(), Some(new.clone())));
             }
         }
-        if complete {
+        if let Some(present) = present {
             let gone: Vec<String> = self
                 .memory
                 .keys()
