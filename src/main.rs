@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use qbitrr_lite::arr::ArrClient;
 use qbitrr_lite::cli::{CheckArgs, Cli, Command, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME};
+use qbitrr_lite::http::HttpError;
 use qbitrr_lite::qbit::QbitClient;
 use qbitrr_lite::server::{self, Access, StatusServer};
 use qbitrr_lite::status::Board;
@@ -187,44 +188,39 @@ fn check(args: CheckArgs) -> u8 {
         "auth".into(),
     ]];
     let mut failed = false;
+    let mut row = |name: &str, url: &str, outcome: Result<String, HttpError>| {
+        let (reachable, version, auth) = match outcome {
+            Ok(version) => ("yes", version, "ok"),
+            Err(e) => {
+                failed = true;
+                eprintln!("{e}");
+                match e {
+                    HttpError::Auth { .. } => ("yes", "-".into(), "refused"),
+                    _ => ("no", "-".into(), "-"),
+                }
+            }
+        };
+        rows.push([
+            name.to_string(),
+            url.to_string(),
+            reachable.into(),
+            version,
+            auth.into(),
+        ]);
+    };
     for q in &cfg.qbit {
         let client = QbitClient::new(q);
-        let (reachable, version, auth) = match client.login().and_then(|()| client.version()) {
-            Ok(v) => {
-                let api = client
-                    .capabilities()
-                    .map(|c| format!(" (WebAPI {})", c.api))
-                    .unwrap_or_default();
-                ("yes", format!("{v}{api}"), "ok".to_string())
-            }
-            Err(e) => {
-                failed = true;
-                let auth = matches!(e, qbitrr_lite::http::HttpError::Auth { .. });
-                eprintln!("{e}");
-                (
-                    if auth { "yes" } else { "no" },
-                    "-".into(),
-                    if auth { "refused" } else { "-" }.to_string(),
-                )
-            }
-        };
-        rows.push([q.name.clone(), q.url.clone(), reachable.into(), version, auth]);
+        let outcome = client.login().and_then(|()| client.version()).map(|v| {
+            let api = client.capabilities().map(|c| format!(" (WebAPI {})", c.api));
+            format!("{v}{}", api.unwrap_or_default())
+        });
+        row(&q.name, &q.url, outcome);
     }
     for a in cfg.arrs.iter().filter(|a| a.managed) {
-        let (reachable, version, auth) = match ArrClient::new(a).system_status() {
-            Ok(s) => ("yes", format!("{} {}", s.app_name, s.version), "ok".to_string()),
-            Err(e) => {
-                failed = true;
-                let auth = matches!(e, qbitrr_lite::http::HttpError::Auth { .. });
-                eprintln!("{e}");
-                (
-                    if auth { "yes" } else { "no" },
-                    "-".into(),
-                    if auth { "refused" } else { "-" }.to_string(),
-                )
-            }
-        };
-        rows.push([a.name.clone(), a.uri.clone(), reachable.into(), version, auth]);
+        let outcome = ArrClient::new(a)
+            .system_status()
+            .map(|s| format!("{} {}", s.app_name, s.version));
+        row(&a.name, &a.uri, outcome);
     }
     print_table(&rows);
     if failed {
