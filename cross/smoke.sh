@@ -58,11 +58,17 @@ qemu_for() {
     fail "$1 not found (Debian package qemu-user; cross/build.sh installs it)"
 }
 
+# qemu emulates a named CPU, not its "max" default, so that an instruction
+# newer than the oldest cores we claim to support would fail here: Cortex-A53
+# (ARMv8.0: Raspberry Pi 3, RTD1296/RTD1619B NAS, most aarch64 routers) and
+# Cortex-A7 (Raspberry Pi 2, ipq40xx and mt7623 routers).
+QEMU_CPU_AARCH64=${SMOKE_QEMU_CPU_AARCH64:-cortex-a53}
+QEMU_CPU_ARM=${SMOKE_QEMU_CPU_ARM:-cortex-a7}
 host=$(uname -m)
 case "$TRIPLE" in
     x86_64-*) [ "$host" = x86_64 ] && runner=() || runner=("$(qemu_for qemu-x86_64)") ;;
-    aarch64-*) [ "$host" = aarch64 ] && runner=() || runner=("$(qemu_for qemu-aarch64)") ;;
-    armv7-*) runner=("$(qemu_for qemu-arm)") ;;
+    aarch64-*) [ "$host" = aarch64 ] && runner=() || runner=("$(qemu_for qemu-aarch64)" -cpu "$QEMU_CPU_AARCH64") ;;
+    armv7-*) runner=("$(qemu_for qemu-arm)" -cpu "$QEMU_CPU_ARM") ;;
     *) fail "unsupported triple $TRIPLE" ;;
 esac
 run_bin() { "${runner[@]}" "$BIN" "$@"; }
