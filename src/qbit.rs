@@ -140,12 +140,21 @@ pub fn split_tags(s: &str) -> Vec<String> {
 /// times faster than parsing from a reader.
 pub fn parse_torrent_list(reader: impl std::io::Read) -> Result<Vec<Torrent>, serde_json::Error> {
     let mut out = Vec::new();
+    parse_torrents_each(reader, |t| out.push(t))?;
+    Ok(out)
+}
+
+/// Like [`parse_torrent_list`], handing each torrent to `f` as soon as it is
+/// parsed, so the whole list is never held in memory.
+pub fn parse_torrents_each(
+    reader: impl std::io::Read,
+    mut f: impl FnMut(Torrent),
+) -> Result<(), serde_json::Error> {
     for_each_object(reader, |object| {
         let info: TorrentInfo = serde_json::from_slice(object)?;
-        out.push(Torrent::from(info));
+        f(Torrent::from(info));
         Ok(())
-    })?;
-    Ok(out)
+    })
 }
 
 /// Calls `f` with the bytes of each element of a top-level JSON array of objects.
@@ -493,7 +502,15 @@ impl QbitClient {
 
     /// `torrents/info` for one category, parsed as a stream.
     pub fn torrents(&self, category: &str) -> Result<Vec<Torrent>, HttpError> {
-        self.torrent_list(&[("filter", "all"), ("category", category)])
+        let mut out = Vec::new();
+        self.torrents_each(category, |t| out.push(t))?;
+        Ok(out)
+    }
+
+    /// `torrents/info` for one category, each torrent handed to `f` as it is parsed.
+    /// On an error, `f` may already have seen part of the list.
+    pub fn torrents_each(&self, category: &str, f: impl FnMut(Torrent)) -> Result<(), HttpError> {
+        self.torrent_stream(&[("filter", "all"), ("category", category)], f)
     }
 
     /// `torrents/info` for a set of hashes.
@@ -503,11 +520,17 @@ impl QbitClient {
     }
 
     fn torrent_list(&self, params: &[(&str, &str)]) -> Result<Vec<Torrent>, HttpError> {
+        let mut out = Vec::new();
+        self.torrent_stream(params, |t| out.push(t))?;
+        Ok(out)
+    }
+
+    fn torrent_stream(&self, params: &[(&str, &str)], f: impl FnMut(Torrent)) -> Result<(), HttpError> {
         let path = "/api/v2/torrents/info";
         let endpoint = self.endpoint(path);
         let mut resp = self.request(Method::Get, path, params)?;
         let body = resp.body_mut().with_config().limit(TORRENT_LIST_LIMIT).reader();
-        parse_torrent_list(body).map_err(|e| {
+        parse_torrents_each(body, f).map_err(|e| {
             if e.is_io() {
                 HttpError::Unreachable {
                     endpoint: endpoint.clone(),

@@ -264,9 +264,13 @@ impl Worker {
         sleep
     }
 
-    /// Lists the torrents this instance may act on, from every qBittorrent.
-    /// Returns the torrents and the first failure, if any list is incomplete.
-    fn fetch_torrents(&mut self) -> (Vec<(usize, Torrent)>, Option<PassFailure>) {
+    /// Streams the torrents this instance may act on, from every qBittorrent,
+    /// into `f` (the whole list is never held). Returns how many were seen,
+    /// and the first failure if any list was incomplete.
+    fn stream_torrents(
+        &mut self,
+        mut f: impl FnMut(&mut Self, usize, Torrent),
+    ) -> (usize, Option<PassFailure>) {
         let special_due = self
             .last_special_fetch
             .is_none_or(|at| at.elapsed() >= SPECIAL_CATEGORY_PERIOD.max(self.interval));
@@ -276,22 +280,24 @@ impl Worker {
             categories.push(self.rules.recheck_category.clone());
             self.last_special_fetch = Some(Instant::now());
         }
-        let mut out = Vec::new();
+        let mut seen = 0;
         let mut failure = None;
-        for (i, client) in self.qbits.iter().enumerate() {
+        let clients = self.qbits.clone();
+        for (i, client) in clients.iter().enumerate() {
             let mut ok = true;
             for category in &categories {
-                match client.torrents(category) {
-                    Ok(list) => out.extend(list.into_iter().map(|t| (i, t))),
-                    Err(e) => {
-                        report_qbit_failure(&self.arr_cfg.name, client, &e);
-                        failure.get_or_insert(PassFailure::Qbit {
-                            name: client.name().to_string(),
-                            error: e.to_string(),
-                        });
-                        ok = false;
-                        break;
-                    }
+                let listed = client.torrents_each(category, |t| {
+                    seen += 1;
+                    f(self, i, t);
+                });
+                if let Err(e) = listed {
+                    report_qbit_failure(&self.arr_cfg.name, client, &e);
+                    failure.get_or_insert(PassFailure::Qbit {
+                        name: client.name().to_string(),
+                        error: e.to_string(),
+                    });
+                    ok = false;
+                    break;
                 }
             }
             if ok {
@@ -305,7 +311,7 @@ impl Worker {
                 }
             }
         }
-        (out, failure)
+        (seen, failure)
     }
 
     fn fetch_queue(&mut self) -> Result<HashMap<String, QueueEntry>, PassFailure> {
@@ -333,62 +339,28 @@ impl Worker {
         let started = Instant::now();
         let name = self.arr_cfg.name.clone();
 
-        // Fetch.
-        let (torrents, failure) = self.fetch_torrents();
+        // Fetch and decide: the queue first, then each torrent as it streams in.
+        let queue = self.fetch_queue().map_err(PassError::Upstream)?;
+        let mut plans: Vec<Plan> = Vec::new();
+        let mut report = PassReport::default();
+        let seen_at = Instant::now();
+        let (seen, failure) = self.stream_torrents(|this, qbit, t| {
+            if let Some(plan) = this.consider(qbit, &t, &queue, now, seen_at, &mut report) {
+                plans.push(plan);
+            }
+        });
         let complete = failure.is_none();
-        if let Some(failure) = failure.filter(|_| torrents.is_empty()) {
+        if let Some(failure) = failure.filter(|_| seen == 0) {
             return Err(PassError::Upstream(failure));
         }
-        let queue = self.fetch_queue().map_err(PassError::Upstream)?;
+        report.torrents = seen;
         if self.trace {
             debug!(
-                "{name}: pass {} fetch phase: {} torrents, {} queue entries in {} ms",
+                "{name}: pass {} fetch phase: {seen} torrents, {} queue entries in {} ms",
                 self.passes,
-                torrents.len(),
                 queue.len(),
                 started.elapsed().as_millis()
             );
-        }
-
-        // Decide.
-        let default = Memory::default();
-        let mut plans: Vec<Plan> = Vec::with_capacity(torrents.len());
-        let mut report = PassReport {
-            torrents: torrents.len(),
-            ..PassReport::default()
-        };
-        let seen_at = Instant::now();
-        for (qbit, t) in &torrents {
-            let memory = self.memory.get(&t.hash);
-            let d = decide::decide(Inputs {
-                torrent: t,
-                queue: queue.get(&t.hash),
-                memory: memory.unwrap_or(&default),
-                rules: &self.rules,
-                now,
-            });
-            let unchanged = d.memory == *memory.unwrap_or(&default);
-            if memory.is_some() {
-                if let Some(at) = self.last_seen.get_mut(&t.hash) {
-                    *at = seen_at;
-                } else {
-                    self.last_seen.insert(t.hash.clone(), seen_at);
-                }
-            }
-            report.decisions.push((d.rule, !d.actions.is_empty()));
-            *report.states.entry(t.state.as_str()).or_default() += 1;
-            self.log_decision(t, &d);
-            // Most torrents need nothing and change nothing: no plan for them.
-            if d.actions.is_empty() && unchanged {
-                continue;
-            }
-            plans.push(Plan {
-                qbit: *qbit,
-                hash: t.hash.clone(),
-                name: t.name.clone(),
-                decision: d,
-                removed: false,
-            });
         }
         if self.trace {
             debug!("{name}: decide phase: {} decisions", plans.len());
@@ -412,9 +384,7 @@ impl Worker {
         }
 
         // Persist.
-        let present: Option<HashSet<&str>> =
-            complete.then(|| torrents.iter().map(|(_, t)| t.hash.as_str()).collect());
-        let changes = self.remember(&plans, present.as_ref());
+        let changes = self.remember(&plans, complete);
         report.persisted = changes.len();
         if !self.dry_run {
             self.store
@@ -431,10 +401,53 @@ impl Worker {
         Ok(report)
     }
 
+    /// Decides one torrent; a plan only when it needs an action or a memory change.
+    fn consider(
+        &mut self,
+        qbit: usize,
+        t: &Torrent,
+        queue: &HashMap<String, QueueEntry>,
+        now: UnixTime,
+        seen_at: Instant,
+        report: &mut PassReport,
+    ) -> Option<Plan> {
+        let default = Memory::default();
+        let memory = self.memory.get(&t.hash);
+        let d = decide::decide(Inputs {
+            torrent: t,
+            queue: queue.get(&t.hash),
+            memory: memory.unwrap_or(&default),
+            rules: &self.rules,
+            now,
+        });
+        let unchanged = d.memory == *memory.unwrap_or(&default);
+        if memory.is_some() {
+            if let Some(at) = self.last_seen.get_mut(&t.hash) {
+                *at = seen_at;
+            } else {
+                self.last_seen.insert(t.hash.clone(), seen_at);
+            }
+        }
+        report.decisions.push((d.rule, !d.actions.is_empty()));
+        *report.states.entry(t.state.as_str()).or_default() += 1;
+        self.log_decision(t, &d);
+        // Most torrents need nothing and change nothing: no plan for them.
+        if d.actions.is_empty() && unchanged {
+            return None;
+        }
+        Some(Plan {
+            qbit,
+            hash: t.hash.clone(),
+            name: t.name.clone(),
+            decision: d,
+            removed: false,
+        })
+    }
+
     /// Updates the in-memory records from the plans and returns the changes to write.
-    /// `present`: every torrent listed this pass, when every list was complete
-    /// (only then may remembered torrents missing from it be forgotten).
-    fn remember(&mut self, plans: &[Plan], present: Option<&HashSet<&str>>) -> Vec<(String, Option<Memory>)> {
+    /// `complete`: every list was read in full this pass; only then may remembered
+    /// torrents that have not been listed for [`FORGET_AFTER`] be forgotten.
+    fn remember(&mut self, plans: &[Plan], complete: bool) -> Vec<(String, Option<Memory>)> {
         let mut changes = Vec::new();
         let now = Instant::now();
         for plan in plans {
@@ -459,11 +472,10 @@ impl Worker {
                 changes.push((plan.hash.clone(), Some(new.clone())));
             }
         }
-        if let Some(present) = present {
+        if complete {
             let gone: Vec<String> = self
                 .memory
                 .keys()
-                .filter(|h| !present.contains(h.as_str()))
                 .filter(|h| {
                     self.last_seen
                         .get(*h)
