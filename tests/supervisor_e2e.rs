@@ -209,8 +209,8 @@ fn the_api_needs_the_token_and_never_logs_it() {
     let radarr = FakeArr::start(FakeKind::Radarr, KEY);
     let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
     let d = Daemon::start(dir.path(), &cfg, &[]);
-    wait_for("a pass", &d, Duration::from_secs(10), || {
-        d.get("/health", false).0 == 200
+    wait_for("a completed pass", &d, Duration::from_secs(10), || {
+        process(&d, "Radarr-Test")["passes"].as_u64() >= Some(1)
     });
 
     for path in ["/api/processes", "/api/status", "/metrics"] {
