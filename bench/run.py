@@ -352,7 +352,6 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
             for section, cat in fakes["sections"]:
                 if comm == section[:15]:
                     tids[cat] = tid
-        counter = start_malloc_count(pid, window) if count_mallocs else None
         st0 = fake_stats(fakes)
         cpu0, io0 = proc_cpu_ticks(pid), proc_io(pid)
         w0 = time.monotonic()
@@ -378,19 +377,14 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
                 rss.append(kb(proc_status(pid)["VmRSS"]))
         w1 = time.monotonic()
         st1 = fake_stats(fakes)
-        if counter is not None:
-            mallocs = finish_malloc_count(counter)
-            passes = sum(st1["lists"].get(c, 0) - st0["lists"].get(c, 0) for c in cats)
-            if mallocs is not None and passes:
-                res["mallocs_per_pass"] = int(mallocs / passes)
-                res["mallocs_per_torrent_pass"] = round(mallocs / passes / max(1, n), 2)
         cpu1, io1 = proc_cpu_ticks(pid), proc_io(pid)
         status = proc_status(pid)
-        res["daemon_last_pass_wall_ms"] = {k_: round(v * 1000, 1) for k_, v in metrics(webui).items()}
         minutes = (w1 - w0) / 60
         res["rss_peak_kb"] = kb(status["VmHWM"])
         res["rss_steady_kb"] = int(statistics.median(rss)) if rss else kb(status["VmRSS"])
         res["rss_end_kb"] = kb(status["VmRSS"])
+        res["rss_anon_kb"] = kb(status.get("RssAnon", "0 kB"))
+        res["rss_file_kb"] = kb(status.get("RssFile", "0 kB"))
         res["threads"] = int(status["Threads"])
         res["fds"] = count_fds(pid)
         res["cpu_s_per_min"] = round((cpu1 - cpu0) / CLK_TCK / minutes, 3)
@@ -416,6 +410,20 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
             v - st0["requests"].get(key, 0) for key, v in st1["requests"].items()
             if key.endswith("/torrents/files") or key.endswith("/torrents/trackers")
             or key.endswith("/torrents/properties"))
+        if count_mallocs:
+            # A separate window: the uprobe costs about a microsecond per call and would
+            # inflate the CPU figures above.
+            span = 2 * loop + 1
+            counter = start_malloc_count(pid, span)
+            if counter is not None:
+                c0 = fake_stats(fakes)
+                mallocs = finish_malloc_count(counter)
+                c1 = fake_stats(fakes)
+                passes = sum(c1["lists"].get(c, 0) - c0["lists"].get(c, 0) for c in cats)
+                if mallocs is not None and passes:
+                    res["mallocs_per_pass"] = int(mallocs / passes)
+                    res["mallocs_per_torrent_pass"] = round(mallocs / passes / max(1, n), 2)
+        res["daemon_last_pass_wall_ms"] = {k_: round(v * 1000, 1) for k_, v in metrics(webui).items()}
         log_path = os.path.join(data, "logs", "Main.log")
         res["log_bytes"] = os.path.getsize(log_path) if os.path.exists(log_path) else 0
         store = os.path.join(data, "qbitrr-lite.redb")
@@ -550,17 +558,17 @@ def fmt_bytes(b):
     return f"{b / (1 << 20):.1f} MiB"
 
 
-def table(results, start, binary_size, mach, profile):
+def table(results, start, binary_size, mach, profile, target):
     out = []
     out.append(f"Machine: {mach['cpu']}, {mach['cores']} cores, {mach['mem_gib']} GiB, {mach['os']}, "
                f"kernel {mach['kernel']}; {mach['rustc']}; commit {mach['commit']}")
-    out.append(f"Binary: x86_64-unknown-linux-gnu release build, {binary_size:,} bytes "
+    out.append(f"Binary: {target} release build, {binary_size:,} bytes "
                f"({binary_size / (1 << 20):.2f} MiB); [profile.release] {profile}")
     out.append("Config: LoopSleepTimer = 5, ConsoleLevel = INFO, Logging = true, StalledDelay = 15, "
                "one [qBit], K Arr sections (Radarr, Sonarr, Lidarr, Readarr in turn) with N torrents each")
     out.append("")
-    out.append("| K × N | list JSON | peak RSS | steady RSS | CPU s/min | CPU/pass/instance | writes/h | "
-               "threads | fds | qBit req/min | req/min per Arr | torrents/info per instance per pass |")
+    out.append("| K × N | list JSON | peak RSS | steady RSS (anon + file) | CPU s/min | CPU/pass/instance | "
+               "writes/h | threads | fds | qBit req/min | req/min per Arr | torrents/info per instance per pass |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         arr = [v for s, v in sorted(r["req_per_min"].items()) if s.startswith("arr")]
@@ -572,12 +580,14 @@ def table(results, start, binary_size, mach, profile):
                 f"{statistics.mean(pm):.1f} ms ({min(pm):.1f}–{max(pm):.1f})") if pm else "n/a"
         out.append(
             f"| {r['k']} × {r['n']:,} | {fmt_bytes(r['list_bytes'])} | {fmt_kib(r['rss_peak_kb'])} | "
-            f"{fmt_kib(r['rss_steady_kb'])} | {r['cpu_s_per_min']:.2f} | {pm_s} | "
+            f"{fmt_kib(r['rss_steady_kb'])} ({r['rss_anon_kb'] / 1024:.1f} + {r['rss_file_kb'] / 1024:.1f}) | "
+            f"{r['cpu_s_per_min']:.2f} | {pm_s} | "
             f"{fmt_bytes(r['write_bytes_per_h'])} | {r['threads']} | {r['fds']} | "
             f"{r['req_per_min'].get('qbit', 0):g} | {arr_s} | {per_pass_lists:.2f} |")
     out.append("")
-    out.append("| start-up, from exec | K × N | runs | median | min | max |")
-    out.append("|---|---|---|---|---|---|")
+    if start:
+        out.append("| start-up, from exec | K × N | runs | median | min | max |")
+        out.append("|---|---|---|---|---|---|")
     for s in start:
         for kind in ("first start", "restart"):
             rows = [("GET /health answers 200", s[kind]["health_ms"]),
@@ -589,7 +599,8 @@ def table(results, start, binary_size, mach, profile):
                     out.append(f"{what} {statistics.median(xs):.1f} ms | {min(xs):.1f} ms | {max(xs):.1f} ms |")
                 else:
                     out.append(f"{what} n/a | | |")
-    out.append("")
+    if start:
+        out.append("")
     steady = [r for r in results if r["k"] == 1 and r["n"] == 1000]
     for r in steady:
         out.append(f"Steady state, 1 × 1,000 unchanged torrents, {r['window_s']} s window: write_bytes "
@@ -620,6 +631,7 @@ def main():
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up runs")
     ap.add_argument("--count-mallocs", action="store_true",
                     help="also count malloc/realloc calls per pass (perf uprobe on glibc; root)")
+    ap.add_argument("--target-label", default="x86_64-unknown-linux-gnu", help="the binary's target, for the table")
     ap.add_argument("--commit", default="", help="the commit the binary was built from")
     ap.add_argument("--source", default=REPO, help="the source tree the binary was built from")
     args = ap.parse_args()
@@ -662,7 +674,7 @@ def main():
         stop_all()
     mach = machine(args.commit)
     profile = release_profile(args.source)
-    out = table(results, start, os.path.getsize(binary), mach, profile)
+    out = table(results, start, os.path.getsize(binary), mach, profile, args.target_label)
     print(out)
     if args.json:
         with open(args.json, "w") as f:
