@@ -404,6 +404,12 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
         res["req_paths_per_min"] = {
             key: round((v - st0["requests"].get(key, 0)) / minutes, 1)
             for key, v in sorted(st1["requests"].items()) if v - st0["requests"].get(key, 0) > 0}
+        own_lists = sum(st1["lists"].get(c, 0) - st0["lists"].get(c, 0) for c in cats)
+        qbit_reqs = st1["per_server"].get("qbit", 0) - st0["per_server"].get("qbit", 0)
+        arr_reqs = sum(v - st0["per_server"].get(s, 0) for s, v in st1["per_server"].items() if s.startswith("arr"))
+        res["passes_in_window"] = own_lists
+        res["qbit_req_per_pass"] = round(qbit_reqs / own_lists, 2) if own_lists else None
+        res["arr_req_per_pass"] = round(arr_reqs / own_lists, 2) if own_lists else None
         res["lists_per_min"] = round(sum(st1["lists"].get(c, 0) - st0["lists"].get(c, 0) for c in cats)
                                      / minutes / k, 2)
         res["per_torrent_calls"] = sum(
@@ -568,13 +574,11 @@ def table(results, start, binary_size, mach, profile, target):
                "one [qBit], K Arr sections (Radarr, Sonarr, Lidarr, Readarr in turn) with N torrents each")
     out.append("")
     out.append("| K × N | list JSON | peak RSS | steady RSS (anon + file) | CPU s/min | CPU/pass/instance | "
-               "writes/h | threads | fds | qBit req/min | req/min per Arr | torrents/info per instance per pass |")
+               "writes/h | threads | fds | qBit req/min | req/min per Arr | requests per pass per instance: qBit / Arr |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         arr = [v for s, v in sorted(r["req_per_min"].items()) if s.startswith("arr")]
         arr_s = "–".join(sorted({f"{v:g}" for v in arr})) if arr else "0"
-        passes_per_min = 60 / r["loop"]
-        per_pass_lists = r["lists_per_min"] / passes_per_min if passes_per_min else 0
         pm = r["pass_ms"]
         pm_s = (f"{statistics.mean(pm):.1f} ms" if len(pm) == 1 else
                 f"{statistics.mean(pm):.1f} ms ({min(pm):.1f}–{max(pm):.1f})") if pm else "n/a"
@@ -583,7 +587,7 @@ def table(results, start, binary_size, mach, profile, target):
             f"{fmt_kib(r['rss_steady_kb'])} ({r['rss_anon_kb'] / 1024:.1f} + {r['rss_file_kb'] / 1024:.1f}) | "
             f"{r['cpu_s_per_min']:.2f} | {pm_s} | "
             f"{fmt_bytes(r['write_bytes_per_h'])} | {r['threads']} | {r['fds']} | "
-            f"{r['req_per_min'].get('qbit', 0):g} | {arr_s} | {per_pass_lists:.2f} |")
+            f"{r['req_per_min'].get('qbit', 0):g} | {arr_s} | {r['qbit_req_per_pass']} / {r['arr_req_per_pass']} |")
     out.append("")
     if start:
         out.append("| start-up, from exec | K × N | runs | median | min | max |")
