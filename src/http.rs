@@ -10,8 +10,10 @@ use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
-/// Timeout for a whole request (connect, send, receive) to qBittorrent or an Arr.
+/// Timeout for sending a request, for its response to start, and for any one read.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Timeout for receiving a whole response body (a 20,000-torrent list is ~30 MB).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(120);
 /// Timeout for establishing the connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest body read for small answers (status, commands, errors).
@@ -27,8 +29,17 @@ pub fn agent(skip_tls_verify: bool) -> ureq::Agent {
         .http_status_as_error(false)
         .proxy(None)
         .max_redirects(0)
-        .timeout_global(Some(REQUEST_TIMEOUT))
+        // Per-phase timeouts, not a global one: a global (or per-call) budget also
+        // covers the host name lookup, for which ureq then starts a thread on every
+        // request. Lookups are bounded by the system resolver's own timeouts.
         .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_send_request(Some(REQUEST_TIMEOUT))
+        .timeout_recv_response(Some(REQUEST_TIMEOUT))
+        .timeout_recv_body(Some(BODY_TIMEOUT))
+        .timeout_per_read(Some(REQUEST_TIMEOUT))
+        // ureq's default buffers are 128 KiB each per connection.
+        .input_buffer_size(32 * 1024)
+        .output_buffer_size(16 * 1024)
         .user_agent(concat!("qbitrr-lite/", env!("CARGO_PKG_VERSION")))
         .tls_config(tls)
         .build()
