@@ -33,6 +33,8 @@ pub struct Plan {
     pub decision: Decision,
     /// Set when the torrent was removed from qBittorrent (its memory is then dropped).
     pub removed: bool,
+    /// Set when what the actions did is already in the store (nothing left to write for it).
+    pub recorded: bool,
 }
 
 impl Plan {
@@ -143,10 +145,12 @@ impl Executor<'_> {
     }
 
     /// Writes what a plan's actions did to the store right away, so it is never redone.
-    fn record(&self, plan: &Plan) {
+    fn record(&self, plan: &mut Plan) {
         let Some(store) = self.store else { return };
         let memory = (!plan.removed).then(|| plan.decision.memory.clone());
-        if let Err(e) = store.save(self.instance, &[(plan.hash.clone(), memory)]) {
+        let saved = store.save(self.instance, &[(plan.hash.clone(), memory)]);
+        plan.recorded = saved.is_ok();
+        if let Err(e) = saved {
             warn!(
                 "{}: could not record what was done for {}: {e}",
                 self.instance,

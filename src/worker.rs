@@ -441,6 +441,7 @@ impl Worker {
             name: t.name.clone(),
             decision: d,
             removed: false,
+            recorded: false,
         })
     }
 
@@ -453,7 +454,7 @@ impl Worker {
         for plan in plans {
             let old = self.memory.get(&plan.hash);
             if plan.removed {
-                if self.memory.remove(&plan.hash).is_some() {
+                if self.memory.remove(&plan.hash).is_some() && !plan.recorded {
                     changes.push((plan.hash.clone(), None));
                 }
                 self.last_seen.remove(&plan.hash);
@@ -469,7 +470,10 @@ impl Worker {
             }
             if !unchanged {
                 self.memory.insert(plan.hash.clone(), new.clone());
-                changes.push((plan.hash.clone(), Some(new.clone())));
+                // Imports and removals were written as they happened.
+                if !plan.recorded {
+                    changes.push((plan.hash.clone(), Some(new.clone())));
+                }
             }
         }
         if complete {
