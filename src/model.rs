@@ -12,7 +12,7 @@ pub use crate::config::ArrKind;
 pub type UnixTime = i64;
 
 /// qBittorrent's torrent states (4.x and 5.x names; `paused*` became `stopped*` in 5.0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum TorrentState {
     Error,
     MissingFiles,
@@ -35,6 +35,7 @@ pub enum TorrentState {
     ForcedDl,
     CheckingResumeData,
     Moving,
+    #[default]
     Unknown,
 }
 
@@ -170,7 +171,7 @@ impl fmt::Display for TorrentState {
 }
 
 /// The fields of a qBittorrent torrent that the rules use.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Torrent {
     /// Lower-case hex, qBittorrent's torrent ID.
     pub hash: String,

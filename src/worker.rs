@@ -269,7 +269,7 @@ impl Worker {
     /// and the first failure if any list was incomplete.
     fn stream_torrents(
         &mut self,
-        mut f: impl FnMut(&mut Self, usize, Torrent),
+        mut f: impl FnMut(&mut Self, usize, &Torrent),
     ) -> (usize, Option<PassFailure>) {
         let special_due = self
             .last_special_fetch
@@ -345,7 +345,7 @@ impl Worker {
         let mut report = PassReport::default();
         let seen_at = Instant::now();
         let (seen, failure) = self.stream_torrents(|this, qbit, t| {
-            if let Some(plan) = this.consider(qbit, &t, &queue, now, seen_at, &mut report) {
+            if let Some(plan) = this.consider(qbit, t, &queue, now, seen_at, &mut report) {
                 plans.push(plan);
             }
         });

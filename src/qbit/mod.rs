@@ -16,7 +16,10 @@ use serde::Deserialize;
 
 use crate::config::QbitInstance;
 use crate::http::{self, HttpError};
-use crate::model::{Torrent, TorrentState};
+use crate::model::Torrent;
+
+mod list;
+pub use list::{parse_torrent_list, parse_torrents_each, ListError};
 
 /// Largest `torrents/info` body accepted: 20,000 torrents are about 30 MB.
 pub const TORRENT_LIST_LIMIT: u64 = 128 << 20;
@@ -61,188 +64,6 @@ impl Capabilities {
             share_limits_inactive_time: api >= ApiVersion(2, 9, 0),
             share_limits_action: api >= ApiVersion(2, 15, 0),
         }
-    }
-}
-
-/// The subset of `torrents/info` fields we read; everything else is skipped while parsing.
-#[derive(Deserialize)]
-struct TorrentInfo {
-    hash: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    category: String,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    tags: String,
-    #[serde(default)]
-    progress: f64,
-    #[serde(default)]
-    amount_left: i64,
-    #[serde(default)]
-    size: i64,
-    #[serde(default)]
-    added_on: i64,
-    #[serde(default)]
-    completion_on: i64,
-    #[serde(default)]
-    last_activity: i64,
-    #[serde(default)]
-    eta: i64,
-    #[serde(default)]
-    ratio: f64,
-    #[serde(default)]
-    seeding_time: i64,
-    #[serde(default)]
-    content_path: String,
-    #[serde(default)]
-    save_path: String,
-}
-
-impl From<TorrentInfo> for Torrent {
-    fn from(t: TorrentInfo) -> Self {
-        Torrent {
-            hash: t.hash.to_ascii_lowercase(),
-            name: t.name,
-            category: t.category,
-            state: TorrentState::parse(&t.state),
-            tags: split_tags(&t.tags),
-            progress: t.progress,
-            amount_left: t.amount_left,
-            size: t.size,
-            added_on: t.added_on,
-            completion_on: t.completion_on,
-            last_activity: t.last_activity,
-            eta: t.eta,
-            ratio: t.ratio,
-            seeding_time: t.seeding_time,
-            content_path: t.content_path,
-            save_path: t.save_path,
-        }
-    }
-}
-
-/// Splits qBittorrent's ", "-joined tag string.
-pub fn split_tags(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Parses a `torrents/info` JSON array from a reader, keeping only the fields the rules use.
-///
-/// The array is cut into its objects as it streams in, and each object is
-/// parsed from a slice: memory stays at one torrent's JSON (not the whole
-/// list, ~30 MB for 20,000 torrents), and slice parsing is about three
-/// times faster than parsing from a reader.
-pub fn parse_torrent_list(reader: impl std::io::Read) -> Result<Vec<Torrent>, serde_json::Error> {
-    let mut out = Vec::new();
-    parse_torrents_each(reader, |t| out.push(t))?;
-    Ok(out)
-}
-
-/// Like [`parse_torrent_list`], handing each torrent to `f` as soon as it is
-/// parsed, so the whole list is never held in memory.
-pub fn parse_torrents_each(
-    reader: impl std::io::Read,
-    mut f: impl FnMut(Torrent),
-) -> Result<(), serde_json::Error> {
-    for_each_object(reader, |object| {
-        let info: TorrentInfo = serde_json::from_slice(object)?;
-        f(Torrent::from(info));
-        Ok(())
-    })
-}
-
-/// Calls `f` with the bytes of each element of a top-level JSON array of objects.
-fn for_each_object(
-    reader: impl std::io::Read,
-    mut f: impl FnMut(&[u8]) -> Result<(), serde_json::Error>,
-) -> Result<(), serde_json::Error> {
-    use std::io::BufRead;
-    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
-    let mut object: Vec<u8> = Vec::with_capacity(4096);
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    let (mut opened, mut closed) = (false, false);
-    loop {
-        let chunk = reader.fill_buf().map_err(serde_json::Error::io)?;
-        if chunk.is_empty() {
-            break;
-        }
-        let len = chunk.len();
-        let mut start = 0;
-        let mut i = 0;
-        while i < len {
-            let b = chunk[i];
-            if in_string {
-                if escaped {
-                    escaped = false;
-                    i += 1;
-                } else {
-                    // Most bytes are inside strings: jump to the next quote or backslash.
-                    match chunk[i..].iter().position(|&c| c == b'"' || c == b'\\') {
-                        Some(k) => {
-                            if chunk[i + k] == b'"' {
-                                in_string = false;
-                            } else {
-                                escaped = true;
-                            }
-                            i += k + 1;
-                        }
-                        None => i = len,
-                    }
-                }
-                continue;
-            }
-            i += 1;
-            if closed {
-                continue;
-            }
-            if !opened {
-                if b == b'[' {
-                    opened = true;
-                    start = i;
-                } else if !b.is_ascii_whitespace() {
-                    return Err(serde::de::Error::custom("expected a JSON array of torrents"));
-                }
-                continue;
-            }
-            match b {
-                b'"' => in_string = true,
-                b']' if depth == 0 => closed = true,
-                b'{' | b'[' => {
-                    if depth == 0 {
-                        object.clear();
-                        start = i - 1;
-                    }
-                    depth += 1;
-                }
-                b'}' | b']' if depth > 0 => {
-                    depth -= 1;
-                    if depth == 0 {
-                        object.extend_from_slice(&chunk[start..i]);
-                        f(&object)?;
-                        object.clear();
-                        start = i;
-                    }
-                }
-                _ => {}
-            }
-        }
-        if depth > 0 {
-            object.extend_from_slice(&chunk[start.min(len)..]);
-        }
-        reader.consume(len);
-    }
-    if closed {
-        Ok(())
-    } else {
-        Err(serde::de::Error::custom(
-            "the torrent list ended before its closing bracket",
-        ))
     }
 }
 
@@ -503,13 +324,13 @@ impl QbitClient {
     /// `torrents/info` for one category, parsed as a stream.
     pub fn torrents(&self, category: &str) -> Result<Vec<Torrent>, HttpError> {
         let mut out = Vec::new();
-        self.torrents_each(category, |t| out.push(t))?;
+        self.torrents_each(category, |t| out.push(t.clone()))?;
         Ok(out)
     }
 
     /// `torrents/info` for one category, each torrent handed to `f` as it is parsed.
     /// On an error, `f` may already have seen part of the list.
-    pub fn torrents_each(&self, category: &str, f: impl FnMut(Torrent)) -> Result<(), HttpError> {
+    pub fn torrents_each(&self, category: &str, f: impl FnMut(&Torrent)) -> Result<(), HttpError> {
         self.torrent_stream(&[("filter", "all"), ("category", category)], f)
     }
 
@@ -521,24 +342,18 @@ impl QbitClient {
 
     fn torrent_list(&self, params: &[(&str, &str)]) -> Result<Vec<Torrent>, HttpError> {
         let mut out = Vec::new();
-        self.torrent_stream(params, |t| out.push(t))?;
+        self.torrent_stream(params, |t| out.push(t.clone()))?;
         Ok(out)
     }
 
-    fn torrent_stream(&self, params: &[(&str, &str)], f: impl FnMut(Torrent)) -> Result<(), HttpError> {
+    fn torrent_stream(&self, params: &[(&str, &str)], f: impl FnMut(&Torrent)) -> Result<(), HttpError> {
         let path = "/api/v2/torrents/info";
         let endpoint = self.endpoint(path);
         let mut resp = self.request(Method::Get, path, params)?;
         let body = resp.body_mut().with_config().limit(TORRENT_LIST_LIMIT).reader();
-        parse_torrents_each(body, f).map_err(|e| {
-            if e.is_io() {
-                HttpError::Unreachable {
-                    endpoint: endpoint.clone(),
-                    detail: e.to_string(),
-                }
-            } else {
-                HttpError::decode(&endpoint, e)
-            }
+        parse_torrents_each(body, f).map_err(|e| match e {
+            ListError::Io(detail) => HttpError::Unreachable { endpoint, detail },
+            ListError::Syntax { .. } => HttpError::decode(&endpoint, e),
         })
     }
 
@@ -668,67 +483,5 @@ mod tests {
         let v52 = Capabilities::from_version(ApiVersion::parse("2.15.1\n").unwrap());
         assert!(v52.stop_start && v52.share_limits_action);
         assert_eq!(ApiVersion::parse("nonsense"), None);
-    }
-
-    #[test]
-    fn the_list_is_cut_into_objects_whatever_the_chunking() {
-        let json = r#" [ {"hash":"A1","name":"brace } and [ bracket in \"a name\"","tags":"x"},
-            {"hash":"b2","trackers":[{"url":"u"}],"nested":{"a":[1,{"b":2}]}}, {"hash":"c3"} ] "#;
-        // A reader that hands out one byte at a time exercises every chunk boundary.
-        struct Trickle<'a>(&'a [u8]);
-        impl std::io::Read for Trickle<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                if self.0.is_empty() || buf.is_empty() {
-                    return Ok(0);
-                }
-                buf[0] = self.0[0];
-                self.0 = &self.0[1..];
-                Ok(1)
-            }
-        }
-        for list in [
-            parse_torrent_list(json.as_bytes()).unwrap(),
-            parse_torrent_list(Trickle(json.as_bytes())).unwrap(),
-        ] {
-            let hashes: Vec<&str> = list.iter().map(|t| t.hash.as_str()).collect();
-            assert_eq!(hashes, ["a1", "b2", "c3"]);
-            assert_eq!(list[0].name, "brace } and [ bracket in \"a name\"");
-        }
-        assert!(parse_torrent_list("[]".as_bytes()).unwrap().is_empty());
-        assert!(
-            parse_torrent_list("[{\"hash\":\"a\"}".as_bytes()).is_err(),
-            "cut short"
-        );
-        assert!(
-            parse_torrent_list("{\"hash\":\"a\"}".as_bytes()).is_err(),
-            "not an array"
-        );
-        assert!(parse_torrent_list("<html>".as_bytes()).is_err());
-        assert!(parse_torrent_list("[{\"name\":\"no hash\"}]".as_bytes()).is_err());
-    }
-
-    #[test]
-    fn tags_split_on_comma_and_trim() {
-        assert_eq!(
-            split_tags("qBitrr-imported, a,b"),
-            vec!["qBitrr-imported", "a", "b"]
-        );
-        assert!(split_tags("").is_empty());
-    }
-
-    #[test]
-    fn torrent_list_parses_only_used_fields_and_unknown_states() {
-        let json = r#"[{"hash":"ABCDEF","name":"x","category":"radarr","state":"stoppedDL","tags":"t1, t2",
-            "progress":0.5,"amount_left":10,"size":20,"added_on":1,"completion_on":-1,"last_activity":3,
-            "eta":8640000,"ratio":0.1,"seeding_time":0,"content_path":"/d/x","save_path":"/d",
-            "magnet_uri":"magnet:?xt=urn:btih:abc","popularity":1.5,"private":null},
-            {"hash":"00","state":"someFutureState"}]"#;
-        let list = parse_torrent_list(json.as_bytes()).unwrap();
-        assert_eq!(list.len(), 2);
-        assert_eq!(list[0].hash, "abcdef");
-        assert_eq!(list[0].state, TorrentState::StoppedDl);
-        assert_eq!(list[0].tags, vec!["t1", "t2"]);
-        assert_eq!(list[0].completed_at(), None);
-        assert_eq!(list[1].state, TorrentState::Unknown);
     }
 }
