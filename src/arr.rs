@@ -107,10 +107,13 @@ impl QueueRow {
     }
 }
 
-/// Folds queue pages into one entry per download, keyed by the LOWER-case hash
+/// Folds queue rows into one entry per download, keyed by the LOWER-case hash
 /// (the Arrs report `downloadId` upper-case; qBittorrent speaks lower-case).
-fn fold_queue(kind: ArrKind, rows: impl IntoIterator<Item = QueueRow>) -> HashMap<String, QueueEntry> {
-    let mut out: HashMap<String, QueueEntry> = HashMap::new();
+fn fold_queue(
+    kind: ArrKind,
+    out: &mut HashMap<String, QueueEntry>,
+    rows: impl IntoIterator<Item = QueueRow>,
+) {
     for row in rows {
         let Some(hash) = row.download_id.as_deref().map(str::to_ascii_lowercase) else {
             continue; // pending (delay) releases have no download yet
@@ -134,7 +137,6 @@ fn fold_queue(kind: ArrKind, rows: impl IntoIterator<Item = QueueRow>) -> HashMa
             entry.title = row.title.unwrap_or_default();
         }
     }
-    out
 }
 
 /// A client for one Arr section.
@@ -198,7 +200,7 @@ impl ArrClient {
         let path = "/queue";
         let endpoint = self.endpoint("GET", path);
         let page_size = QUEUE_PAGE_SIZE.to_string();
-        let mut rows: Vec<QueueRow> = Vec::new();
+        let mut queue = HashMap::new();
         for page in 1..=QUEUE_MAX_PAGES {
             let page_str = page.to_string();
             let req = self
@@ -217,12 +219,12 @@ impl ArrClient {
                 break;
             }
             let got = body.records.len();
-            rows.extend(body.records);
+            fold_queue(self.kind, &mut queue, body.records);
             if got == 0 || u64::from(page) * u64::from(QUEUE_PAGE_SIZE) >= body.total_records {
                 break;
             }
         }
-        Ok(fold_queue(self.kind, rows))
+        Ok(queue)
     }
 
     /// `DELETE queue/{id}`; a 404 (already gone) is reported, not an error.
@@ -330,7 +332,8 @@ mod tests {
         let rows = rows
             .into_iter()
             .map(|v| serde_json::from_value::<QueueRow>(v).unwrap());
-        let q = fold_queue(ArrKind::Sonarr, rows);
+        let mut q = HashMap::new();
+        fold_queue(ArrKind::Sonarr, &mut q, rows);
         assert_eq!(q.len(), 2);
         let abc = &q["abc"];
         assert_eq!(abc.ids, vec![1, 2]);

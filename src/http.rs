@@ -149,21 +149,20 @@ pub(crate) fn read_text(endpoint: &str, body: &mut ureq::Body) -> Result<String,
         .map_err(|e| HttpError::decode(endpoint, e))
 }
 
-/// Parses a JSON body of at most `limit` bytes as a stream.
+/// Reads a JSON body of at most `limit` bytes, then parses it from the slice
+/// (several times faster than parsing from the reader, for a transient copy of the body).
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     endpoint: &str,
     body: &mut ureq::Body,
     limit: u64,
 ) -> Result<T, HttpError> {
-    let reader = std::io::BufReader::with_capacity(64 * 1024, body.with_config().limit(limit).reader());
-    serde_json::from_reader(reader).map_err(|e| {
-        if e.is_io() {
-            HttpError::Unreachable {
-                endpoint: endpoint.to_string(),
-                detail: e.to_string(),
-            }
-        } else {
-            HttpError::decode(endpoint, e)
-        }
-    })
+    let bytes = body
+        .with_config()
+        .limit(limit)
+        .read_to_vec()
+        .map_err(|e| HttpError::Unreachable {
+            endpoint: endpoint.to_string(),
+            detail: e.to_string(),
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| HttpError::decode(endpoint, e))
 }
