@@ -199,6 +199,36 @@ pub struct Torrent {
     pub save_path: String,
 }
 
+/// A torrent's ID in 20 bytes: qBittorrent's `hash` (40 hex digits: the v1
+/// info-hash, or the v2 one truncated) without the text. Keys the worker's
+/// per-torrent memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TorrentId([u8; 20]);
+
+impl TorrentId {
+    /// Parses 40 hex digits (either case); `None` for anything else.
+    pub fn parse(hash: &str) -> Option<Self> {
+        let digits = hash.as_bytes();
+        if digits.len() != 40 {
+            return None;
+        }
+        let mut id = [0u8; 20];
+        for (byte, pair) in id.iter_mut().zip(digits.chunks_exact(2)) {
+            let high = char::from(pair[0]).to_digit(16)?;
+            let low = char::from(pair[1]).to_digit(16)?;
+            *byte = u8::try_from(high << 4 | low).ok()?;
+        }
+        Some(Self(id))
+    }
+}
+
+/// Lower-case hex, as qBittorrent writes it.
+impl fmt::Display for TorrentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
 /// qBittorrent's ETA value for "infinite / not applicable".
 pub const ETA_INFINITE: i64 = 8_640_000;
 
@@ -307,4 +337,29 @@ pub mod tags {
     pub const IMPORTED: &str = "qBitrr-imported";
     /// Set while a torrent is stalled and within its StalledDelay.
     pub const ALLOWED_STALLED: &str = "qBitrr-allowed_stalled";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torrent_id_is_40_hex_digits_and_prints_lower_case() {
+        let hash = "0123456789ABCDEFabcdef0123456789abcdef01";
+        let id = TorrentId::parse(hash).unwrap();
+        assert_eq!(id.to_string(), hash.to_ascii_lowercase());
+        assert_eq!(TorrentId::parse(&hash.to_ascii_lowercase()), Some(id));
+        for bad in [
+            "",
+            "abc",
+            &hash[..39],
+            &format!("{hash}0"),
+            &hash.replace('A', "g"),
+            "+1",
+        ] {
+            assert_eq!(TorrentId::parse(bad), None, "{bad:?}");
+        }
+        // A multi-byte character must not split into "hex" bytes.
+        assert_eq!(TorrentId::parse(&format!("é{}", &hash[2..])), None);
+    }
 }

@@ -23,6 +23,11 @@ const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
 /// The current value encoding.
 const VALUE_VERSION: u8 = 1;
 
+/// redb's page cache. Its default (1 GiB) would keep every page ever read or
+/// written in RAM; the store is read once at start and then written a little,
+/// so a small cache costs nothing and keeps the resident size small.
+const CACHE_BYTES: usize = 1 << 20;
+
 /// The file name inside the data directory.
 pub const FILE_NAME: &str = "qbitrr-lite.redb";
 
@@ -70,7 +75,7 @@ pub enum OpenNote {
 impl Store {
     /// Opens or creates the store at `path`; an unreadable file is moved aside.
     pub fn open(path: &Path) -> Result<(Self, OpenNote), StoreError> {
-        match Database::create(path) {
+        match builder().create(path) {
             Ok(db) => Ok((Self::checked(db, path)?, OpenNote::Clean)),
             Err(DatabaseError::DatabaseAlreadyOpen) | Err(DatabaseError::LockProtocolMismatch) => {
                 Err(StoreError::InUse(path.to_path_buf()))
@@ -82,7 +87,7 @@ impl Store {
                     path: path.to_path_buf(),
                     detail: format!("{reason}; moving it aside also failed: {io}"),
                 })?;
-                let db = Database::create(path).map_err(|e| StoreError::Open {
+                let db = builder().create(path).map_err(|e| StoreError::Open {
                     path: path.to_path_buf(),
                     detail: e.to_string(),
                 })?;
@@ -115,11 +120,19 @@ impl Store {
 
     /// Everything remembered for one instance, by torrent hash. Undecodable values are skipped.
     pub fn load(&self, instance: &str) -> Result<HashMap<String, Memory>, StoreError> {
+        let mut out = HashMap::new();
+        self.load_each(instance, |hash, memory| {
+            out.insert(hash.to_string(), memory);
+        })?;
+        Ok(out)
+    }
+
+    /// Hands each record of one instance to `f` (hash, memory), without collecting them.
+    pub fn load_each(&self, instance: &str, mut f: impl FnMut(&str, Memory)) -> Result<(), StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.io(e))?;
         let table = txn.open_table(TORRENTS).map_err(|e| self.io(e))?;
         let start = format!("{instance}\u{0}");
         let end = format!("{instance}\u{1}");
-        let mut out = HashMap::new();
         for item in table
             .range(start.as_str()..end.as_str())
             .map_err(|e| self.io(e))?
@@ -129,10 +142,10 @@ impl Store {
                 continue;
             };
             if let Some(memory) = decode(value.value()) {
-                out.insert(hash.to_string(), memory);
+                f(hash, memory);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Writes the changed records of one instance in one transaction; `None` deletes.
@@ -163,6 +176,12 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn builder() -> redb::Builder {
+    let mut b = redb::Builder::new();
+    b.set_cache_size(CACHE_BYTES);
+    b
 }
 
 fn aside_path(path: &Path) -> PathBuf {

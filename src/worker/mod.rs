@@ -18,18 +18,21 @@ use crate::arr::ArrClient;
 use crate::config::{Arr, Settings};
 use crate::decide::{self, Inputs, Memory, Rule, Rules};
 use crate::http::HttpError;
-use crate::model::{QueueEntry, Torrent, UnixTime};
+use crate::model::{QueueEntry, Torrent, TorrentId, UnixTime};
 use crate::qbit::QbitClient;
 use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary};
 use crate::store::Store;
+
+mod memory_table;
+use memory_table::MemoryTable;
 
 /// Longest pause between passes while an upstream is down.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// The failed and recheck categories are listed at most this often.
 const SPECIAL_CATEGORY_PERIOD: Duration = Duration::from_secs(30);
 /// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
-const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+const FORGET_AFTER_SECS: u32 = 24 * 3600;
 
 pub fn unix_now() -> UnixTime {
     SystemTime::now()
@@ -121,9 +124,12 @@ pub struct Worker {
     arr: ArrClient,
     qbits: Vec<Arc<QbitClient>>,
     store: Arc<Store>,
-    memory: HashMap<String, Memory>,
-    /// When remembered torrents were last seen, for forgetting ones gone for good.
-    last_seen: HashMap<String, Instant>,
+    /// What is remembered per torrent, and when each was last listed (in [`Self::clock`] seconds).
+    memory: MemoryTable,
+    /// Start of the worker's own clock for "last listed".
+    started: Instant,
+    /// Torrents whose hash is not 40 hex digits: never acted on (nothing could be remembered), said once.
+    unkeyed: HashSet<String>,
     arr_outage: Outage,
     board: Arc<Board>,
     /// Whether the versions of the Arr and qBittorrent were read yet (once, for `/api/status`).
@@ -145,11 +151,16 @@ impl Worker {
         board: Arc<Board>,
         dry_run: bool,
     ) -> Result<Self, WorkerError> {
-        let memory = store
-            .load(&arr_cfg.name)
+        let mut memory = MemoryTable::default();
+        store
+            .load_each(&arr_cfg.name, |hash, m| match TorrentId::parse(hash) {
+                Some(id) => memory.insert(id, &m, 0),
+                None => debug!(
+                    "{}: store record {hash:?} is not a torrent hash; ignored",
+                    arr_cfg.name
+                ),
+            })
             .map_err(|e| WorkerError::Store(e.to_string()))?;
-        let now = Instant::now();
-        let last_seen = memory.keys().map(|h| (h.clone(), now)).collect();
         Ok(Self {
             rules: Rules::from_config(settings, arr_cfg),
             interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
@@ -159,7 +170,8 @@ impl Worker {
             qbits,
             store,
             memory,
-            last_seen,
+            started: Instant::now(),
+            unkeyed: HashSet::new(),
             arr_outage: Outage::default(),
             board,
             versions_known: false,
@@ -343,7 +355,7 @@ impl Worker {
         let queue = self.fetch_queue().map_err(PassError::Upstream)?;
         let mut plans: Vec<Plan> = Vec::new();
         let mut report = PassReport::default();
-        let seen_at = Instant::now();
+        let seen_at = self.clock();
         let (seen, failure) = self.stream_torrents(|this, qbit, t| {
             if let Some(plan) = this.consider(qbit, t, &queue, now, seen_at, &mut report) {
                 plans.push(plan);
@@ -393,12 +405,18 @@ impl Worker {
         }
         if self.trace {
             debug!(
-                "{name}: persist phase: {} record(s) written; pass took {} ms",
+                "{name}: persist phase: {} record(s) written, {} remembered; pass took {} ms",
                 changes.len(),
+                self.memory.len(),
                 started.elapsed().as_millis()
             );
         }
         Ok(report)
+    }
+
+    /// Seconds since the worker started: the clock of "last listed".
+    fn clock(&self) -> u32 {
+        u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX)
     }
 
     /// Decides one torrent; a plan only when it needs an action or a memory change.
@@ -408,28 +426,34 @@ impl Worker {
         t: &Torrent,
         queue: &HashMap<String, QueueEntry>,
         now: UnixTime,
-        seen_at: Instant,
+        seen_at: u32,
         report: &mut PassReport,
     ) -> Option<Plan> {
-        let default = Memory::default();
-        let memory = self.memory.get(&t.hash);
+        *report.states.entry(t.state.as_str()).or_default() += 1;
+        let Some(id) = TorrentId::parse(&t.hash) else {
+            if self.unkeyed.insert(t.hash.clone()) {
+                warn!(
+                    "{}: {:?} has hash {:?}, not 40 hex digits; it is left alone",
+                    self.arr_cfg.name, t.name, t.hash
+                );
+            }
+            return None;
+        };
+        let remembered = self.memory.get(&id);
+        let is_remembered = remembered.is_some();
+        let memory = remembered.unwrap_or_default();
         let d = decide::decide(Inputs {
             torrent: t,
             queue: queue.get(&t.hash),
-            memory: memory.unwrap_or(&default),
+            memory: &memory,
             rules: &self.rules,
             now,
         });
-        let unchanged = d.memory == *memory.unwrap_or(&default);
-        if memory.is_some() {
-            if let Some(at) = self.last_seen.get_mut(&t.hash) {
-                *at = seen_at;
-            } else {
-                self.last_seen.insert(t.hash.clone(), seen_at);
-            }
+        let unchanged = d.memory == memory;
+        if is_remembered {
+            self.memory.seen(&id, seen_at);
         }
         report.decisions.push((d.rule, !d.actions.is_empty()));
-        *report.states.entry(t.state.as_str()).or_default() += 1;
         self.log_decision(t, &d);
         // Most torrents need nothing and change nothing: no plan for them.
         if d.actions.is_empty() && unchanged {
@@ -447,51 +471,40 @@ impl Worker {
 
     /// Updates the in-memory records from the plans and returns the changes to write.
     /// `complete`: every list was read in full this pass; only then may remembered
-    /// torrents that have not been listed for [`FORGET_AFTER`] be forgotten.
+    /// torrents that have not been listed for [`FORGET_AFTER_SECS`] be forgotten.
     fn remember(&mut self, plans: &[Plan], complete: bool) -> Vec<(String, Option<Memory>)> {
         let mut changes = Vec::new();
-        let now = Instant::now();
+        let now = self.clock();
         for plan in plans {
-            let old = self.memory.get(&plan.hash);
+            let Some(id) = TorrentId::parse(&plan.hash) else {
+                continue; // never planned: see consider()
+            };
             if plan.removed {
-                if self.memory.remove(&plan.hash).is_some() && !plan.recorded {
+                if self.memory.remove(&id) && !plan.recorded {
                     changes.push((plan.hash.clone(), None));
                 }
-                self.last_seen.remove(&plan.hash);
                 continue;
             }
             let new = &plan.decision.memory;
-            let unchanged = match old {
-                Some(m) => m == new,
-                None => *new == Memory::default(),
-            };
-            if old.is_some() || !unchanged {
-                self.last_seen.insert(plan.hash.clone(), now);
-            }
+            let old = self.memory.get(&id);
+            let unchanged = old.as_ref().unwrap_or(&Memory::default()) == new;
             if !unchanged {
-                self.memory.insert(plan.hash.clone(), new.clone());
+                self.memory.insert(id, new, now);
                 // Imports and removals were written as they happened.
                 if !plan.recorded {
                     changes.push((plan.hash.clone(), Some(new.clone())));
                 }
+            } else if old.is_some() {
+                self.memory.seen(&id, now);
             }
         }
         if complete {
-            let gone: Vec<String> = self
+            for id in self
                 .memory
-                .keys()
-                .filter(|h| {
-                    self.last_seen
-                        .get(*h)
-                        .is_none_or(|at| now.duration_since(*at) >= FORGET_AFTER)
-                })
-                .cloned()
-                .collect();
-            for hash in gone {
-                debug!("{}: forgetting {hash}: gone from qBittorrent", self.arr_cfg.name);
-                self.memory.remove(&hash);
-                self.last_seen.remove(&hash);
-                changes.push((hash, None));
+                .forget_unseen_since(now.saturating_sub(FORGET_AFTER_SECS))
+            {
+                debug!("{}: forgetting {id}: gone from qBittorrent", self.arr_cfg.name);
+                changes.push((id.to_string(), None));
             }
         }
         changes
