@@ -26,7 +26,7 @@ const VALUE_VERSION: u8 = 1;
 /// redb's page cache. Its default (1 GiB) would keep every page ever read or
 /// written in RAM; the store is read once at start and then written a little,
 /// so a small cache costs nothing and keeps the resident size small.
-const CACHE_BYTES: usize = 1 << 20;
+const CACHE_BYTES: usize = 256 << 10;
 
 /// The file name inside the data directory.
 pub const FILE_NAME: &str = "qbitrr-lite.redb";
@@ -149,7 +149,11 @@ impl Store {
     }
 
     /// Writes the changed records of one instance in one transaction; `None` deletes.
-    pub fn save(&self, instance: &str, changes: &[(String, Option<Memory>)]) -> Result<(), StoreError> {
+    pub fn save<K: fmt::Display>(
+        &self,
+        instance: &str,
+        changes: &[(K, Option<Memory>)],
+    ) -> Result<(), StoreError> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -341,16 +345,13 @@ mod tests {
             store
                 .save(
                     "Radarr-1080",
-                    &[
-                        ("aa".into(), Some(sample())),
-                        ("bb".into(), Some(Memory::default())),
-                    ],
+                    &[("aa", Some(sample())), ("bb", Some(Memory::default()))],
                 )
                 .unwrap();
             store
-                .save("Radarr-10800", &[("cc".into(), Some(Memory::default()))])
+                .save("Radarr-10800", &[("cc", Some(Memory::default()))])
                 .unwrap();
-            store.save("Radarr-1080", &[("bb".into(), None)]).unwrap();
+            store.save("Radarr-1080", &[("bb", None)]).unwrap();
         }
         let (store, _) = Store::open(&path).unwrap();
         let loaded = store.load("Radarr-1080").unwrap();
@@ -377,7 +378,7 @@ mod tests {
             garbage,
             "the old file is kept as it was"
         );
-        store.save("X", &[("h".into(), Some(sample()))]).unwrap();
+        store.save("X", &[("h", Some(sample()))]).unwrap();
         assert_eq!(store.load("X").unwrap()["h"], sample());
         drop(store);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -130,6 +130,8 @@ pub struct Worker {
     started: Instant,
     /// Torrents whose hash is not 40 hex digits: never acted on (nothing could be remembered), said once.
     unkeyed: HashSet<String>,
+    /// Memory changes of this pass that needed no action (written with the plans' at the end).
+    changed: Vec<(TorrentId, Option<Memory>)>,
     arr_outage: Outage,
     board: Arc<Board>,
     /// Whether the versions of the Arr and qBittorrent were read yet (once, for `/api/status`).
@@ -172,6 +174,7 @@ impl Worker {
             memory,
             started: Instant::now(),
             unkeyed: HashSet::new(),
+            changed: Vec::new(),
             arr_outage: Outage::default(),
             board,
             versions_known: false,
@@ -455,8 +458,13 @@ impl Worker {
         }
         report.decisions.push((d.rule, !d.actions.is_empty()));
         self.log_decision(t, &d);
-        // Most torrents need nothing and change nothing: no plan for them.
-        if d.actions.is_empty() && unchanged {
+        // Most torrents need nothing and change nothing: no plan for them. Those
+        // that only change memory (first sight above all) need no plan either.
+        if d.actions.is_empty() {
+            if !unchanged {
+                self.memory.insert(id, &d.memory, seen_at);
+                self.changed.push((id, Some(d.memory)));
+            }
             return None;
         }
         Some(Plan {
@@ -472,8 +480,8 @@ impl Worker {
     /// Updates the in-memory records from the plans and returns the changes to write.
     /// `complete`: every list was read in full this pass; only then may remembered
     /// torrents that have not been listed for [`FORGET_AFTER_SECS`] be forgotten.
-    fn remember(&mut self, plans: &[Plan], complete: bool) -> Vec<(String, Option<Memory>)> {
-        let mut changes = Vec::new();
+    fn remember(&mut self, plans: &[Plan], complete: bool) -> Vec<(TorrentId, Option<Memory>)> {
+        let mut changes = std::mem::take(&mut self.changed);
         let now = self.clock();
         for plan in plans {
             let Some(id) = TorrentId::parse(&plan.hash) else {
@@ -481,7 +489,7 @@ impl Worker {
             };
             if plan.removed {
                 if self.memory.remove(&id) && !plan.recorded {
-                    changes.push((plan.hash.clone(), None));
+                    changes.push((id, None));
                 }
                 continue;
             }
@@ -492,7 +500,7 @@ impl Worker {
                 self.memory.insert(id, new, now);
                 // Imports and removals were written as they happened.
                 if !plan.recorded {
-                    changes.push((plan.hash.clone(), Some(new.clone())));
+                    changes.push((id, Some(new.clone())));
                 }
             } else if old.is_some() {
                 self.memory.seen(&id, now);
@@ -504,7 +512,7 @@ impl Worker {
                 .forget_unseen_since(now.saturating_sub(FORGET_AFTER_SECS))
             {
                 debug!("{}: forgetting {id}: gone from qBittorrent", self.arr_cfg.name);
-                changes.push((id.to_string(), None));
+                changes.push((id, None));
             }
         }
         changes
