@@ -220,6 +220,7 @@ impl TorrentId {
     }
 }
 
+#[inline]
 fn hex_digit(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),

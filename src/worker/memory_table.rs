@@ -86,6 +86,14 @@ impl MemoryTable {
         self.entries.get(id).map(|e| e.memory.unpack())
     }
 
+    /// What is remembered of `id`, recording that it was listed at `now` (one lookup).
+    pub fn get_seen(&mut self, id: &TorrentId, now: u32) -> Option<Memory> {
+        self.entries.get_mut(id).map(|e| {
+            e.last_seen = now;
+            e.memory.unpack()
+        })
+    }
+
     /// Remembers `memory` for `id`, seen at `now`.
     pub fn insert(&mut self, id: TorrentId, memory: &Memory, now: u32) {
         let entry = Entry {
@@ -177,8 +185,12 @@ mod tests {
         table.insert(id(2), &Memory::default(), 10);
         table.seen(&id(2), 20);
         table.seen(&id(3), 20); // not remembered: stays so
+        assert_eq!(table.get_seen(&id(4), 30), None);
+        table.insert(id(5), &Memory::default(), 10);
+        assert_eq!(table.get_seen(&id(5), 20), Some(Memory::default()));
         assert_eq!(table.forget_unseen_since(15), vec![id(1)]);
-        assert_eq!(table.len(), 1);
+        assert_eq!(table.len(), 2);
+        assert!(table.remove(&id(5)));
         assert!(table.forget_unseen_since(20).is_empty());
         assert!(table.remove(&id(2)));
         assert!(!table.remove(&id(2)));

@@ -442,9 +442,7 @@ impl Worker {
             }
             return None;
         };
-        let remembered = self.memory.get(&id);
-        let is_remembered = remembered.is_some();
-        let memory = remembered.unwrap_or_default();
+        let memory = self.memory.get_seen(&id, seen_at).unwrap_or_default();
         let d = decide::decide(Inputs {
             torrent: t,
             queue: queue.get(&t.hash),
@@ -453,9 +451,6 @@ impl Worker {
             now,
         });
         let unchanged = d.memory == memory;
-        if is_remembered {
-            self.memory.seen(&id, seen_at);
-        }
         report.decisions.push((d.rule, !d.actions.is_empty()));
         self.log_decision(t, &d);
         // Most torrents need nothing and change nothing: no plan for them. Those
