@@ -163,6 +163,7 @@ impl Worker {
                 ),
             })
             .map_err(|e| WorkerError::Store(e.to_string()))?;
+        memory.settle();
         Ok(Self {
             rules: Rules::from_config(settings, arr_cfg),
             interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
@@ -501,6 +502,7 @@ impl Worker {
                 self.memory.seen(&id, now);
             }
         }
+        self.memory.settle();
         if complete {
             for id in self
                 .memory
