@@ -323,9 +323,7 @@ impl QbitClient {
 
     /// `torrents/info` for one category, parsed as a stream.
     pub fn torrents(&self, category: &str) -> Result<Vec<Torrent>, HttpError> {
-        let mut out = Vec::new();
-        self.torrents_each(category, |t| out.push(t.clone()))?;
-        Ok(out)
+        self.torrent_list(&[("filter", "all"), ("category", category)])
     }
 
     /// `torrents/info` for one category, each torrent handed to `f` as it is parsed.

@@ -85,6 +85,13 @@ impl MemoryTable {
         self.sorted.len() + self.fresh.len()
     }
 
+    fn slot(&self, id: &TorrentId) -> Option<Slot> {
+        match self.sorted.binary_search_by(|(k, _)| k.cmp(id)) {
+            Ok(i) => Some(self.sorted[i].1),
+            Err(_) => self.fresh.get(id).copied(),
+        }
+    }
+
     fn slot_mut(&mut self, id: &TorrentId) -> Option<&mut Slot> {
         match self.sorted.binary_search_by(|(k, _)| k.cmp(id)) {
             Ok(i) => Some(&mut self.sorted[i].1),
@@ -105,11 +112,7 @@ impl MemoryTable {
 
     /// What is remembered of `id`.
     pub fn get(&self, id: &TorrentId) -> Option<Memory> {
-        let slot = match self.sorted.binary_search_by(|(k, _)| k.cmp(id)) {
-            Ok(i) => self.sorted[i].1,
-            Err(_) => *self.fresh.get(id)?,
-        };
-        Some(self.unpack(id, slot))
+        self.slot(id).map(|slot| self.unpack(id, slot))
     }
 
     /// What is remembered of `id`, recording that it was listed at `now` (one lookup).
