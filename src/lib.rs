@@ -16,6 +16,7 @@
 pub mod apply;
 pub mod arr;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod decide;
 pub mod http;

@@ -113,7 +113,7 @@ impl Log for Logger {
         }
         let line = format!(
             "{} {:<5} {}\n",
-            crate::status::rfc3339(crate::worker::unix_now()),
+            crate::clock::rfc3339(crate::clock::unix_now()),
             record.level(),
             record.args()
         );

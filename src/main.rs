@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use qbitrr_lite::arr::ArrClient;
 use qbitrr_lite::cli::{CheckArgs, Cli, Command, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME};
+use qbitrr_lite::clock::unix_now;
 use qbitrr_lite::http::HttpError;
 use qbitrr_lite::qbit::QbitClient;
 use qbitrr_lite::server::{self, Access, StatusServer};
 use qbitrr_lite::status::Board;
 use qbitrr_lite::supervisor::{self, Event, Supervisor};
-use qbitrr_lite::worker::unix_now;
 use qbitrr_lite::{config, logging};
 
 const EXAMPLE_CONFIG: &str = include_str!("../config.example.toml");

@@ -6,10 +6,7 @@
 
 use std::fmt;
 
-pub use crate::config::ArrKind;
-
-/// Unix time in whole seconds.
-pub type UnixTime = i64;
+pub use crate::clock::UnixTime;
 
 /// qBittorrent's torrent states (4.x and 5.x names; `paused*` became `stopped*` in 5.0).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -265,6 +262,15 @@ pub struct QueueEntry {
     /// trackedDownloadState of the first row, e.g. "downloading", "importPending", "imported".
     pub tracked_state: String,
     pub title: String,
+}
+
+/// Which *Arr application a section talks to (from its name prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArrKind {
+    Radarr,
+    Sonarr,
+    Lidarr,
+    Readarr,
 }
 
 /// The per-application differences of the Arr APIs.

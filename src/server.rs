@@ -22,9 +22,9 @@ use log::{debug, info, warn};
 use serde_json::{json, Value};
 use tiny_http::{Header, Method, Request, Response, Server};
 
+use crate::clock::unix_now;
 use crate::status::Board;
 use crate::supervisor::Event;
-use crate::worker::unix_now;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 << 10;

@@ -323,9 +323,9 @@ impl Board {
                     "reason": w.reason,
                     "uptime": if w.life == Life::Running { now - w.started_at } else { 0 },
                     "restart_count": w.restart_count,
-                    "last_restart": w.last_restart.map(rfc3339),
+                    "last_restart": w.last_restart.map(crate::clock::rfc3339),
                     "passes": w.passes,
-                    "last_pass": w.last_pass_at.map(rfc3339),
+                    "last_pass": w.last_pass_at.map(crate::clock::rfc3339),
                     "last_pass_seconds": w.last_pass_seconds,
                     "last_error": w.last_error,
                 })
@@ -483,28 +483,6 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Unix seconds as RFC 3339 UTC, e.g. "2026-11-22T21:11:54Z".
-pub fn rfc3339(t: UnixTime) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,13 +500,6 @@ mod tests {
             NOW - 100,
         ));
         b
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_795_381_914), "2026-11-22T21:11:54Z");
     }
 
     #[test]

@@ -22,13 +22,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use log::{error, info, warn};
 
+use crate::clock::unix_now;
 use crate::config::{self, Arr, Config};
 use crate::logging;
 use crate::qbit::QbitClient;
 use crate::shutdown::Shutdown;
 use crate::status::{Board, Life, QbitState, WorkerState};
 use crate::store::{OpenNote, Store, StoreError, FILE_NAME};
-use crate::worker::{unix_now, Worker};
+use crate::worker::Worker;
 
 /// How long shutdown waits for workers to finish the action in hand.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(4500);

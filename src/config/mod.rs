@@ -23,14 +23,7 @@ pub use load::{load, load_str, ConfigError, Loaded, Location, Problem};
 
 use std::time::Duration;
 
-/// Which *Arr application a section talks to (from its name prefix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ArrKind {
-    Radarr,
-    Sonarr,
-    Lidarr,
-    Readarr,
-}
+pub use crate::model::ArrKind;
 
 /// The validated configuration the daemon runs with.
 #[derive(Debug, Clone, PartialEq)]

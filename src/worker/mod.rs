@@ -9,12 +9,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use log::{debug, error, info, trace, warn};
 
 use crate::apply::{Applied, Executor, Plan};
 use crate::arr::ArrClient;
+use crate::clock::unix_now;
 use crate::config::{Arr, Settings};
 use crate::decide::{self, Inputs, Memory, Rule, Rules};
 use crate::http::HttpError;
@@ -33,13 +34,6 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const SPECIAL_CATEGORY_PERIOD: Duration = Duration::from_secs(30);
 /// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
 const FORGET_AFTER_SECS: u32 = 24 * 3600;
-
-pub fn unix_now() -> UnixTime {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// Why a worker stopped other than by shutdown.
 #[derive(Debug)]
@@ -137,6 +131,7 @@ pub struct Worker {
     /// Whether the versions of the Arr and qBittorrent were read yet (once, for `/api/status`).
     versions_known: bool,
     /// Test-only fault injection: panic at the start of every pass.
+    #[cfg(feature = "fault-injection")]
     fault_panic: bool,
     last_special_fetch: Option<Instant>,
     /// Dry-run: decisions already announced, so each "would …" is said once.
@@ -180,6 +175,7 @@ impl Worker {
             board,
             versions_known: false,
             // A fault-injection hook for the supervisor's tests: QBITRR_LITE_FAULT_PANIC=<section>.
+            #[cfg(feature = "fault-injection")]
             fault_panic: std::env::var("QBITRR_LITE_FAULT_PANIC").is_ok_and(|v| v == arr_cfg.name),
             last_special_fetch: None,
             announced: HashSet::new(),
@@ -346,6 +342,7 @@ impl Worker {
 
     /// One pass at time `now`; `stop` ends it between two actions.
     pub fn pass(&mut self, now: UnixTime, stop: &Shutdown) -> Result<PassReport, PassError> {
+        #[cfg(feature = "fault-injection")]
         assert!(
             !self.fault_panic,
             "fault injection: QBITRR_LITE_FAULT_PANIC={}",

@@ -116,7 +116,7 @@ pub fn now_rfc3339() -> String {
 
 /// Unix seconds (+ milliseconds) as RFC 3339 UTC, e.g. "2026-11-22T21:11:54.123Z".
 pub fn rfc3339(secs: i64, millis: u32) -> String {
-    let whole = qbitrr_lite::status::rfc3339(secs);
+    let whole = qbitrr_lite::clock::rfc3339(secs);
     format!("{}.{millis:03}Z", whole.trim_end_matches('Z'))
 }
 
