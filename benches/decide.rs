@@ -14,7 +14,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use qbitrr_lite::config::{ImportMode, RemoveTorrent, StalledDelay};
-use qbitrr_lite::decide::{decide, Inputs, Memory, Rules};
+use qbitrr_lite::decide::{decide, Inputs, Rules};
+use qbitrr_lite::model::Memory;
 use qbitrr_lite::model::{tags, QueueEntry, Torrent, TorrentState};
 use qbitrr_lite::qbit::{parse_torrent_list, parse_torrents_each};
 

@@ -10,12 +10,11 @@
 //! protected state, older than the age gate, progress at most
 //! MaximumDeletablePercentage, and seeding removal only after an import.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
 
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
-use crate::model::{tags, QueueEntry, Torrent, TorrentState, UnixTime};
+use crate::model::{tags, Memory, QueueEntry, Torrent, TorrentState, UnixTime};
 
 /// Seconds a completed torrent must have been complete before it is imported,
 /// so qBittorrent has finished writing and moving its files.
@@ -75,25 +74,6 @@ impl Rules {
             import_mode: arr.import_mode,
         }
     }
-}
-
-/// What we remember of one torrent across passes and restarts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Memory {
-    /// When we first saw it in our category (lets us claim it in the failed/recheck categories).
-    pub first_seen: Option<UnixTime>,
-    /// When the import command was accepted.
-    pub imported_at: Option<UnixTime>,
-    /// When we first saw it stalled (the StalledDelay clock).
-    pub stalled_since: Option<UnixTime>,
-    /// When its release was blocklisted in the Arr (ReSearchStalled, or the failure path).
-    pub blocklisted_at: Option<UnixTime>,
-    /// When a search for its media was sent.
-    pub searched_at: Option<UnixTime>,
-    /// When it was last rechecked.
-    pub rechecked_at: Option<UnixTime>,
-    /// Our tags when Settings.Tagless is on.
-    pub tags: BTreeSet<String>,
 }
 
 /// The rule that decided, by name. Names are stable: logs, tests and metrics use them.

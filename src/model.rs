@@ -4,6 +4,7 @@
 //!
 //! Nothing here does I/O.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 pub use crate::clock::UnixTime;
@@ -341,6 +342,25 @@ impl ArrKind {
             Self::Readarr => "Readarr",
         }
     }
+}
+
+/// What we remember of one torrent across passes and restarts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// When we first saw it in our category (lets us claim it in the failed/recheck categories).
+    pub first_seen: Option<UnixTime>,
+    /// When the import command was accepted.
+    pub imported_at: Option<UnixTime>,
+    /// When we first saw it stalled (the StalledDelay clock).
+    pub stalled_since: Option<UnixTime>,
+    /// When its release was blocklisted in the Arr (ReSearchStalled, or the failure path).
+    pub blocklisted_at: Option<UnixTime>,
+    /// When a search for its media was sent.
+    pub searched_at: Option<UnixTime>,
+    /// When it was last rechecked.
+    pub rechecked_at: Option<UnixTime>,
+    /// Our tags when Settings.Tagless is on.
+    pub tags: BTreeSet<String>,
 }
 
 /// The tags qBitrr uses; the same names, so a switch from qBitrr keeps its state.

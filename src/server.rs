@@ -11,9 +11,9 @@
 //! never stop the server. Requests are handled on one thread; every answer
 //! is built from the status board, never by calling an upstream.
 
+use std::fmt;
 use std::io::Read;
 use std::path::Path;
-use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -23,8 +23,8 @@ use serde_json::{json, Value};
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::clock::unix_now;
+use crate::control::{Control, ControlError};
 use crate::status::Board;
-use crate::supervisor::Event;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 << 10;
@@ -37,7 +37,6 @@ pub const TOKEN_FILE: &str = "webui-token";
 pub struct StatusServer {
     server: Arc<Server>,
     thread: Option<JoinHandle<()>>,
-    addr: String,
 }
 
 /// Who may call `/api/*` and `/metrics`.
@@ -54,14 +53,17 @@ impl StatusServer {
         port: u16,
         access: Access,
         board: Arc<Board>,
-        events: Sender<Event>,
-    ) -> Result<Self, String> {
+        control: Control,
+    ) -> Result<Self, ServerError> {
         let addr = if host.contains(':') {
             format!("[{host}]:{port}")
         } else {
             format!("{host}:{port}")
         };
-        let server = Arc::new(Server::http(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?);
+        let server = Arc::new(Server::http(&addr).map_err(|source| ServerError::Listen {
+            addr: addr.clone(),
+            source,
+        })?);
         let bound = server
             .server_addr()
             .to_ip()
@@ -72,21 +74,15 @@ impl StatusServer {
             .name("status-server".into())
             .spawn(move || {
                 for request in srv.incoming_requests() {
-                    handle(request, &access, &board, &events);
+                    handle(request, &access, &board, &control);
                 }
             })
-            .map_err(|e| format!("cannot start the status server thread: {e}"))?;
+            .map_err(ServerError::Thread)?;
         info!("status server listening on http://{bound} (/health, /api/*, /metrics)");
         Ok(Self {
             server,
             thread: Some(thread),
-            addr: bound,
         })
-    }
-
-    /// The address actually bound, e.g. "127.0.0.1:6969".
-    pub fn addr(&self) -> &str {
-        &self.addr
     }
 
     pub fn stop(mut self) {
@@ -97,9 +93,70 @@ impl StatusServer {
     }
 }
 
+/// Why the status server could not start.
+#[derive(Debug)]
+pub enum ServerError {
+    /// The address is taken or not ours.
+    Listen {
+        addr: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Its thread could not be started.
+    Thread(std::io::Error),
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            Self::Thread(e) => write!(f, "cannot start the status server thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Listen { source, .. } => Some(source.as_ref()),
+            Self::Thread(e) => Some(e),
+        }
+    }
+}
+
+/// Why no WebUI token could be had.
+#[derive(Debug)]
+pub enum TokenError {
+    /// No random bytes for a new token.
+    Generate(std::io::Error),
+    /// The new token could not be written to the data directory.
+    Store {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Generate(e) => write!(f, "cannot generate a WebUI token: {e}"),
+            Self::Store { path, source } => {
+                write!(f, "cannot store the WebUI token in {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for TokenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Generate(e) | Self::Store { source: e, .. } => Some(e),
+        }
+    }
+}
+
 /// The token to require: the configured one, else the one stored in the data
 /// directory, else a new one written there (mode 0600). Never logged.
-pub fn token(configured: Option<&str>, data_dir: &Path) -> Result<String, String> {
+pub fn token(configured: Option<&str>, data_dir: &Path) -> Result<String, TokenError> {
     if let Some(t) = configured {
         return Ok(t.to_string());
     }
@@ -110,9 +167,11 @@ pub fn token(configured: Option<&str>, data_dir: &Path) -> Result<String, String
             return Ok(t.to_string());
         }
     }
-    let token = random_hex(32).map_err(|e| format!("cannot generate a WebUI token: {e}"))?;
-    write_private(&path, &token)
-        .map_err(|e| format!("cannot store the WebUI token in {}: {e}", path.display()))?;
+    let token = random_hex(32).map_err(TokenError::Generate)?;
+    write_private(&path, &token).map_err(|source| TokenError::Store {
+        path: path.clone(),
+        source,
+    })?;
     info!(
         "WebUI.Token is empty: generated one and stored it in {} (send it as Authorization: Bearer <token>)",
         path.display()
@@ -167,7 +226,7 @@ fn error(status: u16, message: &str) -> Response<std::io::Cursor<Vec<u8>>> {
     json_response(status, &json!({ "error": message }))
 }
 
-fn handle(mut request: Request, access: &Access, board: &Board, events: &Sender<Event>) {
+fn handle(mut request: Request, access: &Access, board: &Board, control: &Control) {
     let method = request.method().clone();
     let path = request.url().split('?').next().unwrap_or("").to_string();
     if request.body_length().is_some_and(|n| n > MAX_BODY) {
@@ -177,7 +236,7 @@ fn handle(mut request: Request, access: &Access, board: &Board, events: &Sender<
     // Drain a small body so keep-alive connections stay in sync.
     let mut sink = Vec::new();
     let _ = request.as_reader().take(MAX_BODY as u64).read_to_end(&mut sink);
-    let response = route(&method, &path, &request, access, board, events);
+    let response = route(&method, &path, &request, access, board, control);
     debug!("status server: {method} {path} → {}", response.status_code().0);
     let _ = request.respond(response);
 }
@@ -188,7 +247,7 @@ fn route(
     request: &Request,
     access: &Access,
     board: &Board,
-    events: &Sender<Event>,
+    control: &Control,
 ) -> Response<std::io::Cursor<Vec<u8>>> {
     let now = unix_now();
     let get = *method == Method::Get || *method == Method::Head;
@@ -221,30 +280,20 @@ fn route(
         }
         ("/api/processes", true, _) => json_response(200, &board.processes_json(now)),
         ("/api/status", true, _) => json_response(200, &board.status_json(now)),
-        ("/api/config/reload", _, true) => {
-            let (tx, rx) = mpsc::channel();
-            if events.send(Event::Reload { reply: Some(tx) }).is_err() {
-                return error(503, "shutting down");
-            }
-            match rx.recv_timeout(SUPERVISOR_TIMEOUT) {
-                Ok(Ok(summary)) => json_response(200, &json!({ "result": summary })),
-                Ok(Err(e)) => json_response(
-                    422,
-                    &json!({ "error": "the config is invalid; still running the previous one", "detail": e }),
-                ),
-                Err(_) => error(503, "the supervisor did not answer"),
-            }
-        }
+        ("/api/config/reload", _, true) => match control.reload(SUPERVISOR_TIMEOUT) {
+            Ok(summary) => json_response(200, &json!({ "result": summary })),
+            Err(ControlError::Refused(e)) => json_response(
+                422,
+                &json!({ "error": "the config is invalid; still running the previous one", "detail": e.to_string() }),
+            ),
+            Err(e) => error(503, &e.to_string()),
+        },
         (p, _, true) if restart_target(p).is_some() => {
-            let name = restart_target(p).unwrap_or_default().to_string();
-            let (tx, rx) = mpsc::channel();
-            if events.send(Event::Restart { name, reply: tx }).is_err() {
-                return error(503, "shutting down");
-            }
-            match rx.recv_timeout(SUPERVISOR_TIMEOUT) {
-                Ok(Ok(())) => json_response(200, &json!({ "result": "restarting" })),
-                Ok(Err(e)) => error(404, &e),
-                Err(_) => error(503, "the supervisor did not answer"),
+            let name = restart_target(p).unwrap_or_default();
+            match control.restart(name, SUPERVISOR_TIMEOUT) {
+                Ok(()) => json_response(200, &json!({ "result": "restarting" })),
+                Err(ControlError::Refused(e)) => error(404, &e.to_string()),
+                Err(e) => error(503, &e.to_string()),
             }
         }
         _ => {

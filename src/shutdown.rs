@@ -33,15 +33,6 @@ impl Shutdown {
             .unwrap_or_else(|p| p.into_inner());
         *guard
     }
-
-    /// Blocks until shutdown is requested.
-    pub fn wait(&self) {
-        let (flag, cv) = &*self.0;
-        let mut guard = flag.lock().unwrap_or_else(|p| p.into_inner());
-        while !*guard {
-            guard = cv.wait(guard).unwrap_or_else(|p| p.into_inner());
-        }
-    }
 }
 
 #[cfg(test)]

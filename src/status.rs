@@ -149,6 +149,15 @@ pub enum PassFailure {
     Arr { error: String },
 }
 
+impl std::fmt::Display for PassFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Qbit { name, error } => write!(f, "{name}: {error}"),
+            Self::Arr { error } => write!(f, "Arr: {error}"),
+        }
+    }
+}
+
 impl Board {
     pub fn new(config_path: &str, now: UnixTime) -> Self {
         Self {

@@ -9,13 +9,18 @@
 //! deleted) and a fresh one is started, so a damaged file cannot make the
 //! daemon crash-loop.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+#[cfg(test)]
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use log::error;
 
 use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
 
-use crate::decide::Memory;
+use crate::model::Memory;
 
 /// Key: `"<instance>\0<hash>"`; value: an encoded [`Memory`].
 const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
@@ -31,36 +36,147 @@ const CACHE_BYTES: usize = 256 << 10;
 /// The file name inside the data directory.
 pub const FILE_NAME: &str = "qbitrr-lite.redb";
 
+/// What went wrong with the store, sorted by what a caller can do about it.
 #[derive(Debug)]
 pub enum StoreError {
     /// Another process holds the file (a second qbitrr-lite on the same data directory).
-    InUse(PathBuf),
-    /// The file could not be opened, nor moved aside and recreated.
-    Open { path: PathBuf, detail: String },
-    /// A read or write failed.
-    Io { path: PathBuf, detail: String },
+    InUse { path: PathBuf },
+    /// The file's contents are damaged: move it aside and start afresh.
+    Corrupt { path: PathBuf, source: redb::Error },
+    /// The file or its directory may not be read or written by this user.
+    Permission { path: PathBuf, source: redb::Error },
+    /// The disk (or quota) is full: retry once space is freed.
+    NoSpace { path: PathBuf, source: redb::Error },
+    /// An earlier I/O error poisoned the open handle: reopen the store.
+    Poisoned { path: PathBuf, source: redb::Error },
+    /// Any other read or write failure.
+    Io { path: PathBuf, source: redb::Error },
+    /// The damaged file could not be moved aside.
+    MoveAside {
+        path: PathBuf,
+        reason: String,
+        source: std::io::Error,
+    },
 }
 
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl StoreError {
+    /// Sorts a redb error on `path` into what can be done about it.
+    fn classify(path: &Path, e: impl Into<redb::Error>) -> Self {
+        let path = path.to_path_buf();
+        let source: redb::Error = e.into();
+        match &source {
+            redb::Error::DatabaseAlreadyOpen | redb::Error::LockProtocolMismatch => Self::InUse { path },
+            redb::Error::Corrupted(_) | redb::Error::UpgradeRequired(_) => Self::Corrupt { path, source },
+            redb::Error::PreviousIo | redb::Error::LockPoisoned(_) | redb::Error::DatabaseClosed => {
+                Self::Poisoned { path, source }
+            }
+            redb::Error::Io(io) => match io.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                    Self::Permission { path, source }
+                }
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                    Self::NoSpace { path, source }
+                }
+                _ => Self::Io { path, source },
+            },
+            _ => Self::Io { path, source },
+        }
+    }
+
+    /// The store file the error is about.
+    pub fn path(&self) -> &Path {
         match self {
-            Self::InUse(p) => write!(
-                f,
-                "{}: the store is open in another process (is another qbitrr-lite using this data directory?)",
-                p.display()
-            ),
-            Self::Open { path, detail } => write!(f, "{}: cannot open the store: {detail}", path.display()),
-            Self::Io { path, detail } => write!(f, "{}: store read/write failed: {detail}", path.display()),
+            Self::InUse { path }
+            | Self::Corrupt { path, .. }
+            | Self::Permission { path, .. }
+            | Self::NoSpace { path, .. }
+            | Self::Poisoned { path, .. }
+            | Self::Io { path, .. }
+            | Self::MoveAside { path, .. } => path,
         }
     }
 }
 
-impl std::error::Error for StoreError {}
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path().display();
+        match self {
+            Self::InUse { .. } => write!(
+                f,
+                "{path}: the store is open in another process (is another qbitrr-lite using this data directory?)"
+            ),
+            Self::Corrupt { source, .. } => write!(f, "{path}: the store is damaged: {source}"),
+            Self::Permission { source, .. } => write!(f, "{path}: no permission to use the store: {source}"),
+            Self::NoSpace { source, .. } => write!(f, "{path}: no space left for the store: {source}"),
+            Self::Poisoned { source, .. } => {
+                write!(f, "{path}: the store must be reopened after an earlier I/O error: {source}")
+            }
+            Self::Io { source, .. } => write!(f, "{path}: store read/write failed: {source}"),
+            Self::MoveAside { reason, source, .. } => write!(
+                f,
+                "{path}: cannot open the store: {reason}; moving it aside also failed: {source}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InUse { .. } => None,
+            Self::Corrupt { source, .. }
+            | Self::Permission { source, .. }
+            | Self::NoSpace { source, .. }
+            | Self::Poisoned { source, .. }
+            | Self::Io { source, .. } => Some(source),
+            Self::MoveAside { source, .. } => Some(source),
+        }
+    }
+}
+
+/// Whether a worker's writes reach the file. Chosen once, where the worker is
+/// built: a dry run reads what earlier runs remembered and writes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writes {
+    Commit,
+    Discard,
+}
 
 /// The redb store. Shared by the workers (`&self`; redb serialises writers).
 pub struct Store {
     db: Database,
     path: PathBuf,
+}
+
+/// One Arr instance's records in the shared store, as its worker reads and writes them.
+#[derive(Clone)]
+pub struct InstanceRecords {
+    store: Arc<Store>,
+    instance: String,
+    writes: Writes,
+}
+
+impl InstanceRecords {
+    pub fn new(store: Arc<Store>, instance: &str, writes: Writes) -> Self {
+        Self {
+            store,
+            instance: instance.to_string(),
+            writes,
+        }
+    }
+
+    /// Hands each record to `f` (hash, memory).
+    pub fn load_each(&self, f: impl FnMut(&str, Memory)) -> Result<(), StoreError> {
+        self.store.load_each(&self.instance, f)
+    }
+
+    /// Writes changed records in one transaction (`None` deletes); nothing with [`Writes::Discard`].
+    pub fn save<K: fmt::Display>(&self, changes: &[(K, Option<Memory>)]) -> Result<(), StoreError> {
+        match self.writes {
+            Writes::Commit => self.store.save(&self.instance, changes),
+            Writes::Discard => Ok(()),
+        }
+    }
 }
 
 /// What [`Store::open`] had to do.
@@ -72,25 +188,41 @@ pub enum OpenNote {
     MovedAside { moved_to: PathBuf, reason: String },
 }
 
+/// Opens the store in `data_dir`, moving a damaged file aside (and saying so in the log).
+pub fn open_store(data_dir: &Path) -> Result<Arc<Store>, StoreError> {
+    let (store, note) = Store::open(&data_dir.join(FILE_NAME))?;
+    if let OpenNote::MovedAside { moved_to, reason } = note {
+        error!(
+            "the store {} could not be read ({reason}); it was moved to {} and a fresh store was started \
+             (imports already sent may be sent once more for torrents without the qBitrr-imported tag)",
+            store.path().display(),
+            moved_to.display()
+        );
+    }
+    Ok(Arc::new(store))
+}
+
 impl Store {
     /// Opens or creates the store at `path`; an unreadable file is moved aside.
     pub fn open(path: &Path) -> Result<(Self, OpenNote), StoreError> {
         match builder().create(path) {
             Ok(db) => Ok((Self::checked(db, path)?, OpenNote::Clean)),
             Err(DatabaseError::DatabaseAlreadyOpen) | Err(DatabaseError::LockProtocolMismatch) => {
-                Err(StoreError::InUse(path.to_path_buf()))
+                Err(StoreError::InUse {
+                    path: path.to_path_buf(),
+                })
             }
             Err(e) => {
                 let reason = e.to_string();
                 let moved_to = aside_path(path);
-                std::fs::rename(path, &moved_to).map_err(|io| StoreError::Open {
+                std::fs::rename(path, &moved_to).map_err(|source| StoreError::MoveAside {
                     path: path.to_path_buf(),
-                    detail: format!("{reason}; moving it aside also failed: {io}"),
+                    reason: reason.clone(),
+                    source,
                 })?;
-                let db = builder().create(path).map_err(|e| StoreError::Open {
-                    path: path.to_path_buf(),
-                    detail: e.to_string(),
-                })?;
+                let db = builder()
+                    .create(path)
+                    .map_err(|e| StoreError::classify(path, e))?;
                 Ok((
                     Self::checked(db, path)?,
                     OpenNote::MovedAside { moved_to, reason },
@@ -99,27 +231,34 @@ impl Store {
         }
     }
 
+    /// A store in memory, for tests of the code that records through it.
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Self {
+        let db = builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .expect("an in-memory redb database");
+        Self::checked(db, Path::new(":memory:")).expect("an in-memory table")
+    }
+
     /// Makes sure the table exists, so reads never fail on a new file.
     fn checked(db: Database, path: &Path) -> Result<Self, StoreError> {
         let store = Self {
             db,
             path: path.to_path_buf(),
         };
-        let txn = store.db.begin_write().map_err(|e| store.io(e))?;
-        txn.open_table(TORRENTS).map_err(|e| store.io(e))?;
-        txn.commit().map_err(|e| store.io(e))?;
+        let txn = store.db.begin_write().map_err(|e| store.error(e))?;
+        txn.open_table(TORRENTS).map_err(|e| store.error(e))?;
+        txn.commit().map_err(|e| store.error(e))?;
         Ok(store)
     }
 
-    fn io(&self, e: impl fmt::Display) -> StoreError {
-        StoreError::Io {
-            path: self.path.clone(),
-            detail: e.to_string(),
-        }
+    fn error(&self, e: impl Into<redb::Error>) -> StoreError {
+        StoreError::classify(&self.path, e)
     }
 
     /// Everything remembered for one instance, by torrent hash. Undecodable values are skipped.
-    pub fn load(&self, instance: &str) -> Result<HashMap<String, Memory>, StoreError> {
+    #[cfg(test)]
+    pub(crate) fn load(&self, instance: &str) -> Result<HashMap<String, Memory>, StoreError> {
         let mut out = HashMap::new();
         self.load_each(instance, |hash, memory| {
             out.insert(hash.to_string(), memory);
@@ -129,15 +268,15 @@ impl Store {
 
     /// Hands each record of one instance to `f` (hash, memory), without collecting them.
     pub fn load_each(&self, instance: &str, mut f: impl FnMut(&str, Memory)) -> Result<(), StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.io(e))?;
-        let table = txn.open_table(TORRENTS).map_err(|e| self.io(e))?;
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(TORRENTS).map_err(|e| self.error(e))?;
         let start = format!("{instance}\u{0}");
         let end = format!("{instance}\u{1}");
         for item in table
             .range(start.as_str()..end.as_str())
-            .map_err(|e| self.io(e))?
+            .map_err(|e| self.error(e))?
         {
-            let (key, value) = item.map_err(|e| self.io(e))?;
+            let (key, value) = item.map_err(|e| self.error(e))?;
             let Some(hash) = key.value().strip_prefix(start.as_str()) else {
                 continue;
             };
@@ -157,24 +296,24 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
-        let txn = self.db.begin_write().map_err(|e| self.io(e))?;
+        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
         {
-            let mut table = txn.open_table(TORRENTS).map_err(|e| self.io(e))?;
+            let mut table = txn.open_table(TORRENTS).map_err(|e| self.error(e))?;
             for (hash, memory) in changes {
                 let key = format!("{instance}\u{0}{hash}");
                 match memory {
                     Some(m) => {
                         table
                             .insert(key.as_str(), encode(m).as_slice())
-                            .map_err(|e| self.io(e))?;
+                            .map_err(|e| self.error(e))?;
                     }
                     None => {
-                        table.remove(key.as_str()).map_err(|e| self.io(e))?;
+                        table.remove(key.as_str()).map_err(|e| self.error(e))?;
                     }
                 }
             }
         }
-        txn.commit().map_err(|e| self.io(e))
+        txn.commit().map_err(|e| self.error(e))
     }
 
     pub fn path(&self) -> &Path {
@@ -389,7 +528,7 @@ mod tests {
         let dir = temp_dir("inuse");
         let path = dir.join(FILE_NAME);
         let (_store, _) = Store::open(&path).unwrap();
-        assert!(matches!(Store::open(&path), Err(StoreError::InUse(_))));
+        assert!(matches!(Store::open(&path), Err(StoreError::InUse { .. })));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,7 +2,7 @@
 //! qBitrr's policy, reloaded when the config changes, stopped on shutdown.
 //!
 //! Everything that changes which workers run goes through one event loop on
-//! the main thread ([`Event`] over a std channel, with deadlines for restart
+//! the main thread (`Event` over a std channel, with deadlines for restart
 //! timers and the config-file check), so no lock is held across a restart
 //! and the order of events is the order they happened in.
 //!
@@ -14,9 +14,10 @@
 //! (`POST /api/processes/{name}/restart`) resets its count.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,12 +25,13 @@ use log::{error, info, warn};
 
 use crate::clock::unix_now;
 use crate::config::{self, Arr, Config};
+use crate::control::{Command, Control, ReloadError, RestartError};
 use crate::logging;
-use crate::qbit::QbitClient;
 use crate::shutdown::Shutdown;
 use crate::status::{Board, Life, QbitState, WorkerState};
-use crate::store::{OpenNote, Store, StoreError, FILE_NAME};
-use crate::worker::Worker;
+use crate::store::{InstanceRecords, Store, Writes};
+use crate::upstream::{self, Qbittorrent};
+use crate::worker::{Connections, DecisionLog, Worker, WorkerError};
 
 /// How long shutdown waits for workers to finish the action in hand.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(4500);
@@ -37,38 +39,40 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(4500);
 const CONFIG_CHECK_EVERY: Duration = Duration::from_secs(2);
 
 /// What the supervisor reacts to.
-pub enum Event {
+enum Event {
     /// A worker thread ended (`Ok` when it stopped because it was asked to).
     Exited {
         name: String,
         generation: u64,
-        outcome: Result<(), String>,
+        outcome: Result<(), WorkerExit>,
     },
-    /// Restart one worker now and reset its restart count.
-    Restart {
-        name: String,
-        reply: Sender<Result<(), String>>,
-    },
-    /// Re-read the config file.
-    Reload {
-        reply: Option<Sender<Result<String, String>>>,
-    },
-    /// Stop everything.
-    Shutdown,
+    /// A request from the status server or the signal handler.
+    Command(Command),
 }
 
-/// Opens the store in `data_dir`, moving a damaged file aside.
-pub fn open_store(data_dir: &Path) -> Result<Arc<Store>, StoreError> {
-    let (store, note) = Store::open(&data_dir.join(FILE_NAME))?;
-    if let OpenNote::MovedAside { moved_to, reason } = note {
-        error!(
-            "the store {} could not be read ({reason}); it was moved to {} and a fresh store was started \
-             (imports already sent may be sent once more for torrents without the qBitrr-imported tag)",
-            store.path().display(),
-            moved_to.display()
-        );
+/// Why a worker thread ended without being asked to.
+#[derive(Debug)]
+pub enum WorkerExit {
+    Failed(WorkerError),
+    Panicked(String),
+}
+
+impl fmt::Display for WorkerExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Failed(e) => write!(f, "{e}"),
+            Self::Panicked(message) => write!(f, "panicked: {message}"),
+        }
     }
-    Ok(Arc::new(store))
+}
+
+impl std::error::Error for WorkerExit {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Failed(e) => Some(e),
+            Self::Panicked(_) => None,
+        }
+    }
 }
 
 struct Slot {
@@ -91,10 +95,11 @@ pub struct Supervisor {
     config: Config,
     config_path: PathBuf,
     config_mtime: Option<SystemTime>,
-    dry_run: bool,
+    /// `--dry-run` was given (`Settings.DryRun` may also ask for one).
+    dry_run_flag: bool,
     store: Arc<Store>,
     board: Arc<Board>,
-    qbits: Vec<Arc<QbitClient>>,
+    qbits: Vec<Arc<dyn Qbittorrent>>,
     slots: BTreeMap<String, Slot>,
     events: Sender<Event>,
     inbox: Receiver<Event>,
@@ -110,13 +115,13 @@ impl Supervisor {
         board: Arc<Board>,
     ) -> Self {
         let (events, inbox) = mpsc::channel();
-        let qbits = qbit_clients(&config);
+        let qbits = qbit_clients(&config, dry_run);
         board.set_qbits(qbit_states(&config));
         Self {
             config_mtime: mtime(config_path),
             config,
             config_path: config_path.to_path_buf(),
-            dry_run,
+            dry_run_flag: dry_run,
             store,
             board,
             qbits,
@@ -127,9 +132,18 @@ impl Supervisor {
         }
     }
 
-    /// A sender for the status server and the signal handler.
-    pub fn sender(&self) -> Sender<Event> {
-        self.events.clone()
+    /// The command handle for the status server and the signal handler.
+    pub fn control(&self) -> Control {
+        let events = Mutex::new(self.events.clone());
+        Control::new(move |command| {
+            let events = events.lock().unwrap_or_else(|p| p.into_inner());
+            events.send(Event::Command(command)).is_ok()
+        })
+    }
+
+    /// Whether workers change nothing: `--dry-run` or `Settings.DryRun`.
+    fn dry_run(&self, config: &Config) -> bool {
+        self.dry_run_flag || config.settings.dry_run
     }
 
     /// Starts every managed worker and handles events until shutdown; then
@@ -143,16 +157,16 @@ impl Supervisor {
         loop {
             let timeout = self.next_deadline().saturating_duration_since(Instant::now());
             match self.inbox.recv_timeout(timeout) {
-                Ok(Event::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(Event::Command(Command::Shutdown)) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(Event::Exited {
                     name,
                     generation,
                     outcome,
                 }) => self.exited(&name, generation, outcome),
-                Ok(Event::Restart { name, reply }) => {
+                Ok(Event::Command(Command::Restart { name, reply })) => {
                     let _ = reply.send(self.manual_restart(&name));
                 }
-                Ok(Event::Reload { reply }) => {
+                Ok(Event::Command(Command::Reload { reply })) => {
                     let result = self.reload();
                     if let Some(reply) = reply {
                         let _ = reply.send(result);
@@ -200,6 +214,7 @@ impl Supervisor {
     }
 
     fn spawn(&mut self, name: &str) {
+        let dry_run = self.dry_run(&self.config);
         let Some(slot) = self.slots.get_mut(name) else {
             return;
         };
@@ -218,11 +233,10 @@ impl Supervisor {
         ));
         let settings = self.config.settings.clone();
         let qbits = self.qbits.clone();
-        let (store, board, events, dry_run) = (
+        let (store, board, events) = (
             Arc::clone(&self.store),
             Arc::clone(&self.board),
             self.events.clone(),
-            self.dry_run,
         );
         let thread_name = name.to_string();
         let spawned = std::thread::Builder::new()
@@ -230,13 +244,20 @@ impl Supervisor {
             .spawn(move || {
                 logging::set_section(&arr.name);
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let mut worker = Worker::new(&settings, &arr, qbits, store, board, dry_run)?;
+                    let writes = if dry_run { Writes::Discard } else { Writes::Commit };
+                    let connections = Connections {
+                        arr: upstream::connect_arr(&arr, dry_run),
+                        qbits,
+                        records: InstanceRecords::new(store, &arr.name, writes),
+                        decisions: DecisionLog::new(dry_run),
+                    };
+                    let mut worker = Worker::new(&settings, &arr, connections, board)?;
                     worker.run(&stop)
                 }));
                 let outcome = match outcome {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(panic) => Err(format!("panicked: {}", panic_message(panic.as_ref()))),
+                    Ok(Err(e)) => Err(WorkerExit::Failed(e)),
+                    Err(panic) => Err(WorkerExit::Panicked(panic_message(panic.as_ref()))),
                 };
                 let _ = events.send(Event::Exited {
                     name: arr.name.clone(),
@@ -264,7 +285,7 @@ impl Supervisor {
         }
     }
 
-    fn exited(&mut self, name: &str, generation: u64, outcome: Result<(), String>) {
+    fn exited(&mut self, name: &str, generation: u64, outcome: Result<(), WorkerExit>) {
         let Some(slot) = self.slots.get_mut(name) else {
             return;
         };
@@ -286,7 +307,7 @@ impl Supervisor {
         }
         let why = match outcome {
             Ok(()) => "stopped".to_string(),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         let settings = &self.config.settings;
         let now = Instant::now();
@@ -345,9 +366,9 @@ impl Supervisor {
         }
     }
 
-    fn manual_restart(&mut self, name: &str) -> Result<(), String> {
+    fn manual_restart(&mut self, name: &str) -> Result<(), RestartError> {
         let Some(slot) = self.slots.get_mut(name) else {
-            return Err(format!("no worker named {name:?}"));
+            return Err(RestartError::UnknownWorker(name.to_string()));
         };
         slot.restarts.clear();
         self.board.update(name, |w| w.restart_count = 0);
@@ -363,14 +384,14 @@ impl Supervisor {
 
     /// Re-reads the config. Valid: restarts the workers whose settings changed
     /// and keeps the others running. Invalid: keeps the running config and says why.
-    fn reload(&mut self) -> Result<String, String> {
+    fn reload(&mut self) -> Result<String, ReloadError> {
         let loaded = match config::load(&self.config_path) {
             Ok(l) => l,
             Err(e) => {
                 let msg = e.to_string();
                 error!("the new config is invalid; still running the previous one:\n{msg}");
-                self.board.set_config_error(Some(msg.clone()));
-                return Err(msg);
+                self.board.set_config_error(Some(msg));
+                return Err(ReloadError::Invalid(e));
             }
         };
         self.board.set_config_error(None);
@@ -383,8 +404,8 @@ impl Supervisor {
         }
         logging::set_level(logging::level(&new.settings.console_level));
         let everything = new.settings != self.config.settings || new.qbit != self.config.qbit;
-        if new.qbit != self.config.qbit {
-            self.qbits = qbit_clients(&new);
+        if new.qbit != self.config.qbit || self.dry_run(&new) != self.dry_run(&self.config) {
+            self.qbits = qbit_clients(&new, self.dry_run(&new));
             self.board.set_qbits(qbit_states(&new));
         }
         self.config = new;
@@ -455,8 +476,12 @@ impl Supervisor {
     }
 }
 
-fn qbit_clients(config: &Config) -> Vec<Arc<QbitClient>> {
-    config.qbit.iter().map(|q| Arc::new(QbitClient::new(q))).collect()
+fn qbit_clients(config: &Config, dry_run: bool) -> Vec<Arc<dyn Qbittorrent>> {
+    config
+        .qbit
+        .iter()
+        .map(|q| upstream::connect_qbit(q, dry_run))
+        .collect()
 }
 
 fn qbit_states(config: &Config) -> Vec<QbitState> {

@@ -1,5 +1,7 @@
 //! Table tests (one row per rule) and property tests of the safety gates.
 
+use std::collections::BTreeSet;
+
 use super::*;
 use crate::model::ETA_INFINITE;
 

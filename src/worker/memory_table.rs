@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use crate::decide::Memory;
+use crate::model::Memory;
 use crate::model::{TorrentId, UnixTime};
 
 /// Per-torrent memory, keyed by [`TorrentId`].

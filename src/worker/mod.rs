@@ -11,21 +11,24 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use log::{debug, error, info, trace, warn};
+use log::{debug, error, info, warn};
 
-use crate::apply::{Applied, Executor, Plan};
-use crate::arr::ArrClient;
 use crate::clock::unix_now;
 use crate::config::{Arr, Settings};
-use crate::decide::{self, Inputs, Memory, Rule, Rules};
+use crate::decide::{self, Inputs, Rule, Rules};
 use crate::http::HttpError;
-use crate::model::{QueueEntry, Torrent, TorrentId, UnixTime};
-use crate::qbit::QbitClient;
+use crate::model::{Memory, QueueEntry, Torrent, TorrentId, UnixTime};
 use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary};
-use crate::store::Store;
+use crate::store::{InstanceRecords, StoreError};
+use crate::upstream::{ArrApi, Qbittorrent};
 
+mod decision_log;
+mod executor;
 mod memory_table;
+
+pub(crate) use decision_log::DecisionLog;
+use executor::{Applied, Executor, Plan};
 use memory_table::MemoryTable;
 
 /// Longest pause between passes while an upstream is down.
@@ -39,7 +42,7 @@ const FORGET_AFTER_SECS: u32 = 24 * 3600;
 #[derive(Debug)]
 pub enum WorkerError {
     /// The store failed; the worker cannot remember what it did.
-    Store(String),
+    Store(StoreError),
 }
 
 impl fmt::Display for WorkerError {
@@ -50,7 +53,23 @@ impl fmt::Display for WorkerError {
     }
 }
 
-impl std::error::Error for WorkerError {}
+impl std::error::Error for WorkerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Store(e) => Some(e),
+        }
+    }
+}
+
+/// What a worker talks to, built by the supervisor (which decides whether the run is dry).
+pub(crate) struct Connections {
+    pub(crate) arr: Box<dyn ArrApi>,
+    /// Every qBittorrent instance, shared with the other workers.
+    pub(crate) qbits: Vec<Arc<dyn Qbittorrent>>,
+    /// This instance's records in the store.
+    pub(crate) records: InstanceRecords,
+    pub(crate) decisions: DecisionLog,
+}
 
 /// Tracks one upstream's reachability so an outage is logged once.
 #[derive(Default)]
@@ -83,7 +102,7 @@ impl Outage {
 }
 
 /// Reports a failed qBittorrent call once per outage, whichever worker sees it first.
-fn report_qbit_failure(instance: &str, client: &QbitClient, err: &HttpError) {
+fn report_qbit_failure(instance: &str, client: &dyn Qbittorrent, err: &HttpError) {
     if client.mark_down() {
         let what = format!("{} ({})", client.name(), client.url());
         if err.is_transient() {
@@ -114,10 +133,10 @@ pub struct Worker {
     rules: Rules,
     interval: Duration,
     trace: bool,
-    dry_run: bool,
-    arr: ArrClient,
-    qbits: Vec<Arc<QbitClient>>,
-    store: Arc<Store>,
+    arr: Box<dyn ArrApi>,
+    qbits: Vec<Arc<dyn Qbittorrent>>,
+    records: InstanceRecords,
+    decisions: DecisionLog,
     /// What is remembered per torrent, and when each was last listed (in [`Self::clock`] seconds).
     memory: MemoryTable,
     /// Start of the worker's own clock for "last listed".
@@ -134,39 +153,41 @@ pub struct Worker {
     #[cfg(feature = "fault-injection")]
     fault_panic: bool,
     last_special_fetch: Option<Instant>,
-    /// Dry-run: decisions already announced, so each "would …" is said once.
-    announced: HashSet<(String, Rule)>,
     passes: u64,
 }
 
 impl Worker {
-    pub fn new(
+    pub(crate) fn new(
         settings: &Settings,
         arr_cfg: &Arr,
-        qbits: Vec<Arc<QbitClient>>,
-        store: Arc<Store>,
+        connections: Connections,
         board: Arc<Board>,
-        dry_run: bool,
     ) -> Result<Self, WorkerError> {
+        let Connections {
+            arr,
+            qbits,
+            records,
+            decisions,
+        } = connections;
         let mut memory = MemoryTable::default();
-        store
-            .load_each(&arr_cfg.name, |hash, m| match TorrentId::parse(hash) {
+        records
+            .load_each(|hash, m| match TorrentId::parse(hash) {
                 Some(id) => memory.insert(id, &m, 0),
                 None => debug!(
                     "{}: store record {hash:?} is not a torrent hash; ignored",
                     arr_cfg.name
                 ),
             })
-            .map_err(|e| WorkerError::Store(e.to_string()))?;
+            .map_err(WorkerError::Store)?;
         memory.settle();
         Ok(Self {
             rules: Rules::from_config(settings, arr_cfg),
             interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
             trace: settings.trace_loop,
-            dry_run: dry_run || settings.dry_run,
-            arr: ArrClient::new(arr_cfg),
+            arr,
             qbits,
-            store,
+            records,
+            decisions,
             memory,
             started: Instant::now(),
             unkeyed: HashSet::new(),
@@ -178,7 +199,6 @@ impl Worker {
             #[cfg(feature = "fault-injection")]
             fault_panic: std::env::var("QBITRR_LITE_FAULT_PANIC").is_ok_and(|v| v == arr_cfg.name),
             last_special_fetch: None,
-            announced: HashSet::new(),
             passes: 0,
             arr_cfg: arr_cfg.clone(),
         })
@@ -190,11 +210,7 @@ impl Worker {
 
     /// Runs passes until shutdown. Returns an error only when the store fails.
     pub fn run(&mut self, shutdown: &Shutdown) -> Result<(), WorkerError> {
-        let mode = if self.dry_run {
-            " (dry-run: nothing will be changed)"
-        } else {
-            ""
-        };
+        let mode = self.decisions.mode_note();
         info!(
             "{}: watching category {:?} every {}s{mode}",
             self.name(),
@@ -246,7 +262,7 @@ impl Worker {
         }
         if !self.versions_known {
             self.versions_known = true;
-            summary.arr_version = self.arr.system_status().ok().map(|s| s.version);
+            summary.arr_version = self.arr.version().ok();
             for client in &self.qbits {
                 if let Ok(v) = client.version() {
                     self.board.qbit_seen(client.name(), true, Some(v));
@@ -298,12 +314,12 @@ impl Worker {
         for (i, client) in clients.iter().enumerate() {
             let mut ok = true;
             for category in &categories {
-                let listed = client.torrents_each(category, |t| {
+                let listed = client.torrents_each(category, &mut |t| {
                     seen += 1;
                     f(self, i, t);
                 });
                 if let Err(e) = listed {
-                    report_qbit_failure(&self.arr_cfg.name, client, &e);
+                    report_qbit_failure(&self.arr_cfg.name, client.as_ref(), &e);
                     failure.get_or_insert(PassFailure::Qbit {
                         name: client.name().to_string(),
                         error: e.to_string(),
@@ -382,11 +398,10 @@ impl Worker {
         // Apply.
         let executor = Executor {
             instance: &name,
-            arr: &self.arr,
+            arr: self.arr.as_ref(),
             qbits: &self.qbits,
-            store: (!self.dry_run).then_some(&*self.store),
+            records: &self.records,
             stop,
-            dry_run: self.dry_run,
             tagless: self.rules.tagless,
             import_mode: self.rules.import_mode,
             now,
@@ -399,11 +414,7 @@ impl Worker {
         // Persist.
         let changes = self.remember(&plans, complete);
         report.persisted = changes.len();
-        if !self.dry_run {
-            self.store
-                .save(&name, &changes)
-                .map_err(|e| PassError::Store(e.to_string()))?;
-        }
+        self.records.save(&changes).map_err(PassError::Store)?;
         if self.trace {
             debug!(
                 "{name}: persist phase: {} record(s) written, {} remembered; pass took {} ms",
@@ -450,7 +461,7 @@ impl Worker {
         });
         let unchanged = d.memory == memory;
         report.decisions.push((d.rule, !d.actions.is_empty()));
-        self.log_decision(t, &d);
+        self.decisions.log(&self.arr_cfg.name, t, &d);
         // Most torrents need nothing and change nothing: no plan for them. Those
         // that only change memory (first sight above all) need no plan either.
         if d.actions.is_empty() {
@@ -511,40 +522,6 @@ impl Worker {
         }
         changes
     }
-
-    fn log_decision(&mut self, t: &Torrent, d: &decide::Decision) {
-        let name = &self.arr_cfg.name;
-        let short = &t.hash[..t.hash.len().min(8)];
-        if d.actions.is_empty() {
-            match d.rule {
-                Rule::NoAction | Rule::OtherCategory | Rule::UnclaimedCategory => {
-                    trace!("{name}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail)
-                }
-                _ => debug!("{name}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail),
-            }
-            return;
-        }
-        let actions: Vec<String> = d.actions.iter().map(ToString::to_string).collect();
-        if self.dry_run {
-            if self.announced.insert((t.hash.clone(), d.rule)) {
-                info!(
-                    "{name}: [dry-run] {}: {:?} ({short}): {} → would {}",
-                    d.rule,
-                    t.name,
-                    d.detail,
-                    actions.join(", ")
-                );
-            }
-        } else {
-            info!(
-                "{name}: {}: {:?} ({short}): {} → {}",
-                d.rule,
-                t.name,
-                d.detail,
-                actions.join(", ")
-            );
-        }
-    }
 }
 
 /// Why a pass was skipped.
@@ -552,7 +529,25 @@ impl Worker {
 pub enum PassError {
     /// qBittorrent or the Arr did not answer (already logged).
     Upstream(PassFailure),
-    Store(String),
+    Store(StoreError),
+}
+
+impl fmt::Display for PassError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Upstream(failure) => write!(f, "{failure}"),
+            Self::Store(e) => write!(f, "store: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PassError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Upstream(_) => None,
+            Self::Store(e) => Some(e),
+        }
+    }
 }
 
 /// interval × 2^failures, capped at [`MAX_BACKOFF`] (and never below the interval).
@@ -562,7 +557,10 @@ pub fn backoff(interval: Duration, failures: u32) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod backoff_tests {
     use super::*;
 
     #[test]

@@ -6,22 +6,22 @@
 //! was sent) are recorded in the plan's memory only after it succeeded, so a
 //! failed call is simply retried next pass; imports and removals are written
 //! to the store at once. On shutdown the action in hand is finished and no
-//! other starts. In dry-run no call is made; the effects are recorded as if
-//! they had worked, so each "would …" is said once.
+//! other starts. It talks to qBittorrent and the Arr only through
+//! [`Qbittorrent`] and [`ArrApi`], so a dry run is just other clients.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use log::{debug, info, warn};
+use log::{debug, warn};
 
-use crate::arr::{self, ArrClient, QueueDelete, QueueDeleteOptions};
+use crate::arr::{self, QueueDelete, QueueDeleteOptions};
 use crate::config::ImportMode;
-use crate::decide::{Action, Decision, Memory, QueueStep};
+use crate::decide::{Action, Decision, QueueStep};
 use crate::http::HttpError;
-use crate::model::{tags, QueueEntry, UnixTime};
-use crate::qbit::QbitClient;
+use crate::model::{tags, Memory, QueueEntry, UnixTime};
 use crate::shutdown::Shutdown;
-use crate::store::Store;
+use crate::store::InstanceRecords;
+use crate::upstream::{ArrApi, Qbittorrent};
 
 /// One torrent's decision, with where it lives.
 #[derive(Debug, Clone)]
@@ -56,13 +56,12 @@ pub struct Applied {
 /// Applies plans for one Arr instance.
 pub struct Executor<'a> {
     pub instance: &'a str,
-    pub arr: &'a ArrClient,
-    pub qbits: &'a [Arc<QbitClient>],
-    /// Where imports and removals are recorded as soon as they happened (`None` in dry-run).
-    pub store: Option<&'a Store>,
+    pub arr: &'a dyn ArrApi,
+    pub qbits: &'a [Arc<dyn Qbittorrent>],
+    /// Where imports and removals are recorded as soon as they happened.
+    pub records: &'a InstanceRecords,
     /// Set on shutdown: finish the action in hand, start no other.
     pub stop: &'a Shutdown,
-    pub dry_run: bool,
     pub tagless: bool,
     pub import_mode: ImportMode,
     pub now: UnixTime,
@@ -146,9 +145,8 @@ impl Executor<'_> {
 
     /// Writes what a plan's actions did to the store right away, so it is never redone.
     fn record(&self, plan: &mut Plan) {
-        let Some(store) = self.store else { return };
         let memory = (!plan.removed).then(|| plan.decision.memory.clone());
-        let saved = store.save(self.instance, &[(plan.hash.clone(), memory)]);
+        let saved = self.records.save(&[(plan.hash.clone(), memory)]);
         plan.recorded = saved.is_ok();
         if let Err(e) = saved {
             warn!(
@@ -178,7 +176,7 @@ impl Executor<'_> {
         done: &mut Applied,
         what: &str,
         wants: impl Fn(&Action) -> bool,
-        call: impl Fn(&QbitClient, &[&str]) -> Result<(), HttpError>,
+        call: impl Fn(&dyn Qbittorrent, &[&str]) -> Result<(), HttpError>,
         effect: impl Fn(&mut Memory),
     ) {
         for (q, client) in self.qbits.iter().enumerate() {
@@ -189,12 +187,7 @@ impl Executor<'_> {
                 continue;
             }
             let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
-            let result = if self.dry_run {
-                Ok(())
-            } else {
-                call(client, &hashes)
-            };
-            match result {
+            match call(client.as_ref(), &hashes) {
                 Ok(()) => {
                     for &i in &idx {
                         effect(&mut plans[i].decision.memory);
@@ -216,9 +209,6 @@ impl Executor<'_> {
         }
         for ((q, category), idx) in groups {
             let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
-            if self.dry_run {
-                continue;
-            }
             if let Err(e) = self.qbits[q].set_category(&hashes, &category) {
                 self.failed(done, "set category", &format!("{} torrent(s)", idx.len()), &e);
             }
@@ -233,23 +223,21 @@ impl Executor<'_> {
             return;
         };
         let cmd = arr::import_command(self.arr.kind(), &path, &plan.hash, self.import_mode);
-        if !self.dry_run {
-            if let Err(e) = self.arr.command(&cmd) {
-                self.failed(done, "import", &Self::label(plan), &e);
-                return;
-            }
-            info!(
-                "{}: import sent for {}: {} {path:?}",
-                self.instance,
-                Self::label(plan),
-                self.arr.kind().scan_command()
-            );
+        if let Err(e) = self.arr.command(&cmd) {
+            self.failed(done, "import", &Self::label(plan), &e);
+            return;
         }
+        debug!(
+            "{}: import sent for {}: {} {path:?}",
+            self.instance,
+            Self::label(plan),
+            self.arr.kind().scan_command()
+        );
         done.imports += 1;
         plan.decision.memory.imported_at = Some(self.now);
         if self.tagless {
             plan.decision.memory.tags.insert(tags::IMPORTED.to_string());
-        } else if !self.dry_run {
+        } else {
             // The import is already remembered in the store; the tag is for the user and for qBitrr.
             if let Err(e) = self.qbits[plan.qbit].add_tags(&[&plan.hash], &[tags::IMPORTED]) {
                 warn!(
@@ -271,24 +259,22 @@ impl Executor<'_> {
         research: bool,
         done: &mut Applied,
     ) {
-        if !self.dry_run {
-            if let Err(e) = self.qbits[plan.qbit].delete(&[&plan.hash], delete_files) {
-                // Nothing else happens: the Arr is only told once the torrent is really gone.
-                self.failed(done, "delete", &Self::label(plan), &e);
-                return;
-            }
-            info!(
-                "{}: removed {} from {}{}",
-                self.instance,
-                Self::label(plan),
-                self.qbits[plan.qbit].name(),
-                if delete_files {
-                    " with its files"
-                } else {
-                    " (files kept)"
-                }
-            );
+        if let Err(e) = self.qbits[plan.qbit].delete(&[&plan.hash], delete_files) {
+            // Nothing else happens: the Arr is only told once the torrent is really gone.
+            self.failed(done, "delete", &Self::label(plan), &e);
+            return;
         }
+        debug!(
+            "{}: removed {} from {}{}",
+            self.instance,
+            Self::label(plan),
+            self.qbits[plan.qbit].name(),
+            if delete_files {
+                " with its files"
+            } else {
+                " (files kept)"
+            }
+        );
         plan.removed = true;
         done.removals += 1;
         if step == QueueStep::Keep {
@@ -329,12 +315,9 @@ impl Executor<'_> {
         opts: QueueDeleteOptions,
         done: &mut Applied,
     ) -> bool {
-        if self.dry_run {
-            return true;
-        }
         for &id in &entry.ids {
             match self.arr.delete_queue_item(id, opts) {
-                Ok(QueueDelete::Deleted) => info!(
+                Ok(QueueDelete::Deleted) => debug!(
                     "{}: queue entry {id} of {} removed{}",
                     self.instance,
                     Self::label(plan),
@@ -380,13 +363,11 @@ impl Executor<'_> {
             );
             return;
         };
-        if !self.dry_run {
-            if let Err(e) = self.arr.command(&cmd) {
-                self.failed(done, "search", &Self::label(plan), &e);
-                return;
-            }
-            info!("{}: search sent for {}: {cmd}", self.instance, Self::label(plan));
+        if let Err(e) = self.arr.command(&cmd) {
+            self.failed(done, "search", &Self::label(plan), &e);
+            return;
         }
+        debug!("{}: search sent for {}: {cmd}", self.instance, Self::label(plan));
         done.searches += 1;
         plan.decision.memory.searched_at = Some(self.now);
     }
@@ -406,9 +387,6 @@ impl Executor<'_> {
             }
         }
         for ((q, add, tag), idx) in groups {
-            if self.dry_run {
-                continue;
-            }
             let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
             let result = if add {
                 self.qbits[q].add_tags(&hashes, &[tag])
@@ -421,3 +399,6 @@ impl Executor<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,342 @@
+//! The commands of the binary: parse the command line, then run the daemon
+//! (config, logging, store, status server, supervisor, signal handling),
+//! check the connections, or ask a running daemon for its status; map the
+//! outcome to an exit code. `src/main.rs` only calls [`main`].
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::arr::ArrClient;
+use crate::cli::{CheckArgs, Cli, Command, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME};
+use crate::clock::unix_now;
+use crate::http::HttpError;
+use crate::qbit::QbitClient;
+use crate::server::{self, Access, StatusServer};
+use crate::status::Board;
+use crate::supervisor::Supervisor;
+use crate::{config, logging, store};
+
+const EXAMPLE_CONFIG: &str = include_str!("../config.example.toml");
+
+/// Runs the command line given to the process.
+pub fn main() -> ExitCode {
+    let cli = match parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return ExitCode::from(code),
+    };
+    if cli.version {
+        println!("qbitrr-lite {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::from(EXIT_OK);
+    }
+    let code = match cli.command {
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Check(args)) => check(args),
+        Some(Command::Status(args)) => status(args),
+        Some(Command::GenConfig(_)) => {
+            print!("{EXAMPLE_CONFIG}");
+            EXIT_OK
+        }
+        None => {
+            eprintln!("qbitrr-lite: a command is required (run, check, status, gen-config); see --help");
+            EXIT_CONFIG
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Parses the command line; `--help` exits 0, a usage error exits 2 (argh alone would exit 1).
+fn parse_args() -> Result<Cli, u8> {
+    let args: Vec<String> = std::env::args().collect();
+    let cmd = args.first().map(String::as_str).unwrap_or("qbitrr-lite");
+    let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    <Cli as argh::FromArgs>::from_args(&[cmd], &rest).map_err(|early| {
+        if early.status.is_ok() {
+            println!("{}", early.output);
+            EXIT_OK
+        } else {
+            eprintln!("{}", early.output);
+            EXIT_CONFIG
+        }
+    })
+}
+
+fn default_data_dir(config: &Path) -> PathBuf {
+    config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn load_config(path: &Path) -> Result<config::Loaded, u8> {
+    config::load(path).map_err(|e| {
+        eprintln!("qbitrr-lite: invalid configuration:\n{e}");
+        EXIT_CONFIG
+    })
+}
+
+fn run(args: RunArgs) -> u8 {
+    let loaded = match load_config(&args.config) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let cfg = loaded.config;
+    let data_dir = args.data_dir.unwrap_or_else(|| default_data_dir(&args.config));
+    if let Err(e) = std::fs::create_dir_all(&data_dir) {
+        eprintln!(
+            "qbitrr-lite: cannot create the data directory {}: {e}",
+            data_dir.display()
+        );
+        return EXIT_RUNTIME;
+    }
+    let s = &cfg.settings;
+    logging::init(logging::Options {
+        level: logging::level(&s.console_level),
+        console: if args.log_stdout {
+            logging::Console::Stdout
+        } else {
+            logging::Console::Stderr
+        },
+        dir: (s.logging && !args.log_stdout).then(|| data_dir.join("logs")),
+        max_bytes: s.log_rotate_size,
+        keep: s.log_rotate_count,
+    });
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        log::error!("{}: {info}", thread.name().unwrap_or("thread"));
+    }));
+    log::info!(
+        "qbitrr-lite {} starting with {} (data directory {})",
+        env!("CARGO_PKG_VERSION"),
+        args.config.display(),
+        data_dir.display()
+    );
+    for w in &loaded.warnings {
+        log::warn!("{w}");
+    }
+    if !cfg.arrs.iter().any(|a| a.managed) {
+        log::error!(
+            "no managed Radarr/Sonarr/Lidarr/Readarr section in {}: nothing to do",
+            args.config.display()
+        );
+        return EXIT_CONFIG;
+    }
+    let store = match store::open_store(&data_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("{e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    let access = if cfg.webui.auth_disabled {
+        Access::Open
+    } else {
+        match server::token(cfg.webui.token.as_deref(), &data_dir) {
+            Ok(t) => Access::Token(t),
+            Err(e) => {
+                log::error!("{e}");
+                return EXIT_RUNTIME;
+            }
+        }
+    };
+    let board = Arc::new(Board::new(&args.config.display().to_string(), unix_now()));
+    let supervisor = Supervisor::new(cfg.clone(), &args.config, args.dry_run, store, Arc::clone(&board));
+    let control = supervisor.control();
+    let server = match StatusServer::start(&cfg.webui.host, cfg.webui.port, access, board, control.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("{e} (set [WebUI] Host/Port)");
+            return EXIT_RUNTIME;
+        }
+    };
+    let mut signalled = false;
+    if let Err(e) = ctrlc::set_handler(move || {
+        if signalled {
+            // A second signal: stop at once.
+            std::process::exit(i32::from(EXIT_OK));
+        }
+        signalled = true;
+        log::info!("signal received: stopping (send it again to stop at once)");
+        control.shutdown();
+    }) {
+        log::error!("cannot install the signal handler: {e}");
+        return EXIT_RUNTIME;
+    }
+    supervisor.run();
+    server.stop();
+    log::info!("stopped cleanly");
+    log::logger().flush();
+    EXIT_OK
+}
+
+/// `check`: the config, then every connection, as a table.
+fn check(args: CheckArgs) -> u8 {
+    let loaded = match load_config(&args.config) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let cfg = loaded.config;
+    println!("config {} is valid", args.config.display());
+    let mut rows = vec![[
+        "instance".to_string(),
+        "url".into(),
+        "reachable".into(),
+        "version".into(),
+        "auth".into(),
+    ]];
+    let mut failed = false;
+    let mut row = |name: &str, url: &str, outcome: Result<String, HttpError>| {
+        let (reachable, version, auth) = match outcome {
+            Ok(version) => ("yes", version, "ok"),
+            Err(e) => {
+                failed = true;
+                eprintln!("{e}");
+                match e {
+                    HttpError::Auth { .. } => ("yes", "-".into(), "refused"),
+                    _ => ("no", "-".into(), "-"),
+                }
+            }
+        };
+        rows.push([
+            name.to_string(),
+            url.to_string(),
+            reachable.into(),
+            version,
+            auth.into(),
+        ]);
+    };
+    for q in &cfg.qbit {
+        let client = QbitClient::new(q);
+        let outcome = client.login().and_then(|()| client.version()).map(|v| {
+            let api = client.capabilities().map(|c| format!(" (WebAPI {})", c.api));
+            format!("{v}{}", api.unwrap_or_default())
+        });
+        row(&q.name, &q.url, outcome);
+    }
+    for a in cfg.arrs.iter().filter(|a| a.managed) {
+        let outcome = ArrClient::new(a)
+            .system_status()
+            .map(|s| format!("{} {}", s.app_name, s.version));
+        row(&a.name, &a.uri, outcome);
+    }
+    print_table(&rows);
+    if failed {
+        EXIT_RUNTIME
+    } else {
+        EXIT_OK
+    }
+}
+
+/// `status`: a running daemon's `/api/processes`, as a table.
+fn status(args: StatusArgs) -> u8 {
+    let cfg = match &args.config {
+        Some(path) => match load_config(path) {
+            Ok(l) => Some(l.config),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let url = args.url.clone().unwrap_or_else(|| match &cfg {
+        Some(c) => {
+            let host = match c.webui.host.as_str() {
+                "0.0.0.0" | "::" | "" => "127.0.0.1".to_string(),
+                h if h.contains(':') => format!("[{h}]"),
+                h => h.to_string(),
+            };
+            format!("http://{host}:{}", c.webui.port)
+        }
+        None => "http://127.0.0.1:6969".into(),
+    });
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or_else(|| args.config.as_deref().map(default_data_dir));
+    let token = args
+        .token
+        .clone()
+        .or_else(|| cfg.as_ref().and_then(|c| c.webui.token.clone()))
+        .or_else(|| {
+            let dir = data_dir?;
+            std::fs::read_to_string(dir.join(server::TOKEN_FILE))
+                .ok()
+                .map(|t| t.trim().to_string())
+        });
+    let agent = crate::http::agent(false);
+    let mut req = agent.get(format!("{}/api/processes", url.trim_end_matches('/')));
+    if let Some(t) = &token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    let mut resp = match req.call() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("qbitrr-lite: cannot reach the daemon at {url}: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    let code = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_string()
+        .unwrap_or_default();
+    let body: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("qbitrr-lite: {url} answered HTTP {code} with no JSON: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    if code != 200 {
+        eprintln!("qbitrr-lite: {url} answered HTTP {code}: {body}");
+        return EXIT_RUNTIME;
+    }
+    let mut rows = vec![[
+        "name".to_string(),
+        "category".into(),
+        "status".into(),
+        "restarts".into(),
+        "uptime".into(),
+        "last pass".into(),
+        "last error".into(),
+    ]];
+    for p in body["processes"].as_array().into_iter().flatten() {
+        let text = |k: &str| match &p[k] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "-".into(),
+            v => v.to_string(),
+        };
+        rows.push([
+            text("name"),
+            text("category"),
+            text("status"),
+            text("restart_count"),
+            format!("{}s", text("uptime")),
+            text("last_pass"),
+            text("last_error"),
+        ]);
+    }
+    print_table(&rows);
+    EXIT_OK
+}
+
+fn print_table<const N: usize>(rows: &[[String; N]]) {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}

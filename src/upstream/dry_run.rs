@@ -1,0 +1,153 @@
+//! The dry run as one implementation: [`DryRun`] wraps a real client, passes
+//! every read through, and answers every change as if it had worked after
+//! logging what it would have sent — once per distinct call, so a decision
+//! that repeats every pass is not announced every pass.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use log::info;
+use serde_json::Value;
+
+use super::{ArrApi, Qbittorrent};
+use crate::arr::{QueueDelete, QueueDeleteOptions};
+use crate::http::HttpError;
+use crate::model::{ArrKind, QueueEntry, Torrent};
+
+/// A client that reads for real and changes nothing.
+pub(crate) struct DryRun<C> {
+    inner: C,
+    /// The changes already announced.
+    announced: Mutex<HashSet<String>>,
+}
+
+impl<C> DryRun<C> {
+    pub(crate) fn new(inner: C) -> Self {
+        Self {
+            inner,
+            announced: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Logs "would …" the first time this exact change comes up; always succeeds.
+    fn would(&self, target: &str, change: String) -> Result<(), HttpError> {
+        let mut announced = self.announced.lock().unwrap_or_else(|p| p.into_inner());
+        if !announced.contains(&change) {
+            info!("[dry-run] {target}: would {change}");
+            announced.insert(change);
+        }
+        Ok(())
+    }
+}
+
+impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn url(&self) -> &str {
+        self.inner.url()
+    }
+    fn version(&self) -> Result<String, HttpError> {
+        self.inner.version()
+    }
+    fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
+        self.inner.torrents_each(category, f)
+    }
+    fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
+        let files = if delete_files { "with" } else { "without" };
+        let change = format!("delete {} {files} files", hashes.join(","));
+        self.would(self.name(), change)
+    }
+    fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.would(self.name(), format!("recheck {}", hashes.join(",")))
+    }
+    fn resume(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.would(self.name(), format!("resume {}", hashes.join(",")))
+    }
+    fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError> {
+        let change = format!("move {} to category {category:?}", hashes.join(","));
+        self.would(self.name(), change)
+    }
+    fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
+        let change = format!("tag {} with {}", hashes.join(","), tags.join(","));
+        self.would(self.name(), change)
+    }
+    fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
+        let change = format!("untag {} from {}", tags.join(","), hashes.join(","));
+        self.would(self.name(), change)
+    }
+    fn mark_down(&self) -> bool {
+        self.inner.mark_down()
+    }
+    fn mark_up(&self) -> Option<Duration> {
+        self.inner.mark_up()
+    }
+}
+
+impl<C: ArrApi> ArrApi for DryRun<C> {
+    fn kind(&self) -> ArrKind {
+        self.inner.kind()
+    }
+    fn version(&self) -> Result<String, HttpError> {
+        self.inner.version()
+    }
+    fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError> {
+        self.inner.queue()
+    }
+    fn delete_queue_item(&self, id: i64, opts: QueueDeleteOptions) -> Result<QueueDelete, HttpError> {
+        let blocklist = if opts.blocklist { " and blocklist it" } else { "" };
+        self.would(self.kind().name(), format!("remove queue item {id}{blocklist}"))?;
+        Ok(QueueDelete::Deleted)
+    }
+    fn command(&self, body: &Value) -> Result<i64, HttpError> {
+        self.would(self.kind().name(), format!("send {body}"))?;
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::upstream::fake::{Call, FakeArr, FakeQbit, Journal};
+
+    #[test]
+    fn reads_pass_through_and_changes_never_reach_the_client() {
+        let journal = Journal::default();
+        let qbit = DryRun::new(FakeQbit::new("qBit", &journal));
+        qbit.inner.list(
+            "radarr",
+            vec![Torrent {
+                hash: "aa".into(),
+                ..Torrent::default()
+            }],
+        );
+        let mut seen = Vec::new();
+        qbit.torrents_each("radarr", &mut |t| seen.push(t.hash.clone()))
+            .unwrap();
+        assert_eq!(seen, ["aa"]);
+        qbit.delete(&["aa"], true).unwrap();
+        qbit.recheck(&["aa"]).unwrap();
+        qbit.resume(&["aa"]).unwrap();
+        qbit.set_category(&["aa"], "radarr").unwrap();
+        qbit.add_tags(&["aa"], &["t"]).unwrap();
+        qbit.remove_tags(&["aa"], &["t"]).unwrap();
+
+        let arr = DryRun::new(FakeArr::new(ArrKind::Radarr, &journal));
+        arr.queue().unwrap();
+        let opts = QueueDeleteOptions {
+            remove_from_client: false,
+            blocklist: true,
+            skip_redownload: true,
+        };
+        assert_eq!(arr.delete_queue_item(1, opts).unwrap(), QueueDelete::Deleted);
+        arr.command(&serde_json::json!({"name": "MoviesSearch"})).unwrap();
+
+        assert_eq!(journal.calls(), [Call::List("radarr".into()), Call::Queue]);
+        assert_eq!(qbit.announced.lock().unwrap().len(), 6);
+        assert_eq!(arr.announced.lock().unwrap().len(), 2);
+        // The same change again is not announced again.
+        qbit.delete(&["aa"], true).unwrap();
+        assert_eq!(qbit.announced.lock().unwrap().len(), 6);
+    }
+}

@@ -1,0 +1,229 @@
+//! In-process recording fakes of [`Qbittorrent`] and [`ArrApi`] for unit
+//! tests: they serve what the test gives them, record every call in one
+//! shared [`Journal`] (so the order across qBittorrent and the Arr can be
+//! asserted), and fail the calls the test names.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{ArrApi, Qbittorrent};
+use crate::arr::{QueueDelete, QueueDeleteOptions};
+use crate::http::HttpError;
+use crate::model::{ArrKind, QueueEntry, Torrent};
+
+/// One call a fake received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Call {
+    List(String),
+    Delete {
+        hashes: Vec<String>,
+        files: bool,
+    },
+    Recheck(Vec<String>),
+    Resume(Vec<String>),
+    SetCategory {
+        hashes: Vec<String>,
+        category: String,
+    },
+    AddTags {
+        hashes: Vec<String>,
+        tags: Vec<String>,
+    },
+    RemoveTags {
+        hashes: Vec<String>,
+        tags: Vec<String>,
+    },
+    Queue,
+    QueueDelete {
+        id: i64,
+        blocklist: bool,
+    },
+    /// A command, by name.
+    Command(String),
+}
+
+impl Call {
+    /// The name a test uses to make this kind of call fail.
+    fn op(&self) -> &'static str {
+        match self {
+            Self::List(_) => "list",
+            Self::Delete { .. } => "delete",
+            Self::Recheck(_) => "recheck",
+            Self::Resume(_) => "resume",
+            Self::SetCategory { .. } => "set_category",
+            Self::AddTags { .. } => "add_tags",
+            Self::RemoveTags { .. } => "remove_tags",
+            Self::Queue => "queue",
+            Self::QueueDelete { .. } => "queue_delete",
+            Self::Command(_) => "command",
+        }
+    }
+}
+
+/// The calls of every fake sharing it, in order, and the calls to fail.
+#[derive(Clone, Default)]
+pub(crate) struct Journal {
+    calls: Arc<Mutex<Vec<Call>>>,
+    failing: Arc<Mutex<HashSet<&'static str>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Journal {
+    pub(crate) fn calls(&self) -> Vec<Call> {
+        lock(&self.calls).clone()
+    }
+
+    /// From now on, calls of this kind (see [`Call`]: "delete", "queue_delete", "command", …) fail.
+    pub(crate) fn fail(&self, op: &'static str) {
+        lock(&self.failing).insert(op);
+    }
+
+    /// Records the call, then answers as scripted.
+    fn record(&self, call: Call) -> Result<(), HttpError> {
+        let op = call.op();
+        lock(&self.calls).push(call);
+        if lock(&self.failing).contains(op) {
+            return Err(HttpError::Status {
+                endpoint: format!("fake {op}"),
+                status: 500,
+                body: "scripted failure".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn owned(items: &[&str]) -> Vec<String> {
+    items.iter().map(ToString::to_string).collect()
+}
+
+/// A qBittorrent that lists what the test put in it.
+pub(crate) struct FakeQbit {
+    name: String,
+    journal: Journal,
+    lists: Mutex<HashMap<String, Vec<Torrent>>>,
+    down: Mutex<bool>,
+}
+
+impl FakeQbit {
+    pub(crate) fn new(name: &str, journal: &Journal) -> Self {
+        Self {
+            name: name.to_string(),
+            journal: journal.clone(),
+            lists: Mutex::new(HashMap::new()),
+            down: Mutex::new(false),
+        }
+    }
+
+    /// Sets what `torrents_each(category)` lists.
+    pub(crate) fn list(&self, category: &str, torrents: Vec<Torrent>) {
+        lock(&self.lists).insert(category.to_string(), torrents);
+    }
+}
+
+impl Qbittorrent for FakeQbit {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn url(&self) -> &str {
+        "http://fake-qbittorrent"
+    }
+    fn version(&self) -> Result<String, HttpError> {
+        Ok("v4.5.2".into())
+    }
+    fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
+        self.journal.record(Call::List(category.to_string()))?;
+        let listed = lock(&self.lists).get(category).cloned().unwrap_or_default();
+        listed.iter().for_each(f);
+        Ok(())
+    }
+    fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
+        self.journal.record(Call::Delete {
+            hashes: owned(hashes),
+            files: delete_files,
+        })
+    }
+    fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.journal.record(Call::Recheck(owned(hashes)))
+    }
+    fn resume(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.journal.record(Call::Resume(owned(hashes)))
+    }
+    fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError> {
+        self.journal.record(Call::SetCategory {
+            hashes: owned(hashes),
+            category: category.to_string(),
+        })
+    }
+    fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
+        self.journal.record(Call::AddTags {
+            hashes: owned(hashes),
+            tags: owned(tags),
+        })
+    }
+    fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
+        self.journal.record(Call::RemoveTags {
+            hashes: owned(hashes),
+            tags: owned(tags),
+        })
+    }
+    fn mark_down(&self) -> bool {
+        !std::mem::replace(&mut *lock(&self.down), true)
+    }
+    fn mark_up(&self) -> Option<Duration> {
+        std::mem::replace(&mut *lock(&self.down), false).then_some(Duration::ZERO)
+    }
+}
+
+/// An Arr whose queue is what the test put in it.
+pub(crate) struct FakeArr {
+    kind: ArrKind,
+    journal: Journal,
+    queue: Mutex<HashMap<String, QueueEntry>>,
+}
+
+impl FakeArr {
+    pub(crate) fn new(kind: ArrKind, journal: &Journal) -> Self {
+        Self {
+            kind,
+            journal: journal.clone(),
+            queue: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Puts a download (by lower-case hash) in the queue.
+    pub(crate) fn enqueue(&self, hash: &str, entry: QueueEntry) {
+        lock(&self.queue).insert(hash.to_string(), entry);
+    }
+}
+
+impl ArrApi for FakeArr {
+    fn kind(&self) -> ArrKind {
+        self.kind
+    }
+    fn version(&self) -> Result<String, HttpError> {
+        Ok("5.0.0".into())
+    }
+    fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError> {
+        self.journal.record(Call::Queue)?;
+        Ok(lock(&self.queue).clone())
+    }
+    fn delete_queue_item(&self, id: i64, opts: QueueDeleteOptions) -> Result<QueueDelete, HttpError> {
+        self.journal.record(Call::QueueDelete {
+            id,
+            blocklist: opts.blocklist,
+        })?;
+        Ok(QueueDelete::Deleted)
+    }
+    fn command(&self, body: &Value) -> Result<i64, HttpError> {
+        let name = body.get("name").and_then(Value::as_str).unwrap_or("?");
+        self.journal.record(Call::Command(name.to_string()))?;
+        Ok(1)
+    }
+}

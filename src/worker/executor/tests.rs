@@ -1,0 +1,383 @@
+//! The executor against the recording fakes: the fixed order of a pass's
+//! calls across qBittorrent and the Arr, each partial failure and what is
+//! recorded after it, shutdown between actions, and the dry run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::*;
+use crate::decide::Rule;
+use crate::model::ArrKind;
+use crate::store::{Store, Writes};
+use crate::upstream::dry_run::DryRun;
+use crate::upstream::fake::{Call, FakeArr, FakeQbit, Journal};
+
+const NOW: UnixTime = 1_800_000_000;
+const INSTANCE: &str = "Radarr";
+
+fn hash(c: char) -> String {
+    c.to_string().repeat(40)
+}
+
+fn plan(c: char, actions: Vec<Action>) -> Plan {
+    Plan {
+        qbit: 0,
+        hash: hash(c),
+        name: format!("Torrent.{c}"),
+        decision: Decision {
+            rule: Rule::NoAction,
+            detail: String::new(),
+            actions,
+            memory: Memory {
+                first_seen: Some(NOW - 3600),
+                ..Memory::default()
+            },
+        },
+        removed: false,
+        recorded: false,
+    }
+}
+
+fn queued(id: i64, movie: i64) -> QueueEntry {
+    QueueEntry {
+        ids: vec![id],
+        media_ids: vec![movie],
+        ..QueueEntry::default()
+    }
+}
+
+fn failed_download() -> Action {
+    Action::Remove {
+        delete_files: true,
+        queue: QueueStep::Blocklist,
+        research: true,
+    }
+}
+
+/// The fakes, the store and the queue one test runs the executor against.
+struct Bench {
+    journal: Journal,
+    qbits: Vec<Arc<dyn Qbittorrent>>,
+    arr: Box<dyn ArrApi>,
+    store: Arc<Store>,
+    records: InstanceRecords,
+    stop: Shutdown,
+    queue: HashMap<String, QueueEntry>,
+}
+
+impl Bench {
+    fn new() -> Self {
+        Self::build(false)
+    }
+
+    fn dry_run() -> Self {
+        Self::build(true)
+    }
+
+    fn build(dry_run: bool) -> Self {
+        let journal = Journal::default();
+        let qbit = FakeQbit::new("qBit", &journal);
+        let arr = FakeArr::new(ArrKind::Radarr, &journal);
+        let store = Arc::new(Store::in_memory());
+        let (qbit, arr, writes): (Arc<dyn Qbittorrent>, Box<dyn ArrApi>, _) = if dry_run {
+            (
+                Arc::new(DryRun::new(qbit)),
+                Box::new(DryRun::new(arr)),
+                Writes::Discard,
+            )
+        } else {
+            (Arc::new(qbit), Box::new(arr), Writes::Commit)
+        };
+        Self {
+            journal,
+            qbits: vec![qbit],
+            arr,
+            records: InstanceRecords::new(Arc::clone(&store), INSTANCE, writes),
+            store,
+            stop: Shutdown::new(),
+            queue: HashMap::new(),
+        }
+    }
+
+    fn enqueue(&mut self, c: char, entry: QueueEntry) {
+        self.queue.insert(hash(c), entry);
+    }
+
+    fn apply(&self, plans: &mut [Plan]) -> Applied {
+        Executor {
+            instance: INSTANCE,
+            arr: self.arr.as_ref(),
+            qbits: &self.qbits,
+            records: &self.records,
+            stop: &self.stop,
+            tagless: false,
+            import_mode: ImportMode::Auto,
+            now: NOW,
+        }
+        .apply(plans, &self.queue)
+    }
+
+    fn recorded(&self, c: char) -> Option<Memory> {
+        self.store.load(INSTANCE).unwrap().remove(&hash(c))
+    }
+
+    fn fail(&self, op: &'static str) {
+        self.journal.fail(op);
+    }
+}
+
+fn hashes(cs: &[char]) -> Vec<String> {
+    cs.iter().map(|&c| hash(c)).collect()
+}
+
+fn delete(c: char) -> Call {
+    Call::Delete {
+        hashes: hashes(&[c]),
+        files: true,
+    }
+}
+
+fn command(name: &str) -> Call {
+    Call::Command(name.into())
+}
+
+#[test]
+fn a_pass_runs_its_actions_in_the_fixed_order() {
+    let mut bench = Bench::new();
+    bench.enqueue('e', queued(5, 50));
+    bench.enqueue('f', queued(6, 60));
+    // Listed in the reverse of the order they must run in.
+    let mut plans = vec![
+        plan('g', vec![Action::AddTag(tags::ALLOWED_STALLED)]),
+        plan('f', vec![Action::BlocklistKeep { research: true }]),
+        plan('e', vec![failed_download()]),
+        plan('d', vec![Action::Import { path: "/dl/d".into() }]),
+        plan('c', vec![Action::SetCategory("radarr".into())]),
+        plan('b', vec![Action::Recheck]),
+        plan('a', vec![Action::Resume]),
+    ];
+    let done = bench.apply(&mut plans);
+    assert_eq!(
+        bench.journal.calls(),
+        [
+            Call::Resume(hashes(&['a'])),
+            Call::Recheck(hashes(&['b'])),
+            Call::SetCategory {
+                hashes: hashes(&['c']),
+                category: "radarr".into()
+            },
+            command("DownloadedMoviesScan"),
+            Call::AddTags {
+                hashes: hashes(&['d']),
+                tags: vec![tags::IMPORTED.into()]
+            },
+            delete('e'),
+            Call::QueueDelete {
+                id: 5,
+                blocklist: true
+            },
+            command("MoviesSearch"),
+            Call::QueueDelete {
+                id: 6,
+                blocklist: true
+            },
+            command("MoviesSearch"),
+            Call::AddTags {
+                hashes: hashes(&['g']),
+                tags: vec![tags::ALLOWED_STALLED.into()]
+            },
+        ]
+    );
+    assert_eq!(
+        done,
+        Applied {
+            imports: 1,
+            searches: 2,
+            blocklists: 2,
+            removals: 1,
+            errors: 0
+        }
+    );
+    // Imports and removals are in the store at once; the removed torrent is forgotten.
+    assert_eq!(bench.recorded('d').and_then(|m| m.imported_at), Some(NOW));
+    assert!(plans[3].recorded);
+    assert_eq!(bench.recorded('e'), None);
+    assert!(plans[2].removed && plans[2].recorded);
+    let kept = &plans[1].decision.memory;
+    assert_eq!((kept.blocklisted_at, kept.searched_at), (Some(NOW), Some(NOW)));
+    assert_eq!(plans[1].decision.memory.rechecked_at, None);
+    assert_eq!(plans[5].decision.memory.rechecked_at, Some(NOW));
+}
+
+#[test]
+fn a_failed_qbittorrent_delete_tells_the_arr_nothing() {
+    let mut bench = Bench::new();
+    bench.enqueue('e', queued(5, 50));
+    bench.fail("delete");
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(bench.journal.calls(), [delete('e')]);
+    assert_eq!(done.errors, 1);
+    assert_eq!((done.removals, done.blocklists, done.searches), (0, 0, 0));
+    assert!(!plans[0].removed, "still in qBittorrent: decided again next pass");
+    let kept = bench.recorded('e').expect("its memory stays");
+    assert_eq!((kept.blocklisted_at, kept.searched_at), (None, None));
+}
+
+#[test]
+fn a_failed_queue_delete_skips_the_search_and_the_removal_stands() {
+    let mut bench = Bench::new();
+    bench.enqueue('e', queued(5, 50));
+    bench.fail("queue_delete");
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(
+        bench.journal.calls(),
+        [
+            delete('e'),
+            Call::QueueDelete {
+                id: 5,
+                blocklist: true
+            }
+        ]
+    );
+    assert_eq!(
+        (done.removals, done.blocklists, done.searches, done.errors),
+        (1, 0, 0, 1)
+    );
+    assert!(plans[0].removed);
+    // What is recorded: the torrent is gone, so is its memory; the blocklist and search
+    // are not retried (the durable intents of a later change will keep them).
+    assert_eq!(bench.recorded('e'), None);
+}
+
+#[test]
+fn a_failed_search_after_a_blocklist_counts_one_error() {
+    let mut bench = Bench::new();
+    bench.enqueue('e', queued(5, 50));
+    bench.fail("command");
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(
+        bench.journal.calls(),
+        [
+            delete('e'),
+            Call::QueueDelete {
+                id: 5,
+                blocklist: true
+            },
+            command("MoviesSearch"),
+        ]
+    );
+    assert_eq!(
+        (done.removals, done.blocklists, done.searches, done.errors),
+        (1, 1, 0, 1)
+    );
+    assert_eq!(plans[0].decision.memory.blocklisted_at, Some(NOW));
+    assert_eq!(plans[0].decision.memory.searched_at, None);
+    assert_eq!(bench.recorded('e'), None);
+}
+
+#[test]
+fn a_removal_without_a_queue_entry_only_removes() {
+    let bench = Bench::new();
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(bench.journal.calls(), [delete('e')]);
+    assert_eq!(
+        (done.removals, done.blocklists, done.searches, done.errors),
+        (1, 0, 0, 0)
+    );
+}
+
+#[test]
+fn a_failed_import_is_not_recorded_and_not_tagged() {
+    let bench = Bench::new();
+    bench.fail("command");
+    let mut plans = vec![plan('d', vec![Action::Import { path: "/dl/d".into() }])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(bench.journal.calls(), [command("DownloadedMoviesScan")]);
+    assert_eq!((done.imports, done.errors), (0, 1));
+    let kept = bench.recorded('d').expect("recorded as it was");
+    assert_eq!(kept.imported_at, None, "retried next pass");
+}
+
+#[test]
+fn a_failed_tag_after_an_import_keeps_the_import_recorded() {
+    let bench = Bench::new();
+    bench.fail("add_tags");
+    let mut plans = vec![plan('d', vec![Action::Import { path: "/dl/d".into() }])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(
+        bench.journal.calls(),
+        [
+            command("DownloadedMoviesScan"),
+            Call::AddTags {
+                hashes: hashes(&['d']),
+                tags: vec![tags::IMPORTED.into()]
+            }
+        ]
+    );
+    assert_eq!(done.imports, 1);
+    assert_eq!(bench.recorded('d').and_then(|m| m.imported_at), Some(NOW));
+}
+
+#[test]
+fn a_failed_batch_leaves_its_effect_unrecorded() {
+    let bench = Bench::new();
+    bench.fail("recheck");
+    let mut plans = vec![plan('b', vec![Action::Recheck])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(done.errors, 1);
+    assert_eq!(plans[0].decision.memory.rechecked_at, None);
+}
+
+#[test]
+fn after_shutdown_no_import_or_removal_starts() {
+    let mut bench = Bench::new();
+    bench.enqueue('e', queued(5, 50));
+    bench.stop.trigger();
+    let mut plans = vec![
+        plan('d', vec![Action::Import { path: "/dl/d".into() }]),
+        plan('e', vec![failed_download()]),
+    ];
+    let done = bench.apply(&mut plans);
+    assert_eq!(bench.journal.calls(), []);
+    assert_eq!(done, Applied::default());
+}
+
+#[test]
+fn a_dry_run_changes_nothing_and_records_nothing() {
+    let mut bench = Bench::dry_run();
+    bench.enqueue('e', queued(5, 50));
+    bench.enqueue('f', queued(6, 60));
+    let mut plans = vec![
+        plan('a', vec![Action::Resume]),
+        plan('d', vec![Action::Import { path: "/dl/d".into() }]),
+        plan('e', vec![failed_download()]),
+        plan('f', vec![Action::BlocklistKeep { research: false }]),
+        plan('g', vec![Action::RemoveTag(tags::ALLOWED_STALLED)]),
+    ];
+    let done = bench.apply(&mut plans);
+    assert_eq!(
+        bench.journal.calls(),
+        [],
+        "nothing reached qBittorrent or the Arr"
+    );
+    // It answers as if everything worked, so the worker remembers and says each "would" once.
+    assert_eq!(
+        done,
+        Applied {
+            imports: 1,
+            searches: 1,
+            blocklists: 2,
+            removals: 1,
+            errors: 0
+        }
+    );
+    assert_eq!(plans[1].decision.memory.imported_at, Some(NOW));
+    assert!(
+        bench.store.load(INSTANCE).unwrap().is_empty(),
+        "the store is untouched"
+    );
+}

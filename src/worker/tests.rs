@@ -1,0 +1,125 @@
+//! A whole pass of the loop against the recording fakes: the Arr queue is
+//! read before qBittorrent, a completed download is imported once (also on
+//! the next pass), and a pass whose queue read failed touches nothing.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::config::load_str;
+use crate::model::{tags, ArrKind, TorrentState};
+use crate::store::{Store, Writes};
+use crate::upstream::fake::{Call, FakeArr, FakeQbit, Journal};
+
+const NOW: UnixTime = 1_800_000_000;
+const HASH: &str = "0123456789abcdef0123456789abcdef01234567";
+
+const CONFIG: &str = "\
+[qBit]
+Host = \"localhost\"
+
+[Radarr-Movies]
+URI = \"http://radarr:7878/\"
+APIKey = \"0123456789abcdef\"
+Category = \"radarr\"
+";
+
+fn completed() -> Torrent {
+    Torrent {
+        hash: HASH.into(),
+        name: "Some.Movie.2024.1080p".into(),
+        category: "radarr".into(),
+        state: TorrentState::StalledUp,
+        progress: 1.0,
+        size: 1000,
+        added_on: NOW - 7200,
+        completion_on: NOW - 3600,
+        last_activity: NOW - 60,
+        content_path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
+        save_path: "/downloads/radarr".into(),
+        ..Torrent::default()
+    }
+}
+
+/// A worker over fakes sharing one journal.
+fn worker(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<FakeQbit>) {
+    let config = load_str(CONFIG, "config.toml", &[]).unwrap().config;
+    let arr_cfg = &config.arrs[0];
+    let qbit = Arc::new(FakeQbit::new("qBit", journal));
+    qbit.list("radarr", torrents);
+    let arr = FakeArr::new(ArrKind::Radarr, journal);
+    arr.enqueue(
+        HASH,
+        QueueEntry {
+            ids: vec![1],
+            media_ids: vec![10],
+            ..QueueEntry::default()
+        },
+    );
+    let connections = Connections {
+        arr: Box::new(arr),
+        qbits: vec![Arc::clone(&qbit) as Arc<dyn Qbittorrent>],
+        records: InstanceRecords::new(Arc::new(Store::in_memory()), &arr_cfg.name, Writes::Commit),
+        decisions: DecisionLog::new(false),
+    };
+    let board = Arc::new(Board::new("config.toml", NOW));
+    let worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
+    (worker, qbit)
+}
+
+#[test]
+fn a_pass_reads_the_queue_first_then_imports_a_completed_download_once() {
+    let journal = Journal::default();
+    let (mut worker, _qbit) = worker(&journal, vec![completed()]);
+    let report = worker.pass(NOW, &Shutdown::new()).unwrap();
+    assert_eq!(report.torrents, 1);
+    assert_eq!(report.applied.imports, 1);
+    assert_eq!(
+        journal.calls(),
+        [
+            Call::Queue,
+            Call::List("radarr".into()),
+            Call::List("failed".into()),
+            Call::List("recheck".into()),
+            Call::Command("DownloadedMoviesScan".into()),
+            Call::AddTags {
+                hashes: vec![HASH.into()],
+                tags: vec![tags::IMPORTED.into()]
+            },
+        ]
+    );
+    // The next pass remembers the import: nothing is sent again.
+    let report = worker.pass(NOW + 5, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.imports, 0);
+    let commands = journal
+        .calls()
+        .into_iter()
+        .filter(|c| matches!(c, Call::Command(_)))
+        .count();
+    assert_eq!(commands, 1);
+}
+
+#[test]
+fn a_pass_whose_queue_read_failed_touches_nothing() {
+    let journal = Journal::default();
+    let (mut worker, _qbit) = worker(&journal, vec![completed()]);
+    journal.fail("queue");
+    let result = worker.pass(NOW, &Shutdown::new());
+    assert!(matches!(
+        result,
+        Err(PassError::Upstream(PassFailure::Arr { .. }))
+    ));
+    assert_eq!(journal.calls(), [Call::Queue]);
+}
+
+#[test]
+fn a_failed_torrent_list_is_an_upstream_failure_not_an_empty_list() {
+    let journal = Journal::default();
+    let (mut worker, qbit) = worker(&journal, vec![completed()]);
+    journal.fail("list");
+    let result = worker.pass(NOW, &Shutdown::new());
+    assert!(matches!(
+        result,
+        Err(PassError::Upstream(PassFailure::Qbit { .. }))
+    ));
+    assert!(!qbit.mark_down(), "the outage was marked, once");
+}
