@@ -15,7 +15,7 @@ use crate::http::{self, HttpError};
 use crate::model::{ArrKind, QueueEntry};
 
 /// Queue rows fetched per page.
-pub const QUEUE_PAGE_SIZE: u32 = 500;
+pub(crate) const QUEUE_PAGE_SIZE: u32 = 500;
 /// Upper bound on pages read in one pass (250,000 rows), so a misbehaving server cannot loop us.
 const QUEUE_MAX_PAGES: u32 = 500;
 /// Largest queue page body accepted.
@@ -253,7 +253,7 @@ impl ArrClient {
         let path = "/command";
         let name = body.get("name").and_then(Value::as_str).unwrap_or("?");
         let endpoint = format!("{} ({name})", self.endpoint("POST", path));
-        let bytes = serde_json::to_vec(body).map_err(|e| HttpError::decode(&endpoint, e))?;
+        let bytes = serde_json::to_vec(body).map_err(|e| HttpError::decode_error(&endpoint, e))?;
         let req = self
             .agent
             .post(format!("{}{path}", self.base))
@@ -267,7 +267,8 @@ impl ArrClient {
             .ok_or_else(|| HttpError::decode(&endpoint, "command resource without an id"))
     }
 
-    /// `GET command/{id}`: the command's status (queued, started, completed, failed, …).
+    /// `GET command/{id}`: the command's status (queued, started, completed, failed, …);
+    /// for following an import to completion (not used by the loop yet).
     pub fn command_status(&self, id: i64) -> Result<String, HttpError> {
         let path = format!("/command/{id}");
         let endpoint = self.endpoint("GET", &path);

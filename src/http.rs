@@ -11,17 +11,17 @@ use std::io::Read;
 use std::time::Duration;
 
 /// Timeout for sending a request, for its response to start, and for any one read.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Timeout for receiving a whole response body (a 20,000-torrent list is ~30 MB).
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(120);
 /// Timeout for establishing the connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest body read for small answers (status, commands, errors).
-pub const SMALL_BODY_LIMIT: u64 = 1 << 20;
+pub(crate) const SMALL_BODY_LIMIT: u64 = 1 << 20;
 
 /// Builds the agent for one upstream. Statuses are mapped by the caller,
 /// redirects are not followed (an API answering with a redirect is misconfigured).
-pub fn agent(skip_tls_verify: bool) -> ureq::Agent {
+pub(crate) fn agent(skip_tls_verify: bool) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder()
         .disable_verification(skip_tls_verify)
         .build();
@@ -46,11 +46,18 @@ pub fn agent(skip_tls_verify: bool) -> ureq::Agent {
         .new_agent()
 }
 
+/// The error underneath an [`HttpError`] (ureq's, serde_json's, an I/O error).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// What went wrong talking to an upstream.
 #[derive(Debug)]
 pub enum HttpError {
     /// No answer: connection refused, DNS, timeout, TLS or a broken connection.
-    Unreachable { endpoint: String, detail: String },
+    Unreachable {
+        endpoint: String,
+        detail: String,
+        source: Option<Cause>,
+    },
     /// Credentials refused (qBittorrent "Fails."/401, Arr 401) or IP banned (403 at login).
     Auth { endpoint: String, detail: String },
     /// Any other unexpected status.
@@ -60,7 +67,11 @@ pub enum HttpError {
         body: String,
     },
     /// The body was not what the API documents.
-    Decode { endpoint: String, detail: String },
+    Decode {
+        endpoint: String,
+        detail: String,
+        source: Option<Cause>,
+    },
 }
 
 impl HttpError {
@@ -87,6 +98,7 @@ impl HttpError {
         Self::Unreachable {
             endpoint: endpoint.to_string(),
             detail: err.to_string(),
+            source: Some(Box::new(err)),
         }
     }
 
@@ -98,10 +110,21 @@ impl HttpError {
         }
     }
 
+    /// The answer could not be read as documented; `detail` says how.
     pub(crate) fn decode(endpoint: &str, detail: impl fmt::Display) -> Self {
         Self::Decode {
             endpoint: endpoint.to_string(),
             detail: detail.to_string(),
+            source: None,
+        }
+    }
+
+    /// The answer could not be parsed; `err` is kept as the source.
+    pub(crate) fn decode_error(endpoint: &str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Decode {
+            endpoint: endpoint.to_string(),
+            detail: err.to_string(),
+            source: Some(Box::new(err)),
         }
     }
 }
@@ -109,7 +132,7 @@ impl HttpError {
 impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Unreachable { endpoint, detail } => write!(f, "{endpoint}: unreachable: {detail}"),
+            Self::Unreachable { endpoint, detail, .. } => write!(f, "{endpoint}: unreachable: {detail}"),
             Self::Auth { endpoint, detail } => write!(f, "{endpoint}: authentication failed: {detail}"),
             Self::Status {
                 endpoint,
@@ -122,12 +145,21 @@ impl fmt::Display for HttpError {
                     write!(f, "{endpoint}: HTTP {status}: {body}")
                 }
             }
-            Self::Decode { endpoint, detail } => write!(f, "{endpoint}: unexpected answer: {detail}"),
+            Self::Decode { endpoint, detail, .. } => write!(f, "{endpoint}: unexpected answer: {detail}"),
         }
     }
 }
 
-impl std::error::Error for HttpError {}
+impl std::error::Error for HttpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Unreachable { source, .. } | Self::Decode { source, .. } => {
+                source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+            }
+            Self::Auth { .. } | Self::Status { .. } => None,
+        }
+    }
+}
 
 /// Reads at most 200 bytes of a body as text, for error messages.
 pub(crate) fn read_snippet(body: &mut ureq::Body) -> String {
@@ -146,7 +178,7 @@ pub(crate) fn read_text(endpoint: &str, body: &mut ureq::Body) -> Result<String,
     body.with_config()
         .limit(SMALL_BODY_LIMIT)
         .read_to_string()
-        .map_err(|e| HttpError::decode(endpoint, e))
+        .map_err(|e| HttpError::decode_error(endpoint, e))
 }
 
 /// Reads a JSON body of at most `limit` bytes, then parses it from the slice
@@ -160,9 +192,6 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
         .with_config()
         .limit(limit)
         .read_to_vec()
-        .map_err(|e| HttpError::Unreachable {
-            endpoint: endpoint.to_string(),
-            detail: e.to_string(),
-        })?;
-    serde_json::from_slice(&bytes).map_err(|e| HttpError::decode(endpoint, e))
+        .map_err(|e| HttpError::from_ureq(endpoint, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| HttpError::decode_error(endpoint, e))
 }

@@ -255,7 +255,6 @@ fn stop_start_or_pause_resume_by_webapi_version() {
 fn mutating_calls_are_form_posts() {
     let fake = Scripted::start(|s, _| match s.url.as_str() {
         "/api/v2/auth/login" => (200, vec![("Set-Cookie", "SID=a".into())], "Ok.".into()),
-        "/api/v2/torrents/createCategory" => (409, vec![], String::new()),
         _ => (200, vec![], String::new()),
     });
     let c = client(&fake.url, None);
@@ -263,7 +262,7 @@ fn mutating_calls_are_form_posts() {
     c.delete(&["bb"], false).unwrap();
     c.add_tags(&["aa"], &["qBitrr-imported"]).unwrap();
     c.recheck(&["aa"]).unwrap();
-    c.create_category("radarr", "").unwrap();
+    c.set_category(&["aa"], "failed").unwrap();
     let bodies: Vec<(String, String)> = fake
         .seen()
         .into_iter()
@@ -287,8 +286,8 @@ fn mutating_calls_are_form_posts() {
             ),
             ("/api/v2/torrents/recheck".into(), "hashes=aa".into()),
             (
-                "/api/v2/torrents/createCategory".into(),
-                "category=radarr&savePath=".into()
+                "/api/v2/torrents/setCategory".into(),
+                "hashes=aa&category=failed".into()
             ),
         ]
     );

@@ -12,8 +12,6 @@
 
 use std::sync::Mutex;
 
-use serde::Deserialize;
-
 use crate::config::QbitInstance;
 use crate::http::{self, HttpError};
 use crate::model::Torrent;
@@ -22,7 +20,7 @@ mod list;
 pub use list::{parse_torrent_list, parse_torrents_each, ListError};
 
 /// Largest `torrents/info` body accepted: 20,000 torrents are about 30 MB.
-pub const TORRENT_LIST_LIMIT: u64 = 128 << 20;
+pub(crate) const TORRENT_LIST_LIMIT: u64 = 128 << 20;
 
 /// A WebAPI version such as 2.8.19.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,19 +48,13 @@ pub struct Capabilities {
     pub api: ApiVersion,
     /// 5.0+ (API ≥ 2.11.0): `torrents/stop|start` and `stopped*` states instead of pause/resume.
     pub stop_start: bool,
-    /// 4.6+ (API ≥ 2.9.0): `setShareLimits` requires `inactiveSeedingTimeLimit`.
-    pub share_limits_inactive_time: bool,
-    /// 5.2+ (API ≥ 2.15.0): `setShareLimits` requires `shareLimitAction`.
-    pub share_limits_action: bool,
 }
 
 impl Capabilities {
-    pub fn from_version(api: ApiVersion) -> Self {
+    pub(crate) fn from_version(api: ApiVersion) -> Self {
         Self {
             api,
             stop_start: api >= ApiVersion(2, 11, 0),
-            share_limits_inactive_time: api >= ApiVersion(2, 9, 0),
-            share_limits_action: api >= ApiVersion(2, 15, 0),
         }
     }
 }
@@ -305,7 +297,7 @@ impl QbitClient {
     }
 
     /// Records a failed call; true when this starts an outage (so exactly one worker reports it).
-    pub fn mark_down(&self) -> bool {
+    pub(crate) fn mark_down(&self) -> bool {
         let mut since = lock(&self.down_since);
         let started = since.is_none();
         if started {
@@ -317,7 +309,7 @@ impl QbitClient {
     }
 
     /// Records a good call; the outage's length when this ends one.
-    pub fn mark_up(&self) -> Option<std::time::Duration> {
+    pub(crate) fn mark_up(&self) -> Option<std::time::Duration> {
         lock(&self.down_since).take().map(|t| t.elapsed())
     }
 
@@ -332,12 +324,6 @@ impl QbitClient {
         self.torrent_stream(&[("filter", "all"), ("category", category)], f)
     }
 
-    /// `torrents/info` for a set of hashes.
-    pub fn torrents_by_hash(&self, hashes: &[&str]) -> Result<Vec<Torrent>, HttpError> {
-        let joined = hashes.join("|");
-        self.torrent_list(&[("hashes", joined.as_str())])
-    }
-
     fn torrent_list(&self, params: &[(&str, &str)]) -> Result<Vec<Torrent>, HttpError> {
         let mut out = Vec::new();
         self.torrent_stream(params, |t| out.push(t.clone()))?;
@@ -350,8 +336,12 @@ impl QbitClient {
         let mut resp = self.request(Method::Get, path, params)?;
         let body = resp.body_mut().with_config().limit(TORRENT_LIST_LIMIT).reader();
         parse_torrents_each(body, f).map_err(|e| match e {
-            ListError::Io(detail) => HttpError::Unreachable { endpoint, detail },
-            ListError::Syntax { .. } => HttpError::decode(&endpoint, e),
+            ListError::Io(detail) => HttpError::Unreachable {
+                endpoint,
+                detail,
+                source: None,
+            },
+            ListError::Syntax { .. } => HttpError::decode_error(&endpoint, e),
         })
     }
 
@@ -369,7 +359,7 @@ impl QbitClient {
         self.post("/api/v2/torrents/recheck", &[("hashes", &hashes.join("|"))])
     }
 
-    /// Stops (5.x) or pauses (4.x) torrents.
+    /// Stops (5.x) or pauses (4.x) torrents (for free-space management, not used by the loop yet).
     pub fn pause(&self, hashes: &[&str]) -> Result<(), HttpError> {
         let path = if self.capabilities()?.stop_start {
             "/api/v2/torrents/stop"
@@ -409,55 +399,6 @@ impl QbitClient {
             &[("hashes", &hashes.join("|")), ("category", category)],
         )
     }
-
-    /// Creates a category; an existing one (409) is not an error.
-    pub fn create_category(&self, name: &str, save_path: &str) -> Result<(), HttpError> {
-        match self.post(
-            "/api/v2/torrents/createCategory",
-            &[("category", name), ("savePath", save_path)],
-        ) {
-            Err(HttpError::Status { status: 409, .. }) => Ok(()),
-            other => other,
-        }
-    }
-
-    /// `torrents/files` of one torrent (only for rules that need the file list).
-    pub fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError> {
-        let path = "/api/v2/torrents/files";
-        let mut resp = self.request(Method::Get, path, &[("hash", hash)])?;
-        http::read_json(&self.endpoint(path), resp.body_mut(), TORRENT_LIST_LIMIT)
-    }
-
-    /// `torrents/trackers` of one torrent, without the DHT/PeX/LSD pseudo rows.
-    pub fn trackers(&self, hash: &str) -> Result<Vec<Tracker>, HttpError> {
-        let path = "/api/v2/torrents/trackers";
-        let mut resp = self.request(Method::Get, path, &[("hash", hash)])?;
-        let all: Vec<Tracker> =
-            http::read_json(&self.endpoint(path), resp.body_mut(), http::SMALL_BODY_LIMIT)?;
-        Ok(all.into_iter().filter(|t| !t.url.starts_with("** [")).collect())
-    }
-}
-
-/// One entry of `torrents/files`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct TorrentFile {
-    pub name: String,
-    #[serde(default)]
-    pub size: i64,
-    #[serde(default)]
-    pub progress: f64,
-    #[serde(default)]
-    pub priority: i64,
-}
-
-/// One entry of `torrents/trackers`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Tracker {
-    pub url: String,
-    #[serde(default)]
-    pub status: i64,
-    #[serde(default)]
-    pub msg: String,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it
@@ -473,13 +414,13 @@ mod tests {
     #[test]
     fn api_versions_gate_capabilities() {
         let v452 = Capabilities::from_version(ApiVersion::parse("2.8.19").unwrap());
-        assert!(!v452.stop_start && !v452.share_limits_inactive_time && !v452.share_limits_action);
+        assert!(!v452.stop_start);
         let v46 = Capabilities::from_version(ApiVersion::parse("2.9.2").unwrap());
-        assert!(!v46.stop_start && v46.share_limits_inactive_time);
+        assert!(!v46.stop_start);
         let v50 = Capabilities::from_version(ApiVersion::parse("2.11.2").unwrap());
-        assert!(v50.stop_start && !v50.share_limits_action);
+        assert!(v50.stop_start);
         let v52 = Capabilities::from_version(ApiVersion::parse("2.15.1\n").unwrap());
-        assert!(v52.stop_start && v52.share_limits_action);
+        assert!(v52.stop_start);
         assert_eq!(ApiVersion::parse("nonsense"), None);
     }
 }
