@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 
+use crate::model::ArrKind;
+
 use super::duration;
-use super::load::{at, Location, Problem, Report};
+use super::report::{at, Location, Problem, Report};
 use super::schema::{self, Dflt, Key, Section, TableSchema, Ty, Use, PLACEHOLDER};
 use super::tree::{Item, Table, Val};
-use super::ArrKind;
 
 /// Location of every known key and section, by dotted path (`Radarr-1080.Torrent.StalledDelay`).
 pub(super) type Locs = HashMap<String, Location>;

@@ -5,7 +5,7 @@
 //! qBitrr's default (so that only keys the user changed are reported as ignored). It also owns
 //! section classification, secret-key detection and the "did you mean" suggestions.
 
-use super::ArrKind;
+use crate::model::ArrKind;
 
 /// Unit of a bare integer given to a duration key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub(super) enum Dflt {
 /// Whether qbitrr-lite acts on a key.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Use {
-    /// Read into [`super::Config`]; defaults live in the validation stage.
+    /// Read into [`super::types::Config`]; defaults live in the validation stage.
     Supported,
     /// Known to qBitrr but not used by qbitrr-lite yet, with qBitrr's default.
     Unsupported(Dflt),

@@ -4,7 +4,7 @@
 
 use toml::de::{DeTable, DeValue};
 
-use super::load::Location;
+use super::report::Location;
 
 /// A value and where it came from (for a key: the key's line; for a table: its header's line).
 #[derive(Debug, Clone)]

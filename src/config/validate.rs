@@ -4,17 +4,19 @@
 
 use std::time::Duration;
 
+use crate::model::ArrKind;
+
 use super::check::{default_port, Locs};
 use super::duration::{self, DurationValue};
-use super::load::{at, Location, Report};
 use super::raw::{
     self, RawArr, RawDuration, RawQbit, RawSeedingMode, RawSettings, RawSize, RawTorrent, RawWebUi,
 };
+use super::report::{at, Location, Report};
 use super::schema::{self, Section, Unit, PLACEHOLDER};
 use super::tree::{Table, Val};
-use super::{
-    Arr, ArrKind, Config, ImportMode, QbitInstance, RemoveTorrent, SeedingRules, Settings, StalledDelay,
-    TorrentRules, WebUi,
+use super::types::{
+    Arr, Config, ImportMode, QbitInstance, RemoveTorrent, SeedingRules, Settings, StalledDelay, TorrentRules,
+    WebUi,
 };
 
 const LOG_LEVELS: [&str; 7] = ["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG", "TRACE"];
