@@ -1,7 +1,7 @@
 //! The schema check: walks the (overridden) tree against [`super::schema`].
 //!
 //! It owns the per-key type check (errors with their line; the ill-typed entry is dropped so the
-//! serde stage still reads the rest), unknown-key and unknown-section warnings with "did you
+//! validation stage still reads the rest), unknown-key and unknown-section warnings with "did you
 //! mean", `CHANGE_ME` detection (required vs. unused) and the compact "ignored (not supported
 //! yet)" line. It also records every key's location for the validation stage.
 

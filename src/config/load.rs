@@ -1,7 +1,7 @@
 //! The loader's public face: [`load`], [`load_str`], [`Loaded`] and [`ConfigError`].
 //!
 //! It runs the stages in order (parse with lines → environment overrides → schema check →
-//! serde + validation) and turns what they collected into one result: either a [`Config`] with
+//! validation) and turns what they collected into one result: either a [`Config`] with
 //! start-up warnings, or one error listing every problem at once.
 
 use std::fmt;

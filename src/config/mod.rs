@@ -1,10 +1,11 @@
 //! Configuration: qBitrr's `config.toml` schema read as it is, in two stages.
 //!
-//! Stage one (`raw`) parses the TOML text with serde into `Option` fields and
-//! remembers the line of every key; environment overrides
-//! (`QBITRR_<SECTION>__<KEY>`) are applied to that tree. Stage two
-//! (`validate`) fills qBitrr's defaults, checks values and produces the
-//! [`Config`], which is all the rest of the daemon ever sees.
+//! Stage one parses the TOML text into a tree that remembers the line of every
+//! key, applies environment overrides (`QBITRR_<SECTION>__<KEY>`) to it and
+//! checks it against the key schema. Stage two (`validate`) reads the keys we
+//! support from that tree by their schema names, fills qBitrr's defaults,
+//! checks values and produces the [`Config`], which is all the rest of the
+//! daemon ever sees.
 //!
 //! This module owns: the key schema (which keys exist in qBitrr, which we
 //! support), placeholder (`CHANGE_ME`) detection, "did you mean" warnings for
@@ -15,7 +16,6 @@ mod check;
 mod duration;
 mod env;
 mod load;
-mod raw;
 mod report;
 mod schema;
 mod tree;

@@ -92,7 +92,8 @@ pub(super) enum Dflt {
 /// Whether qbitrr-lite acts on a key.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Use {
-    /// Read into [`super::types::Config`]; defaults live in the validation stage.
+    /// Read into [`super::types::Config`] by the validation stage, under this name; its
+    /// default lives there.
     Supported,
     /// Known to qBitrr but not used by qbitrr-lite yet, with qBitrr's default.
     Unsupported(Dflt),
@@ -363,7 +364,7 @@ static OVERSEERR: TableSchema = TableSchema {
 };
 
 /// `[<Arr>.Torrent]`.
-static TORRENT: TableSchema = TableSchema {
+pub(super) static TORRENT: TableSchema = TableSchema {
     keys: &[
         uns("CaseSensitiveMatches", Ty::Bool, Dflt::Bool(false)),
         uns(
@@ -394,7 +395,7 @@ static TORRENT: TableSchema = TableSchema {
 };
 
 /// `[<Arr>.Torrent.SeedingMode]`.
-static SEEDING_MODE: TableSchema = TableSchema {
+pub(super) static SEEDING_MODE: TableSchema = TableSchema {
     keys: &[
         uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
         uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
