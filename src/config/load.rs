@@ -964,6 +964,21 @@ OmbiAPIKey = true
     }
 
     #[test]
+    fn a_decimal_log_rotate_size_is_an_error_of_its_own() {
+        let e = err(&format!(
+            "[Settings]\nLogRotateSize = 5.5\nLoopSleepTimer = 0\n{MINIMAL}"
+        ));
+        assert_eq!(
+            keys_and_lines(&e),
+            [
+                ("Settings.LogRotateSize".to_string(), Some(2)),
+                ("Settings.LoopSleepTimer".to_string(), Some(3)),
+            ]
+        );
+        assert!(e.to_string().contains("must be a size of at least 64K"), "{e}");
+    }
+
+    #[test]
     fn syntax_errors_have_line_and_column() {
         let e = err("[Settings]\nTagless = true\nLoopSleepTimer = \n");
         let ConfigError::Syntax { line, column, .. } = e else {

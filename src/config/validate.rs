@@ -266,11 +266,6 @@ impl Validator<'_> {
 
     fn settings(&mut self, table: Option<&Table>) -> Settings {
         let mut s = self.keys("Settings", table, &schema::SETTINGS);
-        // As the serde stage did: a float LogRotateSize made the whole section unreadable.
-        if matches!(s.val("LogRotateSize"), Some(Val::Float(_))) {
-            s.v.error("Settings", "could not be read: a value has an unexpected type");
-            s.table = None;
-        }
         let console_level = s
             .parse("ConsoleLevel", Keys::str, |level| {
                 let upper = level.trim().to_uppercase();
