@@ -566,7 +566,7 @@ pub(super) fn is_secret(key: &str) -> bool {
 }
 
 /// Levenshtein distance between two strings, compared case-insensitively.
-pub(super) fn distance(a: &str, b: &str) -> usize {
+fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
     let b: Vec<char> = b.to_lowercase().chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();

@@ -58,7 +58,7 @@ impl Val {
         }
     }
 
-    pub(super) fn as_table(&self) -> Option<&Table> {
+    fn as_table(&self) -> Option<&Table> {
         match self {
             Val::Table(t) => Some(t),
             _ => None,

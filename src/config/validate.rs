@@ -624,8 +624,6 @@ fn redact_userinfo(url: &str) -> String {
     }
 }
 
-/// The qBittorrent base URL: Host may carry a scheme and a port; `:Port` is added only when it
-/// has none; bare IPv6 addresses get brackets; no trailing slash.
 /// "5M", "512K", "1G" or plain bytes.
 fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim().to_ascii_uppercase();
@@ -639,7 +637,9 @@ fn parse_size(text: &str) -> Option<u64> {
     digits.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
 
-pub(super) fn qbit_url(host: &str, port: u16) -> String {
+/// The qBittorrent base URL: Host may carry a scheme and a port; `:Port` is added only when it
+/// has none; bare IPv6 addresses get brackets; no trailing slash.
+fn qbit_url(host: &str, port: u16) -> String {
     let host = host.trim().trim_end_matches('/');
     let (scheme, rest) = match scheme_len(host) {
         Some(len) => (host[..len].to_ascii_lowercase(), &host[len..]),
