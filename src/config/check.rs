@@ -1,17 +1,18 @@
 //! The schema check: walks the (overridden) tree against [`super::schema`].
 //!
 //! It owns the per-key type check (errors with their line; the ill-typed entry is dropped so the
-//! serde stage still reads the rest), unknown-key and unknown-section warnings with "did you
+//! validation stage still reads the rest), unknown-key and unknown-section warnings with "did you
 //! mean", `CHANGE_ME` detection (required vs. unused) and the compact "ignored (not supported
 //! yet)" line. It also records every key's location for the validation stage.
 
 use std::collections::HashMap;
 
+use crate::model::ArrKind;
+
 use super::duration;
-use super::load::{at, Location, Problem, Report};
+use super::report::{at, Location, Problem, Report};
 use super::schema::{self, Dflt, Key, Section, TableSchema, Ty, Use, PLACEHOLDER};
 use super::tree::{Item, Table, Val};
-use super::ArrKind;
 
 /// Location of every known key and section, by dotted path (`Radarr-1080.Torrent.StalledDelay`).
 pub(super) type Locs = HashMap<String, Location>;

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::duration;
-use super::load::{Location, Report};
+use super::report::{Location, Report};
 use super::schema::{self, Key, TableSchema, Ty};
 use super::tree::{Item, Table, Val};
 

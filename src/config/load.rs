@@ -1,13 +1,15 @@
 //! The loader's public face: [`load`], [`load_str`], [`Loaded`] and [`ConfigError`].
 //!
 //! It runs the stages in order (parse with lines → environment overrides → schema check →
-//! serde + validation) and turns what they collected into one result: either a [`Config`] with
+//! validation) and turns what they collected into one result: either a [`Config`] with
 //! start-up warnings, or one error listing every problem at once.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::{check, env, tree, validate, Config};
+use super::report::{at, Location, Problem, Report};
+use super::types::Config;
+use super::{check, env, tree, validate};
 
 /// A configuration that passed validation, with the warnings to log once at start-up
 /// (unknown keys, ignored qBitrr keys, ineffective settings).
@@ -18,40 +20,6 @@ pub struct Loaded {
     /// One line each, e.g. `config.toml:12: Settings.LoopSleepTimr: unknown key, ignored; did you
     /// mean `LoopSleepTimer`?` or `ignored (not supported yet): Settings.FreeSpace, ...`.
     pub warnings: Vec<String>,
-}
-
-/// Where a value (or a problem) comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// The file as a whole (e.g. a missing section).
-    File,
-    /// A 1-based line of the file.
-    Line(usize),
-    /// An environment variable (`QBITRR_...`) that overrode the file.
-    Env(String),
-}
-
-/// One problem in the configuration: a dotted key (`Radarr-1080.Torrent.StalledDelay`, empty
-/// for problems that concern the whole file), where it was found and what to do about it.
-/// Messages never contain the value of a secret (API keys, passwords, tokens).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Dotted key, e.g. `Sonarr-TV.URI`; empty when the problem concerns the whole file.
-    pub key: String,
-    /// The line or environment variable the value came from (a missing key: its section's line).
-    pub location: Location,
-    /// What is wrong and what to do about it.
-    pub message: String,
-}
-
-impl Problem {
-    /// The line, when the problem comes from a line of the file.
-    pub fn line(&self) -> Option<usize> {
-        match self.location {
-            Location::Line(line) => Some(line),
-            _ => None,
-        }
-    }
 }
 
 /// Why the configuration cannot be used. The caller exits with code 2 on any of these.
@@ -186,15 +154,6 @@ impl std::error::Error for ConfigError {
     }
 }
 
-/// `file:line`, `file: environment variable QBITRR_...` or `file`.
-pub(super) fn at(file: &str, location: &Location) -> String {
-    match location {
-        Location::File => file.to_string(),
-        Location::Line(line) => format!("{file}:{line}"),
-        Location::Env(var) => format!("{file}: environment variable {var}"),
-    }
-}
-
 /// `file:line: key: message` (without `key: ` when the problem concerns the whole file).
 fn format_problem(file: &str, problem: &Problem) -> String {
     if problem.key.is_empty() {
@@ -206,27 +165,6 @@ fn format_problem(file: &str, problem: &Problem) -> String {
             problem.key,
             problem.message
         )
-    }
-}
-
-/// What the stages collect on the way: errors and warnings.
-#[derive(Debug, Default)]
-pub(super) struct Report {
-    pub(super) problems: Vec<Problem>,
-    pub(super) warnings: Vec<String>,
-}
-
-impl Report {
-    pub(super) fn error(&mut self, key: impl Into<String>, location: Location, message: impl Into<String>) {
-        self.problems.push(Problem {
-            key: key.into(),
-            location,
-            message: message.into(),
-        });
-    }
-
-    pub(super) fn warn(&mut self, message: String) {
-        self.warnings.push(message);
     }
 }
 
@@ -301,7 +239,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::{ArrKind, ImportMode, RemoveTorrent, StalledDelay};
+    use crate::config::types::{ImportMode, RemoveTorrent, StalledDelay};
+    use crate::model::ArrKind;
 
     const MINIMAL: &str = "\
 [qBit]
@@ -1022,6 +961,21 @@ OmbiAPIKey = true
             .replace("\"1M\"", "\"tiny\""));
         assert!(e.to_string().contains("WebUI.Port: must be a port number"), "{e}");
         assert!(e.to_string().contains("Settings.LogRotateSize"), "{e}");
+    }
+
+    #[test]
+    fn a_decimal_log_rotate_size_is_an_error_of_its_own() {
+        let e = err(&format!(
+            "[Settings]\nLogRotateSize = 5.5\nLoopSleepTimer = 0\n{MINIMAL}"
+        ));
+        assert_eq!(
+            keys_and_lines(&e),
+            [
+                ("Settings.LogRotateSize".to_string(), Some(2)),
+                ("Settings.LoopSleepTimer".to_string(), Some(3)),
+            ]
+        );
+        assert!(e.to_string().contains("must be a size of at least 64K"), "{e}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! qBitrr's default (so that only keys the user changed are reported as ignored). It also owns
 //! section classification, secret-key detection and the "did you mean" suggestions.
 
-use super::ArrKind;
+use crate::model::ArrKind;
 
 /// Unit of a bare integer given to a duration key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,8 @@ pub(super) enum Dflt {
 /// Whether qbitrr-lite acts on a key.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Use {
-    /// Read into [`super::Config`]; defaults live in the validation stage.
+    /// Read into [`super::types::Config`] by the validation stage, under this name; its
+    /// default lives there.
     Supported,
     /// Known to qBitrr but not used by qbitrr-lite yet, with qBitrr's default.
     Unsupported(Dflt),
@@ -363,7 +364,7 @@ static OVERSEERR: TableSchema = TableSchema {
 };
 
 /// `[<Arr>.Torrent]`.
-static TORRENT: TableSchema = TableSchema {
+pub(super) static TORRENT: TableSchema = TableSchema {
     keys: &[
         uns("CaseSensitiveMatches", Ty::Bool, Dflt::Bool(false)),
         uns(
@@ -394,7 +395,7 @@ static TORRENT: TableSchema = TableSchema {
 };
 
 /// `[<Arr>.Torrent.SeedingMode]`.
-static SEEDING_MODE: TableSchema = TableSchema {
+pub(super) static SEEDING_MODE: TableSchema = TableSchema {
     keys: &[
         uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
         uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
@@ -565,7 +566,7 @@ pub(super) fn is_secret(key: &str) -> bool {
 }
 
 /// Levenshtein distance between two strings, compared case-insensitively.
-pub(super) fn distance(a: &str, b: &str) -> usize {
+fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
     let b: Vec<char> = b.to_lowercase().chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();

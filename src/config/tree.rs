@@ -1,10 +1,10 @@
 //! The parsed file as an owned tree that remembers where every key came from (a line of the file
 //! or an environment variable). Environment overrides are applied to this tree; the schema check
-//! walks it; the serde stage reads it through [`Table::to_toml`].
+//! walks it; the validation stage reads the supported keys from it.
 
 use toml::de::{DeTable, DeValue};
 
-use super::load::Location;
+use super::report::Location;
 
 /// A value and where it came from (for a key: the key's line; for a table: its header's line).
 #[derive(Debug, Clone)]
@@ -58,22 +58,10 @@ impl Val {
         }
     }
 
-    pub(super) fn as_table(&self) -> Option<&Table> {
+    fn as_table(&self) -> Option<&Table> {
         match self {
             Val::Table(t) => Some(t),
             _ => None,
-        }
-    }
-
-    fn to_toml(&self) -> toml::Value {
-        match self {
-            Val::Str(s) => toml::Value::String(s.clone()),
-            Val::Int(n) => toml::Value::Integer(*n),
-            Val::Float(f) => toml::Value::Float(*f),
-            Val::Bool(b) => toml::Value::Boolean(*b),
-            Val::Datetime(d) => toml::Value::Datetime(*d),
-            Val::Array(items) => toml::Value::Array(items.iter().map(|i| i.val.to_toml()).collect()),
-            Val::Table(t) => toml::Value::Table(t.to_toml()),
         }
     }
 }
@@ -117,14 +105,6 @@ impl Table {
 
     pub(super) fn keys(&self) -> Vec<String> {
         self.entries.iter().map(|(k, _)| k.clone()).collect()
-    }
-
-    /// The same data as a plain `toml` table, for serde.
-    pub(super) fn to_toml(&self) -> toml::Table {
-        self.entries
-            .iter()
-            .map(|(k, v)| (k.clone(), v.val.to_toml()))
-            .collect()
     }
 }
 

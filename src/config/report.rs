@@ -1,0 +1,69 @@
+//! Where configuration values and problems come from, and what the loading stages collect.
+//!
+//! This file owns [`Location`] (a line of the file or an environment variable), [`Problem`]
+//! (one thing wrong with the configuration), [`Report`] (the errors and warnings gathered by the
+//! stages) and [`at`], the `file:line` prefix every message starts with.
+
+/// Where a value (or a problem) comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The file as a whole (e.g. a missing section).
+    File,
+    /// A 1-based line of the file.
+    Line(usize),
+    /// An environment variable (`QBITRR_...`) that overrode the file.
+    Env(String),
+}
+
+/// One problem in the configuration: a dotted key (`Radarr-1080.Torrent.StalledDelay`, empty
+/// for problems that concern the whole file), where it was found and what to do about it.
+/// Messages never contain the value of a secret (API keys, passwords, tokens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted key, e.g. `Sonarr-TV.URI`; empty when the problem concerns the whole file.
+    pub key: String,
+    /// The line or environment variable the value came from (a missing key: its section's line).
+    pub location: Location,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl Problem {
+    /// The line, when the problem comes from a line of the file.
+    pub fn line(&self) -> Option<usize> {
+        match self.location {
+            Location::Line(line) => Some(line),
+            _ => None,
+        }
+    }
+}
+
+/// `file:line`, `file: environment variable QBITRR_...` or `file`.
+pub(super) fn at(file: &str, location: &Location) -> String {
+    match location {
+        Location::File => file.to_string(),
+        Location::Line(line) => format!("{file}:{line}"),
+        Location::Env(var) => format!("{file}: environment variable {var}"),
+    }
+}
+
+/// What the stages collect on the way: errors and warnings.
+#[derive(Debug, Default)]
+pub(super) struct Report {
+    pub(super) problems: Vec<Problem>,
+    pub(super) warnings: Vec<String>,
+}
+
+impl Report {
+    pub(super) fn error(&mut self, key: impl Into<String>, location: Location, message: impl Into<String>) {
+        self.problems.push(Problem {
+            key: key.into(),
+            location,
+            message: message.into(),
+        });
+    }
+
+    pub(super) fn warn(&mut self, message: String) {
+        self.warnings.push(message);
+    }
+}

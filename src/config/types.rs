@@ -1,0 +1,166 @@
+//! The validated configuration: [`Config`] and the per-section types it is made of. This is all
+//! the rest of the daemon ever sees of `config.toml`; the loading stages build it.
+
+use std::time::Duration;
+
+use crate::model::ArrKind;
+
+/// The validated configuration the daemon runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub settings: Settings,
+    /// `[WebUI]`: the status server.
+    pub webui: WebUi,
+    /// Enabled qBittorrent instances (`[qBit]` is named "qBit", `[qBit-X]` is "qBit-X").
+    pub qbit: Vec<QbitInstance>,
+    /// Every Arr section, in file order (managed or not; see `Arr::managed`).
+    pub arrs: Vec<Arr>,
+}
+
+/// `[Settings]` keys we act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// ConsoleLevel: one of CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACE (stored upper-case).
+    pub console_level: String,
+    /// Logging (write log files).
+    pub logging: bool,
+    /// LoopSleepTimer (default 5 s).
+    pub loop_sleep: Duration,
+    /// FailedCategory (default "failed").
+    pub failed_category: String,
+    /// RecheckCategory (default "recheck").
+    pub recheck_category: String,
+    /// Tagless (default false): keep our tags in the store instead of qBittorrent tags.
+    pub tagless: bool,
+    /// IgnoreTorrentsYoungerThan (default 180 s): age gate for the failed/recheck categories.
+    pub ignore_younger_than: Duration,
+    /// DryRun (ours; default false): decide and log, change nothing.
+    pub dry_run: bool,
+    /// TraceLoopExecution (from the design documents; default false): per-phase debug lines.
+    pub trace_loop: bool,
+    /// AutoRestartProcesses (default true).
+    pub auto_restart: bool,
+    /// MaxProcessRestarts (default 5).
+    pub max_restarts: u32,
+    /// ProcessRestartWindow (default 300 s).
+    pub restart_window: Duration,
+    /// ProcessRestartDelay (default 5 s).
+    pub restart_delay: Duration,
+    /// LogRotateSize (ours; default 5 MiB): a log file is rotated when it reaches this size.
+    pub log_rotate_size: u64,
+    /// LogRotateCount (ours; default 3): rotated files kept per log (`X.log.1` … `X.log.N`).
+    pub log_rotate_count: u32,
+}
+
+/// `[WebUI]` keys we act on: the status server (`/health`, `/api/*`, `/metrics`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebUi {
+    /// Host (default "0.0.0.0").
+    pub host: String,
+    /// Port (default 6969).
+    pub port: u16,
+    /// Token; `None` when empty (one is then generated and kept in the data directory).
+    pub token: Option<String>,
+    /// AuthDisabled (default false): `/api/*` and `/metrics` without a token.
+    pub auth_disabled: bool,
+}
+
+/// One `[qBit]` / `[qBit-<Name>]` section that is not `Disabled`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QbitInstance {
+    /// Section name: `qBit` or `qBit-<Name>`.
+    pub name: String,
+    /// Base URL, e.g. "http://127.0.0.1:8080" (Host may carry a scheme; Port is appended unless Host has one).
+    pub url: String,
+    /// UserName / Password; `None` when left out (localhost bypass).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// APIKey (ours, qBittorrent 5.2+): sent as `Authorization: Bearer`, no login.
+    pub api_key: Option<String>,
+    /// SkipTLSVerify.
+    pub skip_tls_verify: bool,
+}
+
+/// One `[Radarr-*]`, `[Sonarr-*]`, `[Lidarr-*]` or `[Readarr-*]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arr {
+    /// Section name, e.g. "Radarr-1080".
+    pub name: String,
+    pub kind: ArrKind,
+    /// Managed (default true). Unmanaged sections get no worker.
+    pub managed: bool,
+    /// URI, without a trailing slash.
+    pub uri: String,
+    /// APIKey.
+    pub api_key: String,
+    /// SkipTLSVerify.
+    pub skip_tls_verify: bool,
+    /// Category (default: section name lower-cased).
+    pub category: String,
+    /// ReSearch (default true).
+    pub re_search: bool,
+    /// importMode (default "Auto"): Auto, Move or Copy, as written.
+    pub import_mode: ImportMode,
+    /// CheckInterval (design documents; overrides Settings.LoopSleepTimer when set).
+    pub check_interval: Option<Duration>,
+    /// DelayAfterImport / DelayAfterSearch / DelayAfterBlacklist (design documents; default 0).
+    pub delay_after_import: Duration,
+    pub delay_after_search: Duration,
+    pub delay_after_blacklist: Duration,
+    /// `[<Arr>.Torrent]`.
+    pub torrent: TorrentRules,
+    /// `[<Arr>.Torrent.SeedingMode]`.
+    pub seeding: SeedingRules,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    Auto,
+    Move,
+    Copy,
+}
+
+/// `[<Arr>.Torrent]` keys we act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TorrentRules {
+    /// IgnoreTorrentsYoungerThan (default 180 s): age gate for every removal rule.
+    pub ignore_younger_than: Duration,
+    /// MaximumETA (default -1 = off).
+    pub maximum_eta: Option<Duration>,
+    /// MaximumDeletablePercentage (default 0.99), a fraction 0..=1.
+    pub maximum_deletable_percentage: f64,
+    /// DoNotRemoveSlow (default true).
+    pub do_not_remove_slow: bool,
+    /// StalledDelay (default 15 min).
+    pub stalled_delay: StalledDelay,
+    /// ReSearchStalled (default false).
+    pub re_search_stalled: bool,
+}
+
+/// StalledDelay: -1 off, 0 tag only (never delete), N minutes (or a duration string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StalledDelay {
+    Off,
+    TagOnly,
+    After(Duration),
+}
+
+/// `[<Arr>.Torrent.SeedingMode]` keys we act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedingRules {
+    /// MaxUploadRatio (default -1 = none).
+    pub max_upload_ratio: Option<f64>,
+    /// MaxSeedingTime (default -1 = none), seconds or a duration string.
+    pub max_seeding_time: Option<Duration>,
+    /// RemoveTorrent: -1 never, 1 ratio, 2 time, 3 ratio OR time, 4 ratio AND time.
+    pub remove_torrent: RemoveTorrent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoveTorrent {
+    Never,
+    Ratio,
+    Time,
+    RatioOrTime,
+    RatioAndTime,
+}
