@@ -64,7 +64,7 @@ pub struct CheckArgs {
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "status")]
 pub struct StatusArgs {
-    /// the daemon's address (default: from --config's [WebUI], else http://127.0.0.1:6969)
+    /// the daemon's address (default: from --config's WebUI section, else http://127.0.0.1:6969)
     #[argh(option)]
     pub url: Option<String>,
     /// the API token (default: the config's WebUI.Token, else the data directory's webui-token file)

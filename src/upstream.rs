@@ -4,7 +4,7 @@
 //! Three implementations of each: the HTTP clients ([`QbitClient`],
 //! [`ArrClient`]; the impls are here so the clients know nothing of the loop),
 //! [`dry_run`]'s wrappers, which read through and answer every change as if
-//! it worked, and (in unit tests) [`fake`]'s in-process recorders. Whether a
+//! it worked, and (in unit tests) `fake`'s in-process recorders. Whether a
 //! run is dry is decided once, where the clients are built
 //! ([`connect_qbit`], [`connect_arr`]); the loop and the executor never ask.
 
