@@ -10,7 +10,7 @@ use std::time::Duration;
 use log::info;
 use serde_json::Value;
 
-use super::{ArrApi, Qbittorrent};
+use super::seams::{ArrApi, Qbittorrent};
 use crate::arr::{QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{ArrApi, Qbittorrent};
+use super::seams::{ArrApi, Qbittorrent};
 use crate::arr::{QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};

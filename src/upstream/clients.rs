@@ -1,0 +1,70 @@
+//! The HTTP clients as the loop sees them: [`Qbittorrent`] for
+//! [`QbitClient`] and [`ArrApi`] for [`ArrClient`], each call delegated.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::seams::{ArrApi, Qbittorrent};
+use crate::arr::{ArrClient, QueueDelete, QueueDeleteOptions};
+use crate::http::HttpError;
+use crate::model::{ArrKind, QueueEntry, Torrent};
+use crate::qbit::QbitClient;
+
+impl Qbittorrent for QbitClient {
+    fn name(&self) -> &str {
+        QbitClient::name(self)
+    }
+    fn url(&self) -> &str {
+        QbitClient::url(self)
+    }
+    fn version(&self) -> Result<String, HttpError> {
+        QbitClient::version(self)
+    }
+    fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
+        QbitClient::torrents_each(self, category, f)
+    }
+    fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
+        QbitClient::delete(self, hashes, delete_files)
+    }
+    fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        QbitClient::recheck(self, hashes)
+    }
+    fn resume(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        QbitClient::resume(self, hashes)
+    }
+    fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError> {
+        QbitClient::set_category(self, hashes, category)
+    }
+    fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
+        QbitClient::add_tags(self, hashes, tags)
+    }
+    fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
+        QbitClient::remove_tags(self, hashes, tags)
+    }
+    fn mark_down(&self) -> bool {
+        QbitClient::mark_down(self)
+    }
+    fn mark_up(&self) -> Option<Duration> {
+        QbitClient::mark_up(self)
+    }
+}
+
+impl ArrApi for ArrClient {
+    fn kind(&self) -> ArrKind {
+        ArrClient::kind(self)
+    }
+    fn version(&self) -> Result<String, HttpError> {
+        self.system_status().map(|s| s.version)
+    }
+    fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError> {
+        ArrClient::queue(self)
+    }
+    fn delete_queue_item(&self, id: i64, opts: QueueDeleteOptions) -> Result<QueueDelete, HttpError> {
+        ArrClient::delete_queue_item(self, id, opts)
+    }
+    fn command(&self, body: &Value) -> Result<i64, HttpError> {
+        ArrClient::command(self, body)
+    }
+}

@@ -1,0 +1,48 @@
+//! The two traits the loop is written against; see the parent module.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::arr::{QueueDelete, QueueDeleteOptions};
+use crate::http::HttpError;
+use crate::model::{ArrKind, QueueEntry, Torrent};
+
+/// What the loop needs from one qBittorrent instance. Shared by the workers
+/// of every Arr that uses it, so `&self` and `Send + Sync`.
+pub(crate) trait Qbittorrent: Send + Sync {
+    /// The section name (`qBit` or `qBit-<Name>`).
+    fn name(&self) -> &str;
+    /// The WebUI address, for logs.
+    fn url(&self) -> &str;
+    /// `app/version`, e.g. "v4.5.2".
+    fn version(&self) -> Result<String, HttpError>;
+    /// Every torrent of `category`, handed to `f` as it is read; on an error
+    /// `f` may already have seen part of the list.
+    fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError>;
+    fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError>;
+    fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError>;
+    /// Starts (5.x) or resumes (4.x) torrents.
+    fn resume(&self, hashes: &[&str]) -> Result<(), HttpError>;
+    fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError>;
+    fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
+    fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
+    /// Records a failed call; true when this starts an outage, so exactly one worker reports it.
+    fn mark_down(&self) -> bool;
+    /// Records a good call; the outage's length when this ends one.
+    fn mark_up(&self) -> Option<Duration>;
+}
+
+/// What the loop needs from one Arr instance (owned by its worker).
+pub(crate) trait ArrApi: Send {
+    fn kind(&self) -> ArrKind;
+    /// The Arr's version, for `/api/status`.
+    fn version(&self) -> Result<String, HttpError>;
+    /// The whole queue, folded per download hash (lower case).
+    fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError>;
+    /// `DELETE queue/{id}`; a 404 is [`QueueDelete::NotFound`], not an error.
+    fn delete_queue_item(&self, id: i64, opts: QueueDeleteOptions) -> Result<QueueDelete, HttpError>;
+    /// `POST command`; the command's id.
+    fn command(&self, body: &Value) -> Result<i64, HttpError>;
+}
