@@ -209,85 +209,108 @@ fn a_pass_runs_its_actions_in_the_fixed_order() {
     assert_eq!(plans[5].decision.memory.rechecked_at, Some(NOW));
 }
 
-#[test]
-fn a_failed_qbittorrent_delete_tells_the_arr_nothing() {
-    let mut bench = Bench::new();
-    bench.enqueue('e', queued(5, 50));
-    bench.fail("delete");
-    let mut plans = vec![plan('e', vec![failed_download()])];
-    let done = bench.apply(&mut plans);
-    assert_eq!(bench.journal.calls(), [delete('e')]);
-    assert_eq!(done.errors, 1);
-    assert_eq!((done.removals, done.blocklists, done.searches), (0, 0, 0));
-    assert!(!plans[0].removed, "still in qBittorrent: decided again next pass");
-    let kept = bench.recorded('e').expect("its memory stays");
-    assert_eq!((kept.blocklisted_at, kept.searched_at), (None, None));
+/// One failed download's removal with the call named by `fail` failing (and with or without
+/// its queue entry): what was called, what it counted, whether the torrent is gone and its
+/// memory with it.
+struct RemovalCase {
+    fail: Option<&'static str>,
+    queued: bool,
+    calls: &'static [Step],
+    /// (removals, blocklists, searches, errors)
+    counts: (u32, u32, u32, u32),
+    removed: bool,
 }
 
 #[test]
-fn a_failed_queue_delete_skips_the_search_and_the_removal_stands() {
-    let mut bench = Bench::new();
-    bench.enqueue('e', queued(5, 50));
-    bench.fail("queue_delete");
-    let mut plans = vec![plan('e', vec![failed_download()])];
-    let done = bench.apply(&mut plans);
-    assert_eq!(
-        bench.journal.calls(),
-        [
-            delete('e'),
-            Call::QueueDelete {
-                id: 5,
-                blocklist: true
-            }
-        ]
-    );
-    assert_eq!(
-        (done.removals, done.blocklists, done.searches, done.errors),
-        (1, 0, 0, 1)
-    );
-    assert!(plans[0].removed);
-    // What is recorded: the torrent is gone, so is its memory; the blocklist and search
-    // are not retried (the durable intents of a later change will keep them).
-    assert_eq!(bench.recorded('e'), None);
+fn each_partial_failure_of_a_removal_stops_where_it_failed() {
+    use Step::*;
+    let cases = [
+        RemovalCase {
+            fail: None,
+            queued: true,
+            calls: &[Delete, QueueDelete, Search],
+            counts: (1, 1, 1, 0),
+            removed: true,
+        },
+        // qBittorrent first: if it did not delete, the Arr is told nothing.
+        RemovalCase {
+            fail: Some("delete"),
+            queued: true,
+            calls: &[Delete],
+            counts: (0, 0, 0, 1),
+            removed: false,
+        },
+        RemovalCase {
+            fail: Some("queue_delete"),
+            queued: true,
+            calls: &[Delete, QueueDelete],
+            counts: (1, 0, 0, 1),
+            removed: true,
+        },
+        RemovalCase {
+            fail: Some("command"),
+            queued: true,
+            calls: &[Delete, QueueDelete, Search],
+            counts: (1, 1, 0, 1),
+            removed: true,
+        },
+        // Not in the Arr's queue: nothing to blocklist or search.
+        RemovalCase {
+            fail: None,
+            queued: false,
+            calls: &[Delete],
+            counts: (1, 0, 0, 0),
+            removed: true,
+        },
+    ];
+    for case in cases {
+        let mut bench = Bench::new();
+        if case.queued {
+            bench.enqueue('e', queued(5, 50));
+        }
+        if let Some(op) = case.fail {
+            bench.fail(op);
+        }
+        let mut plans = vec![plan('e', vec![failed_download()])];
+        let done = bench.apply(&mut plans);
+        let label = format!("failing {:?}", case.fail);
+        let expected: Vec<Call> = case.calls.iter().map(|step| step.call()).collect();
+        assert_eq!(bench.journal.calls(), expected, "{label}");
+        assert_eq!(
+            (done.removals, done.blocklists, done.searches, done.errors),
+            case.counts,
+            "{label}"
+        );
+        assert_eq!(plans[0].removed, case.removed, "{label}");
+        let memory = &plans[0].decision.memory;
+        assert_eq!(memory.blocklisted_at.is_some(), case.counts.1 == 1, "{label}");
+        assert_eq!(memory.searched_at.is_some(), case.counts.2 == 1, "{label}");
+        // What is recorded: a torrent still in qBittorrent keeps its memory (decided again
+        // next pass); a removed one is forgotten at once, also when its blocklist or search
+        // failed (the durable intents of a later change will keep those).
+        assert_eq!(bench.recorded('e').is_some(), !case.removed, "{label}");
+    }
 }
 
-#[test]
-fn a_failed_search_after_a_blocklist_counts_one_error() {
-    let mut bench = Bench::new();
-    bench.enqueue('e', queued(5, 50));
-    bench.fail("command");
-    let mut plans = vec![plan('e', vec![failed_download()])];
-    let done = bench.apply(&mut plans);
-    assert_eq!(
-        bench.journal.calls(),
-        [
-            delete('e'),
-            Call::QueueDelete {
+/// The calls of torrent e's removal.
+#[derive(Clone, Copy)]
+enum Step {
+    Delete,
+    QueueDelete,
+    Search,
+}
+
+impl Step {
+    fn call(self) -> Call {
+        match self {
+            Self::Delete => delete('e'),
+            Self::QueueDelete => Call::QueueDelete {
                 id: 5,
-                blocklist: true
+                blocklist: true,
             },
-            command("MoviesSearch"),
-        ]
-    );
-    assert_eq!(
-        (done.removals, done.blocklists, done.searches, done.errors),
-        (1, 1, 0, 1)
-    );
-    assert_eq!(plans[0].decision.memory.blocklisted_at, Some(NOW));
-    assert_eq!(plans[0].decision.memory.searched_at, None);
-    assert_eq!(bench.recorded('e'), None);
-}
-
-#[test]
-fn a_removal_without_a_queue_entry_only_removes() {
-    let bench = Bench::new();
-    let mut plans = vec![plan('e', vec![failed_download()])];
-    let done = bench.apply(&mut plans);
-    assert_eq!(bench.journal.calls(), [delete('e')]);
-    assert_eq!(
-        (done.removals, done.blocklists, done.searches, done.errors),
-        (1, 0, 0, 0)
-    );
+            Self::Search => command("MoviesSearch"),
+        }
+    }
 }
 
 #[test]
