@@ -6,17 +6,17 @@ use std::path::PathBuf;
 use argh::FromArgs;
 
 /// Exit code of a clean stop (or a passing check).
-pub const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Exit code of a fatal runtime error (the store cannot be opened, the port is taken,
 /// an upstream failed its check, the daemon did not answer).
-pub const EXIT_RUNTIME: u8 = 1;
+pub(crate) const EXIT_RUNTIME: u8 = 1;
 /// Exit code of a bad configuration or bad usage.
-pub const EXIT_CONFIG: u8 = 2;
+pub(crate) const EXIT_CONFIG: u8 = 2;
 
 /// Keeps qBittorrent and Radarr/Sonarr/Lidarr/Readarr in step, reading qBitrr's config.toml.
 /// Exit codes: 0 clean stop, 1 fatal runtime error, 2 bad config or usage.
 #[derive(FromArgs, Debug)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// print the version and exit
     #[argh(switch)]
     pub version: bool,
@@ -26,7 +26,7 @@ pub struct Cli {
 
 #[derive(FromArgs, Debug)]
 #[argh(subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     Run(RunArgs),
     Check(CheckArgs),
     Status(StatusArgs),
@@ -36,7 +36,7 @@ pub enum Command {
 /// Run the daemon.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "run")]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// path of qBitrr's config.toml
     #[argh(option)]
     pub config: PathBuf,
@@ -54,7 +54,7 @@ pub struct RunArgs {
 /// Validate the config and test every qBittorrent and Arr connection.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "check")]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// path of qBitrr's config.toml
     #[argh(option)]
     pub config: PathBuf,
@@ -63,7 +63,7 @@ pub struct CheckArgs {
 /// Show the workers of a running daemon (its /api/processes).
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "status")]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// the daemon's address (default: from --config's WebUI section, else http://127.0.0.1:6969)
     #[argh(option)]
     pub url: Option<String>,
@@ -81,4 +81,4 @@ pub struct StatusArgs {
 /// Print a commented example config.toml to standard output.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "gen-config")]
-pub struct GenConfigArgs {}
+pub(crate) struct GenConfigArgs {}

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub type UnixTime = i64;
 
 /// Now, in Unix seconds (0 if the system clock is before 1970).
-pub fn unix_now() -> UnixTime {
+pub(crate) fn unix_now() -> UnixTime {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

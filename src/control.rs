@@ -27,7 +27,7 @@ pub(crate) enum Command {
 
 /// Why a restart was refused.
 #[derive(Debug)]
-pub enum RestartError {
+pub(crate) enum RestartError {
     UnknownWorker(String),
 }
 
@@ -43,7 +43,7 @@ impl std::error::Error for RestartError {}
 
 /// Why a reload was refused; the previous config keeps running.
 #[derive(Debug)]
-pub enum ReloadError {
+pub(crate) enum ReloadError {
     Invalid(ConfigError),
 }
 
@@ -65,7 +65,7 @@ impl std::error::Error for ReloadError {
 
 /// What a caller of [`Control`] gets when the answer is not a success.
 #[derive(Debug)]
-pub enum ControlError<E> {
+pub(crate) enum ControlError<E> {
     /// The supervisor is gone (shutting down).
     Gone,
     /// It did not answer in time.
@@ -95,7 +95,7 @@ impl<E: std::error::Error + 'static> std::error::Error for ControlError<E> {
 
 /// The sending side of the supervisor's commands; cheap to clone.
 #[derive(Clone)]
-pub struct Control {
+pub(crate) struct Control {
     send: Arc<dyn Fn(Command) -> bool + Send + Sync>,
 }
 
@@ -105,7 +105,7 @@ impl Control {
         Self { send: Arc::new(send) }
     }
 
-    pub fn restart(&self, name: &str, wait: Duration) -> Result<(), ControlError<RestartError>> {
+    pub(crate) fn restart(&self, name: &str, wait: Duration) -> Result<(), ControlError<RestartError>> {
         let (reply, answer) = mpsc::channel();
         self.ask(
             Command::Restart {
@@ -117,13 +117,13 @@ impl Control {
         )
     }
 
-    pub fn reload(&self, wait: Duration) -> Result<String, ControlError<ReloadError>> {
+    pub(crate) fn reload(&self, wait: Duration) -> Result<String, ControlError<ReloadError>> {
         let (reply, answer) = mpsc::channel();
         self.ask(Command::Reload { reply: Some(reply) }, answer, wait)
     }
 
     /// Asks for a shutdown; false when the supervisor is already gone.
-    pub fn shutdown(&self) -> bool {
+    pub(crate) fn shutdown(&self) -> bool {
         (self.send)(Command::Shutdown)
     }
 

@@ -18,9 +18,9 @@ use crate::model::{tags, Memory, QueueEntry, Torrent, TorrentState, UnixTime};
 
 /// Seconds a completed torrent must have been complete before it is imported,
 /// so qBittorrent has finished writing and moving its files.
-pub const IMPORT_SETTLE_SECS: i64 = 10;
+pub(crate) const IMPORT_SETTLE_SECS: i64 = 10;
 /// Seconds between two rechecks of a torrent that stays in the error state.
-pub const ERROR_RECHECK_INTERVAL_SECS: i64 = 600;
+pub(crate) const ERROR_RECHECK_INTERVAL_SECS: i64 = 600;
 
 /// The rules of one Arr instance, as the decision core needs them.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +53,7 @@ pub struct Rules {
 
 impl Rules {
     /// Builds the rules of one Arr section.
-    pub fn from_config(settings: &crate::config::Settings, arr: &crate::config::Arr) -> Self {
+    pub(crate) fn from_config(settings: &crate::config::Settings, arr: &crate::config::Arr) -> Self {
         let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         Self {
             category: arr.category.clone(),
@@ -175,7 +175,8 @@ pub enum QueueStep {
 
 impl Action {
     /// True for actions that lose data or tell the Arr a download failed.
-    pub fn is_destructive(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_destructive(&self) -> bool {
         matches!(self, Self::Remove { .. } | Self::BlocklistKeep { .. })
     }
 }

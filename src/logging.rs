@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use log::{LevelFilter, Log, Metadata, Record};
 
 /// qBitrr's level names mapped to `log` levels (NOTICE sits between INFO and WARNING; shown as INFO).
-pub fn level(name: &str) -> LevelFilter {
+pub(crate) fn level(name: &str) -> LevelFilter {
     match name.to_ascii_uppercase().as_str() {
         "CRITICAL" | "ERROR" => LevelFilter::Error,
         "WARNING" | "WARN" => LevelFilter::Warn,
@@ -34,20 +34,20 @@ thread_local! {
 }
 
 /// Routes this thread's log lines to `<section>.log` as well as `Main.log`.
-pub fn set_section(section: &str) {
+pub(crate) fn set_section(section: &str) {
     SECTION.with(|s| *s.borrow_mut() = Some(section.to_string()));
 }
 
 /// Where console lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Console {
+pub(crate) enum Console {
     Stderr,
     Stdout,
 }
 
 /// How logs are written.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub level: LevelFilter,
     pub console: Console,
     /// `logs/` directory for files; `None` for console only.
@@ -65,7 +65,7 @@ struct Logger {
 
 /// Installs the global logger. A log directory that cannot be created is
 /// reported and the console keeps working.
-pub fn init(opts: Options) {
+pub(crate) fn init(opts: Options) {
     let mut problem = None;
     let files = opts
         .dir
@@ -95,7 +95,7 @@ pub fn init(opts: Options) {
 }
 
 /// Changes the level of the installed logger (config reload).
-pub fn set_level(level: LevelFilter) {
+pub(crate) fn set_level(level: LevelFilter) {
     log::set_max_level(level);
 }
 

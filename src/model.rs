@@ -122,7 +122,7 @@ impl TorrentState {
 
     /// States the user or qBittorrent is busy with: never touched.
     /// Forced (user override), checking, allocating, moving, queued for download, unknown.
-    pub fn is_protected(self) -> bool {
+    pub(crate) fn is_protected(self) -> bool {
         matches!(
             self,
             Self::ForcedDl
@@ -147,17 +147,17 @@ impl TorrentState {
     }
 
     /// A download stopped by the user or by qBittorrent (4.x "paused", 5.x "stopped").
-    pub fn is_stopped_download(self) -> bool {
+    pub(crate) fn is_stopped_download(self) -> bool {
         matches!(self, Self::PausedDl | Self::StoppedDl)
     }
 
     /// A download that is not moving: no peers, or still fetching metadata.
-    pub fn is_stalled(self) -> bool {
+    pub(crate) fn is_stalled(self) -> bool {
         matches!(self, Self::StalledDl | Self::MetaDl)
     }
 
     /// Still fetching the metadata (so `last_activity` keeps moving and means nothing).
-    pub fn is_metadata(self) -> bool {
+    pub(crate) fn is_metadata(self) -> bool {
         matches!(self, Self::MetaDl | Self::ForcedMetaDl)
     }
 }
@@ -201,7 +201,7 @@ pub struct Torrent {
 /// info-hash, or the v2 one truncated) without the text. Keys the worker's
 /// per-torrent memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TorrentId([u8; 20]);
+pub(crate) struct TorrentId([u8; 20]);
 
 impl TorrentId {
     /// Parses 40 hex digits (either case); `None` for anything else.
@@ -236,16 +236,17 @@ impl fmt::Display for TorrentId {
 }
 
 /// qBittorrent's ETA value for "infinite / not applicable".
-pub const ETA_INFINITE: i64 = 8_640_000;
+#[cfg(test)]
+pub(crate) const ETA_INFINITE: i64 = 8_640_000;
 
 impl Torrent {
     /// True when the torrent has the tag (qBittorrent tags are case-sensitive).
-    pub fn has_tag(&self, tag: &str) -> bool {
+    pub(crate) fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
     }
 
     /// True when completion_on is a real completion time.
-    pub fn completed_at(&self) -> Option<UnixTime> {
+    pub(crate) fn completed_at(&self) -> Option<UnixTime> {
         (self.completion_on > 0 && self.completion_on >= self.added_on).then_some(self.completion_on)
     }
 }
@@ -311,16 +312,6 @@ impl ArrKind {
             Self::Sonarr => "episodeId",
             Self::Lidarr => "albumId",
             Self::Readarr => "bookId",
-        }
-    }
-
-    /// The queue record field naming the parent (series, artist, author), if any.
-    pub fn parent_id_field(self) -> Option<&'static str> {
-        match self {
-            Self::Radarr => None,
-            Self::Sonarr => Some("seriesId"),
-            Self::Lidarr => Some("artistId"),
-            Self::Readarr => Some("authorId"),
         }
     }
 

@@ -31,24 +31,24 @@ const MAX_BODY: usize = 64 << 10;
 /// How long an API call waits for the supervisor (restart, reload).
 const SUPERVISOR_TIMEOUT: Duration = Duration::from_secs(10);
 /// The file, in the data directory, holding a generated token.
-pub const TOKEN_FILE: &str = "webui-token";
+pub(crate) const TOKEN_FILE: &str = "webui-token";
 
 /// The running server; [`StatusServer::stop`] unblocks and joins it.
-pub struct StatusServer {
+pub(crate) struct StatusServer {
     server: Arc<Server>,
     thread: Option<JoinHandle<()>>,
 }
 
 /// Who may call `/api/*` and `/metrics`.
 #[derive(Clone)]
-pub enum Access {
+pub(crate) enum Access {
     Open,
     Token(String),
 }
 
 impl StatusServer {
     /// Binds `host:port` and serves until [`StatusServer::stop`].
-    pub fn start(
+    pub(crate) fn start(
         host: &str,
         port: u16,
         access: Access,
@@ -85,7 +85,7 @@ impl StatusServer {
         })
     }
 
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         self.server.unblock();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -95,7 +95,7 @@ impl StatusServer {
 
 /// Why the status server could not start.
 #[derive(Debug)]
-pub enum ServerError {
+pub(crate) enum ServerError {
     /// The address is taken or not ours.
     Listen {
         addr: String,
@@ -125,7 +125,7 @@ impl std::error::Error for ServerError {
 
 /// Why no WebUI token could be had.
 #[derive(Debug)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     /// No random bytes for a new token.
     Generate(std::io::Error),
     /// The new token could not be written to the data directory.
@@ -156,7 +156,7 @@ impl std::error::Error for TokenError {
 
 /// The token to require: the configured one, else the one stored in the data
 /// directory, else a new one written there (mode 0600). Never logged.
-pub fn token(configured: Option<&str>, data_dir: &Path) -> Result<String, TokenError> {
+pub(crate) fn token(configured: Option<&str>, data_dir: &Path) -> Result<String, TokenError> {
     if let Some(t) = configured {
         return Ok(t.to_string());
     }

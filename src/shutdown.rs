@@ -6,26 +6,26 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 #[derive(Clone, Default)]
-pub struct Shutdown(Arc<(Mutex<bool>, Condvar)>);
+pub(crate) struct Shutdown(Arc<(Mutex<bool>, Condvar)>);
 
 impl Shutdown {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Asks every thread to stop.
-    pub fn trigger(&self) {
+    pub(crate) fn trigger(&self) {
         let (flag, cv) = &*self.0;
         *flag.lock().unwrap_or_else(|p| p.into_inner()) = true;
         cv.notify_all();
     }
 
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         *self.0 .0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Sleeps up to `timeout`; returns true when shutdown was requested.
-    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+    pub(crate) fn wait_timeout(&self, timeout: Duration) -> bool {
         let (flag, cv) = &*self.0;
         let guard = flag.lock().unwrap_or_else(|p| p.into_inner());
         let (guard, _) = cv

@@ -15,18 +15,18 @@ use serde_json::{json, Value};
 use crate::model::UnixTime;
 
 /// Consecutive failed passes after which an unreachable upstream makes `/health` fail.
-pub const UNHEALTHY_AFTER_FAILED_PASSES: u32 = 3;
+pub(crate) const UNHEALTHY_AFTER_FAILED_PASSES: u32 = 3;
 
 /// A worker's life-cycle state, as `/api/processes` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Life {
+pub(crate) enum Life {
     Running,
     Restarting,
     Stopped,
 }
 
 impl Life {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",
             Self::Restarting => "restarting",
@@ -37,7 +37,7 @@ impl Life {
 
 /// Everything known about one worker.
 #[derive(Debug, Clone)]
-pub struct WorkerState {
+pub(crate) struct WorkerState {
     pub name: String,
     pub kind: &'static str,
     pub category: String,
@@ -66,7 +66,7 @@ pub struct WorkerState {
 }
 
 impl WorkerState {
-    pub fn new(
+    pub(crate) fn new(
         name: &str,
         kind: &'static str,
         category: &str,
@@ -110,7 +110,7 @@ impl WorkerState {
 
 /// One qBittorrent instance, as `/api/status` shows it.
 #[derive(Debug, Clone, Default)]
-pub struct QbitState {
+pub(crate) struct QbitState {
     pub name: String,
     pub url: String,
     pub alive: Option<bool>,
@@ -128,13 +128,13 @@ struct State {
 
 /// The shared board.
 #[derive(Debug, Default)]
-pub struct Board {
+pub(crate) struct Board {
     state: Mutex<State>,
 }
 
 /// What one pass reports.
 #[derive(Debug, Clone, Default)]
-pub struct PassSummary {
+pub(crate) struct PassSummary {
     pub seconds: f64,
     pub torrents_by_state: BTreeMap<&'static str, u64>,
     /// Rules that produced actions, with counts.
@@ -144,7 +144,7 @@ pub struct PassSummary {
 
 /// Which upstream made a pass fail.
 #[derive(Debug, Clone)]
-pub enum PassFailure {
+pub(crate) enum PassFailure {
     Qbit { name: String, error: String },
     Arr { error: String },
 }
@@ -159,7 +159,7 @@ impl std::fmt::Display for PassFailure {
 }
 
 impl Board {
-    pub fn new(config_path: &str, now: UnixTime) -> Self {
+    pub(crate) fn new(config_path: &str, now: UnixTime) -> Self {
         Self {
             state: Mutex::new(State {
                 started_at: now,
@@ -174,7 +174,7 @@ impl Board {
     }
 
     /// Adds or replaces a worker's entry (keeping its counters when it exists).
-    pub fn register(&self, w: WorkerState) {
+    pub(crate) fn register(&self, w: WorkerState) {
         self.with(|s| match s.workers.iter_mut().find(|x| x.name == w.name) {
             Some(old) => {
                 old.kind = w.kind;
@@ -187,15 +187,15 @@ impl Board {
     }
 
     /// Removes a worker whose section left the config.
-    pub fn unregister(&self, name: &str) {
+    pub(crate) fn unregister(&self, name: &str) {
         self.with(|s| s.workers.retain(|w| w.name != name));
     }
 
-    pub fn set_qbits(&self, qbits: Vec<QbitState>) {
+    pub(crate) fn set_qbits(&self, qbits: Vec<QbitState>) {
         self.with(|s| s.qbits = qbits);
     }
 
-    pub fn qbit_seen(&self, name: &str, alive: bool, version: Option<String>) {
+    pub(crate) fn qbit_seen(&self, name: &str, alive: bool, version: Option<String>) {
         self.with(|s| {
             if let Some(q) = s.qbits.iter_mut().find(|q| q.name == name) {
                 q.alive = Some(alive);
@@ -206,12 +206,12 @@ impl Board {
         });
     }
 
-    pub fn set_config_error(&self, error: Option<String>) {
+    pub(crate) fn set_config_error(&self, error: Option<String>) {
         self.with(|s| s.config_error = error);
     }
 
     /// Updates one worker's entry.
-    pub fn update(&self, name: &str, f: impl FnOnce(&mut WorkerState)) {
+    pub(crate) fn update(&self, name: &str, f: impl FnOnce(&mut WorkerState)) {
         self.with(|s| {
             if let Some(w) = s.workers.iter_mut().find(|w| w.name == name) {
                 f(w);
@@ -219,7 +219,7 @@ impl Board {
         });
     }
 
-    pub fn pass_ok(&self, name: &str, now: UnixTime, p: PassSummary) {
+    pub(crate) fn pass_ok(&self, name: &str, now: UnixTime, p: PassSummary) {
         self.update(name, |w| {
             w.passes += 1;
             w.last_pass_at = Some(now);
@@ -237,7 +237,7 @@ impl Board {
         });
     }
 
-    pub fn pass_failed(&self, name: &str, failure: PassFailure) {
+    pub(crate) fn pass_failed(&self, name: &str, failure: PassFailure) {
         self.update(name, |w| match failure {
             PassFailure::Qbit { name, error } => {
                 let n = w.qbit_down.as_ref().map_or(0, |(_, n)| *n) + 1;
@@ -253,14 +253,14 @@ impl Board {
         });
     }
 
-    pub fn snapshot(&self) -> Vec<WorkerState> {
+    pub(crate) fn snapshot(&self) -> Vec<WorkerState> {
         self.with(|s| s.workers.clone())
     }
 
     /// `/health`: (healthy, JSON body). Healthy when every worker runs and
     /// completed a pass recently, and no upstream has failed for
     /// [`UNHEALTHY_AFTER_FAILED_PASSES`] passes in a row.
-    pub fn health(&self, now: UnixTime) -> (bool, Value) {
+    pub(crate) fn health(&self, now: UnixTime) -> (bool, Value) {
         self.with(|s| {
             let mut problems: Vec<Value> = Vec::new();
             let mut push = |part: &str, problem: String| {
@@ -319,7 +319,7 @@ impl Board {
     }
 
     /// `/api/processes`, in the shape of qBitrr's process list.
-    pub fn processes_json(&self, now: UnixTime) -> Value {
+    pub(crate) fn processes_json(&self, now: UnixTime) -> Value {
         let list: Vec<Value> = self
             .snapshot()
             .iter()
@@ -344,7 +344,7 @@ impl Board {
     }
 
     /// `/api/status`: reachability and versions of every upstream, our version, the config state.
-    pub fn status_json(&self, now: UnixTime) -> Value {
+    pub(crate) fn status_json(&self, now: UnixTime) -> Value {
         self.with(|s| {
             let qbits: Vec<Value> = s
                 .qbits
@@ -373,7 +373,7 @@ impl Board {
     }
 
     /// `/metrics` in the Prometheus text format.
-    pub fn metrics(&self, now: UnixTime) -> String {
+    pub(crate) fn metrics(&self, now: UnixTime) -> String {
         let workers = self.snapshot();
         let mut out = String::new();
         let mut family = |name: &str, kind: &str, help: &str, rows: Vec<(String, String)>| {

@@ -34,11 +34,11 @@ const VALUE_VERSION: u8 = 1;
 const CACHE_BYTES: usize = 256 << 10;
 
 /// The file name inside the data directory.
-pub const FILE_NAME: &str = "qbitrr-lite.redb";
+pub(crate) const FILE_NAME: &str = "qbitrr-lite.redb";
 
 /// What went wrong with the store, sorted by what a caller can do about it.
 #[derive(Debug)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     /// Another process holds the file (a second qbitrr-lite on the same data directory).
     InUse { path: PathBuf },
     /// The file's contents are damaged: move it aside and start afresh.
@@ -84,7 +84,7 @@ impl StoreError {
     }
 
     /// The store file the error is about.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             Self::InUse { path }
             | Self::Corrupt { path, .. }
@@ -137,27 +137,27 @@ impl std::error::Error for StoreError {
 /// Whether a worker's writes reach the file. Chosen once, where the worker is
 /// built: a dry run reads what earlier runs remembered and writes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Writes {
+pub(crate) enum Writes {
     Commit,
     Discard,
 }
 
 /// The redb store. Shared by the workers (`&self`; redb serialises writers).
-pub struct Store {
+pub(crate) struct Store {
     db: Database,
     path: PathBuf,
 }
 
 /// One Arr instance's records in the shared store, as its worker reads and writes them.
 #[derive(Clone)]
-pub struct InstanceRecords {
+pub(crate) struct InstanceRecords {
     store: Arc<Store>,
     instance: String,
     writes: Writes,
 }
 
 impl InstanceRecords {
-    pub fn new(store: Arc<Store>, instance: &str, writes: Writes) -> Self {
+    pub(crate) fn new(store: Arc<Store>, instance: &str, writes: Writes) -> Self {
         Self {
             store,
             instance: instance.to_string(),
@@ -166,12 +166,12 @@ impl InstanceRecords {
     }
 
     /// Hands each record to `f` (hash, memory).
-    pub fn load_each(&self, f: impl FnMut(&str, Memory)) -> Result<(), StoreError> {
+    pub(crate) fn load_each(&self, f: impl FnMut(&str, Memory)) -> Result<(), StoreError> {
         self.store.load_each(&self.instance, f)
     }
 
     /// Writes changed records in one transaction (`None` deletes); nothing with [`Writes::Discard`].
-    pub fn save<K: fmt::Display>(&self, changes: &[(K, Option<Memory>)]) -> Result<(), StoreError> {
+    pub(crate) fn save<K: fmt::Display>(&self, changes: &[(K, Option<Memory>)]) -> Result<(), StoreError> {
         match self.writes {
             Writes::Commit => self.store.save(&self.instance, changes),
             Writes::Discard => Ok(()),
@@ -181,7 +181,7 @@ impl InstanceRecords {
 
 /// What [`Store::open`] had to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OpenNote {
+pub(crate) enum OpenNote {
     /// Opened (or created) normally.
     Clean,
     /// The old file could not be read; it was moved to this path and a fresh store started.
@@ -189,7 +189,7 @@ pub enum OpenNote {
 }
 
 /// Opens the store in `data_dir`, moving a damaged file aside (and saying so in the log).
-pub fn open_store(data_dir: &Path) -> Result<Arc<Store>, StoreError> {
+pub(crate) fn open_store(data_dir: &Path) -> Result<Arc<Store>, StoreError> {
     let (store, note) = Store::open(&data_dir.join(FILE_NAME))?;
     if let OpenNote::MovedAside { moved_to, reason } = note {
         error!(
@@ -204,7 +204,7 @@ pub fn open_store(data_dir: &Path) -> Result<Arc<Store>, StoreError> {
 
 impl Store {
     /// Opens or creates the store at `path`; an unreadable file is moved aside.
-    pub fn open(path: &Path) -> Result<(Self, OpenNote), StoreError> {
+    pub(crate) fn open(path: &Path) -> Result<(Self, OpenNote), StoreError> {
         match builder().create(path) {
             Ok(db) => Ok((Self::checked(db, path)?, OpenNote::Clean)),
             Err(DatabaseError::DatabaseAlreadyOpen) | Err(DatabaseError::LockProtocolMismatch) => {
@@ -267,7 +267,11 @@ impl Store {
     }
 
     /// Hands each record of one instance to `f` (hash, memory), without collecting them.
-    pub fn load_each(&self, instance: &str, mut f: impl FnMut(&str, Memory)) -> Result<(), StoreError> {
+    pub(crate) fn load_each(
+        &self,
+        instance: &str,
+        mut f: impl FnMut(&str, Memory),
+    ) -> Result<(), StoreError> {
         let txn = self.db.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(TORRENTS).map_err(|e| self.error(e))?;
         let start = format!("{instance}\u{0}");
@@ -288,7 +292,7 @@ impl Store {
     }
 
     /// Writes the changed records of one instance in one transaction; `None` deletes.
-    pub fn save<K: fmt::Display>(
+    pub(crate) fn save<K: fmt::Display>(
         &self,
         instance: &str,
         changes: &[(K, Option<Memory>)],
@@ -316,7 +320,7 @@ impl Store {
         txn.commit().map_err(|e| self.error(e))
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
@@ -339,7 +343,7 @@ fn aside_path(path: &Path) -> PathBuf {
 
 /// Encodes a [`Memory`]: version byte, presence bits, the present times
 /// (i64 LE), then the tags (u16 count, u16 length + UTF-8 each).
-pub fn encode(m: &Memory) -> Vec<u8> {
+pub(crate) fn encode(m: &Memory) -> Vec<u8> {
     let times = times(m);
     let mut out = Vec::with_capacity(2 + 8 * times.len() + 8);
     out.push(VALUE_VERSION);
@@ -378,7 +382,7 @@ fn times(m: &Memory) -> [Option<i64>; 6] {
 }
 
 /// Decodes a value written by [`encode`]; `None` for an unknown version or a damaged value.
-pub fn decode(bytes: &[u8]) -> Option<Memory> {
+pub(crate) fn decode(bytes: &[u8]) -> Option<Memory> {
     let (&version, rest) = bytes.split_first()?;
     if version != VALUE_VERSION {
         return None;

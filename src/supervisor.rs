@@ -34,7 +34,7 @@ use crate::upstream::{self, Qbittorrent};
 use crate::worker::{Connections, DecisionLog, Worker, WorkerError};
 
 /// How long shutdown waits for workers to finish the action in hand.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(4500);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_millis(4500);
 /// How often the config file's modification time is checked.
 const CONFIG_CHECK_EVERY: Duration = Duration::from_secs(2);
 
@@ -52,7 +52,7 @@ enum Event {
 
 /// Why a worker thread ended without being asked to.
 #[derive(Debug)]
-pub enum WorkerExit {
+pub(crate) enum WorkerExit {
     Failed(WorkerError),
     Panicked(String),
 }
@@ -91,7 +91,7 @@ struct Slot {
 }
 
 /// The supervisor's state; [`Supervisor::run`] is its event loop.
-pub struct Supervisor {
+pub(crate) struct Supervisor {
     config: Config,
     config_path: PathBuf,
     config_mtime: Option<SystemTime>,
@@ -107,7 +107,7 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    pub fn new(
+    pub(crate) fn new(
         config: Config,
         config_path: &Path,
         dry_run: bool,
@@ -133,7 +133,7 @@ impl Supervisor {
     }
 
     /// The command handle for the status server and the signal handler.
-    pub fn control(&self) -> Control {
+    pub(crate) fn control(&self) -> Control {
         let events = Mutex::new(self.events.clone());
         Control::new(move |command| {
             let events = events.lock().unwrap_or_else(|p| p.into_inner());
@@ -148,7 +148,7 @@ impl Supervisor {
 
     /// Starts every managed worker and handles events until shutdown; then
     /// stops the workers, waiting up to [`SHUTDOWN_GRACE`] for them.
-    pub fn run(mut self) {
+    pub(crate) fn run(mut self) {
         let arrs: Vec<Arr> = self.config.arrs.iter().filter(|a| a.managed).cloned().collect();
         for arr in arrs {
             self.add(arr);
@@ -501,7 +501,7 @@ fn mtime(path: &Path) -> Option<SystemTime> {
 }
 
 /// The text of a panic payload.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

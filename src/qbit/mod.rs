@@ -320,7 +320,7 @@ impl QbitClient {
 
     /// `torrents/info` for one category, each torrent handed to `f` as it is parsed.
     /// On an error, `f` may already have seen part of the list.
-    pub fn torrents_each(&self, category: &str, f: impl FnMut(&Torrent)) -> Result<(), HttpError> {
+    pub(crate) fn torrents_each(&self, category: &str, f: impl FnMut(&Torrent)) -> Result<(), HttpError> {
         self.torrent_stream(&[("filter", "all"), ("category", category)], f)
     }
 
@@ -386,7 +386,7 @@ impl QbitClient {
         )
     }
 
-    pub fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
+    pub(crate) fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         self.post(
             "/api/v2/torrents/removeTags",
             &[("hashes", &hashes.join("|")), ("tags", &tags.join(","))],

@@ -25,7 +25,7 @@ use crate::upstream::{ArrApi, Qbittorrent};
 
 /// One torrent's decision, with where it lives.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(super) struct Plan {
     /// Index of the qBittorrent instance holding the torrent.
     pub qbit: usize,
     pub hash: String,
@@ -45,7 +45,7 @@ impl Plan {
 
 /// What a pass did, for the next sleep and the logs.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Applied {
+pub(crate) struct Applied {
     pub imports: u32,
     pub searches: u32,
     pub blocklists: u32,
@@ -54,7 +54,7 @@ pub struct Applied {
 }
 
 /// Applies plans for one Arr instance.
-pub struct Executor<'a> {
+pub(super) struct Executor<'a> {
     pub instance: &'a str,
     pub arr: &'a dyn ArrApi,
     pub qbits: &'a [Arc<dyn Qbittorrent>],
@@ -69,7 +69,7 @@ pub struct Executor<'a> {
 
 impl Executor<'_> {
     /// Applies every plan's actions in the fixed order.
-    pub fn apply(&self, plans: &mut [Plan], queue: &HashMap<String, QueueEntry>) -> Applied {
+    pub(super) fn apply(&self, plans: &mut [Plan], queue: &HashMap<String, QueueEntry>) -> Applied {
         let mut done = Applied::default();
         let now = self.now;
         self.batch(

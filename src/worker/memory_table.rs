@@ -18,7 +18,7 @@ use crate::model::{TorrentId, UnixTime};
 
 /// Per-torrent memory, keyed by [`TorrentId`].
 #[derive(Default)]
-pub struct MemoryTable {
+pub(super) struct MemoryTable {
     /// Sorted by id, no duplicates.
     sorted: Vec<(TorrentId, Slot)>,
     /// Remembered since the last `settle()`; never also in `sorted`.
@@ -81,7 +81,7 @@ fn unpack_time(t: u32) -> Option<UnixTime> {
 }
 
 impl MemoryTable {
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.sorted.len() + self.fresh.len()
     }
 
@@ -111,12 +111,12 @@ impl MemoryTable {
     }
 
     /// What is remembered of `id`.
-    pub fn get(&self, id: &TorrentId) -> Option<Memory> {
+    pub(super) fn get(&self, id: &TorrentId) -> Option<Memory> {
         self.slot(id).map(|slot| self.unpack(id, slot))
     }
 
     /// What is remembered of `id`, recording that it was listed at `now` (one lookup).
-    pub fn get_seen(&mut self, id: &TorrentId, now: u32) -> Option<Memory> {
+    pub(super) fn get_seen(&mut self, id: &TorrentId, now: u32) -> Option<Memory> {
         let slot = self.slot_mut(id)?;
         slot.last_seen = now;
         let slot = *slot;
@@ -124,7 +124,7 @@ impl MemoryTable {
     }
 
     /// Remembers `memory` for `id`, seen at `now`.
-    pub fn insert(&mut self, id: TorrentId, memory: &Memory, now: u32) {
+    pub(super) fn insert(&mut self, id: TorrentId, memory: &Memory, now: u32) {
         let (slot, rare) = Slot::new(memory, now);
         if rare {
             self.rare.insert(id, memory.clone());
@@ -140,14 +140,14 @@ impl MemoryTable {
     }
 
     /// Records that `id` was listed at `now`, if it is remembered.
-    pub fn seen(&mut self, id: &TorrentId, now: u32) {
+    pub(super) fn seen(&mut self, id: &TorrentId, now: u32) {
         if let Some(slot) = self.slot_mut(id) {
             slot.last_seen = now;
         }
     }
 
     /// Forgets `id`; true when it was remembered.
-    pub fn remove(&mut self, id: &TorrentId) -> bool {
+    pub(super) fn remove(&mut self, id: &TorrentId) -> bool {
         self.rare.remove(id);
         match self.sorted.binary_search_by(|(k, _)| k.cmp(id)) {
             Ok(i) => {
@@ -159,7 +159,7 @@ impl MemoryTable {
     }
 
     /// Merges the torrents remembered since the last call into the sorted vector.
-    pub fn settle(&mut self) {
+    pub(super) fn settle(&mut self) {
         if self.fresh.is_empty() {
             return;
         }
@@ -182,7 +182,7 @@ impl MemoryTable {
     }
 
     /// Forgets and returns every torrent last seen before `before`.
-    pub fn forget_unseen_since(&mut self, before: u32) -> Vec<TorrentId> {
+    pub(super) fn forget_unseen_since(&mut self, before: u32) -> Vec<TorrentId> {
         let mut gone = Vec::new();
         self.sorted.retain(|(id, slot)| {
             let keep = slot.last_seen >= before;

@@ -32,7 +32,7 @@ use executor::{Applied, Executor, Plan};
 use memory_table::MemoryTable;
 
 /// Longest pause between passes while an upstream is down.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// The failed and recheck categories are listed at most this often.
 const SPECIAL_CATEGORY_PERIOD: Duration = Duration::from_secs(30);
 /// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
@@ -40,7 +40,7 @@ const FORGET_AFTER_SECS: u32 = 24 * 3600;
 
 /// Why a worker stopped other than by shutdown.
 #[derive(Debug)]
-pub enum WorkerError {
+pub(crate) enum WorkerError {
     /// The store failed; the worker cannot remember what it did.
     Store(StoreError),
 }
@@ -117,7 +117,7 @@ fn report_qbit_failure(instance: &str, client: &dyn Qbittorrent, err: &HttpError
 
 /// What one pass saw and did, for tests and traces.
 #[derive(Debug, Default, Clone)]
-pub struct PassReport {
+pub(crate) struct PassReport {
     pub torrents: usize,
     /// Each decision's rule, and whether it produced actions.
     pub decisions: Vec<(Rule, bool)>,
@@ -128,7 +128,7 @@ pub struct PassReport {
 }
 
 /// One Arr instance's loop state.
-pub struct Worker {
+pub(crate) struct Worker {
     arr_cfg: Arr,
     rules: Rules,
     interval: Duration,
@@ -204,12 +204,12 @@ impl Worker {
         })
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.arr_cfg.name
     }
 
     /// Runs passes until shutdown. Returns an error only when the store fails.
-    pub fn run(&mut self, shutdown: &Shutdown) -> Result<(), WorkerError> {
+    pub(crate) fn run(&mut self, shutdown: &Shutdown) -> Result<(), WorkerError> {
         let mode = self.decisions.mode_note();
         info!(
             "{}: watching category {:?} every {}s{mode}",
@@ -357,7 +357,7 @@ impl Worker {
     }
 
     /// One pass at time `now`; `stop` ends it between two actions.
-    pub fn pass(&mut self, now: UnixTime, stop: &Shutdown) -> Result<PassReport, PassError> {
+    pub(crate) fn pass(&mut self, now: UnixTime, stop: &Shutdown) -> Result<PassReport, PassError> {
         #[cfg(feature = "fault-injection")]
         assert!(
             !self.fault_panic,
@@ -526,7 +526,7 @@ impl Worker {
 
 /// Why a pass was skipped.
 #[derive(Debug)]
-pub enum PassError {
+pub(crate) enum PassError {
     /// qBittorrent or the Arr did not answer (already logged).
     Upstream(PassFailure),
     Store(StoreError),
@@ -551,7 +551,7 @@ impl std::error::Error for PassError {
 }
 
 /// interval × 2^failures, capped at [`MAX_BACKOFF`] (and never below the interval).
-pub fn backoff(interval: Duration, failures: u32) -> Duration {
+pub(crate) fn backoff(interval: Duration, failures: u32) -> Duration {
     let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
     interval.saturating_mul(factor).min(MAX_BACKOFF).max(interval)
 }
