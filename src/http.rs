@@ -195,3 +195,26 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| HttpError::from_ureq(endpoint, e))?;
     serde_json::from_slice(&bytes).map_err(|e| HttpError::decode_error(endpoint, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn an_error_keeps_its_cause_and_says_which_endpoint() {
+        let cause = serde_json::from_str::<u32>("nope").unwrap_err();
+        let err = HttpError::decode_error("qBit GET /api/v2/app/version", cause);
+        assert!(err.source().is_some_and(|s| s.is::<serde_json::Error>()));
+        assert!(err.is_transient());
+        assert!(err
+            .to_string()
+            .starts_with("qBit GET /api/v2/app/version: unexpected answer:"));
+        let refused = HttpError::Auth {
+            endpoint: "qBit POST /api/v2/auth/login".into(),
+            detail: "Fails.".into(),
+        };
+        assert!(refused.source().is_none() && !refused.is_transient());
+    }
+}

@@ -528,6 +528,36 @@ mod tests {
     }
 
     #[test]
+    fn errors_are_sorted_by_what_can_be_done_about_them() {
+        use std::io::{Error as IoError, ErrorKind};
+        let path = Path::new("/data/qbitrr-lite.redb");
+        let kind = |e: redb::Error| match StoreError::classify(path, e) {
+            StoreError::InUse { .. } => "in use",
+            StoreError::Corrupt { .. } => "corrupt",
+            StoreError::Permission { .. } => "permission",
+            StoreError::NoSpace { .. } => "no space",
+            StoreError::Poisoned { .. } => "poisoned",
+            StoreError::Io { .. } => "io",
+            StoreError::MoveAside { .. } => "move aside",
+        };
+        let io = |k: ErrorKind| redb::Error::Io(IoError::from(k));
+        assert_eq!(kind(redb::Error::DatabaseAlreadyOpen), "in use");
+        assert_eq!(kind(redb::Error::Corrupted("bad header".into())), "corrupt");
+        assert_eq!(kind(io(ErrorKind::PermissionDenied)), "permission");
+        assert_eq!(kind(io(ErrorKind::ReadOnlyFilesystem)), "permission");
+        assert_eq!(kind(io(ErrorKind::StorageFull)), "no space");
+        assert_eq!(kind(redb::Error::Io(IoError::from_raw_os_error(28))), "no space");
+        assert_eq!(kind(redb::Error::PreviousIo), "poisoned");
+        assert_eq!(kind(io(ErrorKind::UnexpectedEof)), "io");
+        let e = StoreError::classify(path, io(ErrorKind::StorageFull));
+        assert!(
+            e.to_string().starts_with("/data/qbitrr-lite.redb: no space left"),
+            "{e}"
+        );
+        assert!(std::error::Error::source(&e).is_some(), "the redb error is kept");
+    }
+
+    #[test]
     fn a_second_open_of_the_same_file_is_refused() {
         let dir = temp_dir("inuse");
         let path = dir.join(FILE_NAME);
