@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -134,11 +134,8 @@ impl Supervisor {
 
     /// The command handle for the status server and the signal handler.
     pub(crate) fn control(&self) -> Control {
-        let events = Mutex::new(self.events.clone());
-        Control::new(move |command| {
-            let events = events.lock().unwrap_or_else(|p| p.into_inner());
-            events.send(Event::Command(command)).is_ok()
-        })
+        let events = self.events.clone();
+        Control::new(move |command| events.send(Event::Command(command)).is_ok())
     }
 
     /// Whether workers change nothing: `--dry-run` or `Settings.DryRun`.
