@@ -2,8 +2,7 @@
 //! (built from the OpenAPI contracts): paging, per-kind ids and commands,
 //! queue deletes, and error mapping.
 
-mod support;
-
+use crate::support::fake_arr::{queue_record, FakeArr, FakeKind};
 use qbitrr_lite::arr::{self, ArrClient, QueueDelete, QueueDeleteOptions};
 use qbitrr_lite::config::{
     Arr, ArrKind, ImportMode, RemoveTorrent, SeedingRules, StalledDelay, TorrentRules,
@@ -11,7 +10,6 @@ use qbitrr_lite::config::{
 use qbitrr_lite::http::HttpError;
 use serde_json::json;
 use std::time::Duration;
-use support::fake_arr::{queue_record, FakeArr, FakeKind};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
 

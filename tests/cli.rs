@@ -1,14 +1,12 @@
 //! The binary's command line: exit codes, config errors, and qBitrr's real
 //! config files from `../shared/compat/`.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::daemon::{Daemon, BIN};
-use support::util::TempDir;
+use crate::support::daemon::{Daemon, BIN};
+use crate::support::util::TempDir;
 
 fn compat(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -93,7 +91,7 @@ fn qbitrr_filled_config_runs_and_stops_cleanly_on_sigterm() {
     let text = std::fs::read_to_string(compat("qbitrr-5.14.7-filled.toml")).unwrap();
     // Point qBittorrent at a closed port so nothing on the machine is contacted,
     // and keep the status server on loopback.
-    let port = support::util::free_tcp_port();
+    let port = crate::support::util::free_tcp_port();
     let text = text
         .replace("Port = 8080", "Port = 9")
         .replacen("Host = \"0.0.0.0\"", "Host = \"127.0.0.1\"", 1)

@@ -3,16 +3,14 @@
 //!
 //! Without qbittorrent-nox these tests skip loudly locally and fail in CI.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::daemon::{config, ArrSection, Daemon};
+use crate::support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
+use crate::support::qbittorrent::{make_torrent, seed, AddOptions, QbitApi, QbitNox, TorrentFixture};
+use crate::support::recording_proxy::RecordingProxy;
+use crate::support::util::{wait_until, TempDir};
 use serde_json::{json, Value};
-use support::daemon::{config, ArrSection, Daemon};
-use support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
-use support::qbittorrent::{make_torrent, seed, AddOptions, QbitApi, QbitNox, TorrentFixture};
-use support::recording_proxy::RecordingProxy;
-use support::util::{wait_until, TempDir};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
 const MB: u64 = 1 << 20;

@@ -5,15 +5,13 @@
 //! The qbittorrent-nox tests skip loudly when it is not installed, and fail
 //! when `CI` is set.
 
-mod support;
-
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-use support::fake_arr::{queue_record, DeleteFlags, FakeArr, FakeKind};
-use support::qbittorrent::{
+use crate::support::fake_arr::{queue_record, DeleteFlags, FakeArr, FakeKind};
+use crate::support::qbittorrent::{
     make_torrent, qbittorrent_tools, seed, AddOptions, QbitApi, QbitNox, COMPLETE_STATES,
 };
-use support::util::{http, report, torrent_info_hash, TempDir};
+use crate::support::util::{http, report, torrent_info_hash, TempDir};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
 
@@ -21,7 +19,7 @@ fn api(arr: &FakeArr, rest: &str) -> String {
     format!("{}{}{}", arr.url(), arr.kind().api_base(), rest)
 }
 
-fn get(arr: &FakeArr, rest: &str) -> support::util::HttpReply {
+fn get(arr: &FakeArr, rest: &str) -> crate::support::util::HttpReply {
     http("GET", &api(arr, rest), &[("X-Api-Key", KEY)], None)
 }
 
@@ -339,7 +337,7 @@ fn qbittorrent_two_instances_complete_a_torrent_via_add_peers() {
     let t = l.wait_for_state(&hash, Duration::from_secs(10), &["pausedUP", "stoppedUP"]);
     assert!(t["tags"].as_str().unwrap().contains("qbitrr-imported"));
     l.delete(&hash, true);
-    assert!(support::util::wait_until(
+    assert!(crate::support::util::wait_until(
         Duration::from_secs(10),
         Duration::from_millis(100),
         || l.torrent(&hash).is_none() && !leech_dir.join(&fx.name).exists()
@@ -394,7 +392,7 @@ fn qbittorrent_peerless_torrent_stalls_and_survives_a_restart() {
     assert!(props["save_path"].as_str().unwrap().contains("downloads"));
     assert!(api.properties(&"0".repeat(40)).is_none(), "unknown hash → 404");
     api.delete(&fx2.hash, false);
-    assert!(support::util::wait_until(
+    assert!(crate::support::util::wait_until(
         Duration::from_secs(5),
         Duration::from_millis(100),
         || api.torrent(&fx2.hash).is_none()

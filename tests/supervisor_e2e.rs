@@ -2,18 +2,16 @@
 //! `check`/`status` commands, through the real binary against a real
 //! qbittorrent-nox and fake Arr servers.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::daemon::{config, ArrSection, Daemon, BIN, TOKEN};
+use crate::support::fake_arr::{FakeArr, FakeKind};
+use crate::support::qbittorrent::QbitNox;
+use crate::support::util::{wait_until, TempDir};
 use serde_json::Value;
-use support::daemon::{config, ArrSection, Daemon, BIN, TOKEN};
-use support::fake_arr::{FakeArr, FakeKind};
-use support::qbittorrent::QbitNox;
-use support::util::{wait_until, TempDir};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
 
@@ -215,7 +213,7 @@ fn the_api_needs_the_token_and_never_logs_it() {
 
     for path in ["/api/processes", "/api/status", "/metrics"] {
         assert_eq!(d.get(path, false).0, 401, "{path} without a token");
-        let wrong = support::util::http(
+        let wrong = crate::support::util::http(
             "GET",
             &format!("{}{path}", d.url()),
             &[("Authorization", "Bearer not-the-token-0000000")],
@@ -274,7 +272,7 @@ fn an_empty_token_is_generated_once_and_kept_private() {
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let ok = support::util::http(
+    let ok = crate::support::util::http(
         "GET",
         &format!("{}/api/processes", d.url()),
         &[("Authorization", &format!("Bearer {token}"))],
