@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::support::daemon::{Daemon, BIN};
-use crate::support::util::TempDir;
+use crate::support::util::temp_dir;
 
 fn compat(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -39,7 +39,7 @@ fn gen_config_prints_a_config_that_loads_once_filled_in() {
     let (code, out, _) = run(&["gen-config"]);
     assert_eq!(code, 0);
     assert!(out.contains("[Settings]") && out.contains("StalledDelay"));
-    let dir = TempDir::new("cli-gen");
+    let dir = temp_dir("cli-gen");
     let path = dir.path().join("config.toml");
     // As printed it still has a placeholder: refused, with the key named.
     std::fs::write(&path, &out).unwrap();
@@ -51,7 +51,7 @@ fn gen_config_prints_a_config_that_loads_once_filled_in() {
 #[test]
 fn qbitrr_default_config_is_refused_listing_every_placeholder() {
     let path = compat("qbitrr-5.14.7-default.toml");
-    let dir = TempDir::new("cli-default");
+    let dir = temp_dir("cli-default");
     let (code, _, err) = run(&[
         "run",
         "--config",
@@ -87,7 +87,7 @@ fn qbitrr_default_config_is_refused_listing_every_placeholder() {
 
 #[test]
 fn qbitrr_filled_config_runs_and_stops_cleanly_on_sigterm() {
-    let dir = TempDir::new("cli-filled");
+    let dir = temp_dir("cli-filled");
     let text = std::fs::read_to_string(compat("qbitrr-5.14.7-filled.toml")).unwrap();
     // Point qBittorrent at a closed port so nothing on the machine is contacted,
     // and keep the status server on loopback.

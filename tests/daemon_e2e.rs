@@ -9,7 +9,7 @@ use crate::support::daemon::{config, ArrSection, Daemon};
 use crate::support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
 use crate::support::qbittorrent::{make_torrent, seed, AddOptions, QbitApi, QbitNox, TorrentFixture};
 use crate::support::recording_proxy::RecordingProxy;
-use crate::support::util::{wait_until, TempDir};
+use crate::support::util::{temp_dir, wait_until, Subdir};
 use serde_json::{json, Value};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
@@ -75,7 +75,7 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
         return;
     };
     let leecher = QbitNox::start();
-    let dir = TempDir::new("e2e-import");
+    let dir = temp_dir("e2e-import");
     let fx = make_torrent(&dir.subdir("seed"), "Movie.One.2024.1080p.mkv", 20 * MB);
     seed(&seeder.api(), &fx, Duration::from_secs(30));
 
@@ -156,7 +156,7 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
 #[test]
 fn stalled_download_is_removed_blocklisted_and_searched() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("e2e-stalled");
+    let dir = temp_dir("e2e-stalled");
     // Its data exists nowhere qBittorrent can reach: no peers, stalledDL.
     let fx = make_torrent(&dir.subdir("nowhere"), "Dead.Movie.2023.mkv", MB);
     let arr = FakeArr::start(FakeKind::Radarr, KEY);
@@ -211,7 +211,7 @@ fn stalled_download_is_removed_blocklisted_and_searched() {
 #[test]
 fn unmanaged_and_ignored_torrents_are_never_touched() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("e2e-untouched");
+    let dir = temp_dir("e2e-untouched");
     let api = qbit.api();
     for c in ["radarr", "other"] {
         api.create_category(c, "");
@@ -283,7 +283,7 @@ fn unmanaged_and_ignored_torrents_are_never_touched() {
 #[test]
 fn seeded_enough_torrent_is_removed_after_its_import() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("e2e-seeding");
+    let dir = temp_dir("e2e-seeding");
     let api = qbit.api();
     api.create_category("radarr", "");
     let fx = make_torrent(&dir.subdir("data"), "Seeded.Movie.mkv", MB);
@@ -321,7 +321,7 @@ fn seeded_enough_torrent_is_removed_after_its_import() {
 #[test]
 fn dry_run_sends_nothing_mutating() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("e2e-dry");
+    let dir = temp_dir("e2e-dry");
     let api = qbit.api();
     api.create_category("radarr", "");
     let leech = dir.subdir("leech");
@@ -384,7 +384,7 @@ fn outages_are_logged_once_and_do_not_stall_other_instances() {
     let Some(mut qbit) = QbitNox::try_start() else {
         return;
     };
-    let dir = TempDir::new("e2e-outage");
+    let dir = temp_dir("e2e-outage");
     let api = qbit.api();
     for c in ["radarr", "sonarr"] {
         api.create_category(c, "");

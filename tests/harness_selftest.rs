@@ -9,7 +9,7 @@ use crate::support::fake_arr::{queue_record, DeleteFlags, FakeArr, FakeKind};
 use crate::support::qbittorrent::{
     make_torrent, qbittorrent_tools, seed, AddOptions, QbitApi, QbitNox, COMPLETE_STATES,
 };
-use crate::support::util::{http, report, torrent_info_hash, TempDir};
+use crate::support::util::{http, report, temp_dir, torrent_info_hash, Subdir};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -285,7 +285,7 @@ fn fake_arr_fault_injection() {
 #[test]
 fn qbittorrent_two_instances_complete_a_torrent_via_add_peers() {
     let Some(_) = qbittorrent_tools() else { return };
-    let tmp = TempDir::new("qbitrr-selftest-complete");
+    let tmp = temp_dir("qbitrr-selftest-complete");
     let t0 = Instant::now();
     let seeder = QbitNox::start();
     let leecher = QbitNox::start();
@@ -351,7 +351,7 @@ fn qbittorrent_two_instances_complete_a_torrent_via_add_peers() {
 #[test]
 fn qbittorrent_peerless_torrent_stalls_and_survives_a_restart() {
     let Some(_) = qbittorrent_tools() else { return };
-    let tmp = TempDir::new("qbitrr-selftest-stall");
+    let tmp = temp_dir("qbitrr-selftest-stall");
     let mut q = QbitNox::start();
     let api = q.api();
     assert!(q.log().contains("qBittorrent"), "log is readable");

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::support::util::request_header;
 use qbitrr_lite::config::QbitInstance;
 use qbitrr_lite::http::HttpError;
 use qbitrr_lite::qbit::QbitClient;
@@ -39,13 +40,10 @@ impl Scripted {
         let (srv, log) = (Arc::clone(&server), Arc::clone(&seen));
         let thread = std::thread::spawn(move || {
             for mut req in srv.incoming_requests() {
-                let header = |name: &'static str| {
-                    req.headers()
-                        .iter()
-                        .find(|h| h.field.equiv(name))
-                        .map(|h| h.value.as_str().to_string())
-                };
-                let (cookie, authorization) = (header("Cookie"), header("Authorization"));
+                let (cookie, authorization) = (
+                    request_header(&req, "Cookie"),
+                    request_header(&req, "Authorization"),
+                );
                 let mut body = String::new();
                 let _ = req.as_reader().read_to_string(&mut body);
                 let s = Seen {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::support::daemon::{config, ArrSection, Daemon, BIN, TOKEN};
 use crate::support::fake_arr::{FakeArr, FakeKind};
 use crate::support::qbittorrent::QbitNox;
-use crate::support::util::{wait_until, TempDir};
+use crate::support::util::{temp_dir, wait_until};
 use serde_json::Value;
 
 const KEY: &str = "0123456789abcdef0123456789abcdef";
@@ -55,7 +55,7 @@ fn wait_for(what: &str, d: &Daemon, timeout: Duration, mut f: impl FnMut() -> bo
 #[test]
 fn a_crashing_worker_is_restarted_then_stopped_while_the_others_run() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-restart");
+    let dir = temp_dir("sup-restart");
     let radarr = FakeArr::start(FakeKind::Radarr, KEY);
     let sonarr = FakeArr::start(FakeKind::Sonarr, KEY);
     let settings = "ProcessRestartDelay = 1\nMaxProcessRestarts = 2\nProcessRestartWindow = 60";
@@ -115,7 +115,7 @@ fn a_crashing_worker_is_restarted_then_stopped_while_the_others_run() {
 #[test]
 fn sigterm_mid_request_exits_in_time_and_the_store_reopens() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-sigterm");
+    let dir = temp_dir("sup-sigterm");
     // An Arr that accepts connections and never answers: the worker hangs in a request.
     let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hole_url = format!("http://{}", black_hole.local_addr().unwrap());
@@ -170,7 +170,7 @@ fn health_follows_qbittorrent() {
     let Some(mut qbit) = QbitNox::try_start() else {
         return;
     };
-    let dir = TempDir::new("sup-health");
+    let dir = temp_dir("sup-health");
     let radarr = FakeArr::start(FakeKind::Radarr, KEY);
     let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
     let d = Daemon::start(dir.path(), &cfg, &[]);
@@ -203,7 +203,7 @@ fn health_follows_qbittorrent() {
 #[test]
 fn the_api_needs_the_token_and_never_logs_it() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-auth");
+    let dir = temp_dir("sup-auth");
     let radarr = FakeArr::start(FakeKind::Radarr, KEY);
     let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
     let d = Daemon::start(dir.path(), &cfg, &[]);
@@ -258,7 +258,7 @@ fn the_api_needs_the_token_and_never_logs_it() {
 #[test]
 fn an_empty_token_is_generated_once_and_kept_private() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-token");
+    let dir = temp_dir("sup-token");
     let radarr = FakeArr::start(FakeKind::Radarr, KEY);
     let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")])
         .replace(&format!("Token = \"{TOKEN}\""), "Token = \"\"");
@@ -293,7 +293,7 @@ fn an_empty_token_is_generated_once_and_kept_private() {
 #[test]
 fn malformed_requests_do_not_stop_the_server_or_the_workers() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-malformed");
+    let dir = temp_dir("sup-malformed");
     let radarr = FakeArr::start(FakeKind::Radarr, KEY);
     let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
     let d = Daemon::start(dir.path(), &cfg, &[]);
@@ -355,7 +355,7 @@ fn malformed_requests_do_not_stop_the_server_or_the_workers() {
 #[test]
 fn config_edits_restart_only_the_affected_worker_and_bad_edits_are_refused() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-reload");
+    let dir = temp_dir("sup-reload");
     let radarr = FakeArr::start(FakeKind::Radarr, KEY);
     let sonarr = FakeArr::start(FakeKind::Sonarr, KEY);
     let cfg = config(
@@ -423,7 +423,7 @@ fn config_edits_restart_only_the_affected_worker_and_bad_edits_are_refused() {
 #[test]
 fn check_and_status_commands() {
     let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-check");
+    let dir = temp_dir("sup-check");
     let radarr = FakeArr::start(FakeKind::Radarr, KEY);
     let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
     let path = dir.path().join("check.toml");

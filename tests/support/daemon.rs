@@ -88,8 +88,12 @@ impl Daemon {
         let config = dir.join("config.toml");
         std::fs::write(&config, config_text).expect("write config");
         let data_dir = dir.join("data");
-        let stderr = dir.join(format!("daemon-{}.log", crate::support::util::unique_name("run")));
-        let err_file = std::fs::File::create(&stderr).expect("create daemon log");
+        let (err_file, stderr) = tempfile::Builder::new()
+            .prefix("daemon-")
+            .suffix(".log")
+            .tempfile_in(dir)
+            .and_then(|f| f.keep().map_err(|e| e.error))
+            .expect("create daemon log");
         let child = Command::new(BIN)
             .arg("run")
             .arg("--config")
@@ -145,10 +149,6 @@ impl Daemon {
             Some(""),
         );
         (r.status, r.body)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 
     /// What the daemon wrote to stderr so far.

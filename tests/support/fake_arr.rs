@@ -10,11 +10,11 @@
 //! Readarr follows Lidarr (`/api/v1`, `authorId`/`bookId`,
 //! `DownloadedBooksScan`, `BookSearch{bookIds}`).
 //!
-//! Every request is recorded (method, path, decoded query, headers, body,
+//! Every request is recorded (method, path, decoded query, API-key headers, body,
 //! status answered) for assertions. Fault injection: [`FakeArr::set_down`]
 //! (503 to everything) and [`FakeArr::set_garbage`] (200 with a non-JSON body).
 
-use super::util::{now_rfc3339, parse_query};
+use super::util::{now_rfc3339, parse_query, request_header};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,7 +57,7 @@ impl FakeKind {
         }
     }
 
-    /// The version `system/status` reports unless [`FakeArr::set_version`] is used.
+    /// The version `system/status` reports.
     pub fn default_version(self) -> &'static str {
         match self {
             FakeKind::Radarr => "5.14.0.9383",
@@ -84,17 +84,6 @@ impl FakeKind {
             FakeKind::Sonarr => ("EpisodeSearch", "episodeIds"),
             FakeKind::Lidarr => ("AlbumSearch", "albumIds"),
             FakeKind::Readarr => ("BookSearch", "bookIds"),
-        }
-    }
-
-    /// The queue record's searchable item id field (`movieId`, `episodeId`,
-    /// `albumId`, `bookId`).
-    pub fn entity_field(self) -> &'static str {
-        match self {
-            FakeKind::Radarr => "movieId",
-            FakeKind::Sonarr => "episodeId",
-            FakeKind::Lidarr => "albumId",
-            FakeKind::Readarr => "bookId",
         }
     }
 
@@ -244,11 +233,8 @@ pub struct Recorded {
     pub path: String,
     /// Decoded query pairs, in order (duplicates kept).
     pub query: Vec<(String, String)>,
-    /// All headers, names lower-cased.
-    pub headers: Vec<(String, String)>,
     pub x_api_key: Option<String>,
     pub authorization: Option<String>,
-    pub content_type: Option<String>,
     pub body: String,
     /// The status the fake answered.
     pub status: u16,
@@ -260,13 +246,6 @@ impl Recorded {
         self.query
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
@@ -396,10 +375,6 @@ impl FakeArr {
         self.ctx.url.clone()
     }
 
-    pub fn api_key(&self) -> &str {
-        &self.ctx.api_key
-    }
-
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.ctx.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -412,10 +387,6 @@ impl FakeArr {
     /// The queue as it is now (after any DELETEs).
     pub fn queue(&self) -> Vec<Value> {
         self.state().queue.clone()
-    }
-
-    pub fn set_version(&self, version: &str) {
-        self.state().version = version.to_string();
     }
 
     /// While down, every request gets 503 with an empty body.
@@ -441,15 +412,6 @@ impl FakeArr {
             .collect()
     }
 
-    /// Forgets recorded requests, commands and deletes (not the queue).
-    pub fn clear_requests(&self) {
-        let mut s = self.state();
-        s.requests.clear();
-        s.command_bodies.clear();
-        s.queue_deletes.clear();
-        s.bulk_deletes.clear();
-    }
-
     /// Every JSON body POSTed to `…/command`, accepted or not, oldest first.
     pub fn commands(&self) -> Vec<Value> {
         self.state().command_bodies.clone()
@@ -461,11 +423,6 @@ impl FakeArr {
             .into_iter()
             .filter(|c| c["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
             .collect()
-    }
-
-    /// The CommandResources created so far (as `GET …/command` lists them).
-    pub fn command_resources(&self) -> Vec<Value> {
-        self.state().commands.iter().map(completed).collect()
     }
 
     /// Successful queue removals: `(id, raw query map)`, including each id of
@@ -558,25 +515,12 @@ fn handle(ctx: &Ctx, mut req: tiny_http::Request) {
         Some((p, q)) => (p.to_string(), parse_query(q)),
         None => (req.url().to_string(), Vec::new()),
     };
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|h| {
-            (
-                h.field.as_str().as_str().to_ascii_lowercase(),
-                h.value.as_str().to_string(),
-            )
-        })
-        .collect();
-    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let mut rec = Recorded {
         method,
         path,
         query,
-        x_api_key: header("x-api-key"),
-        authorization: header("authorization"),
-        content_type: header("content-type"),
-        headers: headers.clone(),
+        x_api_key: request_header(&req, "X-Api-Key"),
+        authorization: request_header(&req, "Authorization"),
         body,
         status: 0,
     };

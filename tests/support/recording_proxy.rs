@@ -2,6 +2,7 @@
 //! so tests can assert exactly which requests reached qBittorrent (e.g. that
 //! a dry run sent nothing mutating).
 
+use super::util::{request_header, with_headers};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -46,35 +47,14 @@ impl RecordingProxy {
                     body: String::from_utf8_lossy(&body).into_owned(),
                 });
                 let full = format!("{target}{url}");
-                let header = |name: &'static str| {
-                    req.headers()
-                        .iter()
-                        .find(|h| h.field.equiv(name))
-                        .map(|h| h.value.as_str().to_string())
-                };
-                let (cookie, ctype, auth) =
-                    (header("Cookie"), header("Content-Type"), header("Authorization"));
+                let forwarded: Vec<(&str, String)> = ["Cookie", "Authorization", "Content-Type"]
+                    .into_iter()
+                    .filter_map(|name| Some((name, request_header(&req, name)?)))
+                    .collect();
                 let result = if req.method().as_str() == "GET" {
-                    let mut r = agent.get(&full);
-                    if let Some(c) = &cookie {
-                        r = r.header("Cookie", c);
-                    }
-                    if let Some(a) = &auth {
-                        r = r.header("Authorization", a);
-                    }
-                    r.call()
+                    with_headers(agent.get(&full), forwarded).call()
                 } else {
-                    let mut r = agent.post(&full);
-                    if let Some(c) = &cookie {
-                        r = r.header("Cookie", c);
-                    }
-                    if let Some(a) = &auth {
-                        r = r.header("Authorization", a);
-                    }
-                    if let Some(t) = &ctype {
-                        r = r.header("Content-Type", t);
-                    }
-                    r.send(&body[..])
+                    with_headers(agent.post(&full), forwarded).send(&body[..])
                 };
                 let response = match result {
                     Ok(mut resp) => {
@@ -114,10 +94,6 @@ impl RecordingProxy {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
     }
 
     pub fn requests(&self) -> Vec<Forwarded> {
