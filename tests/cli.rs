@@ -14,6 +14,16 @@ fn compat(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The Arr sections of both compat configs.
+const COMPAT_ARR_SECTIONS: [&str; 6] = [
+    "Sonarr-TV",
+    "Sonarr-Anime",
+    "Radarr-1080",
+    "Radarr-4K",
+    "Lidarr-Music",
+    "Readarr-Books",
+];
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN).args(args).output().expect("run qbitrr-lite");
     (
@@ -63,14 +73,7 @@ fn qbitrr_default_config_is_refused_listing_every_placeholder() {
     for key in ["qBit.Host", "qBit.UserName", "qBit.Password"] {
         assert!(err.contains(key), "{key} missing from:\n{err}");
     }
-    for arr in [
-        "Sonarr-TV",
-        "Sonarr-Anime",
-        "Radarr-1080",
-        "Radarr-4K",
-        "Lidarr-Music",
-        "Readarr-Books",
-    ] {
+    for arr in COMPAT_ARR_SECTIONS {
         for key in ["URI", "APIKey"] {
             assert!(
                 err.contains(&format!("{arr}.{key}")),
@@ -96,15 +99,8 @@ fn qbitrr_filled_config_runs_and_stops_cleanly_on_sigterm() {
         .replace("Port = 8080", "Port = 9")
         .replacen("Host = \"0.0.0.0\"", "Host = \"127.0.0.1\"", 1)
         .replacen("Port = 6969", &format!("Port = {port}"), 1);
-    let mut daemon = Daemon::start(dir.path(), &text, &["--dry-run"]);
-    for arr in [
-        "Sonarr-TV",
-        "Sonarr-Anime",
-        "Radarr-1080",
-        "Radarr-4K",
-        "Lidarr-Music",
-        "Readarr-Books",
-    ] {
+    let mut daemon = Daemon::start(dir.path(), &text, &["--dry-run"], &[]);
+    for arr in COMPAT_ARR_SECTIONS {
         daemon.wait_for_log(&format!("{arr}: watching category"), Duration::from_secs(10));
     }
     daemon.wait_for_log("unreachable", Duration::from_secs(10));

@@ -1,11 +1,12 @@
 //! Integration-test support for qbitrr-lite: a real `qbittorrent-nox` per
 //! test ([`qbittorrent`]), fake Radarr/Sonarr/Lidarr/Readarr servers that
 //! record every request ([`fake_arr`]), small helpers ([`util`]), the
-//! daemon runner ([`daemon`]) and a recording proxy in front of qBittorrent
-//! ([`recording_proxy`]).
+//! daemon runner ([`daemon`]), a recording proxy in front of qBittorrent
+//! ([`recording_proxy`]), and all of them set up in one call ([`scenario`]).
 
 pub mod daemon;
 pub mod fake_arr;
 pub mod qbittorrent;
 pub mod recording_proxy;
+pub mod scenario;
 pub mod util;
