@@ -2,10 +2,9 @@
 //! config files from `../shared/compat/`.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
-use crate::support::daemon::{Daemon, BIN};
+use crate::support::daemon::{run_cli, Daemon};
 use crate::support::util::temp_dir;
 
 fn compat(name: &str) -> PathBuf {
@@ -24,36 +23,27 @@ const COMPAT_ARR_SECTIONS: [&str; 6] = [
     "Readarr-Books",
 ];
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("run qbitrr-lite");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn version_and_usage_exit_codes() {
-    let (code, out, _) = run(&["--version"]);
+    let (code, out, _) = run_cli(&["--version"]);
     assert_eq!(code, 0);
     assert_eq!(out.trim(), format!("qbitrr-lite {}", env!("CARGO_PKG_VERSION")));
-    assert_eq!(run(&["--no-such-flag"]).0, 2, "usage errors exit 2");
-    assert_eq!(run(&[]).0, 2, "a command is required");
-    assert_eq!(run(&["run"]).0, 2, "run needs --config");
-    assert_eq!(run(&["--help"]).0, 0);
+    assert_eq!(run_cli(&["--no-such-flag"]).0, 2, "usage errors exit 2");
+    assert_eq!(run_cli(&[]).0, 2, "a command is required");
+    assert_eq!(run_cli(&["run"]).0, 2, "run needs --config");
+    assert_eq!(run_cli(&["--help"]).0, 0);
 }
 
 #[test]
 fn gen_config_prints_a_config_that_loads_once_filled_in() {
-    let (code, out, _) = run(&["gen-config"]);
+    let (code, out, _) = run_cli(&["gen-config"]);
     assert_eq!(code, 0);
     assert!(out.contains("[Settings]") && out.contains("StalledDelay"));
     let dir = temp_dir("cli-gen");
     let path = dir.path().join("config.toml");
     // As printed it still has a placeholder: refused, with the key named.
     std::fs::write(&path, &out).unwrap();
-    let (code, _, err) = run(&["run", "--config", path.to_str().unwrap()]);
+    let (code, _, err) = run_cli(&["run", "--config", path.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("Radarr-Movies.APIKey"), "{err}");
 }
@@ -62,7 +52,7 @@ fn gen_config_prints_a_config_that_loads_once_filled_in() {
 fn qbitrr_default_config_is_refused_listing_every_placeholder() {
     let path = compat("qbitrr-5.14.7-default.toml");
     let dir = temp_dir("cli-default");
-    let (code, _, err) = run(&[
+    let (code, _, err) = run_cli(&[
         "run",
         "--config",
         path.to_str().unwrap(),

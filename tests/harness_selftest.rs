@@ -5,15 +5,13 @@
 //! The qbittorrent-nox tests skip loudly when it is not installed, and fail
 //! when `CI` is set.
 
-use crate::support::fake_arr::{queue_record, DeleteFlags, FakeArr, FakeKind};
+use crate::support::fake_arr::{queue_record, DeleteFlags, FakeArr, FakeKind, KEY};
 use crate::support::qbittorrent::{
     make_torrent, qbittorrent_tools, seed, AddOptions, QbitApi, QbitNox, COMPLETE_STATES,
 };
 use crate::support::util::{http, report, temp_dir, torrent_info_hash, Subdir};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-const KEY: &str = "0123456789abcdef0123456789abcdef";
 
 fn api(arr: &FakeArr, rest: &str) -> String {
     format!("{}{}{}", arr.url(), arr.kind().api_base(), rest)

@@ -4,11 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::daemon::{Daemon, BIN, TOKEN};
-use crate::support::scenario::{Scenario, KEY};
+use crate::support::daemon::{run_cli, Daemon, TOKEN};
+use crate::support::fake_arr::KEY;
+use crate::support::scenario::Scenario;
 use crate::support::util::wait_until;
 use serde_json::Value;
 
@@ -357,34 +357,17 @@ fn check_and_status_commands() {
     let Some(setup) = Scenario::radarr().setup() else {
         return;
     };
-    let (radarr, path) = (setup.radarr(), &setup.config_path);
-    let out = Command::new(BIN)
-        .args(["check", "--config", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (radarr, path) = (setup.radarr(), setup.config_path.to_str().unwrap());
+    let (code, out, err) = run_cli(&["check", "--config", path]);
+    assert_eq!(code, 0, "{out}{err}");
     assert!(
-        text.contains("v4.5.2") && text.contains("Radarr 5.14.0.9383"),
-        "{text}"
+        out.contains("v4.5.2") && out.contains("Radarr 5.14.0.9383"),
+        "{out}"
     );
 
     radarr.set_down(true);
-    let out = Command::new(BIN)
-        .args(["check", "--config", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, out, _) = run_cli(&["check", "--config", path]);
+    assert_eq!(code, 1, "{out}");
     radarr.set_down(false);
 
     let s = setup.start_daemon();
@@ -392,21 +375,9 @@ fn check_and_status_commands() {
     wait_for("a pass", d, Duration::from_secs(10), || {
         d.get("/health", false).0 == 200
     });
-    let out = Command::new(BIN)
-        .args(["status", "--config", d.config_path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains("Radarr-Test") && text.contains("running"), "{text}");
-    let out = Command::new(BIN)
-        .args(["status", "--url", &d.url(), "--token", "wrong"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let (code, out, err) = run_cli(&["status", "--config", d.config_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Radarr-Test") && out.contains("running"), "{out}");
+    let (code, _, _) = run_cli(&["status", "--url", &d.url(), "--token", "wrong"]);
+    assert_eq!(code, 1);
 }

@@ -9,6 +9,16 @@ use std::time::{Duration, Instant};
 /// The daemon binary cargo built for this test run.
 pub const BIN: &str = env!("CARGO_BIN_EXE_qbitrr-lite");
 
+/// Runs `qbitrr-lite ARGS` to its end: (exit code or -1, stdout, stderr).
+pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().expect("run qbitrr-lite");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The status server's token in test configs.
 pub const TOKEN: &str = "test-token-0123456789";
 

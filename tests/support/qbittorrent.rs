@@ -407,6 +407,11 @@ pub struct AddOptions {
     pub skip_checking: bool,
 }
 
+/// A raw answer: (HTTP status, body), or a transport error.
+type Answer = Result<(u16, String), String>;
+/// A POST body: (content type, bytes).
+type Body<'a> = Option<(&'a str, Vec<u8>)>;
+
 /// A blocking qBittorrent WebUI API v2 client for tests. It keeps the `SID`
 /// cookie itself, logs in again once on a 403 (e.g. after a restart), and
 /// panics with the status and body on anything unexpected.
@@ -481,12 +486,7 @@ impl QbitApi {
 
     /// GET `api/v2/PATH?query` when `body` is None, else POST `body` as
     /// (content type, bytes); → (status, text). Logs in again once on 403.
-    fn send(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<(&str, Vec<u8>)>,
-    ) -> Result<(u16, String), String> {
+    fn send(&self, path: &str, query: &[(&str, &str)], body: Body) -> Answer {
         let first = self.send_once(path, query, body.clone())?;
         if first.0 == 403 {
             self.try_login()?;
@@ -495,12 +495,7 @@ impl QbitApi {
         Ok(first)
     }
 
-    fn send_once(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<(&str, Vec<u8>)>,
-    ) -> Result<(u16, String), String> {
+    fn send_once(&self, path: &str, query: &[(&str, &str)], body: Body) -> Answer {
         let url = format!("{}/api/v2/{}", self.base, path.trim_start_matches('/'));
         let method = if body.is_some() { "POST" } else { "GET" };
         let cookie = self.sid().map(|s| ("Cookie", format!("SID={s}")));
@@ -524,12 +519,12 @@ impl QbitApi {
     }
 
     /// Raw GET `api/v2/PATH?query` → (status, body); re-logs in once on 403.
-    pub fn try_get(&self, path: &str, query: &[(&str, &str)]) -> Result<(u16, String), String> {
+    pub fn try_get(&self, path: &str, query: &[(&str, &str)]) -> Answer {
         self.send(path, query, None)
     }
 
     /// Raw form POST `api/v2/PATH` → (status, body); re-logs in once on 403.
-    pub fn try_post(&self, path: &str, form: &[(&str, &str)]) -> Result<(u16, String), String> {
+    pub fn try_post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         let body = form_encode(form).into_bytes();
         self.send(path, &[], Some(("application/x-www-form-urlencoded", body)))
     }

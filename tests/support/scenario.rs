@@ -18,13 +18,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::daemon::{Daemon, TOKEN};
-use super::fake_arr::{FakeArr, FakeKind};
+use super::fake_arr::{FakeArr, FakeKind, KEY};
 use super::qbittorrent::{QbitApi, QbitNox};
 use super::recording_proxy::RecordingProxy;
 use super::util::{free_tcp_port, temp_dir, wait_until, TempDir};
-
-/// The API key of every Arr section and fake Arr in a scenario.
-pub const KEY: &str = "0123456789abcdef0123456789abcdef";
 
 /// How long [`Setup::start_daemon`] waits for each worker's first pass.
 const FIRST_PASS_TIMEOUT: Duration = Duration::from_secs(10);

@@ -5,7 +5,9 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub use tempfile::TempDir;
 
@@ -171,6 +173,14 @@ pub fn torrent_info_hash(torrent: &[u8]) -> Option<String> {
     torrent_info_slice(torrent).map(|info| sha1_smol::Sha1::from(info).digest().to_string())
 }
 
+/// The value of the first pair whose name is `name`, ignoring ASCII case.
+pub fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 /// A plain HTTP answer: status, headers (lower-cased names) and body text.
 #[derive(Clone, Debug)]
 pub struct HttpReply {
@@ -181,10 +191,7 @@ pub struct HttpReply {
 
 impl HttpReply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        value_of(&self.headers, name)
     }
 
     /// The body as JSON; panics with the body if it is not.
@@ -238,6 +245,57 @@ pub fn try_http(
         headers,
         body,
     })
+}
+
+/// A tiny_http server on 127.0.0.1 and a free port, serving in its own
+/// thread from [`LoopbackServer::serve`] on; dropping it stops the thread.
+pub struct LoopbackServer {
+    server: Arc<tiny_http::Server>,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LoopbackServer {
+    pub fn bind() -> LoopbackServer {
+        LoopbackServer {
+            server: Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1:0")),
+            stopping: Arc::new(AtomicBool::new(false)),
+            thread: None,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!(
+            "http://{}",
+            self.server.server_addr().to_ip().expect("an IP listener")
+        )
+    }
+
+    /// Hands each request to `handle`, one at a time, in a thread named `name`.
+    pub fn serve(&mut self, name: &str, mut handle: impl FnMut(tiny_http::Request) + Send + 'static) {
+        let (server, stopping) = (self.server.clone(), self.stopping.clone());
+        let serve = move || loop {
+            match server.recv() {
+                Ok(req) => handle(req),
+                Err(_) if stopping.load(Ordering::SeqCst) => break,
+                // An accept error: keep serving.
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        };
+        let thread = std::thread::Builder::new().name(name.into()).spawn(serve);
+        self.thread = Some(thread.expect("spawn server thread"));
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// `req` with the given headers added.
