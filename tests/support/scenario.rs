@@ -29,20 +29,30 @@ const FIRST_PASS_TIMEOUT: Duration = Duration::from_secs(10);
 struct Section {
     name: &'static str,
     category: &'static str,
-    /// Where the section points: a fake Arr started for it, or a given URI.
-    target: Target,
+    kind: FakeKind,
+    /// Where the section points instead of a fake Arr started for it.
+    uri: Option<String>,
     /// Lines for `[<name>.Torrent]`.
     torrent: &'static str,
     /// Lines for `[<name>.Torrent.SeedingMode]`.
     seeding: &'static str,
 }
 
-enum Target {
-    Fake(FakeKind),
-    Uri(String),
+impl Section {
+    fn new(name: &'static str, category: &'static str, kind: FakeKind, uri: Option<String>) -> Section {
+        Section {
+            name,
+            category,
+            kind,
+            uri,
+            torrent: "",
+            seeding: "",
+        }
+    }
 }
 
 /// What a scenario runs; see the module docs.
+#[derive(Default)]
 pub struct ScenarioBuilder {
     sections: Vec<Section>,
     settings: &'static str,
@@ -69,25 +79,15 @@ impl ScenarioBuilder {
 
     /// Adds `[Sonarr-Test]` (category `sonarr`) with its own fake Sonarr.
     pub fn sonarr(mut self) -> Self {
-        self.sections.push(Section {
-            name: "Sonarr-Test",
-            category: "sonarr",
-            target: Target::Fake(FakeKind::Sonarr),
-            torrent: "",
-            seeding: "",
-        });
+        let section = Section::new("Sonarr-Test", "sonarr", FakeKind::Sonarr, None);
+        self.sections.push(section);
         self
     }
 
     /// Adds a Sonarr section that points at `uri` instead of a fake Arr.
     pub fn sonarr_at(mut self, name: &'static str, uri: String) -> Self {
-        self.sections.push(Section {
-            name,
-            category: "sonarr",
-            target: Target::Uri(uri),
-            torrent: "",
-            seeding: "",
-        });
+        self.sections
+            .push(Section::new(name, "sonarr", FakeKind::Sonarr, Some(uri)));
         self
     }
 
@@ -146,15 +146,12 @@ impl ScenarioBuilder {
         let mut sections_text = String::new();
         for s in &self.sections {
             api.create_category(s.category, "");
-            let uri = match &s.target {
-                Target::Fake(kind) => {
-                    let arr = FakeArr::start(*kind, KEY);
-                    let uri = arr.url();
-                    arrs.push((s.name, arr));
-                    uri
-                }
-                Target::Uri(uri) => uri.clone(),
-            };
+            let uri = s.uri.clone().unwrap_or_else(|| {
+                let arr = FakeArr::start(s.kind, KEY);
+                let uri = arr.url();
+                arrs.push((s.name, arr));
+                uri
+            });
             sections_text.push_str(&format!(
                 "[{name}]\nManaged = true\nURI = \"{uri}\"\nAPIKey = \"{KEY}\"\nCategory = \"{cat}\"\n\n\
                  [{name}.Torrent]\nIgnoreTorrentsYoungerThan = 0\n{torrent}\n\n\
@@ -289,21 +286,10 @@ impl Scenario {
     /// One fake Radarr behind `[Radarr-Test]` (category `radarr`), on one
     /// qbittorrent-nox; add to it with the builder's methods.
     pub fn radarr() -> ScenarioBuilder {
+        let radarr = Section::new("Radarr-Test", "radarr", FakeKind::Radarr, None);
         ScenarioBuilder {
-            sections: vec![Section {
-                name: "Radarr-Test",
-                category: "radarr",
-                target: Target::Fake(FakeKind::Radarr),
-                torrent: "",
-                seeding: "",
-            }],
-            settings: "",
-            args: Vec::new(),
-            env: Vec::new(),
-            seeder: false,
-            proxy: false,
-            generated_token: false,
-            first_pass_of: None,
+            sections: vec![radarr],
+            ..ScenarioBuilder::default()
         }
     }
 
