@@ -2,48 +2,21 @@
 //! (built from the OpenAPI contracts): paging, per-kind ids and commands,
 //! queue deletes, and error mapping.
 
-mod support;
-
+use crate::support::fake_arr::{queue_record, FakeArr, FakeKind, KEY};
 use qbitrr_lite::arr::{self, ArrClient, QueueDelete, QueueDeleteOptions};
-use qbitrr_lite::config::{
-    Arr, ArrKind, ImportMode, RemoveTorrent, SeedingRules, StalledDelay, TorrentRules,
-};
+use qbitrr_lite::config::{load_str, ArrKind, ImportMode};
 use qbitrr_lite::http::HttpError;
 use serde_json::json;
-use std::time::Duration;
-use support::fake_arr::{queue_record, FakeArr, FakeKind};
 
-const KEY: &str = "0123456789abcdef0123456789abcdef";
-
-fn arr_config(kind: ArrKind, uri: &str, key: &str) -> Arr {
-    Arr {
-        name: format!("{}-Test", kind.name()),
-        kind,
-        managed: true,
-        uri: uri.into(),
-        api_key: key.into(),
-        skip_tls_verify: false,
-        category: "test".into(),
-        re_search: true,
-        import_mode: ImportMode::Auto,
-        check_interval: None,
-        delay_after_import: Duration::ZERO,
-        delay_after_search: Duration::ZERO,
-        delay_after_blacklist: Duration::ZERO,
-        torrent: TorrentRules {
-            ignore_younger_than: Duration::from_secs(180),
-            maximum_eta: None,
-            maximum_deletable_percentage: 0.99,
-            do_not_remove_slow: true,
-            stalled_delay: StalledDelay::Off,
-            re_search_stalled: false,
-        },
-        seeding: SeedingRules {
-            max_upload_ratio: None,
-            max_seeding_time: None,
-            remove_torrent: RemoveTorrent::Never,
-        },
-    }
+/// A client built, as the daemon builds it, from a `[<Kind>-Test]` section for `uri`.
+fn client(kind: ArrKind, uri: &str, key: &str) -> ArrClient {
+    let text = format!(
+        "[qBit]\nHost = \"http://127.0.0.1:9\"\n\n\
+         [{}-Test]\nURI = \"{uri}\"\nAPIKey = \"{key}\"\nCategory = \"test\"\n",
+        kind.name()
+    );
+    let loaded = load_str(&text, "config.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+    ArrClient::new(&loaded.config.arrs[0])
 }
 
 fn kinds() -> [(ArrKind, FakeKind); 4] {
@@ -69,7 +42,7 @@ fn the_whole_queue_is_read_page_by_page_for_every_kind() {
             .collect();
         rows.push(queue_record(fake_kind, 5000, &hash(0), "t", 4999));
         fake.set_queue(rows);
-        let client = ArrClient::new(&arr_config(kind, &fake.url(), KEY));
+        let client = client(kind, &fake.url(), KEY);
         let status = client.system_status().unwrap();
         assert_eq!(status.app_name, kind.name());
         let queue = client.queue().unwrap();
@@ -112,7 +85,7 @@ fn the_whole_queue_is_read_page_by_page_for_every_kind() {
 fn queue_deletes_carry_their_flags_and_tolerate_404() {
     let fake = FakeArr::start(FakeKind::Sonarr, KEY);
     fake.set_queue(vec![queue_record(FakeKind::Sonarr, 7, &hash(1), "t", 3)]);
-    let client = ArrClient::new(&arr_config(ArrKind::Sonarr, &fake.url(), KEY));
+    let client = client(ArrKind::Sonarr, &fake.url(), KEY);
     let opts = QueueDeleteOptions {
         remove_from_client: false,
         blocklist: true,
@@ -130,7 +103,7 @@ fn queue_deletes_carry_their_flags_and_tolerate_404() {
 #[test]
 fn errors_are_typed() {
     let fake = FakeArr::start(FakeKind::Radarr, KEY);
-    let wrong = ArrClient::new(&arr_config(ArrKind::Radarr, &fake.url(), "wrong"));
+    let wrong = client(ArrKind::Radarr, &fake.url(), "wrong");
     let err = wrong.queue().unwrap_err();
     assert!(
         matches!(err, HttpError::Auth { .. }) && !err.is_transient(),
@@ -138,7 +111,7 @@ fn errors_are_typed() {
     );
     assert!(!err.to_string().contains("wrong"), "the key never shows: {err}");
 
-    let client = ArrClient::new(&arr_config(ArrKind::Radarr, &fake.url(), KEY));
+    let client = client(ArrKind::Radarr, &fake.url(), KEY);
     let err = client.command(&json!({"name": "NoSuchCommand"})).unwrap_err();
     assert!(matches!(err, HttpError::Status { status: 500, .. }), "{err}");
 

@@ -3,31 +3,15 @@
 //!
 //! Without qbittorrent-nox these tests skip loudly locally and fail in CI.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
+use crate::support::qbittorrent::{make_torrent, seed, AddOptions, QbitApi, TorrentFixture};
+use crate::support::scenario::Scenario;
+use crate::support::util::{wait_until, Subdir};
 use serde_json::{json, Value};
-use support::daemon::{config, ArrSection, Daemon};
-use support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
-use support::qbittorrent::{make_torrent, seed, AddOptions, QbitApi, QbitNox, TorrentFixture};
-use support::recording_proxy::RecordingProxy;
-use support::util::{wait_until, TempDir};
 
-const KEY: &str = "0123456789abcdef0123456789abcdef";
 const MB: u64 = 1 << 20;
-
-fn radarr(uri: String, torrent: &'static str, seeding: &'static str) -> ArrSection<'static> {
-    ArrSection {
-        name: "Radarr-Test",
-        uri,
-        api_key: KEY,
-        category: "radarr",
-        extra: "",
-        torrent,
-        seeding,
-    }
-}
 
 /// Adds a torrent to `api` in `category`, saving into `save_path`.
 fn add(api: &QbitApi, fx: &TorrentFixture, category: &str, save_path: &std::path::Path, tags: Option<&str>) {
@@ -73,31 +57,29 @@ fn tags_of(t: &Value) -> Vec<String> {
 
 #[test]
 fn completed_download_is_imported_exactly_once_also_after_restart() {
-    let Some(seeder) = QbitNox::try_start() else {
+    let Some(setup) = Scenario::radarr()
+        .radarr_torrent("StalledDelay = 15")
+        .seeder()
+        .setup()
+    else {
         return;
     };
-    let leecher = QbitNox::start();
-    let dir = TempDir::new("e2e-import");
-    let fx = make_torrent(&dir.subdir("seed"), "Movie.One.2024.1080p.mkv", 20 * MB);
-    seed(&seeder.api(), &fx, Duration::from_secs(30));
-
-    let arr = FakeArr::start(FakeKind::Radarr, KEY);
-    arr.set_queue(vec![queue_record(
+    let fx = make_torrent(&setup.dir.subdir("seed"), "Movie.One.2024.1080p.mkv", 20 * MB);
+    seed(&setup.seeder().api(), &fx, Duration::from_secs(30));
+    setup.radarr().set_queue(vec![queue_record(
         FakeKind::Radarr,
         101,
         &fx.hash,
         "Movie.One",
         7,
     )]);
-    let api = leecher.api();
-    api.create_category("radarr", "");
-    add(&api, &fx, "radarr", &dir.subdir("leech"), None);
+    let api = setup.api();
+    add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
     // The daemon watches the download from its start.
-    let cfg = config(&leecher.url(), "", &[radarr(arr.url(), "StalledDelay = 15", "")]);
-    let mut daemon = Daemon::start(dir.path(), &cfg, &[]);
+    let mut s = setup.start_daemon();
     // Peers added while the leecher still checks its (empty) files can be dropped: re-add until done.
     let complete = wait_until(Duration::from_secs(60), Duration::from_secs(2), || {
-        api.add_peers(&fx.hash, &seeder.peer_addr());
+        api.add_peers(&fx.hash, &s.seeder().peer_addr());
         api.torrent(&fx.hash)
             .is_some_and(|t| t["progress"].as_f64() == Some(1.0))
     });
@@ -108,7 +90,9 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
     );
 
     let done = api.torrent(&fx.hash).expect("the leecher has it");
-    let cmd = arr.wait_for_command("DownloadedMoviesScan", Duration::from_secs(60));
+    let cmd = s
+        .radarr()
+        .wait_for_command("DownloadedMoviesScan", Duration::from_secs(60));
     assert_eq!(cmd["path"], done["content_path"], "imports the content path");
     assert_eq!(cmd["downloadClientId"], json!(fx.download_id()));
     assert_eq!(cmd["importMode"], "Auto");
@@ -124,10 +108,10 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
             .filter(|r| is_command(r, "DownloadedMoviesScan"))
             .count()
     };
-    assert_eq!(imports(&arr), 1, "exactly one import");
+    assert_eq!(imports(s.radarr()), 1, "exactly one import");
 
-    let (status, took) = daemon.terminate();
-    assert!(status.success(), "exit status {status:?}:\n{}", daemon.log());
+    let (status, took) = s.daemon.terminate();
+    assert!(status.success(), "exit status {status:?}:\n{}", s.daemon.log());
     assert!(took < Duration::from_secs(5), "stopped in {took:?}");
 
     // The store, not only the tag, remembers the import: drop the tag and restart.
@@ -135,18 +119,19 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
         "torrents/removeTags",
         &[("hashes", &fx.hash), ("tags", "qBitrr-imported")],
     );
-    let mut again = Daemon::start(dir.path(), &cfg, &[]);
-    again.wait_for_log("watching category", Duration::from_secs(10));
+    s.restart_daemon();
+    s.daemon
+        .wait_for_log("watching category", Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(
-        imports(&arr),
+        imports(s.radarr()),
         1,
         "no second import after a restart:\n{}",
-        again.log()
+        s.daemon.log()
     );
-    assert!(again.terminate().0.success());
+    assert!(s.daemon.terminate().0.success());
     // Every Arr call carried the key in the header, never in the URL.
-    for r in arr.requests() {
+    for r in s.radarr().requests() {
         assert!(
             r.has_api_key_header() && r.query_value("apikey").is_none(),
             "{}",
@@ -157,25 +142,24 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
 
 #[test]
 fn stalled_download_is_removed_blocklisted_and_searched() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("e2e-stalled");
+    let Some(setup) = Scenario::radarr().radarr_torrent("StalledDelay = \"3s\"").setup() else {
+        return;
+    };
     // Its data exists nowhere qBittorrent can reach: no peers, stalledDL.
-    let fx = make_torrent(&dir.subdir("nowhere"), "Dead.Movie.2023.mkv", MB);
-    let arr = FakeArr::start(FakeKind::Radarr, KEY);
-    arr.set_queue(vec![queue_record(
+    let fx = make_torrent(&setup.dir.subdir("nowhere"), "Dead.Movie.2023.mkv", MB);
+    setup.radarr().set_queue(vec![queue_record(
         FakeKind::Radarr,
         201,
         &fx.hash,
         "Dead.Movie",
         9,
     )]);
-    let api = qbit.api();
-    api.create_category("radarr", "");
-    add(&api, &fx, "radarr", &dir.subdir("leech"), None);
+    let api = setup.api();
+    add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
     api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
 
-    let cfg = config(&qbit.url(), "", &[radarr(arr.url(), "StalledDelay = \"3s\"", "")]);
-    let daemon = Daemon::start(dir.path(), &cfg, &[]);
+    let s = setup.start_daemon();
+    let (arr, daemon) = (s.radarr(), &s.daemon);
     let search = arr.wait_for_command("MoviesSearch", Duration::from_secs(40));
     assert_eq!(search["movieIds"], json!([9]));
     assert!(
@@ -212,12 +196,16 @@ fn stalled_download_is_removed_blocklisted_and_searched() {
 
 #[test]
 fn unmanaged_and_ignored_torrents_are_never_touched() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("e2e-untouched");
-    let api = qbit.api();
-    for c in ["radarr", "other"] {
-        api.create_category(c, "");
-    }
+    let Some(setup) = Scenario::radarr()
+        .radarr_torrent("StalledDelay = \"1s\"")
+        .recording_proxy()
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    api.create_category("other", "");
+    let dir = &setup.dir;
     let leech = dir.subdir("leech");
     let other = make_torrent(&dir.subdir("a"), "Other.Category.mkv", MB);
     let ignored = make_torrent(&dir.subdir("b"), "Ignored.Tag.mkv", MB);
@@ -231,20 +219,14 @@ fn unmanaged_and_ignored_torrents_are_never_touched() {
         api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
     }
 
-    let arr = FakeArr::start(FakeKind::Radarr, KEY);
-    arr.set_queue(vec![
+    setup.radarr().set_queue(vec![
         queue_record(FakeKind::Radarr, 1, &other.hash, "Other", 1),
         queue_record(FakeKind::Radarr, 2, &ignored.hash, "Ignored", 2),
         queue_record(FakeKind::Radarr, 3, &other_done.hash, "OtherDone", 3),
         queue_record(FakeKind::Radarr, 4, &control.hash, "Control", 4),
     ]);
-    let proxy = RecordingProxy::start(&qbit.url());
-    let cfg = config(
-        &proxy.url(),
-        "",
-        &[radarr(arr.url(), "StalledDelay = \"1s\"", "")],
-    );
-    let daemon = Daemon::start(dir.path(), &cfg, &[]);
+    let s = setup.start_daemon();
+    let (arr, proxy, daemon) = (s.radarr(), s.proxy(), &s.daemon);
     // The control torrent proves the daemon was acting all along.
     arr.wait_for_command("MoviesSearch", Duration::from_secs(30));
     std::thread::sleep(Duration::from_secs(3));
@@ -284,22 +266,22 @@ fn unmanaged_and_ignored_torrents_are_never_touched() {
 
 #[test]
 fn seeded_enough_torrent_is_removed_after_its_import() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("e2e-seeding");
-    let api = qbit.api();
-    api.create_category("radarr", "");
-    let fx = make_torrent(&dir.subdir("data"), "Seeded.Movie.mkv", MB);
+    let Some(setup) = Scenario::radarr()
+        .radarr_torrent("StalledDelay = 15")
+        .radarr_seeding("RemoveTorrent = 2\nMaxSeedingTime = \"2s\"")
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    let fx = make_torrent(&setup.dir.subdir("data"), "Seeded.Movie.mkv", MB);
     add_complete(&api, &fx, "radarr");
-    let arr = FakeArr::start(FakeKind::Radarr, KEY);
-    arr.set_queue(vec![queue_record(FakeKind::Radarr, 301, &fx.hash, "Seeded", 11)]);
+    setup
+        .radarr()
+        .set_queue(vec![queue_record(FakeKind::Radarr, 301, &fx.hash, "Seeded", 11)]);
 
-    let seeding = "RemoveTorrent = 2\nMaxSeedingTime = \"2s\"";
-    let cfg = config(
-        &qbit.url(),
-        "",
-        &[radarr(arr.url(), "StalledDelay = 15", seeding)],
-    );
-    let daemon = Daemon::start(dir.path(), &cfg, &[]);
+    let s = setup.start_daemon();
+    let (arr, daemon) = (s.radarr(), &s.daemon);
     arr.wait_for_command("DownloadedMoviesScan", Duration::from_secs(40));
     let gone = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
         api.torrent(&fx.hash).is_none()
@@ -322,10 +304,16 @@ fn seeded_enough_torrent_is_removed_after_its_import() {
 
 #[test]
 fn dry_run_sends_nothing_mutating() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("e2e-dry");
-    let api = qbit.api();
-    api.create_category("radarr", "");
+    let Some(setup) = Scenario::radarr()
+        .radarr_torrent("StalledDelay = \"1s\"\nReSearchStalled = true")
+        .recording_proxy()
+        .dry_run()
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    let dir = &setup.dir;
     let leech = dir.subdir("leech");
     let stalled = make_torrent(&dir.subdir("a"), "Would.Be.Removed.mkv", MB);
     let complete = make_torrent(&dir.subdir("b"), "Would.Be.Imported.mkv", MB);
@@ -342,16 +330,13 @@ fn dry_run_sends_nothing_mutating() {
         },
     );
     api.wait_for_state(&stalled.hash, Duration::from_secs(20), &["stalledDL"]);
-    let arr = FakeArr::start(FakeKind::Radarr, KEY);
-    arr.set_queue(vec![
+    setup.radarr().set_queue(vec![
         queue_record(FakeKind::Radarr, 1, &stalled.hash, "Stalled", 1),
         queue_record(FakeKind::Radarr, 2, &complete.hash, "Complete", 2),
         queue_record(FakeKind::Radarr, 3, &paused.hash, "Paused", 3),
     ]);
-    let proxy = RecordingProxy::start(&qbit.url());
-    let torrent = "StalledDelay = \"1s\"\nReSearchStalled = true";
-    let cfg = config(&proxy.url(), "", &[radarr(arr.url(), torrent, "")]);
-    let daemon = Daemon::start(dir.path(), &cfg, &["--dry-run"]);
+    let s = setup.start_daemon();
+    let (arr, proxy, daemon) = (s.radarr(), s.proxy(), &s.daemon);
     daemon.wait_for_log("[dry-run] stalled-delete", Duration::from_secs(30));
     daemon.wait_for_log("[dry-run] import", Duration::from_secs(30));
     daemon.wait_for_log("[dry-run] resume-paused", Duration::from_secs(10));
@@ -383,40 +368,30 @@ fn dry_run_sends_nothing_mutating() {
 
 #[test]
 fn outages_are_logged_once_and_do_not_stall_other_instances() {
-    let Some(mut qbit) = QbitNox::try_start() else {
+    let Some(setup) = Scenario::radarr()
+        .sonarr()
+        .first_pass_of(&["Radarr-Test"])
+        .setup()
+    else {
         return;
     };
-    let dir = TempDir::new("e2e-outage");
-    let api = qbit.api();
-    for c in ["radarr", "sonarr"] {
-        api.create_category(c, "");
-    }
-    let radarr_arr = FakeArr::start(FakeKind::Radarr, KEY);
-    let sonarr_arr = FakeArr::start(FakeKind::Sonarr, KEY);
-    sonarr_arr.set_down(true);
-    let sonarr = ArrSection {
-        name: "Sonarr-Test",
-        uri: sonarr_arr.url(),
-        api_key: KEY,
-        category: "sonarr",
-        extra: "",
-        torrent: "",
-        seeding: "",
-    };
-    let cfg = config(&qbit.url(), "", &[radarr(radarr_arr.url(), "", ""), sonarr]);
-    let mut daemon = Daemon::start(dir.path(), &cfg, &[]);
+    setup.sonarr().set_down(true);
+    let mut s = setup.start_daemon();
+    let api = s.api();
 
     // Sonarr is down: Radarr still imports.
-    let first = make_torrent(&dir.subdir("one"), "First.Movie.mkv", MB);
+    let first = make_torrent(&s.dir.subdir("one"), "First.Movie.mkv", MB);
     add_complete(&api, &first, "radarr");
-    radarr_arr.wait_for_command("DownloadedMoviesScan", Duration::from_secs(40));
-    daemon.wait_for_log("Sonarr-Test: Arr queue", Duration::from_secs(5));
+    s.radarr()
+        .wait_for_command("DownloadedMoviesScan", Duration::from_secs(40));
+    s.daemon
+        .wait_for_log("Sonarr-Test: Arr queue", Duration::from_secs(5));
 
     // qBittorrent goes away: logged once per instance, the daemon keeps running.
-    qbit.stop_process();
+    s.qbit.stop_process();
     std::thread::sleep(Duration::from_secs(6));
-    assert!(daemon.is_running(), "the daemon survived the outage");
-    let log = daemon.log();
+    assert!(s.daemon.is_running(), "the daemon survived the outage");
+    let log = s.daemon.log();
     let warnings = log
         .lines()
         .filter(|l| l.contains(" WARN ") && l.contains("qBit (http"))
@@ -427,18 +402,18 @@ fn outages_are_logged_once_and_do_not_stall_other_instances() {
     );
 
     // It comes back: work resumes.
-    qbit.start_again();
-    let api = qbit.api();
-    let second = make_torrent(&dir.subdir("two"), "Second.Movie.mkv", MB);
+    s.qbit.start_again();
+    let api = s.api();
+    let second = make_torrent(&s.dir.subdir("two"), "Second.Movie.mkv", MB);
     add_complete(&api, &second, "radarr");
     let ok = wait_until(Duration::from_secs(90), Duration::from_millis(200), || {
-        radarr_arr.requests().iter().any(|r| {
+        s.radarr().requests().iter().any(|r| {
             is_command(r, "DownloadedMoviesScan")
                 && r.json()
                     .is_some_and(|j| j["downloadClientId"] == json!(second.download_id()))
         })
     });
-    assert!(ok, "no import after qBittorrent came back:\n{}", daemon.log());
-    daemon.wait_for_log("answers again", Duration::from_secs(1));
-    assert!(daemon.terminate().0.success());
+    assert!(ok, "no import after qBittorrent came back:\n{}", s.daemon.log());
+    s.daemon.wait_for_log("answers again", Duration::from_secs(1));
+    assert!(s.daemon.terminate().0.success());
 }

@@ -5,23 +5,19 @@
 //! The qbittorrent-nox tests skip loudly when it is not installed, and fail
 //! when `CI` is set.
 
-mod support;
-
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-use support::fake_arr::{queue_record, DeleteFlags, FakeArr, FakeKind};
-use support::qbittorrent::{
+use crate::support::fake_arr::{queue_record, DeleteFlags, FakeArr, FakeKind, KEY};
+use crate::support::qbittorrent::{
     make_torrent, qbittorrent_tools, seed, AddOptions, QbitApi, QbitNox, COMPLETE_STATES,
 };
-use support::util::{http, report, torrent_info_hash, TempDir};
-
-const KEY: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::util::{http, report, temp_dir, torrent_info_hash, Subdir};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 fn api(arr: &FakeArr, rest: &str) -> String {
     format!("{}{}{}", arr.url(), arr.kind().api_base(), rest)
 }
 
-fn get(arr: &FakeArr, rest: &str) -> support::util::HttpReply {
+fn get(arr: &FakeArr, rest: &str) -> crate::support::util::HttpReply {
     http("GET", &api(arr, rest), &[("X-Api-Key", KEY)], None)
 }
 
@@ -287,7 +283,7 @@ fn fake_arr_fault_injection() {
 #[test]
 fn qbittorrent_two_instances_complete_a_torrent_via_add_peers() {
     let Some(_) = qbittorrent_tools() else { return };
-    let tmp = TempDir::new("qbitrr-selftest-complete");
+    let tmp = temp_dir("qbitrr-selftest-complete");
     let t0 = Instant::now();
     let seeder = QbitNox::start();
     let leecher = QbitNox::start();
@@ -339,7 +335,7 @@ fn qbittorrent_two_instances_complete_a_torrent_via_add_peers() {
     let t = l.wait_for_state(&hash, Duration::from_secs(10), &["pausedUP", "stoppedUP"]);
     assert!(t["tags"].as_str().unwrap().contains("qbitrr-imported"));
     l.delete(&hash, true);
-    assert!(support::util::wait_until(
+    assert!(crate::support::util::wait_until(
         Duration::from_secs(10),
         Duration::from_millis(100),
         || l.torrent(&hash).is_none() && !leech_dir.join(&fx.name).exists()
@@ -353,7 +349,7 @@ fn qbittorrent_two_instances_complete_a_torrent_via_add_peers() {
 #[test]
 fn qbittorrent_peerless_torrent_stalls_and_survives_a_restart() {
     let Some(_) = qbittorrent_tools() else { return };
-    let tmp = TempDir::new("qbitrr-selftest-stall");
+    let tmp = temp_dir("qbitrr-selftest-stall");
     let mut q = QbitNox::start();
     let api = q.api();
     assert!(q.log().contains("qBittorrent"), "log is readable");
@@ -394,7 +390,7 @@ fn qbittorrent_peerless_torrent_stalls_and_survives_a_restart() {
     assert!(props["save_path"].as_str().unwrap().contains("downloads"));
     assert!(api.properties(&"0".repeat(40)).is_none(), "unknown hash → 404");
     api.delete(&fx2.hash, false);
-    assert!(support::util::wait_until(
+    assert!(crate::support::util::wait_until(
         Duration::from_secs(5),
         Duration::from_millis(100),
         || api.torrent(&fx2.hash).is_none()

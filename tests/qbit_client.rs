@@ -3,9 +3,9 @@
 //! the API-key Bearer mode, and version-gated endpoints.
 
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
-use qbitrr_lite::config::QbitInstance;
+use crate::support::util::{request_header, LoopbackServer};
+use qbitrr_lite::config::load_str;
 use qbitrr_lite::http::HttpError;
 use qbitrr_lite::qbit::QbitClient;
 
@@ -22,55 +22,42 @@ type Reply = (u16, Vec<(&'static str, String)>, String);
 
 /// A scripted qBittorrent WebUI on 127.0.0.1.
 struct Scripted {
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
+    _server: LoopbackServer,
     seen: Arc<Mutex<Vec<Seen>>>,
     url: String,
 }
 
 impl Scripted {
+    /// Answers each request with `handler(request, how many requests so far had its URL)`.
     fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-        let url = format!(
-            "http://127.0.0.1:{}",
-            server.server_addr().to_ip().unwrap().port()
-        );
+        let mut server = LoopbackServer::bind();
+        let url = server.url();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (srv, log) = (Arc::clone(&server), Arc::clone(&seen));
-        let thread = std::thread::spawn(move || {
-            for mut req in srv.incoming_requests() {
-                let header = |name: &'static str| {
-                    req.headers()
-                        .iter()
-                        .find(|h| h.field.equiv(name))
-                        .map(|h| h.value.as_str().to_string())
-                };
-                let (cookie, authorization) = (header("Cookie"), header("Authorization"));
-                let mut body = String::new();
-                let _ = req.as_reader().read_to_string(&mut body);
-                let s = Seen {
-                    method: req.method().as_str().to_string(),
-                    url: req.url().to_string(),
-                    cookie,
-                    authorization,
-                    body,
-                };
-                let n = {
-                    let mut l = log.lock().unwrap();
-                    l.push(s.clone());
-                    l.iter().filter(|x| x.url == s.url).count()
-                };
-                let (status, headers, text) = handler(&s, n);
-                let mut resp = tiny_http::Response::from_string(text).with_status_code(status);
-                for (k, v) in headers {
-                    resp.add_header(tiny_http::Header::from_bytes(k, v.as_bytes()).unwrap());
-                }
-                let _ = req.respond(resp);
+        let log = Arc::clone(&seen);
+        server.serve("scripted-qbittorrent", move |mut req| {
+            let mut body = String::new();
+            let _ = req.as_reader().read_to_string(&mut body);
+            let s = Seen {
+                method: req.method().as_str().to_string(),
+                url: req.url().to_string(),
+                cookie: request_header(&req, "Cookie"),
+                authorization: request_header(&req, "Authorization"),
+                body,
+            };
+            let n = {
+                let mut l = log.lock().unwrap();
+                l.push(s.clone());
+                l.iter().filter(|x| x.url == s.url).count()
+            };
+            let (status, headers, text) = handler(&s, n);
+            let mut resp = tiny_http::Response::from_string(text).with_status_code(status);
+            for (k, v) in headers {
+                resp.add_header(tiny_http::Header::from_bytes(k, v.as_bytes()).unwrap());
             }
+            let _ = req.respond(resp);
         });
         Self {
-            server,
-            thread: Some(thread),
+            _server: server,
             seen,
             url,
         }
@@ -88,24 +75,12 @@ impl Scripted {
     }
 }
 
-impl Drop for Scripted {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
+/// A client for `url` as the daemon builds it from a `[qBit]` section.
 fn client(url: &str, api_key: Option<&str>) -> QbitClient {
-    QbitClient::new(&QbitInstance {
-        name: "qBit".into(),
-        url: url.into(),
-        username: Some("admin".into()),
-        password: Some("secret".into()),
-        api_key: api_key.map(str::to_string),
-        skip_tls_verify: false,
-    })
+    let key = api_key.map_or(String::new(), |k| format!("APIKey = \"{k}\""));
+    let text = format!("[qBit]\nHost = \"{url}\"\nUserName = \"admin\"\nPassword = \"secret\"\n{key}\n");
+    let loaded = load_str(&text, "config.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+    QbitClient::new(&loaded.config.qbit[0])
 }
 
 const LIST: &str = r#"[{"hash":"ABC","name":"n","category":"radarr","state":"stalledDL","tags":""}]"#;
@@ -114,14 +89,15 @@ fn ok(body: &str) -> Reply {
     (200, vec![], body.to_string())
 }
 
+/// An `auth/login` answer that sets `cookie`.
+fn login(status: u16, cookie: impl Into<String>, body: &str) -> Reply {
+    (status, vec![("Set-Cookie", cookie.into())], body.to_string())
+}
+
 #[test]
 fn v4_login_keeps_the_sid_cookie() {
     let fake = Scripted::start(|s, _| match s.url.split('?').next().unwrap() {
-        "/api/v2/auth/login" => (
-            200,
-            vec![("Set-Cookie", "SID=abc123; HttpOnly; path=/".into())],
-            "Ok.".into(),
-        ),
+        "/api/v2/auth/login" => login(200, "SID=abc123; HttpOnly; path=/", "Ok."),
         "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=abc123") => ok(LIST),
         _ => (403, vec![], "Forbidden".into()),
     });
@@ -153,11 +129,7 @@ fn v4_login_keeps_the_sid_cookie() {
 #[test]
 fn v52_login_answers_204_with_a_cookie() {
     let fake = Scripted::start(|s, _| match s.url.split('?').next().unwrap() {
-        "/api/v2/auth/login" => (
-            204,
-            vec![("Set-Cookie", "SID=xyz; HttpOnly".into())],
-            String::new(),
-        ),
+        "/api/v2/auth/login" => login(204, "SID=xyz; HttpOnly", ""),
         "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=xyz") => ok("[]"),
         _ => (403, vec![], String::new()),
     });
@@ -189,11 +161,7 @@ fn refused_credentials_are_never_retried() {
 #[test]
 fn an_expired_session_logs_in_again_once() {
     let fake = Scripted::start(|s, n| match s.url.split('?').next().unwrap() {
-        "/api/v2/auth/login" => (
-            200,
-            vec![("Set-Cookie", format!("SID=s{n}; path=/"))],
-            "Ok.".into(),
-        ),
+        "/api/v2/auth/login" => login(200, format!("SID=s{n}; path=/"), "Ok."),
         // The first session expires after one call.
         "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=s1") && n == 1 => ok(LIST),
         "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=s2") => ok(LIST),
@@ -228,7 +196,7 @@ fn stop_start_or_pause_resume_by_webapi_version() {
         ("2.15.1", "/api/v2/torrents/stop", "/api/v2/torrents/start"),
     ] {
         let fake = Scripted::start(move |s, _| match s.url.as_str() {
-            "/api/v2/auth/login" => (200, vec![("Set-Cookie", "SID=a".into())], "Ok.".into()),
+            "/api/v2/auth/login" => login(200, "SID=a", "Ok."),
             "/api/v2/app/webapiVersion" => ok(version),
             _ => (200, vec![], String::new()),
         });
@@ -254,7 +222,7 @@ fn stop_start_or_pause_resume_by_webapi_version() {
 #[test]
 fn mutating_calls_are_form_posts() {
     let fake = Scripted::start(|s, _| match s.url.as_str() {
-        "/api/v2/auth/login" => (200, vec![("Set-Cookie", "SID=a".into())], "Ok.".into()),
+        "/api/v2/auth/login" => login(200, "SID=a", "Ok."),
         _ => (200, vec![], String::new()),
     });
     let c = client(&fake.url, None);
@@ -299,7 +267,7 @@ fn mutating_calls_are_form_posts() {
 #[test]
 fn garbage_and_outages_are_errors_not_panics() {
     let fake = Scripted::start(|s, _| match s.url.split('?').next().unwrap() {
-        "/api/v2/auth/login" => (200, vec![("Set-Cookie", "SID=a".into())], "Ok.".into()),
+        "/api/v2/auth/login" => login(200, "SID=a", "Ok."),
         _ => ok("<html>not json"),
     });
     let err = client(&fake.url, None).torrents("radarr").unwrap_err();

@@ -2,48 +2,18 @@
 //! `check`/`status` commands, through the real binary against a real
 //! qbittorrent-nox and fake Arr servers.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::daemon::{run_cli, Daemon, TOKEN};
+use crate::support::fake_arr::KEY;
+use crate::support::scenario::Scenario;
+use crate::support::util::wait_until;
 use serde_json::Value;
-use support::daemon::{config, ArrSection, Daemon, BIN, TOKEN};
-use support::fake_arr::{FakeArr, FakeKind};
-use support::qbittorrent::QbitNox;
-use support::util::{wait_until, TempDir};
-
-const KEY: &str = "0123456789abcdef0123456789abcdef";
-
-fn section<'a>(name: &'a str, uri: String, category: &'a str) -> ArrSection<'a> {
-    ArrSection {
-        name,
-        uri,
-        api_key: KEY,
-        category,
-        extra: "",
-        torrent: "",
-        seeding: "",
-    }
-}
 
 fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-}
-
-/// The `/api/processes` entry of `name` (Null until the server answers).
-fn process(d: &Daemon, name: &str) -> Value {
-    let (code, body) = d.get("/api/processes", true);
-    if code == 0 {
-        return Value::Null;
-    }
-    assert_eq!(code, 200, "{body}");
-    json(&body)["processes"]
-        .as_array()
-        .and_then(|l| l.iter().find(|p| p["name"] == name).cloned())
-        .unwrap_or_else(|| panic!("{name} not in {body}"))
 }
 
 fn wait_for(what: &str, d: &Daemon, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -56,38 +26,29 @@ fn wait_for(what: &str, d: &Daemon, timeout: Duration, mut f: impl FnMut() -> bo
 
 #[test]
 fn a_crashing_worker_is_restarted_then_stopped_while_the_others_run() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-restart");
-    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
-    let sonarr = FakeArr::start(FakeKind::Sonarr, KEY);
-    let settings = "ProcessRestartDelay = 1\nMaxProcessRestarts = 2\nProcessRestartWindow = 60";
-    let cfg = config(
-        &qbit.url(),
-        settings,
-        &[
-            section("Radarr-Test", radarr.url(), "radarr"),
-            section("Sonarr-Test", sonarr.url(), "sonarr"),
-        ],
-    );
     // Sonarr-Test's worker panics at the start of every pass (fault injection).
-    let d = Daemon::start_with_env(
-        dir.path(),
-        &cfg,
-        &[],
-        &[("QBITRR_LITE_FAULT_PANIC", "Sonarr-Test")],
-    );
+    let Some(s) = Scenario::radarr()
+        .sonarr()
+        .settings("ProcessRestartDelay = 1\nMaxProcessRestarts = 2\nProcessRestartWindow = 60")
+        .env("QBITRR_LITE_FAULT_PANIC", "Sonarr-Test")
+        .first_pass_of(&[])
+        .start()
+    else {
+        return;
+    };
+    let d = &s.daemon;
 
-    wait_for("Sonarr-Test restarting", &d, Duration::from_secs(10), || {
-        process(&d, "Sonarr-Test")["restart_count"].as_u64() >= Some(1)
+    wait_for("Sonarr-Test restarting", d, Duration::from_secs(10), || {
+        d.process("Sonarr-Test")["restart_count"].as_u64() >= Some(1)
     });
-    let radarr_passes = process(&d, "Radarr-Test")["passes"].as_u64().unwrap();
+    let radarr_passes = d.process("Radarr-Test")["passes"].as_u64().unwrap();
     wait_for(
         "Sonarr-Test stopped after 2 restarts",
-        &d,
+        d,
         Duration::from_secs(15),
-        || process(&d, "Sonarr-Test")["status"] == "stopped",
+        || d.process("Sonarr-Test")["status"] == "stopped",
     );
-    let p = process(&d, "Sonarr-Test");
+    let p = d.process("Sonarr-Test");
     assert_eq!(p["restart_count"], 2, "{p}");
     assert!(p["reason"].as_str().unwrap().contains("restart limit"), "{p}");
     assert!(d.log().contains("manual intervention required"), "{}", d.log());
@@ -97,7 +58,7 @@ fn a_crashing_worker_is_restarted_then_stopped_while_the_others_run() {
     assert_eq!(health["status"], "unhealthy");
     assert!(health["problems"].to_string().contains("Sonarr-Test"), "{body}");
     // The other worker kept going throughout.
-    let r = process(&d, "Radarr-Test");
+    let r = d.process("Radarr-Test");
     assert_eq!(r["status"], "running");
     assert!(r["passes"].as_u64().unwrap() > radarr_passes, "{r}");
     assert_eq!(r["restart_count"], 0);
@@ -106,7 +67,7 @@ fn a_crashing_worker_is_restarted_then_stopped_while_the_others_run() {
     let (code, body) = d.post("/api/processes/Sonarr-Test/restart");
     assert_eq!(code, 200, "{body}");
     // (It crashes again at once, so it may already count one new restart, but no longer two.)
-    let p = process(&d, "Sonarr-Test");
+    let p = d.process("Sonarr-Test");
     assert!(p["restart_count"].as_u64() <= Some(1), "{p}");
     assert_ne!(p["status"], "stopped", "{p}");
     assert!(d.log().contains("Sonarr-Test: restart requested"), "{}", d.log());
@@ -116,8 +77,6 @@ fn a_crashing_worker_is_restarted_then_stopped_while_the_others_run() {
 
 #[test]
 fn sigterm_mid_request_exits_in_time_and_the_store_reopens() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-sigterm");
     // An Arr that accepts connections and never answers: the worker hangs in a request.
     let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hole_url = format!("http://{}", black_hole.local_addr().unwrap());
@@ -132,51 +91,40 @@ fn sigterm_mid_request_exits_in_time_and_the_store_reopens() {
             std::thread::sleep(Duration::from_millis(20));
         }
     });
-    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
-    let cfg = config(
-        &qbit.url(),
-        "",
-        &[
-            section("Radarr-Test", radarr.url(), "radarr"),
-            section("Sonarr-Hung", hole_url, "sonarr"),
-        ],
-    );
-    let mut d = Daemon::start(dir.path(), &cfg, &[]);
-    wait_for("a pass of Radarr-Test", &d, Duration::from_secs(10), || {
-        process(&d, "Radarr-Test")["passes"].as_u64() >= Some(1)
-    });
+    // Started once a pass of Radarr-Test completed.
+    let Some(mut s) = Scenario::radarr()
+        .sonarr_at("Sonarr-Hung", hole_url)
+        .first_pass_of(&["Radarr-Test"])
+        .start()
+    else {
+        return;
+    };
     std::thread::sleep(Duration::from_millis(500));
+    let d = &mut s.daemon;
     let (status, took) = d.terminate();
     assert!(status.success(), "{status:?}\n{}", d.log());
     assert!(took < Duration::from_secs(5), "stopped in {took:?}:\n{}", d.log());
     assert!(d.log().contains("Sonarr-Hung: still busy"), "{}", d.log());
 
-    let again = Daemon::start(dir.path(), &cfg, &[]);
-    wait_for(
-        "a pass after the restart",
-        &again,
-        Duration::from_secs(10),
-        || process(&again, "Radarr-Test")["passes"].as_u64() >= Some(1),
-    );
+    // Again once a pass of Radarr-Test completed after the restart.
+    s.restart_daemon();
+    let again = &s.daemon;
     assert!(
         !again.log().contains("could not be read"),
         "the store reopens clean:\n{}",
         again.log()
     );
-    drop(again);
+    drop(s);
     drop(held);
 }
 
 #[test]
 fn health_follows_qbittorrent() {
-    let Some(mut qbit) = QbitNox::try_start() else {
+    let Some(mut s) = Scenario::radarr().start() else {
         return;
     };
-    let dir = TempDir::new("sup-health");
-    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
-    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
-    let d = Daemon::start(dir.path(), &cfg, &[]);
-    wait_for("/health 200", &d, Duration::from_secs(10), || {
+    let d = &s.daemon;
+    wait_for("/health 200", d, Duration::from_secs(10), || {
         d.get("/health", false).0 == 200
     });
     let (_, ok_body) = d.get("/health", false);
@@ -185,9 +133,9 @@ fn health_follows_qbittorrent() {
         "keyword for Uptime Kuma: {ok_body}"
     );
 
-    qbit.stop_process();
+    s.setup.qbit.stop_process();
     let started = Instant::now();
-    wait_for("/health 503", &d, Duration::from_secs(30), || {
+    wait_for("/health 503", d, Duration::from_secs(30), || {
         d.get("/health", false).0 == 503
     });
     let (_, bad_body) = d.get("/health", false);
@@ -195,8 +143,8 @@ fn health_follows_qbittorrent() {
     assert!(bad_body.contains("\"part\":\"qBit\""), "{bad_body}");
     eprintln!("503 after {:?}: {bad_body}", started.elapsed());
 
-    qbit.start_again();
-    wait_for("/health 200 again", &d, Duration::from_secs(60), || {
+    s.setup.qbit.start_again();
+    wait_for("/health 200 again", d, Duration::from_secs(60), || {
         d.get("/health", false).0 == 200
     });
     eprintln!("bodies: ok={ok_body} unhealthy={bad_body}");
@@ -204,18 +152,14 @@ fn health_follows_qbittorrent() {
 
 #[test]
 fn the_api_needs_the_token_and_never_logs_it() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-auth");
-    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
-    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
-    let d = Daemon::start(dir.path(), &cfg, &[]);
-    wait_for("a completed pass", &d, Duration::from_secs(10), || {
-        process(&d, "Radarr-Test")["passes"].as_u64() >= Some(1)
-    });
+    let Some(s) = Scenario::radarr().start() else {
+        return;
+    };
+    let d = &s.daemon;
 
     for path in ["/api/processes", "/api/status", "/metrics"] {
         assert_eq!(d.get(path, false).0, 401, "{path} without a token");
-        let wrong = support::util::http(
+        let wrong = crate::support::util::http(
             "GET",
             &format!("{}{path}", d.url()),
             &[("Authorization", "Bearer not-the-token-0000000")],
@@ -259,14 +203,12 @@ fn the_api_needs_the_token_and_never_logs_it() {
 
 #[test]
 fn an_empty_token_is_generated_once_and_kept_private() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-token");
-    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
-    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")])
-        .replace(&format!("Token = \"{TOKEN}\""), "Token = \"\"");
-    let d = Daemon::start(dir.path(), &cfg, &[]);
+    let Some(s) = Scenario::radarr().generated_token().start() else {
+        return;
+    };
+    let d = &s.daemon;
     let file = d.data_dir.join("webui-token");
-    wait_for("the token file", &d, Duration::from_secs(10), || file.exists());
+    wait_for("the token file", d, Duration::from_secs(10), || file.exists());
     let token = std::fs::read_to_string(&file).unwrap().trim().to_string();
     assert_eq!(token.len(), 64);
     use std::os::unix::fs::PermissionsExt;
@@ -274,7 +216,7 @@ fn an_empty_token_is_generated_once_and_kept_private() {
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let ok = support::util::http(
+    let ok = crate::support::util::http(
         "GET",
         &format!("{}/api/processes", d.url()),
         &[("Authorization", &format!("Bearer {token}"))],
@@ -294,12 +236,11 @@ fn an_empty_token_is_generated_once_and_kept_private() {
 
 #[test]
 fn malformed_requests_do_not_stop_the_server_or_the_workers() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-malformed");
-    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
-    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
-    let d = Daemon::start(dir.path(), &cfg, &[]);
-    wait_for("a pass", &d, Duration::from_secs(10), || {
+    let Some(s) = Scenario::radarr().start() else {
+        return;
+    };
+    let d = &s.daemon;
+    wait_for("a pass", d, Duration::from_secs(10), || {
         d.get("/health", false).0 == 200
     });
     let addr = format!("127.0.0.1:{}", d.port);
@@ -334,46 +275,35 @@ fn malformed_requests_do_not_stop_the_server_or_the_workers() {
     let mut passes = None;
     wait_for(
         "/api/processes while slow connections are open",
-        &d,
+        d,
         Duration::from_secs(10),
         || {
-            passes = process(&d, "Radarr-Test")["passes"].as_u64();
+            passes = d.process("Radarr-Test")["passes"].as_u64();
             passes.is_some()
         },
     );
     std::thread::sleep(Duration::from_secs(2));
     wait_for(
         "/health 200 while slow connections are open",
-        &d,
+        d,
         Duration::from_secs(10),
         || d.get("/health", false).0 == 200,
     );
-    wait_for("the worker kept working", &d, Duration::from_secs(10), || {
-        process(&d, "Radarr-Test")["passes"].as_u64() > passes
+    wait_for("the worker kept working", d, Duration::from_secs(10), || {
+        d.process("Radarr-Test")["passes"].as_u64() > passes
     });
     drop(slow);
 }
 
 #[test]
 fn config_edits_restart_only_the_affected_worker_and_bad_edits_are_refused() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-reload");
-    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
-    let sonarr = FakeArr::start(FakeKind::Sonarr, KEY);
-    let cfg = config(
-        &qbit.url(),
-        "",
-        &[
-            section("Radarr-Test", radarr.url(), "radarr"),
-            section("Sonarr-Test", sonarr.url(), "sonarr"),
-        ],
-    );
-    let d = Daemon::start(dir.path(), &cfg, &[]);
-    wait_for("passes", &d, Duration::from_secs(10), || {
-        process(&d, "Sonarr-Test")["passes"].as_u64() >= Some(1)
-    });
+    // Started once both workers completed a pass.
+    let Some(s) = Scenario::radarr().sonarr().start() else {
+        return;
+    };
+    let (d, cfg) = (&s.daemon, &s.config);
     std::thread::sleep(Duration::from_millis(1100));
-    let sonarr_uptime = process(&d, "Sonarr-Test")["uptime"].as_i64().unwrap();
+    let sonarr_uptime = d.process("Sonarr-Test")["uptime"].as_i64().unwrap();
 
     // Change Radarr-Test's category.
     std::fs::write(
@@ -381,16 +311,16 @@ fn config_edits_restart_only_the_affected_worker_and_bad_edits_are_refused() {
         cfg.replace("Category = \"radarr\"", "Category = \"movies\""),
     )
     .unwrap();
-    wait_for("the new category", &d, Duration::from_secs(10), || {
-        process(&d, "Radarr-Test")["category"] == "movies"
+    wait_for("the new category", d, Duration::from_secs(10), || {
+        d.process("Radarr-Test")["category"] == "movies"
     });
     wait_for(
         "qBittorrent asked for the new category",
-        &d,
+        d,
         Duration::from_secs(10),
         || d.log().contains("Radarr-Test: watching category \"movies\""),
     );
-    let sonarr_now = process(&d, "Sonarr-Test")["uptime"].as_i64().unwrap();
+    let sonarr_now = d.process("Sonarr-Test")["uptime"].as_i64().unwrap();
     assert!(
         sonarr_now >= sonarr_uptime,
         "Sonarr-Test was not restarted ({sonarr_uptime} → {sonarr_now})"
@@ -404,7 +334,7 @@ fn config_edits_restart_only_the_affected_worker_and_bad_edits_are_refused() {
     .unwrap();
     wait_for(
         "the config error in /api/status",
-        &d,
+        d,
         Duration::from_secs(10),
         || json(&d.get("/api/status", true).1)["config"]["error"].is_string(),
     );
@@ -414,8 +344,8 @@ fn config_edits_restart_only_the_affected_worker_and_bad_edits_are_refused() {
         "{}",
         d.log()
     );
-    assert_eq!(process(&d, "Radarr-Test")["status"], "running");
-    assert_eq!(process(&d, "Radarr-Test")["category"], "movies");
+    assert_eq!(d.process("Radarr-Test")["status"], "running");
+    assert_eq!(d.process("Radarr-Test")["category"], "movies");
     // A reload through the API says the same.
     let (code, body) = d.post("/api/config/reload");
     assert_eq!(code, 422, "{body}");
@@ -424,60 +354,30 @@ fn config_edits_restart_only_the_affected_worker_and_bad_edits_are_refused() {
 
 #[test]
 fn check_and_status_commands() {
-    let Some(qbit) = QbitNox::try_start() else { return };
-    let dir = TempDir::new("sup-check");
-    let radarr = FakeArr::start(FakeKind::Radarr, KEY);
-    let cfg = config(&qbit.url(), "", &[section("Radarr-Test", radarr.url(), "radarr")]);
-    let path = dir.path().join("check.toml");
-    std::fs::write(&path, &cfg).unwrap();
-    let out = Command::new(BIN)
-        .args(["check", "--config", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let Some(setup) = Scenario::radarr().setup() else {
+        return;
+    };
+    let (radarr, path) = (setup.radarr(), setup.config_path.to_str().unwrap());
+    let (code, out, err) = run_cli(&["check", "--config", path]);
+    assert_eq!(code, 0, "{out}{err}");
     assert!(
-        text.contains("v4.5.2") && text.contains("Radarr 5.14.0.9383"),
-        "{text}"
+        out.contains("v4.5.2") && out.contains("Radarr 5.14.0.9383"),
+        "{out}"
     );
 
     radarr.set_down(true);
-    let out = Command::new(BIN)
-        .args(["check", "--config", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, out, _) = run_cli(&["check", "--config", path]);
+    assert_eq!(code, 1, "{out}");
     radarr.set_down(false);
 
-    let d = Daemon::start(dir.path(), &cfg, &[]);
-    wait_for("a pass", &d, Duration::from_secs(10), || {
+    let s = setup.start_daemon();
+    let d = &s.daemon;
+    wait_for("a pass", d, Duration::from_secs(10), || {
         d.get("/health", false).0 == 200
     });
-    let out = Command::new(BIN)
-        .args(["status", "--config", d.config_path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains("Radarr-Test") && text.contains("running"), "{text}");
-    let out = Command::new(BIN)
-        .args(["status", "--url", &d.url(), "--token", "wrong"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let (code, out, err) = run_cli(&["status", "--config", d.config_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Radarr-Test") && out.contains("running"), "{out}");
+    let (code, _, _) = run_cli(&["status", "--url", &d.url(), "--token", "wrong"]);
+    assert_eq!(code, 1);
 }

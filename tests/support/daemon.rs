@@ -1,6 +1,7 @@
-//! Runs the real `qbitrr-lite` binary for end-to-end tests, and writes the
-//! qBitrr-style config it reads.
+//! Runs the real `qbitrr-lite` binary for end-to-end tests (the configs it
+//! reads are written by [`super::scenario`] or the test).
 
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -8,49 +9,18 @@ use std::time::{Duration, Instant};
 /// The daemon binary cargo built for this test run.
 pub const BIN: &str = env!("CARGO_BIN_EXE_qbitrr-lite");
 
-/// One Arr section of a test config.
-pub struct ArrSection<'a> {
-    /// Section name, e.g. "Radarr-Test".
-    pub name: &'a str,
-    pub uri: String,
-    pub api_key: &'a str,
-    pub category: &'a str,
-    /// Extra lines for the section itself.
-    pub extra: &'a str,
-    /// Lines for `[<name>.Torrent]`.
-    pub torrent: &'a str,
-    /// Lines for `[<name>.Torrent.SeedingMode]`.
-    pub seeding: &'a str,
+/// Runs `qbitrr-lite ARGS` to its end: (exit code or -1, stdout, stderr).
+pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().expect("run qbitrr-lite");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The status server's token in test configs.
 pub const TOKEN: &str = "test-token-0123456789";
-
-/// A qBitrr-schema config: one `[qBit]` at `qbit_url`, a 1 s loop, the status
-/// server on 127.0.0.1 and a free port (token [`TOKEN`]), and the given Arr sections.
-pub fn config(qbit_url: &str, settings_extra: &str, arrs: &[ArrSection<'_>]) -> String {
-    let port = crate::support::util::free_tcp_port();
-    let mut s = format!(
-        "[Settings]\nConsoleLevel = \"DEBUG\"\nLogging = true\nLoopSleepTimer = 1\n{settings_extra}\n\n\
-         [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{TOKEN}\"\n\n\
-         [qBit]\nHost = \"{qbit_url}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\n"
-    );
-    for a in arrs {
-        s.push_str(&format!(
-            "[{name}]\nManaged = true\nURI = \"{uri}\"\nAPIKey = \"{key}\"\nCategory = \"{cat}\"\n{extra}\n\n\
-             [{name}.Torrent]\nIgnoreTorrentsYoungerThan = 0\n{torrent}\n\n\
-             [{name}.Torrent.SeedingMode]\n{seeding}\n\n",
-            name = a.name,
-            uri = a.uri,
-            key = a.api_key,
-            cat = a.category,
-            extra = a.extra,
-            torrent = a.torrent,
-            seeding = a.seeding,
-        ));
-    }
-    s
-}
 
 /// A running daemon; killed on drop if the test did not stop it.
 pub struct Daemon {
@@ -73,23 +43,18 @@ pub fn webui_port(config_text: &str) -> u16 {
 }
 
 impl Daemon {
-    /// Writes `config_text` to `dir/config.toml` and starts `qbitrr-lite run` on it.
-    pub fn start(dir: &Path, config_text: &str, extra_args: &[&str]) -> Daemon {
-        Self::start_with_env(dir, config_text, extra_args, &[])
-    }
-
-    /// [`Daemon::start`] with extra environment variables.
-    pub fn start_with_env(
-        dir: &Path,
-        config_text: &str,
-        extra_args: &[&str],
-        env: &[(&str, &str)],
-    ) -> Daemon {
+    /// Writes `config_text` to `dir/config.toml` and starts `qbitrr-lite run`
+    /// on it with `extra_args` and the environment plus `env`.
+    pub fn start(dir: &Path, config_text: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Daemon {
         let config = dir.join("config.toml");
         std::fs::write(&config, config_text).expect("write config");
         let data_dir = dir.join("data");
-        let stderr = dir.join(format!("daemon-{}.log", crate::support::util::unique_name("run")));
-        let err_file = std::fs::File::create(&stderr).expect("create daemon log");
+        let (err_file, stderr) = tempfile::Builder::new()
+            .prefix("daemon-")
+            .suffix(".log")
+            .tempfile_in(dir)
+            .and_then(|f| f.keep().map_err(|e| e.error))
+            .expect("create daemon log");
         let child = Command::new(BIN)
             .arg("run")
             .arg("--config")
@@ -135,6 +100,20 @@ impl Daemon {
         }
     }
 
+    /// The `/api/processes` entry of worker `name` (Null until the server answers).
+    pub fn process(&self, name: &str) -> Value {
+        let (code, body) = self.get("/api/processes", true);
+        if code == 0 {
+            return Value::Null;
+        }
+        assert_eq!(code, 200, "{body}");
+        let all: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+        all["processes"]
+            .as_array()
+            .and_then(|l| l.iter().find(|p| p["name"] == name).cloned())
+            .unwrap_or_else(|| panic!("{name} not in {body}"))
+    }
+
     /// POST `path` on the status server with the token; (status, body).
     pub fn post(&self, path: &str) -> (u16, String) {
         let token = format!("Bearer {TOKEN}");
@@ -145,10 +124,6 @@ impl Daemon {
             Some(""),
         );
         (r.status, r.body)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 
     /// What the daemon wrote to stderr so far.

@@ -10,17 +10,18 @@
 //! Readarr follows Lidarr (`/api/v1`, `authorId`/`bookId`,
 //! `DownloadedBooksScan`, `BookSearch{bookIds}`).
 //!
-//! Every request is recorded (method, path, decoded query, headers, body,
+//! Every request is recorded (method, path, decoded query, API-key headers, body,
 //! status answered) for assertions. Fault injection: [`FakeArr::set_down`]
 //! (503 to everything) and [`FakeArr::set_garbage`] (200 with a non-JSON body).
 
-use super::util::{now_rfc3339, parse_query};
-use serde_json::{json, Map, Value};
+use super::util::{now_rfc3339, parse_query, request_header, value_of, LoopbackServer};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// The API key the tests give every fake Arr.
+pub const KEY: &str = "0123456789abcdef0123456789abcdef";
 
 /// Which Arr to imitate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +58,7 @@ impl FakeKind {
         }
     }
 
-    /// The version `system/status` reports unless [`FakeArr::set_version`] is used.
+    /// The version `system/status` reports.
     pub fn default_version(self) -> &'static str {
         match self {
             FakeKind::Radarr => "5.14.0.9383",
@@ -87,17 +88,6 @@ impl FakeKind {
         }
     }
 
-    /// The queue record's searchable item id field (`movieId`, `episodeId`,
-    /// `albumId`, `bookId`).
-    pub fn entity_field(self) -> &'static str {
-        match self {
-            FakeKind::Radarr => "movieId",
-            FakeKind::Sonarr => "episodeId",
-            FakeKind::Lidarr => "albumId",
-            FakeKind::Readarr => "bookId",
-        }
-    }
-
     /// The field a queue row must have to be "known" (else it is hidden unless
     /// `includeUnknown*Items=true`), the name of that flag, and the id filter.
     fn known_field_flag_filter(self) -> (&'static str, &'static str, &'static str) {
@@ -109,9 +99,10 @@ impl FakeKind {
         }
     }
 
-    /// Command names the fake accepts (matched case-insensitively).
-    pub fn known_commands(self) -> &'static [&'static str] {
-        match self {
+    /// Command names the fake accepts (matched case-insensitively): the
+    /// kind's own, then those all four have.
+    fn known_commands(self) -> impl Iterator<Item = &'static str> {
+        let own: &[&str] = match self {
             FakeKind::Radarr => &[
                 "DownloadedMoviesScan",
                 "MoviesSearch",
@@ -119,11 +110,6 @@ impl FakeKind {
                 "CutoffUnmetMoviesSearch",
                 "RefreshMovie",
                 "RescanMovie",
-                "RssSync",
-                "RefreshMonitoredDownloads",
-                "ProcessMonitoredDownloads",
-                "CheckHealth",
-                "Backup",
             ],
             FakeKind::Sonarr => &[
                 "DownloadedEpisodesScan",
@@ -134,11 +120,6 @@ impl FakeKind {
                 "CutoffUnmetEpisodeSearch",
                 "RefreshSeries",
                 "RescanSeries",
-                "RssSync",
-                "RefreshMonitoredDownloads",
-                "ProcessMonitoredDownloads",
-                "CheckHealth",
-                "Backup",
             ],
             FakeKind::Lidarr => &[
                 "DownloadedAlbumsScan",
@@ -149,11 +130,6 @@ impl FakeKind {
                 "RefreshArtist",
                 "RefreshAlbum",
                 "RescanFolders",
-                "RssSync",
-                "RefreshMonitoredDownloads",
-                "ProcessMonitoredDownloads",
-                "CheckHealth",
-                "Backup",
             ],
             FakeKind::Readarr => &[
                 "DownloadedBooksScan",
@@ -164,13 +140,16 @@ impl FakeKind {
                 "RefreshAuthor",
                 "RefreshBook",
                 "RescanFolders",
-                "RssSync",
-                "RefreshMonitoredDownloads",
-                "ProcessMonitoredDownloads",
-                "CheckHealth",
-                "Backup",
             ],
-        }
+        };
+        let shared = [
+            "RssSync",
+            "RefreshMonitoredDownloads",
+            "ProcessMonitoredDownloads",
+            "CheckHealth",
+            "Backup",
+        ];
+        own.iter().copied().chain(shared)
     }
 }
 
@@ -207,32 +186,21 @@ pub fn queue_record(kind: FakeKind, id: u64, download_id: &str, title: &str, ent
         "indexer": "Fake Indexer",
         "outputPath": format!("/downloads/{title}"),
     });
-    let o = r.as_object_mut().expect("object");
-    match kind {
-        FakeKind::Radarr => {
-            o.insert("movieId".into(), json!(entity_id));
-            o.insert("languages".into(), json!([{"id": 1, "name": "English"}]));
-        }
-        FakeKind::Sonarr => {
-            o.insert("seriesId".into(), json!(entity_id + 1000));
-            o.insert("episodeId".into(), json!(entity_id));
-            o.insert("seasonNumber".into(), json!(1));
-            o.insert("episodeHasFile".into(), json!(false));
-            o.insert("languages".into(), json!([{"id": 1, "name": "English"}]));
-        }
-        FakeKind::Lidarr => {
-            o.insert("artistId".into(), json!(entity_id + 1000));
-            o.insert("albumId".into(), json!(entity_id));
-            o.insert("trackFileCount".into(), json!(0));
-            o.insert("trackHasFileCount".into(), json!(0));
-            o.insert("downloadForced".into(), json!(false));
-        }
+    let per_kind = match kind {
+        FakeKind::Radarr => json!({"movieId": entity_id, "languages": [{"id": 1, "name": "English"}]}),
+        FakeKind::Sonarr => json!({
+            "seriesId": entity_id + 1000, "episodeId": entity_id, "seasonNumber": 1, "episodeHasFile": false,
+            "languages": [{"id": 1, "name": "English"}]
+        }),
+        FakeKind::Lidarr => json!({
+            "artistId": entity_id + 1000, "albumId": entity_id, "trackFileCount": 0, "trackHasFileCount": 0,
+            "downloadForced": false
+        }),
         FakeKind::Readarr => {
-            o.insert("authorId".into(), json!(entity_id + 1000));
-            o.insert("bookId".into(), json!(entity_id));
-            o.insert("downloadForced".into(), json!(false));
+            json!({"authorId": entity_id + 1000, "bookId": entity_id, "downloadForced": false})
         }
-    }
+    };
+    merge(&mut r, per_kind);
     r
 }
 
@@ -244,11 +212,8 @@ pub struct Recorded {
     pub path: String,
     /// Decoded query pairs, in order (duplicates kept).
     pub query: Vec<(String, String)>,
-    /// All headers, names lower-cased.
-    pub headers: Vec<(String, String)>,
     pub x_api_key: Option<String>,
     pub authorization: Option<String>,
-    pub content_type: Option<String>,
     pub body: String,
     /// The status the fake answered.
     pub status: u16,
@@ -257,17 +222,7 @@ pub struct Recorded {
 impl Recorded {
     /// The first value of query parameter `key` (case-insensitive name).
     pub fn query_value(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        value_of(&self.query, key)
     }
 
     /// Whether the key came in the `X-Api-Key` header.
@@ -326,7 +281,6 @@ struct State {
     bulk_deletes: Vec<(Vec<u64>, BTreeMap<String, String>)>,
     down: bool,
     garbage: bool,
-    version: String,
 }
 
 struct Ctx {
@@ -338,53 +292,29 @@ struct Ctx {
 }
 
 /// A fake Arr on `127.0.0.1:<random port>`, served by tiny_http in a thread.
-/// Dropping it stops the server (`unblock()` + join).
+/// Dropping it stops the server.
 pub struct FakeArr {
     ctx: Arc<Ctx>,
-    server: Arc<tiny_http::Server>,
-    stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    _server: LoopbackServer,
 }
 
 impl FakeArr {
     pub fn start(kind: FakeKind, api_key: &str) -> FakeArr {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind fake Arr"));
-        let port = server
-            .server_addr()
-            .to_ip()
-            .expect("fake Arr has an IP address")
-            .port();
+        let mut server = LoopbackServer::bind();
         let ctx = Arc::new(Ctx {
             kind,
             api_key: api_key.to_string(),
-            url: format!("http://127.0.0.1:{port}"),
+            url: server.url(),
             started: now_rfc3339(),
             state: Mutex::new(State {
                 next_command_id: 1,
-                version: kind.default_version().to_string(),
                 ..State::default()
             }),
         });
-        let stopping = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (ctx, server, stopping) = (ctx.clone(), server.clone(), stopping.clone());
-            std::thread::Builder::new()
-                .name(format!("fake-{}", kind.app_name().to_lowercase()))
-                .spawn(move || loop {
-                    match server.recv() {
-                        Ok(req) => handle(&ctx, req),
-                        Err(_) if stopping.load(Ordering::SeqCst) => break,
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                    }
-                })
-                .expect("spawn fake Arr thread")
-        };
-        FakeArr {
-            ctx,
-            server,
-            stopping,
-            thread: Some(thread),
-        }
+        let handler_ctx = ctx.clone();
+        let thread_name = format!("fake-{}", kind.app_name().to_lowercase());
+        server.serve(&thread_name, move |req| handle(&handler_ctx, req));
+        FakeArr { ctx, _server: server }
     }
 
     pub fn kind(&self) -> FakeKind {
@@ -394,10 +324,6 @@ impl FakeArr {
     /// `http://127.0.0.1:PORT` (no trailing slash, no API base).
     pub fn url(&self) -> String {
         self.ctx.url.clone()
-    }
-
-    pub fn api_key(&self) -> &str {
-        &self.ctx.api_key
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -412,10 +338,6 @@ impl FakeArr {
     /// The queue as it is now (after any DELETEs).
     pub fn queue(&self) -> Vec<Value> {
         self.state().queue.clone()
-    }
-
-    pub fn set_version(&self, version: &str) {
-        self.state().version = version.to_string();
     }
 
     /// While down, every request gets 503 with an empty body.
@@ -441,15 +363,6 @@ impl FakeArr {
             .collect()
     }
 
-    /// Forgets recorded requests, commands and deletes (not the queue).
-    pub fn clear_requests(&self) {
-        let mut s = self.state();
-        s.requests.clear();
-        s.command_bodies.clear();
-        s.queue_deletes.clear();
-        s.bulk_deletes.clear();
-    }
-
     /// Every JSON body POSTed to `…/command`, accepted or not, oldest first.
     pub fn commands(&self) -> Vec<Value> {
         self.state().command_bodies.clone()
@@ -461,11 +374,6 @@ impl FakeArr {
             .into_iter()
             .filter(|c| c["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
             .collect()
-    }
-
-    /// The CommandResources created so far (as `GET …/command` lists them).
-    pub fn command_resources(&self) -> Vec<Value> {
-        self.state().commands.iter().map(completed).collect()
     }
 
     /// Successful queue removals: `(id, raw query map)`, including each id of
@@ -512,16 +420,6 @@ impl FakeArr {
     }
 }
 
-impl Drop for FakeArr {
-    fn drop(&mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 struct Reply {
     status: u16,
     body: Vec<u8>,
@@ -558,25 +456,12 @@ fn handle(ctx: &Ctx, mut req: tiny_http::Request) {
         Some((p, q)) => (p.to_string(), parse_query(q)),
         None => (req.url().to_string(), Vec::new()),
     };
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|h| {
-            (
-                h.field.as_str().as_str().to_ascii_lowercase(),
-                h.value.as_str().to_string(),
-            )
-        })
-        .collect();
-    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let mut rec = Recorded {
         method,
         path,
         query,
-        x_api_key: header("x-api-key"),
-        authorization: header("authorization"),
-        content_type: header("content-type"),
-        headers: headers.clone(),
+        x_api_key: request_header(&req, "X-Api-Key"),
+        authorization: request_header(&req, "Authorization"),
         body,
         status: 0,
     };
@@ -698,16 +583,10 @@ fn only(method: &str, allowed: &str, f: impl FnOnce() -> Reply) -> Reply {
 
 fn system_status(ctx: &Ctx) -> Reply {
     let kind = ctx.kind;
-    let version = ctx
-        .state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .version
-        .clone();
     let mut v = json!({
         "appName": kind.app_name(),
         "instanceName": kind.app_name(),
-        "version": version,
+        "version": kind.default_version(),
         "buildTime": "2024-01-01T00:00:00Z",
         "isDebug": false,
         "isProduction": true,
@@ -938,12 +817,7 @@ fn post_command(ctx: &Ctx, rec: &Recorded) -> Reply {
     let mut s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
     s.command_bodies.push(body.clone());
     let asked = body["name"].as_str().unwrap_or("");
-    let Some(name) = ctx
-        .kind
-        .known_commands()
-        .iter()
-        .find(|n| n.eq_ignore_ascii_case(asked))
-    else {
+    let Some(name) = ctx.kind.known_commands().find(|n| n.eq_ignore_ascii_case(asked)) else {
         // The real servers' `.Single()` throws: 500, not 400.
         return Reply::json(
             500,
@@ -976,17 +850,18 @@ fn post_command(ctx: &Ctx, rec: &Recorded) -> Reply {
 /// The stored (queued) resource as later GETs see it: finished.
 fn completed(c: &Value) -> Value {
     let mut c = c.clone();
-    if let Some(o) = c.as_object_mut() {
-        let queued = o.get("queued").cloned().unwrap_or(Value::Null);
-        let mut extra = Map::new();
-        extra.insert("status".into(), json!("completed"));
-        extra.insert("result".into(), json!("successful"));
-        extra.insert("message".into(), json!("Completed"));
-        extra.insert("started".into(), queued.clone());
-        extra.insert("ended".into(), queued.clone());
-        extra.insert("stateChangeTime".into(), queued);
-        extra.insert("duration".into(), json!("00:00:00.0100000"));
-        o.extend(extra);
-    }
+    let queued = c["queued"].clone();
+    let done = json!({
+        "status": "completed", "result": "successful", "message": "Completed",
+        "started": queued, "ended": queued, "stateChangeTime": queued, "duration": "00:00:00.0100000"
+    });
+    merge(&mut c, done);
     c
+}
+
+/// Copies the fields of object `from` into object `into`.
+fn merge(into: &mut Value, from: Value) {
+    if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
+        into.extend(from);
+    }
 }

@@ -2,8 +2,8 @@
 //! so tests can assert exactly which requests reached qBittorrent (e.g. that
 //! a dry run sent nothing mutating).
 
+use super::util::{request_header, with_headers, LoopbackServer};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 /// One request that went through the proxy.
 #[derive(Debug, Clone)]
@@ -15,17 +15,14 @@ pub struct Forwarded {
 }
 
 pub struct RecordingProxy {
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
+    server: LoopbackServer,
     log: Arc<Mutex<Vec<Forwarded>>>,
-    port: u16,
 }
 
 impl RecordingProxy {
     /// Forwards every request to `target` ("http://127.0.0.1:PORT").
     pub fn start(target: &str) -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind proxy"));
-        let port = server.server_addr().to_ip().expect("ip listener").port();
+        let mut server = LoopbackServer::bind();
         let log = Arc::new(Mutex::new(Vec::new()));
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -33,91 +30,59 @@ impl RecordingProxy {
             .max_redirects(0)
             .build()
             .new_agent();
-        let (srv, lg, target) = (Arc::clone(&server), Arc::clone(&log), target.to_string());
-        let thread = std::thread::spawn(move || {
-            for mut req in srv.incoming_requests() {
-                let mut body = Vec::new();
-                let _ = req.as_reader().read_to_end(&mut body);
-                let url = req.url().to_string();
-                let path = url.split('?').next().unwrap_or("").to_string();
-                lg.lock().unwrap().push(Forwarded {
-                    method: req.method().as_str().to_string(),
-                    path,
-                    body: String::from_utf8_lossy(&body).into_owned(),
-                });
-                let full = format!("{target}{url}");
-                let header = |name: &'static str| {
-                    req.headers()
-                        .iter()
-                        .find(|h| h.field.equiv(name))
-                        .map(|h| h.value.as_str().to_string())
-                };
-                let (cookie, ctype, auth) =
-                    (header("Cookie"), header("Content-Type"), header("Authorization"));
-                let result = if req.method().as_str() == "GET" {
-                    let mut r = agent.get(&full);
-                    if let Some(c) = &cookie {
-                        r = r.header("Cookie", c);
-                    }
-                    if let Some(a) = &auth {
-                        r = r.header("Authorization", a);
-                    }
-                    r.call()
-                } else {
-                    let mut r = agent.post(&full);
-                    if let Some(c) = &cookie {
-                        r = r.header("Cookie", c);
-                    }
-                    if let Some(a) = &auth {
-                        r = r.header("Authorization", a);
-                    }
-                    if let Some(t) = &ctype {
-                        r = r.header("Content-Type", t);
-                    }
-                    r.send(&body[..])
-                };
-                let response = match result {
-                    Ok(mut resp) => {
-                        let status = resp.status().as_u16();
-                        let mut headers = Vec::new();
-                        for name in ["set-cookie", "content-type"] {
-                            for v in resp.headers().get_all(name) {
-                                if let Ok(v) = v.to_str() {
-                                    headers.push(tiny_http::Header::from_bytes(name, v).expect("header"));
-                                }
+        let (lg, target) = (Arc::clone(&log), target.to_string());
+        server.serve("recording-proxy", move |mut req| {
+            let mut body = Vec::new();
+            let _ = req.as_reader().read_to_end(&mut body);
+            let url = req.url().to_string();
+            let path = url.split('?').next().unwrap_or("").to_string();
+            lg.lock().unwrap().push(Forwarded {
+                method: req.method().as_str().to_string(),
+                path,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+            let full = format!("{target}{url}");
+            let forwarded: Vec<(&str, String)> = ["Cookie", "Authorization", "Content-Type"]
+                .into_iter()
+                .filter_map(|name| Some((name, request_header(&req, name)?)))
+                .collect();
+            let result = if req.method().as_str() == "GET" {
+                with_headers(agent.get(&full), forwarded).call()
+            } else {
+                with_headers(agent.post(&full), forwarded).send(&body[..])
+            };
+            let response = match result {
+                Ok(mut resp) => {
+                    let status = resp.status().as_u16();
+                    let mut headers = Vec::new();
+                    for name in ["set-cookie", "content-type"] {
+                        for v in resp.headers().get_all(name) {
+                            if let Ok(v) = v.to_str() {
+                                headers.push(tiny_http::Header::from_bytes(name, v).expect("header"));
                             }
                         }
-                        let data = resp
-                            .body_mut()
-                            .with_config()
-                            .limit(256 << 20)
-                            .read_to_vec()
-                            .unwrap_or_default();
-                        let mut r = tiny_http::Response::from_data(data).with_status_code(status);
-                        for h in headers {
-                            r.add_header(h);
-                        }
-                        r
                     }
-                    Err(_) => tiny_http::Response::from_data(Vec::new()).with_status_code(502),
-                };
-                let _ = req.respond(response);
-            }
+                    let data = resp
+                        .body_mut()
+                        .with_config()
+                        .limit(256 << 20)
+                        .read_to_vec()
+                        .unwrap_or_default();
+                    let mut r = tiny_http::Response::from_data(data).with_status_code(status);
+                    for h in headers {
+                        r.add_header(h);
+                    }
+                    r
+                }
+                Err(_) => tiny_http::Response::from_data(Vec::new()).with_status_code(502),
+            };
+            let _ = req.respond(response);
         });
-        Self {
-            server,
-            thread: Some(thread),
-            log,
-            port,
-        }
+        Self { server, log }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
+        self.server.url()
     }
 
     pub fn requests(&self) -> Vec<Forwarded> {
@@ -138,14 +103,5 @@ impl RecordingProxy {
             .into_iter()
             .filter(|r| r.method != "GET" && !READS.contains(&r.path.as_str()))
             .collect()
-    }
-}
-
-impl Drop for RecordingProxy {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

@@ -1,24 +1,15 @@
-//! Small std-only helpers shared by the harness: loopback ports, temp dirs,
-//! bounded polling, RFC 3339 timestamps, URL decoding, bencode and SHA-1
-//! (to compute a torrent's info-hash without extra crates).
+//! Small helpers shared by the harness: loopback ports, temp dirs, bounded
+//! polling, RFC 3339 timestamps, form encoding, a torrent's info-hash and a
+//! plain HTTP client.
 
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::net::{TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-static UNIQUE: AtomicU64 = AtomicU64::new(0);
-
-/// A name that is unique in this process and very likely across processes.
-pub fn unique_name(prefix: &str) -> String {
-    let n = UNIQUE.fetch_add(1, Ordering::SeqCst);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{prefix}-{}-{n}-{nanos:08x}", std::process::id())
-}
+pub use tempfile::TempDir;
 
 /// Ports this process already handed out (never handed out twice, so
 /// parallel tests in one binary cannot pick the same "free" port).
@@ -75,99 +66,66 @@ pub fn wait_until(timeout: Duration, every: Duration, mut f: impl FnMut() -> boo
     }
 }
 
-/// A directory under `std::env::temp_dir()` removed (recursively) on drop.
+/// A directory under the system temp dir, removed (recursively) on drop.
 /// Set `QBITRR_TEST_KEEP=1` to keep it for post-mortem debugging.
-pub struct TempDir {
-    path: PathBuf,
+pub fn temp_dir(prefix: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("{prefix}-"))
+        .disable_cleanup(std::env::var_os("QBITRR_TEST_KEEP").is_some())
+        .tempdir()
+        .expect("create temp dir")
 }
 
-impl TempDir {
-    pub fn new(prefix: &str) -> TempDir {
-        let path = std::env::temp_dir().join(unique_name(prefix));
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir { path }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
+pub trait Subdir {
     /// `self.path().join(rel)`, created as a directory.
-    pub fn subdir(&self, rel: &str) -> PathBuf {
-        let p = self.path.join(rel);
+    fn subdir(&self, rel: &str) -> PathBuf;
+}
+
+impl Subdir for TempDir {
+    fn subdir(&self, rel: &str) -> PathBuf {
+        let p = self.path().join(rel);
         std::fs::create_dir_all(&p).expect("create subdir");
         p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::env::var_os("QBITRR_TEST_KEEP").is_none() {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
     }
 }
 
 /// Current time as RFC 3339 UTC with milliseconds, e.g. `2024-05-01T12:00:00.123Z`.
 pub fn now_rfc3339() -> String {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    rfc3339(d.as_secs() as i64, d.subsec_millis())
+    let whole = qbitrr_lite::clock::rfc3339(d.as_secs() as i64);
+    format!("{}.{:03}Z", whole.trim_end_matches('Z'), d.subsec_millis())
 }
 
-/// Unix seconds (+ milliseconds) as RFC 3339 UTC, e.g. "2026-11-22T21:11:54.123Z".
-pub fn rfc3339(secs: i64, millis: u32) -> String {
-    let whole = qbitrr_lite::clock::rfc3339(secs);
-    format!("{}.{millis:03}Z", whole.trim_end_matches('Z'))
-}
-
-/// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
-pub fn url_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match (hex_val(b[i + 1]), hex_val(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|v| v as u8)
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &c in s.as_bytes() {
-        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
-            out.push(c as char);
-        } else {
-            out.push_str(&format!("%{c:02X}"));
-        }
-    }
-    out
-}
-
-/// Splits `a=1&b=2` into decoded pairs (order kept, duplicates kept).
+/// Splits `a=1&b=2` into `application/x-www-form-urlencoded`-decoded pairs
+/// (`+` is a space; order and duplicates kept).
 pub fn parse_query(q: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     q.split('&')
         .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (url_decode(k), url_decode(v)),
-            None => (url_decode(p), String::new()),
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
         })
         .collect()
+}
+
+/// `k=v&...` with everything but RFC 3986's unreserved characters percent-encoded.
+pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let enc = |s| utf8_percent_encode(s, UNRESERVED);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Byte range of the bencoded value that starts at `pos`, or None if malformed.
@@ -192,7 +150,7 @@ fn bencode_skip(b: &[u8], pos: usize) -> Option<usize> {
 }
 
 /// The raw bencoded `info` dictionary of a .torrent file.
-pub fn torrent_info_slice(torrent: &[u8]) -> Option<&[u8]> {
+fn torrent_info_slice(torrent: &[u8]) -> Option<&[u8]> {
     if torrent.first() != Some(&b'd') {
         return None;
     }
@@ -212,60 +170,15 @@ pub fn torrent_info_slice(torrent: &[u8]) -> Option<&[u8]> {
 
 /// The v1 info-hash (lower-case hex SHA-1 of the `info` dictionary).
 pub fn torrent_info_hash(torrent: &[u8]) -> Option<String> {
-    torrent_info_slice(torrent).map(|info| hex(&sha1(info)))
+    torrent_info_slice(torrent).map(|info| sha1_smol::Sha1::from(info).digest().to_string())
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Plain SHA-1 (FIPS 180-4). Only used to name torrents, not for security.
-pub fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_be_bytes());
-    for chunk in msg.chunks_exact(64) {
-        let mut w = [0u32; 80];
-        for (i, word) in chunk.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-                _ => (b ^ c ^ d, 0xCA62_C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (hi, v) in h.iter_mut().zip([a, b, c, d, e]) {
-            *hi = hi.wrapping_add(v);
-        }
-    }
-    let mut out = [0u8; 20];
-    for (i, v) in h.iter().enumerate() {
-        out[i * 4..i * 4 + 4].copy_from_slice(&v.to_be_bytes());
-    }
-    out
+/// The value of the first pair whose name is `name`, ignoring ASCII case.
+pub fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// A plain HTTP answer: status, headers (lower-cased names) and body text.
@@ -278,10 +191,7 @@ pub struct HttpReply {
 
 impl HttpReply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        value_of(&self.headers, name)
     }
 
     /// The body as JSON; panics with the body if it is not.
@@ -292,7 +202,7 @@ impl HttpReply {
 }
 
 /// One blocking request (any status is returned, not turned into an error;
-/// 10 s timeout). `body` is sent as-is, also for GET/DELETE when given.
+/// 10 s timeout) with GET, POST or DELETE; `body` is sent as-is, also for DELETE.
 pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> HttpReply {
     try_http(method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
 }
@@ -309,37 +219,13 @@ pub fn try_http(
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();
-    let with_headers = |mut rb: ureq::RequestBuilder<ureq::typestate::WithoutBody>| {
-        for (k, v) in headers {
-            rb = rb.header(*k, *v);
-        }
-        rb
-    };
-    let result = match method {
-        "GET" | "DELETE" | "HEAD" | "OPTIONS" => {
-            let rb = with_headers(match method {
-                "GET" => agent.get(url),
-                "DELETE" => agent.delete(url),
-                "HEAD" => agent.head(url),
-                _ => agent.options(url),
-            });
-            match body {
-                Some(b) => rb.force_send_body().send(b),
-                None => rb.call(),
-            }
-        }
-        _ => {
-            let mut rb = match method {
-                "POST" => agent.post(url),
-                "PUT" => agent.put(url),
-                "PATCH" => agent.patch(url),
-                other => panic!("http(): unsupported method {other}"),
-            };
-            for (k, v) in headers {
-                rb = rb.header(*k, *v);
-            }
-            rb.send(body.unwrap_or(""))
-        }
+    let headers = headers.iter().copied();
+    let result = match (method, body) {
+        ("GET", None) => with_headers(agent.get(url), headers).call(),
+        ("DELETE", None) => with_headers(agent.delete(url), headers).call(),
+        ("DELETE", Some(b)) => with_headers(agent.delete(url), headers).force_send_body().send(b),
+        ("POST", b) => with_headers(agent.post(url), headers).send(b.unwrap_or("")),
+        (other, _) => panic!("http(): unsupported {other} (with body: {})", body.is_some()),
     };
     let mut resp = result.map_err(|e| e.to_string())?;
     let headers = resp
@@ -359,6 +245,75 @@ pub fn try_http(
         headers,
         body,
     })
+}
+
+/// A tiny_http server on 127.0.0.1 and a free port, serving in its own
+/// thread from [`LoopbackServer::serve`] on; dropping it stops the thread.
+pub struct LoopbackServer {
+    server: Arc<tiny_http::Server>,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LoopbackServer {
+    pub fn bind() -> LoopbackServer {
+        LoopbackServer {
+            server: Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1:0")),
+            stopping: Arc::new(AtomicBool::new(false)),
+            thread: None,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!(
+            "http://{}",
+            self.server.server_addr().to_ip().expect("an IP listener")
+        )
+    }
+
+    /// Hands each request to `handle`, one at a time, in a thread named `name`.
+    pub fn serve(&mut self, name: &str, mut handle: impl FnMut(tiny_http::Request) + Send + 'static) {
+        let (server, stopping) = (self.server.clone(), self.stopping.clone());
+        let serve = move || loop {
+            match server.recv() {
+                Ok(req) => handle(req),
+                Err(_) if stopping.load(Ordering::SeqCst) => break,
+                // An accept error: keep serving.
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        };
+        let thread = std::thread::Builder::new().name(name.into()).spawn(serve);
+        self.thread = Some(thread.expect("spawn server thread"));
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `req` with the given headers added.
+pub fn with_headers<B, K: AsRef<str>, V: AsRef<str>>(
+    req: ureq::RequestBuilder<B>,
+    headers: impl IntoIterator<Item = (K, V)>,
+) -> ureq::RequestBuilder<B> {
+    headers
+        .into_iter()
+        .fold(req, |req, (k, v)| req.header(k.as_ref(), v.as_ref()))
+}
+
+/// The value of header `name` (case-insensitive) of a request to a test server.
+pub fn request_header(req: &tiny_http::Request, name: &'static str) -> Option<String> {
+    req.headers()
+        .iter()
+        .find(|h| h.field.equiv(name))
+        .map(|h| h.value.as_str().to_string())
 }
 
 /// Writes a line straight to stderr, bypassing libtest's output capture, so

@@ -1,0 +1,13 @@
+//! The integration tests, one binary: each former test crate is a module,
+//! `support` is the shared harness. Run one area with e.g.
+//! `cargo test --test integration daemon_e2e::`.
+
+mod support;
+
+mod arr_client;
+mod cli;
+mod config_compat;
+mod daemon_e2e;
+mod harness_selftest;
+mod qbit_client;
+mod supervisor_e2e;
