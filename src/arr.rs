@@ -50,14 +50,14 @@ pub struct QueueDeleteOptions {
     pub skip_redownload: bool,
 }
 
+/// One page of `GET queue`. `records` and `totalRecords` are required: an
+/// answer without them (`{}`, an error object, another API) is not an empty queue.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct QueuePage {
     #[serde(default)]
     page: u32,
-    #[serde(default)]
     total_records: u64,
-    #[serde(default)]
     records: Vec<QueueRow>,
 }
 
@@ -195,12 +195,18 @@ impl ArrClient {
         http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT)
     }
 
-    /// The whole queue (every page), folded per download hash.
+    /// The whole queue (every page), folded per download hash. A queue that
+    /// could not be read whole — a page that is not a queue page, fewer rows
+    /// than the Arr said it has, more pages than we read — is an error, never
+    /// a shorter queue: the loop takes no destructive action without it.
     pub fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError> {
         let path = "/queue";
         let endpoint = self.endpoint("GET", path);
         let page_size = QUEUE_PAGE_SIZE.to_string();
         let mut queue = HashMap::new();
+        let mut rows_read: u64 = 0;
+        let mut total: u64 = 0;
+        let mut whole = false;
         for page in 1..=QUEUE_MAX_PAGES {
             let page_str = page.to_string();
             let req = self
@@ -216,13 +222,30 @@ impl ArrClient {
             let body: QueuePage = http::read_json(&endpoint, resp.body_mut(), QUEUE_BODY_LIMIT)?;
             // The Arrs answer a too-high page with the last page: stop when the page differs.
             if body.page != 0 && body.page != page {
+                whole = true;
                 break;
             }
+            total = body.total_records;
             let got = body.records.len();
+            rows_read += got as u64;
             fold_queue(self.kind, &mut queue, body.records);
             if got == 0 || u64::from(page) * u64::from(QUEUE_PAGE_SIZE) >= body.total_records {
+                whole = true;
                 break;
             }
+        }
+        if !whole {
+            return Err(HttpError::decode(
+                &endpoint,
+                format!("more than {QUEUE_MAX_PAGES} pages of {QUEUE_PAGE_SIZE}; not read whole"),
+            ));
+        }
+        // Rows that left the queue between two pages make this short too: read it again next pass.
+        if rows_read < total {
+            return Err(HttpError::decode(
+                &endpoint,
+                format!("incomplete queue: {rows_read} of {total} records"),
+            ));
         }
         Ok(queue)
     }

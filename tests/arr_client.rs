@@ -131,3 +131,41 @@ fn errors_are_typed() {
     fake.set_down(false);
     assert!(client.queue().unwrap().is_empty());
 }
+
+#[test]
+fn a_queue_answer_that_is_not_a_whole_queue_is_an_error_not_an_empty_queue() {
+    let fake = FakeArr::start(FakeKind::Sonarr, KEY);
+    let client = client(ArrKind::Sonarr, &fake.url(), KEY);
+    let row = queue_record(FakeKind::Sonarr, 1, &hash(1), "One", 11);
+    for (answer, why) in [
+        (json!({}), "no records"),
+        (json!({"page": 1, "records": []}), "no totalRecords"),
+        (
+            json!({"page": 1, "totalRecords": 1, "records": "none"}),
+            "records not a list",
+        ),
+        (
+            json!({"page": 1, "totalRecords": "1", "records": []}),
+            "totalRecords not a number",
+        ),
+        (json!([]), "a list, not a page"),
+        (
+            json!({"page": 1, "totalRecords": 3, "records": [row]}),
+            "fewer rows than totalRecords",
+        ),
+        (
+            json!({"page": 1, "totalRecords": 1, "records": [{"downloadId": "X"}]}),
+            "a row without an id",
+        ),
+    ] {
+        fake.set_queue_answer(Some(answer));
+        let err = client.queue().expect_err(why);
+        assert!(
+            matches!(err, HttpError::Decode { .. }) && err.is_transient(),
+            "{why}: {err}"
+        );
+    }
+    fake.set_queue_answer(None);
+    fake.set_queue(vec![queue_record(FakeKind::Sonarr, 1, &hash(1), "One", 11)]);
+    assert_eq!(client.queue().unwrap().len(), 1);
+}

@@ -195,6 +195,52 @@ fn stalled_download_is_removed_blocklisted_and_searched() {
 }
 
 #[test]
+fn no_removal_while_the_arr_queue_answer_is_not_a_queue() {
+    // No pass completes while the queue is unreadable: do not wait for one.
+    let Some(setup) = Scenario::radarr()
+        .radarr_torrent("StalledDelay = \"1s\"")
+        .first_pass_of(&[])
+        .setup()
+    else {
+        return;
+    };
+    let fx = make_torrent(&setup.dir.subdir("nowhere"), "Dead.Movie.2024.mkv", MB);
+    let arr = setup.radarr();
+    arr.set_queue(vec![queue_record(
+        FakeKind::Radarr,
+        301,
+        &fx.hash,
+        "Dead.Movie",
+        7,
+    )]);
+    // `{}`: an Arr behind a proxy or an API change; it must not read as an empty queue.
+    arr.set_queue_answer(Some(json!({})));
+    let api = setup.api();
+    add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
+    api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
+
+    let s = setup.start_daemon();
+    let (arr, daemon) = (s.radarr(), &s.daemon);
+    daemon.wait_for_log("unexpected answer", Duration::from_secs(20));
+    // Past the stall delay, over several attempts: nothing removed, nothing sent to the Arr.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        api.torrent(&fx.hash).is_some(),
+        "removed without a queue:\n{}",
+        daemon.log()
+    );
+    let mutating: Vec<String> = arr.mutating_requests().iter().map(Recorded::summary).collect();
+    assert!(mutating.is_empty(), "the Arr got: {mutating:?}");
+
+    // The same daemon with a readable queue removes, blocklists and searches.
+    arr.set_queue_answer(None);
+    let search = arr.wait_for_command("MoviesSearch", Duration::from_secs(40));
+    assert_eq!(search["movieIds"], json!([7]));
+    assert!(api.torrent(&fx.hash).is_none());
+    assert_eq!(arr.queue_deletes().len(), 1, "blocklisted once");
+}
+
+#[test]
 fn unmanaged_and_ignored_torrents_are_never_touched() {
     let Some(setup) = Scenario::radarr()
         .radarr_torrent("StalledDelay = \"1s\"")

@@ -281,6 +281,8 @@ struct State {
     bulk_deletes: Vec<(Vec<u64>, BTreeMap<String, String>)>,
     down: bool,
     garbage: bool,
+    /// When set, GET queue answers this body (200) instead of a page.
+    queue_answer: Option<Value>,
 }
 
 struct Ctx {
@@ -346,6 +348,11 @@ impl FakeArr {
     }
 
     /// While on, every request gets 200 with a non-JSON (HTML) body.
+    /// Makes GET queue answer `body` with 200 (a broken or foreign answer); `None` restores the pages.
+    pub fn set_queue_answer(&self, body: Option<Value>) {
+        self.state().queue_answer = body;
+    }
+
     pub fn set_garbage(&self, garbage: bool) {
         self.state().garbage = garbage;
     }
@@ -669,6 +676,15 @@ fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
 }
 
 fn queue_page(ctx: &Ctx, rec: &Recorded) -> Reply {
+    let answer = ctx
+        .state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .queue_answer
+        .clone();
+    if let Some(body) = answer {
+        return Reply::json(200, &body);
+    }
     let int = |key: &str, default: i64| -> Result<i64, ()> {
         match rec.query_value(key) {
             None | Some("") => Ok(default),
