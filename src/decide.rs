@@ -87,6 +87,7 @@ pub enum Rule {
     ProtectedState,
     Import,
     ImportSettling,
+    ImportRefused,
     ResumePaused,
     TooYoung,
     MissingFiles,
@@ -97,6 +98,7 @@ pub enum Rule {
     StalledTagOnly,
     StalledNearlyDone,
     StalledDelete,
+    StalledOff,
     Slow,
     Stale,
     NoAction,
@@ -113,6 +115,7 @@ impl Rule {
             Self::ProtectedState => "protected-state",
             Self::Import => "import",
             Self::ImportSettling => "import-settling",
+            Self::ImportRefused => "import-refused",
             Self::ResumePaused => "resume-paused",
             Self::TooYoung => "too-young",
             Self::MissingFiles => "missing-files",
@@ -123,6 +126,7 @@ impl Rule {
             Self::StalledTagOnly => "stalled-tag-only",
             Self::StalledNearlyDone => "stalled-nearly-done",
             Self::StalledDelete => "stalled-delete",
+            Self::StalledOff => "stalled-off",
             Self::Slow => "slow",
             Self::Stale => "stale",
             Self::NoAction => "no-action",
@@ -291,7 +295,8 @@ impl Inputs<'_> {
 ///    recheck + move back to our category.
 /// 4. `protected-state`: forced, checking, allocating, moving, queuedDL, unknown → nothing.
 /// 5. `import` once, when complete for a few seconds (`import-settling` before),
-///    whatever the seeding rules say.
+///    whatever the seeding rules say; `import-refused` for a torrent without a root
+///    folder (its content path is the category folder).
 /// 6. `resume-paused`: a paused/stopped incomplete download → resume.
 /// 7. `too-young`: added less than Torrent.IgnoreTorrentsYoungerThan ago → nothing destructive.
 /// 8. `missing-files` → remove the torrent, keep what files remain, no blocklist.
@@ -299,7 +304,8 @@ impl Inputs<'_> {
 /// 10. `seeding-limit` (imported only) per RemoveTorrent → remove with files.
 /// 11. stalled (stalledDL, metaDL) per StalledDelay: `stalled-first-seen`
 ///     (tag, optional ReSearchStalled blocklist), `stalled-waiting`,
-///     `stalled-tag-only`, `stalled-nearly-done`, `stalled-delete`.
+///     `stalled-tag-only`, `stalled-nearly-done`, `stalled-delete`;
+///     `stalled-off` with StalledDelay -1 (never removed, also not as slow or stale).
 /// 12. `slow`: ETA above MaximumETA with DoNotRemoveSlow off → fail.
 /// 13. `stale`: no activity for MaximumETA → fail.
 /// 14. `no-action`.
@@ -432,6 +438,14 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             let detail = format!("completed {since}s ago (< {IMPORT_SETTLE_SECS}s) or no content path");
             return decision(input, Rule::ImportSettling, detail, vec![]);
         }
+        if rootless(t) {
+            let detail = format!(
+                "content path {:?} is the save path: the torrent has no root folder, and importing \
+                 the whole folder could take other downloads' files; import it by hand",
+                t.content_path
+            );
+            return decision(input, Rule::ImportRefused, detail, vec![]);
+        }
         let detail = format!("state {}, completed {since}s ago, not imported yet", t.state);
         let actions = vec![Action::Import {
             path: t.content_path.clone(),
@@ -503,8 +517,12 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
         );
     }
 
-    // 11. Stalled downloads.
-    if t.state.is_stalled() && r.stalled_delay != StalledDelay::Off {
+    // 11. Stalled downloads. StalledDelay -1: never removed for stalling, also not as slow or stale.
+    if t.state.is_stalled() {
+        if r.stalled_delay == StalledDelay::Off {
+            let detail = format!("state {}; StalledDelay -1: never removed for stalling", t.state);
+            return decision(input, Rule::StalledOff, detail, vec![]);
+        }
         return decide_stalled(input);
     }
 
@@ -532,6 +550,13 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
     }
 
     decision(input, Rule::NoAction, format!("state {}", t.state), vec![])
+}
+
+/// A multi-file torrent without a root folder: qBittorrent reports its save
+/// path (the category folder) as its content path.
+fn rootless(t: &Torrent) -> bool {
+    let trim = |p: &str| p.trim_end_matches(['/', '\\']).to_string();
+    !t.save_path.is_empty() && trim(&t.content_path) == trim(&t.save_path)
 }
 
 /// RemoveTorrent with MaxUploadRatio / MaxSeedingTime; `Some(numbers)` when reached.

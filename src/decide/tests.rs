@@ -225,6 +225,37 @@ fn decision_table() {
         Row {
             torrent: |t| {
                 completed(t);
+                t.content_path = "/downloads/radarr".into();
+            },
+            ..row(
+                "no root folder (content path = save path): import refused, never the category folder",
+                Rule::ImportRefused,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.content_path = "/downloads/radarr/".into();
+            },
+            ..row("the same with a trailing slash", Rule::ImportRefused, vec![])
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.content_path = "/downloads/radarr/Some.Movie.2024.1080p.mkv".into();
+            },
+            ..row(
+                "a single-file torrent imports its file",
+                Rule::Import,
+                vec![Action::Import {
+                    path: "/downloads/radarr/Some.Movie.2024.1080p.mkv".into(),
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
                 t.tags = vec!["qBitrr-imported".into()];
             },
             ..row("imported (tag): nothing more", Rule::NoAction, vec![])
@@ -418,7 +449,56 @@ fn decision_table() {
         Row {
             torrent: |t| t.state = TorrentState::StalledDl,
             rules: |r| r.stalled_delay = StalledDelay::Off,
-            ..row("StalledDelay -1: stalled handling off", Rule::NoAction, vec![])
+            ..row("StalledDelay -1: stalled handling off", Rule::StalledOff, vec![])
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.eta = ETA_INFINITE;
+                t.last_activity = NOW - 3 * HOUR;
+            },
+            rules: |r| {
+                r.stalled_delay = StalledDelay::Off;
+                r.maximum_eta = Some(HOUR);
+                r.do_not_remove_slow = false;
+            },
+            ..row(
+                "StalledDelay -1: a stalled torrent is not removed as slow or stale either",
+                Rule::StalledOff,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::MetaDl;
+                t.added_on = NOW - 3 * HOUR;
+            },
+            rules: |r| {
+                r.stalled_delay = StalledDelay::Off;
+                r.maximum_eta = Some(HOUR);
+                r.do_not_remove_slow = false;
+            },
+            ..row(
+                "StalledDelay -1: nor is a metadata download",
+                Rule::StalledOff,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.eta = ETA_INFINITE;
+                t.last_activity = NOW - 3 * HOUR;
+            },
+            rules: |r| {
+                r.stalled_delay = StalledDelay::Off;
+                r.maximum_eta = Some(HOUR);
+                r.do_not_remove_slow = false;
+            },
+            ..row(
+                "StalledDelay -1 leaves the slow rule to downloading torrents",
+                Rule::Slow,
+                vec![fail(true, true)],
+            )
         },
         Row {
             torrent: |t| {
@@ -593,6 +673,14 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
     };
     t.last_activity = NOW - g.below(2 * HOUR as u64) as i64;
     t.eta = *g.pick(&[0, 60, 2 * HOUR, ETA_INFINITE]);
+    t.content_path = g
+        .pick(&[
+            "/downloads/radarr/Some.Movie",
+            "/downloads/radarr",
+            "/downloads/radarr/",
+            "",
+        ])
+        .to_string();
     t.ratio = *g.pick(&[-1.0, 0.0, 1.0, 5.0]);
     t.seeding_time = g.below(3 * HOUR as u64) as i64;
     let q = (g.below(2) == 0).then(queue);
@@ -692,6 +780,21 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                         ctx()
                     );
                 }
+            }
+        }
+        // StalledDelay -1: a stalled torrent of ours is never removed (not as slow or stale either).
+        if ours && destructive && r.stalled_delay == StalledDelay::Off {
+            assert!(!t.state.is_stalled(), "stalled with StalledDelay -1: {}", ctx());
+        }
+        // An import never names the save path (the category folder).
+        for a in &d.actions {
+            if let Action::Import { path } = a {
+                assert_ne!(
+                    path.trim_end_matches('/'),
+                    t.save_path.trim_end_matches('/'),
+                    "{}",
+                    ctx()
+                );
             }
         }
         // Never resume and remove at once.

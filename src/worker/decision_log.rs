@@ -1,41 +1,38 @@
 //! How a worker tells its decisions: every decision with actions at info,
 //! with the rule and the numbers it compared; decisions without actions at
-//! debug (trace for the everyday "nothing to do"). A dry run announces each
-//! torrent's decision once, as "would …", since nothing it says is done and
-//! the same decision comes back every pass.
+//! debug (trace for the everyday "nothing to do"), except those the user
+//! must act on (an import refused), which warn once per torrent. A dry run
+//! announces each torrent's decision once, as "would …", since nothing it
+//! says is done and the same decision comes back every pass.
 
 use std::collections::HashSet;
 
-use log::{debug, info, trace};
+use log::{debug, info, trace, warn};
 
 use crate::decide::{Decision, Rule};
 use crate::model::Torrent;
 
-/// The decision log of one worker; which kind is chosen where the worker is built.
-pub(crate) enum DecisionLog {
-    Live,
-    DryRun {
-        /// (hash, rule) pairs already announced.
-        announced: HashSet<(String, Rule)>,
-    },
+/// The decision log of one worker; whether it is a dry run's is chosen where the worker is built.
+pub(crate) struct DecisionLog {
+    /// In a dry run: the (hash, rule) pairs already announced.
+    dry_run: Option<HashSet<(String, Rule)>>,
+    /// The (hash, rule) pairs already warned about.
+    warned: HashSet<(String, Rule)>,
 }
 
 impl DecisionLog {
     pub(crate) fn new(dry_run: bool) -> Self {
-        if dry_run {
-            Self::DryRun {
-                announced: HashSet::new(),
-            }
-        } else {
-            Self::Live
+        Self {
+            dry_run: dry_run.then(HashSet::new),
+            warned: HashSet::new(),
         }
     }
 
     /// Said once when the worker starts, after what it watches.
     pub(crate) fn mode_note(&self) -> &'static str {
-        match self {
-            Self::Live => "",
-            Self::DryRun { .. } => " (dry-run: nothing will be changed)",
+        match self.dry_run {
+            None => "",
+            Some(_) => " (dry-run: nothing will be changed)",
         }
     }
 
@@ -46,20 +43,23 @@ impl DecisionLog {
                 Rule::NoAction | Rule::OtherCategory | Rule::UnclaimedCategory => {
                     trace!("{instance}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail)
                 }
+                Rule::ImportRefused if self.warned.insert((t.hash.clone(), d.rule)) => {
+                    warn!("{instance}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail)
+                }
                 _ => debug!("{instance}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail),
             }
             return;
         }
         let actions: Vec<String> = d.actions.iter().map(ToString::to_string).collect();
-        match self {
-            Self::Live => info!(
+        match &mut self.dry_run {
+            None => info!(
                 "{instance}: {}: {:?} ({short}): {} → {}",
                 d.rule,
                 t.name,
                 d.detail,
                 actions.join(", ")
             ),
-            Self::DryRun { announced } => {
+            Some(announced) => {
                 if announced.insert((t.hash.clone(), d.rule)) {
                     info!(
                         "{instance}: [dry-run] {}: {:?} ({short}): {} → would {}",
