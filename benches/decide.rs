@@ -185,6 +185,8 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 } else {
                     0
                 },
+                max_ratio: -1.0,
+                max_seeding_minutes: -1,
                 save_path,
             };
             let queue = (!imported).then(|| QueueEntry {

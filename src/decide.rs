@@ -560,14 +560,25 @@ fn rootless(t: &Torrent) -> bool {
 }
 
 /// RemoveTorrent with MaxUploadRatio / MaxSeedingTime; `Some(numbers)` when reached.
+/// Each configured limit is raised to qBittorrent's own for the torrent (set by the
+/// Arr from the indexer's seed criteria, or qBittorrent's global one) when that is
+/// larger, so a torrent is never removed before the indexer's requirement is met.
 fn seeding_limit_reached(t: &Torrent, r: &Rules) -> Option<String> {
     if r.remove_torrent == RemoveTorrent::Never {
         return None;
     }
     // qBittorrent reports -1 for ratios above 9999.
     let ratio = if t.ratio < 0.0 { f64::INFINITY } else { t.ratio };
-    let ratio_met = r.max_upload_ratio.map(|max| ratio >= max);
-    let time_met = r.max_seeding_time.map(|max| t.seeding_time >= max);
+    let qbit_ratio = (t.max_ratio >= 0.0).then_some(t.max_ratio);
+    let qbit_time = (t.max_seeding_minutes >= 0).then(|| t.max_seeding_minutes.saturating_mul(60));
+    let ratio_limit = r
+        .max_upload_ratio
+        .map(|max| qbit_ratio.map_or(max, |q| max.max(q)));
+    let time_limit = r
+        .max_seeding_time
+        .map(|max| qbit_time.map_or(max, |q| max.max(q)));
+    let ratio_met = ratio_limit.map(|max| ratio >= max);
+    let time_met = time_limit.map(|max| t.seeding_time >= max);
     let reached = match r.remove_torrent {
         RemoveTorrent::Never => false,
         RemoveTorrent::Ratio => ratio_met == Some(true),
@@ -577,12 +588,14 @@ fn seeding_limit_reached(t: &Torrent, r: &Rules) -> Option<String> {
     };
     reached.then(|| {
         format!(
-            "RemoveTorrent {:?}: ratio {:.3} vs MaxUploadRatio {}, seeding {}s vs MaxSeedingTime {}",
+            "RemoveTorrent {:?}: ratio {:.3} vs MaxUploadRatio {} (qBittorrent's {}), seeding {}s vs MaxSeedingTime {} (qBittorrent's {})",
             r.remove_torrent,
             t.ratio,
             r.max_upload_ratio.map_or("-1".into(), |v| v.to_string()),
+            qbit_ratio.map_or("none".into(), |v| v.to_string()),
             t.seeding_time,
             r.max_seeding_time.map_or("-1".into(), |v| format!("{v}s")),
+            qbit_time.map_or("none".into(), |v| format!("{v}s")),
         )
     })
 }

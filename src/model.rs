@@ -169,7 +169,7 @@ impl fmt::Display for TorrentState {
 }
 
 /// The fields of a qBittorrent torrent that the rules use.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Torrent {
     /// Lower-case hex, qBittorrent's torrent ID.
     pub hash: String,
@@ -193,8 +193,40 @@ pub struct Torrent {
     pub ratio: f64,
     /// Seconds spent seeding.
     pub seeding_time: i64,
+    /// qBittorrent's ratio limit for this torrent (`max_ratio`: its own — which the Arrs set
+    /// from the indexer's seed criteria — or the global one); negative: none.
+    pub max_ratio: f64,
+    /// qBittorrent's seeding-time limit for this torrent in minutes (`max_seeding_time`, its
+    /// own or the global one); negative: none.
+    pub max_seeding_minutes: i64,
     pub content_path: String,
     pub save_path: String,
+}
+
+/// What a torrent object without a field means: empty, zero, and no share limits.
+impl Default for Torrent {
+    fn default() -> Self {
+        Self {
+            hash: String::new(),
+            name: String::new(),
+            category: String::new(),
+            state: TorrentState::default(),
+            tags: Vec::new(),
+            progress: 0.0,
+            amount_left: 0,
+            size: 0,
+            added_on: 0,
+            completion_on: 0,
+            last_activity: 0,
+            eta: 0,
+            ratio: 0.0,
+            seeding_time: 0,
+            max_ratio: -1.0,
+            max_seeding_minutes: -1,
+            content_path: String::new(),
+            save_path: String::new(),
+        }
+    }
 }
 
 /// A torrent's ID in 20 bytes: qBittorrent's `hash` (40 hex digits: the v1

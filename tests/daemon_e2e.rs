@@ -349,6 +349,59 @@ fn seeded_enough_torrent_is_removed_after_its_import() {
 }
 
 #[test]
+fn a_torrent_below_its_own_qbittorrent_share_limit_is_kept() {
+    let Some(setup) = Scenario::radarr()
+        .radarr_seeding("RemoveTorrent = 2\nMaxSeedingTime = \"2s\"")
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    let owed = make_torrent(&setup.dir.subdir("a"), "Owed.Seeding.mkv", MB);
+    let done = make_torrent(&setup.dir.subdir("b"), "Seeded.Enough.mkv", MB);
+    add_complete(&api, &owed, "radarr");
+    add_complete(&api, &done, "radarr");
+    // What an Arr sets from the indexer's seed criteria: 10 hours, in minutes.
+    let version: Vec<u32> = api
+        .webapi_version()
+        .trim()
+        .split('.')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let mut form = vec![
+        ("hashes", owed.hash.as_str()),
+        ("ratioLimit", "-2"),
+        ("seedingTimeLimit", "600"),
+    ];
+    // Required from WebAPI 2.9 (qBittorrent 4.6) on.
+    if version >= vec![2, 9] {
+        form.push(("inactiveSeedingTimeLimit", "-2"));
+    }
+    api.post("torrents/setShareLimits", &form);
+    // qBittorrent publishes torrent changes on its own refresh tick.
+    let limited = wait_until(Duration::from_secs(10), Duration::from_millis(100), || {
+        api.torrent(&owed.hash)
+            .is_some_and(|t| t["max_seeding_time"] == 600)
+    });
+    assert!(limited, "qBittorrent did not take the share limit");
+
+    let s = setup.start_daemon();
+    let daemon = &s.daemon;
+    let gone = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        api.torrent(&done.hash).is_none()
+    });
+    assert!(gone, "the other torrent was not removed:\n{}", daemon.log());
+    // Several more passes: the owed torrent stays until qBittorrent's own limit.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        api.torrent(&owed.hash).is_some(),
+        "removed before its seed time:\n{}",
+        daemon.log()
+    );
+    daemon.wait_for_log("qBittorrent's none", Duration::from_secs(1));
+}
+
+#[test]
 fn dry_run_sends_nothing_mutating() {
     let Some(setup) = Scenario::radarr()
         .radarr_torrent("StalledDelay = \"1s\"\nReSearchStalled = true")

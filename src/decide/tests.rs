@@ -46,6 +46,8 @@ fn torrent() -> Torrent {
         eta: 600,
         ratio: 0.0,
         seeding_time: 0,
+        max_ratio: -1.0,
+        max_seeding_minutes: -1,
         content_path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
         save_path: "/downloads/radarr".into(),
     }
@@ -327,6 +329,96 @@ fn decision_table() {
                     queue: QueueStep::Keep,
                     research: false,
                 }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.ratio = 2.5;
+                t.max_ratio = 3.0;
+            },
+            memory: |m| m.imported_at = Some(NOW - HOUR),
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::Ratio;
+                r.max_upload_ratio = Some(2.0);
+            },
+            ..row(
+                "qBittorrent's own ratio limit (the indexer's) is higher: kept",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.ratio = 3.0;
+                t.max_ratio = 3.0;
+            },
+            memory: |m| m.imported_at = Some(NOW - HOUR),
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::Ratio;
+                r.max_upload_ratio = Some(2.0);
+            },
+            ..row(
+                "seeded to the higher of both ratio limits",
+                Rule::SeedingLimit,
+                vec![Action::Remove {
+                    delete_files: true,
+                    queue: QueueStep::Keep,
+                    research: false,
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.ratio = 2.5;
+                t.max_ratio = 0.5;
+            },
+            memory: |m| m.imported_at = Some(NOW - HOUR),
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::Ratio;
+                r.max_upload_ratio = Some(2.0);
+            },
+            ..row(
+                "a lower qBittorrent limit does not lower ours",
+                Rule::SeedingLimit,
+                vec![Action::Remove {
+                    delete_files: true,
+                    queue: QueueStep::Keep,
+                    research: false,
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.seeding_time = 2 * HOUR;
+                t.max_seeding_minutes = 7 * 24 * 60;
+            },
+            memory: |m| m.imported_at = Some(NOW - HOUR),
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::Time;
+                r.max_seeding_time = Some(HOUR);
+            },
+            ..row(
+                "qBittorrent's own seeding time limit (7 days, in minutes) is higher: kept",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.ratio = 5.0;
+                t.max_ratio = 3.0;
+            },
+            memory: |m| m.imported_at = Some(NOW - HOUR),
+            rules: |r| r.remove_torrent = RemoveTorrent::Ratio,
+            ..row(
+                "no MaxUploadRatio: qBittorrent's limit alone removes nothing",
+                Rule::NoAction,
+                vec![],
             )
         },
         Row {
@@ -682,6 +774,8 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
         ])
         .to_string();
     t.ratio = *g.pick(&[-1.0, 0.0, 1.0, 5.0]);
+    t.max_ratio = *g.pick(&[-2.0, -1.0, 0.0, 1.0, 3.0, 10.0]);
+    t.max_seeding_minutes = *g.pick(&[-2, -1, 0, 30, 120, 600]);
     t.seeding_time = g.below(3 * HOUR as u64) as i64;
     let q = (g.below(2) == 0).then(queue);
     let m = Memory {
@@ -773,6 +867,18 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                         || q.as_ref().is_some_and(|q| q.tracked_state == "imported");
                     assert!(imported, "completed torrent removed before import: {}", ctx());
                     assert_eq!(d.rule, Rule::SeedingLimit, "{}", ctx());
+                    // Never before qBittorrent's own limit (the indexer's seed criteria).
+                    let ratio = if t.ratio < 0.0 { f64::INFINITY } else { t.ratio };
+                    let ratio_done = t.max_ratio < 0.0 || ratio >= t.max_ratio;
+                    let time_done = t.max_seeding_minutes < 0 || t.seeding_time >= t.max_seeding_minutes * 60;
+                    let owed = match r.remove_torrent {
+                        RemoveTorrent::Ratio => ratio_done,
+                        RemoveTorrent::Time => time_done,
+                        RemoveTorrent::RatioOrTime => ratio_done || time_done,
+                        RemoveTorrent::RatioAndTime => ratio_done && time_done,
+                        RemoveTorrent::Never => false,
+                    };
+                    assert!(owed, "removed below qBittorrent's own limit: {}", ctx());
                 } else if t.state != TorrentState::MissingFiles {
                     assert!(
                         t.progress <= r.max_deletable_progress,

@@ -234,6 +234,8 @@ fn fill(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<usize, Ob
                 Field::LastActivity => t.last_activity = s.i64_value()?,
                 Field::Eta => t.eta = s.i64_value()?,
                 Field::SeedingTime => t.seeding_time = s.i64_value()?,
+                Field::MaxRatio => t.max_ratio = s.f64_value()?,
+                Field::MaxSeedingTime => t.max_seeding_minutes = s.i64_value()?,
                 Field::Other => s.skip_value()?,
             }
             s.ws();
@@ -283,6 +285,8 @@ fn clear(t: &mut Torrent) {
     t.last_activity = 0;
     t.eta = 0;
     t.seeding_time = 0;
+    t.max_ratio = -1.0;
+    t.max_seeding_minutes = -1;
 }
 
 /// qBittorrent's ", "-joined tags into `tags`, reusing its strings.
@@ -320,6 +324,8 @@ enum Field {
     LastActivity,
     Eta,
     SeedingTime,
+    MaxRatio,
+    MaxSeedingTime,
     Other,
 }
 
@@ -342,6 +348,8 @@ impl Field {
             b"last_activity" => Self::LastActivity,
             b"eta" => Self::Eta,
             b"seeding_time" => Self::SeedingTime,
+            b"max_ratio" => Self::MaxRatio,
+            b"max_seeding_time" => Self::MaxSeedingTime,
             _ => Self::Other,
         }
     }

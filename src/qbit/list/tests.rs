@@ -42,6 +42,7 @@ fn the_fields_the_rules_use_are_read_and_unknown_states_kept_unknown() {
     let json = r#"[{"hash":"ABCDEF","name":"x","category":"radarr","state":"stoppedDL","tags":"t1, t2",
         "progress":0.5,"amount_left":10,"size":20,"added_on":1,"completion_on":-1,"last_activity":3,
         "eta":8640000,"ratio":0.1,"seeding_time":0,"content_path":"/d/x","save_path":"/d",
+        "max_ratio":2.5,"max_seeding_time":1440,"ratio_limit":2.5,"seeding_time_limit":-2,
         "magnet_uri":"magnet:?xt=urn:btih:abc","popularity":1.5,"private":null,"seq_dl":false},
         {"hash":"00","state":"someFutureState"}]"#;
     let list = parse(json).unwrap();
@@ -66,8 +67,14 @@ fn the_fields_the_rules_use_are_read_and_unknown_states_kept_unknown() {
     );
     assert_eq!((t.eta, t.seeding_time), (8_640_000, 0));
     assert_eq!((t.content_path.as_str(), t.save_path.as_str()), ("/d/x", "/d"));
+    assert_eq!((t.max_ratio, t.max_seeding_minutes), (2.5, 1440));
     assert_eq!(t.completed_at(), None);
     assert_eq!(list[1].state, TorrentState::Unknown);
+    assert_eq!(
+        (list[1].max_ratio, list[1].max_seeding_minutes),
+        (-1.0, -1),
+        "no limit when qBittorrent does not say"
+    );
 }
 
 #[test]
@@ -211,10 +218,22 @@ struct Oracle {
     ratio: f64,
     #[serde(default)]
     seeding_time: i64,
+    #[serde(default = "none_f64")]
+    max_ratio: f64,
+    #[serde(default = "none_i64")]
+    max_seeding_time: i64,
     #[serde(default)]
     content_path: String,
     #[serde(default)]
     save_path: String,
+}
+
+fn none_f64() -> f64 {
+    -1.0
+}
+
+fn none_i64() -> i64 {
+    -1
 }
 
 impl From<Oracle> for Torrent {
@@ -236,6 +255,8 @@ impl From<Oracle> for Torrent {
             eta: o.eta,
             ratio: o.ratio,
             seeding_time: o.seeding_time,
+            max_ratio: o.max_ratio,
+            max_seeding_minutes: o.max_seeding_time,
             content_path: o.content_path,
             save_path: o.save_path,
         }
@@ -325,6 +346,7 @@ impl Gen {
             "last_activity",
             "eta",
             "seeding_time",
+            "max_seeding_time",
         ];
         const STATES: &[&str] = &["uploading", "stalledDL", "pausedUP", "stoppedDL", "metaDL", "new"];
         let mut fields = vec![format!("\"hash\":\"{:X}\"", self.below(u64::MAX))];
@@ -339,7 +361,7 @@ impl Gen {
                 fields.push(format!("\"{key}\":{n}"));
             }
         }
-        for key in ["progress", "ratio"] {
+        for key in ["progress", "ratio", "max_ratio"] {
             if self.below(4) > 0 {
                 fields.push(format!("\"{key}\":{}", self.number()));
             }
