@@ -1,8 +1,9 @@
 //! The qBittorrent client against a scripted WebUI: the login answers of
 //! 4.x–5.1 ("Ok."/"Fails." with 200) and 5.2 (204/401), re-login on 403,
 //! the waits after a refused or banned login, the API-key Bearer mode, and
-//! version-gated endpoints.
+//! version-gated endpoints (also across an in-place upgrade).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -293,6 +294,106 @@ fn stop_start_or_pause_resume_by_webapi_version() {
             "capabilities are cached"
         );
     }
+}
+
+#[test]
+fn an_in_place_upgrade_is_detected_again_after_the_re_login() {
+    // qBittorrent 4.5 (WebAPI 2.8.19) restarts as 5.0 (2.11.2) between two calls:
+    // the old session is gone (403) and torrents/resume no longer exists (404).
+    let upgraded = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&upgraded);
+    let fake = Scripted::start(move |s, _| {
+        let v5 = flag.load(Ordering::SeqCst);
+        let sid = if v5 { "SID=v5" } else { "SID=v4" };
+        let path = s.url.split('?').next().unwrap();
+        if path == "/api/v2/auth/login" {
+            return login(200, sid, "Ok.");
+        }
+        if s.cookie.as_deref() != Some(sid) {
+            return (403, vec![], "Forbidden".into());
+        }
+        match (path, v5) {
+            ("/api/v2/app/webapiVersion", false) => ok("2.8.19"),
+            ("/api/v2/app/webapiVersion", true) => ok("2.11.2"),
+            ("/api/v2/torrents/pause" | "/api/v2/torrents/resume", false)
+            | ("/api/v2/torrents/stop" | "/api/v2/torrents/start", true) => ok(""),
+            _ => (404, vec![], "Not Found".into()),
+        }
+    });
+    let c = client(&fake.url, None);
+    c.resume(&["aa"]).unwrap();
+    assert!(!c.capabilities().unwrap().stop_start);
+    let before = fake.seen().len();
+
+    upgraded.store(true, Ordering::SeqCst);
+    c.resume(&["aa"]).unwrap();
+    let after: Vec<String> = fake.seen()[before..].iter().map(|s| s.url.clone()).collect();
+    assert_eq!(
+        after,
+        [
+            "/api/v2/torrents/resume", // 403: the session died with the restart
+            "/api/v2/auth/login",
+            "/api/v2/torrents/resume", // 404: gone in 5.0
+            "/api/v2/app/webapiVersion",
+            "/api/v2/torrents/start",
+        ]
+    );
+    assert!(c.capabilities().unwrap().stop_start);
+    c.pause(&["aa"]).unwrap();
+    assert_eq!(
+        fake.seen().last().map(|s| s.url.as_str()),
+        Some("/api/v2/torrents/stop"),
+        "the new capabilities are kept"
+    );
+    assert_eq!(fake.count("/api/v2/app/webapiVersion"), 2);
+}
+
+#[test]
+fn a_new_session_detects_the_version_again_before_a_gated_call() {
+    // Same upgrade, but first seen by the torrent list: the re-login alone
+    // makes the next resume use torrents/start, with no 404 on the way.
+    let upgraded = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&upgraded);
+    let fake = Scripted::start(move |s, _| {
+        let v5 = flag.load(Ordering::SeqCst);
+        let sid = if v5 { "SID=v5" } else { "SID=v4" };
+        match s.url.split('?').next().unwrap() {
+            "/api/v2/auth/login" => login(200, sid, "Ok."),
+            _ if s.cookie.as_deref() != Some(sid) => (403, vec![], "Forbidden".into()),
+            "/api/v2/app/webapiVersion" => ok(if v5 { "2.11.2" } else { "2.8.19" }),
+            "/api/v2/torrents/info" => ok("[]"),
+            "/api/v2/torrents/start" if v5 => ok(""),
+            "/api/v2/torrents/resume" if !v5 => ok(""),
+            _ => (404, vec![], "Not Found".into()),
+        }
+    });
+    let c = client(&fake.url, None);
+    c.resume(&["aa"]).unwrap();
+    upgraded.store(true, Ordering::SeqCst);
+    c.torrents("radarr").unwrap();
+    c.resume(&["aa"]).unwrap();
+    assert_eq!(
+        fake.count("/api/v2/torrents/resume"),
+        1,
+        "no 404 after the re-login"
+    );
+    assert_eq!(fake.count("/api/v2/torrents/start"), 1);
+    assert_eq!(fake.count("/api/v2/app/webapiVersion"), 2);
+}
+
+#[test]
+fn a_404_from_an_endpoint_of_the_same_version_is_an_error() {
+    // Detected again, the version still names torrents/resume: not repeated.
+    let fake = Scripted::start(|s, _| match s.url.as_str() {
+        "/api/v2/auth/login" => login(200, "SID=a", "Ok."),
+        "/api/v2/app/webapiVersion" => ok("2.8.19"),
+        _ => (404, vec![], "Not Found".into()),
+    });
+    let c = client(&fake.url, None);
+    let err = c.resume(&["aa"]).unwrap_err();
+    assert!(matches!(err, HttpError::Status { status: 404, .. }), "{err}");
+    assert_eq!(fake.count("/api/v2/torrents/resume"), 1);
+    assert_eq!(fake.count("/api/v2/app/webapiVersion"), 2);
 }
 
 #[test]

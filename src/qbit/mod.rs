@@ -12,6 +12,10 @@
 //! Until then calls fail at once, without touching the network. A 403 on
 //! any other call means the session expired: log in again once and repeat
 //! the call.
+//!
+//! Capabilities are detected again after every new session (qBittorrent may
+//! have restarted as another version) and when a version-gated endpoint
+//! answers 404; the call is then repeated once with the right endpoint.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -204,6 +208,8 @@ impl QbitClient {
                 // or the WebUI bypasses auth for this address.
                 if let Some(c) = cookie {
                     *lock(&self.session) = Some(c);
+                    // A new session: qBittorrent may have restarted as another version.
+                    *lock(&self.caps) = None;
                 }
                 Ok(())
             }
@@ -318,7 +324,8 @@ impl QbitClient {
         self.get_text("/api/v2/app/version").map(|s| s.trim().to_string())
     }
 
-    /// Capabilities, detected once from `app/webapiVersion` and cached.
+    /// Capabilities, detected from `app/webapiVersion` and cached until the
+    /// next new session, outage or 404 from a version-gated endpoint.
     pub fn capabilities(&self) -> Result<Capabilities, HttpError> {
         if let Some(c) = *lock(&self.caps) {
             return Ok(c);
@@ -398,22 +405,56 @@ impl QbitClient {
 
     /// Stops (5.x) or pauses (4.x) torrents (for free-space management, not used by the loop yet).
     pub fn pause(&self, hashes: &[&str]) -> Result<(), HttpError> {
-        let path = if self.capabilities()?.stop_start {
-            "/api/v2/torrents/stop"
-        } else {
-            "/api/v2/torrents/pause"
-        };
-        self.post(path, &[("hashes", &hashes.join("|"))])
+        self.post_gated(
+            |c| {
+                if c.stop_start {
+                    "/api/v2/torrents/stop"
+                } else {
+                    "/api/v2/torrents/pause"
+                }
+            },
+            hashes,
+        )
     }
 
     /// Starts (5.x) or resumes (4.x) torrents.
     pub fn resume(&self, hashes: &[&str]) -> Result<(), HttpError> {
-        let path = if self.capabilities()?.stop_start {
-            "/api/v2/torrents/start"
-        } else {
-            "/api/v2/torrents/resume"
-        };
-        self.post(path, &[("hashes", &hashes.join("|"))])
+        self.post_gated(
+            |c| {
+                if c.stop_start {
+                    "/api/v2/torrents/start"
+                } else {
+                    "/api/v2/torrents/resume"
+                }
+            },
+            hashes,
+        )
+    }
+
+    /// Posts `hashes` to the endpoint `pick` names for the capabilities. On a
+    /// 404 (qBittorrent changed version since they were detected) detects them
+    /// again and, if that names another endpoint, posts there once.
+    fn post_gated(&self, pick: fn(Capabilities) -> &'static str, hashes: &[&str]) -> Result<(), HttpError> {
+        let joined = hashes.join("|");
+        let params = [("hashes", joined.as_str())];
+        let path = pick(self.capabilities()?);
+        match self.post(path, &params) {
+            Err(gone @ HttpError::Status { status: 404, .. }) => {
+                *lock(&self.caps) = None;
+                let caps = self.capabilities()?;
+                let again = pick(caps);
+                if again == path {
+                    return Err(gone);
+                }
+                log::info!(
+                    "{}: {path} answered 404; WebAPI is now {}, using {again}",
+                    self.name,
+                    caps.api
+                );
+                self.post(again, &params)
+            }
+            other => other,
+        }
     }
 
     pub fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
