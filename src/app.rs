@@ -197,6 +197,7 @@ fn check(args: CheckArgs) -> u8 {
                 eprintln!("{e}");
                 match e {
                     HttpError::Auth { .. } => ("yes", "-".into(), "refused"),
+                    HttpError::Banned { .. } => ("yes", "-".into(), "banned"),
                     _ => ("no", "-".into(), "-"),
                 }
             }

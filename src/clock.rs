@@ -1,5 +1,5 @@
 //! Wall-clock time as the daemon uses it: whole Unix seconds, and their
-//! RFC 3339 form for logs and the status API. Pure apart from [`unix_now`].
+//! RFC 3339 form for logs and the status API. Pure apart from `unix_now`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

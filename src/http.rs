@@ -58,8 +58,15 @@ pub enum HttpError {
         detail: String,
         source: Option<Cause>,
     },
-    /// Credentials refused (qBittorrent "Fails."/401, Arr 401) or IP banned (403 at login).
+    /// Credentials refused (qBittorrent "Fails."/401, Arr 401): needs a config change.
     Auth { endpoint: String, detail: String },
+    /// qBittorrent banned this IP after too many failed logins (403 at login).
+    /// The ban lifts by itself; the next login is tried after `retry_in`.
+    Banned {
+        endpoint: String,
+        detail: String,
+        retry_in: Duration,
+    },
     /// Any other unexpected status.
     Status {
         endpoint: String,
@@ -78,7 +85,7 @@ impl HttpError {
     /// Whether the same request may succeed later without the user changing anything.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Unreachable { .. } | Self::Decode { .. } => true,
+            Self::Unreachable { .. } | Self::Decode { .. } | Self::Banned { .. } => true,
             Self::Status { status, .. } => *status >= 500 || *status == 429,
             Self::Auth { .. } => false,
         }
@@ -89,6 +96,7 @@ impl HttpError {
         match self {
             Self::Unreachable { endpoint, .. }
             | Self::Auth { endpoint, .. }
+            | Self::Banned { endpoint, .. }
             | Self::Status { endpoint, .. }
             | Self::Decode { endpoint, .. } => endpoint,
         }
@@ -134,6 +142,15 @@ impl fmt::Display for HttpError {
         match self {
             Self::Unreachable { endpoint, detail, .. } => write!(f, "{endpoint}: unreachable: {detail}"),
             Self::Auth { endpoint, detail } => write!(f, "{endpoint}: authentication failed: {detail}"),
+            Self::Banned {
+                endpoint,
+                detail,
+                retry_in,
+            } => write!(
+                f,
+                "{endpoint}: login banned: {detail} (next login attempt in {}s)",
+                ceil_secs(*retry_in)
+            ),
             Self::Status {
                 endpoint,
                 status,
@@ -156,9 +173,14 @@ impl std::error::Error for HttpError {
             Self::Unreachable { source, .. } | Self::Decode { source, .. } => {
                 source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
             }
-            Self::Auth { .. } | Self::Status { .. } => None,
+            Self::Auth { .. } | Self::Banned { .. } | Self::Status { .. } => None,
         }
     }
+}
+
+/// Whole seconds, rounded up: a wait of 0.2 s is "1s", never "0s".
+pub(crate) fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 /// Reads at most 200 bytes of a body as text, for error messages.
@@ -216,5 +238,15 @@ mod tests {
             detail: "Fails.".into(),
         };
         assert!(refused.source().is_none() && !refused.is_transient());
+        let banned = HttpError::Banned {
+            endpoint: "qBit POST /api/v2/auth/login".into(),
+            detail: "Your IP address has been banned".into(),
+            retry_in: Duration::from_millis(59_200),
+        };
+        assert!(banned.is_transient(), "a ban lifts by itself");
+        assert!(
+            banned.to_string().ends_with("(next login attempt in 60s)"),
+            "{banned}"
+        );
     }
 }

@@ -12,9 +12,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::http::{ceil_secs, HttpError};
 use crate::model::UnixTime;
 
-/// Consecutive failed passes after which an unreachable upstream makes `/health` fail.
+/// Consecutive failed passes after which an unreachable upstream makes `/health` fail
+/// (refused credentials and a login ban do at once: they do not pass by themselves within a pass or two).
 pub(crate) const UNHEALTHY_AFTER_FAILED_PASSES: u32 = 3;
 
 /// A worker's life-cycle state, as `/api/processes` shows it.
@@ -56,8 +58,8 @@ pub(crate) struct WorkerState {
     pub last_pass_seconds: f64,
     pub pass_seconds_total: f64,
     pub last_error: Option<String>,
-    /// qBittorrent instance failing, and for how many consecutive passes.
-    pub qbit_down: Option<(String, u32)>,
+    /// qBittorrent instance failing, for how many consecutive passes, and how (the last time).
+    pub qbit_down: Option<(String, u32, QbitProblem)>,
     pub arr_failed_passes: u32,
     pub arr_version: Option<String>,
     pub torrents_by_state: BTreeMap<&'static str, u64>,
@@ -115,6 +117,8 @@ pub(crate) struct QbitState {
     pub url: String,
     pub alive: Option<bool>,
     pub version: Option<String>,
+    /// How the last failed call failed, until one succeeds.
+    pub problem: Option<QbitProblem>,
 }
 
 #[derive(Debug, Default)]
@@ -145,14 +149,59 @@ pub(crate) struct PassSummary {
 /// Which upstream made a pass fail.
 #[derive(Debug, Clone)]
 pub(crate) enum PassFailure {
-    Qbit { name: String, error: String },
-    Arr { error: String },
+    Qbit {
+        name: String,
+        error: String,
+        problem: QbitProblem,
+    },
+    Arr {
+        error: String,
+    },
+}
+
+/// How a qBittorrent instance failed, as `/health` and `/api/status` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QbitProblem {
+    /// No answer, or none the client could use.
+    Unreachable,
+    /// The credentials (or API key) were refused: needs a configuration change.
+    CredentialsRefused,
+    /// This IP is banned after too many failed logins; the next login is tried at `retry_at`.
+    LoginBanned { retry_at: UnixTime },
+}
+
+impl QbitProblem {
+    /// The problem `err` shows, seen at `now`.
+    pub(crate) fn of(err: &HttpError, now: UnixTime) -> Self {
+        match err {
+            HttpError::Auth { .. } => Self::CredentialsRefused,
+            HttpError::Banned { retry_in, .. } => Self::LoginBanned {
+                retry_at: now.saturating_add(i64::try_from(ceil_secs(*retry_in)).unwrap_or(i64::MAX)),
+            },
+            HttpError::Unreachable { .. } | HttpError::Status { .. } | HttpError::Decode { .. } => {
+                Self::Unreachable
+            }
+        }
+    }
+
+    /// Short text for `/api/status`.
+    fn describe(self, now: UnixTime) -> String {
+        match self {
+            Self::Unreachable => "unreachable".into(),
+            Self::CredentialsRefused => "credentials refused".into(),
+            Self::LoginBanned { retry_at } => format!("login banned ({})", retrying(retry_at, now)),
+        }
+    }
+}
+
+fn retrying(at: UnixTime, now: UnixTime) -> String {
+    format!("retrying in {}s", at.saturating_sub(now).max(0))
 }
 
 impl std::fmt::Display for PassFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Qbit { name, error } => write!(f, "{name}: {error}"),
+            Self::Qbit { name, error, .. } => write!(f, "{name}: {error}"),
             Self::Arr { error } => write!(f, "Arr: {error}"),
         }
     }
@@ -199,6 +248,9 @@ impl Board {
         self.with(|s| {
             if let Some(q) = s.qbits.iter_mut().find(|q| q.name == name) {
                 q.alive = Some(alive);
+                if alive {
+                    q.problem = None;
+                }
                 if version.is_some() {
                     q.version = version;
                 }
@@ -238,10 +290,20 @@ impl Board {
     }
 
     pub(crate) fn pass_failed(&self, name: &str, failure: PassFailure) {
+        if let PassFailure::Qbit {
+            name: qbit, problem, ..
+        } = &failure
+        {
+            self.with(|s| {
+                if let Some(q) = s.qbits.iter_mut().find(|q| q.name == *qbit) {
+                    q.problem = Some(*problem);
+                }
+            });
+        }
         self.update(name, |w| match failure {
-            PassFailure::Qbit { name, error } => {
-                let n = w.qbit_down.as_ref().map_or(0, |(_, n)| *n) + 1;
-                w.qbit_down = Some((name, n));
+            PassFailure::Qbit { name, error, problem } => {
+                let n = w.qbit_down.as_ref().map_or(0, |(_, n, _)| *n) + 1;
+                w.qbit_down = Some((name, n, problem));
                 *w.upstream_errors.entry("qbit").or_default() += 1;
                 w.last_error = Some(error);
             }
@@ -258,11 +320,14 @@ impl Board {
     }
 
     /// `/health`: (healthy, JSON body). Healthy when every worker runs and
-    /// completed a pass recently, and no upstream has failed for
-    /// [`UNHEALTHY_AFTER_FAILED_PASSES`] passes in a row.
+    /// completed a pass recently, no upstream has failed for
+    /// [`UNHEALTHY_AFTER_FAILED_PASSES`] passes in a row, and no qBittorrent
+    /// refused the credentials or banned the login.
     pub(crate) fn health(&self, now: UnixTime) -> (bool, Value) {
         self.with(|s| {
             let mut problems: Vec<Value> = Vec::new();
+            // Workers see the same ban at slightly different times: name it once per instance.
+            let mut bans_named: Vec<&str> = Vec::new();
             let mut push = |part: &str, problem: String| {
                 if !problems
                     .iter()
@@ -289,10 +354,26 @@ impl Board {
                     }
                     Life::Running => {}
                 }
-                if let Some((qbit, n)) = &w.qbit_down {
-                    if *n >= UNHEALTHY_AFTER_FAILED_PASSES {
+                match &w.qbit_down {
+                    Some((qbit, n, QbitProblem::Unreachable)) if *n >= UNHEALTHY_AFTER_FAILED_PASSES => {
                         push(qbit, format!("qBittorrent unreachable for {n} passes"));
                     }
+                    Some((qbit, _, QbitProblem::CredentialsRefused)) => push(
+                        qbit,
+                        format!(
+                            "qBittorrent credentials refused (check [{qbit}] UserName/Password or APIKey)"
+                        ),
+                    ),
+                    Some((qbit, _, QbitProblem::LoginBanned { retry_at }))
+                        if !bans_named.contains(&qbit.as_str()) =>
+                    {
+                        bans_named.push(qbit);
+                        push(
+                            qbit,
+                            format!("qBittorrent login banned ({})", retrying(*retry_at, now)),
+                        );
+                    }
+                    _ => {}
                 }
                 if w.arr_failed_passes >= UNHEALTHY_AFTER_FAILED_PASSES {
                     push(
@@ -349,7 +430,12 @@ impl Board {
             let qbits: Vec<Value> = s
                 .qbits
                 .iter()
-                .map(|q| json!({"name": q.name, "url": q.url, "alive": q.alive, "version": q.version}))
+                .map(|q| {
+                    json!({
+                        "name": q.name, "url": q.url, "alive": q.alive, "version": q.version,
+                        "problem": q.problem.map(|p| p.describe(now)),
+                    })
+                })
                 .collect();
             let arrs: Vec<Value> = s
                 .workers
@@ -535,6 +621,7 @@ mod tests {
                 PassFailure::Qbit {
                     name: "qBit".into(),
                     error: "refused".into(),
+                    problem: QbitProblem::Unreachable,
                 },
             );
         }
@@ -555,6 +642,84 @@ mod tests {
         let (ok, body) = b.health(NOW + 3);
         assert!(!ok);
         assert_eq!(body["problems"][0]["problem"], "stopped: restart limit hit");
+    }
+
+    #[test]
+    fn health_names_refused_credentials_and_a_login_ban_at_once() {
+        let b = board_with("Radarr-1080");
+        b.set_qbits(vec![QbitState {
+            name: "qBit".into(),
+            url: "http://q".into(),
+            ..QbitState::default()
+        }]);
+        b.pass_ok("Radarr-1080", NOW, PassSummary::default());
+        let refused = HttpError::Auth {
+            endpoint: "qBit POST /api/v2/auth/login".into(),
+            detail: "user name or password refused".into(),
+        };
+        b.qbit_seen("qBit", false, None);
+        b.pass_failed(
+            "Radarr-1080",
+            PassFailure::Qbit {
+                name: "qBit".into(),
+                error: refused.to_string(),
+                problem: QbitProblem::of(&refused, NOW),
+            },
+        );
+        let (ok, body) = b.health(NOW + 1);
+        assert!(!ok, "no need to wait three passes: {body}");
+        assert_eq!(
+            body["problems"][0],
+            json!({"part": "qBit", "problem": "qBittorrent credentials refused (check [qBit] UserName/Password or APIKey)"})
+        );
+        assert!(!body.to_string().contains("unreachable"), "{body}");
+        let status = b.status_json(NOW + 1);
+        assert_eq!(status["qbit"][0]["alive"], false);
+        assert_eq!(status["qbit"][0]["problem"], "credentials refused");
+
+        // Banned: two workers' reports a second apart (so their retry times differ)
+        // name it once, with the time left.
+        b.register(WorkerState::new(
+            "Sonarr",
+            "Sonarr",
+            "tv",
+            "http://s",
+            Duration::from_secs(5),
+            NOW,
+        ));
+        for (worker, at) in [("Radarr-1080", NOW), ("Sonarr", NOW + 1)] {
+            let banned = HttpError::Banned {
+                endpoint: "qBit POST /api/v2/auth/login".into(),
+                detail: "Your IP address has been banned".into(),
+                retry_in: Duration::from_secs(240),
+            };
+            b.pass_failed(
+                worker,
+                PassFailure::Qbit {
+                    name: "qBit".into(),
+                    error: banned.to_string(),
+                    problem: QbitProblem::of(&banned, at),
+                },
+            );
+        }
+        let (ok, body) = b.health(NOW + 40);
+        assert!(!ok);
+        assert_eq!(
+            body["problems"],
+            json!([{"part": "qBit", "problem": "qBittorrent login banned (retrying in 200s)"}])
+        );
+        assert_eq!(
+            b.status_json(NOW + 40)["qbit"][0]["problem"],
+            "login banned (retrying in 201s)",
+            "the latest report"
+        );
+
+        // Answers again: the problem is gone from both.
+        b.qbit_seen("qBit", true, None);
+        b.pass_ok("Radarr-1080", NOW + 300, PassSummary::default());
+        b.pass_ok("Sonarr", NOW + 300, PassSummary::default());
+        assert!(b.health(NOW + 301).0);
+        assert_eq!(b.status_json(NOW + 301)["qbit"][0]["problem"], Value::Null);
     }
 
     #[test]

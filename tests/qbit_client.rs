@@ -1,13 +1,16 @@
 //! The qBittorrent client against a scripted WebUI: the login answers of
 //! 4.x–5.1 ("Ok."/"Fails." with 200) and 5.2 (204/401), re-login on 403,
-//! the API-key Bearer mode, and version-gated endpoints.
+//! the waits after a refused or banned login, the API-key Bearer mode, and
+//! version-gated endpoints (also across an in-place upgrade).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::support::util::{request_header, LoopbackServer};
 use qbitrr_lite::config::load_str;
 use qbitrr_lite::http::HttpError;
-use qbitrr_lite::qbit::QbitClient;
+use qbitrr_lite::qbit::{LoginBackoff, QbitClient};
 
 #[derive(Debug, Clone)]
 struct Seen {
@@ -83,6 +86,14 @@ fn client(url: &str, api_key: Option<&str>) -> QbitClient {
     QbitClient::new(&loaded.config.qbit[0])
 }
 
+/// No wait between logins: lets a test see the retries without sleeping
+/// (the default waits are minutes; their schedule is unit-tested in src/qbit/login.rs).
+const NO_WAIT: LoginBackoff = LoginBackoff {
+    ban_first: Duration::ZERO,
+    ban_max: Duration::ZERO,
+    refused: Duration::ZERO,
+};
+
 const LIST: &str = r#"[{"hash":"ABC","name":"n","category":"radarr","state":"stalledDL","tags":""}]"#;
 
 fn ok(body: &str) -> Reply {
@@ -137,7 +148,7 @@ fn v52_login_answers_204_with_a_cookie() {
 }
 
 #[test]
-fn refused_credentials_are_never_retried() {
+fn a_refused_password_is_not_retried_before_the_slow_interval() {
     for (status, body) in [(200, "Fails."), (401, "")] {
         let fake = Scripted::start(move |_, _| (status, vec![], body.to_string()));
         let c = client(&fake.url, None);
@@ -149,13 +160,79 @@ fn refused_credentials_are_never_retried() {
                 !err.to_string().contains("secret"),
                 "the password never shows: {err}"
             );
+            assert!(err.to_string().contains("next login attempt in"), "{err}");
         }
         assert_eq!(
             fake.count("/api/v2/auth/login"),
             1,
-            "one login attempt only (status {status})"
+            "one login attempt within the interval (status {status})"
         );
     }
+}
+
+#[test]
+fn a_password_fixed_in_qbittorrent_is_picked_up_without_a_restart() {
+    // The first login is refused; then the user sets the password the config names.
+    let fake = Scripted::start(|s, n| match s.url.split('?').next().unwrap() {
+        "/api/v2/auth/login" if n == 1 => ok("Fails."),
+        "/api/v2/auth/login" => login(200, "SID=fixed", "Ok."),
+        "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=fixed") => ok(LIST),
+        _ => (403, vec![], "Forbidden".into()),
+    });
+    let c = client(&fake.url, None).with_login_backoff(NO_WAIT);
+    let err = c.torrents("radarr").unwrap_err();
+    assert!(matches!(err, HttpError::Auth { .. }), "{err}");
+    assert_eq!(
+        c.torrents("radarr").unwrap().len(),
+        1,
+        "retried once the wait is over"
+    );
+    assert_eq!(fake.count("/api/v2/auth/login"), 2);
+}
+
+/// A WebUI whose first `bans` logins answer 403 (IP banned), then accepts.
+fn banning(bans: usize) -> Scripted {
+    Scripted::start(move |s, n| match s.url.split('?').next().unwrap() {
+        "/api/v2/auth/login" if n <= bans => (
+            403,
+            vec![],
+            "Your IP address has been banned after too many failed authentication attempts.".into(),
+        ),
+        "/api/v2/auth/login" => login(200, "SID=welcome", "Ok."),
+        "/api/v2/torrents/info" if s.cookie.as_deref() == Some("SID=welcome") => ok(LIST),
+        _ => (403, vec![], "Forbidden".into()),
+    })
+}
+
+#[test]
+fn a_login_ban_fails_fast_while_backing_off() {
+    let fake = banning(1);
+    let c = client(&fake.url, None);
+    for _ in 0..3 {
+        let err = c.torrents("radarr").unwrap_err();
+        assert!(matches!(err, HttpError::Banned { .. }), "{err}");
+        assert!(err.is_transient(), "a ban lifts by itself");
+        assert!(err.to_string().contains("has been banned"), "{err}");
+    }
+    assert_eq!(fake.count("/api/v2/auth/login"), 1, "no login while backing off");
+    assert_eq!(fake.count("/api/v2/torrents/info"), 0);
+}
+
+#[test]
+fn a_login_ban_is_retried_and_the_client_recovers_without_a_restart() {
+    let fake = banning(3);
+    let c = client(&fake.url, None).with_login_backoff(NO_WAIT);
+    for _ in 0..3 {
+        let err = c.torrents("radarr").unwrap_err();
+        assert!(matches!(err, HttpError::Banned { .. }), "{err}");
+    }
+    assert_eq!(c.torrents("radarr").unwrap().len(), 1, "the ban lifted");
+    assert_eq!(c.torrents("radarr").unwrap().len(), 1);
+    assert_eq!(
+        fake.count("/api/v2/auth/login"),
+        4,
+        "one login per try, then the session is kept"
+    );
 }
 
 #[test]
@@ -217,6 +294,106 @@ fn stop_start_or_pause_resume_by_webapi_version() {
             "capabilities are cached"
         );
     }
+}
+
+#[test]
+fn an_in_place_upgrade_is_detected_again_after_the_re_login() {
+    // qBittorrent 4.5 (WebAPI 2.8.19) restarts as 5.0 (2.11.2) between two calls:
+    // the old session is gone (403) and torrents/resume no longer exists (404).
+    let upgraded = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&upgraded);
+    let fake = Scripted::start(move |s, _| {
+        let v5 = flag.load(Ordering::SeqCst);
+        let sid = if v5 { "SID=v5" } else { "SID=v4" };
+        let path = s.url.split('?').next().unwrap();
+        if path == "/api/v2/auth/login" {
+            return login(200, sid, "Ok.");
+        }
+        if s.cookie.as_deref() != Some(sid) {
+            return (403, vec![], "Forbidden".into());
+        }
+        match (path, v5) {
+            ("/api/v2/app/webapiVersion", false) => ok("2.8.19"),
+            ("/api/v2/app/webapiVersion", true) => ok("2.11.2"),
+            ("/api/v2/torrents/pause" | "/api/v2/torrents/resume", false)
+            | ("/api/v2/torrents/stop" | "/api/v2/torrents/start", true) => ok(""),
+            _ => (404, vec![], "Not Found".into()),
+        }
+    });
+    let c = client(&fake.url, None);
+    c.resume(&["aa"]).unwrap();
+    assert!(!c.capabilities().unwrap().stop_start);
+    let before = fake.seen().len();
+
+    upgraded.store(true, Ordering::SeqCst);
+    c.resume(&["aa"]).unwrap();
+    let after: Vec<String> = fake.seen()[before..].iter().map(|s| s.url.clone()).collect();
+    assert_eq!(
+        after,
+        [
+            "/api/v2/torrents/resume", // 403: the session died with the restart
+            "/api/v2/auth/login",
+            "/api/v2/torrents/resume", // 404: gone in 5.0
+            "/api/v2/app/webapiVersion",
+            "/api/v2/torrents/start",
+        ]
+    );
+    assert!(c.capabilities().unwrap().stop_start);
+    c.pause(&["aa"]).unwrap();
+    assert_eq!(
+        fake.seen().last().map(|s| s.url.as_str()),
+        Some("/api/v2/torrents/stop"),
+        "the new capabilities are kept"
+    );
+    assert_eq!(fake.count("/api/v2/app/webapiVersion"), 2);
+}
+
+#[test]
+fn a_new_session_detects_the_version_again_before_a_gated_call() {
+    // Same upgrade, but first seen by the torrent list: the re-login alone
+    // makes the next resume use torrents/start, with no 404 on the way.
+    let upgraded = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&upgraded);
+    let fake = Scripted::start(move |s, _| {
+        let v5 = flag.load(Ordering::SeqCst);
+        let sid = if v5 { "SID=v5" } else { "SID=v4" };
+        match s.url.split('?').next().unwrap() {
+            "/api/v2/auth/login" => login(200, sid, "Ok."),
+            _ if s.cookie.as_deref() != Some(sid) => (403, vec![], "Forbidden".into()),
+            "/api/v2/app/webapiVersion" => ok(if v5 { "2.11.2" } else { "2.8.19" }),
+            "/api/v2/torrents/info" => ok("[]"),
+            "/api/v2/torrents/start" if v5 => ok(""),
+            "/api/v2/torrents/resume" if !v5 => ok(""),
+            _ => (404, vec![], "Not Found".into()),
+        }
+    });
+    let c = client(&fake.url, None);
+    c.resume(&["aa"]).unwrap();
+    upgraded.store(true, Ordering::SeqCst);
+    c.torrents("radarr").unwrap();
+    c.resume(&["aa"]).unwrap();
+    assert_eq!(
+        fake.count("/api/v2/torrents/resume"),
+        1,
+        "no 404 after the re-login"
+    );
+    assert_eq!(fake.count("/api/v2/torrents/start"), 1);
+    assert_eq!(fake.count("/api/v2/app/webapiVersion"), 2);
+}
+
+#[test]
+fn a_404_from_an_endpoint_of_the_same_version_is_an_error() {
+    // Detected again, the version still names torrents/resume: not repeated.
+    let fake = Scripted::start(|s, _| match s.url.as_str() {
+        "/api/v2/auth/login" => login(200, "SID=a", "Ok."),
+        "/api/v2/app/webapiVersion" => ok("2.8.19"),
+        _ => (404, vec![], "Not Found".into()),
+    });
+    let c = client(&fake.url, None);
+    let err = c.resume(&["aa"]).unwrap_err();
+    assert!(matches!(err, HttpError::Status { status: 404, .. }), "{err}");
+    assert_eq!(fake.count("/api/v2/torrents/resume"), 1);
+    assert_eq!(fake.count("/api/v2/app/webapiVersion"), 2);
 }
 
 #[test]

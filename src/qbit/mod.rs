@@ -6,18 +6,29 @@
 //! anything; it maps HTTP answers to [`HttpError`] and JSON to [`Torrent`].
 //!
 //! Login answers differ by version: ≤ 5.1 says `Ok.`/`Fails.` with status
-//! 200, 5.2 answers 204/401. A refused login is not retried in a loop (five
-//! failures get the IP banned for an hour). A 403 on any call means the
-//! session expired: log in again once and repeat the call.
+//! 200, 5.2 answers 204/401. A refused login is retried only every 10
+//! minutes (five failures get the IP banned for an hour); a login answered
+//! 403 (that ban) is retried after a growing wait (see [`LoginBackoff`]).
+//! Until then calls fail at once, without touching the network. A 403 on
+//! any other call means the session expired: log in again once and repeat
+//! the call.
+//!
+//! Capabilities are detected again after every new session (qBittorrent may
+//! have restarted as another version) and when a version-gated endpoint
+//! answers 404; the call is then repeated once with the right endpoint.
 
 use std::sync::Mutex;
+use std::time::Instant;
 
 use crate::config::QbitInstance;
 use crate::http::{self, HttpError};
 use crate::model::Torrent;
 
 mod list;
+mod login;
 pub use list::{parse_torrent_list, parse_torrents_each, ListError};
+pub use login::LoginBackoff;
+use login::LoginGate;
 
 /// Largest `torrents/info` body accepted: 20,000 torrents are about 30 MB.
 pub(crate) const TORRENT_LIST_LIMIT: u64 = 128 << 20;
@@ -78,9 +89,9 @@ pub struct QbitClient {
     auth: Auth,
     /// `SID=...` cookie of the current session.
     session: Mutex<Option<String>>,
-    /// Set once qBittorrent refused our credentials: never try them again
-    /// (five failures get this IP banned for an hour).
-    refused: Mutex<Option<String>>,
+    /// When the next login may be tried, after a refused or banned one. Held
+    /// while logging in, so workers sharing the client log in one at a time.
+    gate: Mutex<LoginGate>,
     caps: Mutex<Option<Capabilities>>,
     /// Since when this instance has been failing (shared by every worker using it).
     down_since: Mutex<Option<std::time::Instant>>,
@@ -107,10 +118,19 @@ impl QbitClient {
             agent: http::agent(cfg.skip_tls_verify),
             auth,
             session: Mutex::new(None),
-            refused: Mutex::new(None),
+            gate: Mutex::new(LoginGate::new(LoginBackoff::default())),
             caps: Mutex::new(None),
             down_since: Mutex::new(None),
         }
+    }
+
+    /// Replaces the waits after a refused or banned login (the default is
+    /// [`LoginBackoff::default`]). Public so that the integration tests,
+    /// which see only this API, can shorten them instead of sleeping.
+    #[must_use]
+    pub fn with_login_backoff(self, backoff: LoginBackoff) -> Self {
+        *lock(&self.gate) = LoginGate::new(backoff);
+        self
     }
 
     /// The section name (`qBit` or `qBit-<Name>`).
@@ -127,20 +147,34 @@ impl QbitClient {
     }
 
     /// Logs in with user name and password and keeps the session cookie.
+    /// After a refused or banned login, fails at once until the wait is over.
     pub fn login(&self) -> Result<(), HttpError> {
+        let mut gate = lock(&self.gate);
+        self.login_gated(&mut gate)
+    }
+
+    /// Logs in again unless another worker already replaced the session
+    /// `stale` (`None`: there was none); the session to use.
+    fn relogin(&self, stale: Option<&str>) -> Result<Option<String>, HttpError> {
+        let mut gate = lock(&self.gate);
+        {
+            let mut session = lock(&self.session);
+            if session.is_some() && session.as_deref() != stale {
+                return Ok(session.clone());
+            }
+            *session = None;
+        }
+        self.login_gated(&mut gate)?;
+        Ok(lock(&self.session).clone())
+    }
+
+    fn login_gated(&self, gate: &mut LoginGate) -> Result<(), HttpError> {
         let Auth::Login { username, password } = &self.auth else {
             return Ok(());
         };
         let path = "/api/v2/auth/login";
         let endpoint = self.endpoint(path);
-        if let Some(why) = lock(&self.refused).clone() {
-            return Err(HttpError::Auth {
-                endpoint,
-                detail: format!(
-                    "{why} earlier; not retried, to avoid a ban: fix UserName/Password and restart"
-                ),
-            });
-        }
+        gate.check(&endpoint, Instant::now())?;
         let mut resp = self
             .agent
             .post(format!("{}{path}", self.base))
@@ -163,28 +197,36 @@ impl QbitClient {
             .or_else(|| cookies.first())
             .cloned();
         let body = http::read_text(&endpoint, resp.body_mut()).unwrap_or_default();
-        let refuse = |why: String| {
-            *lock(&self.refused) = Some(why.clone());
-            Err(HttpError::Auth {
-                endpoint: endpoint.clone(),
-                detail: why,
-            })
-        };
+        let now = Instant::now();
         match status {
-            200 | 204 if body.trim() == "Fails." => refuse("user name or password refused".into()),
+            200 | 204 if body.trim() == "Fails." => {
+                Err(gate.refused(&endpoint, "user name or password refused".into(), now))
+            }
             200 | 204 => {
+                gate.succeeded();
                 // "Ok." without a cookie means the request already had a valid session,
                 // or the WebUI bypasses auth for this address.
                 if let Some(c) = cookie {
                     *lock(&self.session) = Some(c);
+                    // A new session: qBittorrent may have restarted as another version.
+                    *lock(&self.caps) = None;
                 }
                 Ok(())
             }
-            401 => refuse("user name or password refused (or the Host header was rejected)".into()),
-            403 => refuse(format!(
-                "this IP is banned after too many failed logins: {}",
-                body.trim()
+            401 => Err(gate.refused(
+                &endpoint,
+                "user name or password refused (or the Host header was rejected)".into(),
+                now,
             )),
+            403 => {
+                let said = body.trim();
+                let detail = if said.is_empty() {
+                    "this IP is banned after too many failed logins".to_string()
+                } else {
+                    said.to_string()
+                };
+                Err(gate.banned(&endpoint, detail, now))
+            }
             _ => Err(HttpError::Status {
                 endpoint,
                 status,
@@ -198,13 +240,13 @@ impl QbitClient {
         method: &Method,
         path: &str,
         params: &[(&str, &str)],
+        session: Option<&str>,
     ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
         let url = format!("{}{path}", self.base);
-        let session = lock(&self.session).clone();
         match method {
             Method::Get => {
                 let mut req = self.agent.get(&url).query_pairs(params.iter().copied());
-                if let Some(c) = &session {
+                if let Some(c) = session {
                     req = req.header("Cookie", c);
                 }
                 if let Auth::ApiKey(k) = &self.auth {
@@ -216,7 +258,7 @@ impl QbitClient {
                 // No Origin/Referer: qBittorrent's CSRF check lets such requests through,
                 // while a Referer that differs from its Host (reverse proxies) gets a 401.
                 let mut req = self.agent.post(&url);
-                if let Some(c) = &session {
+                if let Some(c) = session {
                     req = req.header("Cookie", c);
                 }
                 if let Auth::ApiKey(k) = &self.auth {
@@ -235,17 +277,18 @@ impl QbitClient {
         params: &[(&str, &str)],
     ) -> Result<ureq::http::Response<ureq::Body>, HttpError> {
         let endpoint = self.endpoint(path);
-        if matches!(self.auth, Auth::Login { .. }) && lock(&self.session).is_none() {
-            self.login()?;
+        let logs_in = matches!(self.auth, Auth::Login { .. });
+        let mut session = lock(&self.session).clone();
+        if logs_in && session.is_none() {
+            session = self.relogin(None)?;
         }
         let mut resp = self
-            .send(&method, path, params)
+            .send(&method, path, params, session.as_deref())
             .map_err(|e| HttpError::from_ureq(&endpoint, e))?;
-        if resp.status().as_u16() == 403 && matches!(self.auth, Auth::Login { .. }) {
-            *lock(&self.session) = None;
-            self.login()?;
+        if resp.status().as_u16() == 403 && logs_in {
+            session = self.relogin(session.as_deref())?;
             resp = self
-                .send(&method, path, params)
+                .send(&method, path, params, session.as_deref())
                 .map_err(|e| HttpError::from_ureq(&endpoint, e))?;
         }
         let status = resp.status().as_u16();
@@ -281,7 +324,8 @@ impl QbitClient {
         self.get_text("/api/v2/app/version").map(|s| s.trim().to_string())
     }
 
-    /// Capabilities, detected once from `app/webapiVersion` and cached.
+    /// Capabilities, detected from `app/webapiVersion` and cached until the
+    /// next new session, outage or 404 from a version-gated endpoint.
     pub fn capabilities(&self) -> Result<Capabilities, HttpError> {
         if let Some(c) = *lock(&self.caps) {
             return Ok(c);
@@ -361,22 +405,56 @@ impl QbitClient {
 
     /// Stops (5.x) or pauses (4.x) torrents (for free-space management, not used by the loop yet).
     pub fn pause(&self, hashes: &[&str]) -> Result<(), HttpError> {
-        let path = if self.capabilities()?.stop_start {
-            "/api/v2/torrents/stop"
-        } else {
-            "/api/v2/torrents/pause"
-        };
-        self.post(path, &[("hashes", &hashes.join("|"))])
+        self.post_gated(
+            |c| {
+                if c.stop_start {
+                    "/api/v2/torrents/stop"
+                } else {
+                    "/api/v2/torrents/pause"
+                }
+            },
+            hashes,
+        )
     }
 
     /// Starts (5.x) or resumes (4.x) torrents.
     pub fn resume(&self, hashes: &[&str]) -> Result<(), HttpError> {
-        let path = if self.capabilities()?.stop_start {
-            "/api/v2/torrents/start"
-        } else {
-            "/api/v2/torrents/resume"
-        };
-        self.post(path, &[("hashes", &hashes.join("|"))])
+        self.post_gated(
+            |c| {
+                if c.stop_start {
+                    "/api/v2/torrents/start"
+                } else {
+                    "/api/v2/torrents/resume"
+                }
+            },
+            hashes,
+        )
+    }
+
+    /// Posts `hashes` to the endpoint `pick` names for the capabilities. On a
+    /// 404 (qBittorrent changed version since they were detected) detects them
+    /// again and, if that names another endpoint, posts there once.
+    fn post_gated(&self, pick: fn(Capabilities) -> &'static str, hashes: &[&str]) -> Result<(), HttpError> {
+        let joined = hashes.join("|");
+        let params = [("hashes", joined.as_str())];
+        let path = pick(self.capabilities()?);
+        match self.post(path, &params) {
+            Err(gone @ HttpError::Status { status: 404, .. }) => {
+                *lock(&self.caps) = None;
+                let caps = self.capabilities()?;
+                let again = pick(caps);
+                if again == path {
+                    return Err(gone);
+                }
+                log::info!(
+                    "{}: {path} answered 404; WebAPI is now {}, using {again}",
+                    self.name,
+                    caps.api
+                );
+                self.post(again, &params)
+            }
+            other => other,
+        }
     }
 
     pub fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
@@ -422,5 +500,54 @@ mod tests {
         let v52 = Capabilities::from_version(ApiVersion::parse("2.15.1\n").unwrap());
         assert!(v52.stop_start);
         assert_eq!(ApiVersion::parse("nonsense"), None);
+    }
+
+    /// A client for a port nothing listens on: any request it sent would fail as `Unreachable`.
+    fn dead_end_client() -> QbitClient {
+        let text = "[qBit]\nHost = \"http://127.0.0.1:9\"\nUserName = \"admin\"\nPassword = \"secret\"\n";
+        let loaded = crate::config::load_str(text, "config.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+        QbitClient::new(&loaded.config.qbit[0])
+    }
+
+    #[test]
+    fn while_backing_off_calls_fail_fast_without_the_network() {
+        let c = dead_end_client();
+        let login = c.endpoint("/api/v2/auth/login");
+        lock(&c.gate).banned(&login, "Your IP address has been banned".into(), Instant::now());
+        for _ in 0..2 {
+            let err = c.torrents("radarr").unwrap_err();
+            assert!(
+                matches!(err, HttpError::Banned { .. }),
+                "no request was sent: {err}"
+            );
+            assert!(err.is_transient());
+            assert_eq!(err.endpoint(), login);
+        }
+        let err = c.resume(&["aa"]).unwrap_err();
+        assert!(matches!(err, HttpError::Banned { .. }), "{err}");
+
+        let c = dead_end_client();
+        lock(&c.gate).refused(&login, "user name or password refused".into(), Instant::now());
+        let err = c.login().unwrap_err();
+        assert!(
+            matches!(err, HttpError::Auth { .. }) && !err.is_transient(),
+            "{err}"
+        );
+        let err = c.torrents("radarr").unwrap_err();
+        assert!(
+            matches!(err, HttpError::Auth { .. }),
+            "no request was sent: {err}"
+        );
+        assert!(!err.to_string().contains("secret"), "{err}");
+
+        // Once the wait is over the login is tried, and only then the network is reached.
+        let c = dead_end_client().with_login_backoff(LoginBackoff {
+            ban_first: std::time::Duration::ZERO,
+            ban_max: std::time::Duration::ZERO,
+            refused: std::time::Duration::ZERO,
+        });
+        lock(&c.gate).banned(&login, "banned".into(), Instant::now());
+        let err = c.torrents("radarr").unwrap_err();
+        assert!(matches!(err, HttpError::Unreachable { .. }), "{err}");
     }
 }

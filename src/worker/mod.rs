@@ -19,7 +19,7 @@ use crate::decide::{self, Inputs, Rule, Rules};
 use crate::http::HttpError;
 use crate::model::{Memory, QueueEntry, Torrent, TorrentId, UnixTime};
 use crate::shutdown::Shutdown;
-use crate::status::{Board, PassFailure, PassSummary};
+use crate::status::{Board, PassFailure, PassSummary, QbitProblem};
 use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::{ArrApi, Qbittorrent};
 
@@ -323,6 +323,7 @@ impl Worker {
                     failure.get_or_insert(PassFailure::Qbit {
                         name: client.name().to_string(),
                         error: e.to_string(),
+                        problem: QbitProblem::of(&e, unix_now()),
                     });
                     ok = false;
                     break;
