@@ -92,6 +92,7 @@ const NO_WAIT: LoginBackoff = LoginBackoff {
     ban_first: Duration::ZERO,
     ban_max: Duration::ZERO,
     refused: Duration::ZERO,
+    refused_max: u32::MAX,
 };
 
 const LIST: &str = r#"[{"hash":"ABC","name":"n","category":"radarr","state":"stalledDL","tags":""}]"#;

@@ -8,7 +8,11 @@
 //! nor extends the ban, so retrying during a ban is harmless, and the waits
 //! grow only to keep the log quiet. A refused password does count (the
 //! count is cleared only by a good login from that IP or when a ban ends),
-//! so refused credentials are retried slowly, never in a loop.
+//! so refused credentials are retried slowly, never in a loop, and only a
+//! few times: a password that stays wrong would otherwise get this IP — and
+//! every other client on it, such as an Arr on the same host — banned. After
+//! that, a changed `[qBit]` section (which makes new clients) or a restart
+//! tries again.
 //!
 //! [`LoginGate`] is pure: every method takes the time, so the schedule is
 //! tested without sleeping.
@@ -26,18 +30,22 @@ pub struct LoginBackoff {
     pub ban_max: Duration,
     /// After refused credentials (`Fails.` or 401).
     pub refused: Duration,
+    /// Refusals in a row after which no login is tried any more (qBittorrent bans at 5 by default).
+    pub refused_max: u32,
 }
 
 impl Default for LoginBackoff {
     /// 1, 2, 4, 8, then every 10 minutes while banned: a default ban (1 h) is
     /// noticed within 10 minutes of lifting, with about eight attempts in all.
-    /// A refused password every 10 minutes: the user who fixes it in
-    /// qBittorrent is back within 10 minutes, without a restart.
+    /// A refused password every 10 minutes, three times: the user who fixes
+    /// it in qBittorrent within half an hour is back without a restart, and
+    /// with two refusals to spare below qBittorrent's default ban.
     fn default() -> Self {
         Self {
             ban_first: Duration::from_secs(60),
             ban_max: Duration::from_secs(600),
             refused: Duration::from_secs(600),
+            refused_max: 3,
         }
     }
 }
@@ -63,8 +71,8 @@ struct Blocked {
     why: Refusal,
     /// What qBittorrent said, for the error.
     detail: String,
-    /// No login before this.
-    until: Instant,
+    /// No login before this; `None`: no login any more (refused too often).
+    until: Option<Instant>,
 }
 
 /// The state of one client's logins: the failures in a row and the earliest next attempt.
@@ -73,6 +81,8 @@ pub(crate) struct LoginGate {
     backoff: LoginBackoff,
     /// Logins in a row answered 403.
     bans: u32,
+    /// Logins in a row refused.
+    refusals: u32,
     /// The last login failed: no other before `until`.
     blocked: Option<Blocked>,
 }
@@ -89,7 +99,7 @@ impl LoginGate {
     /// with the time left (the caller then does not touch the network).
     pub(crate) fn check(&self, endpoint: &str, now: Instant) -> Result<(), HttpError> {
         match &self.blocked {
-            Some(b) if now < b.until => Err(self.error(b, endpoint, now)),
+            Some(b) if b.until.is_none_or(|until| now < until) => Err(self.error(b, endpoint, now)),
             _ => Ok(()),
         }
     }
@@ -98,26 +108,29 @@ impl LoginGate {
     pub(crate) fn refused(&mut self, endpoint: &str, detail: String, now: Instant) -> HttpError {
         // Refused, so not banned (any more): a later ban starts from the first wait.
         self.bans = 0;
-        self.block(Refusal::Credentials, self.backoff.refused, endpoint, detail, now)
+        self.refusals = self.refusals.saturating_add(1);
+        let wait = (self.refusals < self.backoff.refused_max).then_some(self.backoff.refused);
+        self.block(Refusal::Credentials, wait, endpoint, detail, now)
     }
 
     /// Records a login answered 403 (IP banned) at `now`; the error to return.
     pub(crate) fn banned(&mut self, endpoint: &str, detail: String, now: Instant) -> HttpError {
         self.bans = self.bans.saturating_add(1);
         let wait = self.backoff.ban_wait(self.bans);
-        self.block(Refusal::Banned, wait, endpoint, detail, now)
+        self.block(Refusal::Banned, Some(wait), endpoint, detail, now)
     }
 
     /// A login succeeded: the next failure starts the schedule over.
     pub(crate) fn succeeded(&mut self) {
         self.bans = 0;
+        self.refusals = 0;
         self.blocked = None;
     }
 
     fn block(
         &mut self,
         why: Refusal,
-        wait: Duration,
+        wait: Option<Duration>,
         endpoint: &str,
         detail: String,
         now: Instant,
@@ -125,7 +138,8 @@ impl LoginGate {
         let b = Blocked {
             why,
             detail,
-            until: now + wait,
+            // A wait too long for the clock is no login any more.
+            until: wait.and_then(|w| now.checked_add(w)),
         };
         let err = self.error(&b, endpoint, now);
         self.blocked = Some(b);
@@ -133,7 +147,21 @@ impl LoginGate {
     }
 
     fn error(&self, b: &Blocked, endpoint: &str, now: Instant) -> HttpError {
-        let left = b.until.saturating_duration_since(now);
+        let Some(until) = b.until else {
+            let detail = match b.why {
+                Refusal::Credentials => format!(
+                    "{}; refused {} times in a row: no more login attempts (each counts towards \
+                     qBittorrent's IP ban) until [qBit] UserName/Password is changed or qbitrr-lite restarts",
+                    b.detail, self.refusals
+                ),
+                Refusal::Banned => b.detail.clone(),
+            };
+            return HttpError::Auth {
+                endpoint: endpoint.to_string(),
+                detail,
+            };
+        };
+        let left = until.saturating_duration_since(now);
         match b.why {
             Refusal::Banned => HttpError::Banned {
                 endpoint: endpoint.to_string(),
@@ -253,6 +281,7 @@ mod tests {
             ban_first: Duration::ZERO,
             ban_max: Duration::ZERO,
             refused: Duration::ZERO,
+            refused_max: 3,
         };
         let t0 = Instant::now();
         let mut gate = LoginGate::new(quick);
@@ -260,5 +289,33 @@ mod tests {
         assert!(gate.check(ENDPOINT, t0).is_ok());
         gate.refused(ENDPOINT, "refused".into(), t0);
         assert!(gate.check(ENDPOINT, t0).is_ok());
+    }
+
+    #[test]
+    fn refused_three_times_in_a_row_no_login_is_tried_again() {
+        let t0 = Instant::now();
+        let mut gate = LoginGate::new(LoginBackoff::default());
+        for n in 0..2u64 {
+            let at = t0 + secs(600 * n);
+            assert!(gate.check(ENDPOINT, at).is_ok(), "attempt {}", n + 1);
+            gate.refused(ENDPOINT, "refused".into(), at);
+        }
+        let third = t0 + secs(1200);
+        assert!(gate.check(ENDPOINT, third).is_ok());
+        let err = gate.refused(ENDPOINT, "refused".into(), third);
+        assert!(
+            err.to_string()
+                .contains("refused 3 times in a row: no more login attempts"),
+            "{err}"
+        );
+        // Not after a day either: two refusals stay below qBittorrent's ban of five.
+        let later = gate.check(ENDPOINT, third + secs(86_400)).unwrap_err();
+        assert!(
+            matches!(later, HttpError::Auth { .. }) && !later.is_transient(),
+            "{later}"
+        );
+        // A good login (another client's session, a fixed password) starts over.
+        gate.succeeded();
+        assert!(gate.check(ENDPOINT, third).is_ok());
     }
 }

@@ -545,6 +545,7 @@ mod tests {
             ban_first: std::time::Duration::ZERO,
             ban_max: std::time::Duration::ZERO,
             refused: std::time::Duration::ZERO,
+            refused_max: 3,
         });
         lock(&c.gate).banned(&login, "banned".into(), Instant::now());
         let err = c.torrents("radarr").unwrap_err();
