@@ -14,6 +14,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
+pub use crate::model::QueueStep;
 use crate::model::{tags, Memory, QueueEntry, Torrent, TorrentState, UnixTime};
 
 /// Seconds a completed torrent must have been complete before it is imported,
@@ -164,17 +165,6 @@ pub enum Action {
     },
     AddTag(&'static str),
     RemoveTag(&'static str),
-}
-
-/// What a removal does to the torrent's Arr queue entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueStep {
-    /// Leave the queue alone (seeding removal: the Arr is done with it).
-    Keep,
-    /// Remove the entry without blocklisting (missing files).
-    Remove,
-    /// Remove the entry and blocklist the release (a failed download).
-    Blocklist,
 }
 
 impl Action {

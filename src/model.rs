@@ -386,6 +386,69 @@ pub struct Memory {
     pub tags: BTreeSet<String>,
 }
 
+/// What a removal does to the torrent's Arr queue entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum QueueStep {
+    /// Leave the queue alone (seeding removal: the Arr is done with it).
+    Keep,
+    /// Remove the entry without blocklisting (missing files).
+    Remove,
+    /// Remove the entry and blocklist the release (a failed download).
+    Blocklist,
+}
+
+/// A removal or a blocklist that was started and is not finished: recorded
+/// before its first step, each step marked as it succeeds, retried until done
+/// (also across restarts and after the torrent left qBittorrent). The steps
+/// run in this order: the qBittorrent delete, the Arr queue step, the search.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Intent {
+    /// The torrent's name, for the log.
+    pub(crate) name: String,
+    /// The rule that decided it, for the log.
+    pub(crate) rule: String,
+    /// The qBittorrent section holding the torrent.
+    pub(crate) qbit: String,
+    /// `Some(delete_files)`: remove the torrent from qBittorrent; `None`: keep it (ReSearchStalled).
+    pub(crate) delete: Option<bool>,
+    /// What to do to its Arr queue entry.
+    pub(crate) queue: QueueStep,
+    /// Search the media again.
+    pub(crate) research: bool,
+    /// The Arr queue item ids and the media they are for, as the queue said when it was started.
+    pub(crate) queue_ids: Vec<i64>,
+    pub(crate) media_ids: Vec<i64>,
+    /// The steps done so far.
+    pub(crate) deleted: bool,
+    pub(crate) queue_done: bool,
+    pub(crate) searched: bool,
+    pub(crate) started_at: UnixTime,
+    /// Failed attempts so far, and when to try again.
+    pub(crate) attempts: u32,
+    pub(crate) next_try_at: UnixTime,
+}
+
+impl Intent {
+    /// Every step done (or not asked for).
+    pub(crate) fn is_done(&self) -> bool {
+        let queue_left = self.queue != QueueStep::Keep && !self.queue_ids.is_empty() && !self.queue_done;
+        let search_left = self.research && !self.media_ids.is_empty() && !self.searched;
+        (self.deleted || self.delete.is_none()) && !queue_left && !search_left
+    }
+
+    /// Asks for what `other` asks for too: the torrent's removal, the stronger queue step, a search.
+    pub(crate) fn merge(&mut self, delete: Option<bool>, queue: QueueStep, research: bool) {
+        if self.delete.is_none() {
+            self.delete = delete;
+            self.deleted = false;
+        }
+        if queue > self.queue && !self.queue_done {
+            self.queue = queue;
+        }
+        self.research |= research;
+    }
+}
+
 /// The tags qBitrr uses; the same names, so a switch from qBitrr keeps its state.
 pub mod tags {
     /// Set by the user: never touch this torrent.

@@ -16,14 +16,20 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use log::error;
+use log::{error, warn};
 
 use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
 
-use crate::model::Memory;
+use crate::model::{Intent, Memory};
 
 /// Key: `"<instance>\0<hash>"`; value: an encoded [`Memory`].
 const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
+/// Key: `"<instance>\0<hash>"`; value: [`INTENT_VERSION`] then an [`Intent`] as JSON
+/// (few and short-lived, so readability wins over size).
+const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
+
+/// The current intent encoding.
+const INTENT_VERSION: u8 = 1;
 
 /// The current value encoding.
 const VALUE_VERSION: u8 = 1;
@@ -177,6 +183,19 @@ impl InstanceRecords {
             Writes::Discard => Ok(()),
         }
     }
+
+    /// Hands each unfinished intent to `f` (hash, intent).
+    pub(crate) fn load_intents(&self, f: impl FnMut(&str, Intent)) -> Result<(), StoreError> {
+        self.store.load_intents(&self.instance, f)
+    }
+
+    /// Records an intent (or, with `None`, that it is finished); nothing with [`Writes::Discard`].
+    pub(crate) fn save_intent(&self, hash: &str, intent: Option<&Intent>) -> Result<(), StoreError> {
+        match self.writes {
+            Writes::Commit => self.store.save_intent(&self.instance, hash, intent),
+            Writes::Discard => Ok(()),
+        }
+    }
 }
 
 /// What [`Store::open`] had to do.
@@ -248,6 +267,7 @@ impl Store {
         };
         let txn = store.db.begin_write().map_err(|e| store.error(e))?;
         txn.open_table(TORRENTS).map_err(|e| store.error(e))?;
+        txn.open_table(INTENTS).map_err(|e| store.error(e))?;
         txn.commit().map_err(|e| store.error(e))?;
         Ok(store)
     }
@@ -320,9 +340,79 @@ impl Store {
         txn.commit().map_err(|e| self.error(e))
     }
 
+    /// Hands each unfinished intent of one instance to `f` (hash, intent); undecodable ones
+    /// are skipped with a warning (a newer version's, or damage).
+    pub(crate) fn load_intents(
+        &self,
+        instance: &str,
+        mut f: impl FnMut(&str, Intent),
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(INTENTS).map_err(|e| self.error(e))?;
+        let start = format!("{instance}\u{0}");
+        let end = format!("{instance}\u{1}");
+        for item in table
+            .range(start.as_str()..end.as_str())
+            .map_err(|e| self.error(e))?
+        {
+            let (key, value) = item.map_err(|e| self.error(e))?;
+            let Some(hash) = key.value().strip_prefix(start.as_str()) else {
+                continue;
+            };
+            match decode_intent(value.value()) {
+                Some(intent) => f(hash, intent),
+                None => warn!(
+                    "{instance}: the unfinished removal of {hash} in {} cannot be read; it is skipped",
+                    self.path.display()
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes (or, with `None`, deletes) one intent in its own transaction.
+    pub(crate) fn save_intent(
+        &self,
+        instance: &str,
+        hash: &str,
+        intent: Option<&Intent>,
+    ) -> Result<(), StoreError> {
+        let key = format!("{instance}\u{0}{hash}");
+        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
+        {
+            let mut table = txn.open_table(INTENTS).map_err(|e| self.error(e))?;
+            match intent {
+                Some(intent) => {
+                    let value = encode_intent(intent);
+                    table
+                        .insert(key.as_str(), value.as_slice())
+                        .map_err(|e| self.error(e))?;
+                }
+                None => {
+                    table.remove(key.as_str()).map_err(|e| self.error(e))?;
+                }
+            }
+        }
+        txn.commit().map_err(|e| self.error(e))
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn encode_intent(intent: &Intent) -> Vec<u8> {
+    let mut out = vec![INTENT_VERSION];
+    // Serialising plain data into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, intent);
+    out
+}
+
+fn decode_intent(bytes: &[u8]) -> Option<Intent> {
+    let (&version, json) = bytes.split_first()?;
+    (version == INTENT_VERSION)
+        .then(|| serde_json::from_slice(json).ok())
+        .flatten()
 }
 
 fn builder() -> redb::Builder {

@@ -195,6 +195,71 @@ fn stalled_download_is_removed_blocklisted_and_searched() {
 }
 
 #[test]
+fn a_removal_whose_blocklist_and_search_fail_is_finished_later_and_after_a_crash() {
+    let Some(setup) = Scenario::radarr().radarr_torrent("StalledDelay = \"1s\"").setup() else {
+        return;
+    };
+    let fx = make_torrent(&setup.dir.subdir("nowhere"), "Unlucky.Movie.2022.mkv", MB);
+    let arr = setup.radarr();
+    arr.set_queue(vec![queue_record(FakeKind::Radarr, 401, &fx.hash, "Unlucky", 4)]);
+    // A busy Arr: every queue DELETE fails until further notice.
+    arr.fail_next("DELETE", "/queue/", usize::MAX);
+    let api = setup.api();
+    add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
+    api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
+
+    let mut s = setup.start_daemon();
+    let deletes = |arr: &FakeArr, status: u16| {
+        arr.requests()
+            .iter()
+            .filter(|r| r.method == "DELETE" && r.status == status)
+            .count()
+    };
+    let tried = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        api.torrent(&fx.hash).is_none() && deletes(s.radarr(), 500) >= 2
+    });
+    assert!(tried, "removed, blocklist tried and retried:\n{}", s.daemon.log());
+    // A crash while the blocklist is owed; the Arr recovers meanwhile.
+    s.daemon.kill();
+    // The Arr recovers, but for the first search.
+    s.radarr().stop_failing();
+    s.radarr().fail_next("POST", "/command", 1);
+    s.restart_daemon();
+
+    let searched = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        s.radarr()
+            .requests()
+            .iter()
+            .any(|r| is_command(r, "MoviesSearch") && r.status == 201)
+    });
+    assert!(searched, "no search:\n{}", s.daemon.log());
+    let search = s
+        .radarr()
+        .wait_for_command("MoviesSearch", Duration::from_secs(1));
+    assert_eq!(search["movieIds"], json!([4]));
+    std::thread::sleep(Duration::from_secs(3));
+    let arr = s.radarr();
+    assert_eq!(deletes(arr, 200), 1, "blocklisted exactly once");
+    let blocklisted = arr
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "DELETE" && r.status == 200)
+        .expect("the blocklist");
+    assert_eq!(blocklisted.query_value("blocklist"), Some("true"));
+    let searches: Vec<u16> = arr
+        .requests()
+        .iter()
+        .filter(|r| is_command(r, "MoviesSearch"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(searches, [500, 201], "the failed search sent again, once");
+    s.daemon.wait_for_log(
+        "unfinished removal(s) from before the restart",
+        Duration::from_secs(1),
+    );
+}
+
+#[test]
 fn no_removal_while_the_arr_queue_answer_is_not_a_queue() {
     // No pass completes while the queue is unreadable: do not wait for one.
     let Some(setup) = Scenario::radarr()

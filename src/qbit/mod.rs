@@ -368,6 +368,13 @@ impl QbitClient {
         self.torrent_stream(&[("filter", "all"), ("category", category)], f)
     }
 
+    /// Whether this torrent exists, in any category (`torrents/info?hashes=`).
+    pub(crate) fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
+        let mut found = false;
+        self.torrent_stream(&[("hashes", hash)], |t| found |= t.hash == hash)?;
+        Ok(found)
+    }
+
     fn torrent_list(&self, params: &[(&str, &str)]) -> Result<Vec<Torrent>, HttpError> {
         let mut out = Vec::new();
         self.torrent_stream(params, |t| out.push(t.clone()))?;

@@ -25,6 +25,9 @@ impl Qbittorrent for QbitClient {
     fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
         QbitClient::torrents_each(self, category, f)
     }
+    fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
+        QbitClient::has_torrent(self, hash)
+    }
     fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
         QbitClient::delete(self, hashes, delete_files)
     }

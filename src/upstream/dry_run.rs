@@ -54,6 +54,9 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
     fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
         self.inner.torrents_each(category, f)
     }
+    fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
+        self.inner.has_torrent(hash)
+    }
     fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
         let files = if delete_files { "with" } else { "without" };
         let change = format!("delete {} {files} files", hashes.join(","));

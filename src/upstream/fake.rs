@@ -18,6 +18,8 @@ use crate::model::{ArrKind, QueueEntry, Torrent};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Call {
     List(String),
+    /// `has_torrent`.
+    Lookup(String),
     Delete {
         hashes: Vec<String>,
         files: bool,
@@ -50,6 +52,7 @@ impl Call {
     fn op(&self) -> &'static str {
         match self {
             Self::List(_) => "list",
+            Self::Lookup(_) => "lookup",
             Self::Delete { .. } => "delete",
             Self::Recheck(_) => "recheck",
             Self::Resume(_) => "resume",
@@ -82,6 +85,16 @@ impl Journal {
     /// From now on, calls of this kind (see [`Call`]: "delete", "queue_delete", "command", …) fail.
     pub(crate) fn fail(&self, op: &'static str) {
         lock(&self.failing).insert(op);
+    }
+
+    /// Calls of this kind answer again.
+    pub(crate) fn heal(&self, op: &'static str) {
+        lock(&self.failing).remove(op);
+    }
+
+    /// Forgets the calls recorded so far.
+    pub(crate) fn clear(&self) {
+        lock(&self.calls).clear();
     }
 
     /// Records the call, then answers as scripted.
@@ -143,11 +156,22 @@ impl Qbittorrent for FakeQbit {
         listed.iter().for_each(f);
         Ok(())
     }
+    fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
+        self.journal.record(Call::Lookup(hash.to_string()))?;
+        let lists = lock(&self.lists);
+        Ok(lists.values().flatten().any(|t| t.hash == hash))
+    }
     fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
         self.journal.record(Call::Delete {
             hashes: owned(hashes),
             files: delete_files,
-        })
+        })?;
+        // Deleted torrents are listed no more.
+        let mut lists = lock(&self.lists);
+        for list in lists.values_mut() {
+            list.retain(|t| !hashes.contains(&t.hash.as_str()));
+        }
+        Ok(())
     }
     fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError> {
         self.journal.record(Call::Recheck(owned(hashes)))

@@ -21,6 +21,8 @@ pub(crate) trait Qbittorrent: Send + Sync {
     /// Every torrent of `category`, handed to `f` as it is read; on an error
     /// `f` may already have seen part of the list.
     fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError>;
+    /// Whether qBittorrent holds this torrent (in any category).
+    fn has_torrent(&self, hash: &str) -> Result<bool, HttpError>;
     fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError>;
     fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError>;
     /// Starts (5.x) or resumes (4.x) torrents.

@@ -5,7 +5,9 @@
 //! Facts that depend on a call succeeding (an import was accepted, a search
 //! was sent) are recorded in the plan's memory only after it succeeded, so a
 //! failed call is simply retried next pass; imports and removals are written
-//! to the store at once. On shutdown the action in hand is finished and no
+//! to the store at once. Removals and blocklists run as durable intents
+//! (`intents.rs`): recorded before their first step and finished on later
+//! passes when a step fails. On shutdown the action in hand is finished and no
 //! other starts. It talks to qBittorrent and the Arr only through
 //! [`Qbittorrent`] and [`ArrApi`], so a dry run is just other clients.
 
@@ -14,14 +16,16 @@ use std::sync::Arc;
 
 use log::{debug, warn};
 
-use crate::arr::{self, QueueDelete, QueueDeleteOptions};
+use crate::arr;
 use crate::config::ImportMode;
 use crate::decide::{Action, Decision, QueueStep};
 use crate::http::HttpError;
-use crate::model::{tags, Memory, QueueEntry, UnixTime};
+use crate::model::{tags, Intent, Memory, QueueEntry, UnixTime};
 use crate::shutdown::Shutdown;
 use crate::store::InstanceRecords;
 use crate::upstream::{ArrApi, Qbittorrent};
+
+use super::intents::{IntentSteps, Intents, Progress};
 
 /// One torrent's decision, with where it lives.
 #[derive(Debug, Clone)]
@@ -65,11 +69,18 @@ pub(super) struct Executor<'a> {
     pub tagless: bool,
     pub import_mode: ImportMode,
     pub now: UnixTime,
+    /// Seconds before the first retry of an unfinished removal (doubling after).
+    pub retry_base: i64,
 }
 
 impl Executor<'_> {
     /// Applies every plan's actions in the fixed order.
-    pub(super) fn apply(&self, plans: &mut [Plan], queue: &HashMap<String, QueueEntry>) -> Applied {
+    pub(super) fn apply(
+        &self,
+        plans: &mut [Plan],
+        queue: &HashMap<String, QueueEntry>,
+        intents: &mut Intents,
+    ) -> Applied {
         let mut done = Applied::default();
         let now = self.now;
         self.batch(
@@ -111,12 +122,14 @@ impl Executor<'_> {
                 _ => None,
             });
             if let Some((delete_files, step, research)) = remove {
-                self.remove(
+                let entry = queue.get(&plan.hash);
+                self.run_intent(
                     plan,
-                    queue.get(&plan.hash),
-                    delete_files,
+                    entry,
+                    Some(delete_files),
                     step,
                     research,
+                    intents,
                     &mut done,
                 );
                 self.record(plan);
@@ -132,9 +145,8 @@ impl Executor<'_> {
             });
             if let Some(research) = keep {
                 if let Some(entry) = queue.get(&plan.hash) {
-                    if self.blocklist(plan, entry, &mut done) && research {
-                        self.search(plan, entry, &mut done);
-                    }
+                    let step = QueueStep::Blocklist;
+                    self.run_intent(plan, Some(entry), None, step, research, intents, &mut done);
                     self.record(plan);
                 }
             }
@@ -249,127 +261,83 @@ impl Executor<'_> {
         }
     }
 
-    /// The failure path: qBittorrent first, then the Arr queue entry, then the search.
-    fn remove(
+    /// The steps that run removals and blocklists as durable intents.
+    pub(super) fn intent_steps(&self) -> IntentSteps<'_> {
+        IntentSteps {
+            instance: self.instance,
+            arr: self.arr,
+            qbits: self.qbits,
+            records: self.records,
+            now: self.now,
+            retry_base: self.retry_base,
+        }
+    }
+
+    /// The failure path as an intent: qBittorrent first (when `delete` is set), then the
+    /// Arr queue entry, then the search. An unfinished intent for the torrent is taken over.
+    #[allow(clippy::too_many_arguments)]
+    fn run_intent(
         &self,
         plan: &mut Plan,
         entry: Option<&QueueEntry>,
-        delete_files: bool,
+        delete: Option<bool>,
         step: QueueStep,
         research: bool,
+        intents: &mut Intents,
         done: &mut Applied,
     ) {
-        if let Err(e) = self.qbits[plan.qbit].delete(&[&plan.hash], delete_files) {
-            // Nothing else happens: the Arr is only told once the torrent is really gone.
-            self.failed(done, "delete", &Self::label(plan), &e);
-            return;
-        }
-        debug!(
-            "{}: removed {} from {}{}",
-            self.instance,
-            Self::label(plan),
-            self.qbits[plan.qbit].name(),
-            if delete_files {
-                " with its files"
-            } else {
-                " (files kept)"
+        let intent = match intents.remove(&plan.hash) {
+            Some(mut pending) => {
+                pending.merge(delete, step, research);
+                if pending.queue_ids.is_empty() {
+                    if let Some(e) = entry {
+                        pending.queue_ids = e.ids.clone();
+                        pending.media_ids = e.media_ids.clone();
+                    }
+                }
+                pending
             }
-        );
-        plan.removed = true;
-        done.removals += 1;
-        if step == QueueStep::Keep {
-            return;
-        }
-        let blocklist = step == QueueStep::Blocklist;
-        let Some(entry) = entry else {
+            None => Intent {
+                name: plan.name.clone(),
+                rule: plan.decision.rule.name().to_string(),
+                qbit: self.qbits[plan.qbit].name().to_string(),
+                delete,
+                queue: step,
+                research,
+                queue_ids: entry.map(|e| e.ids.clone()).unwrap_or_default(),
+                media_ids: entry.map(|e| e.media_ids.clone()).unwrap_or_default(),
+                deleted: false,
+                queue_done: false,
+                searched: false,
+                started_at: self.now,
+                attempts: 0,
+                next_try_at: self.now,
+            },
+        };
+        if entry.is_none() && step != QueueStep::Keep {
             debug!(
                 "{}: {} is not in the Arr queue; nothing to blocklist or search",
                 self.instance,
                 Self::label(plan)
             );
-            return;
-        };
-        let opts = QueueDeleteOptions {
-            // We removed the torrent ourselves (and chose whether its files go).
-            remove_from_client: false,
-            blocklist,
-            // The Arr would search by itself after a blocklist; we search only when ReSearch is on.
-            skip_redownload: true,
-        };
-        if !self.delete_queue(plan, entry, opts, done) {
-            return;
         }
-        if blocklist {
-            done.blocklists += 1;
+        let progress = self.intent_steps().start(&plan.hash, intent, intents);
+        self.count(&progress, done);
+        plan.removed |= progress.removed;
+        if progress.blocklisted {
             plan.decision.memory.blocklisted_at = Some(self.now);
         }
-        if research {
-            self.search(plan, entry, done);
+        if progress.searched {
+            plan.decision.memory.searched_at = Some(self.now);
         }
     }
 
-    fn delete_queue(
-        &self,
-        plan: &Plan,
-        entry: &QueueEntry,
-        opts: QueueDeleteOptions,
-        done: &mut Applied,
-    ) -> bool {
-        for &id in &entry.ids {
-            match self.arr.delete_queue_item(id, opts) {
-                Ok(QueueDelete::Deleted) => debug!(
-                    "{}: queue entry {id} of {} removed{}",
-                    self.instance,
-                    Self::label(plan),
-                    if opts.blocklist { " and blocklisted" } else { "" }
-                ),
-                Ok(QueueDelete::NotFound) => {
-                    debug!(
-                        "{}: queue entry {id} of {} already gone",
-                        self.instance,
-                        Self::label(plan)
-                    )
-                }
-                Err(e) => {
-                    self.failed(done, "queue delete", &Self::label(plan), &e);
-                    return false;
-                }
-            }
-        }
-        true
-    }
-
-    /// ReSearchStalled: blocklist in the Arr, keep the torrent.
-    fn blocklist(&self, plan: &mut Plan, entry: &QueueEntry, done: &mut Applied) -> bool {
-        let opts = QueueDeleteOptions {
-            remove_from_client: false,
-            blocklist: true,
-            skip_redownload: true,
-        };
-        if !self.delete_queue(plan, entry, opts, done) {
-            return false;
-        }
-        done.blocklists += 1;
-        plan.decision.memory.blocklisted_at = Some(self.now);
-        true
-    }
-
-    fn search(&self, plan: &mut Plan, entry: &QueueEntry, done: &mut Applied) {
-        let Some(cmd) = arr::search_command(self.arr.kind(), entry) else {
-            debug!(
-                "{}: no media ids for {}; nothing to search",
-                self.instance,
-                Self::label(plan)
-            );
-            return;
-        };
-        if let Err(e) = self.arr.command(&cmd) {
-            self.failed(done, "search", &Self::label(plan), &e);
-            return;
-        }
-        debug!("{}: search sent for {}: {cmd}", self.instance, Self::label(plan));
-        done.searches += 1;
-        plan.decision.memory.searched_at = Some(self.now);
+    /// Adds what an intent's steps did to the pass's tally.
+    pub(super) fn count(&self, progress: &Progress, done: &mut Applied) {
+        done.removals += u32::from(progress.removed);
+        done.blocklists += u32::from(progress.blocklisted);
+        done.searches += u32::from(progress.searched);
+        done.errors += progress.errors;
     }
 
     fn tags(&self, plans: &mut [Plan], done: &mut Applied) {

@@ -25,10 +25,12 @@ use crate::upstream::{ArrApi, Qbittorrent};
 
 mod decision_log;
 mod executor;
+mod intents;
 mod memory_table;
 
 pub(crate) use decision_log::DecisionLog;
 use executor::{Applied, Executor, Plan};
+use intents::Intents;
 use memory_table::MemoryTable;
 
 /// Longest pause between passes while an upstream is down.
@@ -145,6 +147,8 @@ pub(crate) struct Worker {
     unkeyed: HashSet<String>,
     /// Memory changes of this pass that needed no action (written with the plans' at the end).
     changed: Vec<(TorrentId, Option<Memory>)>,
+    /// Removals and blocklists started and not finished (also in the store).
+    intents: Intents,
     arr_outage: Outage,
     board: Arc<Board>,
     /// Whether the versions of the Arr and qBittorrent were read yet (once, for `/api/status`).
@@ -180,6 +184,22 @@ impl Worker {
             })
             .map_err(WorkerError::Store)?;
         memory.settle();
+        let mut intents = Intents::new();
+        let now = unix_now();
+        records
+            .load_intents(|hash, mut intent| {
+                // A (re)start tries what is left at once.
+                intent.next_try_at = intent.next_try_at.min(now);
+                intents.insert(hash.to_string(), intent);
+            })
+            .map_err(WorkerError::Store)?;
+        if !intents.is_empty() {
+            info!(
+                "{}: {} unfinished removal(s) from before the restart will be finished",
+                arr_cfg.name,
+                intents.len()
+            );
+        }
         Ok(Self {
             rules: Rules::from_config(settings, arr_cfg),
             interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
@@ -192,6 +212,7 @@ impl Worker {
             started: Instant::now(),
             unkeyed: HashSet::new(),
             changed: Vec::new(),
+            intents,
             arr_outage: Outage::default(),
             board,
             versions_known: false,
@@ -406,8 +427,17 @@ impl Worker {
             tagless: self.rules.tagless,
             import_mode: self.rules.import_mode,
             now,
+            retry_base: i64::try_from(self.interval.as_secs()).unwrap_or(i64::MAX),
         };
-        report.applied = executor.apply(&mut plans, &queue);
+        report.applied = executor.apply(&mut plans, &queue, &mut self.intents);
+        // What earlier passes (or runs) left undone, when due.
+        let resumed = executor.intent_steps().resume_due(&mut self.intents);
+        for (_, progress) in &resumed {
+            executor.count(progress, &mut report.applied);
+        }
+        for (hash, progress) in resumed {
+            self.remember_progress(&hash, progress, now);
+        }
         if self.trace {
             debug!("{name}: apply phase: {:?}", report.applied);
         }
@@ -425,6 +455,26 @@ impl Worker {
             );
         }
         Ok(report)
+    }
+
+    /// A kept torrent whose blocklist or search finished on a later pass remembers it,
+    /// so it is not decided again.
+    fn remember_progress(&mut self, hash: &str, progress: intents::Progress, now: UnixTime) {
+        let Some(id) = TorrentId::parse(hash) else { return };
+        let Some(mut memory) = self.memory.get(&id) else {
+            return;
+        };
+        if progress.blocklisted {
+            memory.blocklisted_at = Some(now);
+        }
+        if progress.searched {
+            memory.searched_at = Some(now);
+        }
+        if progress.blocklisted || progress.searched {
+            let seen = self.clock();
+            self.memory.insert(id, &memory, seen);
+            self.changed.push((id, Some(memory)));
+        }
     }
 
     /// Seconds since the worker started: the clock of "last listed".

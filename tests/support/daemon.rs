@@ -147,6 +147,12 @@ impl Daemon {
         );
     }
 
+    /// SIGKILL, as a crash or a power cut would stop it, and waits for the exit.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL the daemon");
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits (≤ 10 s) for the exit; returns the status and how long it took.
     pub fn terminate(&mut self) -> (ExitStatus, Duration) {
         let started = Instant::now();

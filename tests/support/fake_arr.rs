@@ -283,6 +283,8 @@ struct State {
     garbage: bool,
     /// When set, GET queue answers this body (200) instead of a page.
     queue_answer: Option<Value>,
+    /// Requests (method, path fragment) to answer 500 "database is locked", and how many more times.
+    failing: Vec<(String, String, usize)>,
 }
 
 struct Ctx {
@@ -348,6 +350,19 @@ impl FakeArr {
     }
 
     /// While on, every request gets 200 with a non-JSON (HTML) body.
+    /// Answers the next `times` requests of `method` whose path contains `fragment` with
+    /// 500 "database is locked" (what a busy Arr on SQLite says), after recording them.
+    pub fn fail_next(&self, method: &str, fragment: &str, times: usize) {
+        self.state()
+            .failing
+            .push((method.to_string(), fragment.to_string(), times));
+    }
+
+    /// Every request answers as it should again.
+    pub fn stop_failing(&self) {
+        self.state().failing.clear();
+    }
+
     /// Makes GET queue answer `body` with 200 (a broken or foreign answer); `None` restores the pages.
     pub fn set_queue_answer(&self, body: Option<Value>) {
         self.state().queue_answer = body;
@@ -509,9 +524,17 @@ fn presented_key(rec: &Recorded) -> Option<String> {
 
 fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
     {
-        let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.down {
             return Reply::empty(503);
+        }
+        let scripted = s
+            .failing
+            .iter_mut()
+            .find(|(m, f, n)| *n > 0 && *m == rec.method && rec.path.contains(f.as_str()));
+        if let Some((_, _, n)) = scripted {
+            *n -= 1;
+            return Reply::json(500, &json!({"message": "database is locked"}));
         }
         if s.garbage {
             return Reply {

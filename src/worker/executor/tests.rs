@@ -11,12 +11,17 @@ use crate::model::ArrKind;
 use crate::store::{Store, Writes};
 use crate::upstream::dry_run::DryRun;
 use crate::upstream::fake::{Call, FakeArr, FakeQbit, Journal};
+use crate::worker::intents::{Intents, ABANDON_AFTER_SECS};
 
 const NOW: UnixTime = 1_800_000_000;
 const INSTANCE: &str = "Radarr";
 
 fn hash(c: char) -> String {
     c.to_string().repeat(40)
+}
+
+fn hash_of(c: char) -> String {
+    hash(c)
 }
 
 fn plan(c: char, actions: Vec<Action>) -> Plan {
@@ -63,6 +68,8 @@ struct Bench {
     records: InstanceRecords,
     stop: Shutdown,
     queue: HashMap<String, QueueEntry>,
+    intents: Intents,
+    fake_qbit: Arc<FakeQbit>,
 }
 
 impl Bench {
@@ -76,17 +83,22 @@ impl Bench {
 
     fn build(dry_run: bool) -> Self {
         let journal = Journal::default();
-        let qbit = FakeQbit::new("qBit", &journal);
+        let fake_qbit = Arc::new(FakeQbit::new("qBit", &journal));
         let arr = FakeArr::new(ArrKind::Radarr, &journal);
         let store = Arc::new(Store::in_memory());
         let (qbit, arr, writes): (Arc<dyn Qbittorrent>, Box<dyn ArrApi>, _) = if dry_run {
             (
-                Arc::new(DryRun::new(qbit)),
+                // (`fake_qbit` then serves nothing: the dry run has its own.)
+                Arc::new(DryRun::new(FakeQbit::new("qBit", &journal))),
                 Box::new(DryRun::new(arr)),
                 Writes::Discard,
             )
         } else {
-            (Arc::new(qbit), Box::new(arr), Writes::Commit)
+            (
+                Arc::clone(&fake_qbit) as Arc<dyn Qbittorrent>,
+                Box::new(arr),
+                Writes::Commit,
+            )
         };
         Self {
             journal,
@@ -96,6 +108,8 @@ impl Bench {
             store,
             stop: Shutdown::new(),
             queue: HashMap::new(),
+            intents: Intents::new(),
+            fake_qbit,
         }
     }
 
@@ -103,7 +117,7 @@ impl Bench {
         self.queue.insert(hash(c), entry);
     }
 
-    fn apply(&self, plans: &mut [Plan]) -> Applied {
+    fn executor(&self, now: UnixTime) -> Executor<'_> {
         Executor {
             instance: INSTANCE,
             arr: self.arr.as_ref(),
@@ -112,9 +126,51 @@ impl Bench {
             stop: &self.stop,
             tagless: false,
             import_mode: ImportMode::Auto,
-            now: NOW,
+            now,
+            retry_base: 5,
         }
-        .apply(plans, &self.queue)
+    }
+
+    fn apply(&mut self, plans: &mut [Plan]) -> Applied {
+        let mut intents = std::mem::take(&mut self.intents);
+        let done = self.executor(NOW).apply(plans, &self.queue, &mut intents);
+        self.intents = intents;
+        done
+    }
+
+    /// A later pass at `now`: what is due of the unfinished intents.
+    fn resume(&mut self, now: UnixTime) -> Applied {
+        let mut intents = std::mem::take(&mut self.intents);
+        let executor = self.executor(now);
+        let mut done = Applied::default();
+        for (_, progress) in executor.intent_steps().resume_due(&mut intents) {
+            executor.count(&progress, &mut done);
+        }
+        self.intents = intents;
+        done
+    }
+
+    /// A restart: the unfinished intents as the store has them.
+    fn reload_intents(&mut self) {
+        self.intents.clear();
+        let intents = &mut self.intents;
+        self.records
+            .load_intents(|hash, intent| {
+                intents.insert(hash.to_string(), intent);
+            })
+            .unwrap();
+    }
+
+    fn stored_intent(&self, c: char) -> Option<Intent> {
+        let mut found = None;
+        self.store
+            .load_intents(INSTANCE, |hash, intent| {
+                if hash == hash_of(c) {
+                    found = Some(intent);
+                }
+            })
+            .unwrap();
+        found
     }
 
     fn recorded(&self, c: char) -> Option<Memory> {
@@ -219,6 +275,8 @@ struct RemovalCase {
     /// (removals, blocklists, searches, errors)
     counts: (u32, u32, u32, u32),
     removed: bool,
+    /// An unfinished intent is left (in RAM and in the store).
+    pending: bool,
 }
 
 #[test]
@@ -231,6 +289,7 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
             calls: &[Delete, QueueDelete, Search],
             counts: (1, 1, 1, 0),
             removed: true,
+            pending: false,
         },
         // qBittorrent first: if it did not delete, the Arr is told nothing.
         RemovalCase {
@@ -239,6 +298,7 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
             calls: &[Delete],
             counts: (0, 0, 0, 1),
             removed: false,
+            pending: true,
         },
         RemovalCase {
             fail: Some("queue_delete"),
@@ -246,6 +306,7 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
             calls: &[Delete, QueueDelete],
             counts: (1, 0, 0, 1),
             removed: true,
+            pending: true,
         },
         RemovalCase {
             fail: Some("command"),
@@ -253,6 +314,7 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
             calls: &[Delete, QueueDelete, Search],
             counts: (1, 1, 0, 1),
             removed: true,
+            pending: true,
         },
         // Not in the Arr's queue: nothing to blocklist or search.
         RemovalCase {
@@ -261,6 +323,7 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
             calls: &[Delete],
             counts: (1, 0, 0, 0),
             removed: true,
+            pending: false,
         },
     ];
     for case in cases {
@@ -286,9 +349,10 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
         assert_eq!(memory.blocklisted_at.is_some(), case.counts.1 == 1, "{label}");
         assert_eq!(memory.searched_at.is_some(), case.counts.2 == 1, "{label}");
         // What is recorded: a torrent still in qBittorrent keeps its memory (decided again
-        // next pass); a removed one is forgotten at once, also when its blocklist or search
-        // failed (the durable intents of a later change will keep those).
+        // next pass); a removed one is forgotten at once; what is left undone is an intent.
         assert_eq!(bench.recorded('e').is_some(), !case.removed, "{label}");
+        assert_eq!(bench.intents.contains_key(&hash('e')), case.pending, "{label}");
+        assert_eq!(bench.stored_intent('e').is_some(), case.pending, "{label}");
     }
 }
 
@@ -315,7 +379,7 @@ impl Step {
 
 #[test]
 fn a_failed_import_is_not_recorded_and_not_tagged() {
-    let bench = Bench::new();
+    let mut bench = Bench::new();
     bench.fail("command");
     let mut plans = vec![plan('d', vec![Action::Import { path: "/dl/d".into() }])];
     let done = bench.apply(&mut plans);
@@ -327,7 +391,7 @@ fn a_failed_import_is_not_recorded_and_not_tagged() {
 
 #[test]
 fn a_failed_tag_after_an_import_keeps_the_import_recorded() {
-    let bench = Bench::new();
+    let mut bench = Bench::new();
     bench.fail("add_tags");
     let mut plans = vec![plan('d', vec![Action::Import { path: "/dl/d".into() }])];
     let done = bench.apply(&mut plans);
@@ -347,7 +411,7 @@ fn a_failed_tag_after_an_import_keeps_the_import_recorded() {
 
 #[test]
 fn a_failed_batch_leaves_its_effect_unrecorded() {
-    let bench = Bench::new();
+    let mut bench = Bench::new();
     bench.fail("recheck");
     let mut plans = vec![plan('b', vec![Action::Recheck])];
     let done = bench.apply(&mut plans);
@@ -403,4 +467,145 @@ fn a_dry_run_changes_nothing_and_records_nothing() {
         bench.store.load(INSTANCE).unwrap().is_empty(),
         "the store is untouched"
     );
+}
+
+/// One failed download in the queue as entry 5 (movie 50), its removal started with
+/// `fail` failing, then healed.
+fn removal_left_undone(fail: &'static str) -> Bench {
+    let mut bench = Bench::new();
+    bench.enqueue('e', queued(5, 50));
+    bench.fail(fail);
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    bench.apply(&mut plans);
+    bench.journal.heal(fail);
+    bench.journal.clear();
+    bench
+}
+
+#[test]
+fn what_a_removal_left_undone_is_done_on_a_later_pass_exactly_once() {
+    let mut bench = removal_left_undone("queue_delete");
+    // Not before its retry time.
+    assert_eq!(bench.resume(NOW + 1), Applied::default());
+    assert_eq!(bench.journal.calls(), []);
+    let done = bench.resume(NOW + 5);
+    assert_eq!(
+        bench.journal.calls(),
+        [Step::QueueDelete.call(), Step::Search.call()],
+        "the blocklist, then the search; no second delete"
+    );
+    assert_eq!((done.blocklists, done.searches, done.errors), (1, 1, 0));
+    assert!(bench.intents.is_empty() && bench.stored_intent('e').is_none());
+    // Nothing more, ever.
+    bench.resume(NOW + 86_400);
+    assert_eq!(bench.journal.calls().len(), 2);
+}
+
+#[test]
+fn only_the_failed_search_is_sent_again() {
+    let mut bench = removal_left_undone("command");
+    bench.resume(NOW + 5);
+    assert_eq!(bench.journal.calls(), [Step::Search.call()]);
+    assert!(bench.intents.is_empty());
+}
+
+#[test]
+fn an_unfinished_removal_survives_a_restart() {
+    let mut bench = removal_left_undone("queue_delete");
+    let stored = bench.stored_intent('e').expect("recorded");
+    assert!(stored.deleted && !stored.queue_done && !stored.searched);
+    assert_eq!(
+        (stored.queue_ids.clone(), stored.media_ids.clone()),
+        (vec![5], vec![50])
+    );
+    bench.reload_intents();
+    bench.resume(NOW + 5);
+    assert_eq!(
+        bench.journal.calls(),
+        [Step::QueueDelete.call(), Step::Search.call()]
+    );
+    assert!(bench.stored_intent('e').is_none());
+}
+
+#[test]
+fn a_failed_delete_is_dropped_when_the_torrent_is_still_there() {
+    let mut bench = removal_left_undone("delete");
+    let still = crate::model::Torrent {
+        hash: hash('e'),
+        ..Default::default()
+    };
+    bench.fake_qbit.list("radarr", vec![still]);
+    // This pass decided nothing for it (no plan): the removal is no longer owed.
+    bench.resume(NOW + 5);
+    assert_eq!(bench.journal.calls(), [Call::Lookup(hash('e'))]);
+    assert!(bench.intents.is_empty() && bench.stored_intent('e').is_none());
+}
+
+#[test]
+fn a_delete_whose_answer_was_lost_carries_on_when_the_torrent_is_gone() {
+    let mut bench = removal_left_undone("delete");
+    let done = bench.resume(NOW + 5);
+    assert_eq!(
+        bench.journal.calls(),
+        [
+            Call::Lookup(hash('e')),
+            Step::QueueDelete.call(),
+            Step::Search.call()
+        ]
+    );
+    assert_eq!((done.removals, done.blocklists, done.searches), (0, 1, 1));
+}
+
+#[test]
+fn a_removal_decided_again_takes_over_the_unfinished_intent() {
+    let mut bench = removal_left_undone("delete");
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    bench.apply(&mut plans);
+    assert_eq!(
+        bench.journal.calls(),
+        [delete('e'), Step::QueueDelete.call(), Step::Search.call()]
+    );
+    assert!(plans[0].removed && bench.intents.is_empty());
+}
+
+#[test]
+fn retries_back_off_and_are_given_up_after_a_week() {
+    let mut bench = removal_left_undone("queue_delete");
+    bench.fail("queue_delete");
+    let mut waits = Vec::new();
+    for _ in 0..4 {
+        let at = bench.intents[&hash('e')].next_try_at;
+        bench.resume(at);
+        waits.push(bench.intents[&hash('e')].next_try_at - at);
+    }
+    assert_eq!(waits, [10, 20, 40, 80], "doubling from the loop interval");
+    bench.journal.clear();
+    bench.resume(NOW + ABANDON_AFTER_SECS + 1);
+    assert_eq!(bench.journal.calls(), [], "given up: nothing more sent");
+    assert!(bench.intents.is_empty() && bench.stored_intent('e').is_none());
+}
+
+#[test]
+fn a_blocklist_that_failed_for_a_kept_torrent_is_retried() {
+    let mut bench = Bench::new();
+    bench.enqueue('f', queued(6, 60));
+    bench.fail("queue_delete");
+    let mut plans = vec![plan('f', vec![Action::BlocklistKeep { research: true }])];
+    bench.apply(&mut plans);
+    assert_eq!(plans[0].decision.memory.blocklisted_at, None);
+    bench.journal.heal("queue_delete");
+    bench.journal.clear();
+    let done = bench.resume(NOW + 5);
+    assert_eq!(
+        bench.journal.calls(),
+        [
+            Call::QueueDelete {
+                id: 6,
+                blocklist: true
+            },
+            command("MoviesSearch")
+        ],
+        "the torrent stays: no lookup, no delete"
+    );
+    assert_eq!((done.blocklists, done.searches), (1, 1));
 }
