@@ -221,6 +221,11 @@ impl FakeArr {
         }
     }
 
+    /// Takes a download out of the queue.
+    pub(crate) fn dequeue(&self, hash: &str) {
+        lock(&self.queue).remove(hash);
+    }
+
     /// Puts a download (by lower-case hash) in the queue.
     pub(crate) fn enqueue(&self, hash: &str, entry: QueueEntry) {
         lock(&self.queue).insert(hash.to_string(), entry);
@@ -249,5 +254,24 @@ impl ArrApi for FakeArr {
         let name = body.get("name").and_then(Value::as_str).unwrap_or("?");
         self.journal.record(Call::Command(name.to_string()))?;
         Ok(1)
+    }
+}
+
+/// So a test can keep a handle on the fake Arr it hands to a worker.
+impl<T: ArrApi + Sync> ArrApi for Arc<T> {
+    fn kind(&self) -> ArrKind {
+        T::kind(self)
+    }
+    fn version(&self) -> Result<String, HttpError> {
+        T::version(self)
+    }
+    fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError> {
+        T::queue(self)
+    }
+    fn delete_queue_item(&self, id: i64, opts: QueueDeleteOptions) -> Result<QueueDelete, HttpError> {
+        T::delete_queue_item(self, id, opts)
+    }
+    fn command(&self, body: &Value) -> Result<i64, HttpError> {
+        T::command(self, body)
     }
 }

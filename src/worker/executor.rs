@@ -47,6 +47,20 @@ impl Plan {
     }
 }
 
+/// The Arr queue as the executor looks rows up: this pass's, then the rows held for
+/// torrents the user moved to the failed category (the Arr drops a row about a minute
+/// after its torrent leaves the Arr's category, and the removal still needs its ids).
+pub(super) struct QueueView<'a> {
+    pub current: &'a HashMap<String, QueueEntry>,
+    pub held: &'a HashMap<String, QueueEntry>,
+}
+
+impl QueueView<'_> {
+    fn get(&self, hash: &str) -> Option<&QueueEntry> {
+        self.current.get(hash).or_else(|| self.held.get(hash))
+    }
+}
+
 /// What a pass did, for the next sleep and the logs.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Applied {
@@ -75,12 +89,7 @@ pub(super) struct Executor<'a> {
 
 impl Executor<'_> {
     /// Applies every plan's actions in the fixed order.
-    pub(super) fn apply(
-        &self,
-        plans: &mut [Plan],
-        queue: &HashMap<String, QueueEntry>,
-        intents: &mut Intents,
-    ) -> Applied {
+    pub(super) fn apply(&self, plans: &mut [Plan], queue: &QueueView<'_>, intents: &mut Intents) -> Applied {
         let mut done = Applied::default();
         let now = self.now;
         self.batch(

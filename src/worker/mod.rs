@@ -29,7 +29,7 @@ mod intents;
 mod memory_table;
 
 pub(crate) use decision_log::DecisionLog;
-use executor::{Applied, Executor, Plan};
+use executor::{Applied, Executor, Plan, QueueView};
 use intents::Intents;
 use memory_table::MemoryTable;
 
@@ -37,6 +37,8 @@ use memory_table::MemoryTable;
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// The failed and recheck categories are listed at most this often.
 const SPECIAL_CATEGORY_PERIOD: Duration = Duration::from_secs(30);
+/// A queue row held for a torrent in the failed category is dropped after this long unseen.
+const HELD_QUEUE_SECS: i64 = 24 * 3600;
 /// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
 const FORGET_AFTER_SECS: u32 = 24 * 3600;
 
@@ -149,6 +151,9 @@ pub(crate) struct Worker {
     changed: Vec<(TorrentId, Option<Memory>)>,
     /// Removals and blocklists started and not finished (also in the store).
     intents: Intents,
+    /// Queue rows of our torrents seen in the failed category, until they are acted on
+    /// (see [`QueueView`]), with when each was last seen.
+    held_queue: HashMap<String, (QueueEntry, UnixTime)>,
     arr_outage: Outage,
     board: Arc<Board>,
     /// Whether the versions of the Arr and qBittorrent were read yet (once, for `/api/status`).
@@ -213,6 +218,7 @@ impl Worker {
             unkeyed: HashSet::new(),
             changed: Vec::new(),
             intents,
+            held_queue: HashMap::new(),
             arr_outage: Outage::default(),
             board,
             versions_known: false,
@@ -429,7 +435,16 @@ impl Worker {
             now,
             retry_base: i64::try_from(self.interval.as_secs()).unwrap_or(i64::MAX),
         };
-        report.applied = executor.apply(&mut plans, &queue, &mut self.intents);
+        let held: HashMap<String, QueueEntry> = self
+            .held_queue
+            .iter()
+            .map(|(hash, (entry, _))| (hash.clone(), entry.clone()))
+            .collect();
+        let view = QueueView {
+            current: &queue,
+            held: &held,
+        };
+        report.applied = executor.apply(&mut plans, &view, &mut self.intents);
         // What earlier passes (or runs) left undone, when due.
         let resumed = executor.intent_steps().resume_due(&mut self.intents);
         for (_, progress) in &resumed {
@@ -441,6 +456,13 @@ impl Worker {
         if self.trace {
             debug!("{name}: apply phase: {:?}", report.applied);
         }
+
+        // Held rows go once their torrent is removed, or after a day unseen in the failed category.
+        for plan in plans.iter().filter(|p| p.removed) {
+            self.held_queue.remove(&plan.hash);
+        }
+        self.held_queue
+            .retain(|_, (_, seen)| now.saturating_sub(*seen) < HELD_QUEUE_SECS);
 
         // Persist.
         let changes = self.remember(&plans, complete);
@@ -493,6 +515,13 @@ impl Worker {
         report: &mut PassReport,
     ) -> Option<Plan> {
         *report.states.entry(t.state.as_str()).or_default() += 1;
+        if t.category == self.rules.failed_category {
+            if let Some(entry) = queue.get(&t.hash) {
+                self.held_queue.insert(t.hash.clone(), (entry.clone(), now));
+            } else if let Some((_, seen)) = self.held_queue.get_mut(&t.hash) {
+                *seen = now;
+            }
+        }
         let Some(id) = TorrentId::parse(&t.hash) else {
             if self.unkeyed.insert(t.hash.clone()) {
                 warn!(

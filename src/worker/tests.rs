@@ -42,11 +42,16 @@ fn completed() -> Torrent {
 
 /// A worker over fakes sharing one journal.
 fn worker(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<FakeQbit>) {
+    let (worker, qbit, _) = worker_and_arr(journal, torrents);
+    (worker, qbit)
+}
+
+fn worker_and_arr(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<FakeQbit>, Arc<FakeArr>) {
     let config = load_str(CONFIG, "config.toml", &[]).unwrap().config;
     let arr_cfg = &config.arrs[0];
     let qbit = Arc::new(FakeQbit::new("qBit", journal));
     qbit.list("radarr", torrents);
-    let arr = FakeArr::new(ArrKind::Radarr, journal);
+    let arr = Arc::new(FakeArr::new(ArrKind::Radarr, journal));
     arr.enqueue(
         HASH,
         QueueEntry {
@@ -56,14 +61,14 @@ fn worker(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<FakeQbit>) 
         },
     );
     let connections = Connections {
-        arr: Box::new(arr),
+        arr: Box::new(Arc::clone(&arr)),
         qbits: vec![Arc::clone(&qbit) as Arc<dyn Qbittorrent>],
         records: InstanceRecords::new(Arc::new(Store::in_memory()), &arr_cfg.name, Writes::Commit),
         decisions: DecisionLog::new(false),
     };
     let board = Arc::new(Board::new("config.toml", NOW));
     let worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
-    (worker, qbit)
+    (worker, qbit, arr)
 }
 
 #[test]
@@ -122,4 +127,64 @@ fn a_failed_torrent_list_is_an_upstream_failure_not_an_empty_list() {
         Err(PassError::Upstream(PassFailure::Qbit { .. }))
     ));
     assert!(!qbit.mark_down(), "the outage was marked, once");
+}
+
+#[test]
+fn a_torrent_moved_to_the_failed_category_is_blocklisted_after_the_arr_dropped_its_row() {
+    let journal = Journal::default();
+    let mut downloading = completed();
+    downloading.state = TorrentState::Downloading;
+    downloading.progress = 0.5;
+    downloading.amount_left = 500;
+    downloading.completion_on = -1;
+    downloading.added_on = NOW - 60;
+    let (mut worker, qbit, arr) = worker_and_arr(&journal, vec![downloading.clone()]);
+    worker.pass(NOW, &Shutdown::new()).unwrap();
+
+    // The user fails it; the next look at the failed category finds it too young to act on.
+    let mut failed = downloading;
+    failed.category = "failed".into();
+    qbit.list("radarr", vec![]);
+    qbit.list("failed", vec![failed]);
+    worker.last_special_fetch = None;
+    let report = worker.pass(NOW + 30, &Shutdown::new()).unwrap();
+    assert_eq!(
+        report.applied,
+        Applied::default(),
+        "IgnoreTorrentsYoungerThan: not yet"
+    );
+
+    // A minute later the Arr has dropped its row; the removal still blocklists and searches.
+    arr.dequeue(HASH);
+    journal.clear();
+    worker.last_special_fetch = None;
+    let report = worker.pass(NOW + 200, &Shutdown::new()).unwrap();
+    assert_eq!(
+        (
+            report.applied.removals,
+            report.applied.blocklists,
+            report.applied.searches
+        ),
+        (1, 1, 1)
+    );
+    let mutating: Vec<Call> = journal
+        .calls()
+        .into_iter()
+        .filter(|c| !matches!(c, Call::List(_) | Call::Queue))
+        .collect();
+    assert_eq!(
+        mutating,
+        [
+            Call::Delete {
+                hashes: vec![HASH.into()],
+                files: true
+            },
+            Call::QueueDelete {
+                id: 1,
+                blocklist: true
+            },
+            Call::Command("MoviesSearch".into()),
+        ]
+    );
+    assert!(worker.held_queue.is_empty(), "released once used");
 }

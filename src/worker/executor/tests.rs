@@ -133,7 +133,12 @@ impl Bench {
 
     fn apply(&mut self, plans: &mut [Plan]) -> Applied {
         let mut intents = std::mem::take(&mut self.intents);
-        let done = self.executor(NOW).apply(plans, &self.queue, &mut intents);
+        let held = HashMap::new();
+        let view = QueueView {
+            current: &self.queue,
+            held: &held,
+        };
+        let done = self.executor(NOW).apply(plans, &view, &mut intents);
         self.intents = intents;
         done
     }
