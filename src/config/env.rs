@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::duration;
-use super::report::{Location, Report};
+use super::report::{quoted, Location, Report};
 use super::schema::{self, Key, TableSchema, Ty};
 use super::tree::{Item, Table, Val};
 
@@ -103,7 +103,7 @@ pub(super) fn apply(root: &mut Table, env: &[(String, String)], file: &str, repo
                 let shown = if schema::is_secret(spec.name) {
                     String::new()
                 } else {
-                    format!(", got {:?}", o.value)
+                    format!(", got {}", quoted(o.value))
                 };
                 report.error(
                     full,

@@ -4,7 +4,7 @@
 
 use toml::de::{DeTable, DeValue};
 
-use super::report::Location;
+use super::report::{quoted, Location};
 
 /// A value and where it came from (for a key: the key's line; for a table: its header's line).
 #[derive(Debug, Clone)]
@@ -39,10 +39,10 @@ impl Val {
         }
     }
 
-    /// The value as shown in a message about a key that is not secret.
+    /// The value as shown in a message about a key that is not secret (a long string cut short).
     pub(super) fn show(&self) -> String {
         match self {
-            Val::Str(s) => format!("{s:?}"),
+            Val::Str(s) => quoted(s),
             Val::Int(n) => n.to_string(),
             Val::Float(f) => format!("{f:?}"),
             Val::Bool(b) => b.to_string(),
