@@ -44,11 +44,18 @@ impl Val {
         match self {
             Val::Str(s) => quoted(s),
             Val::Int(n) => n.to_string(),
+            // An integer too large for i64 is kept as a float: show its digits, not "1e20".
+            Val::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() >= 1e16 => format!("{f:.0}"),
             Val::Float(f) => format!("{f:?}"),
             Val::Bool(b) => b.to_string(),
             Val::Datetime(d) => d.to_string(),
             Val::Array(_) | Val::Table(_) => self.type_name().to_string(),
         }
+    }
+
+    /// A whole number too large for i64 (kept as a float by [`parse`] and environment overrides).
+    pub(super) fn is_huge_integer(&self) -> bool {
+        matches!(self, Val::Float(f) if f.is_infinite() || (f.fract() == 0.0 && f.abs() >= 9.2e18))
     }
 
     pub(super) fn as_str(&self) -> Option<&str> {
