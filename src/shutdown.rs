@@ -56,4 +56,14 @@ mod tests {
         assert!(s.is_set());
         assert!(!Shutdown::new().wait_timeout(Duration::from_millis(1)));
     }
+
+    #[test]
+    fn an_endless_timeout_neither_overflows_nor_outlives_a_trigger() {
+        let s = Shutdown::new();
+        let s2 = s.clone();
+        let t = std::thread::spawn(move || s2.wait_timeout(Duration::MAX));
+        std::thread::sleep(Duration::from_millis(20));
+        s.trigger();
+        assert!(t.join().unwrap());
+    }
 }

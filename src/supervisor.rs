@@ -336,7 +336,7 @@ impl Supervisor {
         let delay = settings.restart_delay;
         warn!("{name}: worker failed: {why}; restarting in {}s", delay.as_secs());
         slot.restarts.push_back(now);
-        slot.restart_at = Some(now + delay);
+        slot.restart_at = Some(deadline(now, delay));
         let count = u32::try_from(slot.restarts.len()).unwrap_or(u32::MAX);
         let at = unix_now();
         self.board.update(name, |w| {
@@ -493,6 +493,16 @@ fn qbit_states(config: &Config) -> Vec<QbitState> {
         .collect()
 }
 
+/// `now + after`, or a deadline far away when that does not fit in an [`Instant`] (the config
+/// bounds ProcessRestartDelay; this keeps a value past them from panicking the event loop).
+fn deadline(now: Instant, after: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 86_400);
+    [after, FAR, Duration::from_secs(86_400)]
+        .into_iter()
+        .find_map(|d| now.checked_add(d))
+        .unwrap_or(now)
+}
+
 fn mtime(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
@@ -504,4 +514,21 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_deadlines_saturate_instead_of_overflowing() {
+        let now = Instant::now();
+        let five = Duration::from_secs(5);
+        assert_eq!(deadline(now, five), now + five);
+        assert_eq!(deadline(now, Duration::ZERO), now);
+        // ProcessRestartDelay = i64::MAX seconds used to panic here at the first failure.
+        for huge in [Duration::from_secs(i64::MAX as u64), Duration::MAX] {
+            assert!(deadline(now, huge) > now + Duration::from_secs(365 * 86_400));
+        }
+    }
 }

@@ -1,11 +1,11 @@
-//! The binary's command line: exit codes, config errors, and qBitrr's real
-//! config files from `../shared/compat/`.
+//! The binary's command line: exit codes, config errors (out-of-range values
+//! among them), and qBitrr's real config files from `../shared/compat/`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::support::daemon::{run_cli, Daemon};
-use crate::support::util::temp_dir;
+use crate::support::daemon::{run_cli, Daemon, TOKEN};
+use crate::support::util::{free_tcp_port, temp_dir, wait_until};
 
 fn compat(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -104,4 +104,120 @@ fn qbitrr_filled_config_runs_and_stops_cleanly_on_sigterm() {
     let (status, took) = daemon.terminate();
     assert!(status.success(), "{status:?}\n{}", daemon.log());
     assert!(took < Duration::from_secs(5), "stopped in {took:?}");
+}
+
+/// A config that needs nothing running: qBittorrent and the Arr on a closed port, the
+/// status server on loopback; `settings` and `arr` go into [Settings] and [Radarr-A].
+fn offline_config(settings: &str, arr: &str) -> String {
+    format!(
+        "[Settings]\nLogging = false\n{settings}\n\
+         [WebUI]\nHost = \"127.0.0.1\"\nPort = {}\nToken = \"{TOKEN}\"\n\
+         [qBit]\nHost = \"127.0.0.1\"\nPort = 9\n\
+         [Radarr-A]\nURI = \"http://127.0.0.1:9\"\nAPIKey = \"0123456789abcdef\"\n{arr}\n",
+        free_tcp_port()
+    )
+}
+
+/// The start of a long output, for a failure message.
+fn head(text: &str) -> String {
+    text.chars().take(2_000).collect()
+}
+
+/// `run` and `check` on `text`: both must refuse it with exit code 2; returns run's stderr.
+fn refused(name: &str, text: &str) -> String {
+    let dir = temp_dir(name);
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let (path, data) = (path.to_str().unwrap(), dir.path().join("data"));
+    let (code, _, err) = run_cli(&["run", "--config", path, "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(code, 2, "run: {}", head(&err));
+    let (code, _, check_err) = run_cli(&["check", "--config", path]);
+    assert_eq!(code, 2, "check: {}", head(&check_err));
+    assert!(
+        !data.join("qbitrr-lite.redb").exists(),
+        "nothing is created for a bad config"
+    );
+    err
+}
+
+#[test]
+fn a_restart_delay_past_its_range_exits_2_instead_of_overflowing() {
+    // Used to be accepted, then panic the supervisor at the first worker failure (exit 101).
+    let text = offline_config("ProcessRestartDelay = 9223372036854775807", "");
+    let err = refused("cli-delay", &text);
+    assert!(
+        err.contains(
+            "config.toml:3: Settings.ProcessRestartDelay: must be 0 to 86400 seconds (1d), \
+             got 9223372036854775807"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_10_mb_category_exits_2_without_repeating_it() {
+    // Used to be accepted, then panic ureq in every pass (the URL is over http's limit).
+    let category = "x".repeat(10_000_000);
+    let text = offline_config("", &format!("Category = \"{category}\""));
+    let err = refused("cli-category", &text);
+    assert!(
+        err.contains(
+            "Radarr-A.Category: is 10000000 characters long: must be at most 255 characters, \
+             no control characters"
+        ),
+        "{}",
+        head(&err)
+    );
+    assert!(
+        err.len() < 2_000,
+        "the value is not repeated: {} bytes",
+        err.len()
+    );
+}
+
+#[test]
+fn a_nul_in_a_section_name_exits_2_instead_of_panicking() {
+    // Used to panic the main thread naming the worker's thread (exit 101).
+    let text = offline_config("", "").replace("[Radarr-A]", "[\"Radarr-A\\u0000\"]");
+    let err = refused("cli-section", &text);
+    assert!(
+        err.contains("\"Radarr-A\\0\": the section name contains a NUL character"),
+        "{err}"
+    );
+}
+
+#[test]
+fn out_of_range_reloads_keep_the_running_config_and_the_longest_delay_is_safe() {
+    let dir = temp_dir("cli-reload-range");
+    let text = offline_config("ProcessRestartDelay = \"1d\"", "");
+    // The worker panics at every pass, so the restart timer is armed with the longest delay.
+    let mut d = Daemon::start(
+        dir.path(),
+        &text,
+        &["--dry-run"],
+        &[("QBITRR_LITE_FAULT_PANIC", "Radarr-A")],
+    );
+    d.wait_for_log("Radarr-A: worker failed", Duration::from_secs(15));
+    d.wait_for_log("restarting in 86400s", Duration::from_secs(5));
+
+    let bad = text.replace(
+        "ProcessRestartDelay = \"1d\"",
+        "ProcessRestartDelay = 9223372036854775807\nLogRotateCount = 4294967295",
+    );
+    std::fs::write(&d.config_path, bad).unwrap();
+    let (code, body) = d.post("/api/config/reload");
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("Settings.ProcessRestartDelay"), "{body}");
+    assert!(body.contains("must be 0 to 100, got 4294967295"), "{body}");
+    assert!(
+        wait_until(Duration::from_secs(5), Duration::from_millis(100), || d
+            .log()
+            .contains("still running the previous one")),
+        "{}",
+        d.log()
+    );
+    assert!(d.is_running(), "{}", d.log());
+    assert_eq!(d.process("Radarr-A")["status"], "restarting");
+    let (status, _) = d.terminate();
+    assert!(status.success(), "{status:?}\n{}", d.log());
 }

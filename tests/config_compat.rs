@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use qbitrr_lite::config::{load, load_str, ArrKind, ConfigError, Loaded, StalledDelay};
+use qbitrr_lite::config::{load, load_str, ArrKind, ConfigError, Loaded, RemoveTorrent, StalledDelay};
 
 fn compat(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -82,7 +82,10 @@ fn filled_qbitrr_config_loads() {
         assert_eq!(arr.torrent.ignore_younger_than, Duration::from_secs(180));
         assert_eq!(arr.torrent.maximum_eta, None);
         assert_eq!(arr.torrent.maximum_deletable_percentage, 0.99);
+        // qBitrr's -1 sentinels are within the ranges: off.
         assert_eq!(arr.seeding.max_upload_ratio, None);
+        assert_eq!(arr.seeding.max_seeding_time, None);
+        assert_eq!(arr.seeding.remove_torrent, RemoveTorrent::Never);
     }
 
     let s = &config.settings;
@@ -93,6 +96,11 @@ fn filled_qbitrr_config_loads() {
         ("failed", "recheck")
     );
     assert_eq!(s.max_restarts, 5);
+    // qBitrr's defaults for the bounded keys are within their ranges.
+    assert_eq!(s.restart_window, Duration::from_secs(300));
+    assert_eq!(s.restart_delay, Duration::from_secs(5));
+    assert_eq!(s.ignore_younger_than, Duration::from_secs(180));
+    assert_eq!(config.webui.port, 6969);
 
     // Everything else is at qBitrr's default, except the filled-in paths and request managers,
     // which qbitrr-lite does not use: one compact line, no unknown-key warnings.

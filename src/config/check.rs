@@ -11,7 +11,7 @@ use crate::model::ArrKind;
 
 use super::duration;
 use super::report::{at, Location, Problem, Report};
-use super::schema::{self, Dflt, Key, Section, TableSchema, Ty, Use, PLACEHOLDER};
+use super::schema::{self, Chars, Dflt, Key, Section, TableSchema, Ty, Use, PLACEHOLDER};
 use super::tree::{Item, Table, Val};
 
 /// Location of every known key and section, by dotted path (`Radarr-1080.Torrent.StalledDelay`).
@@ -96,8 +96,9 @@ impl Walker<'_> {
         let Some(section) = schema::classify(name) else {
             let loc = at(self.file, &item.loc);
             let hint = schema::suggest_section(name)
-                .map(|s| format!("; did you mean `{s}`?"))
+                .map(|s| format!("; did you mean `{}`?", schema::shown_section(&s)))
                 .unwrap_or_default();
+            let name = &schema::shown_section(name);
             if matches!(item.val, Val::Table(_)) {
                 self.report.warn(format!(
                     "{loc}: [{name}]: unknown section (qBitrr has Settings, WebUI, qBit, qBit-<Name> \
@@ -112,6 +113,10 @@ impl Walker<'_> {
             return;
         };
         self.out.locs.insert(name.to_string(), item.loc.clone());
+        if schema::text_problem(name, schema::SECTION_NAME_MAX, Chars::Line, false).is_some() {
+            // The validation stage refuses the name; its keys would only repeat it.
+            return;
+        }
         let loc = item.loc.clone();
         let Val::Table(table) = &mut item.val else {
             self.report.error(
@@ -206,7 +211,7 @@ impl Walker<'_> {
         if item.val.as_str() != Some(PLACEHOLDER) {
             return;
         }
-        if matches!(spec.usage, Use::Supported) && ctx.active {
+        if matches!(spec.usage, Use::Supported(_)) && ctx.active {
             self.out.required.push(Problem {
                 key: full.to_string(),
                 location: item.loc.clone(),
@@ -308,6 +313,13 @@ pub(super) fn default_port(kind: ArrKind) -> u16 {
 
 /// Why `val` does not fit `spec`'s type, if it does not. Never shows a secret's value.
 fn type_error(val: &Val, spec: &Key) -> Option<String> {
+    if matches!(spec.ty, Ty::Int | Ty::Duration(_)) && val.is_huge_integer() {
+        // A whole number too large for i64: out of range, whatever the key's range is.
+        return Some(match spec.allowed() {
+            Some(allowed) => format!("must be {allowed}, got {}", val.show()),
+            None => format!("{} is too large a number", val.show()),
+        });
+    }
     let ok = match (spec.ty, val) {
         (Ty::Bool, Val::Bool(_))
         | (Ty::Int, Val::Int(_))

@@ -1,6 +1,7 @@
 //! Duration values as qBitrr writes them: an integer in the key's unit (seconds, or minutes for
 //! StalledDelay-like keys), or a string such as "30s", "15m", "2h", "1d", "2w" or "1h30m".
-//! `-1` means "off" where a key allows it; range checks are left to the caller.
+//! `-1` means "off" where a key allows it; range checks are left to the caller, so a value too
+//! large to count saturates (at `u64::MAX` seconds) rather than being mistaken for a non-duration.
 
 use super::schema::Unit;
 
@@ -15,16 +16,21 @@ pub(super) enum DurationValue {
     Negative(i64),
 }
 
-/// An integer in `unit`. `None` when it overflows.
+/// An integer in `unit` (always a duration; one too large saturates).
 pub(super) fn from_int(n: i64, unit: Unit) -> Option<DurationValue> {
-    match n {
-        -1 => Some(DurationValue::Off),
-        n if n < 0 => Some(DurationValue::Negative(n)),
-        n => u64::try_from(n)
-            .ok()?
-            .checked_mul(unit.seconds())
-            .map(DurationValue::Secs),
+    Some(match u64::try_from(n) {
+        Ok(n) => DurationValue::Secs(n.saturating_mul(unit.seconds())),
+        Err(_) if n == -1 => DurationValue::Off,
+        Err(_) => DurationValue::Negative(n),
+    })
+}
+
+/// ASCII digits as a number, saturating at `u64::MAX`. `None` when empty or not all digits.
+fn digits(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    Some(text.parse().unwrap_or(u64::MAX))
 }
 
 /// A string: a plain integer (in `unit`) or number+unit parts ("1h30m", "2 w"). `None` when it
@@ -34,16 +40,20 @@ pub(super) fn from_str(text: &str, unit: Unit) -> Option<DurationValue> {
     if let Ok(n) = text.parse::<i64>() {
         return from_int(n, unit);
     }
+    if let Some(n) = text.strip_prefix('+').map_or(digits(text), digits) {
+        // A plain integer beyond i64.
+        return Some(DurationValue::Secs(n.saturating_mul(unit.seconds())));
+    }
+    if text.strip_prefix('-').and_then(digits).is_some() {
+        return Some(DurationValue::Negative(i64::MIN));
+    }
     let mut total: u64 = 0;
     let mut rest = text;
     let mut parts = 0;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        if digits == 0 {
-            return None;
-        }
-        let number: u64 = rest[..digits].parse().ok()?;
-        rest = rest[digits..].trim_start();
+        let len = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let number = digits(&rest[..len])?;
+        rest = rest[len..].trim_start();
         let letters = rest
             .find(|c: char| !c.is_ascii_alphabetic())
             .unwrap_or(rest.len());
@@ -55,7 +65,7 @@ pub(super) fn from_str(text: &str, unit: Unit) -> Option<DurationValue> {
             "w" => 604_800,
             _ => return None,
         };
-        total = total.checked_add(number.checked_mul(seconds)?)?;
+        total = total.saturating_add(number.saturating_mul(seconds));
         rest = rest[letters..].trim_start();
         parts += 1;
     }
@@ -73,7 +83,12 @@ mod tests {
         assert_eq!(from_int(0, Unit::Minutes), Some(DurationValue::Secs(0)));
         assert_eq!(from_int(-1, Unit::Seconds), Some(DurationValue::Off));
         assert_eq!(from_int(-5, Unit::Seconds), Some(DurationValue::Negative(-5)));
-        assert_eq!(from_int(i64::MAX, Unit::Minutes), None);
+        let max = Some(DurationValue::Secs(u64::MAX));
+        assert_eq!(from_int(i64::MAX, Unit::Minutes), max, "saturates");
+        assert_eq!(
+            from_int(i64::MIN, Unit::Seconds),
+            Some(DurationValue::Negative(i64::MIN))
+        );
     }
 
     #[test]
@@ -91,16 +106,17 @@ mod tests {
         assert_eq!(secs("-1"), Some(DurationValue::Off));
         assert_eq!(from_str("15", Unit::Minutes), Some(DurationValue::Secs(900)));
         assert_eq!(from_str("90s", Unit::Minutes), Some(DurationValue::Secs(90)));
-        for bad in [
-            "",
-            "abc",
-            "5x",
-            "h",
-            "1.5h",
-            "-5m",
-            "1h-30m",
-            "99999999999999999999w",
-        ] {
+        // Too large to count: saturated, for the caller's range check to reject.
+        let max = Some(DurationValue::Secs(u64::MAX));
+        assert_eq!(secs("99999999999999999999w"), max);
+        assert_eq!(secs("99999999999999999999"), max);
+        assert_eq!(secs("+99999999999999999999"), max);
+        assert_eq!(secs("18446744073709551615w1s"), max);
+        assert_eq!(
+            secs("-99999999999999999999"),
+            Some(DurationValue::Negative(i64::MIN))
+        );
+        for bad in ["", "abc", "5x", "h", "1.5h", "-5m", "1h-30m", "+", "-", "1e5"] {
             assert_eq!(secs(bad), None, "{bad:?}");
         }
     }

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::duration;
-use super::report::{Location, Report};
+use super::report::{quoted, Location, Report};
 use super::schema::{self, Key, TableSchema, Ty};
 use super::tree::{Item, Table, Val};
 
@@ -103,7 +103,7 @@ pub(super) fn apply(root: &mut Table, env: &[(String, String)], file: &str, repo
                 let shown = if schema::is_secret(spec.name) {
                     String::new()
                 } else {
-                    format!(", got {:?}", o.value)
+                    format!(", got {}", quoted(o.value))
                 };
                 report.error(
                     full,
@@ -286,12 +286,25 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
+/// An integer literal too large for i64, as a float.
+fn huge_integer(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 /// Converts an environment value to the key's type.
 fn convert(value: &str, ty: Ty) -> Result<Val, ()> {
     let trimmed = value.trim();
     match ty {
         Ty::Bool => parse_bool(value).map(Val::Bool).ok_or(()),
-        Ty::Int => trimmed.parse().map(Val::Int).map_err(drop),
+        Ty::Int => match trimmed.parse() {
+            Ok(n) => Ok(Val::Int(n)),
+            // Too large for i64: kept as a number, as the TOML reader does, for the range check.
+            Err(_) => huge_integer(trimmed).map(Val::Float).ok_or(()),
+        },
         Ty::Float => match trimmed.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Val::Float(f)),
             _ => Err(()),

@@ -522,13 +522,18 @@ Category = \"tv\"
         assert_eq!(e.problems().len(), expected.len(), "{e}");
         assert!(matches!(e, ConfigError::Invalid { .. }));
         let text = e.to_string();
-        assert!(text.contains("config.toml:3: Settings.LoopSleepTimer: must be at least 1 second (got 0)"));
+        assert!(
+            text.contains("config.toml:3: Settings.LoopSleepTimer: must be 1 to 86400 seconds (1d), got 0")
+        );
         assert!(text.contains(
             "config.toml:14: Radarr-1080.URI: \"radarr:7878\" must start with http:// or https://, \
              e.g. \"http://127.0.0.1:7878\""
         ));
-        assert!(text.contains("\"LOUD\" is not a log level; use one of CRITICAL, ERROR"));
-        assert!(text.contains("use Auto, Move or Copy"));
+        assert!(text.contains(
+            "config.toml:2: Settings.ConsoleLevel: must be CRITICAL, ERROR, WARNING, NOTICE, INFO, \
+             DEBUG or TRACE (any case), got \"LOUD\""
+        ));
+        assert!(text.contains("importMode: must be Auto, Move or Copy (any case), got \"Hardlink\""));
         assert_eq!(
             text.lines().count(),
             expected.len(),
@@ -762,7 +767,7 @@ Host = \"file-host\"
         assert!(
             text.contains(
                 "config.toml: environment variable QBITRR_SETTINGS__LOOPSLEEPTIMER: \
-             Settings.LoopSleepTimer: must be at least 1 second (got 0)"
+             Settings.LoopSleepTimer: must be 1 to 86400 seconds (1d), got 0"
             ),
             "{text}"
         );
@@ -959,7 +964,11 @@ OmbiAPIKey = true
         let e = err(&text
             .replace("Port = 7000", "Port = 70000")
             .replace("\"1M\"", "\"tiny\""));
-        assert!(e.to_string().contains("WebUI.Port: must be a port number"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("WebUI.Port: must be 1 to 65535, got 70000"),
+            "{e}"
+        );
         assert!(e.to_string().contains("Settings.LogRotateSize"), "{e}");
     }
 
@@ -975,7 +984,11 @@ OmbiAPIKey = true
                 ("Settings.LoopSleepTimer".to_string(), Some(3)),
             ]
         );
-        assert!(e.to_string().contains("must be a size of at least 64K"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("must be 64K to 1G (bytes, or a number with K, M or G), got 5.5"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! unknown keys and the once-at-start-up "ignored (not supported yet)" list.
 //! This file is only the facade: the list of parts and what the rest of the crate sees.
 
+#[cfg(test)]
+mod bounds_tests;
 mod check;
 mod duration;
 mod env;

@@ -2,7 +2,8 @@
 //!
 //! This file owns [`Location`] (a line of the file or an environment variable), [`Problem`]
 //! (one thing wrong with the configuration), [`Report`] (the errors and warnings gathered by the
-//! stages) and [`at`], the `file:line` prefix every message starts with.
+//! stages), [`at`], the `file:line` prefix every message starts with, and [`quoted`], how a
+//! value is shown in one.
 
 /// Where a value (or a problem) comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,23 @@ pub(super) fn at(file: &str, location: &Location) -> String {
     }
 }
 
+/// How many characters of a value a message shows.
+const SHOWN_CHARS: usize = 64;
+
+/// A (non-secret) value as a message shows it: quoted, with control characters escaped, and
+/// cut after [`SHOWN_CHARS`] characters with its length, so that a huge value cannot flood
+/// the log: `"xxxx…" (10000000 characters)`.
+pub(super) fn quoted(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => {
+            let shown = format!("{:?}", &text[..cut]);
+            let open = shown.strip_suffix('"').unwrap_or(&shown);
+            format!("{open}…\" ({} characters)", text.chars().count())
+        }
+    }
+}
+
 /// What the stages collect on the way: errors and warnings.
 #[derive(Debug, Default)]
 pub(super) struct Report {
@@ -65,5 +83,26 @@ impl Report {
 
     pub(super) fn warn(&mut self, message: String) {
         self.warnings.push(message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_and_control_characters_escaped() {
+        assert_eq!(quoted("movies"), "\"movies\"");
+        assert_eq!(quoted("a\nb\u{0}"), "\"a\\nb\\0\"");
+        let long = "é".repeat(100);
+        let shown = quoted(&long);
+        assert_eq!(
+            shown,
+            format!("\"{}…\" (100 characters)", "é".repeat(SHOWN_CHARS))
+        );
+        assert_eq!(
+            quoted(&"x".repeat(SHOWN_CHARS)),
+            format!("\"{}\"", "x".repeat(SHOWN_CHARS))
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! The key schema of qBitrr 5.14.7's `config.toml`.
 //!
 //! This file owns the list of every table and key qBitrr knows, with its TOML type, whether
-//! qbitrr-lite acts on it ([`Use::Supported`]) and, for the keys it does not act on yet,
-//! qBitrr's default (so that only keys the user changed are reported as ignored). It also owns
-//! section classification, secret-key detection and the "did you mean" suggestions.
+//! qbitrr-lite acts on it ([`Use::Supported`], with the values it accepts: its [`Bounds`]) and,
+//! for the keys it does not act on yet, qBitrr's default (so that only keys the user changed are
+//! reported as ignored). It also owns section classification, secret-key detection and the "did
+//! you mean" suggestions.
 
 use crate::model::ArrKind;
 
@@ -89,12 +90,228 @@ pub(super) enum Dflt {
     PerArr(fn(ArrKind, &str) -> Dflt),
 }
 
+const MINUTE: u64 = 60;
+const DAY: u64 = 86_400;
+const YEAR: u64 = 365 * DAY;
+
+/// The longest a section name ([qBit-<Name>], [Radarr-<Name>], ...) may be, in characters.
+pub(super) const SECTION_NAME_MAX: usize = 255;
+
+/// What characters a text key may hold, besides its length (checked on the trimmed value, as
+/// the value is used trimmed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Chars {
+    /// Anything (passwords).
+    Any,
+    /// No control characters (newline, tab, NUL, ...).
+    Line,
+    /// No control characters and no spaces: hosts, URLs and API keys.
+    Word,
+    /// A qBittorrent category: no control characters, no backslash, no `/` at either end or
+    /// twice in a row (qBittorrent's own rule; `/` separates subcategories).
+    Category,
+}
+
+/// Why `text` breaks the bounds `max`/`chars`, if it does. Never shows the text; for a
+/// `secret` not even its length.
+pub(super) fn text_problem(text: &str, max: usize, chars: Chars, secret: bool) -> Option<String> {
+    let count = text.chars().count();
+    if count > max {
+        return Some(if secret {
+            format!("is longer than {max} characters")
+        } else {
+            format!("is {count} characters long")
+        });
+    }
+    let text = text.trim();
+    if chars != Chars::Any {
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Some(format!("contains {}", control_name(c)));
+        }
+    }
+    let problem = match chars {
+        Chars::Word if text.chars().any(char::is_whitespace) => "contains a space",
+        Chars::Category if text.contains('\\') => "contains a backslash",
+        Chars::Category if text.starts_with('/') || text.ends_with('/') => "starts or ends with /",
+        Chars::Category if text.contains("//") => "contains //",
+        _ => return None,
+    };
+    Some(problem.to_string())
+}
+
+/// A control character in words.
+fn control_name(c: char) -> String {
+    match c {
+        '\n' => "a newline".to_string(),
+        '\r' => "a carriage return".to_string(),
+        '\t' => "a tab".to_string(),
+        '\0' => "a NUL character".to_string(),
+        c => format!("the control character U+{:04X}", u32::from(c)),
+    }
+}
+
+/// The values a supported key accepts: the single declaration of its documented range. The
+/// validation stage checks values against it and names it in messages; the README's table of
+/// ranges is checked against it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Bounds {
+    /// true or false.
+    Flag,
+    /// A whole number, `min..=max`.
+    Int { min: i64, max: i64 },
+    /// One of these whole numbers, each with what it means.
+    Codes(&'static [(i64, &'static str)]),
+    /// A duration of `min..=max` seconds; -1 too (off) when `off`.
+    Secs { min: u64, max: u64, off: bool },
+    /// A number up to `max`, from `min` (or above it, when `above`); -1 too (off) when `off`.
+    Float {
+        min: f64,
+        max: f64,
+        above: bool,
+        off: bool,
+    },
+    /// A byte size, `min..=max`.
+    Size { min: u64, max: u64 },
+    /// Text of at most `max` characters.
+    Text { max: usize, chars: Chars },
+    /// One of these words, in any case.
+    OneOf(&'static [&'static str]),
+}
+
+/// Log levels (ConsoleLevel).
+pub(super) const LOG_LEVELS: &[&str] = &["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG", "TRACE"];
+/// Import modes (importMode).
+pub(super) const IMPORT_MODES: &[&str] = &["Auto", "Move", "Copy"];
+
+const fn int(min: i64, max: i64) -> Bounds {
+    Bounds::Int { min, max }
+}
+
+const fn secs(min: u64, max: u64) -> Bounds {
+    Bounds::Secs { min, max, off: false }
+}
+
+/// -1 (off), or 0 to `max` seconds.
+const fn secs_or_off(max: u64) -> Bounds {
+    Bounds::Secs {
+        min: 0,
+        max,
+        off: true,
+    }
+}
+
+const fn text(max: usize, chars: Chars) -> Bounds {
+    Bounds::Text { max, chars }
+}
+
+const FLAG: Bounds = Bounds::Flag;
+const PORT: Bounds = int(1, 65_535);
+const CATEGORY: Bounds = text(255, Chars::Category);
+const URL: Bounds = text(2_048, Chars::Word);
+const API_KEY: Bounds = text(1_024, Chars::Word);
+/// An interval between passes.
+const INTERVAL: Bounds = secs(1, DAY);
+/// A pause or a delay.
+const DELAY: Bounds = secs(0, DAY);
+/// An age gate.
+const AGE: Bounds = secs(0, YEAR);
+
+impl Bounds {
+    /// The accepted values in words, in the key's unit (`unit` for durations), as the README
+    /// documents them: "1 to 86400 seconds (1d)", "-1 (off) or 0 to 525600 minutes (365d)".
+    pub(super) fn describe(self, unit: Unit) -> String {
+        match self {
+            Bounds::Flag => "true or false".to_string(),
+            Bounds::Int { min, max } => format!("{min} to {max}"),
+            Bounds::Codes(codes) => {
+                let each: Vec<String> = codes.iter().map(|(n, what)| format!("{n} ({what})")).collect();
+                either(&each)
+            }
+            Bounds::Secs { min, max, off } => {
+                let per = unit.seconds();
+                let name = match unit {
+                    Unit::Seconds => "seconds",
+                    Unit::Minutes => "minutes",
+                };
+                let range = format!("{} to {} {name} ({})", min / per, max / per, span(max));
+                if off {
+                    format!("-1 (off) or {range}")
+                } else {
+                    range
+                }
+            }
+            Bounds::Float { min, max, above, off } => {
+                let range = if above {
+                    format!("more than {min} up to {max}")
+                } else {
+                    format!("{min} to {max}")
+                };
+                if off {
+                    format!("-1 (off) or {range}")
+                } else {
+                    range
+                }
+            }
+            Bounds::Size { min, max } => format!(
+                "{} to {} (bytes, or a number with K, M or G)",
+                size(min),
+                size(max)
+            ),
+            Bounds::Text { max, chars } => {
+                let rule = match chars {
+                    Chars::Any => "",
+                    Chars::Line => ", no control characters",
+                    Chars::Word => ", no spaces or control characters",
+                    Chars::Category => {
+                        ", no control characters, no backslash, no / at either end or twice in a row"
+                    }
+                };
+                format!("at most {max} characters{rule}")
+            }
+            Bounds::OneOf(words) => {
+                let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+                format!("{} (any case)", either(&words))
+            }
+        }
+    }
+}
+
+/// "a", "a or b", "a, b or c".
+fn either(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Seconds as the largest whole unit: "1d", "365d", "2h", "90s".
+fn span(secs: u64) -> String {
+    match secs {
+        0 => "0s".to_string(),
+        s if s % DAY == 0 => format!("{}d", s / DAY),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % MINUTE == 0 => format!("{}m", s / MINUTE),
+        s => format!("{s}s"),
+    }
+}
+
+/// Bytes as the largest whole unit: "64K", "1G".
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b != 0 && b % (1 << 30) == 0 => format!("{}G", b >> 30),
+        b if b != 0 && b % (1 << 20) == 0 => format!("{}M", b >> 20),
+        b if b != 0 && b % (1 << 10) == 0 => format!("{}K", b >> 10),
+        b => b.to_string(),
+    }
+}
+
 /// Whether qbitrr-lite acts on a key.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Use {
-    /// Read into [`super::types::Config`] by the validation stage, under this name; its
-    /// default lives there.
-    Supported,
+    /// Read into [`super::types::Config`] by the validation stage, under this name, within these
+    /// bounds; its default lives there.
+    Supported(Bounds),
     /// Known to qBitrr but not used by qbitrr-lite yet, with qBitrr's default.
     Unsupported(Dflt),
 }
@@ -113,6 +330,25 @@ pub(super) struct TableSchema {
     pub(super) keys: &'static [Key],
 }
 
+impl Key {
+    /// The bounds of a supported key.
+    pub(super) fn bounds(&self) -> Option<Bounds> {
+        match self.usage {
+            Use::Supported(bounds) => Some(bounds),
+            Use::Unsupported(_) => None,
+        }
+    }
+
+    /// A supported key's accepted values in words (see [`Bounds::describe`]).
+    pub(super) fn allowed(&self) -> Option<String> {
+        let unit = match self.ty {
+            Ty::Duration(unit) => unit,
+            _ => Unit::Seconds,
+        };
+        Some(self.bounds()?.describe(unit))
+    }
+}
+
 impl TableSchema {
     /// The key named exactly `name` (TOML keys are case-sensitive).
     pub(super) fn get(&self, name: &str) -> Option<&'static Key> {
@@ -125,11 +361,11 @@ impl TableSchema {
     }
 }
 
-const fn sup(name: &'static str, ty: Ty) -> Key {
+const fn sup(name: &'static str, ty: Ty, bounds: Bounds) -> Key {
     Key {
         name,
         ty,
-        usage: Use::Supported,
+        usage: Use::Supported(bounds),
     }
 }
 
@@ -152,19 +388,19 @@ pub(super) const PLACEHOLDER: &str = "CHANGE_ME";
 pub(super) static SETTINGS: TableSchema = TableSchema {
     keys: &[
         uns("ConfigVersion", Ty::Str, Dflt::Any),
-        sup("ConsoleLevel", Ty::Str),
-        sup("Logging", Ty::Bool),
+        sup("ConsoleLevel", Ty::Str, Bounds::OneOf(LOG_LEVELS)),
+        sup("Logging", Ty::Bool, FLAG),
         uns("CompletedDownloadFolder", Ty::Str, CHANGE_ME),
         uns("FreeSpace", Ty::Scalar, Dflt::Str("-1")),
         uns("FreeSpaceFolder", Ty::Str, CHANGE_ME),
         uns("AutoPauseResume", Ty::Bool, Dflt::Bool(true)),
         uns("NoInternetSleepTimer", SECS, Dflt::Int(15)),
-        sup("LoopSleepTimer", SECS),
+        sup("LoopSleepTimer", SECS, INTERVAL),
         uns("SearchLoopDelay", SECS, Dflt::Int(-1)),
-        sup("FailedCategory", Ty::Str),
-        sup("RecheckCategory", Ty::Str),
-        sup("Tagless", Ty::Bool),
-        sup("IgnoreTorrentsYoungerThan", SECS),
+        sup("FailedCategory", Ty::Str, CATEGORY),
+        sup("RecheckCategory", Ty::Str, CATEGORY),
+        sup("Tagless", Ty::Bool, FLAG),
+        sup("IgnoreTorrentsYoungerThan", SECS, AGE),
         uns(
             "PingURLS",
             Ty::StrList,
@@ -174,24 +410,31 @@ pub(super) static SETTINGS: TableSchema = TableSchema {
         uns("AutoUpdateEnabled", Ty::Bool, Dflt::Bool(false)),
         uns("AutoUpdateCron", Ty::Str, Dflt::Str("0 3 * * 0")),
         uns("AutoUpdateChannel", Ty::Str, Dflt::Str("latest")),
-        sup("AutoRestartProcesses", Ty::Bool),
-        sup("MaxProcessRestarts", Ty::Int),
-        sup("ProcessRestartWindow", SECS),
-        sup("ProcessRestartDelay", SECS),
-        sup("DryRun", Ty::Bool),
-        sup("TraceLoopExecution", Ty::Bool),
-        sup("LogRotateSize", Ty::Scalar),
-        sup("LogRotateCount", Ty::Int),
+        sup("AutoRestartProcesses", Ty::Bool, FLAG),
+        sup("MaxProcessRestarts", Ty::Int, int(0, 1_000)),
+        sup("ProcessRestartWindow", SECS, secs(0, 7 * DAY)),
+        sup("ProcessRestartDelay", SECS, DELAY),
+        sup("DryRun", Ty::Bool, FLAG),
+        sup("TraceLoopExecution", Ty::Bool, FLAG),
+        sup(
+            "LogRotateSize",
+            Ty::Scalar,
+            Bounds::Size {
+                min: 64 << 10,
+                max: 1 << 30,
+            },
+        ),
+        sup("LogRotateCount", Ty::Int, int(0, 100)),
     ],
 };
 
 /// `[WebUI]`.
 pub(super) static WEBUI: TableSchema = TableSchema {
     keys: &[
-        sup("Host", Ty::Str),
-        sup("Port", Ty::Int),
-        sup("Token", Ty::Str),
-        sup("AuthDisabled", Ty::Bool),
+        sup("Host", Ty::Str, text(255, Chars::Word)),
+        sup("Port", Ty::Int, PORT),
+        sup("Token", Ty::Str, text(1_024, Chars::Line)),
+        sup("AuthDisabled", Ty::Bool, FLAG),
         uns("AllowInsecureExposure", Ty::Bool, Dflt::Bool(false)),
         uns("AllowInsecureTokenQuery", Ty::Bool, Dflt::Bool(false)),
         uns("BehindHttpsProxy", Ty::Bool, Dflt::Bool(false)),
@@ -226,13 +469,14 @@ static OIDC: TableSchema = TableSchema {
 /// `[qBit]` and `[qBit-<Name>]`.
 pub(super) static QBIT: TableSchema = TableSchema {
     keys: &[
-        sup("Disabled", Ty::Bool),
-        sup("Host", Ty::Str),
-        sup("Port", Ty::Int),
-        sup("UserName", Ty::Str),
-        sup("Password", Ty::Str),
-        sup("SkipTLSVerify", Ty::Bool),
-        sup("APIKey", Ty::Str),
+        sup("Disabled", Ty::Bool, FLAG),
+        // A host name or address, or a URL with scheme and path.
+        sup("Host", Ty::Str, URL),
+        sup("Port", Ty::Int, PORT),
+        sup("UserName", Ty::Str, text(255, Chars::Line)),
+        sup("Password", Ty::Str, text(1_024, Chars::Any)),
+        sup("SkipTLSVerify", Ty::Bool, FLAG),
+        sup("APIKey", Ty::Str, API_KEY),
         uns("ManagedCategories", Ty::StrList, Dflt::Empty),
         uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
         uns("Trackers", Ty::Tables(&TRACKER), Dflt::Empty),
@@ -288,13 +532,13 @@ static TRACKER: TableSchema = TableSchema {
 /// `[Radarr-*]`, `[Sonarr-*]`, `[Lidarr-*]`, `[Readarr-*]`.
 pub(super) static ARR: TableSchema = TableSchema {
     keys: &[
-        sup("Managed", Ty::Bool),
-        sup("URI", Ty::Str),
-        sup("APIKey", Ty::Str),
-        sup("SkipTLSVerify", Ty::Bool),
-        sup("Category", Ty::Str),
-        sup("ReSearch", Ty::Bool),
-        sup("importMode", Ty::Str),
+        sup("Managed", Ty::Bool, FLAG),
+        sup("URI", Ty::Str, URL),
+        sup("APIKey", Ty::Str, API_KEY),
+        sup("SkipTLSVerify", Ty::Bool, FLAG),
+        sup("Category", Ty::Str, CATEGORY),
+        sup("ReSearch", Ty::Bool, FLAG),
+        sup("importMode", Ty::Str, Bounds::OneOf(IMPORT_MODES)),
         uns("RssSyncTimer", MINS, Dflt::Int(1)),
         uns("RefreshDownloadsTimer", MINS, Dflt::Int(1)),
         uns(
@@ -303,10 +547,10 @@ pub(super) static ARR: TableSchema = TableSchema {
             Dflt::PerArr(error_codes_default),
         ),
         uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
-        sup("CheckInterval", SECS),
-        sup("DelayAfterImport", SECS),
-        sup("DelayAfterSearch", SECS),
-        sup("DelayAfterBlacklist", SECS),
+        sup("CheckInterval", SECS, INTERVAL),
+        sup("DelayAfterImport", SECS, DELAY),
+        sup("DelayAfterSearch", SECS, DELAY),
+        sup("DelayAfterBlacklist", SECS, DELAY),
         uns("EntrySearch", Ty::Table(&ENTRY_SEARCH), Dflt::Any),
         uns("Torrent", Ty::Table(&TORRENT), Dflt::Any),
     ],
@@ -383,12 +627,22 @@ pub(super) static TORRENT: TableSchema = TableSchema {
             Dflt::PerArr(extension_default),
         ),
         uns("AutoDelete", Ty::Bool, Dflt::Bool(false)),
-        sup("IgnoreTorrentsYoungerThan", SECS),
-        sup("MaximumETA", SECS),
-        sup("MaximumDeletablePercentage", Ty::Float),
-        sup("DoNotRemoveSlow", Ty::Bool),
-        sup("StalledDelay", MINS),
-        sup("ReSearchStalled", Ty::Bool),
+        sup("IgnoreTorrentsYoungerThan", SECS, AGE),
+        sup("MaximumETA", SECS, secs_or_off(YEAR)),
+        sup(
+            "MaximumDeletablePercentage",
+            Ty::Float,
+            Bounds::Float {
+                min: 0.0,
+                max: 1.0,
+                above: false,
+                off: false,
+            },
+        ),
+        sup("DoNotRemoveSlow", Ty::Bool, FLAG),
+        // 0 means: tag stalled torrents, never remove them.
+        sup("StalledDelay", MINS, secs_or_off(YEAR)),
+        sup("ReSearchStalled", Ty::Bool, FLAG),
         uns("Trackers", Ty::Tables(&TRACKER), Dflt::Empty),
         uns("SeedingMode", Ty::Table(&SEEDING_MODE), Dflt::Any),
     ],
@@ -399,9 +653,28 @@ pub(super) static SEEDING_MODE: TableSchema = TableSchema {
     keys: &[
         uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
         uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
-        sup("MaxUploadRatio", Ty::Float),
-        sup("MaxSeedingTime", SECS),
-        sup("RemoveTorrent", Ty::Int),
+        sup(
+            "MaxUploadRatio",
+            Ty::Float,
+            Bounds::Float {
+                min: 0.0,
+                max: 1e6,
+                above: true,
+                off: true,
+            },
+        ),
+        sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
+        sup(
+            "RemoveTorrent",
+            Ty::Int,
+            Bounds::Codes(&[
+                (-1, "never"),
+                (1, "at MaxUploadRatio"),
+                (2, "at MaxSeedingTime"),
+                (3, "at either"),
+                (4, "at both"),
+            ]),
+        ),
         uns("RemoveDeadTrackers", Ty::Bool, Dflt::Bool(false)),
         uns(
             "RemoveTrackerWithMessage",
@@ -510,6 +783,15 @@ fn error_codes_default(kind: ArrKind, _section: &str) -> Dflt {
 
 fn is_4k_default(_kind: ArrKind, section: &str) -> Dflt {
     Dflt::Bool(section.to_lowercase().contains("4k"))
+}
+
+/// A section name as a message shows it: as written, or quoted and cut short when it is too
+/// long or holds control characters.
+pub(super) fn shown_section(name: &str) -> String {
+    match text_problem(name, SECTION_NAME_MAX, Chars::Line, false) {
+        None => name.to_string(),
+        Some(_) => super::report::quoted(name),
+    }
 }
 
 /// What a top-level section is.

@@ -4,7 +4,7 @@
 
 use toml::de::{DeTable, DeValue};
 
-use super::report::Location;
+use super::report::{quoted, Location};
 
 /// A value and where it came from (for a key: the key's line; for a table: its header's line).
 #[derive(Debug, Clone)]
@@ -39,16 +39,23 @@ impl Val {
         }
     }
 
-    /// The value as shown in a message about a key that is not secret.
+    /// The value as shown in a message about a key that is not secret (a long string cut short).
     pub(super) fn show(&self) -> String {
         match self {
-            Val::Str(s) => format!("{s:?}"),
+            Val::Str(s) => quoted(s),
             Val::Int(n) => n.to_string(),
+            // An integer too large for i64 is kept as a float: show its digits, not "1e20".
+            Val::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() >= 1e16 => format!("{f:.0}"),
             Val::Float(f) => format!("{f:?}"),
             Val::Bool(b) => b.to_string(),
             Val::Datetime(d) => d.to_string(),
             Val::Array(_) | Val::Table(_) => self.type_name().to_string(),
         }
+    }
+
+    /// A whole number too large for i64 (kept as a float by [`parse`] and environment overrides).
+    pub(super) fn is_huge_integer(&self) -> bool {
+        matches!(self, Val::Float(f) if f.is_infinite() || (f.fract() == 0.0 && f.abs() >= 9.2e18))
     }
 
     pub(super) fn as_str(&self) -> Option<&str> {

@@ -9,15 +9,15 @@ use crate::model::ArrKind;
 
 use super::check::{default_port, Locs};
 use super::duration::{self, DurationValue};
-use super::report::{at, Location, Report};
-use super::schema::{self, Section, TableSchema, Ty, Use, PLACEHOLDER};
+use super::report::{at, quoted, Location, Report};
+use super::schema::{
+    self, text_problem, Bounds, Chars, Key, Section, TableSchema, Ty, Use, PLACEHOLDER, SECTION_NAME_MAX,
+};
 use super::tree::{Table, Val};
 use super::types::{
     Arr, Config, ImportMode, QbitInstance, RemoveTorrent, SeedingRules, Settings, StalledDelay, TorrentRules,
     WebUi,
 };
-
-const LOG_LEVELS: [&str; 7] = ["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG", "TRACE"];
 
 /// Builds the [`Config`] from the checked tree; problems and warnings go to `report`.
 pub(super) fn validate(root: &Table, locs: &Locs, file: &str, report: &mut Report) -> Config {
@@ -26,12 +26,19 @@ pub(super) fn validate(root: &Table, locs: &Locs, file: &str, report: &mut Repor
     let webui = v.webui(root.table("WebUI"));
     let mut qbit = Vec::new();
     let mut qbit_sections = Vec::new();
+    let mut bad_names = false;
     let mut arrs = Vec::new();
     for (name, item) in root.iter() {
         let Val::Table(table) = &item.val else {
             continue;
         };
-        match schema::classify(name) {
+        let section = schema::classify(name);
+        if matches!(section, Some(Section::Qbit | Section::Arr(_))) && !v.section_name(name) {
+            // Its keys are not read: each message would repeat the name.
+            bad_names = true;
+            continue;
+        }
+        match section {
             Some(Section::Qbit) => {
                 qbit_sections.push(name);
                 qbit.extend(v.qbit(name, table));
@@ -40,7 +47,9 @@ pub(super) fn validate(root: &Table, locs: &Locs, file: &str, report: &mut Repor
             _ => {}
         }
     }
-    v.need_qbit(&qbit, &qbit_sections);
+    if !bad_names {
+        v.need_qbit(&qbit, &qbit_sections);
+    }
     v.distinct_categories(&settings, &arrs);
     Config {
         settings,
@@ -93,7 +102,7 @@ impl<'a> Keys<'a> {
         debug_assert!(
             self.schema
                 .get(key)
-                .is_some_and(|spec| matches!(spec.usage, Use::Supported)),
+                .is_some_and(|spec| matches!(spec.usage, Use::Supported(_))),
             "{}: not a supported key in the schema",
             self.at(key)
         );
@@ -157,63 +166,163 @@ impl<'a> Keys<'a> {
         }
     }
 
-    /// A duration of at least `min` seconds (-1 not allowed).
-    fn secs(&mut self, key: &str, min: u64) -> Option<Duration> {
-        self.parse(key, Self::duration, |(value, val)| match value {
-            DurationValue::Secs(s) if s >= min => Ok(Duration::from_secs(s)),
-            _ if min == 0 => Err(format!("must not be negative (got {})", val.show())),
-            _ => {
-                let plural = if min == 1 { "" } else { "s" };
-                Err(format!(
-                    "must be at least {min} second{plural} (got {})",
-                    val.show()
-                ))
-            }
-        })
+    /// The bounds the schema declares for `key` (a supported key; see [`Keys::val`]).
+    fn bounds(&self, key: &str) -> Bounds {
+        self.schema.get(key).and_then(Key::bounds).unwrap_or(Bounds::Flag)
     }
 
-    /// A duration where -1 means off (`Some(None)`).
+    /// `key`'s accepted values in words, for messages.
+    fn allowed(&self, key: &str) -> String {
+        self.schema.get(key).and_then(Key::allowed).unwrap_or_default()
+    }
+
+    /// A reader was used on a key whose schema bounds are of another kind: a bug (caught by the
+    /// tests, which read every supported key); in a release build the key counts as absent.
+    fn mismatch<T>(&self, key: &str) -> Option<T> {
+        if cfg!(debug_assertions) {
+            panic!("{}: its schema bounds do not fit this reader", self.at(key));
+        }
+        None
+    }
+
+    /// A duration within its schema bounds; `Some(None)` for -1 where they allow "off".
     fn secs_or_off(&mut self, key: &str) -> Option<Option<Duration>> {
-        self.parse(key, Self::duration, |(value, _)| match value {
-            DurationValue::Off => Ok(None),
-            DurationValue::Secs(s) => Ok(Some(Duration::from_secs(s))),
-            DurationValue::Negative(n) => Err(format!(
-                "must not be negative, except -1 to turn it off (got {n})"
-            )),
+        let Bounds::Secs { min, max, off } = self.bounds(key) else {
+            return self.mismatch(key);
+        };
+        let allowed = self.allowed(key);
+        self.parse(key, Self::duration, |(value, val)| match value {
+            DurationValue::Off if off => Ok(None),
+            DurationValue::Secs(s) if (min..=max).contains(&s) => Ok(Some(Duration::from_secs(s))),
+            _ => Err(format!("must be {allowed}, got {}", val.show())),
         })
     }
 
-    /// A byte size: an integer, or a string with a K/M/G suffix ("5M"). At least 64 KiB.
+    /// A duration within its schema bounds, for a key that has no "off".
+    fn secs(&mut self, key: &str) -> Option<Duration> {
+        self.secs_or_off(key).flatten()
+    }
+
+    /// A byte size within its schema bounds: an integer, or a string with a K/M/G suffix ("5M").
     fn size(&mut self, key: &str) -> Option<u64> {
-        const MIN: u64 = 64 << 10;
+        let Bounds::Size { min, max } = self.bounds(key) else {
+            return self.mismatch(key);
+        };
+        let allowed = self.allowed(key);
         self.parse(key, Self::val, |val| {
             let bytes = match val {
                 Val::Int(n) => u64::try_from(*n).ok(),
                 Val::Str(t) => parse_size(t),
                 _ => None,
             };
-            bytes.filter(|n| *n >= MIN).ok_or_else(|| {
-                "must be a size of at least 64K: bytes, or a number with K, M or G (e.g. \"5M\")".to_string()
-            })
+            bytes
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| format!("must be {allowed}, got {}", val.show()))
         })
     }
 
-    /// A count of 0 or more.
-    fn count(&mut self, key: &str) -> Option<u32> {
+    /// A whole number within its schema bounds, as `T` (which holds every value in them).
+    fn number<T: TryFrom<i64>>(&mut self, key: &str) -> Option<T> {
+        let Bounds::Int { min, max } = self.bounds(key) else {
+            return self.mismatch(key);
+        };
+        let allowed = self.allowed(key);
         self.parse(key, Self::int, |n| {
-            u32::try_from(n).map_err(|_| format!("must be 0 or more (got {n})"))
+            (min..=max)
+                .contains(&n)
+                .then(|| T::try_from(n).ok())
+                .flatten()
+                .ok_or_else(|| format!("must be {allowed}, got {n}"))
         })
     }
 
-    /// A category-like name: trimmed, not empty.
-    fn name(&mut self, key: &str, default: &str) -> String {
-        self.parse(key, Self::str, |name| match name.trim() {
-            "" => Err(format!("must not be empty; leave the key out to use {default:?}")),
-            name => Ok(name.to_string()),
+    /// One of the codes the schema lists for `key`.
+    fn code(&mut self, key: &str) -> Option<i64> {
+        let Bounds::Codes(codes) = self.bounds(key) else {
+            return self.mismatch(key);
+        };
+        let allowed = self.allowed(key);
+        self.parse(key, Self::int, |n| {
+            if codes.iter().any(|(code, _)| *code == n) {
+                Ok(n)
+            } else {
+                Err(format!("must be {allowed}, got {n}"))
+            }
         })
-        .unwrap_or_else(|| default.to_string())
+    }
+
+    /// A number within its schema bounds; `Some(None)` for -1 where they allow "off". `hint`
+    /// follows the range in a message.
+    fn real(&mut self, key: &str, hint: &str) -> Option<Option<f64>> {
+        let Bounds::Float { min, max, above, off } = self.bounds(key) else {
+            return self.mismatch(key);
+        };
+        let allowed = self.allowed(key);
+        self.parse(key, Self::float, |x| {
+            let low = if above { x > min } else { x >= min };
+            if off && x == -1.0 {
+                Ok(None)
+            } else if low && x <= max {
+                Ok(Some(x))
+            } else {
+                Err(format!("must be {allowed}{hint}, got {x}"))
+            }
+        })
+    }
+
+    /// One of the words the schema lists for `key`, matched in any case, as the schema spells it.
+    fn one_of(&mut self, key: &str) -> Option<&'static str> {
+        let Bounds::OneOf(words) = self.bounds(key) else {
+            return self.mismatch(key);
+        };
+        let allowed = self.allowed(key);
+        self.parse(key, Self::str, |text| {
+            words
+                .iter()
+                .copied()
+                .find(|word| word.eq_ignore_ascii_case(text.trim()))
+                .ok_or_else(|| format!("must be {allowed}, got {}", quoted(text)))
+        })
+    }
+
+    /// A text key as written, within its schema bounds: `Ok(None)` when absent, `Err` when it
+    /// breaks them (reported, never with the value, which may be a secret).
+    fn text(&mut self, key: &str) -> Result<Option<&'a str>, Rejected> {
+        let Some(text) = self.str(key) else {
+            return Ok(None);
+        };
+        let Bounds::Text { max, chars } = self.bounds(key) else {
+            return self.mismatch(key).ok_or(Rejected);
+        };
+        match text_problem(text, max, chars, schema::is_secret(key)) {
+            None => Ok(Some(text)),
+            Some(problem) => {
+                let allowed = self.allowed(key);
+                self.error(key, format!("{problem}: must be {allowed}"));
+                Err(Rejected)
+            }
+        }
+    }
+
+    /// A category-like name within its bounds: trimmed, not empty; `default` when absent or
+    /// rejected.
+    fn name(&mut self, key: &str, default: &str) -> String {
+        match self.text(key).map(|name| name.map(str::trim)) {
+            Ok(Some("")) => {
+                self.error(
+                    key,
+                    format!("must not be empty; leave the key out to use {}", quoted(default)),
+                );
+                default.to_string()
+            }
+            Ok(Some(name)) => name.to_string(),
+            Ok(None) | Err(Rejected) => default.to_string(),
+        }
     }
 }
+
+/// A text value broke its bounds (and was reported).
+struct Rejected;
 
 impl Validator<'_> {
     /// The same validator for a shorter borrow.
@@ -266,65 +375,44 @@ impl Validator<'_> {
 
     fn settings(&mut self, table: Option<&Table>) -> Settings {
         let mut s = self.keys("Settings", table, &schema::SETTINGS);
-        let console_level = s
-            .parse("ConsoleLevel", Keys::str, |level| {
-                let upper = level.trim().to_uppercase();
-                if LOG_LEVELS.contains(&upper.as_str()) {
-                    Ok(upper)
-                } else {
-                    Err(format!(
-                        "{level:?} is not a log level; use one of {}",
-                        LOG_LEVELS.join(", ")
-                    ))
-                }
-            })
-            .unwrap_or_else(|| "INFO".to_string());
-        let max_restarts = s.count("MaxProcessRestarts").unwrap_or(5);
+        let console_level = s.one_of("ConsoleLevel").unwrap_or("INFO").to_string();
+        let max_restarts = s.number("MaxProcessRestarts").unwrap_or(5);
         let log_rotate_size = s.size("LogRotateSize").unwrap_or(5 << 20);
-        let log_rotate_count = s.count("LogRotateCount").unwrap_or(3);
+        let log_rotate_count = s.number("LogRotateCount").unwrap_or(3);
         Settings {
             log_rotate_size,
             log_rotate_count,
             console_level,
             logging: s.bool("Logging").unwrap_or(true),
-            loop_sleep: s.secs("LoopSleepTimer", 1).unwrap_or(Duration::from_secs(5)),
+            loop_sleep: s.secs("LoopSleepTimer").unwrap_or(Duration::from_secs(5)),
             failed_category: s.name("FailedCategory", "failed"),
             recheck_category: s.name("RecheckCategory", "recheck"),
             tagless: s.bool("Tagless").unwrap_or(false),
             ignore_younger_than: s
-                .secs("IgnoreTorrentsYoungerThan", 0)
+                .secs("IgnoreTorrentsYoungerThan")
                 .unwrap_or(Duration::from_secs(180)),
             dry_run: s.bool("DryRun").unwrap_or(false),
             trace_loop: s.bool("TraceLoopExecution").unwrap_or(false),
             auto_restart: s.bool("AutoRestartProcesses").unwrap_or(true),
             max_restarts,
-            restart_window: s
-                .secs("ProcessRestartWindow", 0)
-                .unwrap_or(Duration::from_secs(300)),
-            restart_delay: s.secs("ProcessRestartDelay", 0).unwrap_or(Duration::from_secs(5)),
+            restart_window: s.secs("ProcessRestartWindow").unwrap_or(Duration::from_secs(300)),
+            restart_delay: s.secs("ProcessRestartDelay").unwrap_or(Duration::from_secs(5)),
         }
     }
 
     /// `[WebUI]`: where the status server listens and how it authenticates.
     fn webui(&mut self, table: Option<&Table>) -> WebUi {
         let mut w = self.keys("WebUI", table, &schema::WEBUI);
-        let port = w
-            .parse("Port", Keys::int, |p| {
-                port(p).ok_or_else(|| format!("must be a port number 1-65535 (got {p})"))
-            })
-            .unwrap_or(6969);
-        let host = match w.str("Host").map(str::trim) {
-            None | Some("") => "0.0.0.0".to_string(),
-            Some(h) => h.trim_start_matches('[').trim_end_matches(']').to_string(),
+        let port = w.number("Port").unwrap_or(6969);
+        let host = match w.text("Host").map(|h| h.map(str::trim)) {
+            Ok(Some(h)) if !h.is_empty() => h.trim_start_matches('[').trim_end_matches(']').to_string(),
+            _ => "0.0.0.0".to_string(),
         };
+        let token = w.text("Token").ok().flatten().map(str::trim);
         WebUi {
             host,
             port,
-            token: w
-                .str("Token")
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
+            token: token.filter(|t| !t.is_empty()).map(str::to_string),
             auth_disabled: w.bool("AuthDisabled").unwrap_or(false),
         }
     }
@@ -335,8 +423,9 @@ impl Validator<'_> {
         if q.bool("Disabled") == Some(true) {
             return None;
         }
-        let host = match q.str("Host").map(str::trim) {
-            None => {
+        let host = match q.text("Host").map(|h| h.map(str::trim)) {
+            Err(Rejected) => None,
+            Ok(None) => {
                 q.error(
                     "Host",
                     "missing; add Host = \"127.0.0.1\" (the qBittorrent WebUI address, \
@@ -344,36 +433,41 @@ impl Validator<'_> {
                 );
                 None
             }
-            Some("") => {
+            Ok(Some("")) => {
                 q.error(
                     "Host",
                     "must not be empty; set it to the qBittorrent WebUI address",
                 );
                 None
             }
-            Some(PLACEHOLDER) => None, // reported by the schema check
-            Some(host) if host.contains("://") && scheme_len(host).is_none() => {
+            Ok(Some(PLACEHOLDER)) => None, // reported by the schema check
+            Ok(Some(host)) if host.contains("://") && scheme_len(host).is_none() => {
                 let message = format!(
-                    "{:?} must start with http:// or https:// when it names a scheme",
-                    redact_userinfo(host)
+                    "{} must start with http:// or https:// when it names a scheme",
+                    quoted(&redact_userinfo(host))
                 );
                 q.error("Host", message);
                 None
             }
-            Some(host) => Some(host.to_string()),
+            Ok(Some(host)) => Some(host.to_string()),
         };
-        let port = q
-            .parse("Port", Keys::int, |p| {
-                port(p).ok_or_else(|| format!("must be between 1 and 65535 (got {p})"))
-            })
-            .unwrap_or(8080);
-        let present = |key| q.str(key).filter(|v| !v.trim().is_empty()).map(str::to_string);
+        let port = q.number("Port").unwrap_or(8080);
+        let mut present = |key| {
+            q.text(key)
+                .ok()
+                .flatten()
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_string)
+        };
+        let username = present("UserName");
+        let password = present("Password");
+        let api_key = present("APIKey").map(|k| k.trim().to_string());
         Some(QbitInstance {
             name: name.to_string(),
             url: host.map(|h| qbit_url(&h, port)).unwrap_or_default(),
-            username: present("UserName"),
-            password: present("Password"),
-            api_key: present("APIKey").map(|k| k.trim().to_string()),
+            username,
+            password,
+            api_key,
             skip_tls_verify: q.bool("SkipTLSVerify").unwrap_or(false),
         })
     }
@@ -383,52 +477,48 @@ impl Validator<'_> {
         let mut a = self.keys(name, Some(table), &schema::ARR);
         let managed = a.bool("Managed").unwrap_or(true);
         let example = format!("http://127.0.0.1:{}", default_port(kind));
-        let uri = match a.str("URI").map(str::trim) {
-            None | Some("") if managed => {
+        let uri = match a.text("URI").map(|u| u.map(str::trim)) {
+            Err(Rejected) => String::new(),
+            Ok(None | Some("")) if managed => {
                 let message = format!("missing; set URI = {example:?} (the address of this {kind:?})");
                 a.error("URI", message);
                 String::new()
             }
-            None => String::new(),
-            Some(PLACEHOLDER) => PLACEHOLDER.to_string(),
-            Some(uri) => {
+            Ok(None) => String::new(),
+            Ok(Some(PLACEHOLDER)) => PLACEHOLDER.to_string(),
+            Ok(Some(uri)) => {
                 let uri = uri.trim_end_matches('/').to_string();
                 if managed && scheme_len(&uri).is_none() {
                     let message = format!(
-                        "{:?} must start with http:// or https://, e.g. {example:?}",
-                        redact_userinfo(&uri)
+                        "{} must start with http:// or https://, e.g. {example:?}",
+                        quoted(&redact_userinfo(&uri))
                     );
                     a.error("URI", message);
                 }
                 uri
             }
         };
-        let api_key = match a.str("APIKey").map(str::trim) {
-            None | Some("") if managed => {
+        let api_key = match a.text("APIKey").map(|k| k.map(str::trim)) {
+            Err(Rejected) => String::new(),
+            Ok(None | Some("")) if managed => {
                 a.error(
                     "APIKey",
                     format!("missing; copy the API key from {kind:?}'s Settings > General > Security"),
                 );
                 String::new()
             }
-            key => key.unwrap_or_default().to_string(),
+            Ok(key) => key.unwrap_or_default().to_string(),
         };
         let category = a.name("Category", &name.to_lowercase());
-        let import_mode = a
-            .parse("importMode", Keys::str, |mode| {
-                let mode = mode.trim();
-                match mode.to_ascii_lowercase().as_str() {
-                    "auto" => Ok(ImportMode::Auto),
-                    "move" => Ok(ImportMode::Move),
-                    "copy" => Ok(ImportMode::Copy),
-                    _ => Err(format!("{mode:?} is not an import mode; use Auto, Move or Copy")),
-                }
-            })
-            .unwrap_or(ImportMode::Auto);
-        let check_interval = a.secs("CheckInterval", 1);
-        let delay_after_import = a.secs("DelayAfterImport", 0).unwrap_or_default();
-        let delay_after_search = a.secs("DelayAfterSearch", 0).unwrap_or_default();
-        let delay_after_blacklist = a.secs("DelayAfterBlacklist", 0).unwrap_or_default();
+        let import_mode = match a.one_of("importMode") {
+            Some("Move") => ImportMode::Move,
+            Some("Copy") => ImportMode::Copy,
+            _ => ImportMode::Auto,
+        };
+        let check_interval = a.secs("CheckInterval");
+        let delay_after_import = a.secs("DelayAfterImport").unwrap_or_default();
+        let delay_after_search = a.secs("DelayAfterSearch").unwrap_or_default();
+        let delay_after_blacklist = a.secs("DelayAfterBlacklist").unwrap_or_default();
         let skip_tls_verify = a.bool("SkipTLSVerify").unwrap_or(false);
         let re_search = a.bool("ReSearch").unwrap_or(true);
         let mut t = a.sub("Torrent", &schema::TORRENT);
@@ -451,6 +541,25 @@ impl Validator<'_> {
             torrent,
             seeding,
         }
+    }
+
+    /// Whether a qBit or Arr section's name can name a worker thread, a log file and a status
+    /// entry: at most [`SECTION_NAME_MAX`] characters, no control characters. Reported if not,
+    /// under the name as a message can show it.
+    fn section_name(&mut self, name: &str) -> bool {
+        let Some(problem) = text_problem(name, SECTION_NAME_MAX, Chars::Line, false) else {
+            return true;
+        };
+        let loc = self.loc(name);
+        self.report.error(
+            quoted(name),
+            loc,
+            format!(
+                "the section name {problem}: a section name must be at most {SECTION_NAME_MAX} \
+                 characters, no control characters"
+            ),
+        );
+        false
     }
 
     /// At least one qBit section must be enabled.
@@ -514,22 +623,15 @@ impl Validator<'_> {
 /// `[<Arr>.Torrent]`.
 fn torrent(t: &mut Keys) -> TorrentRules {
     let maximum_deletable_percentage = t
-        .parse("MaximumDeletablePercentage", Keys::float, |p| {
-            if (0.0..=1.0).contains(&p) {
-                Ok(p)
-            } else {
-                Err(format!(
-                    "must be a fraction between 0 and 1, e.g. 0.99 for 99% (got {p})"
-                ))
-            }
-        })
+        .real("MaximumDeletablePercentage", " (a fraction: 0.99 is 99%)")
+        .flatten()
         .unwrap_or(0.99);
     let stalled = t
         .secs_or_off("StalledDelay")
         .unwrap_or(Some(Duration::from_secs(15 * 60)));
     TorrentRules {
         ignore_younger_than: t
-            .secs("IgnoreTorrentsYoungerThan", 0)
+            .secs("IgnoreTorrentsYoungerThan")
             .unwrap_or(Duration::from_secs(180)),
         maximum_eta: t.secs_or_off("MaximumETA").flatten(),
         maximum_deletable_percentage,
@@ -545,27 +647,15 @@ fn torrent(t: &mut Keys) -> TorrentRules {
 
 /// `[<Arr>.Torrent.SeedingMode]`; a removal rule without its limit is a warning when `managed`.
 fn seeding(s: &mut Keys, managed: bool) -> SeedingRules {
-    let max_upload_ratio = s
-        .parse("MaxUploadRatio", Keys::float, |r| match r {
-            -1.0 => Ok(None),
-            r if r > 0.0 && r.is_finite() => Ok(Some(r)),
-            r => Err(format!("must be greater than 0, or -1 for no limit (got {r})")),
-        })
-        .flatten();
+    let max_upload_ratio = s.real("MaxUploadRatio", "").flatten();
     let max_seeding_time = s.secs_or_off("MaxSeedingTime").flatten();
-    let remove_torrent = s
-        .parse("RemoveTorrent", Keys::int, |n| match n {
-            -1 => Ok(RemoveTorrent::Never),
-            1 => Ok(RemoveTorrent::Ratio),
-            2 => Ok(RemoveTorrent::Time),
-            3 => Ok(RemoveTorrent::RatioOrTime),
-            4 => Ok(RemoveTorrent::RatioAndTime),
-            n => Err(format!(
-                "must be -1 (never), 1 (at MaxUploadRatio), 2 (at MaxSeedingTime), \
-                 3 (at either) or 4 (at both) (got {n})"
-            )),
-        })
-        .unwrap_or(RemoveTorrent::Never);
+    let remove_torrent = match s.code("RemoveTorrent") {
+        Some(1) => RemoveTorrent::Ratio,
+        Some(2) => RemoveTorrent::Time,
+        Some(3) => RemoveTorrent::RatioOrTime,
+        Some(4) => RemoveTorrent::RatioAndTime,
+        _ => RemoveTorrent::Never,
+    };
     let (ratio, time) = (max_upload_ratio.is_none(), max_seeding_time.is_none());
     let missing = match remove_torrent {
         RemoveTorrent::Ratio if ratio => Some((1, "MaxUploadRatio is not")),
@@ -595,11 +685,6 @@ fn seeding(s: &mut Keys, managed: bool) -> SeedingRules {
         max_seeding_time,
         remove_torrent,
     }
-}
-
-/// A TCP port: 1-65535.
-fn port(n: i64) -> Option<u16> {
-    u16::try_from(n).ok().filter(|p| *p > 0)
 }
 
 /// Length of a leading `http://` or `https://` (any case).

@@ -651,4 +651,11 @@ mod backoff_tests {
         assert_eq!(backoff(s, 30), MAX_BACKOFF);
         assert_eq!(backoff(Duration::from_secs(600), 2), Duration::from_secs(600));
     }
+
+    #[test]
+    fn backoff_of_extreme_intervals_saturates() {
+        assert_eq!(backoff(Duration::MAX, u32::MAX), Duration::MAX);
+        assert_eq!(backoff(Duration::ZERO, u32::MAX), Duration::ZERO);
+        assert_eq!(backoff(Duration::from_secs(1), u32::MAX), MAX_BACKOFF);
+    }
 }
