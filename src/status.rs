@@ -105,7 +105,11 @@ impl WorkerState {
     /// How long without a completed pass before `/health` fails:
     /// three intervals plus the slowest request timeout.
     fn stale_after(&self) -> i64 {
-        let secs = 3 * self.interval.as_secs() + crate::http::REQUEST_TIMEOUT.as_secs();
+        let secs = self
+            .interval
+            .as_secs()
+            .saturating_mul(3)
+            .saturating_add(crate::http::REQUEST_TIMEOUT.as_secs());
         i64::try_from(secs).unwrap_or(i64::MAX)
     }
 }
