@@ -1,7 +1,8 @@
 //! The status server (tiny_http) on qBitrr's `[WebUI] Host`/`Port`:
 //!
 //! - `GET /health` (no auth): 200 `{"status":"ok",…}` or 503 naming each failing part;
-//! - `GET /api/processes`, `POST /api/processes/{name}/restart`, `GET /api/status`,
+//! - `GET /api/processes`, `POST /api/processes/{name}/restart`,
+//!   `POST /api/processes/{name}/acknowledge` (a storm the guard holds back), `GET /api/status`,
 //!   `POST /api/config/reload`;
 //! - `GET /metrics` (Prometheus text).
 //!
@@ -256,7 +257,8 @@ fn route(
     let known = matches!(
         path,
         "/health" | "/metrics" | "/api/processes" | "/api/status" | "/api/config/reload"
-    ) || restart_target(path).is_some();
+    ) || restart_target(path).is_some()
+        || acknowledge_target(path).is_some();
     if !known {
         return error(404, "not found");
     }
@@ -288,6 +290,15 @@ fn route(
             ),
             Err(e) => error(503, &e.to_string()),
         },
+        (p, _, true) if acknowledge_target(p).is_some() => {
+            let name = acknowledge_target(p).unwrap_or_default();
+            if board.acknowledge_storm(name) {
+                info!("{name}: storm acknowledged: its missingFiles/errored torrents are acted on again");
+                json_response(200, &json!({ "result": "acknowledged" }))
+            } else {
+                error(404, &format!("no storm held back by a worker named {name:?}"))
+            }
+        }
         (p, _, true) if restart_target(p).is_some() => {
             let name = restart_target(p).unwrap_or_default();
             match control.restart(name, SUPERVISOR_TIMEOUT) {
@@ -305,7 +316,16 @@ fn route(
 
 /// `/api/processes/{name}/restart` → name (URL-decoded `%20` etc. are not expected in section names).
 fn restart_target(path: &str) -> Option<&str> {
-    let name = path.strip_prefix("/api/processes/")?.strip_suffix("/restart")?;
+    process_target(path, "/restart")
+}
+
+/// `/api/processes/{name}/acknowledge` → name: the user expects the storm the guard holds back.
+fn acknowledge_target(path: &str) -> Option<&str> {
+    process_target(path, "/acknowledge")
+}
+
+fn process_target<'a>(path: &'a str, action: &str) -> Option<&'a str> {
+    let name = path.strip_prefix("/api/processes/")?.strip_suffix(action)?;
     (!name.is_empty() && !name.contains('/')).then_some(name)
 }
 

@@ -65,6 +65,10 @@ pub(crate) struct WorkerState {
     pub torrents_by_state: BTreeMap<&'static str, u64>,
     pub actions_by_rule: BTreeMap<&'static str, u64>,
     pub upstream_errors: BTreeMap<&'static str, u64>,
+    /// A storm the storm guard holds back (what it is, in words), while it lasts.
+    pub storm: Option<String>,
+    /// The user acknowledged the current storm: act on those torrents after all.
+    pub storm_acknowledged: bool,
 }
 
 impl WorkerState {
@@ -99,6 +103,8 @@ impl WorkerState {
             torrents_by_state: BTreeMap::new(),
             actions_by_rule: BTreeMap::new(),
             upstream_errors: BTreeMap::new(),
+            storm: None,
+            storm_acknowledged: false,
         }
     }
 
@@ -275,6 +281,36 @@ impl Board {
         });
     }
 
+    /// A worker's storm guard holds back `storm` (or, with `None`, nothing any more: a
+    /// later storm needs a new acknowledgement).
+    pub(crate) fn set_storm(&self, name: &str, storm: Option<String>) {
+        self.update(name, |w| {
+            if storm.is_none() {
+                w.storm_acknowledged = false;
+            }
+            w.storm = storm;
+        });
+    }
+
+    /// The user says the storm is expected: the worker acts on those torrents after all.
+    /// False when there is no such worker or no storm.
+    pub(crate) fn acknowledge_storm(&self, name: &str) -> bool {
+        let mut found = false;
+        self.update(name, |w| {
+            if w.storm.is_some() {
+                w.storm_acknowledged = true;
+                found = true;
+            }
+        });
+        found
+    }
+
+    pub(crate) fn storm_acknowledged(&self, name: &str) -> bool {
+        let mut acknowledged = false;
+        self.update(name, |w| acknowledged = w.storm_acknowledged);
+        acknowledged
+    }
+
     pub(crate) fn pass_ok(&self, name: &str, now: UnixTime, p: PassSummary) {
         self.update(name, |w| {
             w.passes += 1;
@@ -378,6 +414,9 @@ impl Board {
                         );
                     }
                     _ => {}
+                }
+                if let Some(storm) = w.storm.as_ref().filter(|_| !w.storm_acknowledged) {
+                    push(&w.name, storm.clone());
                 }
                 if w.arr_failed_passes >= UNHEALTHY_AFTER_FAILED_PASSES {
                     push(

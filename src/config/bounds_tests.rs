@@ -391,6 +391,20 @@ fn cases() -> Vec<Case> {
             &["-1", "0", "15", "525600", "\"365d\"", "\"90s\""],
             &big(vec!["-2", "525601", "\"366d\"", "\"365d1s\""]),
         ),
+        case(
+            "Radarr-A.Torrent",
+            "MaxRemovalsPerPass",
+            "1 to 100000",
+            &["1", "20", "100000"],
+            &big(vec!["0", "-1", "100001"]),
+        ),
+        case(
+            "Radarr-A.Torrent",
+            "MaxRemovalsPerHour",
+            "1 to 1000000",
+            &["1", "100", "1000000"],
+            &big(vec!["0", "-1", "1000001"]),
+        ),
         // [<Arr>.Torrent.SeedingMode]
         case(
             "Radarr-A.Torrent.SeedingMode",

@@ -643,6 +643,9 @@ pub(super) static TORRENT: TableSchema = TableSchema {
         // 0 means: tag stalled torrents, never remove them.
         sup("StalledDelay", MINS, secs_or_off(YEAR)),
         sup("ReSearchStalled", Ty::Bool, FLAG),
+        // Ours: brakes on mass removal.
+        sup("MaxRemovalsPerPass", Ty::Int, int(1, 100_000)),
+        sup("MaxRemovalsPerHour", Ty::Int, int(1, 1_000_000)),
         uns("Trackers", Ty::Tables(&TRACKER), Dflt::Empty),
         uns("SeedingMode", Ty::Table(&SEEDING_MODE), Dflt::Any),
     ],

@@ -135,6 +135,10 @@ pub struct TorrentRules {
     pub stalled_delay: StalledDelay,
     /// ReSearchStalled (default false).
     pub re_search_stalled: bool,
+    /// MaxRemovalsPerPass (ours; default 20): torrents removed in one pass at most.
+    pub max_removals_per_pass: u32,
+    /// MaxRemovalsPerHour (ours; default 100): torrents removed in any hour at most.
+    pub max_removals_per_hour: u32,
 }
 
 /// StalledDelay: -1 off, 0 tag only (never delete), N minutes (or a duration string).

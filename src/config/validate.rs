@@ -642,6 +642,8 @@ fn torrent(t: &mut Keys) -> TorrentRules {
             Some(delay) => StalledDelay::After(delay),
         },
         re_search_stalled: t.bool("ReSearchStalled").unwrap_or(false),
+        max_removals_per_pass: t.number("MaxRemovalsPerPass").unwrap_or(20),
+        max_removals_per_hour: t.number("MaxRemovalsPerHour").unwrap_or(100),
     }
 }
 

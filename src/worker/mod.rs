@@ -17,7 +17,7 @@ use crate::clock::unix_now;
 use crate::config::{Arr, Settings};
 use crate::decide::{self, Inputs, Rule, Rules};
 use crate::http::HttpError;
-use crate::model::{Memory, QueueEntry, Torrent, TorrentId, UnixTime};
+use crate::model::{Memory, QueueEntry, Torrent, TorrentId, TorrentState, UnixTime};
 use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary, QbitProblem};
 use crate::store::{InstanceRecords, StoreError};
@@ -25,6 +25,7 @@ use crate::upstream::{ArrApi, Qbittorrent};
 
 mod decision_log;
 mod executor;
+mod guard;
 mod intents;
 mod memory_table;
 
@@ -127,6 +128,9 @@ pub(crate) struct PassReport {
     pub decisions: Vec<(Rule, bool)>,
     /// Torrents by qBittorrent state.
     pub states: BTreeMap<&'static str, u64>,
+    /// Torrents listed in our category, and how many of them are missingFiles or errored.
+    pub ours: u64,
+    pub broken: u64,
     pub applied: Applied,
     pub persisted: usize,
 }
@@ -154,6 +158,10 @@ pub(crate) struct Worker {
     /// Queue rows of our torrents seen in the failed category, until they are acted on
     /// (see [`QueueView`]), with when each was last seen.
     held_queue: HashMap<String, (QueueEntry, UnixTime)>,
+    /// Removals of the last hour, for MaxRemovalsPerHour.
+    budget: guard::RemovalBudget,
+    /// The storm guard is holding torrents back.
+    storm: bool,
     arr_outage: Outage,
     board: Arc<Board>,
     /// Whether the versions of the Arr and qBittorrent were read yet (once, for `/api/status`).
@@ -219,6 +227,8 @@ impl Worker {
             changed: Vec::new(),
             intents,
             held_queue: HashMap::new(),
+            budget: guard::RemovalBudget::default(),
+            storm: false,
             arr_outage: Outage::default(),
             board,
             versions_known: false,
@@ -423,6 +433,8 @@ impl Worker {
             debug!("{name}: decide phase: {} decisions", plans.len());
         }
 
+        self.brake(&mut plans, &report, now);
+
         // Apply.
         let executor = Executor {
             instance: &name,
@@ -457,6 +469,8 @@ impl Worker {
             debug!("{name}: apply phase: {:?}", report.applied);
         }
 
+        let removed = plans.iter().filter(|p| p.removed).count();
+        self.budget.spend(u32::try_from(removed).unwrap_or(u32::MAX), now);
         // Held rows go once their torrent is removed, or after a day unseen in the failed category.
         for plan in plans.iter().filter(|p| p.removed) {
             self.held_queue.remove(&plan.hash);
@@ -477,6 +491,47 @@ impl Worker {
             );
         }
         Ok(report)
+    }
+
+    /// The brakes on mass removal (see `guard`): the storm guard, then the removal caps.
+    fn brake(&mut self, plans: &mut [Plan], report: &PassReport, now: UnixTime) {
+        let name = &self.arr_cfg.name;
+        if guard::is_storm(report.ours, report.broken) {
+            let storm = format!(
+                "{} of {} torrents in category {:?} are missingFiles or errored at once (a disk or \
+                 mount missing?): none of them is acted on until it clears or is acknowledged \
+                 (POST /api/processes/{name}/acknowledge)",
+                report.broken, report.ours, self.rules.category
+            );
+            if !self.storm {
+                warn!("{name}: {storm}");
+                self.storm = true;
+            }
+            self.board.set_storm(name, Some(storm));
+            if !self.board.storm_acknowledged(name) {
+                let held = guard::hold_back_storm(plans);
+                debug!("{name}: storm guard: {held} decision(s) held back");
+            }
+        } else if self.storm {
+            info!(
+                "{name}: the storm cleared ({} of {} torrents missingFiles or errored)",
+                report.broken, report.ours
+            );
+            self.storm = false;
+            self.board.set_storm(name, None);
+        }
+        let caps = &self.arr_cfg.torrent;
+        let allowance = self
+            .budget
+            .allowance(caps.max_removals_per_pass, caps.max_removals_per_hour, now);
+        let deferred = guard::defer_removals(plans, allowance);
+        if deferred > 0 {
+            warn!(
+                "{name}: {deferred} removal(s) deferred to a later pass: {allowance} allowed now \
+                 (MaxRemovalsPerPass {}, MaxRemovalsPerHour {})",
+                caps.max_removals_per_pass, caps.max_removals_per_hour
+            );
+        }
     }
 
     /// A kept torrent whose blocklist or search finished on a later pass remembers it,
@@ -515,6 +570,12 @@ impl Worker {
         report: &mut PassReport,
     ) -> Option<Plan> {
         *report.states.entry(t.state.as_str()).or_default() += 1;
+        if t.category == self.rules.category {
+            report.ours += 1;
+            if matches!(t.state, TorrentState::MissingFiles | TorrentState::Error) {
+                report.broken += 1;
+            }
+        }
         if t.category == self.rules.failed_category {
             if let Some(entry) = queue.get(&t.hash) {
                 self.held_queue.insert(t.hash.clone(), (entry.clone(), now));

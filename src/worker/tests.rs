@@ -21,6 +21,10 @@ Host = \"localhost\"
 URI = \"http://radarr:7878/\"
 APIKey = \"0123456789abcdef\"
 Category = \"radarr\"
+
+[Radarr-Movies.Torrent]
+MaxRemovalsPerPass = 3
+MaxRemovalsPerHour = 5
 ";
 
 fn completed() -> Torrent {
@@ -67,6 +71,14 @@ fn worker_and_arr(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<Fak
         decisions: DecisionLog::new(false),
     };
     let board = Arc::new(Board::new("config.toml", NOW));
+    board.register(crate::status::WorkerState::new(
+        &arr_cfg.name,
+        "Radarr",
+        "radarr",
+        "http://radarr:7878/",
+        Duration::from_secs(5),
+        NOW,
+    ));
     let worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
     (worker, qbit, arr)
 }
@@ -187,4 +199,78 @@ fn a_torrent_moved_to_the_failed_category_is_blocklisted_after_the_arr_dropped_i
         ]
     );
     assert!(worker.held_queue.is_empty(), "released once used");
+}
+
+/// `n` torrents of ours: the first `missing` in missingFiles, the rest seeding.
+fn library(n: usize, missing: usize) -> Vec<Torrent> {
+    (0..n)
+        .map(|i| {
+            let mut t = completed();
+            t.hash = format!("{i:040x}");
+            t.name = format!("T{i}");
+            t.tags = vec![tags::IMPORTED.into()];
+            if i < missing {
+                t.state = TorrentState::MissingFiles;
+            }
+            t
+        })
+        .collect()
+}
+
+fn deletes(journal: &Journal) -> usize {
+    journal
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, Call::Delete { .. }))
+        .count()
+}
+
+#[test]
+fn removals_are_capped_per_pass_and_per_hour() {
+    let journal = Journal::default();
+    // 8 of 100 missingFiles: no storm, 8 removals wanted; 3 a pass, 5 an hour.
+    let (mut worker, _qbit) = worker(&journal, library(100, 8));
+    let report = worker.pass(NOW, &Shutdown::new()).unwrap();
+    assert_eq!((report.applied.removals, deletes(&journal)), (3, 3));
+    worker.pass(NOW + 5, &Shutdown::new()).unwrap();
+    assert_eq!(deletes(&journal), 5, "the hour's 5 are spent");
+    worker.pass(NOW + 600, &Shutdown::new()).unwrap();
+    assert_eq!(deletes(&journal), 5, "nothing more within the hour");
+    worker.pass(NOW + 3600, &Shutdown::new()).unwrap();
+    assert_eq!(deletes(&journal), 8, "the rest an hour later");
+}
+
+#[test]
+fn a_storm_of_missing_files_is_held_back_until_acknowledged() {
+    let journal = Journal::default();
+    // 40 of 100 missingFiles at once: a mount missing, not 40 broken torrents.
+    let (mut worker, qbit) = worker(&journal, library(100, 40));
+    let report = worker.pass(NOW, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied, Applied::default());
+    assert_eq!(deletes(&journal), 0);
+    let (healthy, body) = worker.board.health(NOW);
+    assert!(
+        !healthy && body.to_string().contains("40 of 100 torrents"),
+        "{body}"
+    );
+
+    // The user says it is expected: the removals go ahead (within the caps).
+    assert!(worker.board.acknowledge_storm("Radarr-Movies"));
+    worker.pass(NOW + 5, &Shutdown::new()).unwrap();
+    assert_eq!(deletes(&journal), 3);
+    assert!(!worker
+        .board
+        .health(NOW + 5)
+        .1
+        .to_string()
+        .contains("missingFiles"));
+
+    // It clears (the mount is back): a later storm needs a new acknowledgement.
+    qbit.list("radarr", library(100, 0));
+    worker.pass(NOW + 10, &Shutdown::new()).unwrap();
+    assert!(!worker.board.storm_acknowledged("Radarr-Movies"));
+    qbit.list("radarr", library(100, 50));
+    journal.clear();
+    worker.pass(NOW + 4000, &Shutdown::new()).unwrap();
+    assert_eq!(deletes(&journal), 0, "a new storm is held back again");
 }
