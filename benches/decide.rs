@@ -195,6 +195,7 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 parent_id: None,
                 tracked_state: if complete { "importPending" } else { "downloading" }.to_string(),
                 title: torrent.name.clone(),
+                messages: String::new(),
             });
             // Steady state: every torrent seen before; stalled ones have their clock running.
             let memory = Memory {

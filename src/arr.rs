@@ -72,6 +72,10 @@ struct QueueRow {
     #[serde(default)]
     tracked_download_state: Option<String>,
     #[serde(default)]
+    error_message: Option<String>,
+    #[serde(default)]
+    status_messages: Vec<StatusMessage>,
+    #[serde(default)]
     movie_id: Option<i64>,
     #[serde(default)]
     episode_id: Option<i64>,
@@ -87,7 +91,43 @@ struct QueueRow {
     author_id: Option<i64>,
 }
 
+#[derive(Deserialize, Default)]
+struct StatusMessage {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    messages: Vec<String>,
+}
+
+/// The longest message kept from a queue row.
+const MESSAGE_MAX: usize = 300;
+
 impl QueueRow {
+    /// errorMessage and statusMessages as one line, at most [`MESSAGE_MAX`] bytes.
+    fn messages(&self) -> String {
+        let mut parts: Vec<&str> = self.error_message.as_deref().into_iter().collect();
+        for m in &self.status_messages {
+            parts.extend(m.messages.iter().map(String::as_str));
+            if m.messages.is_empty() {
+                parts.extend(m.title.as_deref());
+            }
+        }
+        let mut line = parts
+            .into_iter()
+            .filter(|p| !p.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if line.len() > MESSAGE_MAX {
+            let mut cut = MESSAGE_MAX;
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line.truncate(cut);
+            line.push('…');
+        }
+        line
+    }
+
     fn media_id(&self, kind: ArrKind) -> Option<i64> {
         match kind {
             ArrKind::Radarr => self.movie_id,
@@ -129,6 +169,9 @@ fn fold_queue(
         }
         if entry.parent_id.is_none() {
             entry.parent_id = row.parent_id(kind);
+        }
+        if entry.messages.is_empty() {
+            entry.messages = row.messages();
         }
         if entry.tracked_state.is_empty() {
             entry.tracked_state = row.tracked_download_state.unwrap_or_default();
@@ -290,23 +333,87 @@ impl ArrClient {
             .ok_or_else(|| HttpError::decode(&endpoint, "command resource without an id"))
     }
 
-    /// `GET command/{id}`: the command's status (queued, started, completed, failed, …);
-    /// for following an import to completion (not used by the loop yet).
-    pub fn command_status(&self, id: i64) -> Result<String, HttpError> {
+    /// `GET command/{id}`: where the command stands; `None` when the Arr no longer knows it
+    /// (finished commands are purged after a while, and all of them at a restart).
+    pub fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError> {
         let path = format!("/command/{id}");
         let endpoint = self.endpoint("GET", &path);
         let req = self
             .agent
             .get(format!("{}{path}", self.base))
             .header("X-Api-Key", &self.api_key);
-        let mut resp = self.check(&endpoint, req.call())?;
-        let value: Value = http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT)?;
-        Ok(value
-            .get("status")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_string())
+        let mut resp = match self.check(&endpoint, req.call()) {
+            Ok(resp) => resp,
+            Err(HttpError::Status { status: 404, .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT).map(Some)
     }
+
+    /// `GET command`: the newest command named `name` (any case) for download `download_id`
+    /// (its `downloadClientId`, any case), among those the Arr still lists.
+    pub fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
+        let path = "/command";
+        let endpoint = self.endpoint("GET", path);
+        let req = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("X-Api-Key", &self.api_key);
+        let mut resp = self.check(&endpoint, req.call())?;
+        let commands: Vec<ListedCommand> = http::read_json(&endpoint, resp.body_mut(), QUEUE_BODY_LIMIT)?;
+        Ok(commands
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(name))
+            .filter(|c| {
+                c.body
+                    .download_client_id
+                    .as_deref()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(download_id))
+            })
+            .map(|c| c.id)
+            .max())
+    }
+}
+
+/// A command as `GET command/{id}` answers: its status (queued, started, completed,
+/// failed, aborted, cancelled, orphaned) and the Arr's message.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct CommandState {
+    pub status: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl CommandState {
+    /// Still to run or running.
+    pub(crate) fn is_pending(&self) -> bool {
+        matches!(self.status.as_str(), "queued" | "started")
+    }
+
+    /// Ended without doing its work.
+    pub(crate) fn is_failed(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "failed" | "aborted" | "cancelled" | "orphaned"
+        )
+    }
+}
+
+/// One entry of `GET command`, the fields used to find an import.
+#[derive(Deserialize)]
+struct ListedCommand {
+    id: i64,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    body: ListedCommandBody,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ListedCommandBody {
+    #[serde(default)]
+    download_client_id: Option<String>,
 }
 
 fn bool_str(b: bool) -> &'static str {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
 pub use crate::model::QueueStep;
-use crate::model::{tags, Memory, QueueEntry, Torrent, TorrentState, UnixTime};
+use crate::model::{tags, ImportState, Memory, QueueEntry, Torrent, TorrentState, UnixTime};
 
 /// Seconds a completed torrent must have been complete before it is imported,
 /// so qBittorrent has finished writing and moving its files.
@@ -89,6 +89,9 @@ pub enum Rule {
     Import,
     ImportSettling,
     ImportRefused,
+    ImportPending,
+    ImportFailed,
+    TagImported,
     ResumePaused,
     TooYoung,
     MissingFiles,
@@ -117,6 +120,9 @@ impl Rule {
             Self::Import => "import",
             Self::ImportSettling => "import-settling",
             Self::ImportRefused => "import-refused",
+            Self::ImportPending => "import-pending",
+            Self::ImportFailed => "import-failed",
+            Self::TagImported => "tag-imported",
             Self::ResumePaused => "resume-paused",
             Self::TooYoung => "too-young",
             Self::MissingFiles => "missing-files",
@@ -148,9 +154,18 @@ pub enum Action {
     Resume,
     Recheck,
     SetCategory(String),
-    /// Send the Arr's Downloaded*Scan for this path.
+    /// Send the Arr's Downloaded*Scan for this path (recorded as being sent first).
     Import {
         path: String,
+    },
+    /// An import was recorded but its answer never came: find it in the Arr's commands,
+    /// or send it (this path) when the Arr has none.
+    FindImport {
+        path: String,
+    },
+    /// Follow the import command to completion, and see the download leave the queue.
+    CheckImport {
+        command: i64,
     },
     /// Remove the torrent from qBittorrent first; then, only if that worked,
     /// do `queue` to its Arr queue entry, then search the media again when `research`.
@@ -182,6 +197,8 @@ impl fmt::Display for Action {
             Self::Recheck => f.write_str("recheck"),
             Self::SetCategory(c) => write!(f, "set category {c:?}"),
             Self::Import { path } => write!(f, "import {path:?}"),
+            Self::FindImport { path } => write!(f, "find the import of {path:?} in the Arr's commands"),
+            Self::CheckImport { command } => write!(f, "check import command {command}"),
             Self::Remove {
                 delete_files,
                 queue,
@@ -436,11 +453,45 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             );
             return decision(input, Rule::ImportRefused, detail, vec![]);
         }
-        let detail = format!("state {}, completed {since}s ago, not imported yet", t.state);
-        let actions = vec![Action::Import {
-            path: t.content_path.clone(),
-        }];
-        return decision(input, Rule::Import, detail, actions);
+        let path = t.content_path.clone();
+        return match input.memory.import {
+            ImportState::None => {
+                let detail = format!("state {}, completed {since}s ago, not imported yet", t.state);
+                decision(input, Rule::Import, detail, vec![Action::Import { path }])
+            }
+            ImportState::Sending { since, .. } => {
+                let detail = format!(
+                    "import recorded {}s ago, its answer never came: looking for it in the Arr's commands",
+                    now - since
+                );
+                decision(
+                    input,
+                    Rule::ImportPending,
+                    detail,
+                    vec![Action::FindImport { path }],
+                )
+            }
+            ImportState::Sent { since, command, .. } => {
+                let detail = format!("import command {command} sent {}s ago", now - since);
+                decision(
+                    input,
+                    Rule::ImportPending,
+                    detail,
+                    vec![Action::CheckImport { command }],
+                )
+            }
+            ImportState::Failed { attempts, retry_at } if now < retry_at => {
+                let detail = format!(
+                    "the import failed {attempts} time(s) in a row; next try in {}s",
+                    retry_at - now
+                );
+                decision(input, Rule::ImportFailed, detail, vec![])
+            }
+            ImportState::Failed { attempts, .. } => {
+                let detail = format!("the import failed {attempts} time(s) in a row; trying again");
+                decision(input, Rule::Import, detail, vec![Action::Import { path }])
+            }
+        };
     }
 
     // 6. Paused or stopped downloads are resumed.
@@ -491,20 +542,36 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
 
     // 10. Seeded enough (only once imported: never lose media the Arr has not taken).
     if complete {
-        if let Some(detail) = seeding_limit_reached(t, r) {
+        let mut d = if let Some(detail) = seeding_limit_reached(t, r) {
             let action = Action::Remove {
                 delete_files: true,
                 queue: QueueStep::Keep,
                 research: false,
             };
-            return decision(input, Rule::SeedingLimit, detail, vec![action]);
+            decision(input, Rule::SeedingLimit, detail, vec![action])
+        } else if !r.tagless && input.memory.imported_at.is_some() && !t.has_tag(tags::IMPORTED) {
+            // Tagged until the tag holds (a failed call is decided again next pass).
+            let detail = format!("imported, without the {} tag", tags::IMPORTED);
+            decision(
+                input,
+                Rule::TagImported,
+                detail,
+                vec![Action::AddTag(tags::IMPORTED)],
+            )
+        } else {
+            decision(
+                input,
+                Rule::NoAction,
+                format!("state {}, imported", t.state),
+                vec![],
+            )
+        };
+        // Imported as the queue or the tag says, with our own follow-up unfinished: settle it.
+        if d.memory.import != ImportState::None {
+            d.memory.import = ImportState::None;
+            d.memory.imported_at.get_or_insert(now);
         }
-        return decision(
-            input,
-            Rule::NoAction,
-            format!("state {}, imported", t.state),
-            vec![],
-        );
+        return d;
     }
 
     // 11. Stalled downloads. StalledDelay -1: never removed for stalling, also not as slow or stale.

@@ -296,6 +296,8 @@ pub struct QueueEntry {
     /// trackedDownloadState of the first row, e.g. "downloading", "importPending", "imported".
     pub tracked_state: String,
     pub title: String,
+    /// What the Arr says is wrong with it (errorMessage and statusMessages, shortened), if anything.
+    pub messages: String,
 }
 
 /// Which *Arr application a section talks to (from its name prefix).
@@ -372,8 +374,11 @@ impl ArrKind {
 pub struct Memory {
     /// When we first saw it in our category (lets us claim it in the failed/recheck categories).
     pub first_seen: Option<UnixTime>,
-    /// When the import command was accepted.
+    /// When the Arr was seen to have imported it (its import command completed and the
+    /// download left its queue, or the queue says imported).
     pub imported_at: Option<UnixTime>,
+    /// Where its import stands before that.
+    pub import: ImportState,
     /// When we first saw it stalled (the StalledDelay clock).
     pub stalled_since: Option<UnixTime>,
     /// When its release was blocklisted in the Arr (ReSearchStalled, or the failure path).
@@ -384,6 +389,26 @@ pub struct Memory {
     pub rechecked_at: Option<UnixTime>,
     /// Our tags when Settings.Tagless is on.
     pub tags: BTreeSet<String>,
+}
+
+/// Where a torrent's import stands until the Arr has imported it. Recorded
+/// before the command is sent, so a crash or a lost answer never sends it
+/// twice: the Arr's command list is asked first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ImportState {
+    #[default]
+    None,
+    /// Attempt `attempt` is about to be sent, or was sent without an answer: look for it
+    /// in the Arr's commands before sending it again.
+    Sending { since: UnixTime, attempt: u32 },
+    /// The Arr accepted attempt `attempt` as command `command`; follow it to completion.
+    Sent {
+        since: UnixTime,
+        command: i64,
+        attempt: u32,
+    },
+    /// It failed `attempts` times in a row; not again before `retry_at`.
+    Failed { attempts: u32, retry_at: UnixTime },
 }
 
 /// What a removal does to the torrent's Arr queue entry.

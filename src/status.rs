@@ -69,6 +69,8 @@ pub(crate) struct WorkerState {
     pub storm: Option<String>,
     /// The user acknowledged the current storm: act on those torrents after all.
     pub storm_acknowledged: bool,
+    /// Torrents whose import failed and waits for its next try (last pass).
+    pub imports_failing: u64,
 }
 
 impl WorkerState {
@@ -105,6 +107,7 @@ impl WorkerState {
             upstream_errors: BTreeMap::new(),
             storm: None,
             storm_acknowledged: false,
+            imports_failing: 0,
         }
     }
 
@@ -154,6 +157,8 @@ pub(crate) struct PassSummary {
     /// Rules that produced actions, with counts.
     pub actions_by_rule: BTreeMap<&'static str, u64>,
     pub arr_version: Option<String>,
+    /// Torrents whose import failed and waits for its next try.
+    pub imports_failing: u64,
 }
 
 /// Which upstream made a pass fail.
@@ -320,6 +325,7 @@ impl Board {
             w.qbit_down = None;
             w.arr_failed_passes = 0;
             w.torrents_by_state = p.torrents_by_state;
+            w.imports_failing = p.imports_failing;
             for (rule, n) in p.actions_by_rule {
                 *w.actions_by_rule.entry(rule).or_default() += n;
             }
@@ -461,6 +467,7 @@ impl Board {
                     "last_pass": w.last_pass_at.map(crate::clock::rfc3339),
                     "last_pass_seconds": w.last_pass_seconds,
                     "last_error": w.last_error,
+                    "imports_failing": w.imports_failing,
                 })
             })
             .collect();
@@ -546,6 +553,15 @@ impl Board {
             workers
                 .iter()
                 .map(|w| (label(w), format!("{:.6}", w.last_pass_seconds)))
+                .collect(),
+        );
+        family(
+            "imports_failing",
+            "gauge",
+            "Torrents whose import failed and waits for its next try.",
+            workers
+                .iter()
+                .map(|w| (label(w), w.imports_failing.to_string()))
                 .collect(),
         );
         family(

@@ -20,7 +20,7 @@ use log::{error, warn};
 
 use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
 
-use crate::model::{Intent, Memory};
+use crate::model::{ImportState, Intent, Memory};
 
 /// Key: `"<instance>\0<hash>"`; value: an encoded [`Memory`].
 const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
@@ -31,8 +31,10 @@ const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
 /// The current intent encoding.
 const INTENT_VERSION: u8 = 1;
 
-/// The current value encoding.
+/// The value encoding of a torrent's memory.
 const VALUE_VERSION: u8 = 1;
+/// The same, followed by an import under way.
+const VALUE_VERSION_IMPORT: u8 = 2;
 
 /// redb's page cache. Its default (1 GiB) would keep every page ever read or
 /// written in RAM; the store is read once at start and then written a little,
@@ -432,11 +434,17 @@ fn aside_path(path: &Path) -> PathBuf {
 }
 
 /// Encodes a [`Memory`]: version byte, presence bits, the present times
-/// (i64 LE), then the tags (u16 count, u16 length + UTF-8 each).
+/// (i64 LE), then the tags (u16 count, u16 length + UTF-8 each). Version 2 is
+/// version 1 followed by the import state (a kind byte and its numbers); it is
+/// written only while an import is under way, so settled records keep version 1.
 pub(crate) fn encode(m: &Memory) -> Vec<u8> {
     let times = times(m);
     let mut out = Vec::with_capacity(2 + 8 * times.len() + 8);
-    out.push(VALUE_VERSION);
+    out.push(if m.import == ImportState::None {
+        VALUE_VERSION
+    } else {
+        VALUE_VERSION_IMPORT
+    });
     let mut bits = 0u8;
     for (i, t) in times.iter().enumerate() {
         if t.is_some() {
@@ -457,6 +465,29 @@ pub(crate) fn encode(m: &Memory) -> Vec<u8> {
         out.extend_from_slice(&u16::try_from(t.len()).unwrap_or(0).to_le_bytes());
         out.extend_from_slice(t.as_bytes());
     }
+    match m.import {
+        ImportState::None => {}
+        ImportState::Sending { since, attempt } => {
+            out.push(1);
+            out.extend_from_slice(&since.to_le_bytes());
+            out.extend_from_slice(&attempt.to_le_bytes());
+        }
+        ImportState::Sent {
+            since,
+            command,
+            attempt,
+        } => {
+            out.push(2);
+            out.extend_from_slice(&since.to_le_bytes());
+            out.extend_from_slice(&command.to_le_bytes());
+            out.extend_from_slice(&attempt.to_le_bytes());
+        }
+        ImportState::Failed { attempts, retry_at } => {
+            out.push(3);
+            out.extend_from_slice(&attempts.to_le_bytes());
+            out.extend_from_slice(&retry_at.to_le_bytes());
+        }
+    }
     out
 }
 
@@ -474,7 +505,7 @@ fn times(m: &Memory) -> [Option<i64>; 6] {
 /// Decodes a value written by [`encode`]; `None` for an unknown version or a damaged value.
 pub(crate) fn decode(bytes: &[u8]) -> Option<Memory> {
     let (&version, rest) = bytes.split_first()?;
-    if version != VALUE_VERSION {
+    if version != VALUE_VERSION && version != VALUE_VERSION_IMPORT {
         return None;
     }
     let (&bits, mut rest) = rest.split_first()?;
@@ -494,16 +525,46 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Memory> {
         tags.insert(std::str::from_utf8(tag).ok()?.to_string());
         rest = tail;
     }
+    let import = if version == VALUE_VERSION_IMPORT {
+        decode_import(rest)?
+    } else {
+        ImportState::None
+    };
     let [first_seen, imported_at, stalled_since, blocklisted_at, searched_at, rechecked_at] = times;
     Some(Memory {
         first_seen,
         imported_at,
+        import,
         stalled_since,
         blocklisted_at,
         searched_at,
         rechecked_at,
         tags,
     })
+}
+
+fn decode_import(bytes: &[u8]) -> Option<ImportState> {
+    let (&kind, rest) = bytes.split_first()?;
+    let i64_at =
+        |at: usize| -> Option<i64> { Some(i64::from_le_bytes(rest.get(at..at + 8)?.try_into().ok()?)) };
+    let u32_at =
+        |at: usize| -> Option<u32> { Some(u32::from_le_bytes(rest.get(at..at + 4)?.try_into().ok()?)) };
+    match kind {
+        1 => Some(ImportState::Sending {
+            since: i64_at(0)?,
+            attempt: u32_at(8)?,
+        }),
+        2 => Some(ImportState::Sent {
+            since: i64_at(0)?,
+            command: i64_at(8)?,
+            attempt: u32_at(16)?,
+        }),
+        3 => Some(ImportState::Failed {
+            attempts: u32::from_le_bytes(rest.get(0..4)?.try_into().ok()?),
+            retry_at: i64::from_le_bytes(rest.get(4..12)?.try_into().ok()?),
+        }),
+        _ => None,
+    }
 }
 
 fn take_u16(bytes: &[u8]) -> Option<(u16, &[u8])> {
@@ -519,6 +580,7 @@ mod tests {
         Memory {
             first_seen: Some(1),
             imported_at: None,
+            import: ImportState::None,
             stalled_since: Some(-5),
             blocklisted_at: None,
             searched_at: Some(i64::MAX),
@@ -547,6 +609,35 @@ mod tests {
         for cut in 0..bytes.len() {
             assert_eq!(decode(&bytes[..cut]), None, "truncated at {cut}");
         }
+    }
+
+    #[test]
+    fn an_import_under_way_round_trips_as_version_two() {
+        for import in [
+            ImportState::Sending { since: 7, attempt: 1 },
+            ImportState::Sent {
+                since: -1,
+                command: i64::MAX,
+                attempt: u32::MAX,
+            },
+            ImportState::Failed {
+                attempts: 3,
+                retry_at: 1_800_000_000,
+            },
+        ] {
+            let m = Memory { import, ..sample() };
+            let bytes = encode(&m);
+            assert_eq!(bytes[0], VALUE_VERSION_IMPORT);
+            assert_eq!(decode(&bytes), Some(m.clone()), "{import:?}");
+            for cut in 0..bytes.len() {
+                assert_eq!(decode(&bytes[..cut]), None, "{import:?} truncated at {cut}");
+            }
+        }
+        assert_eq!(
+            encode(&sample())[0],
+            VALUE_VERSION,
+            "settled records stay version 1"
+        );
     }
 
     /// The version-1 layout, byte for byte: a store written by this release stays readable.

@@ -74,7 +74,16 @@ fn the_whole_queue_is_read_page_by_page_for_every_kind() {
         assert!(client.command(&cmd).unwrap() > 0, "{kind:?} {cmd}");
         let import = arr::import_command(kind, "/data/x", &hash(0), ImportMode::Copy);
         let id = client.command(&import).unwrap();
-        assert_eq!(client.command_status(id).unwrap(), "completed");
+        let state = client.command_state(id).unwrap().expect("known");
+        assert_eq!(state.status, "completed");
+        assert_eq!(
+            client
+                .find_command(kind.scan_command(), &hash(0).to_ascii_lowercase())
+                .unwrap(),
+            Some(id),
+            "found in the command list by its download id, any case"
+        );
+        assert_eq!(client.command_state(987_654).unwrap(), None, "unknown: None");
         let posted = fake.commands_named(kind.scan_command());
         assert_eq!(posted[0]["downloadClientId"], json!(hash(0).to_uppercase()));
         assert_eq!(posted[0]["importMode"], "Copy");

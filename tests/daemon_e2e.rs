@@ -581,3 +581,66 @@ fn outages_are_logged_once_and_do_not_stall_other_instances() {
     s.daemon.wait_for_log("answers again", Duration::from_secs(1));
     assert!(s.daemon.terminate().0.success());
 }
+
+#[test]
+fn imports_are_sent_exactly_once_through_crashes_with_a_slow_arr() {
+    let Some(setup) = Scenario::radarr().first_pass_of(&[]).setup() else {
+        return;
+    };
+    let api = setup.api();
+    let fixtures: Vec<TorrentFixture> = (0..3)
+        .map(|i| {
+            make_torrent(
+                &setup.dir.subdir(&format!("d{i}")),
+                &format!("Crash.Test.{i}.mkv"),
+                MB,
+            )
+        })
+        .collect();
+    let records: Vec<Value> = fixtures
+        .iter()
+        .enumerate()
+        .map(|(i, fx)| queue_record(FakeKind::Radarr, 500 + i as u64, &fx.hash, "Crash", 50 + i as u64))
+        .collect();
+    for fx in &fixtures {
+        add_complete(&api, fx, "radarr");
+    }
+    let arr = setup.radarr();
+    arr.set_queue(records);
+    // 1.5 s an answer: kills land before, during and after import commands.
+    arr.set_delay(Duration::from_millis(1500));
+    for fx in &fixtures {
+        api.wait_for_state(
+            &fx.hash,
+            Duration::from_secs(20),
+            &["stalledUP", "uploading", "pausedUP", "stoppedUP", "queuedUP"],
+        );
+    }
+    std::thread::sleep(Duration::from_secs(11)); // past the import settling time
+
+    let mut s = setup.start_daemon();
+    for round in 0..8u64 {
+        std::thread::sleep(Duration::from_millis(700 + 500 * (round % 5)));
+        s.daemon.kill();
+        s.restart_daemon();
+    }
+    let scans = |arr: &FakeArr| -> Vec<String> {
+        arr.requests()
+            .iter()
+            .filter(|r| is_command(r, "DownloadedMoviesScan") && r.status == 201)
+            .filter_map(|r| r.json()?["downloadClientId"].as_str().map(str::to_string))
+            .collect()
+    };
+    let all = wait_until(Duration::from_secs(90), Duration::from_millis(500), || {
+        fixtures.iter().all(|fx| {
+            api.torrent(&fx.hash)
+                .is_some_and(|t| tags_of(&t).contains(&"qBitrr-imported".into()))
+        })
+    });
+    assert!(all, "not every torrent imported and tagged:\n{}", s.daemon.log());
+    let sent = scans(s.radarr());
+    for fx in &fixtures {
+        let n = sent.iter().filter(|d| d.eq_ignore_ascii_case(&fx.hash)).count();
+        assert_eq!(n, 1, "import commands for {}: {sent:?}", fx.hash);
+    }
+}

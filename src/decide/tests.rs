@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::model::ETA_INFINITE;
+use crate::model::{ImportState, ETA_INFINITE};
 
 const NOW: i64 = 1_700_000_000;
 const HOUR: i64 = 3600;
@@ -67,6 +67,7 @@ fn queue() -> QueueEntry {
         parent_id: None,
         tracked_state: "downloading".into(),
         title: "Some.Movie".into(),
+        messages: String::new(),
     }
 }
 
@@ -265,7 +266,92 @@ fn decision_table() {
         Row {
             torrent: completed,
             memory: |m| m.imported_at = Some(NOW - 100),
-            ..row("imported (memory): never twice", Rule::NoAction, vec![])
+            ..row(
+                "imported (memory): never twice; its tag is put back",
+                Rule::TagImported,
+                vec![Action::AddTag(tags::IMPORTED)],
+            )
+        },
+        Row {
+            torrent: completed,
+            memory: |m| m.imported_at = Some(NOW - 100),
+            rules: |r| r.tagless = true,
+            ..row("imported (memory), Tagless: nothing more", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: completed,
+            memory: |m| {
+                m.import = ImportState::Sending {
+                    since: NOW - 30,
+                    attempt: 1,
+                }
+            },
+            ..row(
+                "import recorded, answer lost: look for it before sending again",
+                Rule::ImportPending,
+                vec![Action::FindImport {
+                    path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
+                }],
+            )
+        },
+        Row {
+            torrent: completed,
+            memory: |m| {
+                m.import = ImportState::Sent {
+                    since: NOW - 30,
+                    command: 12,
+                    attempt: 1,
+                }
+            },
+            ..row(
+                "import sent: follow the command",
+                Rule::ImportPending,
+                vec![Action::CheckImport { command: 12 }],
+            )
+        },
+        Row {
+            torrent: completed,
+            memory: |m| {
+                m.import = ImportState::Failed {
+                    attempts: 2,
+                    retry_at: NOW + 60,
+                }
+            },
+            ..row("import failed: wait for the retry", Rule::ImportFailed, vec![])
+        },
+        Row {
+            torrent: completed,
+            memory: |m| {
+                m.import = ImportState::Failed {
+                    attempts: 2,
+                    retry_at: NOW,
+                }
+            },
+            ..row(
+                "import failed, retry due: send again",
+                Rule::Import,
+                vec![Action::Import {
+                    path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec!["qBitrr-imported".into()];
+            },
+            memory: |m| {
+                m.import = ImportState::Sent {
+                    since: NOW - 30,
+                    command: 12,
+                    attempt: 1,
+                }
+            },
+            ..row(
+                "imported as the tag says while followed: settled, no check",
+                Rule::NoAction,
+                vec![],
+            )
         },
         Row {
             torrent: |t| t.state = TorrentState::PausedDl,
@@ -334,6 +420,7 @@ fn decision_table() {
         Row {
             torrent: |t| {
                 completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
                 t.ratio = 2.5;
                 t.max_ratio = 3.0;
             },
@@ -393,6 +480,7 @@ fn decision_table() {
         Row {
             torrent: |t| {
                 completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
                 t.seeding_time = 2 * HOUR;
                 t.max_seeding_minutes = 7 * 24 * 60;
             },
@@ -410,6 +498,7 @@ fn decision_table() {
         Row {
             torrent: |t| {
                 completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
                 t.ratio = 5.0;
                 t.max_ratio = 3.0;
             },
@@ -781,6 +870,26 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
     let m = Memory {
         first_seen: g.opt_time(),
         imported_at: g.opt_time(),
+        import: *g.pick(&[
+            ImportState::None,
+            ImportState::Sending {
+                since: NOW - 60,
+                attempt: 1,
+            },
+            ImportState::Sent {
+                since: NOW - 60,
+                command: 3,
+                attempt: 2,
+            },
+            ImportState::Failed {
+                attempts: 2,
+                retry_at: NOW + 60,
+            },
+            ImportState::Failed {
+                attempts: 1,
+                retry_at: NOW - 1,
+            },
+        ]),
         stalled_since: g.opt_time(),
         blocklisted_at: g.opt_time(),
         searched_at: g.opt_time(),

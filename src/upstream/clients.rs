@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{ArrClient, QueueDelete, QueueDeleteOptions};
+use crate::arr::{ArrClient, CommandState, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::QbitClient;
@@ -69,5 +69,11 @@ impl ArrApi for ArrClient {
     }
     fn command(&self, body: &Value) -> Result<i64, HttpError> {
         ArrClient::command(self, body)
+    }
+    fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError> {
+        ArrClient::command_state(self, id)
+    }
+    fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
+        ArrClient::find_command(self, name, download_id)
     }
 }

@@ -11,9 +11,12 @@ use log::info;
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{QueueDelete, QueueDeleteOptions};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
+
+/// The id a dry run's commands get (the Arrs number theirs from 1).
+const DRY_RUN_COMMAND: i64 = 0;
 
 /// A client that reads for real and changes nothing.
 pub(crate) struct DryRun<C> {
@@ -105,7 +108,19 @@ impl<C: ArrApi> ArrApi for DryRun<C> {
     }
     fn command(&self, body: &Value) -> Result<i64, HttpError> {
         self.would(self.kind().name(), format!("send {body}"))?;
-        Ok(0)
+        Ok(DRY_RUN_COMMAND)
+    }
+    fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError> {
+        if id == DRY_RUN_COMMAND {
+            return Ok(Some(CommandState {
+                status: "completed".into(),
+                message: Some("dry run: not sent".into()),
+            }));
+        }
+        self.inner.command_state(id)
+    }
+    fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
+        self.inner.find_command(name, download_id)
     }
 }
 

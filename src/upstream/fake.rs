@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{QueueDelete, QueueDeleteOptions};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 
@@ -45,6 +45,10 @@ pub(crate) enum Call {
     },
     /// A command, by name.
     Command(String),
+    /// `command_state`.
+    CommandState(i64),
+    /// `find_command`, by download id.
+    FindCommand(String),
 }
 
 impl Call {
@@ -62,6 +66,8 @@ impl Call {
             Self::Queue => "queue",
             Self::QueueDelete { .. } => "queue_delete",
             Self::Command(_) => "command",
+            Self::CommandState(_) => "command_state",
+            Self::FindCommand(_) => "find_command",
         }
     }
 }
@@ -205,11 +211,14 @@ impl Qbittorrent for FakeQbit {
     }
 }
 
-/// An Arr whose queue is what the test put in it.
+/// An Arr whose queue is what the test put in it. Commands are numbered from 1 and
+/// listed (name, download id); each is "completed" unless the test says otherwise.
 pub(crate) struct FakeArr {
     kind: ArrKind,
     journal: Journal,
     queue: Mutex<HashMap<String, QueueEntry>>,
+    commands: Mutex<Vec<(i64, String, String)>>,
+    states: Mutex<HashMap<i64, Option<CommandState>>>,
 }
 
 impl FakeArr {
@@ -218,7 +227,19 @@ impl FakeArr {
             kind,
             journal: journal.clone(),
             queue: Mutex::new(HashMap::new()),
+            commands: Mutex::new(Vec::new()),
+            states: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// What `command_state(id)` answers from now on (`None`: unknown to the Arr).
+    pub(crate) fn set_command_state(&self, id: i64, state: Option<CommandState>) {
+        lock(&self.states).insert(id, state);
+    }
+
+    /// A command the Arr lists though this fake was not sent it (one sent before a crash).
+    pub(crate) fn list_command(&self, id: i64, name: &str, download_id: &str) {
+        lock(&self.commands).push((id, name.to_string(), download_id.to_string()));
     }
 
     /// Takes a download out of the queue.
@@ -253,7 +274,30 @@ impl ArrApi for FakeArr {
     fn command(&self, body: &Value) -> Result<i64, HttpError> {
         let name = body.get("name").and_then(Value::as_str).unwrap_or("?");
         self.journal.record(Call::Command(name.to_string()))?;
-        Ok(1)
+        let download = body
+            .get("downloadClientId")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let mut commands = lock(&self.commands);
+        let id = commands.iter().map(|c| c.0).max().unwrap_or(0) + 1;
+        commands.push((id, name.to_string(), download));
+        Ok(id)
+    }
+    fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError> {
+        self.journal.record(Call::CommandState(id))?;
+        Ok(lock(&self.states).get(&id).cloned().unwrap_or(Some(CommandState {
+            status: "completed".into(),
+            message: None,
+        })))
+    }
+    fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
+        self.journal.record(Call::FindCommand(download_id.to_string()))?;
+        Ok(lock(&self.commands)
+            .iter()
+            .filter(|c| c.1.eq_ignore_ascii_case(name) && c.2.eq_ignore_ascii_case(download_id))
+            .map(|c| c.0)
+            .max())
     }
 }
 
@@ -273,5 +317,11 @@ impl<T: ArrApi + Sync> ArrApi for Arc<T> {
     }
     fn command(&self, body: &Value) -> Result<i64, HttpError> {
         T::command(self, body)
+    }
+    fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError> {
+        T::command_state(self, id)
+    }
+    fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
+        T::find_command(self, name, download_id)
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::arr::{QueueDelete, QueueDeleteOptions};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 
@@ -47,4 +47,8 @@ pub(crate) trait ArrApi: Send {
     fn delete_queue_item(&self, id: i64, opts: QueueDeleteOptions) -> Result<QueueDelete, HttpError>;
     /// `POST command`; the command's id.
     fn command(&self, body: &Value) -> Result<i64, HttpError>;
+    /// Where command `id` stands; `None` when the Arr no longer knows it.
+    fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError>;
+    /// The newest command named `name` for download `download_id` the Arr still lists.
+    fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError>;
 }

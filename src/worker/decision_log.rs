@@ -51,6 +51,17 @@ impl DecisionLog {
             return;
         }
         let actions: Vec<String> = d.actions.iter().map(ToString::to_string).collect();
+        if d.rule == Rule::ImportPending {
+            // Following an import every pass until the Arr is done: not news.
+            debug!(
+                "{instance}: {}: {:?} ({short}): {} → {}",
+                d.rule,
+                t.name,
+                d.detail,
+                actions.join(", ")
+            );
+            return;
+        }
         match &mut self.dry_run {
             None => info!(
                 "{instance}: {}: {:?} ({short}): {} → {}",

@@ -14,13 +14,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use log::{debug, warn};
+use log::{debug, info, warn};
 
 use crate::arr;
 use crate::config::ImportMode;
 use crate::decide::{Action, Decision, QueueStep};
 use crate::http::HttpError;
-use crate::model::{tags, Intent, Memory, QueueEntry, UnixTime};
+use crate::model::{tags, ImportState, Intent, Memory, QueueEntry, UnixTime};
 use crate::shutdown::Shutdown;
 use crate::store::InstanceRecords;
 use crate::upstream::{ArrApi, Qbittorrent};
@@ -61,10 +61,29 @@ impl QueueView<'_> {
     }
 }
 
+/// After a completed import command, how long the download may still wait in the queue
+/// before the import counts as failed.
+pub(super) const IMPORT_CONFIRM_SECS: i64 = 600;
+
+/// The wait after failed import attempt `attempt`: 5 minutes, doubling, at most 6 hours.
+pub(super) fn import_retry_wait(attempt: u32) -> i64 {
+    let factor = 1i64 << attempt.saturating_sub(1).min(10);
+    (300 * factor).min(6 * 3600)
+}
+
+enum ImportStep {
+    Send(String),
+    Find(String),
+    Check(i64),
+}
+
 /// What a pass did, for the next sleep and the logs.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Applied {
+    /// Import commands sent.
     pub imports: u32,
+    /// Imports the Arr was seen to complete.
+    pub imports_confirmed: u32,
     pub searches: u32,
     pub blocklists: u32,
     pub removals: u32,
@@ -113,8 +132,14 @@ impl Executor<'_> {
             if self.stop.is_set() {
                 return done;
             }
-            if plan.has(|a| matches!(a, Action::Import { .. })) {
-                self.import(plan, &mut done);
+            let imports = |a: &Action| {
+                matches!(
+                    a,
+                    Action::Import { .. } | Action::FindImport { .. } | Action::CheckImport { .. }
+                )
+            };
+            if plan.has(imports) {
+                self.import(plan, queue, &mut done);
                 self.record(plan);
             }
         }
@@ -236,38 +261,194 @@ impl Executor<'_> {
         }
     }
 
-    fn import(&self, plan: &mut Plan, done: &mut Applied) {
-        let Some(path) = plan.decision.actions.iter().find_map(|a| match a {
-            Action::Import { path } => Some(path.clone()),
+    /// An import, as the decision asks: send it (recorded first), find one whose answer
+    /// was lost, or follow one to completion.
+    fn import(&self, plan: &mut Plan, queue: &QueueView<'_>, done: &mut Applied) {
+        let step = plan.decision.actions.iter().find_map(|a| match a {
+            Action::Import { path } => Some(ImportStep::Send(path.clone())),
+            Action::FindImport { path } => Some(ImportStep::Find(path.clone())),
+            Action::CheckImport { command } => Some(ImportStep::Check(*command)),
             _ => None,
-        }) else {
-            return;
+        });
+        match step {
+            Some(ImportStep::Send(path)) => self.send_import(plan, &path, done),
+            Some(ImportStep::Find(path)) => self.find_import(plan, &path, done),
+            Some(ImportStep::Check(command)) => self.check_import(plan, command, queue, done),
+            None => {}
+        }
+    }
+
+    /// Records the import as being sent, then sends it. If the record cannot be written,
+    /// nothing is sent; if the answer is lost, the record makes the next pass look for the
+    /// command before sending it again.
+    fn send_import(&self, plan: &mut Plan, path: &str, done: &mut Applied) {
+        let attempt = match plan.decision.memory.import {
+            ImportState::Failed { attempts, .. } => attempts.saturating_add(1),
+            ImportState::Sending { attempt, .. } | ImportState::Sent { attempt, .. } => attempt,
+            ImportState::None => 1,
         };
-        let cmd = arr::import_command(self.arr.kind(), &path, &plan.hash, self.import_mode);
-        if let Err(e) = self.arr.command(&cmd) {
-            self.failed(done, "import", &Self::label(plan), &e);
+        let before = plan.decision.memory.import;
+        plan.decision.memory.import = ImportState::Sending {
+            since: self.now,
+            attempt,
+        };
+        if let Err(e) = self
+            .records
+            .save(&[(plan.hash.clone(), Some(plan.decision.memory.clone()))])
+        {
+            plan.decision.memory.import = before;
+            done.errors += 1;
+            warn!(
+                "{}: import of {} not sent: it could not be recorded first: {e}",
+                self.instance,
+                Self::label(plan)
+            );
             return;
         }
-        debug!(
-            "{}: import sent for {}: {} {path:?}",
-            self.instance,
-            Self::label(plan),
-            self.arr.kind().scan_command()
-        );
-        done.imports += 1;
-        plan.decision.memory.imported_at = Some(self.now);
-        if self.tagless {
-            plan.decision.memory.tags.insert(tags::IMPORTED.to_string());
-        } else {
-            // The import is already remembered in the store; the tag is for the user and for qBitrr.
-            if let Err(e) = self.qbits[plan.qbit].add_tags(&[&plan.hash], &[tags::IMPORTED]) {
-                warn!(
-                    "{}: could not tag {} as imported: {e}",
+        let cmd = arr::import_command(self.arr.kind(), path, &plan.hash, self.import_mode);
+        match self.arr.command(&cmd) {
+            Ok(command) => {
+                debug!(
+                    "{}: import sent for {} as command {command}: {} {path:?}",
+                    self.instance,
+                    Self::label(plan),
+                    self.arr.kind().scan_command()
+                );
+                done.imports += 1;
+                plan.decision.memory.import = ImportState::Sent {
+                    since: self.now,
+                    command,
+                    attempt,
+                };
+            }
+            // It may have gone out: the next pass asks the Arr before sending it again.
+            Err(e) => self.failed(done, "import", &Self::label(plan), &e),
+        }
+    }
+
+    /// An import recorded as being sent whose answer never came: adopt the Arr's command
+    /// for this download if it has one, else send it.
+    fn find_import(&self, plan: &mut Plan, path: &str, done: &mut Applied) {
+        let scan = self.arr.kind().scan_command();
+        match self.arr.find_command(scan, &plan.hash) {
+            Ok(Some(command)) => {
+                info!(
+                    "{}: the import of {} was sent before (command {command}); following it",
                     self.instance,
                     Self::label(plan)
                 );
+                let (since, attempt) = match plan.decision.memory.import {
+                    ImportState::Sending { since, attempt } => (since, attempt),
+                    _ => (self.now, 1),
+                };
+                plan.decision.memory.import = ImportState::Sent {
+                    since,
+                    command,
+                    attempt,
+                };
+            }
+            Ok(None) => self.send_import(plan, path, done),
+            Err(e) => self.failed(done, "import lookup", &Self::label(plan), &e),
+        }
+    }
+
+    /// Follows an import command: imported once it completed and the download left the
+    /// queue (or the queue says imported); failed when the command failed, or the queue
+    /// shows the import blocked or failed, or it still waits there long after.
+    fn check_import(&self, plan: &mut Plan, command: i64, queue: &QueueView<'_>, done: &mut Applied) {
+        let (since, attempt) = match plan.decision.memory.import {
+            ImportState::Sent { since, attempt, .. } => (since, attempt),
+            _ => (self.now, 1),
+        };
+        let state = match self.arr.command_state(command) {
+            Ok(state) => state,
+            Err(e) => {
+                self.failed(done, "import check", &Self::label(plan), &e);
+                return;
+            }
+        };
+        if let Some(state) = &state {
+            if state.is_pending() {
+                return;
+            }
+            if state.is_failed() {
+                let why = format!(
+                    "command {command} {}: {}",
+                    state.status,
+                    state.message.as_deref().unwrap_or("no message")
+                );
+                self.import_failed(plan, attempt, &why, done);
+                return;
             }
         }
+        // Completed (or too old for the Arr to remember): the queue tells whether it imported.
+        match queue.get(&plan.hash) {
+            None => self.imported(plan, done),
+            Some(entry) if entry.tracked_state.eq_ignore_ascii_case("imported") => self.imported(plan, done),
+            Some(entry)
+                if ["importBlocked", "failedPending", "failed"]
+                    .iter()
+                    .any(|s| entry.tracked_state.eq_ignore_ascii_case(s)) =>
+            {
+                let why = format!(
+                    "the Arr shows it {}: {}",
+                    entry.tracked_state,
+                    if entry.messages.is_empty() {
+                        "no message"
+                    } else {
+                        &entry.messages
+                    }
+                );
+                self.import_failed(plan, attempt, &why, done);
+            }
+            // The Arr updates its queue about once a minute after an import.
+            Some(entry) if self.now - since > IMPORT_CONFIRM_SECS => {
+                let why = format!(
+                    "command {command} completed {}s ago but the download is still {} in the queue{}",
+                    self.now - since,
+                    entry.tracked_state,
+                    if entry.messages.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", entry.messages)
+                    }
+                );
+                self.import_failed(plan, attempt, &why, done);
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn imported(&self, plan: &mut Plan, done: &mut Applied) {
+        let memory = &mut plan.decision.memory;
+        memory.import = ImportState::None;
+        memory.imported_at = Some(self.now);
+        done.imports_confirmed += 1;
+        info!("{}: {} imported", self.instance, Self::label(plan));
+        if self.tagless {
+            plan.decision.memory.tags.insert(tags::IMPORTED.to_string());
+        } else if let Err(e) = self.qbits[plan.qbit].add_tags(&[&plan.hash], &[tags::IMPORTED]) {
+            // The tag-imported rule tries again next pass.
+            warn!(
+                "{}: could not tag {} as imported: {e}",
+                self.instance,
+                Self::label(plan)
+            );
+        }
+    }
+
+    fn import_failed(&self, plan: &mut Plan, attempt: u32, why: &str, done: &mut Applied) {
+        let wait = import_retry_wait(attempt);
+        plan.decision.memory.import = ImportState::Failed {
+            attempts: attempt,
+            retry_at: self.now.saturating_add(wait),
+        };
+        done.errors += 1;
+        warn!(
+            "{}: the import of {} failed (attempt {attempt}): {why}; next try in {wait}s",
+            self.instance,
+            Self::label(plan)
+        );
     }
 
     /// The steps that run removals and blocklists as durable intents.

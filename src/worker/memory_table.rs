@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::Memory;
+use crate::model::{ImportState, Memory};
 use crate::model::{TorrentId, UnixTime};
 
 /// Per-torrent memory, keyed by [`TorrentId`].
@@ -42,7 +42,8 @@ impl Slot {
 
     /// The slot for `m`, and whether it needs a `rare` entry.
     fn new(m: &Memory, last_seen: u32) -> (Self, bool) {
-        let common = m.stalled_since.is_none()
+        let common = m.import == ImportState::None
+            && m.stalled_since.is_none()
             && m.blocklisted_at.is_none()
             && m.searched_at.is_none()
             && m.rechecked_at.is_none()
@@ -238,8 +239,16 @@ mod tests {
             first_seen: Some(0),
             ..Memory::default()
         };
+        let importing = Memory {
+            import: crate::model::ImportState::Sent {
+                since: 1_700_000_300,
+                command: 9,
+                attempt: 1,
+            },
+            ..common.clone()
+        };
         let mut table = MemoryTable::default();
-        for (n, m) in [&Memory::default(), &common, &rare, &odd_times, &zero]
+        for (n, m) in [&Memory::default(), &common, &rare, &odd_times, &zero, &importing]
             .into_iter()
             .enumerate()
         {
@@ -247,7 +256,7 @@ mod tests {
             assert_eq!(table.get(&id(n as u8)).as_ref(), Some(m));
         }
         assert!(!Slot::new(&common, 0).1);
-        for m in [&rare, &odd_times, &zero] {
+        for m in [&rare, &odd_times, &zero, &importing] {
             assert!(Slot::new(m, 0).1, "{m:?}");
         }
         assert_eq!(table.get(&id(9)), None);
@@ -263,7 +272,7 @@ mod tests {
         table.insert(id(1), &rare, 2);
         assert_eq!(table.get(&id(2)), Some(common.clone()));
         assert_eq!(table.get(&id(1)), Some(rare.clone()));
-        assert_eq!(table.rare.len(), 3, "rare, odd_times, zero");
+        assert_eq!(table.rare.len(), 4, "rare, odd_times, zero, importing");
     }
 
     #[test]

@@ -296,6 +296,9 @@ impl Worker {
             if *acted {
                 *summary.actions_by_rule.entry(rule.name()).or_default() += 1;
             }
+            if *rule == Rule::ImportFailed {
+                summary.imports_failing += 1;
+            }
         }
         if !self.versions_known {
             self.versions_known = true;

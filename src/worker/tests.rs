@@ -86,7 +86,7 @@ fn worker_and_arr(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<Fak
 #[test]
 fn a_pass_reads_the_queue_first_then_imports_a_completed_download_once() {
     let journal = Journal::default();
-    let (mut worker, _qbit) = worker(&journal, vec![completed()]);
+    let (mut worker, _qbit, arr) = worker_and_arr(&journal, vec![completed()]);
     let report = worker.pass(NOW, &Shutdown::new()).unwrap();
     assert_eq!(report.torrents, 1);
     assert_eq!(report.applied.imports, 1);
@@ -98,15 +98,20 @@ fn a_pass_reads_the_queue_first_then_imports_a_completed_download_once() {
             Call::List("failed".into()),
             Call::List("recheck".into()),
             Call::Command("DownloadedMoviesScan".into()),
-            Call::AddTags {
-                hashes: vec![HASH.into()],
-                tags: vec![tags::IMPORTED.into()]
-            },
         ]
     );
-    // The next pass remembers the import: nothing is sent again.
+    // The next pass follows the command; the Arr still lists the download: not imported yet.
     let report = worker.pass(NOW + 5, &Shutdown::new()).unwrap();
-    assert_eq!(report.applied.imports, 0);
+    assert_eq!((report.applied.imports, report.applied.imports_confirmed), (0, 0));
+    // The Arr imported it (it left the queue): imported, tagged, and never sent again.
+    arr.dequeue(HASH);
+    let report = worker.pass(NOW + 10, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.imports_confirmed, 1);
+    assert!(journal.calls().contains(&Call::AddTags {
+        hashes: vec![HASH.into()],
+        tags: vec![tags::IMPORTED.into()]
+    }));
+    worker.pass(NOW + 15, &Shutdown::new()).unwrap();
     let commands = journal
         .calls()
         .into_iter()

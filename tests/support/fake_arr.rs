@@ -285,6 +285,8 @@ struct State {
     queue_answer: Option<Value>,
     /// Requests (method, path fragment) to answer 500 "database is locked", and how many more times.
     failing: Vec<(String, String, usize)>,
+    /// How long each answer takes (a slow Arr on a busy NAS).
+    delay: Duration,
 }
 
 struct Ctx {
@@ -356,6 +358,11 @@ impl FakeArr {
         self.state()
             .failing
             .push((method.to_string(), fragment.to_string(), times));
+    }
+
+    /// Every answer takes `delay` from now on.
+    pub fn set_delay(&self, delay: Duration) {
+        self.state().delay = delay;
     }
 
     /// Every request answers as it should again.
@@ -487,6 +494,8 @@ fn handle(ctx: &Ctx, mut req: tiny_http::Request) {
         body,
         status: 0,
     };
+    let delay = ctx.state.lock().unwrap_or_else(|e| e.into_inner()).delay;
+    std::thread::sleep(delay);
     let reply = respond(ctx, &rec);
     rec.status = reply.status;
     ctx.state
@@ -865,6 +874,16 @@ fn post_command(ctx: &Ctx, rec: &Recorded) -> Reply {
     };
     let id = s.next_command_id;
     s.next_command_id += 1;
+    // An import scan imports the download: it leaves the queue, as on a real Arr.
+    if name == ctx.kind.scan_command() {
+        if let Some(download) = body["downloadClientId"].as_str() {
+            s.queue.retain(|r| {
+                !r["downloadId"]
+                    .as_str()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(download))
+            });
+        }
+    }
     let now = now_rfc3339();
     let resource = json!({
         "id": id,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::*;
+use crate::arr::CommandState;
 use crate::decide::Rule;
 use crate::model::ArrKind;
 use crate::store::{Store, Writes};
@@ -70,6 +71,7 @@ struct Bench {
     queue: HashMap<String, QueueEntry>,
     intents: Intents,
     fake_qbit: Arc<FakeQbit>,
+    fake_arr: Arc<FakeArr>,
 }
 
 impl Bench {
@@ -84,19 +86,19 @@ impl Bench {
     fn build(dry_run: bool) -> Self {
         let journal = Journal::default();
         let fake_qbit = Arc::new(FakeQbit::new("qBit", &journal));
-        let arr = FakeArr::new(ArrKind::Radarr, &journal);
+        let fake_arr = Arc::new(FakeArr::new(ArrKind::Radarr, &journal));
         let store = Arc::new(Store::in_memory());
         let (qbit, arr, writes): (Arc<dyn Qbittorrent>, Box<dyn ArrApi>, _) = if dry_run {
             (
-                // (`fake_qbit` then serves nothing: the dry run has its own.)
+                // (`fake_qbit`/`fake_arr` then serve nothing: the dry run has its own.)
                 Arc::new(DryRun::new(FakeQbit::new("qBit", &journal))),
-                Box::new(DryRun::new(arr)),
+                Box::new(DryRun::new(FakeArr::new(ArrKind::Radarr, &journal))),
                 Writes::Discard,
             )
         } else {
             (
                 Arc::clone(&fake_qbit) as Arc<dyn Qbittorrent>,
-                Box::new(arr),
+                Box::new(Arc::clone(&fake_arr)),
                 Writes::Commit,
             )
         };
@@ -110,6 +112,7 @@ impl Bench {
             queue: HashMap::new(),
             intents: Intents::new(),
             fake_qbit,
+            fake_arr,
         }
     }
 
@@ -228,10 +231,6 @@ fn a_pass_runs_its_actions_in_the_fixed_order() {
                 category: "radarr".into()
             },
             command("DownloadedMoviesScan"),
-            Call::AddTags {
-                hashes: hashes(&['d']),
-                tags: vec![tags::IMPORTED.into()]
-            },
             delete('e'),
             Call::QueueDelete {
                 id: 5,
@@ -253,6 +252,7 @@ fn a_pass_runs_its_actions_in_the_fixed_order() {
         done,
         Applied {
             imports: 1,
+            imports_confirmed: 0,
             searches: 2,
             blocklists: 2,
             removals: 1,
@@ -260,7 +260,15 @@ fn a_pass_runs_its_actions_in_the_fixed_order() {
         }
     );
     // Imports and removals are in the store at once; the removed torrent is forgotten.
-    assert_eq!(bench.recorded('d').and_then(|m| m.imported_at), Some(NOW));
+    // An import is followed to completion before it counts (see the import tests).
+    assert_eq!(
+        bench.recorded('d').map(|m| m.import),
+        Some(ImportState::Sent {
+            since: NOW,
+            command: 1,
+            attempt: 1
+        })
+    );
     assert!(plans[3].recorded);
     assert_eq!(bench.recorded('e'), None);
     assert!(plans[2].removed && plans[2].recorded);
@@ -394,24 +402,173 @@ fn a_failed_import_is_not_recorded_and_not_tagged() {
     assert_eq!(kept.imported_at, None, "retried next pass");
 }
 
+/// A plan for torrent d at import stage `state`, with `action`.
+fn import_plan(state: ImportState, action: Action) -> Plan {
+    let mut p = plan('d', vec![action]);
+    p.decision.memory.import = state;
+    p
+}
+
+fn check(command: i64) -> Action {
+    Action::CheckImport { command }
+}
+
+fn sent(since: UnixTime) -> ImportState {
+    ImportState::Sent {
+        since,
+        command: 1,
+        attempt: 1,
+    }
+}
+
 #[test]
-fn a_failed_tag_after_an_import_keeps_the_import_recorded() {
+fn an_import_is_recorded_as_sending_before_it_goes_out() {
     let mut bench = Bench::new();
-    bench.fail("add_tags");
+    bench.fail("command");
     let mut plans = vec![plan('d', vec![Action::Import { path: "/dl/d".into() }])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(bench.journal.calls(), [command("DownloadedMoviesScan")]);
+    assert_eq!((done.imports, done.errors), (0, 1));
+    // The answer is lost, not the import: the next pass looks for it before sending again.
+    assert_eq!(
+        bench.recorded('d').map(|m| m.import),
+        Some(ImportState::Sending {
+            since: NOW,
+            attempt: 1
+        })
+    );
+}
+
+#[test]
+fn a_lost_answer_is_found_in_the_arrs_commands_and_not_sent_again() {
+    let mut bench = Bench::new();
+    bench
+        .fake_arr
+        .list_command(7, "DownloadedMoviesScan", &hash('d').to_uppercase());
+    let sending = ImportState::Sending {
+        since: NOW - 20,
+        attempt: 1,
+    };
+    let mut plans = vec![import_plan(sending, Action::FindImport { path: "/dl/d".into() })];
+    bench.apply(&mut plans);
+    assert_eq!(bench.journal.calls(), [Call::FindCommand(hash('d'))]);
+    assert_eq!(
+        plans[0].decision.memory.import,
+        ImportState::Sent {
+            since: NOW - 20,
+            command: 7,
+            attempt: 1
+        }
+    );
+}
+
+#[test]
+fn an_import_the_arr_never_got_is_sent() {
+    let mut bench = Bench::new();
+    let sending = ImportState::Sending {
+        since: NOW - 20,
+        attempt: 1,
+    };
+    let mut plans = vec![import_plan(sending, Action::FindImport { path: "/dl/d".into() })];
+    let done = bench.apply(&mut plans);
+    assert_eq!(
+        bench.journal.calls(),
+        [Call::FindCommand(hash('d')), command("DownloadedMoviesScan")]
+    );
+    assert_eq!(done.imports, 1);
+}
+
+#[test]
+fn completed_and_gone_from_the_queue_is_imported_then_tagged() {
+    let mut bench = Bench::new();
+    let mut plans = vec![import_plan(sent(NOW - 20), check(1))];
     let done = bench.apply(&mut plans);
     assert_eq!(
         bench.journal.calls(),
         [
-            command("DownloadedMoviesScan"),
+            Call::CommandState(1),
             Call::AddTags {
                 hashes: hashes(&['d']),
                 tags: vec![tags::IMPORTED.into()]
             }
         ]
     );
-    assert_eq!(done.imports, 1);
+    assert_eq!(done.imports_confirmed, 1);
+    let m = bench.recorded('d').unwrap();
+    assert_eq!((m.imported_at, m.import), (Some(NOW), ImportState::None));
+}
+
+#[test]
+fn a_failed_tag_after_an_import_keeps_the_import_recorded() {
+    let mut bench = Bench::new();
+    bench.fail("add_tags");
+    let mut plans = vec![import_plan(sent(NOW - 20), check(1))];
+    bench.apply(&mut plans);
     assert_eq!(bench.recorded('d').and_then(|m| m.imported_at), Some(NOW));
+}
+
+#[test]
+fn a_pending_command_is_waited_for() {
+    let mut bench = Bench::new();
+    let queued = CommandState {
+        status: "started".into(),
+        message: None,
+    };
+    bench.fake_arr.set_command_state(1, Some(queued));
+    let mut plans = vec![import_plan(sent(NOW - 20), check(1))];
+    bench.apply(&mut plans);
+    assert_eq!(plans[0].decision.memory.import, sent(NOW - 20));
+}
+
+/// The import outcomes that are failures: what the Arr said, and the state after.
+#[test]
+fn failed_imports_are_retried_with_backoff_and_the_arrs_message() {
+    let blocked = QueueEntry {
+        tracked_state: "importBlocked".into(),
+        messages: "No files found are eligible for import".into(),
+        ..queued(5, 50)
+    };
+    let waiting = QueueEntry {
+        tracked_state: "importPending".into(),
+        ..queued(5, 50)
+    };
+    let failed_command = CommandState {
+        status: "failed".into(),
+        message: Some("Path does not exist".into()),
+    };
+    // (command state, queue entry, sent at, attempt) → failed?
+    let cases: Vec<(Option<CommandState>, Option<QueueEntry>, UnixTime, bool)> = vec![
+        (Some(failed_command), None, NOW - 20, true),
+        (None, Some(blocked.clone()), NOW - 20, true),
+        (None, Some(waiting.clone()), NOW - 20, false),
+        (None, Some(waiting), NOW - IMPORT_CONFIRM_SECS - 1, true),
+    ];
+    for (i, (state, entry, since, fails)) in cases.into_iter().enumerate() {
+        let mut bench = Bench::new();
+        if let Some(state) = state {
+            bench.fake_arr.set_command_state(1, Some(state));
+        }
+        if let Some(entry) = entry {
+            bench.enqueue('d', entry);
+        }
+        let mut plans = vec![import_plan(sent(since), check(1))];
+        let done = bench.apply(&mut plans);
+        let expected = if fails {
+            ImportState::Failed {
+                attempts: 1,
+                retry_at: NOW + 300,
+            }
+        } else {
+            sent(since)
+        };
+        assert_eq!(plans[0].decision.memory.import, expected, "case {i}");
+        assert_eq!(done.errors, u32::from(fails), "case {i}");
+        assert_eq!(plans[0].decision.memory.imported_at, None, "case {i}");
+    }
+    assert_eq!(
+        [1, 2, 3, 7, 20].map(import_retry_wait),
+        [300, 600, 1200, 19_200, 6 * 3600]
+    );
 }
 
 #[test]
@@ -461,13 +618,21 @@ fn a_dry_run_changes_nothing_and_records_nothing() {
         done,
         Applied {
             imports: 1,
+            imports_confirmed: 0,
             searches: 1,
             blocklists: 2,
             removals: 1,
             errors: 0
         }
     );
-    assert_eq!(plans[1].decision.memory.imported_at, Some(NOW));
+    assert_eq!(
+        plans[1].decision.memory.import,
+        ImportState::Sent {
+            since: NOW,
+            command: 0,
+            attempt: 1
+        }
+    );
     assert!(
         bench.store.load(INSTANCE).unwrap().is_empty(),
         "the store is untouched"
