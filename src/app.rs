@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::arr::ArrClient;
-use crate::cli::{CheckArgs, Cli, Command, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::{
+    ActionsArgs, CheckArgs, Cli, Command, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME,
+};
 use crate::clock::unix_now;
 use crate::http::HttpError;
 use crate::qbit::QbitClient;
@@ -33,12 +35,15 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run(args),
         Some(Command::Check(args)) => check(args),
         Some(Command::Status(args)) => status(args),
+        Some(Command::Actions(args)) => actions(args),
         Some(Command::GenConfig(_)) => {
             print!("{EXAMPLE_CONFIG}");
             EXIT_OK
         }
         None => {
-            eprintln!("qbitrr-lite: a command is required (run, check, status, gen-config); see --help");
+            eprintln!(
+                "qbitrr-lite: a command is required (run, check, status, actions, gen-config); see --help"
+            );
             EXIT_CONFIG
         }
     };
@@ -141,9 +146,22 @@ fn run(args: RunArgs) -> u8 {
         }
     };
     let board = Arc::new(Board::new(&args.config.display().to_string(), unix_now()));
-    let supervisor = Supervisor::new(cfg.clone(), &args.config, args.dry_run, store, Arc::clone(&board));
+    let supervisor = Supervisor::new(
+        cfg.clone(),
+        &args.config,
+        args.dry_run,
+        Arc::clone(&store),
+        Arc::clone(&board),
+    );
     let control = supervisor.control();
-    let server = match StatusServer::start(&cfg.webui.host, cfg.webui.port, access, board, control.clone()) {
+    let server = match StatusServer::start(
+        &cfg.webui.host,
+        cfg.webui.port,
+        access,
+        board,
+        control.clone(),
+        Arc::clone(&store),
+    ) {
         Ok(s) => s,
         Err(e) => {
             log::error!("{e} (set [WebUI] Host/Port)");
@@ -233,15 +251,20 @@ fn check(args: CheckArgs) -> u8 {
 }
 
 /// `status`: a running daemon's `/api/processes`, as a table.
-fn status(args: StatusArgs) -> u8 {
-    let cfg = match &args.config {
-        Some(path) => match load_config(path) {
-            Ok(l) => Some(l.config),
-            Err(code) => return code,
-        },
+/// Where a running daemon's API is and its token, from the command line, the config
+/// file, or the data directory's generated token.
+fn daemon_api_get(
+    url: Option<&str>,
+    token: Option<&str>,
+    config: Option<&Path>,
+    data_dir: Option<&Path>,
+    path_and_query: &str,
+) -> Result<serde_json::Value, u8> {
+    let cfg = match config {
+        Some(path) => Some(load_config(path)?.config),
         None => None,
     };
-    let url = args.url.clone().unwrap_or_else(|| match &cfg {
+    let url = url.map(str::to_string).unwrap_or_else(|| match &cfg {
         Some(c) => {
             let host = match c.webui.host.as_str() {
                 "0.0.0.0" | "::" | "" => "127.0.0.1".to_string(),
@@ -252,13 +275,11 @@ fn status(args: StatusArgs) -> u8 {
         }
         None => "http://127.0.0.1:6969".into(),
     });
-    let data_dir = args
-        .data_dir
-        .clone()
-        .or_else(|| args.config.as_deref().map(default_data_dir));
-    let token = args
-        .token
-        .clone()
+    let data_dir = data_dir
+        .map(Path::to_path_buf)
+        .or_else(|| config.map(default_data_dir));
+    let token = token
+        .map(str::to_string)
         .or_else(|| cfg.as_ref().and_then(|c| c.webui.token.clone()))
         .or_else(|| {
             let dir = data_dir?;
@@ -267,35 +288,44 @@ fn status(args: StatusArgs) -> u8 {
                 .map(|t| t.trim().to_string())
         });
     let agent = crate::http::agent(false);
-    let mut req = agent.get(format!("{}/api/processes", url.trim_end_matches('/')));
+    let mut req = agent.get(format!("{}{path_and_query}", url.trim_end_matches('/')));
     if let Some(t) = &token {
         req = req.header("Authorization", format!("Bearer {t}"));
     }
-    let mut resp = match req.call() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("qbitrr-lite: cannot reach the daemon at {url}: {e}");
-            return EXIT_RUNTIME;
-        }
-    };
+    let mut resp = req.call().map_err(|e| {
+        eprintln!("qbitrr-lite: cannot reach the daemon at {url}: {e}");
+        EXIT_RUNTIME
+    })?;
     let code = resp.status().as_u16();
     let text = resp
         .body_mut()
         .with_config()
-        .limit(1 << 20)
+        .limit(16 << 20)
         .read_to_string()
         .unwrap_or_default();
-    let body: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("qbitrr-lite: {url} answered HTTP {code} with no JSON: {e}");
-            return EXIT_RUNTIME;
-        }
-    };
+    let body: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        eprintln!("qbitrr-lite: {url} answered HTTP {code} with no JSON: {e}");
+        EXIT_RUNTIME
+    })?;
     if code != 200 {
         eprintln!("qbitrr-lite: {url} answered HTTP {code}: {body}");
-        return EXIT_RUNTIME;
+        return Err(EXIT_RUNTIME);
     }
+    Ok(body)
+}
+
+/// `status`: the workers of a running daemon, as a table.
+fn status(args: StatusArgs) -> u8 {
+    let body = match daemon_api_get(
+        args.url.as_deref(),
+        args.token.as_deref(),
+        args.config.as_deref(),
+        args.data_dir.as_deref(),
+        "/api/processes",
+    ) {
+        Ok(body) => body,
+        Err(code) => return code,
+    };
     let mut rows = vec![[
         "name".to_string(),
         "category".into(),
@@ -323,6 +353,86 @@ fn status(args: StatusArgs) -> u8 {
     }
     print_table(&rows);
     EXIT_OK
+}
+
+/// `actions`: the audit log of a running daemon, as a table.
+fn actions(args: ActionsArgs) -> u8 {
+    let mut query = format!("/api/actions?limit={}", args.limit.unwrap_or(200));
+    if let Some(hash) = &args.hash {
+        query.push_str(&format!("&hash={}", hash.trim()));
+    }
+    if let Some(instance) = &args.instance {
+        query.push_str(&format!("&instance={}", percent_encode(instance)));
+    }
+    if let Some(since) = &args.since {
+        let Some(secs) = parse_since(since) else {
+            eprintln!("qbitrr-lite: --since {since:?}: expected a duration like 30m, 2h or 7d");
+            return EXIT_CONFIG;
+        };
+        query.push_str(&format!("&since={}", unix_now().saturating_sub(secs)));
+    }
+    let body = match daemon_api_get(
+        args.url.as_deref(),
+        args.token.as_deref(),
+        args.config.as_deref(),
+        args.data_dir.as_deref(),
+        &query,
+    ) {
+        Ok(body) => body,
+        Err(code) => return code,
+    };
+    let mut rows = vec![[
+        "time".to_string(),
+        "instance".into(),
+        "torrent".into(),
+        "rule".into(),
+        "step".into(),
+        "outcome".into(),
+        "why".into(),
+    ]];
+    for a in body["actions"].as_array().into_iter().flatten() {
+        let text = |k: &str| a[k].as_str().unwrap_or("-").to_string();
+        let hash = text("hash");
+        rows.push([
+            crate::clock::rfc3339(a["time"].as_i64().unwrap_or(0)),
+            text("instance"),
+            format!("{} ({})", text("name"), &hash[..hash.len().min(8)]),
+            text("rule"),
+            text("step"),
+            if a["dry_run"].as_bool() == Some(true) {
+                format!("would ({})", text("outcome"))
+            } else {
+                text("outcome")
+            },
+            text("detail"),
+        ]);
+    }
+    print_table(&rows);
+    EXIT_OK
+}
+
+/// "30m", "2h", "7d", "90s" or a number of seconds.
+fn parse_since(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: i64 = number.parse().ok()?;
+    let unit = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(unit)
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn print_table<const N: usize>(rows: &[[String; N]]) {

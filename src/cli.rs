@@ -30,6 +30,7 @@ pub(crate) enum Command {
     Run(RunArgs),
     Check(CheckArgs),
     Status(StatusArgs),
+    Actions(ActionsArgs),
     GenConfig(GenConfigArgs),
 }
 
@@ -64,6 +65,36 @@ pub(crate) struct CheckArgs {
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "status")]
 pub(crate) struct StatusArgs {
+    /// the daemon's address (default: from --config's WebUI section, else http://127.0.0.1:6969)
+    #[argh(option)]
+    pub url: Option<String>,
+    /// the API token (default: the config's WebUI.Token, else the data directory's webui-token file)
+    #[argh(option)]
+    pub token: Option<String>,
+    /// path of the config.toml the daemon runs with
+    #[argh(option)]
+    pub config: Option<PathBuf>,
+    /// the daemon's data directory (default: the config file's directory)
+    #[argh(option)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Show what a running daemon deleted or changed in an Arr, and why (its audit log).
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "actions")]
+pub(crate) struct ActionsArgs {
+    /// only this torrent (its hash, or the start of it)
+    #[argh(option)]
+    pub hash: Option<String>,
+    /// only this Arr section, e.g. Radarr-1080
+    #[argh(option)]
+    pub instance: Option<String>,
+    /// only the last while, e.g. 30m, 2h, 7d
+    #[argh(option)]
+    pub since: Option<String>,
+    /// at most this many of the newest (default 200)
+    #[argh(option)]
+    pub limit: Option<usize>,
     /// the daemon's address (default: from --config's WebUI section, else http://127.0.0.1:6969)
     #[argh(option)]
     pub url: Option<String>,

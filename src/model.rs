@@ -411,6 +411,26 @@ pub enum ImportState {
     Failed { attempts: u32, retry_at: UnixTime },
 }
 
+/// One line of the audit log: a step that deleted something or changed an Arr
+/// (or, in a dry run, would have), with the rule that decided it and its numbers.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct AuditEntry {
+    pub(crate) time: UnixTime,
+    pub(crate) instance: String,
+    pub(crate) hash: String,
+    pub(crate) name: String,
+    pub(crate) rule: String,
+    /// The numbers the rule compared.
+    pub(crate) detail: String,
+    /// What was done: "delete with files", "blocklist", "search", "import", "imported", …
+    pub(crate) step: String,
+    /// "ok", or what went wrong.
+    pub(crate) outcome: String,
+    /// Only decided: a dry run sent nothing.
+    #[serde(default)]
+    pub(crate) dry_run: bool,
+}
+
 /// What a removal does to the torrent's Arr queue entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum QueueStep {
@@ -430,8 +450,10 @@ pub enum QueueStep {
 pub(crate) struct Intent {
     /// The torrent's name, for the log.
     pub(crate) name: String,
-    /// The rule that decided it, for the log.
+    /// The rule that decided it, and the numbers it compared, for the logs.
     pub(crate) rule: String,
+    #[serde(default)]
+    pub(crate) detail: String,
     /// The qBittorrent section holding the torrent.
     pub(crate) qbit: String,
     /// `Some(delete_files)`: remove the torrent from qBittorrent; `None`: keep it (ReSearchStalled).

@@ -25,7 +25,9 @@ use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::clock::unix_now;
 use crate::control::{Control, ControlError};
+use crate::model::UnixTime;
 use crate::status::Board;
+use crate::store::Store;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 << 10;
@@ -55,6 +57,7 @@ impl StatusServer {
         access: Access,
         board: Arc<Board>,
         control: Control,
+        store: Arc<Store>,
     ) -> Result<Self, ServerError> {
         let addr = if host.contains(':') {
             format!("[{host}]:{port}")
@@ -74,8 +77,14 @@ impl StatusServer {
         let thread = std::thread::Builder::new()
             .name("status-server".into())
             .spawn(move || {
+                let ctx = Context {
+                    access,
+                    board,
+                    control,
+                    store,
+                };
                 for request in srv.incoming_requests() {
-                    handle(request, &access, &board, &control);
+                    handle(request, &ctx);
                 }
             })
             .map_err(ServerError::Thread)?;
@@ -227,7 +236,16 @@ fn error(status: u16, message: &str) -> Response<std::io::Cursor<Vec<u8>>> {
     json_response(status, &json!({ "error": message }))
 }
 
-fn handle(mut request: Request, access: &Access, board: &Board, control: &Control) {
+/// What the routes answer from.
+struct Context {
+    access: Access,
+    board: Arc<Board>,
+    control: Control,
+    /// For the audit log (`/api/actions`).
+    store: Arc<Store>,
+}
+
+fn handle(mut request: Request, ctx: &Context) {
     let method = request.method().clone();
     let path = request.url().split('?').next().unwrap_or("").to_string();
     if request.body_length().is_some_and(|n| n > MAX_BODY) {
@@ -237,7 +255,7 @@ fn handle(mut request: Request, access: &Access, board: &Board, control: &Contro
     // Drain a small body so keep-alive connections stay in sync.
     let mut sink = Vec::new();
     let _ = request.as_reader().take(MAX_BODY as u64).read_to_end(&mut sink);
-    let response = route(&method, &path, &request, access, board, control);
+    let response = route(&method, &path, &request, ctx);
     debug!("status server: {method} {path} → {}", response.status_code().0);
     let _ = request.respond(response);
 }
@@ -246,17 +264,16 @@ fn route(
     method: &Method,
     path: &str,
     request: &Request,
-    access: &Access,
-    board: &Board,
-    control: &Control,
+    ctx: &Context,
 ) -> Response<std::io::Cursor<Vec<u8>>> {
+    let (access, board, control) = (&ctx.access, &*ctx.board, &ctx.control);
     let now = unix_now();
     let get = *method == Method::Get || *method == Method::Head;
     let post = *method == Method::Post;
     let path = path.trim_end_matches('/');
     let known = matches!(
         path,
-        "/health" | "/metrics" | "/api/processes" | "/api/status" | "/api/config/reload"
+        "/health" | "/metrics" | "/api/processes" | "/api/status" | "/api/config/reload" | "/api/actions"
     ) || restart_target(path).is_some()
         || acknowledge_target(path).is_some();
     if !known {
@@ -282,6 +299,7 @@ fn route(
         }
         ("/api/processes", true, _) => json_response(200, &board.processes_json(now)),
         ("/api/status", true, _) => json_response(200, &board.status_json(now)),
+        ("/api/actions", true, _) => actions(request.url(), &ctx.store),
         ("/api/config/reload", _, true) => match control.reload(SUPERVISOR_TIMEOUT) {
             Ok(summary) => json_response(200, &json!({ "result": summary })),
             Err(ControlError::Refused(e)) => json_response(
@@ -312,6 +330,79 @@ fn route(
             error(405, "method not allowed")
         }
     }
+}
+
+/// `GET /api/actions?instance=&hash=&since=&limit=`: the audit log, oldest first, at most
+/// `limit` (default 200, at most 10,000) of the newest entries that match.
+fn actions(url: &str, store: &Store) -> Response<std::io::Cursor<Vec<u8>>> {
+    let mut instance = None;
+    let mut hash = None;
+    let mut since: UnixTime = 0;
+    let mut limit: usize = 200;
+    for (key, value) in query_pairs(url) {
+        match key.as_str() {
+            "instance" => instance = Some(value),
+            "hash" => hash = Some(value.to_ascii_lowercase()),
+            "since" => match value.parse() {
+                Ok(t) => since = t,
+                Err(_) => return error(400, "since: Unix seconds expected"),
+            },
+            "limit" => match value.parse::<usize>() {
+                Ok(n) => limit = n.clamp(1, 10_000),
+                Err(_) => return error(400, "limit: a number expected"),
+            },
+            _ => {}
+        }
+    }
+    let found = store.audit(since, limit, |e| {
+        instance.as_deref().is_none_or(|i| e.instance == i)
+            && hash.as_deref().is_none_or(|h| e.hash.starts_with(h))
+    });
+    match found {
+        Ok(entries) => json_response(200, &json!({ "actions": entries })),
+        Err(e) => error(503, &format!("the audit log cannot be read: {e}")),
+    }
+}
+
+/// The query of `url` as decoded (key, value) pairs.
+fn query_pairs(url: &str) -> Vec<(String, String)> {
+    let Some((_, query)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                if let Some(b) = hex {
+                    out.push(b);
+                    i += 2;
+                } else {
+                    out.push(b'%');
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `/api/processes/{name}/restart` → name (URL-decoded `%20` etc. are not expected in section names).
@@ -373,5 +464,20 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn queries_are_decoded() {
+        assert_eq!(
+            query_pairs("/api/actions?instance=Radarr%201080&hash=AB+C&since=5&bad=%zz&flag"),
+            [
+                ("instance".to_string(), "Radarr 1080".to_string()),
+                ("hash".into(), "AB C".into()),
+                ("since".into(), "5".into()),
+                ("bad".into(), "%zz".into()),
+                ("flag".into(), String::new()),
+            ]
+        );
+        assert!(query_pairs("/api/actions").is_empty());
     }
 }

@@ -18,9 +18,11 @@ use std::sync::Arc;
 
 use log::{error, warn};
 
-use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
+use redb::{
+    Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+};
 
-use crate::model::{ImportState, Intent, Memory};
+use crate::model::{AuditEntry, ImportState, Intent, Memory, UnixTime};
 
 /// Key: `"<instance>\0<hash>"`; value: an encoded [`Memory`].
 const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
@@ -30,6 +32,12 @@ const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
 
 /// The current intent encoding.
 const INTENT_VERSION: u8 = 1;
+/// Key: time << 20 | a counter (unique, in time order); value: an [`AuditEntry`] as JSON.
+const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// The audit log keeps at most this many entries…
+pub(crate) const AUDIT_MAX_ENTRIES: u64 = 10_000;
+/// …and none older than this.
+pub(crate) const AUDIT_MAX_AGE_SECS: i64 = 90 * 86_400;
 
 /// The value encoding of a torrent's memory.
 const VALUE_VERSION: u8 = 1;
@@ -154,6 +162,8 @@ pub(crate) enum Writes {
 pub(crate) struct Store {
     db: Database,
     path: PathBuf,
+    /// The last audit key handed out.
+    audit_key: std::sync::atomic::AtomicU64,
 }
 
 /// One Arr instance's records in the shared store, as its worker reads and writes them.
@@ -184,6 +194,17 @@ impl InstanceRecords {
             Writes::Commit => self.store.save(&self.instance, changes),
             Writes::Discard => Ok(()),
         }
+    }
+
+    /// Appends this worker's audit entries; a dry run's are marked as only decided
+    /// (and written all the same: the audit log is ours, not qBittorrent's or the Arr's).
+    pub(crate) fn append_audit(&self, mut entries: Vec<AuditEntry>) -> Result<(), StoreError> {
+        if self.writes == Writes::Discard {
+            for entry in &mut entries {
+                entry.dry_run = true;
+            }
+        }
+        self.store.append_audit(&entries)
     }
 
     /// Hands each unfinished intent to `f` (hash, intent).
@@ -266,11 +287,21 @@ impl Store {
         let store = Self {
             db,
             path: path.to_path_buf(),
+            audit_key: std::sync::atomic::AtomicU64::new(0),
         };
         let txn = store.db.begin_write().map_err(|e| store.error(e))?;
         txn.open_table(TORRENTS).map_err(|e| store.error(e))?;
         txn.open_table(INTENTS).map_err(|e| store.error(e))?;
+        let last = txn
+            .open_table(AUDIT)
+            .map_err(|e| store.error(e))?
+            .last()
+            .map_err(|e| store.error(e))?
+            .map(|(key, _)| key.value());
         txn.commit().map_err(|e| store.error(e))?;
+        store
+            .audit_key
+            .store(last.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
         Ok(store)
     }
 
@@ -398,9 +429,92 @@ impl Store {
         txn.commit().map_err(|e| self.error(e))
     }
 
+    /// Appends audit entries in one transaction, then drops the oldest beyond
+    /// [`AUDIT_MAX_ENTRIES`] and those older than [`AUDIT_MAX_AGE_SECS`].
+    pub(crate) fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
+        {
+            let mut table = txn.open_table(AUDIT).map_err(|e| self.error(e))?;
+            for entry in entries {
+                let key = self.next_audit_key(entry.time);
+                let value = serde_json::to_vec(entry).unwrap_or_default();
+                table.insert(key, value.as_slice()).map_err(|e| self.error(e))?;
+            }
+            let newest = entries.iter().map(|e| e.time).max().unwrap_or(0);
+            let cutoff = audit_key_floor(newest.saturating_sub(AUDIT_MAX_AGE_SECS));
+            let len = table.len().map_err(|e| self.error(e))?;
+            let mut excess = len.saturating_sub(AUDIT_MAX_ENTRIES);
+            loop {
+                let Some(key) = table
+                    .first()
+                    .map_err(|e| self.error(e))?
+                    .map(|(key, _)| key.value())
+                else {
+                    break;
+                };
+                if excess == 0 && key >= cutoff {
+                    break;
+                }
+                table.remove(key).map_err(|e| self.error(e))?;
+                excess = excess.saturating_sub(1);
+            }
+        }
+        txn.commit().map_err(|e| self.error(e))
+    }
+
+    /// Audit entries, oldest first, that pass `keep`, at most the newest `limit`.
+    pub(crate) fn audit(
+        &self,
+        since: UnixTime,
+        limit: usize,
+        mut keep: impl FnMut(&AuditEntry) -> bool,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(AUDIT).map_err(|e| self.error(e))?;
+        let mut out = std::collections::VecDeque::new();
+        for item in table.range(audit_key_floor(since)..).map_err(|e| self.error(e))? {
+            let (_, value) = item.map_err(|e| self.error(e))?;
+            let Ok(entry) = serde_json::from_slice::<AuditEntry>(value.value()) else {
+                continue;
+            };
+            if keep(&entry) {
+                out.push_back(entry);
+                if out.len() > limit {
+                    out.pop_front();
+                }
+            }
+        }
+        Ok(out.into())
+    }
+
+    /// A key after every key handed out so far, in the order of `time`.
+    fn next_audit_key(&self, time: UnixTime) -> u64 {
+        use std::sync::atomic::Ordering;
+        let floor = audit_key_floor(time);
+        let mut last = self.audit_key.load(Ordering::Relaxed);
+        loop {
+            let next = floor.max(last.saturating_add(1));
+            match self
+                .audit_key
+                .compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return next,
+                Err(now) => last = now,
+            }
+        }
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The smallest audit key of second `time`.
+fn audit_key_floor(time: UnixTime) -> u64 {
+    u64::try_from(time).unwrap_or(0) << 20
 }
 
 fn encode_intent(intent: &Intent) -> Vec<u8> {
@@ -706,6 +820,60 @@ mod tests {
         assert_eq!(store.load("X").unwrap()["h"], sample());
         drop(store);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn audit_entry(time: UnixTime, hash: &str) -> AuditEntry {
+        AuditEntry {
+            time,
+            instance: "Radarr".into(),
+            hash: hash.into(),
+            name: "T".into(),
+            rule: "stalled-delete".into(),
+            detail: "stalled for 900s".into(),
+            step: "delete with files".into(),
+            outcome: "ok".into(),
+            dry_run: false,
+        }
+    }
+
+    #[test]
+    fn the_audit_log_is_kept_in_order_filtered_and_bounded() {
+        let store = Store::in_memory();
+        let now = 1_800_000_000;
+        store
+            .append_audit(&[audit_entry(now - 10, "aa"), audit_entry(now - 10, "bb")])
+            .unwrap();
+        store.append_audit(&[audit_entry(now, "aa")]).unwrap();
+        let all = store.audit(0, 100, |_| true).unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>(),
+            ["aa", "bb", "aa"]
+        );
+        assert_eq!(store.audit(0, 100, |e| e.hash == "aa").unwrap().len(), 2);
+        assert_eq!(store.audit(now, 100, |_| true).unwrap().len(), 1, "since");
+        assert_eq!(
+            store.audit(0, 1, |_| true).unwrap()[0].time,
+            now,
+            "the newest `limit`"
+        );
+        // Older than the age cap: dropped at the next append.
+        store
+            .append_audit(&[audit_entry(now + AUDIT_MAX_AGE_SECS + 5, "cc")])
+            .unwrap();
+        let kept = store.audit(0, 100, |_| true).unwrap();
+        assert_eq!(kept.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>(), ["cc"]);
+    }
+
+    #[test]
+    fn the_audit_log_keeps_at_most_its_cap() {
+        let store = Store::in_memory();
+        let entries: Vec<AuditEntry> = (0..AUDIT_MAX_ENTRIES + 25)
+            .map(|i| audit_entry(1_800_000_000 + i as i64, &format!("{i}")))
+            .collect();
+        store.append_audit(&entries).unwrap();
+        let kept = store.audit(0, usize::MAX, |_| true).unwrap();
+        assert_eq!(kept.len() as u64, AUDIT_MAX_ENTRIES);
+        assert_eq!(kept[0].hash, "25", "the oldest went first");
     }
 
     #[test]

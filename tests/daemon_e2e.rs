@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::support::daemon::{run_cli, TOKEN};
 use crate::support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
 use crate::support::qbittorrent::{make_torrent, seed, AddOptions, QbitApi, TorrentFixture};
 use crate::support::scenario::Scenario;
@@ -256,6 +257,50 @@ fn a_removal_whose_blocklist_and_search_fail_is_finished_later_and_after_a_crash
     s.daemon.wait_for_log(
         "unfinished removal(s) from before the restart",
         Duration::from_secs(1),
+    );
+
+    // The audit log has every step, from both runs, with the rule and its numbers.
+    let (status, body) = s.daemon.get(&format!("/api/actions?hash={}", fx.hash), true);
+    assert_eq!(status, 200, "{body}");
+    let actions: Value = serde_json::from_str(&body).unwrap();
+    let steps: Vec<(String, String)> = actions["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["rule"], "stalled-delete", "{a}");
+            assert!(a["detail"].as_str().unwrap().contains("StalledDelay"), "{a}");
+            let outcome = if a["outcome"] == "ok" { "ok" } else { "failed" };
+            (a["step"].as_str().unwrap().to_string(), outcome.to_string())
+        })
+        .collect();
+    let step = |s: &str, o: &str| (s.to_string(), o.to_string());
+    assert_eq!(steps.first(), Some(&step("delete with files", "ok")), "{steps:?}");
+    assert!(steps.contains(&step("blocklist", "failed")), "{steps:?}");
+    assert_eq!(
+        steps[steps.len() - 3..],
+        [
+            step("blocklist", "ok"),
+            step("search", "failed"),
+            step("search", "ok")
+        ],
+        "{steps:?}"
+    );
+    // The same through the command line.
+    let url = s.daemon.url();
+    let (code, out, err) = run_cli(&[
+        "actions",
+        "--url",
+        &url,
+        "--token",
+        TOKEN,
+        "--hash",
+        &fx.hash[..8],
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("stalled-delete") && out.contains("blocklist"),
+        "{out}"
     );
 }
 

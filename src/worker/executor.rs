@@ -11,6 +11,7 @@
 //! other starts. It talks to qBittorrent and the Arr only through
 //! [`Qbittorrent`] and [`ArrApi`], so a dry run is just other clients.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use crate::arr;
 use crate::config::ImportMode;
 use crate::decide::{Action, Decision, QueueStep};
 use crate::http::HttpError;
-use crate::model::{tags, ImportState, Intent, Memory, QueueEntry, UnixTime};
+use crate::model::{tags, AuditEntry, ImportState, Intent, Memory, QueueEntry, UnixTime};
 use crate::shutdown::Shutdown;
 use crate::store::InstanceRecords;
 use crate::upstream::{ArrApi, Qbittorrent};
@@ -104,6 +105,8 @@ pub(super) struct Executor<'a> {
     pub now: UnixTime,
     /// Seconds before the first retry of an unfinished removal (doubling after).
     pub retry_base: i64,
+    /// What deleted something or changed an Arr, for the audit log (written after the pass).
+    pub audit: &'a RefCell<Vec<AuditEntry>>,
 }
 
 impl Executor<'_> {
@@ -306,8 +309,10 @@ impl Executor<'_> {
             return;
         }
         let cmd = arr::import_command(self.arr.kind(), path, &plan.hash, self.import_mode);
+        let step = format!("import (attempt {attempt})");
         match self.arr.command(&cmd) {
             Ok(command) => {
+                self.note_step(plan, &step, format!("ok: command {command}"));
                 debug!(
                     "{}: import sent for {} as command {command}: {} {path:?}",
                     self.instance,
@@ -322,7 +327,10 @@ impl Executor<'_> {
                 };
             }
             // It may have gone out: the next pass asks the Arr before sending it again.
-            Err(e) => self.failed(done, "import", &Self::label(plan), &e),
+            Err(e) => {
+                self.note_step(plan, &step, format!("no answer: {e}"));
+                self.failed(done, "import", &Self::label(plan), &e)
+            }
         }
     }
 
@@ -425,6 +433,7 @@ impl Executor<'_> {
         memory.imported_at = Some(self.now);
         done.imports_confirmed += 1;
         info!("{}: {} imported", self.instance, Self::label(plan));
+        self.note_step(plan, "imported", "ok".into());
         if self.tagless {
             plan.decision.memory.tags.insert(tags::IMPORTED.to_string());
         } else if let Err(e) = self.qbits[plan.qbit].add_tags(&[&plan.hash], &[tags::IMPORTED]) {
@@ -444,6 +453,7 @@ impl Executor<'_> {
             retry_at: self.now.saturating_add(wait),
         };
         done.errors += 1;
+        self.note_step(plan, "import", format!("failed: {why}"));
         warn!(
             "{}: the import of {} failed (attempt {attempt}): {why}; next try in {wait}s",
             self.instance,
@@ -460,6 +470,7 @@ impl Executor<'_> {
             records: self.records,
             now: self.now,
             retry_base: self.retry_base,
+            audit: self.audit,
         }
     }
 
@@ -490,6 +501,7 @@ impl Executor<'_> {
             None => Intent {
                 name: plan.name.clone(),
                 rule: plan.decision.rule.name().to_string(),
+                detail: plan.decision.detail.clone(),
                 qbit: self.qbits[plan.qbit].name().to_string(),
                 delete,
                 queue: step,
@@ -520,6 +532,21 @@ impl Executor<'_> {
         if progress.searched {
             plan.decision.memory.searched_at = Some(self.now);
         }
+    }
+
+    /// One step's outcome for the audit log.
+    fn note_step(&self, plan: &Plan, step: &str, outcome: String) {
+        self.audit.borrow_mut().push(AuditEntry {
+            time: self.now,
+            instance: self.instance.to_string(),
+            hash: plan.hash.clone(),
+            name: plan.name.clone(),
+            rule: plan.decision.rule.name().to_string(),
+            detail: plan.decision.detail.clone(),
+            step: step.to_string(),
+            outcome,
+            dry_run: false,
+        });
     }
 
     /// Adds what an intent's steps did to the pass's tally.

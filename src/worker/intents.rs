@@ -9,6 +9,7 @@
 //! removed, or after [`ABANDON_AFTER_SECS`], with a warning naming what is
 //! left.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use log::{debug, info, warn};
 
 use crate::arr::{self, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
-use crate::model::{Intent, QueueEntry, QueueStep, UnixTime};
+use crate::model::{AuditEntry, Intent, QueueEntry, QueueStep, UnixTime};
 use crate::store::InstanceRecords;
 use crate::upstream::{ArrApi, Qbittorrent};
 
@@ -56,6 +57,8 @@ pub(super) struct IntentSteps<'a> {
     pub(super) now: UnixTime,
     /// The first retry waits this many seconds; each further one twice as long.
     pub(super) retry_base: i64,
+    /// Where each step's outcome goes (the audit log, written at the end of the pass).
+    pub(super) audit: &'a RefCell<Vec<AuditEntry>>,
 }
 
 impl IntentSteps<'_> {
@@ -98,6 +101,12 @@ impl IntentSteps<'_> {
                     ABANDON_AFTER_SECS / 86_400,
                     intent.attempts,
                     left_undone(&intent)
+                );
+                self.record(
+                    &hash,
+                    &intent,
+                    "give up",
+                    format!("left undone: {}", left_undone(&intent)),
                 );
                 self.forget(&hash, &intent);
                 continue;
@@ -205,10 +214,17 @@ impl IntentSteps<'_> {
                 );
                 return;
             };
+            let step = if delete_files {
+                "delete with files"
+            } else {
+                "delete, keep files"
+            };
             if let Err(e) = client.delete(&[hash], delete_files) {
+                self.record(hash, intent, step, format!("failed: {e}"));
                 self.failed("delete", hash, intent, &e, progress);
                 return;
             }
+            self.record(hash, intent, step, "ok".into());
             debug!(
                 "{}: removed {} from {}{}",
                 self.instance,
@@ -256,11 +272,23 @@ impl IntentSteps<'_> {
                         label(hash, intent)
                     ),
                     Err(e) => {
+                        let step = if blocklist {
+                            "blocklist"
+                        } else {
+                            "remove from queue"
+                        };
+                        self.record(hash, intent, step, format!("failed: {e}"));
                         self.failed("queue delete", hash, intent, &e, progress);
                         return;
                     }
                 }
             }
+            let step = if blocklist {
+                "blocklist"
+            } else {
+                "remove from queue"
+            };
+            self.record(hash, intent, step, "ok".into());
             intent.queue_done = true;
             intent.attempts = 0;
             progress.blocklisted = blocklist;
@@ -274,9 +302,11 @@ impl IntentSteps<'_> {
                 return; // no media ids: nothing to search (is_done says so too)
             };
             if let Err(e) = self.arr.command(&cmd) {
+                self.record(hash, intent, "search", format!("failed: {e}"));
                 self.failed("search", hash, intent, &e, progress);
                 return;
             }
+            self.record(hash, intent, "search", "ok".into());
             debug!(
                 "{}: search sent for {}: {cmd}",
                 self.instance,
@@ -285,6 +315,21 @@ impl IntentSteps<'_> {
             intent.searched = true;
             progress.searched = true;
         }
+    }
+
+    /// One step's outcome for the audit log.
+    fn record(&self, hash: &str, intent: &Intent, step: &str, outcome: String) {
+        self.audit.borrow_mut().push(AuditEntry {
+            time: self.now,
+            instance: self.instance.to_string(),
+            hash: hash.to_string(),
+            name: intent.name.clone(),
+            rule: intent.rule.clone(),
+            detail: intent.detail.clone(),
+            step: step.to_string(),
+            outcome,
+            dry_run: false,
+        });
     }
 
     fn failed(&self, what: &str, hash: &str, intent: &Intent, err: &HttpError, progress: &mut Progress) {

@@ -6,6 +6,7 @@
 //! when it starts and once when it ends. This is the only module that joins
 //! I/O to decisions.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -439,6 +440,7 @@ impl Worker {
         self.brake(&mut plans, &report, now);
 
         // Apply.
+        let audit = RefCell::new(Vec::new());
         let executor = Executor {
             instance: &name,
             arr: self.arr.as_ref(),
@@ -449,6 +451,7 @@ impl Worker {
             import_mode: self.rules.import_mode,
             now,
             retry_base: i64::try_from(self.interval.as_secs()).unwrap_or(i64::MAX),
+            audit: &audit,
         };
         let held: HashMap<String, QueueEntry> = self
             .held_queue
@@ -485,6 +488,13 @@ impl Worker {
         let changes = self.remember(&plans, complete);
         report.persisted = changes.len();
         self.records.save(&changes).map_err(PassError::Store)?;
+        let audit = audit.into_inner();
+        if !audit.is_empty() {
+            // The audit log is a record for the user: failing to write it stops nothing.
+            if let Err(e) = self.records.append_audit(audit) {
+                warn!("{name}: could not write the audit log: {e}");
+            }
+        }
         if self.trace {
             debug!(
                 "{name}: persist phase: {} record(s) written, {} remembered; pass took {} ms",

@@ -2,6 +2,7 @@
 //! calls across qBittorrent and the Arr, each partial failure and what is
 //! recorded after it, shutdown between actions, and the dry run.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -72,6 +73,7 @@ struct Bench {
     intents: Intents,
     fake_qbit: Arc<FakeQbit>,
     fake_arr: Arc<FakeArr>,
+    audit: RefCell<Vec<crate::model::AuditEntry>>,
 }
 
 impl Bench {
@@ -113,6 +115,7 @@ impl Bench {
             intents: Intents::new(),
             fake_qbit,
             fake_arr,
+            audit: RefCell::new(Vec::new()),
         }
     }
 
@@ -131,6 +134,7 @@ impl Bench {
             import_mode: ImportMode::Auto,
             now,
             retry_base: 5,
+            audit: &self.audit,
         }
     }
 
@@ -365,6 +369,32 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
         // next pass); a removed one is forgotten at once; what is left undone is an intent.
         assert_eq!(bench.recorded('e').is_some(), !case.removed, "{label}");
         assert_eq!(bench.intents.contains_key(&hash('e')), case.pending, "{label}");
+        // The audit log has one entry per step tried, with its outcome.
+        let audit: Vec<(String, bool)> = bench
+            .audit
+            .borrow()
+            .iter()
+            .map(|a| (a.step.clone(), a.outcome == "ok"))
+            .collect();
+        let expected: Vec<(String, bool)> = case
+            .calls
+            .iter()
+            .map(|step| {
+                let name = match step {
+                    Step::Delete => "delete with files",
+                    Step::QueueDelete => "blocklist",
+                    Step::Search => "search",
+                };
+                let failed = matches!(
+                    (step, case.fail),
+                    (Step::Delete, Some("delete"))
+                        | (Step::QueueDelete, Some("queue_delete"))
+                        | (Step::Search, Some("command"))
+                );
+                (name.to_string(), !failed)
+            })
+            .collect();
+        assert_eq!(audit, expected, "{label}");
         assert_eq!(bench.stored_intent('e').is_some(), case.pending, "{label}");
     }
 }
