@@ -689,3 +689,62 @@ fn imports_are_sent_exactly_once_through_crashes_with_a_slow_arr() {
         assert_eq!(n, 1, "import commands for {}: {sent:?}", fx.hash);
     }
 }
+
+#[test]
+fn with_a_third_of_arr_calls_failing_every_removal_is_blocklisted_and_searched_once() {
+    let Some(setup) = Scenario::radarr().radarr_torrent("StalledDelay = \"1s\"").setup() else {
+        return;
+    };
+    let api = setup.api();
+    let fixtures: Vec<TorrentFixture> = (0..4)
+        .map(|i| make_torrent(&setup.dir.subdir(&format!("n{i}")), &format!("Flaky.{i}.mkv"), MB))
+        .collect();
+    let arr = setup.radarr();
+    arr.set_queue(
+        fixtures
+            .iter()
+            .enumerate()
+            .map(|(i, fx)| queue_record(FakeKind::Radarr, 600 + i as u64, &fx.hash, "Flaky", 60 + i as u64))
+            .collect(),
+    );
+    arr.fail_every("DELETE", "/queue/", 3);
+    arr.fail_every("POST", "/command", 3);
+    for fx in &fixtures {
+        add(&api, fx, "radarr", &setup.dir.subdir("leech"), None);
+    }
+    for fx in &fixtures {
+        api.wait_for_state(&fx.hash, Duration::from_secs(30), &["stalledDL"]);
+    }
+    let s = setup.start_daemon();
+    let arr = s.radarr();
+    let ok = |method: &str, status: u16, fragment: &str| -> Vec<String> {
+        arr.requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.status == status && r.path.contains(fragment))
+            .map(|r| match r.json() {
+                Some(j) => j["movieIds"].to_string(),
+                None => r.path.clone(),
+            })
+            .collect()
+    };
+    let done = wait_until(Duration::from_secs(60), Duration::from_millis(300), || {
+        ok("POST", 201, "/command").len() >= 4
+    });
+    assert!(done, "not every removal searched:\n{}", s.daemon.log());
+    std::thread::sleep(Duration::from_secs(3));
+    let mut deletes = ok("DELETE", 200, "/queue/");
+    deletes.sort();
+    let expected: Vec<String> = (0..4).map(|i| format!("/api/v3/queue/{}", 600 + i)).collect();
+    assert_eq!(deletes, expected, "each blocklisted exactly once");
+    let mut searches = ok("POST", 201, "/command");
+    searches.sort();
+    let expected: Vec<String> = (0..4).map(|i| format!("[{}]", 60 + i)).collect();
+    assert_eq!(searches, expected, "each searched exactly once");
+    assert!(
+        !ok("DELETE", 500, "/queue/").is_empty() && !ok("POST", 500, "/command").is_empty(),
+        "the faults were hit"
+    );
+    for fx in &fixtures {
+        assert!(api.torrent(&fx.hash).is_none(), "removed from qBittorrent");
+    }
+}

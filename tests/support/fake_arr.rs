@@ -287,6 +287,8 @@ struct State {
     failing: Vec<(String, String, usize)>,
     /// How long each answer takes (a slow Arr on a busy NAS).
     delay: Duration,
+    /// Requests (method, path fragment) of which every n-th answers 500, and how many were seen.
+    flaky: Vec<(String, String, usize, usize)>,
 }
 
 struct Ctx {
@@ -358,6 +360,14 @@ impl FakeArr {
         self.state()
             .failing
             .push((method.to_string(), fragment.to_string(), times));
+    }
+
+    /// Answers every `n`-th request of `method` whose path contains `fragment` with 500
+    /// "database is locked" (a share of 1/n, deterministic).
+    pub fn fail_every(&self, method: &str, fragment: &str, n: usize) {
+        self.state()
+            .flaky
+            .push((method.to_string(), fragment.to_string(), n.max(1), 0));
     }
 
     /// Every answer takes `delay` from now on.
@@ -544,6 +554,14 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
         if let Some((_, _, n)) = scripted {
             *n -= 1;
             return Reply::json(500, &json!({"message": "database is locked"}));
+        }
+        for (m, f, every, seen) in s.flaky.iter_mut() {
+            if *m == rec.method && rec.path.contains(f.as_str()) {
+                *seen += 1;
+                if *seen % *every == 0 {
+                    return Reply::json(500, &json!({"message": "database is locked"}));
+                }
+            }
         }
         if s.garbage {
             return Reply {
