@@ -188,3 +188,117 @@ fn a_torrent_moved_to_the_failed_category_is_blocklisted_after_the_arr_dropped_i
     );
     assert!(worker.held_queue.is_empty(), "released once used");
 }
+
+/// A worker over fakes whose store is in memory and can be made "full".
+fn worker_on_store(journal: &Journal, torrents: Vec<Torrent>, store: Arc<Store>) -> Worker {
+    let config = load_str(CONFIG, "config.toml", &[]).unwrap().config;
+    let arr_cfg = &config.arrs[0];
+    let qbit = Arc::new(FakeQbit::new("qBit", journal));
+    qbit.list("radarr", torrents);
+    let arr = Arc::new(FakeArr::new(ArrKind::Radarr, journal));
+    arr.enqueue(HASH, QueueEntry::default());
+    let connections = Connections {
+        arr: Box::new(arr),
+        qbits: vec![qbit as Arc<dyn Qbittorrent>],
+        records: InstanceRecords::new(store, &arr_cfg.name, Writes::Commit),
+        decisions: DecisionLog::new(false),
+    };
+    let board = Arc::new(Board::new("config.toml", NOW));
+    Worker::new(&config.settings, arr_cfg, connections, board).unwrap()
+}
+
+/// The disk fills as an import is recorded: the pass stops there, the next
+/// passes touch nothing upstream while the store is unavailable, and once it
+/// works again the import is recorded, never sent twice.
+#[test]
+fn a_full_store_skips_passes_and_records_the_import_once_it_works_again() {
+    let journal = Journal::default();
+    let (faults, full) = crate::store::Faults::switch();
+    let store = Arc::new(Store::in_memory_with(faults));
+    let mut worker = worker_on_store(&journal, vec![completed()], Arc::clone(&store));
+    full.store(true, std::sync::atomic::Ordering::Relaxed);
+
+    let result = worker.pass(NOW, &Shutdown::new());
+    let Err(PassError::Store(e)) = result else {
+        panic!("expected a store error, got {result:?}");
+    };
+    assert!(e.is_outage(), "{e}");
+    let commands = |calls: &[Call]| calls.iter().filter(|c| matches!(c, Call::Command(_))).count();
+    assert_eq!(
+        commands(&journal.calls()),
+        1,
+        "the import was sent before the write failed"
+    );
+
+    // Still full: each pass is skipped before any call upstream.
+    journal.clear();
+    for at in [NOW + 5, NOW + 10] {
+        store.retry_now();
+        let result = worker.pass(at, &Shutdown::new());
+        assert!(
+            matches!(&result, Err(PassError::Store(e)) if e.is_outage()),
+            "{result:?}"
+        );
+    }
+    assert_eq!(
+        journal.calls(),
+        [],
+        "nothing is done while the store is unavailable"
+    );
+
+    // Space freed: the pass runs, sends nothing again, and records the import.
+    full.store(false, std::sync::atomic::Ordering::Relaxed);
+    store.retry_now();
+    let report = worker.pass(NOW + 15, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.imports, 0);
+    assert_eq!(commands(&journal.calls()), 0, "no second import");
+    let remembered = store.load("Radarr-Movies").unwrap();
+    assert_eq!(
+        remembered[HASH].imported_at,
+        Some(NOW),
+        "recorded once the store works"
+    );
+
+    // A worker started on that store (a restart) does not import it either.
+    journal.clear();
+    let mut restarted = worker_on_store(&journal, vec![completed()], store);
+    let report = restarted.pass(NOW + 20, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.imports, 0);
+    assert_eq!(commands(&journal.calls()), 0);
+}
+
+/// A worker built while the store is unavailable starts anyway and reads its
+/// records at its first pass once the store works (no restart storm).
+#[test]
+fn a_worker_started_while_the_store_is_unavailable_waits_for_it() {
+    let journal = Journal::default();
+    let (faults, full) = crate::store::Faults::switch();
+    let store = Arc::new(Store::in_memory_with(faults));
+    store
+        .save(
+            "Radarr-Movies",
+            &[(
+                HASH,
+                Some(Memory {
+                    imported_at: Some(NOW - 60),
+                    ..Memory::default()
+                }),
+            )],
+        )
+        .unwrap();
+    full.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(store.save("x", &[("y", Some(Memory::default()))]).is_err());
+    assert!(store.is_down());
+
+    let mut worker = worker_on_store(&journal, vec![completed()], Arc::clone(&store));
+    assert!(worker.pass(NOW, &Shutdown::new()).is_err());
+    assert_eq!(journal.calls(), []);
+
+    full.store(false, std::sync::atomic::Ordering::Relaxed);
+    store.retry_now();
+    let report = worker.pass(NOW + 5, &Shutdown::new()).unwrap();
+    assert_eq!(
+        report.applied.imports, 0,
+        "its records were read: imported already"
+    );
+}
