@@ -57,14 +57,22 @@ const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
 /// Every table, for the full read that checks a file right after it is opened.
 const TABLES: [TableDefinition<&str, &[u8]>; 2] = [TORRENTS, INTENTS];
 
-/// The key of the probe write after a reopen: written and removed in one
-/// transaction (no instance name is empty, so no instance's range holds it).
+/// The key of the probe write after a reopen: written, then removed (no
+/// instance name is empty, so no instance's range holds it).
 const PROBE_KEY: &str = "\u{0}probe";
+/// The probe's value: large enough to need fresh pages. A small write can
+/// land in pages the file already holds and succeed on a full disk, and the
+/// next real write then fails again.
+const PROBE_BYTES: usize = 64 << 10;
 
 /// The first reopen of an unavailable store is tried this long after it failed…
 const REOPEN_FIRST: Duration = Duration::from_secs(1);
 /// …then twice as long each time, up to this.
 const REOPEN_MAX: Duration = Duration::from_secs(60);
+/// A store that fails again this soon after it was reopened is still in the
+/// same outage: not said again, and its backoff goes on from where it was
+/// (a disk hovering at full does not flap every second).
+const SAME_OUTAGE: Duration = Duration::from_secs(600);
 
 /// The current intent encoding.
 const INTENT_VERSION: u8 = 1;
@@ -369,6 +377,8 @@ struct Outage {
     next_try: Instant,
     /// The wait before `next_try`; doubles after each failed reopen.
     delay: Duration,
+    /// When the store was last reopened (it works since, unless it failed again).
+    reopened_at: Option<Instant>,
 }
 
 /// The redb store. Shared by the workers (`&self`; redb serialises writers).
@@ -737,13 +747,14 @@ impl Store {
     }
 
     /// Writes and removes one key: proves a reopened store can be written.
+    /// Two commits, so the value's pages are written, not freed unwritten.
     fn probe(db: &Database) -> Result<(), redb::Error> {
+        let value = vec![0u8; PROBE_BYTES];
         let txn = db.begin_write()?;
-        {
-            let mut table = txn.open_table(TORRENTS)?;
-            table.insert(PROBE_KEY, [].as_slice())?;
-            table.remove(PROBE_KEY)?;
-        }
+        txn.open_table(TORRENTS)?.insert(PROBE_KEY, value.as_slice())?;
+        txn.commit()?;
+        let txn = db.begin_write()?;
+        txn.open_table(TORRENTS)?.remove(PROBE_KEY)?;
         txn.commit()?;
         Ok(())
     }
@@ -751,20 +762,37 @@ impl Store {
     /// Marks the store unavailable (said once per outage).
     fn mark_down(&self, e: &StoreError) {
         let mut outage = self.outage();
-        if outage.is_none() {
-            error!(
-                "{e}; the store is unavailable: passes are skipped (nothing is done that would have to \
-                 be recorded) and the store is reopened with backoff until it works again"
-            );
-            let now = Instant::now();
-            *outage = Some(Outage {
-                reason: e.summary(),
-                since: now,
-                next_try: now + REOPEN_FIRST,
-                delay: REOPEN_FIRST,
-            });
-        } else {
-            debug!("{e} (the store is already unavailable)");
+        let now = Instant::now();
+        match outage.as_mut() {
+            Some(o) if o.reopened_at.is_none() => debug!("{e} (the store is already unavailable)"),
+            Some(o)
+                if o.reopened_at
+                    .is_some_and(|at| now.duration_since(at) < SAME_OUTAGE) =>
+            {
+                let after = o.reopened_at.map_or(0, |at| now.duration_since(at).as_secs());
+                o.reopened_at = None;
+                o.delay = (o.delay * 2).min(REOPEN_MAX);
+                o.next_try = now + o.delay;
+                o.reason = e.summary();
+                warn!(
+                    "{e}; the store failed again {after}s after it was reopened: passes are skipped \
+                     again (next reopen in {}s)",
+                    o.delay.as_secs()
+                );
+            }
+            _ => {
+                error!(
+                    "{e}; the store is unavailable: passes are skipped (nothing is done that would have \
+                     to be recorded) and the store is reopened with backoff until it works again"
+                );
+                *outage = Some(Outage {
+                    reason: e.summary(),
+                    since: now,
+                    next_try: now + REOPEN_FIRST,
+                    delay: REOPEN_FIRST,
+                    reopened_at: None,
+                });
+            }
         }
         self.down.store(true, Ordering::Release);
     }
@@ -782,7 +810,7 @@ impl Store {
             return Ok(());
         }
         let mut outage = self.outage();
-        let Some(o) = outage.as_mut() else {
+        let Some(o) = outage.as_mut().filter(|o| o.reopened_at.is_none()) else {
             return Ok(()); // reopened by another worker meanwhile
         };
         let now = Instant::now();
@@ -812,7 +840,7 @@ impl Store {
                     self.path.display(),
                     o.since.elapsed().as_secs()
                 );
-                *outage = None;
+                o.reopened_at = Some(Instant::now());
                 self.down.store(false, Ordering::Release);
                 Ok(())
             }

@@ -680,3 +680,51 @@ fn a_panic_inside_redb_is_caught_and_the_file_moved_aside() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// A disk hovering at full: a store that fails again soon after its reopen is
+/// the same outage (said once), and its backoff goes on instead of starting
+/// over at a second.
+#[test]
+fn a_store_that_fails_again_soon_after_its_reopen_backs_off_further() {
+    let (faults, full) = Faults::switch();
+    let store = Store::in_memory_with(faults);
+    full.store(true, Ordering::Relaxed);
+    assert!(store.save(INSTANCE, &[("a", Some(sample()))]).is_err());
+    full.store(false, Ordering::Relaxed);
+    store.retry_now();
+    store.available().unwrap();
+    full.store(true, Ordering::Relaxed);
+    assert!(store.save(INSTANCE, &[("b", Some(sample()))]).is_err());
+    assert!(store.is_down());
+    assert!(
+        store.retry_in().is_some_and(|d| d > REOPEN_FIRST),
+        "{:?}",
+        store.retry_in()
+    );
+    full.store(false, Ordering::Relaxed);
+    store.retry_now();
+    store.available().unwrap();
+}
+
+/// The probe after a reopen needs fresh pages: a store whose file has room
+/// for a small write but whose disk is full stays unavailable.
+#[test]
+fn the_probe_write_needs_room_to_grow() {
+    let dir = temp_dir("probe");
+    let path = dir.join(FILE_NAME);
+    let (faults, _full) = Faults::switch();
+    let (store, _) = Store::open_with(&path, faults.clone()).unwrap();
+    let before = faults.writes();
+    let guard = store.read_db();
+    Store::probe(guard.as_ref().unwrap()).unwrap();
+    drop(guard);
+    let written = faults.writes() - before;
+    assert!(written >= 2, "{written} writes");
+    assert!(
+        std::fs::metadata(&path).unwrap().len() >= u64::try_from(PROBE_BYTES).unwrap(),
+        "the probe value reached the file"
+    );
+    assert!(store.load(INSTANCE).unwrap().is_empty(), "and was removed");
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
