@@ -141,6 +141,8 @@ struct State {
     qbits: Vec<QbitState>,
     config_path: String,
     config_error: Option<String>,
+    /// Why the store is unavailable, while it is.
+    store_problem: Option<String>,
 }
 
 /// The shared board.
@@ -273,6 +275,17 @@ impl Board {
         });
     }
 
+    /// The store is unavailable (`problem` names why and the file); `worker` skipped its pass.
+    pub(crate) fn store_unavailable(&self, worker: &str, problem: &str) {
+        self.with(|s| s.store_problem = Some(problem.to_string()));
+        self.update(worker, |w| w.last_error = Some(problem.to_string()));
+    }
+
+    /// The store works (again).
+    pub(crate) fn store_works(&self) {
+        self.with(|s| s.store_problem = None);
+    }
+
     pub(crate) fn set_config_error(&self, error: Option<String>) {
         self.with(|s| s.config_error = error);
     }
@@ -367,8 +380,8 @@ impl Board {
 
     /// `/health`: (healthy, JSON body). Healthy when every worker runs and
     /// completed a pass recently, no upstream has failed for
-    /// [`UNHEALTHY_AFTER_FAILED_PASSES`] passes in a row, and no qBittorrent
-    /// refused the credentials or banned the login.
+    /// [`UNHEALTHY_AFTER_FAILED_PASSES`] passes in a row, no qBittorrent
+    /// refused the credentials or banned the login, and the store works.
     pub(crate) fn health(&self, now: UnixTime) -> (bool, Value) {
         self.with(|s| {
             let mut problems: Vec<Value> = Vec::new();
@@ -434,6 +447,9 @@ impl Board {
                 if now - since > w.stale_after() {
                     push(&w.name, format!("no completed pass for {}s", now - since));
                 }
+            }
+            if let Some(problem) = &s.store_problem {
+                push("store", problem.clone());
             }
             if s.workers.is_empty() {
                 push("daemon", "no worker is configured".into());
@@ -701,6 +717,20 @@ mod tests {
         let (ok, body) = b.health(NOW + 3);
         assert!(!ok);
         assert_eq!(body["problems"][0]["problem"], "stopped: restart limit hit");
+    }
+
+    #[test]
+    fn health_names_an_unavailable_store_until_it_works_again() {
+        let b = board_with("Radarr-1080");
+        b.pass_ok("Radarr-1080", NOW, PassSummary::default());
+        let problem = "store unavailable: no space left on device (/data/qbitrr-lite.redb)";
+        b.store_unavailable("Radarr-1080", problem);
+        let (ok, body) = b.health(NOW + 1);
+        assert!(!ok);
+        assert_eq!(body["problems"][0], json!({"part": "store", "problem": problem}));
+        assert_eq!(b.processes_json(NOW + 1)["processes"][0]["last_error"], problem);
+        b.store_works();
+        assert!(b.health(NOW + 1).0, "recovers");
     }
 
     #[test]

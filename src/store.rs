@@ -1,34 +1,81 @@
 //! What must survive a restart, in one redb file: per Arr instance and
 //! torrent hash, the [`Memory`] of the decision core (imports already sent,
 //! when a torrent was first seen stalled, searches and blocklists sent,
-//! Tagless tags).
+//! Tagless tags), and the unfinished removals ([`Intent`]s).
 //!
 //! The loop writes only what changed, once per pass, in one short write
 //! transaction that is never held across an HTTP call. Values carry a
-//! version byte. A store file redb cannot open is moved aside (never
-//! deleted) and a fresh one is started, so a damaged file cannot make the
-//! daemon crash-loop.
+//! version byte.
+//!
+//! What can go wrong with the file, and what happens:
+//! - **Damage** (an empty file, a bad header, a page redb cannot read, or
+//!   redb panicking while it opens the file or reads every record right
+//!   after): the file is moved aside as `<name>.corrupt-<unix time>` (never
+//!   deleted) and a fresh store is started, so a damaged file cannot make
+//!   the daemon crash-loop.
+//! - **Permission** (a read-only file, directory or file system, another
+//!   owner): [`Store::open`] refuses with a [`StoreError::Permission`] that
+//!   names the owner and our uid; the file is left as it is.
+//! - **Disk full, I/O errors** (redb then refuses every call until the file
+//!   is reopened): the store marks itself unavailable, says so once, and
+//!   reopens the file with backoff (1 s doubling to 60 s) when a worker asks
+//!   for it ([`Store::available`]); a probe write proves it works again.
+//!   Workers skip their passes meanwhile. A store that works costs one
+//!   atomic load per pass: nothing is written to check it.
 
+use std::any::Any;
 use std::collections::BTreeSet;
 #[cfg(test)]
 use std::collections::HashMap;
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
-use log::{error, warn};
+use log::{debug, error, info, warn};
 
 use redb::{
     Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    TableError,
 };
 
 use crate::model::{AuditEntry, ImportState, Intent, Memory, UnixTime};
+use crate::shutdown::Shutdown;
+
+#[cfg(any(test, feature = "fault-injection"))]
+mod fault;
+#[cfg(any(test, feature = "fault-injection"))]
+pub(crate) use fault::Faults;
+
+#[cfg(test)]
+mod tests;
 
 /// Key: `"<instance>\0<hash>"`; value: an encoded [`Memory`].
 const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
 /// Key: `"<instance>\0<hash>"`; value: [`INTENT_VERSION`] then an [`Intent`] as JSON
 /// (few and short-lived, so readability wins over size).
 const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
+/// Every table, for the full read that checks a file right after it is opened.
+const TABLES: [TableDefinition<&str, &[u8]>; 2] = [TORRENTS, INTENTS];
+
+/// The key of the probe write after a reopen: written, then removed (no
+/// instance name is empty, so no instance's range holds it).
+const PROBE_KEY: &str = "\u{0}probe";
+/// The probe's value: large enough to need fresh pages. A small write can
+/// land in pages the file already holds and succeed on a full disk, and the
+/// next real write then fails again.
+const PROBE_BYTES: usize = 64 << 10;
+
+/// The first reopen of an unavailable store is tried this long after it failed…
+const REOPEN_FIRST: Duration = Duration::from_secs(1);
+/// …then twice as long each time, up to this.
+const REOPEN_MAX: Duration = Duration::from_secs(60);
+/// A store that fails again this soon after it was reopened is still in the
+/// same outage: not said again, and its backoff goes on from where it was
+/// (a disk hovering at full does not flap every second).
+const SAME_OUTAGE: Duration = Duration::from_secs(600);
 
 /// The current intent encoding.
 const INTENT_VERSION: u8 = 1;
@@ -39,7 +86,7 @@ pub(crate) const AUDIT_MAX_ENTRIES: u64 = 10_000;
 /// …and none older than this.
 pub(crate) const AUDIT_MAX_AGE_SECS: i64 = 90 * 86_400;
 
-/// The value encoding of a torrent's memory.
+/// The current value encoding.
 const VALUE_VERSION: u8 = 1;
 /// The same, followed by an import under way.
 const VALUE_VERSION_IMPORT: u8 = 2;
@@ -52,6 +99,38 @@ const CACHE_BYTES: usize = 256 << 10;
 /// The file name inside the data directory.
 pub(crate) const FILE_NAME: &str = "qbitrr-lite.redb";
 
+/// No fault injection in a release build: the store file is opened as redb opens it.
+#[cfg(not(any(test, feature = "fault-injection")))]
+#[derive(Clone, Default, Debug)]
+pub(crate) struct Faults;
+
+#[cfg(not(any(test, feature = "fault-injection")))]
+impl Faults {
+    fn from_env() -> Self {
+        Self
+    }
+
+    fn create(&self, builder: &redb::Builder, path: &Path) -> Result<Database, DatabaseError> {
+        builder.create(path)
+    }
+}
+
+/// Who owns the file (or, when there is none yet, its directory) that may not be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Owner {
+    pub(crate) path: PathBuf,
+    pub(crate) uid: u32,
+}
+
+/// Who may not write the store: its owner and us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Who {
+    /// The owner of the file, or of its directory when the file does not exist.
+    pub(crate) owner: Option<Owner>,
+    /// Our effective uid.
+    pub(crate) ours: Option<u32>,
+}
+
 /// What went wrong with the store, sorted by what a caller can do about it.
 #[derive(Debug)]
 pub(crate) enum StoreError {
@@ -59,8 +138,13 @@ pub(crate) enum StoreError {
     InUse { path: PathBuf },
     /// The file's contents are damaged: move it aside and start afresh.
     Corrupt { path: PathBuf, source: redb::Error },
-    /// The file or its directory may not be read or written by this user.
-    Permission { path: PathBuf, source: redb::Error },
+    /// The file or its directory may not be read or written by this user, or
+    /// its file system is read-only.
+    Permission {
+        path: PathBuf,
+        source: redb::Error,
+        who: Box<Who>,
+    },
     /// The disk (or quota) is full: retry once space is freed.
     NoSpace { path: PathBuf, source: redb::Error },
     /// An earlier I/O error poisoned the open handle: reopen the store.
@@ -73,6 +157,8 @@ pub(crate) enum StoreError {
         reason: String,
         source: std::io::Error,
     },
+    /// An earlier failure made the store unavailable; it is being reopened.
+    Unavailable { path: PathBuf, reason: String },
 }
 
 impl StoreError {
@@ -88,7 +174,7 @@ impl StoreError {
             }
             redb::Error::Io(io) => match io.kind() {
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                    Self::Permission { path, source }
+                    Self::permission(path, source)
                 }
                 std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
                     Self::NoSpace { path, source }
@@ -96,6 +182,28 @@ impl StoreError {
                 _ => Self::Io { path, source },
             },
             _ => Self::Io { path, source },
+        }
+    }
+
+    /// A permission error on `path`, with who owns it and who we are.
+    fn permission(path: PathBuf, source: redb::Error) -> Self {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let owner = [path.as_path(), dir].into_iter().find_map(|p| {
+            uid_of(p).map(|uid| Owner {
+                path: p.to_path_buf(),
+                uid,
+            })
+        });
+        Self::Permission {
+            path,
+            source,
+            who: Box::new(Who {
+                owner,
+                ours: our_uid(),
+            }),
         }
     }
 
@@ -108,9 +216,74 @@ impl StoreError {
             | Self::NoSpace { path, .. }
             | Self::Poisoned { path, .. }
             | Self::Io { path, .. }
-            | Self::MoveAside { path, .. } => path,
+            | Self::MoveAside { path, .. }
+            | Self::Unavailable { path, .. } => path,
         }
     }
+
+    /// Whether this is an outage that may pass by itself (space freed, the
+    /// file system remounted, the handle reopened): the store is marked
+    /// unavailable and reopened, and workers wait instead of stopping.
+    pub(crate) fn is_outage(&self) -> bool {
+        matches!(
+            self,
+            Self::Permission { .. }
+                | Self::NoSpace { .. }
+                | Self::Poisoned { .. }
+                | Self::Io { .. }
+                | Self::Unavailable { .. }
+        )
+    }
+
+    /// What is wrong, in a few words and without the path (for `/health`).
+    pub(crate) fn summary(&self) -> String {
+        match self {
+            Self::InUse { .. } => "open in another process".into(),
+            Self::Corrupt { source, .. } => format!("damaged: {source}"),
+            Self::Permission { source, .. } if read_only_fs(source) => "read-only file system".into(),
+            Self::Permission { .. } => "no permission to write it".into(),
+            Self::NoSpace { .. } => "no space left on device".into(),
+            Self::Poisoned { source, .. } => format!("reopening after an I/O error ({source})"),
+            Self::Io { source, .. } => source.to_string(),
+            Self::MoveAside { reason, .. } => reason.clone(),
+            Self::Unavailable { reason, .. } => reason.clone(),
+        }
+    }
+
+    /// The `/health` problem: `store unavailable: <summary> (<path>)`.
+    pub(crate) fn problem(&self) -> String {
+        format!(
+            "store unavailable: {} ({})",
+            self.summary(),
+            self.path().display()
+        )
+    }
+}
+
+fn read_only_fs(source: &redb::Error) -> bool {
+    matches!(source, redb::Error::Io(io) if io.kind() == std::io::ErrorKind::ReadOnlyFilesystem)
+}
+
+#[cfg(unix)]
+fn uid_of(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.uid())
+}
+
+#[cfg(not(unix))]
+fn uid_of(_path: &Path) -> Option<u32> {
+    None
+}
+
+/// Our effective uid, from `/proc/self/status` (`Uid: real effective saved fs`).
+fn our_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_uid(&status)
+}
+
+fn parse_uid(status: &str) -> Option<u32> {
+    let line = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 impl fmt::Display for StoreError {
@@ -122,7 +295,45 @@ impl fmt::Display for StoreError {
                 "{path}: the store is open in another process (is another qbitrr-lite using this data directory?)"
             ),
             Self::Corrupt { source, .. } => write!(f, "{path}: the store is damaged: {source}"),
-            Self::Permission { source, .. } => write!(f, "{path}: no permission to use the store: {source}"),
+            Self::Permission { source, .. } if read_only_fs(source) => write!(
+                f,
+                "{path}: the store's file system is read-only ({source}); remount it read-write \
+                 or choose another --data-dir (nothing was changed)"
+            ),
+            Self::Permission { source, who, .. } => {
+                let (owner, ours) = (&who.owner, &who.ours);
+                write!(f, "{path}: no permission to write the store ({source})")?;
+                let dir = self
+                    .path()
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .display();
+                match (owner, ours) {
+                    (Some(o), Some(ours)) if o.uid == *ours => write!(
+                        f,
+                        "; {} belongs to uid {ours}, which qbitrr-lite runs as, but is not writable: \
+                         make it and {dir} writable (chmod u+w)",
+                        o.path.display()
+                    )?,
+                    (Some(o), Some(ours)) => write!(
+                        f,
+                        "; {} belongs to uid {} but qbitrr-lite runs as uid {ours}: give the data \
+                         directory to uid {ours} (chown -R {ours} {dir}) or run qbitrr-lite as uid {}",
+                        o.path.display(),
+                        o.uid,
+                        o.uid
+                    )?,
+                    (Some(o), None) => write!(
+                        f,
+                        "; {} belongs to uid {}: give {dir} to the user qbitrr-lite runs as (chown -R)",
+                        o.path.display(),
+                        o.uid
+                    )?,
+                    (None, _) => write!(f, "; give {dir} to the user qbitrr-lite runs as (chown -R)")?,
+                }
+                write!(f, " (nothing was changed)")
+            }
             Self::NoSpace { source, .. } => write!(f, "{path}: no space left for the store: {source}"),
             Self::Poisoned { source, .. } => {
                 write!(f, "{path}: the store must be reopened after an earlier I/O error: {source}")
@@ -132,6 +343,9 @@ impl fmt::Display for StoreError {
                 f,
                 "{path}: cannot open the store: {reason}; moving it aside also failed: {source}"
             ),
+            Self::Unavailable { reason, .. } => {
+                write!(f, "{path}: the store is unavailable ({reason}); it is being reopened")
+            }
         }
     }
 }
@@ -139,7 +353,7 @@ impl fmt::Display for StoreError {
 impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::InUse { .. } => None,
+            Self::InUse { .. } | Self::Unavailable { .. } => None,
             Self::Corrupt { source, .. }
             | Self::Permission { source, .. }
             | Self::NoSpace { source, .. }
@@ -158,10 +372,40 @@ pub(crate) enum Writes {
     Discard,
 }
 
+/// Where the database lives.
+enum Source {
+    File,
+    /// redb's in-memory backend, kept across reopens (tests).
+    #[cfg(test)]
+    Memory(Arc<redb::backends::InMemoryBackend>),
+}
+
+/// Why the store is unavailable, and when to try again.
+struct Outage {
+    /// [`StoreError::summary`] of the last failure.
+    reason: String,
+    since: Instant,
+    next_try: Instant,
+    /// The wait before `next_try`; doubles after each failed reopen.
+    delay: Duration,
+    /// When the store was last reopened (it works since, unless it failed again).
+    reopened_at: Option<Instant>,
+}
+
 /// The redb store. Shared by the workers (`&self`; redb serialises writers).
 pub(crate) struct Store {
-    db: Database,
     path: PathBuf,
+    source: Source,
+    faults: Faults,
+    /// The open database; `None` while it is being reopened or could not be.
+    /// redb refuses a second open of a file while the first handle lives, so a
+    /// reopen drops the old one first, under the write lock.
+    db: RwLock<Option<Database>>,
+    /// Set while the store is unavailable (read once per pass, so a store that
+    /// works costs one atomic load).
+    down: AtomicBool,
+    /// Why, while `down`; its lock also serialises reopens.
+    outage: Mutex<Option<Outage>>,
     /// The last audit key handed out.
     audit_key: std::sync::atomic::AtomicU64,
 }
@@ -172,6 +416,9 @@ pub(crate) struct InstanceRecords {
     store: Arc<Store>,
     instance: String,
     writes: Writes,
+    /// Triggered when a write fails because the store is unavailable (see
+    /// [`InstanceRecords::halt_on_outage`]).
+    halt: Option<Shutdown>,
 }
 
 impl InstanceRecords {
@@ -180,7 +427,40 @@ impl InstanceRecords {
             store,
             instance: instance.to_string(),
             writes,
+            halt: None,
         }
+    }
+
+    /// From now on, a write that fails because the store is unavailable
+    /// triggers `token`: the pass that holds it starts no further action
+    /// (what it would do could not be recorded).
+    pub(crate) fn halt_on_outage(&mut self, token: Option<Shutdown>) {
+        self.halt = token;
+    }
+
+    /// `Ok` when the store works; otherwise reopens it when that is due, and
+    /// says why it is still unavailable.
+    pub(crate) fn available(&self) -> Result<(), StoreError> {
+        self.store.available()
+    }
+
+    /// Whether the store is unavailable right now (no reopen is tried).
+    pub(crate) fn is_down(&self) -> bool {
+        self.store.is_down()
+    }
+
+    /// How long until the next reopen of an unavailable store; `None` while it works.
+    pub(crate) fn retry_in(&self) -> Option<Duration> {
+        self.store.retry_in()
+    }
+
+    fn noted<R>(&self, result: Result<R, StoreError>) -> Result<R, StoreError> {
+        if let (Err(e), Some(halt)) = (&result, &self.halt) {
+            if e.is_outage() {
+                halt.trigger();
+            }
+        }
+        result
     }
 
     /// Hands each record to `f` (hash, memory).
@@ -191,11 +471,12 @@ impl InstanceRecords {
     /// Writes changed records in one transaction (`None` deletes); nothing with [`Writes::Discard`].
     pub(crate) fn save<K: fmt::Display>(&self, changes: &[(K, Option<Memory>)]) -> Result<(), StoreError> {
         match self.writes {
-            Writes::Commit => self.store.save(&self.instance, changes),
+            Writes::Commit => self.noted(self.store.save(&self.instance, changes)),
             Writes::Discard => Ok(()),
         }
     }
 
+    /// Hands each unfinished intent to `f` (hash, intent).
     /// Appends this worker's audit entries; a dry run's are marked as only decided
     /// (and written all the same: the audit log is ours, not qBittorrent's or the Arr's).
     pub(crate) fn append_audit(&self, mut entries: Vec<AuditEntry>) -> Result<(), StoreError> {
@@ -215,7 +496,7 @@ impl InstanceRecords {
     /// Records an intent (or, with `None`, that it is finished); nothing with [`Writes::Discard`].
     pub(crate) fn save_intent(&self, hash: &str, intent: Option<&Intent>) -> Result<(), StoreError> {
         match self.writes {
-            Writes::Commit => self.store.save_intent(&self.instance, hash, intent),
+            Writes::Commit => self.noted(self.store.save_intent(&self.instance, hash, intent)),
             Writes::Discard => Ok(()),
         }
     }
@@ -244,69 +525,443 @@ pub(crate) fn open_store(data_dir: &Path) -> Result<Arc<Store>, StoreError> {
     Ok(Arc::new(store))
 }
 
-impl Store {
-    /// Opens or creates the store at `path`; an unreadable file is moved aside.
-    pub(crate) fn open(path: &Path) -> Result<(Self, OpenNote), StoreError> {
-        match builder().create(path) {
-            Ok(db) => Ok((Self::checked(db, path)?, OpenNote::Clean)),
-            Err(DatabaseError::DatabaseAlreadyOpen) | Err(DatabaseError::LockProtocolMismatch) => {
-                Err(StoreError::InUse {
-                    path: path.to_path_buf(),
-                })
+/// Why a file could not be opened as a store.
+#[derive(Debug)]
+enum OpenFailure {
+    /// Its contents: move it aside.
+    Damaged(String),
+    /// Anything else (permission, disk full, in use, …): leave it as it is.
+    Refused(StoreError),
+}
+
+impl OpenFailure {
+    fn of(path: &Path, e: impl Into<redb::Error>) -> Self {
+        let e: redb::Error = e.into();
+        if is_damage(&e) {
+            Self::Damaged(e.to_string())
+        } else {
+            Self::Refused(StoreError::classify(path, e))
+        }
+    }
+
+    fn into_error(self, path: &Path) -> StoreError {
+        match self {
+            Self::Damaged(reason) => StoreError::Corrupt {
+                path: path.to_path_buf(),
+                source: redb::Error::Corrupted(reason),
+            },
+            Self::Refused(e) => e,
+        }
+    }
+}
+
+/// Errors that say the file's contents cannot be a store of ours.
+fn is_damage(e: &redb::Error) -> bool {
+    match e {
+        redb::Error::Corrupted(_)
+        | redb::Error::UpgradeRequired(_)
+        | redb::Error::ValueTooLarge(_)
+        | redb::Error::TableTypeMismatch { .. }
+        | redb::Error::TableIsMultimap(_)
+        | redb::Error::TableIsNotMultimap(_)
+        | redb::Error::TypeDefinitionChanged { .. }
+        // A panic inside redb while it held a lock: the file made it panic.
+        | redb::Error::LockPoisoned(_) => true,
+        redb::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+        ),
+        _ => false,
+    }
+}
+
+/// The text of a caught panic.
+fn panic_text(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
+}
+
+/// Drops a database that may be in a bad state; a panic in its drop is swallowed.
+fn close_quietly(db: Database) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+}
+
+/// Reads every record of every table (redb reads pages lazily, so a damaged
+/// page shows only when it is read). Returns whether a table is missing.
+fn verify(db: &Database) -> Result<bool, redb::Error> {
+    let txn = db.begin_read()?;
+    let mut missing = false;
+    for def in TABLES {
+        let table = match txn.open_table(def) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => {
+                missing = true;
+                continue;
             }
-            Err(e) => {
-                let reason = e.to_string();
-                let moved_to = aside_path(path);
-                std::fs::rename(path, &moved_to).map_err(|source| StoreError::MoveAside {
-                    path: path.to_path_buf(),
-                    reason: reason.clone(),
-                    source,
-                })?;
-                let db = builder()
-                    .create(path)
-                    .map_err(|e| StoreError::classify(path, e))?;
-                Ok((
-                    Self::checked(db, path)?,
-                    OpenNote::MovedAside { moved_to, reason },
-                ))
+            Err(e) => return Err(e.into()),
+        };
+        for item in table.iter()? {
+            let (key, value) = item?;
+            // Touch both, so every page is read and checked.
+            std::hint::black_box((key.value().len(), value.value().len()));
+        }
+    }
+    match txn.open_table(AUDIT) {
+        Ok(table) => {
+            for item in table.iter()? {
+                let (key, value) = item?;
+                std::hint::black_box((key.value(), value.value().len()));
             }
         }
+        Err(TableError::TableDoesNotExist(_)) => missing = true,
+        Err(e) => return Err(e.into()),
+    }
+    Ok(missing)
+}
+
+/// Creates the tables that do not exist yet, so reads never fail on a new file.
+fn create_tables(db: &Database) -> Result<(), redb::Error> {
+    let txn = db.begin_write()?;
+    for def in TABLES {
+        txn.open_table(def)?;
+    }
+    txn.open_table(AUDIT)?;
+    txn.commit()?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens or creates the store at `path`. A damaged file is moved aside and
+    /// a fresh store started; a full disk leaves the store unavailable (it is
+    /// reopened once space is freed); other failures (permission, in use) are
+    /// errors and leave the file as it is.
+    pub(crate) fn open(path: &Path) -> Result<(Self, OpenNote), StoreError> {
+        Self::open_with(path, Faults::from_env())
+    }
+
+    /// [`Store::open`] with faults to inject (tests).
+    fn open_with(path: &Path, faults: Faults) -> Result<(Self, OpenNote), StoreError> {
+        let store = Self::closed(path, Source::File, faults);
+        let empty = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+        let reason = if empty {
+            // redb would silently start a new store in it.
+            "the file is empty (0 bytes)".to_string()
+        } else {
+            match store.connect() {
+                Ok(db) => {
+                    store.install(db);
+                    return Ok((store, OpenNote::Clean));
+                }
+                Err(OpenFailure::Damaged(reason)) => reason,
+                Err(OpenFailure::Refused(e)) => {
+                    store.start_down(e)?;
+                    return Ok((store, OpenNote::Clean));
+                }
+            }
+        };
+        let moved_to = aside_path(path);
+        std::fs::rename(path, &moved_to).map_err(|source| StoreError::MoveAside {
+            path: path.to_path_buf(),
+            reason: reason.clone(),
+            source,
+        })?;
+        match store.connect() {
+            Ok(db) => store.install(db),
+            Err(failure) => store.start_down(failure.into_error(path))?,
+        }
+        Ok((store, OpenNote::MovedAside { moved_to, reason }))
     }
 
     /// A store in memory, for tests of the code that records through it.
     #[cfg(test)]
     pub(crate) fn in_memory() -> Self {
-        let db = builder()
-            .create_with_backend(redb::backends::InMemoryBackend::new())
-            .expect("an in-memory redb database");
-        Self::checked(db, Path::new(":memory:")).expect("an in-memory table")
+        Self::in_memory_with(Faults::default())
     }
 
-    /// Makes sure the table exists, so reads never fail on a new file.
-    fn checked(db: Database, path: &Path) -> Result<Self, StoreError> {
-        let store = Self {
-            db,
-            path: path.to_path_buf(),
-            audit_key: std::sync::atomic::AtomicU64::new(0),
-        };
-        let txn = store.db.begin_write().map_err(|e| store.error(e))?;
-        txn.open_table(TORRENTS).map_err(|e| store.error(e))?;
-        txn.open_table(INTENTS).map_err(|e| store.error(e))?;
-        let last = txn
-            .open_table(AUDIT)
-            .map_err(|e| store.error(e))?
-            .last()
-            .map_err(|e| store.error(e))?
-            .map(|(key, _)| key.value());
-        txn.commit().map_err(|e| store.error(e))?;
+    /// A store in memory with faults to inject; a reopen keeps its data.
+    #[cfg(test)]
+    pub(crate) fn in_memory_with(faults: Faults) -> Self {
+        let memory = Arc::new(redb::backends::InMemoryBackend::new());
+        let store = Self::closed(Path::new(":memory:"), Source::Memory(memory), faults);
+        match store.connect() {
+            Ok(db) => store.install(db),
+            Err(e) => panic!("an in-memory store: {e:?}"),
+        }
         store
-            .audit_key
-            .store(last.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
-        Ok(store)
     }
 
-    fn error(&self, e: impl Into<redb::Error>) -> StoreError {
-        StoreError::classify(&self.path, e)
+    /// A store with no database yet.
+    fn closed(path: &Path, source: Source, faults: Faults) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            source,
+            faults,
+            db: RwLock::new(None),
+            down: AtomicBool::new(false),
+            outage: Mutex::new(None),
+            audit_key: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// At open: a full disk (or a failed first write) leaves the store
+    /// unavailable, to be reopened later; anything else is an error.
+    fn start_down(&self, e: StoreError) -> Result<(), StoreError> {
+        match e {
+            StoreError::NoSpace { .. } | StoreError::Poisoned { .. } => {
+                self.mark_down(&e);
+                Ok(())
+            }
+            e => Err(e),
+        }
+    }
+
+    fn install(&self, db: Database) {
+        // Audit keys go on after the newest one in the file.
+        let last = db
+            .begin_read()
+            .ok()
+            .and_then(|txn| txn.open_table(AUDIT).ok())
+            .and_then(|table| table.last().ok().flatten().map(|(key, _)| key.value()));
+        self.audit_key
+            .fetch_max(last.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+        *self.write_db() = Some(db);
+    }
+
+    fn read_db(&self) -> RwLockReadGuard<'_, Option<Database>> {
+        self.db.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_db(&self) -> RwLockWriteGuard<'_, Option<Database>> {
+        self.db.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn outage(&self) -> MutexGuard<'_, Option<Outage>> {
+        self.outage.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn create_db(&self) -> Result<Database, DatabaseError> {
+        match &self.source {
+            Source::File => self.faults.create(&builder(), &self.path),
+            #[cfg(test)]
+            Source::Memory(memory) => self.faults.create_in_memory(&builder(), memory),
+        }
+    }
+
+    /// Opens the file and reads every record; a panic inside redb is caught
+    /// and counts as damage. Creates missing tables.
+    fn connect(&self) -> Result<Database, OpenFailure> {
+        let db = match catch_unwind(AssertUnwindSafe(|| self.create_db())) {
+            Ok(Ok(db)) => db,
+            Ok(Err(DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch)) => {
+                return Err(OpenFailure::Refused(StoreError::InUse {
+                    path: self.path.clone(),
+                }))
+            }
+            Ok(Err(e)) => return Err(OpenFailure::of(&self.path, e)),
+            Err(panic) => {
+                return Err(OpenFailure::Damaged(format!(
+                    "redb panicked opening it: {}",
+                    panic_text(panic.as_ref())
+                )))
+            }
+        };
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            let missing = verify(&db)?;
+            if missing {
+                create_tables(&db)?;
+            }
+            Ok::<(), redb::Error>(())
+        }));
+        match checked {
+            Ok(Ok(())) => Ok(db),
+            Ok(Err(e)) => {
+                close_quietly(db);
+                Err(OpenFailure::of(&self.path, e))
+            }
+            Err(panic) => {
+                close_quietly(db);
+                Err(OpenFailure::Damaged(format!(
+                    "redb panicked reading it: {}",
+                    panic_text(panic.as_ref())
+                )))
+            }
+        }
+    }
+
+    /// Writes and removes one key: proves a reopened store can be written.
+    /// Two commits, so the value's pages are written, not freed unwritten.
+    fn probe(db: &Database) -> Result<(), redb::Error> {
+        let value = vec![0u8; PROBE_BYTES];
+        let txn = db.begin_write()?;
+        txn.open_table(TORRENTS)?.insert(PROBE_KEY, value.as_slice())?;
+        txn.commit()?;
+        let txn = db.begin_write()?;
+        txn.open_table(TORRENTS)?.remove(PROBE_KEY)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Marks the store unavailable (said once per outage).
+    fn mark_down(&self, e: &StoreError) {
+        let mut outage = self.outage();
+        let now = Instant::now();
+        match outage.as_mut() {
+            Some(o) if o.reopened_at.is_none() => debug!("{e} (the store is already unavailable)"),
+            Some(o)
+                if o.reopened_at
+                    .is_some_and(|at| now.duration_since(at) < SAME_OUTAGE) =>
+            {
+                let after = o.reopened_at.map_or(0, |at| now.duration_since(at).as_secs());
+                o.reopened_at = None;
+                o.delay = (o.delay * 2).min(REOPEN_MAX);
+                o.next_try = now + o.delay;
+                o.reason = e.summary();
+                warn!(
+                    "{e}; the store failed again {after}s after it was reopened: passes are skipped \
+                     again (next reopen in {}s)",
+                    o.delay.as_secs()
+                );
+            }
+            _ => {
+                error!(
+                    "{e}; the store is unavailable: passes are skipped (nothing is done that would have \
+                     to be recorded) and the store is reopened with backoff until it works again"
+                );
+                *outage = Some(Outage {
+                    reason: e.summary(),
+                    since: now,
+                    next_try: now + REOPEN_FIRST,
+                    delay: REOPEN_FIRST,
+                    reopened_at: None,
+                });
+            }
+        }
+        self.down.store(true, Ordering::Release);
+    }
+
+    fn unavailable(&self, reason: &str) -> StoreError {
+        StoreError::Unavailable {
+            path: self.path.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// `Ok` when the store works; otherwise reopens it when that is due.
+    pub(crate) fn available(&self) -> Result<(), StoreError> {
+        if !self.is_down() {
+            return Ok(());
+        }
+        let mut outage = self.outage();
+        let Some(o) = outage.as_mut().filter(|o| o.reopened_at.is_none()) else {
+            return Ok(()); // reopened by another worker meanwhile
+        };
+        let now = Instant::now();
+        if now < o.next_try {
+            return Err(self.unavailable(&o.reason));
+        }
+        let mut db = self.write_db();
+        if let Some(old) = db.take() {
+            close_quietly(old);
+        }
+        let reopened =
+            self.connect()
+                .map_err(|f| f.into_error(&self.path))
+                .and_then(|new| match Self::probe(&new) {
+                    Ok(()) => Ok(new),
+                    Err(e) => {
+                        close_quietly(new);
+                        Err(StoreError::classify(&self.path, e))
+                    }
+                });
+        match reopened {
+            Ok(new) => {
+                *db = Some(new);
+                drop(db);
+                info!(
+                    "{}: the store works again (unavailable for {}s); passes resume",
+                    self.path.display(),
+                    o.since.elapsed().as_secs()
+                );
+                o.reopened_at = Some(Instant::now());
+                self.down.store(false, Ordering::Release);
+                Ok(())
+            }
+            Err(e) => {
+                o.delay = (o.delay * 2).min(REOPEN_MAX);
+                o.next_try = now + o.delay;
+                let reason = e.summary();
+                if reason == o.reason {
+                    debug!(
+                        "{e}; the store is still unavailable (next try in {}s)",
+                        o.delay.as_secs()
+                    );
+                } else {
+                    warn!(
+                        "{e}; the store is still unavailable (next try in {}s)",
+                        o.delay.as_secs()
+                    );
+                    o.reason = reason;
+                }
+                Err(self.unavailable(&o.reason))
+            }
+        }
+    }
+
+    /// Whether the store is unavailable (no reopen is tried).
+    pub(crate) fn is_down(&self) -> bool {
+        self.down.load(Ordering::Acquire)
+    }
+
+    /// How long until the next reopen; `None` while the store works.
+    pub(crate) fn retry_in(&self) -> Option<Duration> {
+        if !self.is_down() {
+            return None;
+        }
+        let outage = self.outage();
+        outage
+            .as_ref()
+            .map(|o| o.next_try.saturating_duration_since(Instant::now()))
+    }
+
+    /// Makes the next [`Store::available`] reopen at once (tests).
+    #[cfg(test)]
+    pub(crate) fn retry_now(&self) {
+        if let Some(o) = self.outage().as_mut() {
+            o.next_try = Instant::now();
+        }
+    }
+
+    /// Runs `op` on the database; an outage error marks the store unavailable.
+    /// While it is unavailable, fails at once.
+    fn with_db<R>(&self, op: impl FnOnce(&Database) -> Result<R, redb::Error>) -> Result<R, StoreError> {
+        if self.is_down() {
+            return Err(self.unavailable_now());
+        }
+        let result = {
+            let db = self.read_db();
+            match db.as_ref() {
+                Some(db) => op(db),
+                None => return Err(self.unavailable_now()),
+            }
+        };
+        result.map_err(|e| {
+            let e = StoreError::classify(&self.path, e);
+            if e.is_outage() {
+                self.mark_down(&e);
+            }
+            e
+        })
+    }
+
+    fn unavailable_now(&self) -> StoreError {
+        let reason = self
+            .outage()
+            .as_ref()
+            .map_or_else(|| "being reopened".to_string(), |o| o.reason.clone());
+        self.unavailable(&reason)
     }
 
     /// Everything remembered for one instance, by torrent hash. Undecodable values are skipped.
@@ -325,23 +980,22 @@ impl Store {
         instance: &str,
         mut f: impl FnMut(&str, Memory),
     ) -> Result<(), StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
-        let table = txn.open_table(TORRENTS).map_err(|e| self.error(e))?;
-        let start = format!("{instance}\u{0}");
-        let end = format!("{instance}\u{1}");
-        for item in table
-            .range(start.as_str()..end.as_str())
-            .map_err(|e| self.error(e))?
-        {
-            let (key, value) = item.map_err(|e| self.error(e))?;
-            let Some(hash) = key.value().strip_prefix(start.as_str()) else {
-                continue;
-            };
-            if let Some(memory) = decode(value.value()) {
-                f(hash, memory);
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(TORRENTS)?;
+            let start = format!("{instance}\u{0}");
+            let end = format!("{instance}\u{1}");
+            for item in table.range(start.as_str()..end.as_str())? {
+                let (key, value) = item?;
+                let Some(hash) = key.value().strip_prefix(start.as_str()) else {
+                    continue;
+                };
+                if let Some(memory) = decode(value.value()) {
+                    f(hash, memory);
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Writes the changed records of one instance in one transaction; `None` deletes.
@@ -353,24 +1007,25 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
-        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
-        {
-            let mut table = txn.open_table(TORRENTS).map_err(|e| self.error(e))?;
-            for (hash, memory) in changes {
-                let key = format!("{instance}\u{0}{hash}");
-                match memory {
-                    Some(m) => {
-                        table
-                            .insert(key.as_str(), encode(m).as_slice())
-                            .map_err(|e| self.error(e))?;
-                    }
-                    None => {
-                        table.remove(key.as_str()).map_err(|e| self.error(e))?;
+        self.with_db(|db| {
+            let txn = db.begin_write()?;
+            {
+                let mut table = txn.open_table(TORRENTS)?;
+                for (hash, memory) in changes {
+                    let key = format!("{instance}\u{0}{hash}");
+                    match memory {
+                        Some(m) => {
+                            table.insert(key.as_str(), encode(m).as_slice())?;
+                        }
+                        None => {
+                            table.remove(key.as_str())?;
+                        }
                     }
                 }
             }
-        }
-        txn.commit().map_err(|e| self.error(e))
+            txn.commit()?;
+            Ok(())
+        })
     }
 
     /// Hands each unfinished intent of one instance to `f` (hash, intent); undecodable ones
@@ -380,27 +1035,26 @@ impl Store {
         instance: &str,
         mut f: impl FnMut(&str, Intent),
     ) -> Result<(), StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
-        let table = txn.open_table(INTENTS).map_err(|e| self.error(e))?;
-        let start = format!("{instance}\u{0}");
-        let end = format!("{instance}\u{1}");
-        for item in table
-            .range(start.as_str()..end.as_str())
-            .map_err(|e| self.error(e))?
-        {
-            let (key, value) = item.map_err(|e| self.error(e))?;
-            let Some(hash) = key.value().strip_prefix(start.as_str()) else {
-                continue;
-            };
-            match decode_intent(value.value()) {
-                Some(intent) => f(hash, intent),
-                None => warn!(
-                    "{instance}: the unfinished removal of {hash} in {} cannot be read; it is skipped",
-                    self.path.display()
-                ),
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(INTENTS)?;
+            let start = format!("{instance}\u{0}");
+            let end = format!("{instance}\u{1}");
+            for item in table.range(start.as_str()..end.as_str())? {
+                let (key, value) = item?;
+                let Some(hash) = key.value().strip_prefix(start.as_str()) else {
+                    continue;
+                };
+                match decode_intent(value.value()) {
+                    Some(intent) => f(hash, intent),
+                    None => warn!(
+                        "{instance}: the unfinished removal of {hash} in {} cannot be read; it is skipped",
+                        self.path.display()
+                    ),
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Writes (or, with `None`, deletes) one intent in its own transaction.
@@ -411,22 +1065,23 @@ impl Store {
         intent: Option<&Intent>,
     ) -> Result<(), StoreError> {
         let key = format!("{instance}\u{0}{hash}");
-        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
-        {
-            let mut table = txn.open_table(INTENTS).map_err(|e| self.error(e))?;
-            match intent {
-                Some(intent) => {
-                    let value = encode_intent(intent);
-                    table
-                        .insert(key.as_str(), value.as_slice())
-                        .map_err(|e| self.error(e))?;
-                }
-                None => {
-                    table.remove(key.as_str()).map_err(|e| self.error(e))?;
+        self.with_db(|db| {
+            let txn = db.begin_write()?;
+            {
+                let mut table = txn.open_table(INTENTS)?;
+                match intent {
+                    Some(intent) => {
+                        let value = encode_intent(intent);
+                        table.insert(key.as_str(), value.as_slice())?;
+                    }
+                    None => {
+                        table.remove(key.as_str())?;
+                    }
                 }
             }
-        }
-        txn.commit().map_err(|e| self.error(e))
+            txn.commit()?;
+            Ok(())
+        })
     }
 
     /// Appends audit entries in one transaction, then drops the oldest beyond
@@ -435,34 +1090,38 @@ impl Store {
         if entries.is_empty() {
             return Ok(());
         }
-        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
-        {
-            let mut table = txn.open_table(AUDIT).map_err(|e| self.error(e))?;
-            for entry in entries {
-                let key = self.next_audit_key(entry.time);
-                let value = serde_json::to_vec(entry).unwrap_or_default();
-                table.insert(key, value.as_slice()).map_err(|e| self.error(e))?;
-            }
-            let newest = entries.iter().map(|e| e.time).max().unwrap_or(0);
-            let cutoff = audit_key_floor(newest.saturating_sub(AUDIT_MAX_AGE_SECS));
-            let len = table.len().map_err(|e| self.error(e))?;
-            let mut excess = len.saturating_sub(AUDIT_MAX_ENTRIES);
-            loop {
-                let Some(key) = table
-                    .first()
-                    .map_err(|e| self.error(e))?
-                    .map(|(key, _)| key.value())
-                else {
-                    break;
-                };
-                if excess == 0 && key >= cutoff {
-                    break;
+        let keyed: Vec<(u64, Vec<u8>)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    self.next_audit_key(e.time),
+                    serde_json::to_vec(e).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let newest = entries.iter().map(|e| e.time).max().unwrap_or(0);
+        let cutoff = audit_key_floor(newest.saturating_sub(AUDIT_MAX_AGE_SECS));
+        self.with_db(|db| {
+            let txn = db.begin_write()?;
+            {
+                let mut table = txn.open_table(AUDIT)?;
+                for (key, value) in &keyed {
+                    table.insert(*key, value.as_slice())?;
                 }
-                table.remove(key).map_err(|e| self.error(e))?;
-                excess = excess.saturating_sub(1);
+                let mut excess = table.len()?.saturating_sub(AUDIT_MAX_ENTRIES);
+                loop {
+                    let first = table.first()?.map(|(key, _)| key.value());
+                    let Some(key) = first else { break };
+                    if excess == 0 && key >= cutoff {
+                        break;
+                    }
+                    table.remove(key)?;
+                    excess = excess.saturating_sub(1);
+                }
             }
-        }
-        txn.commit().map_err(|e| self.error(e))
+            txn.commit()?;
+            Ok(())
+        })
     }
 
     /// Audit entries, oldest first, that pass `keep`, at most the newest `limit`.
@@ -472,22 +1131,24 @@ impl Store {
         limit: usize,
         mut keep: impl FnMut(&AuditEntry) -> bool,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
-        let table = txn.open_table(AUDIT).map_err(|e| self.error(e))?;
-        let mut out = std::collections::VecDeque::new();
-        for item in table.range(audit_key_floor(since)..).map_err(|e| self.error(e))? {
-            let (_, value) = item.map_err(|e| self.error(e))?;
-            let Ok(entry) = serde_json::from_slice::<AuditEntry>(value.value()) else {
-                continue;
-            };
-            if keep(&entry) {
-                out.push_back(entry);
-                if out.len() > limit {
-                    out.pop_front();
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(AUDIT)?;
+            let mut out = std::collections::VecDeque::new();
+            for item in table.range(audit_key_floor(since)..)? {
+                let (_, value) = item?;
+                let Ok(entry) = serde_json::from_slice::<AuditEntry>(value.value()) else {
+                    continue;
+                };
+                if keep(&entry) {
+                    out.push_back(entry);
+                    if out.len() > limit {
+                        out.pop_front();
+                    }
                 }
             }
-        }
-        Ok(out.into())
+            Ok(out.into())
+        })
     }
 
     /// A key after every key handed out so far, in the order of `time`.
@@ -534,6 +1195,11 @@ fn decode_intent(bytes: &[u8]) -> Option<Intent> {
 fn builder() -> redb::Builder {
     let mut b = redb::Builder::new();
     b.set_cache_size(CACHE_BYTES);
+    // redb trusts a file it closed cleanly and reads pages without checking
+    // them: a byte changed outside redb would be read as data, or make it
+    // panic. This checks every page's checksum at each open (start and
+    // reopen only), so damage is found there and the file moved aside.
+    b.set_check_integrity_on_open(true);
     b
 }
 
@@ -684,234 +1350,4 @@ fn decode_import(bytes: &[u8]) -> Option<ImportState> {
 fn take_u16(bytes: &[u8]) -> Option<(u16, &[u8])> {
     let (head, tail) = bytes.split_at_checked(2)?;
     Some((u16::from_le_bytes([head[0], head[1]]), tail))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> Memory {
-        Memory {
-            first_seen: Some(1),
-            imported_at: None,
-            import: ImportState::None,
-            stalled_since: Some(-5),
-            blocklisted_at: None,
-            searched_at: Some(i64::MAX),
-            rechecked_at: None,
-            tags: ["qBitrr-imported".to_string(), "ü".to_string()]
-                .into_iter()
-                .collect(),
-        }
-    }
-
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("qbitrr-lite-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    #[test]
-    fn values_round_trip_and_reject_damage() {
-        let m = sample();
-        let bytes = encode(&m);
-        assert_eq!(decode(&bytes), Some(m));
-        assert_eq!(decode(&encode(&Memory::default())), Some(Memory::default()));
-        assert_eq!(decode(&[]), None);
-        assert_eq!(decode(&[99, 0, 0, 0]), None, "unknown version");
-        for cut in 0..bytes.len() {
-            assert_eq!(decode(&bytes[..cut]), None, "truncated at {cut}");
-        }
-    }
-
-    #[test]
-    fn an_import_under_way_round_trips_as_version_two() {
-        for import in [
-            ImportState::Sending { since: 7, attempt: 1 },
-            ImportState::Sent {
-                since: -1,
-                command: i64::MAX,
-                attempt: u32::MAX,
-            },
-            ImportState::Failed {
-                attempts: 3,
-                retry_at: 1_800_000_000,
-            },
-        ] {
-            let m = Memory { import, ..sample() };
-            let bytes = encode(&m);
-            assert_eq!(bytes[0], VALUE_VERSION_IMPORT);
-            assert_eq!(decode(&bytes), Some(m.clone()), "{import:?}");
-            for cut in 0..bytes.len() {
-                assert_eq!(decode(&bytes[..cut]), None, "{import:?} truncated at {cut}");
-            }
-        }
-        assert_eq!(
-            encode(&sample())[0],
-            VALUE_VERSION,
-            "settled records stay version 1"
-        );
-    }
-
-    /// The version-1 layout, byte for byte: a store written by this release stays readable.
-    #[test]
-    fn version_one_layout_is_stable() {
-        let m = Memory {
-            first_seen: Some(2),
-            imported_at: Some(3),
-            tags: ["t".to_string()].into_iter().collect(),
-            ..Memory::default()
-        };
-        let expected: Vec<u8> = [
-            vec![1, 0b0000_0011],
-            2i64.to_le_bytes().to_vec(),
-            3i64.to_le_bytes().to_vec(),
-            vec![1, 0, 1, 0, b't'],
-        ]
-        .concat();
-        assert_eq!(encode(&m), expected);
-    }
-
-    #[test]
-    fn records_survive_reopen_and_are_per_instance() {
-        let dir = temp_dir("reopen");
-        let path = dir.join(FILE_NAME);
-        {
-            let (store, note) = Store::open(&path).unwrap();
-            assert_eq!(note, OpenNote::Clean);
-            store
-                .save(
-                    "Radarr-1080",
-                    &[("aa", Some(sample())), ("bb", Some(Memory::default()))],
-                )
-                .unwrap();
-            store
-                .save("Radarr-10800", &[("cc", Some(Memory::default()))])
-                .unwrap();
-            store.save("Radarr-1080", &[("bb", None)]).unwrap();
-        }
-        let (store, _) = Store::open(&path).unwrap();
-        let loaded = store.load("Radarr-1080").unwrap();
-        assert_eq!(loaded.len(), 1);
-        assert_eq!(loaded["aa"], sample());
-        assert_eq!(store.load("Radarr-10800").unwrap().len(), 1);
-        assert!(store.load("Sonarr").unwrap().is_empty());
-        drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn a_damaged_file_is_moved_aside_not_deleted() {
-        let dir = temp_dir("corrupt");
-        let path = dir.join(FILE_NAME);
-        let garbage = vec![0xA5u8; 64 * 1024];
-        std::fs::write(&path, &garbage).unwrap();
-        let (store, note) = Store::open(&path).unwrap();
-        let OpenNote::MovedAside { moved_to, .. } = note else {
-            panic!("expected the file to be moved aside, got {note:?}");
-        };
-        assert_eq!(
-            std::fs::read(&moved_to).unwrap(),
-            garbage,
-            "the old file is kept as it was"
-        );
-        store.save("X", &[("h", Some(sample()))]).unwrap();
-        assert_eq!(store.load("X").unwrap()["h"], sample());
-        drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    fn audit_entry(time: UnixTime, hash: &str) -> AuditEntry {
-        AuditEntry {
-            time,
-            instance: "Radarr".into(),
-            hash: hash.into(),
-            name: "T".into(),
-            rule: "stalled-delete".into(),
-            detail: "stalled for 900s".into(),
-            step: "delete with files".into(),
-            outcome: "ok".into(),
-            dry_run: false,
-        }
-    }
-
-    #[test]
-    fn the_audit_log_is_kept_in_order_filtered_and_bounded() {
-        let store = Store::in_memory();
-        let now = 1_800_000_000;
-        store
-            .append_audit(&[audit_entry(now - 10, "aa"), audit_entry(now - 10, "bb")])
-            .unwrap();
-        store.append_audit(&[audit_entry(now, "aa")]).unwrap();
-        let all = store.audit(0, 100, |_| true).unwrap();
-        assert_eq!(
-            all.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>(),
-            ["aa", "bb", "aa"]
-        );
-        assert_eq!(store.audit(0, 100, |e| e.hash == "aa").unwrap().len(), 2);
-        assert_eq!(store.audit(now, 100, |_| true).unwrap().len(), 1, "since");
-        assert_eq!(
-            store.audit(0, 1, |_| true).unwrap()[0].time,
-            now,
-            "the newest `limit`"
-        );
-        // Older than the age cap: dropped at the next append.
-        store
-            .append_audit(&[audit_entry(now + AUDIT_MAX_AGE_SECS + 5, "cc")])
-            .unwrap();
-        let kept = store.audit(0, 100, |_| true).unwrap();
-        assert_eq!(kept.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>(), ["cc"]);
-    }
-
-    #[test]
-    fn the_audit_log_keeps_at_most_its_cap() {
-        let store = Store::in_memory();
-        let entries: Vec<AuditEntry> = (0..AUDIT_MAX_ENTRIES + 25)
-            .map(|i| audit_entry(1_800_000_000 + i as i64, &format!("{i}")))
-            .collect();
-        store.append_audit(&entries).unwrap();
-        let kept = store.audit(0, usize::MAX, |_| true).unwrap();
-        assert_eq!(kept.len() as u64, AUDIT_MAX_ENTRIES);
-        assert_eq!(kept[0].hash, "25", "the oldest went first");
-    }
-
-    #[test]
-    fn errors_are_sorted_by_what_can_be_done_about_them() {
-        use std::io::{Error as IoError, ErrorKind};
-        let path = Path::new("/data/qbitrr-lite.redb");
-        let kind = |e: redb::Error| match StoreError::classify(path, e) {
-            StoreError::InUse { .. } => "in use",
-            StoreError::Corrupt { .. } => "corrupt",
-            StoreError::Permission { .. } => "permission",
-            StoreError::NoSpace { .. } => "no space",
-            StoreError::Poisoned { .. } => "poisoned",
-            StoreError::Io { .. } => "io",
-            StoreError::MoveAside { .. } => "move aside",
-        };
-        let io = |k: ErrorKind| redb::Error::Io(IoError::from(k));
-        assert_eq!(kind(redb::Error::DatabaseAlreadyOpen), "in use");
-        assert_eq!(kind(redb::Error::Corrupted("bad header".into())), "corrupt");
-        assert_eq!(kind(io(ErrorKind::PermissionDenied)), "permission");
-        assert_eq!(kind(io(ErrorKind::ReadOnlyFilesystem)), "permission");
-        assert_eq!(kind(io(ErrorKind::StorageFull)), "no space");
-        assert_eq!(kind(redb::Error::Io(IoError::from_raw_os_error(28))), "no space");
-        assert_eq!(kind(redb::Error::PreviousIo), "poisoned");
-        assert_eq!(kind(io(ErrorKind::UnexpectedEof)), "io");
-        let e = StoreError::classify(path, io(ErrorKind::StorageFull));
-        assert!(
-            e.to_string().starts_with("/data/qbitrr-lite.redb: no space left"),
-            "{e}"
-        );
-        assert!(std::error::Error::source(&e).is_some(), "the redb error is kept");
-    }
-
-    #[test]
-    fn a_second_open_of_the_same_file_is_refused() {
-        let dir = temp_dir("inuse");
-        let path = dir.join(FILE_NAME);
-        let (_store, _) = Store::open(&path).unwrap();
-        assert!(matches!(Store::open(&path), Err(StoreError::InUse { .. })));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }

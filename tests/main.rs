@@ -10,4 +10,5 @@ mod config_compat;
 mod daemon_e2e;
 mod harness_selftest;
 mod qbit_client;
+mod store;
 mod supervisor_e2e;

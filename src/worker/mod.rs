@@ -3,8 +3,10 @@
 //! order) → persist (only what changed) → sleep, waking at once on shutdown.
 //!
 //! A failed fetch skips the pass and backs off; each outage is logged once
-//! when it starts and once when it ends. This is the only module that joins
-//! I/O to decisions.
+//! when it starts and once when it ends. An unavailable store (disk full, an
+//! I/O error) skips passes the same way, so nothing is done that could not be
+//! recorded; the store reopens itself and passes resume. This is the only
+//! module that joins I/O to decisions.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -43,6 +45,8 @@ const SPECIAL_CATEGORY_PERIOD: Duration = Duration::from_secs(30);
 const HELD_QUEUE_SECS: i64 = 24 * 3600;
 /// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
 const FORGET_AFTER_SECS: u32 = 24 * 3600;
+/// While the store is unavailable, it is asked again at least this long apart.
+const STORE_POLL_MIN: Duration = Duration::from_millis(100);
 
 /// Why a worker stopped other than by shutdown.
 #[derive(Debug)]
@@ -167,6 +171,10 @@ pub(crate) struct Worker {
     board: Arc<Board>,
     /// Whether the versions of the Arr and qBittorrent were read yet (once, for `/api/status`).
     versions_known: bool,
+    /// Whether `memory` and `intents` were read from the store (deferred while it is unavailable).
+    loaded: bool,
+    /// Whether this worker's last pass was skipped because the store was unavailable.
+    store_down: bool,
     /// Test-only fault injection: panic at the start of every pass.
     #[cfg(feature = "fault-injection")]
     fault_panic: bool,
@@ -187,33 +195,18 @@ impl Worker {
             records,
             decisions,
         } = connections;
-        let mut memory = MemoryTable::default();
-        records
-            .load_each(|hash, m| match TorrentId::parse(hash) {
-                Some(id) => memory.insert(id, &m, 0),
-                None => debug!(
-                    "{}: store record {hash:?} is not a torrent hash; ignored",
+        let (memory, intents, loaded) = match load_records(&records, &arr_cfg.name) {
+            Ok((memory, intents)) => (memory, intents, true),
+            Err(e) if e.is_outage() => {
+                // Read at the first pass the store allows; no pass runs before.
+                warn!(
+                    "{}: {e}; its records will be read once the store works again",
                     arr_cfg.name
-                ),
-            })
-            .map_err(WorkerError::Store)?;
-        memory.settle();
-        let mut intents = Intents::new();
-        let now = unix_now();
-        records
-            .load_intents(|hash, mut intent| {
-                // A (re)start tries what is left at once.
-                intent.next_try_at = intent.next_try_at.min(now);
-                intents.insert(hash.to_string(), intent);
-            })
-            .map_err(WorkerError::Store)?;
-        if !intents.is_empty() {
-            info!(
-                "{}: {} unfinished removal(s) from before the restart will be finished",
-                arr_cfg.name,
-                intents.len()
-            );
-        }
+                );
+                (MemoryTable::default(), Intents::new(), false)
+            }
+            Err(e) => return Err(WorkerError::Store(e)),
+        };
         Ok(Self {
             rules: Rules::from_config(settings, arr_cfg),
             interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
@@ -233,6 +226,8 @@ impl Worker {
             arr_outage: Outage::default(),
             board,
             versions_known: false,
+            loaded,
+            store_down: false,
             // A fault-injection hook for the supervisor's tests: QBITRR_LITE_FAULT_PANIC=<section>.
             #[cfg(feature = "fault-injection")]
             fault_panic: std::env::var("QBITRR_LITE_FAULT_PANIC").is_ok_and(|v| v == arr_cfg.name),
@@ -262,6 +257,9 @@ impl Worker {
             let sleep = match self.pass(now, shutdown) {
                 Ok(report) => {
                     failures = 0;
+                    if std::mem::take(&mut self.store_down) {
+                        self.board.store_works();
+                    }
                     self.report(now, started.elapsed(), &report);
                     self.after_pass(&report)
                 }
@@ -272,6 +270,18 @@ impl Worker {
                     }
                     self.board.pass_failed(&self.arr_cfg.name, failure);
                     backoff(self.interval, failures)
+                }
+                Err(PassError::Store(e)) if e.is_outage() => {
+                    // The store logs the outage once; this worker waits for its reopen.
+                    if !std::mem::replace(&mut self.store_down, true) {
+                        debug!("{}: pass skipped: {e}", self.name());
+                    }
+                    self.board.store_unavailable(&self.arr_cfg.name, &e.problem());
+                    self.records
+                        .retry_in()
+                        .unwrap_or(Duration::ZERO)
+                        .min(self.interval)
+                        .max(STORE_POLL_MIN)
                 }
                 Err(PassError::Store(e)) => return Err(WorkerError::Store(e)),
             };
@@ -406,6 +416,21 @@ impl Worker {
             "fault injection: QBITRR_LITE_FAULT_PANIC={}",
             self.arr_cfg.name
         );
+        // Nothing is done that could not be recorded: an unavailable store skips the pass.
+        self.records.available().map_err(PassError::Store)?;
+        if !self.loaded {
+            let (memory, intents) =
+                load_records(&self.records, &self.arr_cfg.name).map_err(PassError::Store)?;
+            (self.memory, self.intents, self.loaded) = (memory, intents, true);
+        }
+        // What an earlier pass could not write goes first, so this pass's records win.
+        if !self.changed.is_empty() {
+            let pending = std::mem::take(&mut self.changed);
+            if let Err(e) = self.records.save(&pending) {
+                self.changed = pending;
+                return Err(PassError::Store(e));
+            }
+        }
         self.passes += 1;
         let started = Instant::now();
         let name = self.arr_cfg.name.clone();
@@ -439,14 +464,17 @@ impl Worker {
 
         self.brake(&mut plans, &report, now);
 
-        // Apply.
+        // Apply. A write that fails because the store became unavailable ends the
+        // pass between two actions, as shutdown does.
+        let halt = stop.child();
+        self.records.halt_on_outage(Some(halt.clone()));
         let audit = RefCell::new(Vec::new());
         let executor = Executor {
             instance: &name,
             arr: self.arr.as_ref(),
             qbits: &self.qbits,
             records: &self.records,
-            stop,
+            stop: &halt,
             tagless: self.rules.tagless,
             import_mode: self.rules.import_mode,
             now,
@@ -463,8 +491,12 @@ impl Worker {
             held: &held,
         };
         report.applied = executor.apply(&mut plans, &view, &mut self.intents);
-        // What earlier passes (or runs) left undone, when due.
-        let resumed = executor.intent_steps().resume_due(&mut self.intents);
+        // What earlier passes (or runs) left undone, when due and when it can be recorded.
+        let resumed = if self.records.is_down() {
+            Vec::new()
+        } else {
+            executor.intent_steps().resume_due(&mut self.intents)
+        };
         for (_, progress) in &resumed {
             executor.count(progress, &mut report.applied);
         }
@@ -487,7 +519,11 @@ impl Worker {
         // Persist.
         let changes = self.remember(&plans, complete);
         report.persisted = changes.len();
-        self.records.save(&changes).map_err(PassError::Store)?;
+        if let Err(e) = self.records.save(&changes) {
+            // Kept (in memory, and here) and written once the store works again.
+            self.changed = changes;
+            return Err(PassError::Store(e));
+        }
         let audit = audit.into_inner();
         if !audit.is_empty() {
             // The audit log is a record for the user: failing to write it stops nothing.
@@ -676,6 +712,30 @@ impl Worker {
         }
         changes
     }
+}
+
+/// Reads one instance's records and unfinished intents from the store.
+fn load_records(records: &InstanceRecords, instance: &str) -> Result<(MemoryTable, Intents), StoreError> {
+    let mut memory = MemoryTable::default();
+    records.load_each(|hash, m| match TorrentId::parse(hash) {
+        Some(id) => memory.insert(id, &m, 0),
+        None => debug!("{instance}: store record {hash:?} is not a torrent hash; ignored"),
+    })?;
+    memory.settle();
+    let mut intents = Intents::new();
+    let now = unix_now();
+    records.load_intents(|hash, mut intent| {
+        // A (re)start tries what is left at once.
+        intent.next_try_at = intent.next_try_at.min(now);
+        intents.insert(hash.to_string(), intent);
+    })?;
+    if !intents.is_empty() {
+        info!(
+            "{instance}: {} unfinished removal(s) from before the restart will be finished",
+            intents.len()
+        );
+    }
+    Ok((memory, intents))
 }
 
 /// Why a pass was skipped.

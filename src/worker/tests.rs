@@ -279,3 +279,118 @@ fn a_storm_of_missing_files_is_held_back_until_acknowledged() {
     worker.pass(NOW + 4000, &Shutdown::new()).unwrap();
     assert_eq!(deletes(&journal), 0, "a new storm is held back again");
 }
+
+/// A worker over fakes whose store is in memory and can be made "full".
+fn worker_on_store(journal: &Journal, torrents: Vec<Torrent>, store: Arc<Store>) -> Worker {
+    let config = load_str(CONFIG, "config.toml", &[]).unwrap().config;
+    let arr_cfg = &config.arrs[0];
+    let qbit = Arc::new(FakeQbit::new("qBit", journal));
+    qbit.list("radarr", torrents);
+    let arr = Arc::new(FakeArr::new(ArrKind::Radarr, journal));
+    arr.enqueue(HASH, QueueEntry::default());
+    let connections = Connections {
+        arr: Box::new(arr),
+        qbits: vec![qbit as Arc<dyn Qbittorrent>],
+        records: InstanceRecords::new(store, &arr_cfg.name, Writes::Commit),
+        decisions: DecisionLog::new(false),
+    };
+    let board = Arc::new(Board::new("config.toml", NOW));
+    Worker::new(&config.settings, arr_cfg, connections, board).unwrap()
+}
+
+/// The disk fills as an import is about to be recorded: it is not sent (it could not be
+/// recorded first), the pass stops there, the next passes touch nothing upstream while
+/// the store is unavailable, and once it works again the import is sent once and
+/// followed to completion, never sent twice (also after a restart).
+#[test]
+fn a_full_store_skips_passes_and_sends_the_import_once_it_works_again() {
+    let journal = Journal::default();
+    let (faults, full) = crate::store::Faults::switch();
+    let store = Arc::new(Store::in_memory_with(faults));
+    let mut worker = worker_on_store(&journal, vec![completed()], Arc::clone(&store));
+    full.store(true, std::sync::atomic::Ordering::Relaxed);
+
+    let result = worker.pass(NOW, &Shutdown::new());
+    let Err(PassError::Store(e)) = result else {
+        panic!("expected a store error, got {result:?}");
+    };
+    assert!(e.is_outage(), "{e}");
+    let commands = |calls: &[Call]| calls.iter().filter(|c| matches!(c, Call::Command(_))).count();
+    assert_eq!(
+        commands(&journal.calls()),
+        0,
+        "not sent: it could not be recorded first"
+    );
+
+    // Still full: each pass is skipped before any call upstream.
+    journal.clear();
+    for at in [NOW + 5, NOW + 10] {
+        store.retry_now();
+        let result = worker.pass(at, &Shutdown::new());
+        assert!(
+            matches!(&result, Err(PassError::Store(e)) if e.is_outage()),
+            "{result:?}"
+        );
+    }
+    assert_eq!(
+        journal.calls(),
+        [],
+        "nothing is done while the store is unavailable"
+    );
+
+    // Space freed: the import is sent once, and recorded as sent.
+    full.store(false, std::sync::atomic::Ordering::Relaxed);
+    store.retry_now();
+    let report = worker.pass(NOW + 15, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.imports, 1);
+    assert_eq!(commands(&journal.calls()), 1);
+    let remembered = store.load("Radarr-Movies").unwrap();
+    assert!(
+        matches!(remembered[HASH].import, crate::model::ImportState::Sent { .. }),
+        "recorded: {:?}",
+        remembered[HASH]
+    );
+
+    // A worker started on that store (a restart) does not import it again.
+    journal.clear();
+    let mut restarted = worker_on_store(&journal, vec![completed()], store);
+    let report = restarted.pass(NOW + 25, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.imports, 0);
+    assert_eq!(commands(&journal.calls()), 0);
+}
+
+/// A worker built while the store is unavailable starts anyway and reads its
+/// records at its first pass once the store works (no restart storm).
+#[test]
+fn a_worker_started_while_the_store_is_unavailable_waits_for_it() {
+    let journal = Journal::default();
+    let (faults, full) = crate::store::Faults::switch();
+    let store = Arc::new(Store::in_memory_with(faults));
+    store
+        .save(
+            "Radarr-Movies",
+            &[(
+                HASH,
+                Some(Memory {
+                    imported_at: Some(NOW - 60),
+                    ..Memory::default()
+                }),
+            )],
+        )
+        .unwrap();
+    full.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(store.save("x", &[("y", Some(Memory::default()))]).is_err());
+    assert!(store.is_down());
+
+    let mut worker = worker_on_store(&journal, vec![completed()], Arc::clone(&store));
+    assert!(worker.pass(NOW, &Shutdown::new()).is_err());
+    assert_eq!(journal.calls(), []);
+
+    full.store(false, std::sync::atomic::Ordering::Relaxed);
+    store.retry_now();
+    let report = worker.pass(NOW + 5, &Shutdown::new()).unwrap();
+    assert_eq!(
+        report.applied.imports, 0,
+        "its records were read: imported already"
+    );
+}
