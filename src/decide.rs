@@ -10,12 +10,15 @@
 //! protected state, older than the age gate, progress at most
 //! MaximumDeletablePercentage, and seeding removal only after an import.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
 pub use crate::model::QueueStep;
 use crate::model::{tags, ImportState, Memory, QueueEntry, Torrent, TorrentState, UnixTime};
+
+mod explain;
+pub use explain::{explain, render, Check, Explanation, Next};
 
 /// Seconds a completed torrent must have been complete before it is imported,
 /// so qBittorrent has finished writing and moving its files.
@@ -269,6 +272,18 @@ impl Inputs<'_> {
             || self.queue.is_some_and(|q| q.tracked_state == "imported")
     }
 
+    /// What [`Inputs::imported`] went by, for [`explain`].
+    fn imported_why(&self) -> String {
+        if let Some(at) = self.memory.imported_at {
+            format!("imported {}s ago", self.now - at)
+        } else if self.has_tag(tags::IMPORTED) {
+            let place = if self.rules.tagless { " (in the store)" } else { "" };
+            format!("tagged {}{place}", tags::IMPORTED)
+        } else {
+            "the Arr's queue says imported".into()
+        }
+    }
+
     fn age(&self) -> i64 {
         self.now - self.torrent.added_on
     }
@@ -319,8 +334,40 @@ impl Inputs<'_> {
 ///
 /// Every decision for a torrent that is no longer stalled forgets the stalled
 /// clock and removes the `qBitrr-allowed_stalled` tag.
+///
+/// [`explain`] runs the same code and also reports every rule passed over.
 pub fn decide(input: Inputs<'_>) -> Decision {
-    let mut d = decide_rule(input);
+    decide_traced(input, &mut Silent)
+}
+
+/// What the rules report besides their decision, for [`explain`]: each rule
+/// tried that did not match and why, and each comparison with the clock.
+///
+/// The rules take it as a generic parameter: [`decide`] passes [`Silent`],
+/// whose methods are empty, so its texts are never built and the calls
+/// compile away. There is one copy of the rules, and `explain` runs it.
+pub(crate) trait Trace {
+    /// `rule` was tried and did not match, because of `why`.
+    fn passed(&mut self, rule: Rule, why: impl FnOnce() -> String);
+    /// A comparison with the clock whose outcome turns at `at` (later times
+    /// compare the other way); `what` says what is reached then, to follow
+    /// "once": "age reaches IgnoreTorrentsYoungerThan 180s".
+    fn clock(&mut self, at: UnixTime, what: impl FnOnce() -> String);
+}
+
+/// The tracer of [`decide`]: records nothing.
+pub(crate) struct Silent;
+
+impl Trace for Silent {
+    #[inline(always)]
+    fn passed(&mut self, _: Rule, _: impl FnOnce() -> String) {}
+    #[inline(always)]
+    fn clock(&mut self, _: UnixTime, _: impl FnOnce() -> String) {}
+}
+
+/// [`decide`], reporting to `tr`.
+pub(crate) fn decide_traced<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
+    let mut d = decide_rule(input, tr);
     let removed = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
     let touchable = !matches!(
         d.rule,
@@ -350,7 +397,12 @@ fn decision(input: Inputs<'_>, rule: Rule, detail: String, actions: Vec<Action>)
     }
 }
 
-fn decide_rule(input: Inputs<'_>) -> Decision {
+/// States in which qBittorrent counts seeding time.
+fn seeds(state: TorrentState) -> bool {
+    matches!(state, TorrentState::Uploading | TorrentState::StalledUp)
+}
+
+fn decide_rule<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     let t = input.torrent;
     let r = input.rules;
     let now = input.now;
@@ -362,10 +414,23 @@ fn decide_rule(input: Inputs<'_>) -> Decision {
         return decision(
             input,
             Rule::OtherCategory,
-            format!("category {:?}", t.category),
+            format!(
+                "category {:?} is none of ours ({:?}, FailedCategory {:?}, RecheckCategory {:?})",
+                t.category, r.category, r.failed_category, r.recheck_category
+            ),
             vec![],
         );
     }
+    tr.passed(Rule::OtherCategory, || {
+        let which = if t.category == r.category {
+            "ours"
+        } else if in_failed {
+            "FailedCategory"
+        } else {
+            "RecheckCategory"
+        };
+        format!("category {:?} is {which}", t.category)
+    });
 
     // 2. The user's "hands off" tag.
     if t.has_tag(tags::IGNORED) {
@@ -376,34 +441,68 @@ fn decide_rule(input: Inputs<'_>) -> Decision {
             vec![],
         );
     }
+    tr.passed(Rule::IgnoredTag, || format!("no {} tag", tags::IGNORED));
 
     // 3. Failed and recheck categories: only torrents we know were ours.
     if in_failed || in_recheck {
-        if input.memory.first_seen.is_none() {
+        let Some(first_seen) = input.memory.first_seen else {
             return decision(
                 input,
                 Rule::UnclaimedCategory,
                 format!("in category {:?} but never seen in {:?}", t.category, r.category),
                 vec![],
             );
-        }
+        };
+        tr.passed(Rule::UnclaimedCategory, || {
+            format!("first seen in {:?} {}s ago", r.category, now - first_seen)
+        });
         let age = input.age();
+        tr.clock(t.added_on.saturating_add(r.category_min_age), || {
+            format!(
+                "age reaches Settings.IgnoreTorrentsYoungerThan {}s",
+                r.category_min_age
+            )
+        });
         if age < r.category_min_age {
             return decision(
                 input,
                 Rule::TooYoung,
-                format!("age {age}s < IgnoreTorrentsYoungerThan {}s", r.category_min_age),
+                format!(
+                    "age {age}s < Settings.IgnoreTorrentsYoungerThan {}s",
+                    r.category_min_age
+                ),
                 vec![],
             );
         }
+        tr.passed(Rule::TooYoung, || {
+            format!(
+                "age {age}s ≥ Settings.IgnoreTorrentsYoungerThan {}s",
+                r.category_min_age
+            )
+        });
         if in_failed {
             let detail = format!("moved to FailedCategory {:?}", r.failed_category);
             return decision(input, Rule::FailedCategory, detail, vec![input.fail()]);
         }
+        tr.passed(Rule::FailedCategory, || {
+            format!("category {:?} is not FailedCategory", t.category)
+        });
         let detail = format!("moved to RecheckCategory {:?}", r.recheck_category);
         let actions = vec![Action::Recheck, Action::SetCategory(r.category.clone())];
         return decision(input, Rule::RecheckCategory, detail, actions);
     }
+    tr.passed(Rule::FailedCategory, || {
+        format!(
+            "category {:?} is not FailedCategory {:?}",
+            t.category, r.failed_category
+        )
+    });
+    tr.passed(Rule::RecheckCategory, || {
+        format!(
+            "category {:?} is not RecheckCategory {:?}",
+            t.category, r.recheck_category
+        )
+    });
 
     let mut seen = input.memory.clone();
     if seen.first_seen.is_none() {
@@ -413,13 +512,13 @@ fn decide_rule(input: Inputs<'_>) -> Decision {
         memory: &seen,
         ..input
     };
-    let mut d = decide_owned(input);
+    let mut d = decide_owned(input, tr);
     d.memory.first_seen = seen.first_seen;
     d
 }
 
 /// Rules 4–14, for a torrent in our own category.
-fn decide_owned(input: Inputs<'_>) -> Decision {
+fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     let t = input.torrent;
     let r = input.rules;
     let now = input.now;
@@ -428,84 +527,48 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
     if t.state.is_protected() {
         return decision(input, Rule::ProtectedState, format!("state {}", t.state), vec![]);
     }
+    tr.passed(Rule::ProtectedState, || {
+        format!("state {} is not protected", t.state)
+    });
 
     // 5. Import, once, independent of the seeding rules.
     let complete = t.state.is_complete() && t.amount_left == 0;
     if complete && !input.imported() {
-        let Some(done_at) = t.completed_at() else {
-            return decision(
-                input,
-                Rule::ImportSettling,
-                "no completion time yet".into(),
-                vec![],
-            );
-        };
-        let since = now - done_at;
-        if since < IMPORT_SETTLE_SECS || t.content_path.is_empty() {
-            let detail = format!("completed {since}s ago (< {IMPORT_SETTLE_SECS}s) or no content path");
-            return decision(input, Rule::ImportSettling, detail, vec![]);
-        }
-        if rootless(t) {
-            let detail = format!(
-                "content path {:?} is the save path: the torrent has no root folder, and importing \
-                 the whole folder could take other downloads' files; import it by hand",
-                t.content_path
-            );
-            return decision(input, Rule::ImportRefused, detail, vec![]);
-        }
-        let path = t.content_path.clone();
-        return match input.memory.import {
-            ImportState::None => {
-                let detail = format!("state {}, completed {since}s ago, not imported yet", t.state);
-                decision(input, Rule::Import, detail, vec![Action::Import { path }])
-            }
-            ImportState::Sending { since, .. } => {
-                let detail = format!(
-                    "import recorded {}s ago, its answer never came: looking for it in the Arr's commands",
-                    now - since
-                );
-                decision(
-                    input,
-                    Rule::ImportPending,
-                    detail,
-                    vec![Action::FindImport { path }],
-                )
-            }
-            ImportState::Sent { since, command, .. } => {
-                let detail = format!("import command {command} sent {}s ago", now - since);
-                decision(
-                    input,
-                    Rule::ImportPending,
-                    detail,
-                    vec![Action::CheckImport { command }],
-                )
-            }
-            ImportState::Failed { attempts, retry_at } if now < retry_at => {
-                let detail = format!(
-                    "the import failed {attempts} time(s) in a row; next try in {}s",
-                    retry_at - now
-                );
-                decision(input, Rule::ImportFailed, detail, vec![])
-            }
-            ImportState::Failed { attempts, .. } => {
-                let detail = format!("the import failed {attempts} time(s) in a row; trying again");
-                decision(input, Rule::Import, detail, vec![Action::Import { path }])
-            }
-        };
+        return decide_import(input, tr);
     }
+    tr.passed(Rule::Import, || {
+        if complete {
+            format!("imported already ({})", input.imported_why())
+        } else {
+            format!("not complete: state {}, {} bytes left", t.state, t.amount_left)
+        }
+    });
 
     // 6. Paused or stopped downloads are resumed.
     if t.state.is_stopped_download() && t.amount_left > 0 {
         let detail = format!("state {}, {} bytes left", t.state, t.amount_left);
         return decision(input, Rule::ResumePaused, detail, vec![Action::Resume]);
     }
+    tr.passed(Rule::ResumePaused, || {
+        if t.state.is_stopped_download() {
+            format!("state {}, but nothing left to download", t.state)
+        } else {
+            format!("state {} is not a paused or stopped download", t.state)
+        }
+    });
 
     // 7. Nothing destructive for young torrents.
     let age = input.age();
+    tr.clock(t.added_on.saturating_add(r.min_age), || {
+        format!("age reaches IgnoreTorrentsYoungerThan {}s", r.min_age)
+    });
     if age < r.min_age {
         let detail = format!("age {age}s < IgnoreTorrentsYoungerThan {}s", r.min_age);
         return decision(input, Rule::TooYoung, detail, vec![]);
     }
+    tr.passed(Rule::TooYoung, || {
+        format!("age {age}s ≥ IgnoreTorrentsYoungerThan {}s", r.min_age)
+    });
 
     // 8. Files gone from disk: drop the torrent, keep what remains, no blocklist.
     if t.state == TorrentState::MissingFiles {
@@ -521,9 +584,17 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             vec![action],
         );
     }
+    tr.passed(Rule::MissingFiles, || {
+        format!("state {} is not missingFiles", t.state)
+    });
 
     // 9. Errors are rechecked.
     if t.state == TorrentState::Error {
+        if let Some(at) = input.memory.rechecked_at {
+            tr.clock(at.saturating_add(ERROR_RECHECK_INTERVAL_SECS), || {
+                format!("the last recheck is {ERROR_RECHECK_INTERVAL_SECS}s old")
+            });
+        }
         let due = input
             .memory
             .rechecked_at
@@ -536,13 +607,18 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
                 vec![Action::Recheck],
             );
         }
+        tr.passed(Rule::ErrorRecheck, || {
+            let ago = input.memory.rechecked_at.map_or(0, |at| now - at);
+            format!("state error, rechecked {ago}s ago (< {ERROR_RECHECK_INTERVAL_SECS}s)")
+        });
         let detail = format!("state error, rechecked less than {ERROR_RECHECK_INTERVAL_SECS}s ago");
         return decision(input, Rule::NoAction, detail, vec![]);
     }
+    tr.passed(Rule::ErrorRecheck, || format!("state {} is not error", t.state));
 
     // 10. Seeded enough (only once imported: never lose media the Arr has not taken).
     if complete {
-        let mut d = if let Some(detail) = seeding_limit_reached(t, r) {
+        let mut d = if let Some(detail) = seeding_limit_reached(t, r, now, tr) {
             let action = Action::Remove {
                 delete_files: true,
                 queue: QueueStep::Keep,
@@ -559,6 +635,15 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
                 vec![Action::AddTag(tags::IMPORTED)],
             )
         } else {
+            tr.passed(Rule::TagImported, || {
+                if r.tagless {
+                    "Tagless: our tags are kept in the store".into()
+                } else if input.memory.imported_at.is_none() {
+                    "imported as the tag or the Arr's queue says; no import of ours to tag".into()
+                } else {
+                    format!("tagged {}", tags::IMPORTED)
+                }
+            });
             decision(
                 input,
                 Rule::NoAction,
@@ -573,6 +658,7 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
         }
         return d;
     }
+    tr.passed(Rule::SeedingLimit, || format!("not complete: state {}", t.state));
 
     // 11. Stalled downloads. StalledDelay -1: never removed for stalling, also not as slow or stale.
     if t.state.is_stalled() {
@@ -580,8 +666,18 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             let detail = format!("state {}; StalledDelay -1: never removed for stalling", t.state);
             return decision(input, Rule::StalledOff, detail, vec![]);
         }
-        return decide_stalled(input);
+        tr.passed(Rule::StalledOff, || {
+            format!(
+                "state {}, StalledDelay {} (not -1)",
+                t.state,
+                stalled_delay_text(r.stalled_delay)
+            )
+        });
+        return decide_stalled(input, tr);
     }
+    tr.passed(Rule::StalledDelete, || {
+        format!("state {} is not stalled (stalledDL, metaDL)", t.state)
+    });
 
     let progress_ok = t.progress <= r.max_deletable_progress;
     if let Some(max_eta) = r.maximum_eta.filter(|e| *e > 0) {
@@ -594,8 +690,25 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             );
             return decision(input, Rule::Slow, detail, vec![input.fail()]);
         }
+        tr.passed(Rule::Slow, || {
+            if !downloading {
+                format!("state {} is not downloading", t.state)
+            } else if r.do_not_remove_slow {
+                format!("DoNotRemoveSlow (ETA {}s, MaximumETA {max_eta}s)", t.eta)
+            } else if t.eta <= max_eta {
+                format!("ETA {}s ≤ MaximumETA {max_eta}s", t.eta)
+            } else {
+                format!(
+                    "ETA {}s > MaximumETA {max_eta}s but progress {:.3} > MaximumDeletablePercentage {:.3}",
+                    t.eta, t.progress, r.max_deletable_progress
+                )
+            }
+        });
         // 13. No activity for longer than MaximumETA.
         let idle = input.idle();
+        tr.clock(t.last_activity.saturating_add(max_eta).saturating_add(1), || {
+            format!("no activity for longer than MaximumETA {max_eta}s")
+        });
         let incomplete = !t.state.is_complete() && t.amount_left > 0;
         if incomplete && idle > max_eta && progress_ok {
             let detail = format!(
@@ -604,9 +717,108 @@ fn decide_owned(input: Inputs<'_>) -> Decision {
             );
             return decision(input, Rule::Stale, detail, vec![input.fail()]);
         }
+        tr.passed(Rule::Stale, || {
+            if !incomplete {
+                format!("nothing left to download (state {})", t.state)
+            } else if idle <= max_eta {
+                format!("no activity for {idle}s ≤ MaximumETA {max_eta}s")
+            } else {
+                format!(
+                    "no activity for {idle}s > MaximumETA {max_eta}s but progress {:.3} > MaximumDeletablePercentage {:.3}",
+                    t.progress, r.max_deletable_progress
+                )
+            }
+        });
+    } else {
+        tr.passed(Rule::Slow, || "MaximumETA off".into());
+        tr.passed(Rule::Stale, || "MaximumETA off".into());
     }
 
     decision(input, Rule::NoAction, format!("state {}", t.state), vec![])
+}
+
+/// Rule 5, for a complete torrent not imported yet.
+fn decide_import<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
+    let t = input.torrent;
+    let now = input.now;
+    let Some(done_at) = t.completed_at() else {
+        return decision(
+            input,
+            Rule::ImportSettling,
+            "no completion time yet".into(),
+            vec![],
+        );
+    };
+    let since = now - done_at;
+    tr.clock(done_at.saturating_add(IMPORT_SETTLE_SECS), || {
+        format!("completed {IMPORT_SETTLE_SECS}s ago")
+    });
+    if since < IMPORT_SETTLE_SECS || t.content_path.is_empty() {
+        let detail = format!("completed {since}s ago (< {IMPORT_SETTLE_SECS}s) or no content path");
+        return decision(input, Rule::ImportSettling, detail, vec![]);
+    }
+    tr.passed(Rule::ImportSettling, || {
+        format!("complete, not imported; completed {since}s ago (≥ {IMPORT_SETTLE_SECS}s)")
+    });
+    if rootless(t) {
+        let detail = format!(
+            "content path {:?} is the save path: the torrent has no root folder, and importing \
+             the whole folder could take other downloads' files; import it by hand",
+            t.content_path
+        );
+        return decision(input, Rule::ImportRefused, detail, vec![]);
+    }
+    tr.passed(Rule::ImportRefused, || {
+        format!("content path {:?} is not the save path", t.content_path)
+    });
+    let path = t.content_path.clone();
+    match input.memory.import {
+        ImportState::None => {
+            let detail = format!("state {}, completed {since}s ago, not imported yet", t.state);
+            decision(input, Rule::Import, detail, vec![Action::Import { path }])
+        }
+        ImportState::Sending { since, .. } => {
+            let detail = format!(
+                "import recorded {}s ago, its answer never came: looking for it in the Arr's commands",
+                now - since
+            );
+            decision(
+                input,
+                Rule::ImportPending,
+                detail,
+                vec![Action::FindImport { path }],
+            )
+        }
+        ImportState::Sent { since, command, .. } => {
+            let detail = format!("import command {command} sent {}s ago", now - since);
+            decision(
+                input,
+                Rule::ImportPending,
+                detail,
+                vec![Action::CheckImport { command }],
+            )
+        }
+        ImportState::Failed { attempts, retry_at } => {
+            tr.clock(retry_at, || {
+                format!("the import's retry is due (after {attempts} failure(s))")
+            });
+            if now < retry_at {
+                let detail = format!(
+                    "the import failed {attempts} time(s) in a row; next try in {}s",
+                    retry_at - now
+                );
+                return decision(input, Rule::ImportFailed, detail, vec![]);
+            }
+            tr.passed(Rule::ImportFailed, || {
+                format!(
+                    "the import failed {attempts} time(s); its retry was due {}s ago",
+                    now - retry_at
+                )
+            });
+            let detail = format!("the import failed {attempts} time(s) in a row; trying again");
+            decision(input, Rule::Import, detail, vec![Action::Import { path }])
+        }
+    }
 }
 
 /// A multi-file torrent without a root folder: qBittorrent reports its save
@@ -620,8 +832,11 @@ fn rootless(t: &Torrent) -> bool {
 /// Each configured limit is raised to qBittorrent's own for the torrent (set by the
 /// Arr from the indexer's seed criteria, or qBittorrent's global one) when that is
 /// larger, so a torrent is never removed before the indexer's requirement is met.
-fn seeding_limit_reached(t: &Torrent, r: &Rules) -> Option<String> {
+fn seeding_limit_reached<T: Trace>(t: &Torrent, r: &Rules, now: UnixTime, tr: &mut T) -> Option<String> {
     if r.remove_torrent == RemoveTorrent::Never {
+        tr.passed(Rule::SeedingLimit, || {
+            "RemoveTorrent -1: never removed for seeding".into()
+        });
         return None;
     }
     // qBittorrent reports -1 for ratios above 9999.
@@ -636,6 +851,11 @@ fn seeding_limit_reached(t: &Torrent, r: &Rules) -> Option<String> {
         .map(|max| qbit_time.map_or(max, |q| max.max(q)));
     let ratio_met = ratio_limit.map(|max| ratio >= max);
     let time_met = time_limit.map(|max| t.seeding_time >= max);
+    if let Some(limit) = time_limit.filter(|_| seeds(t.state)) {
+        tr.clock(now.saturating_add(limit.saturating_sub(t.seeding_time)), || {
+            format!("seeding for {limit}s (the higher of MaxSeedingTime and qBittorrent's limit)")
+        });
+    }
     let reached = match r.remove_torrent {
         RemoveTorrent::Never => false,
         RemoveTorrent::Ratio => ratio_met == Some(true),
@@ -643,26 +863,73 @@ fn seeding_limit_reached(t: &Torrent, r: &Rules) -> Option<String> {
         RemoveTorrent::RatioOrTime => ratio_met == Some(true) || time_met == Some(true),
         RemoveTorrent::RatioAndTime => ratio_met == Some(true) && time_met == Some(true),
     };
-    reached.then(|| {
-        format!(
-            "RemoveTorrent {:?}: ratio {:.3} vs MaxUploadRatio {} (qBittorrent's {}), seeding {}s vs MaxSeedingTime {} (qBittorrent's {})",
-            r.remove_torrent,
-            t.ratio,
-            r.max_upload_ratio.map_or("-1".into(), |v| v.to_string()),
-            qbit_ratio.map_or("none".into(), |v| v.to_string()),
-            t.seeding_time,
-            r.max_seeding_time.map_or("-1".into(), |v| format!("{v}s")),
-            qbit_time.map_or("none".into(), |v| format!("{v}s")),
-        )
-    })
+    // One string, written in place: the log line of every removal pays for it.
+    let numbers = || {
+        let cmp = |met: Option<bool>| if met == Some(true) { "≥" } else { "<" };
+        let mut s = String::with_capacity(128);
+        let _ = write!(s, "RemoveTorrent {:?}: ratio ", r.remove_torrent);
+        if t.ratio < 0.0 {
+            s.push_str("above 9999");
+        } else {
+            let _ = write!(s, "{:.3}", t.ratio);
+        }
+        match (r.max_upload_ratio, qbit_ratio) {
+            (None, _) => s.push_str(", MaxUploadRatio off"),
+            (Some(ours), None) => {
+                let _ = write!(s, " {} MaxUploadRatio {ours}", cmp(ratio_met));
+            }
+            (Some(ours), Some(q)) if q > ours => {
+                let _ = write!(s, " {} qBittorrent's {q} (MaxUploadRatio {ours})", cmp(ratio_met));
+            }
+            (Some(ours), Some(q)) => {
+                let _ = write!(s, " {} MaxUploadRatio {ours} (qBittorrent's {q})", cmp(ratio_met));
+            }
+        }
+        let _ = write!(s, "; seeding {}s", t.seeding_time);
+        match (r.max_seeding_time, qbit_time) {
+            (None, _) => s.push_str(", MaxSeedingTime off"),
+            (Some(ours), None) => {
+                let _ = write!(s, " {} MaxSeedingTime {ours}s", cmp(time_met));
+            }
+            (Some(ours), Some(q)) if q > ours => {
+                let _ = write!(
+                    s,
+                    " {} qBittorrent's {q}s (MaxSeedingTime {ours}s)",
+                    cmp(time_met)
+                );
+            }
+            (Some(ours), Some(q)) => {
+                let _ = write!(
+                    s,
+                    " {} MaxSeedingTime {ours}s (qBittorrent's {q}s)",
+                    cmp(time_met)
+                );
+            }
+        }
+        s
+    };
+    if reached {
+        Some(numbers())
+    } else {
+        tr.passed(Rule::SeedingLimit, numbers);
+        None
+    }
 }
 
-fn decide_stalled(input: Inputs<'_>) -> Decision {
+fn stalled_delay_text(d: StalledDelay) -> String {
+    match d {
+        StalledDelay::Off => "-1 (off)".into(),
+        StalledDelay::TagOnly => "0 (tag only)".into(),
+        StalledDelay::After(d) => format!("{}s", d.as_secs()),
+    }
+}
+
+fn decide_stalled<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     let t = input.torrent;
     let r = input.rules;
     let now = input.now;
 
-    if input.memory.stalled_since.is_none() {
+    let Some(since) = input.memory.stalled_since else {
         let mut d = decision(
             input,
             Rule::StalledFirstSeen,
@@ -681,10 +948,11 @@ fn decide_stalled(input: Inputs<'_>) -> Decision {
             });
         }
         return d;
-    }
-
-    let since = input.memory.stalled_since.unwrap_or(now);
+    };
     let stalled_for = now - since;
+    tr.passed(Rule::StalledFirstSeen, || {
+        format!("state {}, first seen stalled {stalled_for}s ago", t.state)
+    });
     let delay = match r.stalled_delay {
         StalledDelay::After(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         StalledDelay::TagOnly | StalledDelay::Off => {
@@ -692,13 +960,39 @@ fn decide_stalled(input: Inputs<'_>) -> Decision {
             return decision(input, Rule::StalledTagOnly, detail, vec![]);
         }
     };
+    tr.passed(Rule::StalledTagOnly, || format!("StalledDelay {delay}s (not 0)"));
     // Metadata downloads keep touching last_activity, so only stalled data counts as idle.
     let idle = input.idle();
-    let idle_ok = t.state.is_metadata() || idle >= r.min_age;
-    if stalled_for < delay || !idle_ok {
-        let detail = format!("stalled for {stalled_for}s < StalledDelay {delay}s (idle {idle}s)");
-        return decision(input, Rule::StalledWaiting, detail, vec![]);
+    let metadata = t.state.is_metadata();
+    tr.clock(since.saturating_add(delay), || {
+        format!("stalled for StalledDelay {delay}s")
+    });
+    if !metadata {
+        tr.clock(t.last_activity.saturating_add(r.min_age), || {
+            format!("idle for IgnoreTorrentsYoungerThan {}s", r.min_age)
+        });
     }
+    let idle_ok = metadata || idle >= r.min_age;
+    let detail = |cmp: &str| {
+        if metadata {
+            format!(
+                "state {}: stalled for {stalled_for}s {cmp} StalledDelay {delay}s; metadata download, idle time not counted",
+                t.state
+            )
+        } else {
+            format!(
+                "state {}: stalled for {stalled_for}s {cmp} StalledDelay {delay}s; idle {idle}s {} IgnoreTorrentsYoungerThan {}s",
+                t.state,
+                if idle_ok { "≥" } else { "<" },
+                r.min_age
+            )
+        }
+    };
+    if stalled_for < delay || !idle_ok {
+        let cmp = if stalled_for < delay { "<" } else { "≥" };
+        return decision(input, Rule::StalledWaiting, detail(cmp), vec![]);
+    }
+    tr.passed(Rule::StalledWaiting, || detail("≥"));
     if t.progress > r.max_deletable_progress {
         let detail = format!(
             "stalled for {stalled_for}s but progress {:.3} > MaximumDeletablePercentage {:.3}",
@@ -706,6 +1000,12 @@ fn decide_stalled(input: Inputs<'_>) -> Decision {
         );
         return decision(input, Rule::StalledNearlyDone, detail, vec![]);
     }
+    tr.passed(Rule::StalledNearlyDone, || {
+        format!(
+            "progress {:.3} ≤ MaximumDeletablePercentage {:.3}",
+            t.progress, r.max_deletable_progress
+        )
+    });
     let detail = format!(
         "stalled for {stalled_for}s ≥ StalledDelay {delay}s; progress {:.3} ≤ {:.3}",
         t.progress, r.max_deletable_progress

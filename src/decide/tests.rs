@@ -1037,3 +1037,5 @@ fn every_state_in_every_category_is_decided_without_panic() {
         }
     }
 }
+
+mod explain;
