@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use crate::arr::ArrClient;
 use crate::cli::{
-    ActionsArgs, CheckArgs, Cli, Command, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME,
+    ActionsArgs, CheckArgs, Cli, Command, ExplainArgs, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK,
+    EXIT_RUNTIME,
 };
 use crate::clock::unix_now;
 use crate::http::HttpError;
@@ -36,13 +37,14 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::Status(args)) => status(args),
         Some(Command::Actions(args)) => actions(args),
+        Some(Command::Explain(args)) => explain(args),
         Some(Command::GenConfig(_)) => {
             print!("{EXAMPLE_CONFIG}");
             EXIT_OK
         }
         None => {
             eprintln!(
-                "qbitrr-lite: a command is required (run, check, status, actions, gen-config); see --help"
+                "qbitrr-lite: a command is required (run, check, status, actions, explain, gen-config); see --help"
             );
             EXIT_CONFIG
         }
@@ -161,6 +163,7 @@ fn run(args: RunArgs) -> u8 {
         board,
         control.clone(),
         Arc::clone(&store),
+        supervisor.shared_config(),
     ) {
         Ok(s) => s,
         Err(e) => {
@@ -408,6 +411,38 @@ fn actions(args: ActionsArgs) -> u8 {
         ]);
     }
     print_table(&rows);
+    EXIT_OK
+}
+
+/// `explain`: a running daemon's reasoning about one torrent, as text.
+fn explain(args: ExplainArgs) -> u8 {
+    let body = match daemon_api_get(
+        args.url.as_deref(),
+        args.token.as_deref(),
+        args.config.as_deref(),
+        args.data_dir.as_deref(),
+        &format!("/api/explain/{}", percent_encode(args.hash.trim())),
+    ) {
+        Ok(body) => body,
+        Err(code) => return code,
+    };
+    let text = |k: &str| body[k].as_str().unwrap_or("-").to_string();
+    println!(
+        "{} ({}) in {}: category {:?}, state {}",
+        text("name"),
+        text("hash"),
+        text("qbit"),
+        text("category"),
+        text("state")
+    );
+    let explanations = body["explanations"].as_array().cloned().unwrap_or_default();
+    if explanations.is_empty() {
+        println!("no managed Arr section has this torrent's category: it is left alone");
+    }
+    for e in explanations {
+        println!("\n{}:", e["instance"].as_str().unwrap_or("-"));
+        println!("{}", e["text"].as_str().unwrap_or(""));
+    }
     EXIT_OK
 }
 

@@ -31,6 +31,7 @@ pub(crate) enum Command {
     Check(CheckArgs),
     Status(StatusArgs),
     Actions(ActionsArgs),
+    Explain(ExplainArgs),
     GenConfig(GenConfigArgs),
 }
 
@@ -95,6 +96,28 @@ pub(crate) struct ActionsArgs {
     /// at most this many of the newest (default 200)
     #[argh(option)]
     pub limit: Option<usize>,
+    /// the daemon's address (default: from --config's WebUI section, else http://127.0.0.1:6969)
+    #[argh(option)]
+    pub url: Option<String>,
+    /// the API token (default: the config's WebUI.Token, else the data directory's webui-token file)
+    #[argh(option)]
+    pub token: Option<String>,
+    /// path of the config.toml the daemon runs with
+    #[argh(option)]
+    pub config: Option<PathBuf>,
+    /// the daemon's data directory (default: the config file's directory)
+    #[argh(option)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Explain what a running daemon decides for one torrent: every rule in order, matched or
+/// not and why, and what happens next and when.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "explain")]
+pub(crate) struct ExplainArgs {
+    /// the torrent's hash (40 hex digits)
+    #[argh(positional)]
+    pub hash: String,
     /// the daemon's address (default: from --config's WebUI section, else http://127.0.0.1:6969)
     #[argh(option)]
     pub url: Option<String>,

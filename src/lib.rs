@@ -43,6 +43,7 @@ pub mod config;
 mod control;
 pub mod decide;
 pub mod http;
+mod inspect;
 mod logging;
 pub mod model;
 pub mod qbit;

@@ -15,7 +15,7 @@
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -24,7 +24,9 @@ use serde_json::{json, Value};
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::clock::unix_now;
+use crate::config::Config;
 use crate::control::{Control, ControlError};
+use crate::inspect::InspectError;
 use crate::model::UnixTime;
 use crate::status::Board;
 use crate::store::Store;
@@ -58,6 +60,7 @@ impl StatusServer {
         board: Arc<Board>,
         control: Control,
         store: Arc<Store>,
+        config: Arc<RwLock<Config>>,
     ) -> Result<Self, ServerError> {
         let addr = if host.contains(':') {
             format!("[{host}]:{port}")
@@ -82,6 +85,7 @@ impl StatusServer {
                     board,
                     control,
                     store,
+                    config,
                 };
                 for request in srv.incoming_requests() {
                     handle(request, &ctx);
@@ -241,13 +245,30 @@ struct Context {
     access: Access,
     board: Arc<Board>,
     control: Control,
-    /// For the audit log (`/api/actions`).
+    /// For the audit log (`/api/actions`) and `/api/explain`.
     store: Arc<Store>,
+    /// The config running now (`/api/explain`).
+    config: Arc<RwLock<Config>>,
 }
 
 fn handle(mut request: Request, ctx: &Context) {
     let method = request.method().clone();
     let path = request.url().split('?').next().unwrap_or("").to_string();
+    // An explanation asks qBittorrent and the Arr: answered on a thread of its own, so
+    // /health never waits for it.
+    if let Some(hash) = explain_target(&path) {
+        if method == Method::Get && authorized(&request, &ctx.access) {
+            let (hash, store, config) = (hash.to_string(), Arc::clone(&ctx.store), Arc::clone(&ctx.config));
+            let spawned = std::thread::Builder::new().name("explain".into()).spawn(move || {
+                let snapshot = config.read().unwrap_or_else(|p| p.into_inner()).clone();
+                let _ = request.respond(explain_response(&snapshot, &store, &hash));
+            });
+            if let Err(e) = spawned {
+                warn!("status server: cannot start a thread for /api/explain: {e}");
+            }
+            return;
+        }
+    }
     if request.body_length().is_some_and(|n| n > MAX_BODY) {
         let _ = request.respond(error(413, "request body too large"));
         return;
@@ -275,6 +296,7 @@ fn route(
         path,
         "/health" | "/metrics" | "/api/processes" | "/api/status" | "/api/config/reload" | "/api/actions"
     ) || restart_target(path).is_some()
+        || explain_target(path).is_some()
         || acknowledge_target(path).is_some();
     if !known {
         return error(404, "not found");
@@ -361,6 +383,36 @@ fn actions(url: &str, store: &Store) -> Response<std::io::Cursor<Vec<u8>>> {
     match found {
         Ok(entries) => json_response(200, &json!({ "actions": entries })),
         Err(e) => error(503, &format!("the audit log cannot be read: {e}")),
+    }
+}
+
+/// `/api/explain/{hash}` → hash.
+fn explain_target(path: &str) -> Option<&str> {
+    let hash = path.strip_prefix("/api/explain/")?;
+    (!hash.is_empty() && !hash.contains('/')).then_some(hash)
+}
+
+/// `GET /api/explain/{hash}`: every rule in order for that torrent, per Arr section.
+fn explain_response(config: &Config, store: &Store, hash: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+    match crate::inspect::inspect(config, store, hash, unix_now()) {
+        Ok(found) => json_response(
+            200,
+            &json!({
+                "hash": found.torrent.hash,
+                "name": found.torrent.name,
+                "qbit": found.qbit,
+                "category": found.torrent.category,
+                "state": found.torrent.state.as_str(),
+                "explanations": found
+                    .explanations
+                    .iter()
+                    .map(|(instance, text)| json!({"instance": instance, "text": text}))
+                    .collect::<Vec<_>>(),
+            }),
+        ),
+        Err(e @ InspectError::BadHash(_)) => error(400, &e.to_string()),
+        Err(e @ InspectError::NotFound(_)) => error(404, &e.to_string()),
+        Err(e) => error(503, &e.to_string()),
     }
 }
 

@@ -998,6 +998,16 @@ impl Store {
         })
     }
 
+    /// What is remembered of one torrent of one instance.
+    pub(crate) fn memory_of(&self, instance: &str, hash: &str) -> Result<Option<Memory>, StoreError> {
+        let key = format!("{instance}\u{0}{hash}");
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(TORRENTS)?;
+            Ok(table.get(key.as_str())?.and_then(|v| decode(v.value())))
+        })
+    }
+
     /// Writes the changed records of one instance in one transaction; `None` deletes.
     pub(crate) fn save<K: fmt::Display>(
         &self,

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -93,6 +93,8 @@ struct Slot {
 /// The supervisor's state; [`Supervisor::run`] is its event loop.
 pub(crate) struct Supervisor {
     config: Config,
+    /// The config running now, for readers outside the event loop (`/api/explain`).
+    shared_config: Arc<RwLock<Config>>,
     config_path: PathBuf,
     config_mtime: Option<SystemTime>,
     /// `--dry-run` was given (`Settings.DryRun` may also ask for one).
@@ -119,6 +121,7 @@ impl Supervisor {
         board.set_qbits(qbit_states(&config));
         Self {
             config_mtime: mtime(config_path),
+            shared_config: Arc::new(RwLock::new(config.clone())),
             config,
             config_path: config_path.to_path_buf(),
             dry_run_flag: dry_run,
@@ -136,6 +139,11 @@ impl Supervisor {
     pub(crate) fn control(&self) -> Control {
         let events = self.events.clone();
         Control::new(move |command| events.send(Event::Command(command)).is_ok())
+    }
+
+    /// The config running now, kept up to date across reloads.
+    pub(crate) fn shared_config(&self) -> Arc<RwLock<Config>> {
+        Arc::clone(&self.shared_config)
     }
 
     /// Whether workers change nothing: `--dry-run` or `Settings.DryRun`.
@@ -405,6 +413,7 @@ impl Supervisor {
             self.qbits = qbit_clients(&new, self.dry_run(&new));
             self.board.set_qbits(qbit_states(&new));
         }
+        *self.shared_config.write().unwrap_or_else(|p| p.into_inner()) = new.clone();
         self.config = new;
         let wanted: BTreeMap<String, Arr> = self
             .config

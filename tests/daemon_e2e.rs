@@ -418,6 +418,30 @@ fn unmanaged_and_ignored_torrents_are_never_touched() {
         api.torrent(&control.hash).is_none(),
         "the control torrent was removed"
     );
+
+    // explain says why, rule by rule: by API and from the command line.
+    let (status, body) = daemon.get(&format!("/api/explain/{}", ignored.hash), true);
+    assert_eq!(status, 200, "{body}");
+    let found: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(found["state"], "stalledDL");
+    let text = found["explanations"][0]["text"].as_str().unwrap();
+    assert!(text.contains("✓ ignored-tag"), "{text}");
+    let url = daemon.url();
+    let (code, out, err) = run_cli(&["explain", "--url", &url, "--token", TOKEN, &other.hash]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Other.Category.mkv") && out.contains("left alone"),
+        "{out}"
+    );
+    assert_eq!(
+        daemon.get(&format!("/api/explain/{}", "0".repeat(40)), true).0,
+        404
+    );
+    assert_eq!(daemon.get("/api/explain/xyz", true).0, 400);
+    assert_eq!(
+        daemon.get(&format!("/api/explain/{}", ignored.hash), false).0,
+        401
+    );
 }
 
 #[test]

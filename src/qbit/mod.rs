@@ -368,6 +368,17 @@ impl QbitClient {
         self.torrent_stream(&[("filter", "all"), ("category", category)], f)
     }
 
+    /// This torrent as qBittorrent lists it, in any category (`torrents/info?hashes=`).
+    pub(crate) fn torrent(&self, hash: &str) -> Result<Option<Torrent>, HttpError> {
+        let mut found = None;
+        self.torrent_stream(&[("hashes", hash)], |t| {
+            if t.hash == hash {
+                found = Some(t.clone());
+            }
+        })?;
+        Ok(found)
+    }
+
     /// Whether this torrent exists, in any category (`torrents/info?hashes=`).
     pub(crate) fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         let mut found = false;

@@ -1,0 +1,115 @@
+//! A look at one torrent on request (`GET /api/explain/{hash}`, `qbitrr-lite
+//! explain`): find it in qBittorrent, read its Arr's queue and what the store
+//! remembers of it, and explain the decision core's verdict rule by rule. Read
+//! only: it changes nothing anywhere, and it does not disturb the workers (its
+//! own clients, its own reads).
+
+use std::fmt;
+
+use crate::arr::ArrClient;
+use crate::clock::rfc3339;
+use crate::config::{Arr, Config};
+use crate::decide::{explain, render, Inputs, Rules};
+use crate::http::HttpError;
+use crate::model::{Torrent, UnixTime};
+use crate::qbit::QbitClient;
+use crate::store::{Store, StoreError};
+
+/// What the explanation of one torrent found, per Arr section that could act on it.
+#[derive(Debug)]
+pub(crate) struct Inspection {
+    pub(crate) qbit: String,
+    pub(crate) torrent: Torrent,
+    /// (Arr section, rendered explanation).
+    pub(crate) explanations: Vec<(String, String)>,
+}
+
+/// Why a torrent could not be explained.
+#[derive(Debug)]
+pub(crate) enum InspectError {
+    /// Not 40 hex digits.
+    BadHash(String),
+    /// No qBittorrent instance holds it.
+    NotFound(String),
+    Http(HttpError),
+    Store(StoreError),
+}
+
+impl fmt::Display for InspectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadHash(h) => write!(f, "{h:?} is not a torrent hash (40 hex digits)"),
+            Self::NotFound(h) => write!(f, "no qBittorrent instance holds torrent {h}"),
+            Self::Http(e) => write!(f, "{e}"),
+            Self::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for InspectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Http(e) => Some(e),
+            Self::Store(e) => Some(e),
+            Self::BadHash(_) | Self::NotFound(_) => None,
+        }
+    }
+}
+
+/// Explains what the daemon decides for torrent `hash` at `now`, for every managed Arr
+/// section whose category (or the failed/recheck category) the torrent is in.
+pub(crate) fn inspect(
+    config: &Config,
+    store: &Store,
+    hash: &str,
+    now: UnixTime,
+) -> Result<Inspection, InspectError> {
+    let hash = hash.trim().to_ascii_lowercase();
+    if hash.len() != 40 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(InspectError::BadHash(hash));
+    }
+    let mut found = None;
+    for q in &config.qbit {
+        let client = QbitClient::new(q);
+        if let Some(t) = client.torrent(&hash).map_err(InspectError::Http)? {
+            found = Some((q.name.clone(), t));
+            break;
+        }
+    }
+    let Some((qbit, torrent)) = found else {
+        return Err(InspectError::NotFound(hash));
+    };
+    let s = &config.settings;
+    let concerned: Vec<&Arr> = config
+        .arrs
+        .iter()
+        .filter(|a| a.managed)
+        .filter(|a| {
+            torrent.category == a.category
+                || torrent.category == s.failed_category
+                || torrent.category == s.recheck_category
+        })
+        .collect();
+    let mut explanations = Vec::new();
+    for arr in concerned {
+        let queue = ArrClient::new(arr).queue().map_err(InspectError::Http)?;
+        let memory = store
+            .memory_of(&arr.name, &hash)
+            .map_err(InspectError::Store)?
+            .unwrap_or_default();
+        let rules = Rules::from_config(s, arr);
+        let e = explain(Inputs {
+            torrent: &torrent,
+            queue: queue.get(&hash),
+            memory: &memory,
+            rules: &rules,
+            now,
+        });
+        explanations.push((arr.name.clone(), render(&e, now, rfc3339)));
+    }
+    Ok(Inspection {
+        qbit,
+        torrent,
+        explanations,
+    })
+}
