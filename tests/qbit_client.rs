@@ -455,3 +455,142 @@ fn garbage_and_outages_are_errors_not_panics() {
     let err = client("http://127.0.0.1:9", None).torrents("radarr").unwrap_err();
     assert!(matches!(err, HttpError::Unreachable { .. }), "{err}");
 }
+
+/// What a scripted qBittorrent serves the daemon: a session generation (a new one
+/// expires every older cookie, as a restart does), the WebAPI version, one paused
+/// download in `radarr`, and a ban switch.
+struct Served {
+    banned: bool,
+    generation: u32,
+    webapi: &'static str,
+    state: &'static str,
+}
+
+/// The daemon run against a scripted qBittorrent (`served`) and a fake Radarr.
+fn daemon_on_scripted(
+    dir: &std::path::Path,
+    served: Arc<Mutex<Served>>,
+) -> (
+    Scripted,
+    crate::support::fake_arr::FakeArr,
+    crate::support::daemon::Daemon,
+) {
+    use crate::support::fake_arr::{FakeArr, FakeKind, KEY};
+    let fake = Scripted::start(move |s, _| {
+        let st = served.lock().unwrap();
+        let cookie = format!("SID=g{}", st.generation);
+        let path = s.url.split('?').next().unwrap_or("");
+        if path == "/api/v2/auth/login" {
+            return if st.banned {
+                (
+                    403,
+                    vec![],
+                    "Your IP address has been banned after too many failed authentication attempts.".into(),
+                )
+            } else {
+                login(200, cookie, "Ok.")
+            };
+        }
+        if s.cookie.as_deref() != Some(cookie.as_str()) {
+            return (403, vec![], "Forbidden".into());
+        }
+        let v5 = st.webapi.starts_with("2.11");
+        match path {
+            "/api/v2/app/webapiVersion" => ok(st.webapi),
+            "/api/v2/app/version" => ok(if v5 { "v5.0.0" } else { "v4.5.2" }),
+            "/api/v2/torrents/info" if s.url.contains("category=radarr") => ok(&format!(
+                r#"[{{"hash":"{}","name":"Paused.Movie","category":"radarr","state":"{}","tags":"","amount_left":100,"size":200,"progress":0.5,"added_on":1000,"completion_on":-1}}]"#,
+                "ab".repeat(20),
+                st.state
+            )),
+            "/api/v2/torrents/info" => ok("[]"),
+            "/api/v2/torrents/resume" | "/api/v2/torrents/pause" if v5 => (404, vec![], "Not Found".into()),
+            "/api/v2/torrents/start" | "/api/v2/torrents/stop" if !v5 => (404, vec![], "Not Found".into()),
+            _ => ok(""),
+        }
+    });
+    let arr = FakeArr::start(FakeKind::Radarr, KEY);
+    let port = crate::support::util::free_tcp_port();
+    let config = format!(
+        "[Settings]\nConsoleLevel = \"DEBUG\"\nLoopSleepTimer = 1\n\n\
+         [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{token}\"\n\n\
+         [qBit]\nHost = \"{qbit}\"\nUserName = \"admin\"\nPassword = \"secret\"\n\n\
+         [Radarr-Test]\nManaged = true\nURI = \"{arr}\"\nAPIKey = \"{KEY}\"\nCategory = \"radarr\"\n",
+        token = crate::support::daemon::TOKEN,
+        qbit = fake.url,
+        arr = arr.url(),
+    );
+    let daemon = crate::support::daemon::Daemon::start(
+        dir,
+        &config,
+        &[],
+        &[("QBITRR_LITE_FAULT_LOGIN_WAIT_SECS", "1")],
+    );
+    (fake, arr, daemon)
+}
+
+#[test]
+fn the_daemon_recovers_when_a_login_ban_lifts() {
+    let dir = crate::support::util::temp_dir("ban-lifts");
+    let served = Arc::new(Mutex::new(Served {
+        banned: true,
+        generation: 1,
+        webapi: "2.8.19",
+        state: "stalledDL",
+    }));
+    let (fake, _arr, daemon) = daemon_on_scripted(dir.path(), Arc::clone(&served));
+    let banned =
+        crate::support::util::wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+            let (status, body) = daemon.get("/health", false);
+            status == 503 && body.contains("login banned")
+        });
+    assert!(banned, "/health names the ban:\n{}", daemon.log());
+    served.lock().unwrap().banned = false;
+    let healthy =
+        crate::support::util::wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+            daemon.get("/health", false).0 == 200
+        });
+    assert!(healthy, "recovered without a restart:\n{}", daemon.log());
+    assert!(
+        fake.count("/api/v2/torrents/info") > 0,
+        "the daemon reads qBittorrent again"
+    );
+}
+
+#[test]
+fn after_an_in_place_upgrade_the_daemon_uses_start_instead_of_resume() {
+    let dir = crate::support::util::temp_dir("upgrade");
+    let served = Arc::new(Mutex::new(Served {
+        banned: false,
+        generation: 1,
+        webapi: "2.8.19",
+        state: "pausedDL",
+    }));
+    let (fake, _arr, daemon) = daemon_on_scripted(dir.path(), Arc::clone(&served));
+    let resumed =
+        crate::support::util::wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+            fake.count("/api/v2/torrents/resume") > 0
+        });
+    assert!(resumed, "4.x: torrents/resume:\n{}", daemon.log());
+    // qBittorrent restarts as 5.0 between two passes: the old session is gone.
+    let resumes_before = fake.count("/api/v2/torrents/resume");
+    {
+        let mut st = served.lock().unwrap();
+        st.generation = 2;
+        st.webapi = "2.11.2";
+        st.state = "stoppedDL";
+    }
+    let started =
+        crate::support::util::wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+            fake.count("/api/v2/torrents/start") > 0
+        });
+    assert!(started, "5.x: torrents/start:\n{}", daemon.log());
+    assert!(
+        fake.count("/api/v2/torrents/resume") <= resumes_before + 1,
+        "at most one resume answered 404 after the upgrade"
+    );
+    assert!(
+        fake.count("/api/v2/app/webapiVersion") >= 2,
+        "the version was detected again"
+    );
+}

@@ -118,7 +118,7 @@ impl QbitClient {
             agent: http::agent(cfg.skip_tls_verify),
             auth,
             session: Mutex::new(None),
-            gate: Mutex::new(LoginGate::new(LoginBackoff::default())),
+            gate: Mutex::new(LoginGate::new(login_backoff())),
             caps: Mutex::new(None),
             down_since: Mutex::new(None),
         }
@@ -495,6 +495,25 @@ impl QbitClient {
             &[("hashes", &hashes.join("|")), ("category", category)],
         )
     }
+}
+
+/// The waits after a refused or banned login. Test builds of the binary take
+/// `QBITRR_LITE_FAULT_LOGIN_WAIT_SECS` for all of them, so a ban can lift within a test.
+fn login_backoff() -> LoginBackoff {
+    #[cfg(feature = "fault-injection")]
+    if let Some(secs) = std::env::var("QBITRR_LITE_FAULT_LOGIN_WAIT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        let wait = std::time::Duration::from_secs(secs);
+        return LoginBackoff {
+            ban_first: wait,
+            ban_max: wait,
+            refused: wait,
+            ..LoginBackoff::default()
+        };
+    }
+    LoginBackoff::default()
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it
