@@ -532,7 +532,18 @@ fn a_torrent_below_its_own_qbittorrent_share_limit_is_kept() {
         "removed before its seed time:\n{}",
         daemon.log()
     );
-    daemon.wait_for_log("qBittorrent's none", Duration::from_secs(1));
+    daemon.wait_for_log("seeding-limit", Duration::from_secs(1));
+    // explain says why it stays, with the numbers of both limits.
+    let (status, body) = daemon.get(&format!("/api/explain/{}", owed.hash), true);
+    assert_eq!(status, 200, "{body}");
+    let text = serde_json::from_str::<Value>(&body).unwrap()["explanations"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        text.contains("< qBittorrent's 36000s (MaxSeedingTime 2s)"),
+        "{text}"
+    );
 }
 
 #[test]
