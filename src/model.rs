@@ -411,6 +411,32 @@ pub enum ImportState {
     Failed { attempts: u32, retry_at: UnixTime },
 }
 
+/// A torrent's Arr queue row as remembered: enough to blocklist and search again after
+/// the Arr dropped it (it does, about a minute after the torrent leaves its category).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub(crate) struct QueueRow {
+    pub(crate) ids: Vec<i64>,
+    pub(crate) media_ids: Vec<i64>,
+}
+
+impl QueueRow {
+    pub(crate) fn of(entry: &QueueEntry) -> Self {
+        Self {
+            ids: entry.ids.clone(),
+            media_ids: entry.media_ids.clone(),
+        }
+    }
+
+    /// As a queue entry: the ids, nothing else known.
+    pub(crate) fn entry(&self) -> QueueEntry {
+        QueueEntry {
+            ids: self.ids.clone(),
+            media_ids: self.media_ids.clone(),
+            ..QueueEntry::default()
+        }
+    }
+}
+
 /// One line of the audit log: a step that deleted something or changed an Arr
 /// (or, in a dry run, would have), with the rule that decided it and its numbers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

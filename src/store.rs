@@ -41,7 +41,7 @@ use redb::{
     TableError,
 };
 
-use crate::model::{AuditEntry, ImportState, Intent, Memory, UnixTime};
+use crate::model::{AuditEntry, ImportState, Intent, Memory, QueueRow, UnixTime};
 use crate::shutdown::Shutdown;
 
 #[cfg(any(test, feature = "fault-injection"))]
@@ -58,7 +58,12 @@ const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
 /// (few and short-lived, so readability wins over size).
 const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
 /// Every table, for the full read that checks a file right after it is opened.
-const TABLES: [TableDefinition<&str, &[u8]>; 2] = [TORRENTS, INTENTS];
+/// Key: `"<instance>\0<hash>"`; value: the torrent's Arr queue row (item ids and media
+/// ids) as JSON, kept while the torrent is ours so a later removal can still
+/// blocklist and search after the Arr dropped the row.
+const QUEUE_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("queue_rows");
+
+const TABLES: [TableDefinition<&str, &[u8]>; 3] = [TORRENTS, INTENTS, QUEUE_ROWS];
 
 /// The key of the probe write after a reopen: written, then removed (no
 /// instance name is empty, so no instance's range holds it).
@@ -477,6 +482,24 @@ impl InstanceRecords {
     }
 
     /// Hands each unfinished intent to `f` (hash, intent).
+    /// Hands each remembered queue row to `f` (hash, item ids, media ids).
+    pub(crate) fn load_queue_rows(&self, f: impl FnMut(&str, QueueRow)) -> Result<(), StoreError> {
+        self.store.load_queue_rows(&self.instance, f)
+    }
+
+    /// The remembered queue row of one torrent.
+    pub(crate) fn queue_row(&self, hash: &str) -> Result<Option<QueueRow>, StoreError> {
+        self.store.queue_row(&self.instance, hash)
+    }
+
+    /// Writes changed queue rows in one transaction (`None` deletes); nothing with [`Writes::Discard`].
+    pub(crate) fn save_queue_rows(&self, changes: &[(String, Option<QueueRow>)]) -> Result<(), StoreError> {
+        match self.writes {
+            Writes::Commit => self.store.save_queue_rows(&self.instance, changes),
+            Writes::Discard => Ok(()),
+        }
+    }
+
     /// Appends this worker's audit entries; a dry run's are marked as only decided
     /// (and written all the same: the audit log is ours, not qBittorrent's or the Arr's).
     pub(crate) fn append_audit(&self, mut entries: Vec<AuditEntry>) -> Result<(), StoreError> {
@@ -994,6 +1017,73 @@ impl Store {
                     f(hash, memory);
                 }
             }
+            Ok(())
+        })
+    }
+
+    /// Hands each remembered queue row of one instance to `f`.
+    pub(crate) fn load_queue_rows(
+        &self,
+        instance: &str,
+        mut f: impl FnMut(&str, QueueRow),
+    ) -> Result<(), StoreError> {
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(QUEUE_ROWS)?;
+            let start = format!("{instance}\u{0}");
+            let end = format!("{instance}\u{1}");
+            for item in table.range(start.as_str()..end.as_str())? {
+                let (key, value) = item?;
+                let Some(hash) = key.value().strip_prefix(start.as_str()) else {
+                    continue;
+                };
+                if let Ok(row) = serde_json::from_slice::<QueueRow>(value.value()) {
+                    f(hash, row);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The remembered queue row of one torrent of one instance.
+    pub(crate) fn queue_row(&self, instance: &str, hash: &str) -> Result<Option<QueueRow>, StoreError> {
+        let key = format!("{instance}\u{0}{hash}");
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(QUEUE_ROWS)?;
+            Ok(table
+                .get(key.as_str())?
+                .and_then(|v| serde_json::from_slice(v.value()).ok()))
+        })
+    }
+
+    /// Writes (or, with `None`, deletes) queue rows of one instance in one transaction.
+    pub(crate) fn save_queue_rows(
+        &self,
+        instance: &str,
+        changes: &[(String, Option<QueueRow>)],
+    ) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.with_db(|db| {
+            let txn = db.begin_write()?;
+            {
+                let mut table = txn.open_table(QUEUE_ROWS)?;
+                for (hash, row) in changes {
+                    let key = format!("{instance}\u{0}{hash}");
+                    match row {
+                        Some(row) => {
+                            let value = serde_json::to_vec(row).unwrap_or_default();
+                            table.insert(key.as_str(), value.as_slice())?;
+                        }
+                        None => {
+                            table.remove(key.as_str())?;
+                        }
+                    }
+                }
+            }
+            txn.commit()?;
             Ok(())
         })
     }

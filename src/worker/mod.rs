@@ -18,9 +18,10 @@ use log::{debug, error, info, warn};
 
 use crate::clock::unix_now;
 use crate::config::{Arr, Settings};
+use crate::decide::Action;
 use crate::decide::{self, Inputs, Rule, Rules};
 use crate::http::HttpError;
-use crate::model::{Memory, QueueEntry, Torrent, TorrentId, TorrentState, UnixTime};
+use crate::model::{Memory, QueueEntry, QueueRow, QueueStep, Torrent, TorrentId, TorrentState, UnixTime};
 use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary, QbitProblem};
 use crate::store::{InstanceRecords, StoreError};
@@ -163,6 +164,11 @@ pub(crate) struct Worker {
     /// Queue rows of our torrents seen in the failed category, until they are acted on
     /// (see [`QueueView`]), with when each was last seen.
     held_queue: HashMap<String, (QueueEntry, UnixTime)>,
+    /// The queue rows of our torrents as remembered in the store (a fingerprint each), so a
+    /// row is written when it first appears or changes, not every pass.
+    queue_rows: HashMap<TorrentId, u64>,
+    /// Queue rows to write (or, `None`, to forget) at the end of the pass.
+    row_changes: Vec<(String, Option<QueueRow>)>,
     /// Removals of the last hour, for MaxRemovalsPerHour.
     budget: guard::RemovalBudget,
     /// The storm guard is holding torrents back.
@@ -195,15 +201,15 @@ impl Worker {
             records,
             decisions,
         } = connections;
-        let (memory, intents, loaded) = match load_records(&records, &arr_cfg.name) {
-            Ok((memory, intents)) => (memory, intents, true),
+        let (memory, intents, queue_rows, loaded) = match load_records(&records, &arr_cfg.name) {
+            Ok((memory, intents, rows)) => (memory, intents, rows, true),
             Err(e) if e.is_outage() => {
                 // Read at the first pass the store allows; no pass runs before.
                 warn!(
                     "{}: {e}; its records will be read once the store works again",
                     arr_cfg.name
                 );
-                (MemoryTable::default(), Intents::new(), false)
+                (MemoryTable::default(), Intents::new(), HashMap::new(), false)
             }
             Err(e) => return Err(WorkerError::Store(e)),
         };
@@ -221,6 +227,8 @@ impl Worker {
             changed: Vec::new(),
             intents,
             held_queue: HashMap::new(),
+            queue_rows,
+            row_changes: Vec::new(),
             budget: guard::RemovalBudget::default(),
             storm: false,
             arr_outage: Outage::default(),
@@ -419,9 +427,9 @@ impl Worker {
         // Nothing is done that could not be recorded: an unavailable store skips the pass.
         self.records.available().map_err(PassError::Store)?;
         if !self.loaded {
-            let (memory, intents) =
+            let (memory, intents, rows) =
                 load_records(&self.records, &self.arr_cfg.name).map_err(PassError::Store)?;
-            (self.memory, self.intents, self.loaded) = (memory, intents, true);
+            (self.memory, self.intents, self.queue_rows, self.loaded) = (memory, intents, rows, true);
         }
         // What an earlier pass could not write goes first, so this pass's records win.
         if !self.changed.is_empty() {
@@ -481,11 +489,33 @@ impl Worker {
             retry_base: i64::try_from(self.interval.as_secs()).unwrap_or(i64::MAX),
             audit: &audit,
         };
-        let held: HashMap<String, QueueEntry> = self
+        let mut held: HashMap<String, QueueEntry> = self
             .held_queue
             .iter()
             .map(|(hash, (entry, _))| (hash.clone(), entry.clone()))
             .collect();
+        // A removal whose row the Arr has dropped (or that was held before a restart) takes
+        // the row remembered while the torrent was ours.
+        for plan in &plans {
+            let needs_row = plan.decision.actions.iter().any(|a| {
+                matches!(
+                    a,
+                    Action::Remove { queue, .. } if *queue != QueueStep::Keep
+                ) || matches!(a, Action::BlocklistKeep { .. })
+            });
+            if needs_row && !queue.contains_key(&plan.hash) && !held.contains_key(&plan.hash) {
+                match self.records.queue_row(&plan.hash) {
+                    Ok(Some(row)) => {
+                        held.insert(plan.hash.clone(), row.entry());
+                    }
+                    Ok(None) => {}
+                    Err(e) => warn!(
+                        "{name}: could not read the remembered queue row of {}: {e}",
+                        plan.hash
+                    ),
+                }
+            }
+        }
         let view = QueueView {
             current: &queue,
             held: &held,
@@ -519,10 +549,31 @@ impl Worker {
         // Persist.
         let changes = self.remember(&plans, complete);
         report.persisted = changes.len();
+        // Rows of torrents removed or forgotten go too.
+        let gone = plans
+            .iter()
+            .filter(|p| p.removed)
+            .filter_map(|p| TorrentId::parse(&p.hash))
+            .chain(changes.iter().filter(|(_, m)| m.is_none()).map(|(id, _)| *id));
+        for id in gone.collect::<Vec<_>>() {
+            if self.queue_rows.remove(&id).is_some() {
+                self.row_changes.push((id.to_string(), None));
+            }
+        }
         if let Err(e) = self.records.save(&changes) {
             // Kept (in memory, and here) and written once the store works again.
             self.changed = changes;
             return Err(PassError::Store(e));
+        }
+        let rows = std::mem::take(&mut self.row_changes);
+        if let Err(e) = self.records.save_queue_rows(&rows) {
+            // Written again when the rows are next seen.
+            for (hash, _) in &rows {
+                if let Some(id) = TorrentId::parse(hash) {
+                    self.queue_rows.remove(&id);
+                }
+            }
+            warn!("{name}: could not remember the Arr queue rows: {e}");
         }
         let audit = audit.into_inner();
         if !audit.is_empty() {
@@ -641,6 +692,15 @@ impl Worker {
             }
             return None;
         };
+        if t.category == self.rules.category {
+            if let Some(entry) = queue.get(&t.hash) {
+                let row = QueueRow::of(entry);
+                let print = fingerprint(&row);
+                if self.queue_rows.insert(id, print) != Some(print) {
+                    self.row_changes.push((t.hash.clone(), Some(row)));
+                }
+            }
+        }
         let memory = self.memory.get_seen(&id, seen_at).unwrap_or_default();
         let d = decide::decide(Inputs {
             torrent: t,
@@ -715,7 +775,10 @@ impl Worker {
 }
 
 /// Reads one instance's records and unfinished intents from the store.
-fn load_records(records: &InstanceRecords, instance: &str) -> Result<(MemoryTable, Intents), StoreError> {
+/// What a worker reads from the store at its start.
+type Records = (MemoryTable, Intents, HashMap<TorrentId, u64>);
+
+fn load_records(records: &InstanceRecords, instance: &str) -> Result<Records, StoreError> {
     let mut memory = MemoryTable::default();
     records.load_each(|hash, m| match TorrentId::parse(hash) {
         Some(id) => memory.insert(id, &m, 0),
@@ -735,7 +798,21 @@ fn load_records(records: &InstanceRecords, instance: &str) -> Result<(MemoryTabl
             intents.len()
         );
     }
-    Ok((memory, intents))
+    let mut rows = HashMap::new();
+    records.load_queue_rows(|hash, row| {
+        if let Some(id) = TorrentId::parse(hash) {
+            rows.insert(id, fingerprint(&row));
+        }
+    })?;
+    Ok((memory, intents, rows))
+}
+
+/// A short fingerprint of a queue row, to see when it changed.
+fn fingerprint(row: &QueueRow) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    row.hash(&mut h);
+    h.finish()
 }
 
 /// Why a pass was skipped.

@@ -394,3 +394,72 @@ fn a_worker_started_while_the_store_is_unavailable_waits_for_it() {
         "its records were read: imported already"
     );
 }
+
+/// The Arr queue row of a torrent of ours is remembered in the store, so a torrent the
+/// user fails while qbitrr-lite is down (the Arr drops the row a minute later) is still
+/// blocklisted and searched after the restart.
+#[test]
+fn a_queue_row_remembered_before_a_restart_serves_a_later_removal() {
+    let journal = Journal::default();
+    let store = Arc::new(Store::in_memory());
+    let config = load_str(CONFIG, "config.toml", &[]).unwrap().config;
+    let arr_cfg = &config.arrs[0];
+    let start = |torrents: Vec<Torrent>, queued: bool| {
+        let qbit = Arc::new(FakeQbit::new("qBit", &journal));
+        for t in torrents {
+            let category = t.category.clone();
+            qbit.list(&category, vec![t]);
+        }
+        let arr = Arc::new(FakeArr::new(ArrKind::Radarr, &journal));
+        if queued {
+            arr.enqueue(
+                HASH,
+                QueueEntry {
+                    ids: vec![77],
+                    media_ids: vec![770],
+                    ..QueueEntry::default()
+                },
+            );
+        }
+        let connections = Connections {
+            arr: Box::new(arr),
+            qbits: vec![qbit as Arc<dyn Qbittorrent>],
+            records: InstanceRecords::new(Arc::clone(&store), &arr_cfg.name, Writes::Commit),
+            decisions: DecisionLog::new(false),
+        };
+        let board = Arc::new(Board::new("config.toml", NOW));
+        Worker::new(&config.settings, arr_cfg, connections, board).unwrap()
+    };
+    let mut downloading = completed();
+    downloading.state = TorrentState::Downloading;
+    downloading.progress = 0.5;
+    downloading.amount_left = 500;
+    downloading.completion_on = -1;
+    let mut worker = start(vec![downloading.clone()], true);
+    worker.pass(NOW, &Shutdown::new()).unwrap();
+    drop(worker);
+
+    // Down meanwhile: the user moved it to the failed category, the Arr dropped its row.
+    let mut failed = downloading;
+    failed.category = "failed".into();
+    let mut restarted = start(vec![failed], false);
+    journal.clear();
+    let report = restarted.pass(NOW + 600, &Shutdown::new()).unwrap();
+    assert_eq!(
+        (
+            report.applied.removals,
+            report.applied.blocklists,
+            report.applied.searches
+        ),
+        (1, 1, 1)
+    );
+    assert!(journal.calls().contains(&Call::QueueDelete {
+        id: 77,
+        blocklist: true
+    }));
+    assert_eq!(
+        store.queue_row("Radarr-Movies", HASH).unwrap(),
+        None,
+        "forgotten with the torrent"
+    );
+}
