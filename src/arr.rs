@@ -228,14 +228,18 @@ impl ArrClient {
 
     /// `GET system/status`.
     pub fn system_status(&self) -> Result<SystemStatus, HttpError> {
-        let path = "/system/status";
+        self.get_json("/system/status", http::SMALL_BODY_LIMIT)
+    }
+
+    /// `GET path` (under the API prefix), its JSON body of at most `limit` bytes.
+    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, limit: u64) -> Result<T, HttpError> {
         let endpoint = self.endpoint("GET", path);
         let req = self
             .agent
             .get(format!("{}{path}", self.base))
             .header("X-Api-Key", &self.api_key);
         let mut resp = self.check(&endpoint, req.call())?;
-        http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT)
+        http::read_json(&endpoint, resp.body_mut(), limit)
     }
 
     /// The whole queue (every page), folded per download hash. A queue that
@@ -336,31 +340,17 @@ impl ArrClient {
     /// `GET command/{id}`: where the command stands; `None` when the Arr no longer knows it
     /// (finished commands are purged after a while, and all of them at a restart).
     pub fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError> {
-        let path = format!("/command/{id}");
-        let endpoint = self.endpoint("GET", &path);
-        let req = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("X-Api-Key", &self.api_key);
-        let mut resp = match self.check(&endpoint, req.call()) {
-            Ok(resp) => resp,
-            Err(HttpError::Status { status: 404, .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT).map(Some)
+        match self.get_json(&format!("/command/{id}"), http::SMALL_BODY_LIMIT) {
+            Ok(state) => Ok(Some(state)),
+            Err(HttpError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// `GET command`: the newest command named `name` (any case) for download `download_id`
     /// (its `downloadClientId`, any case), among those the Arr still lists.
     pub fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
-        let path = "/command";
-        let endpoint = self.endpoint("GET", path);
-        let req = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("X-Api-Key", &self.api_key);
-        let mut resp = self.check(&endpoint, req.call())?;
-        let commands: Vec<ListedCommand> = http::read_json(&endpoint, resp.body_mut(), QUEUE_BODY_LIMIT)?;
+        let commands: Vec<ListedCommand> = self.get_json("/command", QUEUE_BODY_LIMIT)?;
         Ok(commands
             .iter()
             .filter(|c| c.name.eq_ignore_ascii_case(name))

@@ -481,7 +481,6 @@ impl InstanceRecords {
         }
     }
 
-    /// Hands each unfinished intent to `f` (hash, intent).
     /// Hands each remembered queue row to `f` (hash, item ids, media ids).
     pub(crate) fn load_queue_rows(&self, f: impl FnMut(&str, QueueRow)) -> Result<(), StoreError> {
         self.store.load_queue_rows(&self.instance, f)
@@ -1003,20 +1002,65 @@ impl Store {
         instance: &str,
         mut f: impl FnMut(&str, Memory),
     ) -> Result<(), StoreError> {
+        self.scan(TORRENTS, instance, |hash, value| {
+            if let Some(memory) = decode(value) {
+                f(hash, memory);
+            }
+        })
+    }
+
+    /// Hands the key (without its instance prefix) and value of each entry of one instance
+    /// in `table` to `f`.
+    fn scan(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        instance: &str,
+        mut f: impl FnMut(&str, &[u8]),
+    ) -> Result<(), StoreError> {
         self.with_db(|db| {
             let txn = db.begin_read()?;
-            let table = txn.open_table(TORRENTS)?;
+            let table = txn.open_table(table)?;
             let start = format!("{instance}\u{0}");
             let end = format!("{instance}\u{1}");
             for item in table.range(start.as_str()..end.as_str())? {
                 let (key, value) = item?;
-                let Some(hash) = key.value().strip_prefix(start.as_str()) else {
-                    continue;
-                };
-                if let Some(memory) = decode(value.value()) {
-                    f(hash, memory);
+                if let Some(hash) = key.value().strip_prefix(start.as_str()) {
+                    f(hash, value.value());
                 }
             }
+            Ok(())
+        })
+    }
+
+    /// Writes (`Some`) or deletes (`None`) entries of one instance in `table`, in one transaction.
+    fn write(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        instance: &str,
+        changes: impl Iterator<Item = (String, Option<Vec<u8>>)>,
+    ) -> Result<(), StoreError> {
+        let changes: Vec<(String, Option<Vec<u8>>)> = changes
+            .map(|(hash, value)| (format!("{instance}\u{0}{hash}"), value))
+            .collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.with_db(|db| {
+            let txn = db.begin_write()?;
+            {
+                let mut table = txn.open_table(table)?;
+                for (key, value) in &changes {
+                    match value {
+                        Some(v) => {
+                            table.insert(key.as_str(), v.as_slice())?;
+                        }
+                        None => {
+                            table.remove(key.as_str())?;
+                        }
+                    }
+                }
+            }
+            txn.commit()?;
             Ok(())
         })
     }
@@ -1027,21 +1071,10 @@ impl Store {
         instance: &str,
         mut f: impl FnMut(&str, QueueRow),
     ) -> Result<(), StoreError> {
-        self.with_db(|db| {
-            let txn = db.begin_read()?;
-            let table = txn.open_table(QUEUE_ROWS)?;
-            let start = format!("{instance}\u{0}");
-            let end = format!("{instance}\u{1}");
-            for item in table.range(start.as_str()..end.as_str())? {
-                let (key, value) = item?;
-                let Some(hash) = key.value().strip_prefix(start.as_str()) else {
-                    continue;
-                };
-                if let Ok(row) = serde_json::from_slice::<QueueRow>(value.value()) {
-                    f(hash, row);
-                }
+        self.scan(QUEUE_ROWS, instance, |hash, value| {
+            if let Ok(row) = serde_json::from_slice::<QueueRow>(value) {
+                f(hash, row);
             }
-            Ok(())
         })
     }
 
@@ -1063,29 +1096,11 @@ impl Store {
         instance: &str,
         changes: &[(String, Option<QueueRow>)],
     ) -> Result<(), StoreError> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        self.with_db(|db| {
-            let txn = db.begin_write()?;
-            {
-                let mut table = txn.open_table(QUEUE_ROWS)?;
-                for (hash, row) in changes {
-                    let key = format!("{instance}\u{0}{hash}");
-                    match row {
-                        Some(row) => {
-                            let value = serde_json::to_vec(row).unwrap_or_default();
-                            table.insert(key.as_str(), value.as_slice())?;
-                        }
-                        None => {
-                            table.remove(key.as_str())?;
-                        }
-                    }
-                }
-            }
-            txn.commit()?;
-            Ok(())
-        })
+        let changes = changes.iter().map(|(hash, row)| {
+            let value = row.as_ref().map(|r| serde_json::to_vec(r).unwrap_or_default());
+            (hash.clone(), value)
+        });
+        self.write(QUEUE_ROWS, instance, changes)
     }
 
     /// What is remembered of one torrent of one instance.
@@ -1104,28 +1119,10 @@ impl Store {
         instance: &str,
         changes: &[(K, Option<Memory>)],
     ) -> Result<(), StoreError> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        self.with_db(|db| {
-            let txn = db.begin_write()?;
-            {
-                let mut table = txn.open_table(TORRENTS)?;
-                for (hash, memory) in changes {
-                    let key = format!("{instance}\u{0}{hash}");
-                    match memory {
-                        Some(m) => {
-                            table.insert(key.as_str(), encode(m).as_slice())?;
-                        }
-                        None => {
-                            table.remove(key.as_str())?;
-                        }
-                    }
-                }
-            }
-            txn.commit()?;
-            Ok(())
-        })
+        let changes = changes
+            .iter()
+            .map(|(hash, memory)| (hash.to_string(), memory.as_ref().map(encode)));
+        self.write(TORRENTS, instance, changes)
     }
 
     /// Hands each unfinished intent of one instance to `f` (hash, intent); undecodable ones
@@ -1135,25 +1132,12 @@ impl Store {
         instance: &str,
         mut f: impl FnMut(&str, Intent),
     ) -> Result<(), StoreError> {
-        self.with_db(|db| {
-            let txn = db.begin_read()?;
-            let table = txn.open_table(INTENTS)?;
-            let start = format!("{instance}\u{0}");
-            let end = format!("{instance}\u{1}");
-            for item in table.range(start.as_str()..end.as_str())? {
-                let (key, value) = item?;
-                let Some(hash) = key.value().strip_prefix(start.as_str()) else {
-                    continue;
-                };
-                match decode_intent(value.value()) {
-                    Some(intent) => f(hash, intent),
-                    None => warn!(
-                        "{instance}: the unfinished removal of {hash} in {} cannot be read; it is skipped",
-                        self.path.display()
-                    ),
-                }
-            }
-            Ok(())
+        self.scan(INTENTS, instance, |hash, value| match decode_intent(value) {
+            Some(intent) => f(hash, intent),
+            None => warn!(
+                "{instance}: the unfinished removal of {hash} in {} cannot be read; it is skipped",
+                self.path.display()
+            ),
         })
     }
 
@@ -1164,24 +1148,8 @@ impl Store {
         hash: &str,
         intent: Option<&Intent>,
     ) -> Result<(), StoreError> {
-        let key = format!("{instance}\u{0}{hash}");
-        self.with_db(|db| {
-            let txn = db.begin_write()?;
-            {
-                let mut table = txn.open_table(INTENTS)?;
-                match intent {
-                    Some(intent) => {
-                        let value = encode_intent(intent);
-                        table.insert(key.as_str(), value.as_slice())?;
-                    }
-                    None => {
-                        table.remove(key.as_str())?;
-                    }
-                }
-            }
-            txn.commit()?;
-            Ok(())
-        })
+        let change = (hash.to_string(), intent.map(encode_intent));
+        self.write(INTENTS, instance, std::iter::once(change))
     }
 
     /// Appends audit entries in one transaction, then drops the oldest beyond
