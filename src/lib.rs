@@ -8,16 +8,18 @@
 //!
 //! ```text
 //! app ─┬─ cli                      the binary's commands and exit codes
-//!      ├─ server ── control        status HTTP server; commands to the supervisor
-//!      │    └────── status         the status board: /health, /api/*, /metrics
+//!      ├─ server ─┬─ control       status HTTP server; commands to the supervisor
+//!      │          ├─ status        the status board: /health, /api/*, /metrics
+//!      │          └─ inspect       one torrent explained on request (/api/explain)
 //!      └─ supervisor               one worker thread per managed Arr; restarts, reload, shutdown
 //!           ├─ upstream            the seams: Qbittorrent, ArrApi; dry-run wrappers; test fakes
-//!           │    ├─ qbit, arr      HTTP clients (ureq) for qBittorrent and the Arrs
-//!           │    └─ http           agents and HttpError
-//!           └─ worker              one Arr's loop: fetch → decide → apply → persist → sleep
-//!                ├─ executor       applies decisions in the fixed order (worker/executor.rs)
-//!                ├─ decide         the pure decision core
-//!                └─ store          redb: per-torrent memory that survives restarts
+//!           └─ worker              one Arr's loop: fetch → decide → brake → apply → persist → sleep
+//!                ├─ executor       applies decisions in the fixed order; imports exactly once
+//!                ├─ intents        removals as durable intents, finished across passes and restarts
+//!                └─ guard          removal caps and the storm guard
+//! qbit, arr, http   HTTP clients (ureq) for qBittorrent and the Arrs (under upstream and inspect)
+//! decide            the pure decision core and explain (under worker and inspect)
+//! store             redb: memory, intents, queue rows, audit log (under worker, server, inspect)
 //! model, config, clock, logging, shutdown: used throughout
 //! ```
 //!
@@ -28,8 +30,9 @@
 //! - `upstream`: what the loop needs from qBittorrent and an Arr, as traits;
 //!   implemented by the clients, by a dry-run wrapper (decided once, where the
 //!   clients are built) and by recording fakes in unit tests.
-//! - `worker`: one Arr instance's polling loop and its executor.
-//! - `store`: what must survive a restart, in redb.
+//! - `worker`: one Arr instance's polling loop, its executor, durable intents and brakes.
+//! - `store`: what must survive a restart, in redb; it survives damage, permission and disk-full errors.
+//! - `inspect`: one torrent explained on request.
 //! - `supervisor`, `control`: worker threads and the commands they take.
 //! - `status`, `server`: the status board and its HTTP server.
 //! - [`clock`], `shutdown`, `logging`, `cli`, [`app`]: process plumbing.
