@@ -73,6 +73,8 @@ def make_torrent(i):
 class Qbit:
     def __init__(self, args, root):
         self.root = root
+        self.chroot = args.chroot
+        self.mounted_proc = False
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         profile = os.path.join(root, "profile")
@@ -90,10 +92,14 @@ class Qbit:
                 "[Preferences]\nWebUI\\Enabled=true\nWebUI\\Address=127.0.0.1\nWebUI\\Port=%d\n"
                 "WebUI\\UseUPnP=false\nWebUI\\Username=admin\nWebUI\\Password_PBKDF2=\"%s\"\n"
                 "WebUI\\LocalHostAuth=false\nConnection\\ResolvePeerCountries=false\n"
-                % (free_port(), self.downloads, self.port, PASSWORD_PBKDF2)
+                % (free_port(), self.inside(self.downloads), self.port, PASSWORD_PBKDF2)
             )
-        cmd = [args.qbit_bin, "--profile=%s" % profile]
+        cmd = [args.qbit_bin, "--profile=%s" % self.inside(profile)]
         if args.chroot:
+            proc = os.path.join(args.chroot, "proc")
+            if not os.path.exists(os.path.join(proc, "self")):
+                subprocess.run(["mount", "-t", "proc", "proc", proc], check=True)
+                self.mounted_proc = True
             cmd = ["chroot", args.chroot] + cmd
         env = {k: v for k, v in os.environ.items() if not k.startswith("QBT_")}
         self.log = open(os.path.join(root, "qbittorrent.out"), "w")
@@ -110,6 +116,10 @@ class Qbit:
             except OSError:
                 time.sleep(0.2)
         raise SystemExit("qbittorrent-nox did not answer on %s" % self.url)
+
+    def inside(self, path):
+        """`path` as qbittorrent-nox sees it (inside the chroot, if any)."""
+        return "/" + os.path.relpath(path, self.chroot) if self.chroot else path
 
     def get(self, path):
         with self.opener.open(self.url + path, timeout=60) as r:
@@ -144,6 +154,9 @@ class Qbit:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        if self.mounted_proc:
+            if subprocess.run(["umount", os.path.join(self.chroot, "proc")]).returncode != 0:
+                subprocess.run(["umount", "-l", os.path.join(self.chroot, "proc")])
 
 
 def populate(q, args):
@@ -170,7 +183,7 @@ def populate(q, args):
         batches.setdefault((cat, save, downloading), []).append((name + ".torrent", raw))
     for (cat, save, downloading), files in batches.items():
         for k in range(0, len(files), 200):
-            fields = {"category": cat, "savepath": save, "autoTMM": "false"}
+            fields = {"category": cat, "savepath": q.inside(save), "autoTMM": "false"}
             if not downloading:
                 fields["skip_checking"] = "true"
             q.post("/api/v2/torrents/add", fields, files[k:k + 200])
