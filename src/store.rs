@@ -1080,13 +1080,22 @@ impl Store {
 
     /// The remembered queue row of one torrent of one instance.
     pub(crate) fn queue_row(&self, instance: &str, hash: &str) -> Result<Option<QueueRow>, StoreError> {
+        self.get(QUEUE_ROWS, instance, hash, |v| serde_json::from_slice(v).ok())
+    }
+
+    /// One entry of one instance in `table`, decoded by `decode` (`None` when absent or undecodable).
+    fn get<T>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        instance: &str,
+        hash: &str,
+        decode: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Result<Option<T>, StoreError> {
         let key = format!("{instance}\u{0}{hash}");
         self.with_db(|db| {
             let txn = db.begin_read()?;
-            let table = txn.open_table(QUEUE_ROWS)?;
-            Ok(table
-                .get(key.as_str())?
-                .and_then(|v| serde_json::from_slice(v.value()).ok()))
+            let table = txn.open_table(table)?;
+            Ok(table.get(key.as_str())?.and_then(|v| decode(v.value())))
         })
     }
 
@@ -1105,12 +1114,7 @@ impl Store {
 
     /// What is remembered of one torrent of one instance.
     pub(crate) fn memory_of(&self, instance: &str, hash: &str) -> Result<Option<Memory>, StoreError> {
-        let key = format!("{instance}\u{0}{hash}");
-        self.with_db(|db| {
-            let txn = db.begin_read()?;
-            let table = txn.open_table(TORRENTS)?;
-            Ok(table.get(key.as_str())?.and_then(|v| decode(v.value())))
-        })
+        self.get(TORRENTS, instance, hash, decode)
     }
 
     /// Writes the changed records of one instance in one transaction; `None` deletes.

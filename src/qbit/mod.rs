@@ -381,9 +381,7 @@ impl QbitClient {
 
     /// Whether this torrent exists, in any category (`torrents/info?hashes=`).
     pub(crate) fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
-        let mut found = false;
-        self.torrent_stream(&[("hashes", hash)], |t| found |= t.hash == hash)?;
-        Ok(found)
+        Ok(self.torrent(hash)?.is_some())
     }
 
     fn torrent_list(&self, params: &[(&str, &str)]) -> Result<Vec<Torrent>, HttpError> {
