@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::support::daemon::{run_cli, TOKEN};
 use crate::support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
-use crate::support::qbittorrent::{make_torrent, seed, AddOptions, QbitApi, TorrentFixture};
+use crate::support::qbittorrent::{add_complete, make_torrent, seed, AddOptions, QbitApi, TorrentFixture};
 use crate::support::scenario::Scenario;
 use crate::support::util::{wait_until, Subdir};
 use serde_json::{json, Value};
@@ -22,19 +22,6 @@ fn add(api: &QbitApi, fx: &TorrentFixture, category: &str, save_path: &std::path
             category: Some(category.into()),
             save_path: Some(save_path.display().to_string()),
             tags: tags.map(str::to_string),
-            ..AddOptions::default()
-        },
-    );
-}
-
-/// Adds a torrent whose data is already in place, so it is complete at once.
-fn add_complete(api: &QbitApi, fx: &TorrentFixture, category: &str) {
-    api.add_torrent_file(
-        &fx.torrent_bytes,
-        &AddOptions {
-            category: Some(category.into()),
-            save_path: Some(fx.data_dir().display().to_string()),
-            skip_checking: true,
             ..AddOptions::default()
         },
     );

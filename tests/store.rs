@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::support::daemon::{Daemon, BIN, TOKEN};
 use crate::support::fake_arr::{queue_record, FakeKind, KEY};
-use crate::support::qbittorrent::{make_torrent, AddOptions, QbitApi, TorrentFixture};
+use crate::support::qbittorrent::{add_complete, make_torrent};
 use crate::support::scenario::Scenario;
 use crate::support::util::{free_tcp_port, temp_dir, wait_until, Subdir};
 
@@ -281,19 +281,6 @@ fn a_store_the_daemon_may_not_write_exits_1_and_is_left_alone() {
         );
         unchanged("read-only file", &data);
     }
-}
-
-/// Adds a torrent whose data is already in place, so it is complete at once.
-fn add_complete(api: &QbitApi, fx: &TorrentFixture, category: &str) {
-    api.add_torrent_file(
-        &fx.torrent_bytes,
-        &AddOptions {
-            category: Some(category.into()),
-            save_path: Some(fx.data_dir().display().to_string()),
-            skip_checking: true,
-            ..AddOptions::default()
-        },
-    );
 }
 
 fn health(daemon: &Daemon) -> (u16, Value) {

@@ -397,6 +397,19 @@ impl Drop for QbitNox {
     }
 }
 
+/// Adds a torrent whose data is already in place, so it is complete at once.
+pub fn add_complete(api: &QbitApi, fx: &TorrentFixture, category: &str) {
+    api.add_torrent_file(
+        &fx.torrent_bytes,
+        &AddOptions {
+            category: Some(category.into()),
+            save_path: Some(fx.data_dir().display().to_string()),
+            skip_checking: true,
+            ..AddOptions::default()
+        },
+    );
+}
+
 /// Options for [`QbitApi::add_torrent_file`]. `None` leaves a field out.
 #[derive(Clone, Debug, Default)]
 pub struct AddOptions {
