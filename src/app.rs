@@ -368,10 +368,11 @@ fn actions(args: ActionsArgs) -> u8 {
         query.push_str(&format!("&instance={}", percent_encode(instance)));
     }
     if let Some(since) = &args.since {
-        let Some(secs) = parse_since(since) else {
+        let Some(secs) = config::duration_seconds(since) else {
             eprintln!("qbitrr-lite: --since {since:?}: expected a duration like 30m, 2h or 7d");
             return EXIT_CONFIG;
         };
+        let secs = i64::try_from(secs).unwrap_or(i64::MAX);
         query.push_str(&format!("&since={}", unix_now().saturating_sub(secs)));
     }
     let body = match daemon_api_get(
@@ -444,21 +445,6 @@ fn explain(args: ExplainArgs) -> u8 {
         println!("{}", e["text"].as_str().unwrap_or(""));
     }
     EXIT_OK
-}
-
-/// "30m", "2h", "7d", "90s" or a number of seconds.
-fn parse_since(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: i64 = number.parse().ok()?;
-    let unit = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return None,
-    };
-    n.checked_mul(unit)
 }
 
 fn percent_encode(text: &str) -> String {

@@ -16,6 +16,15 @@ pub(super) enum DurationValue {
     Negative(i64),
 }
 
+/// A length of time as the config writes one ("90", "30m", "2h", "1h30m", "7d"): seconds,
+/// `None` when it is not one, or negative.
+pub(crate) fn seconds(text: &str) -> Option<u64> {
+    match from_str(text, Unit::Seconds)? {
+        DurationValue::Secs(s) => Some(s),
+        DurationValue::Off | DurationValue::Negative(_) => None,
+    }
+}
+
 /// An integer in `unit` (always a duration; one too large saturates).
 pub(super) fn from_int(n: i64, unit: Unit) -> Option<DurationValue> {
     Some(match u64::try_from(n) {

@@ -25,6 +25,7 @@ mod types;
 mod validate;
 
 pub use crate::model::ArrKind;
+pub(crate) use duration::seconds as duration_seconds;
 pub use load::{load, load_str, ConfigError, Loaded};
 pub use report::{Location, Problem};
 pub use types::{
