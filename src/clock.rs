@@ -1,7 +1,7 @@
 //! Wall-clock time as the daemon uses it: whole Unix seconds, and their
 //! RFC 3339 form for logs and the status API. Pure apart from `unix_now`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Unix time in whole seconds.
 pub type UnixTime = i64;
@@ -12,6 +12,13 @@ pub(crate) fn unix_now() -> UnixTime {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// A wait that doubles: `first` for the first try (`n` ≤ 1), twice that for the second, …,
+/// at most `max`; saturating, never overflowing.
+pub(crate) fn doubling(first: Duration, n: u32, max: Duration) -> Duration {
+    let factor = 1u32 << n.saturating_sub(1).min(31);
+    first.saturating_mul(factor).min(max)
 }
 
 /// Unix seconds as RFC 3339 UTC, e.g. "2026-11-22T21:11:54Z".
@@ -45,5 +52,14 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_381_914), "2026-11-22T21:11:54Z");
+    }
+
+    #[test]
+    fn waits_double_up_to_their_cap() {
+        let s = Duration::from_secs;
+        let waits: Vec<u64> = (0..=6).map(|n| doubling(s(60), n, s(600)).as_secs()).collect();
+        assert_eq!(waits, [60, 60, 120, 240, 480, 600, 600]);
+        assert_eq!(doubling(Duration::MAX, u32::MAX, Duration::MAX), Duration::MAX);
+        assert_eq!(doubling(Duration::ZERO, u32::MAX, s(1)), Duration::ZERO);
     }
 }

@@ -54,8 +54,7 @@ impl LoginBackoff {
     /// The wait after the `n`th login in a row answered 403 (`n` ≥ 1):
     /// `ban_first` × 2^(n−1), at most `ban_max`.
     pub fn ban_wait(&self, n: u32) -> Duration {
-        let factor = 1u32.checked_shl(n.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
-        self.ban_first.saturating_mul(factor).min(self.ban_max)
+        crate::clock::doubling(self.ban_first, n, self.ban_max)
     }
 }
 

@@ -14,6 +14,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use log::{debug, info, warn};
 
@@ -68,8 +69,8 @@ pub(super) const IMPORT_CONFIRM_SECS: i64 = 600;
 
 /// The wait after failed import attempt `attempt`: 5 minutes, doubling, at most 6 hours.
 pub(super) fn import_retry_wait(attempt: u32) -> i64 {
-    let factor = 1i64 << attempt.saturating_sub(1).min(10);
-    (300 * factor).min(6 * 3600)
+    let wait = crate::clock::doubling(Duration::from_secs(300), attempt, Duration::from_secs(6 * 3600));
+    i64::try_from(wait.as_secs()).unwrap_or(i64::MAX)
 }
 
 enum ImportStep {

@@ -12,6 +12,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use log::{debug, info, warn};
 
@@ -25,16 +26,15 @@ use crate::upstream::{ArrApi, Qbittorrent};
 pub(super) type Intents = BTreeMap<String, Intent>;
 
 /// The longest wait between two attempts.
-const RETRY_MAX_SECS: i64 = 3600;
+const RETRY_MAX_SECS: u64 = 3600;
 /// After this long an intent's remaining steps are given up, with a warning.
 pub(super) const ABANDON_AFTER_SECS: i64 = 7 * 24 * 3600;
 
 /// The wait before attempt `attempts + 1`: `base` × 2^(attempts − 1), at most an hour.
 pub(super) fn retry_wait(base: i64, attempts: u32) -> i64 {
-    let factor = 1i64
-        .checked_shl(attempts.saturating_sub(1).min(20))
-        .unwrap_or(i64::MAX);
-    base.max(1).saturating_mul(factor).min(RETRY_MAX_SECS)
+    let first = Duration::from_secs(u64::try_from(base.max(1)).unwrap_or(u64::MAX));
+    let wait = crate::clock::doubling(first, attempts, Duration::from_secs(RETRY_MAX_SECS));
+    i64::try_from(wait.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// What running an intent's steps did this time.

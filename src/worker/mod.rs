@@ -843,8 +843,7 @@ impl std::error::Error for PassError {
 
 /// interval × 2^failures, capped at [`MAX_BACKOFF`] (and never below the interval).
 pub(crate) fn backoff(interval: Duration, failures: u32) -> Duration {
-    let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
-    interval.saturating_mul(factor).min(MAX_BACKOFF).max(interval)
+    crate::clock::doubling(interval, failures.saturating_add(1), MAX_BACKOFF).max(interval)
 }
 
 #[cfg(test)]
