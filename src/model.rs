@@ -413,7 +413,7 @@ pub enum ImportState {
 
 /// A torrent's Arr queue row as remembered: enough to blocklist and search again after
 /// the Arr dropped it (it does, about a minute after the torrent leaves its category).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct QueueRow {
     pub(crate) ids: Vec<i64>,
     pub(crate) media_ids: Vec<i64>,

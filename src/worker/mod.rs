@@ -694,10 +694,10 @@ impl Worker {
         };
         if t.category == self.rules.category {
             if let Some(entry) = queue.get(&t.hash) {
-                let row = QueueRow::of(entry);
-                let print = fingerprint(&row);
+                // Compared without a copy; copied only when it is new or changed.
+                let print = fingerprint(&entry.ids, &entry.media_ids);
                 if self.queue_rows.insert(id, print) != Some(print) {
-                    self.row_changes.push((t.hash.clone(), Some(row)));
+                    self.row_changes.push((t.hash.clone(), Some(QueueRow::of(entry))));
                 }
             }
         }
@@ -801,17 +801,17 @@ fn load_records(records: &InstanceRecords, instance: &str) -> Result<Records, St
     let mut rows = HashMap::new();
     records.load_queue_rows(|hash, row| {
         if let Some(id) = TorrentId::parse(hash) {
-            rows.insert(id, fingerprint(&row));
+            rows.insert(id, fingerprint(&row.ids, &row.media_ids));
         }
     })?;
     Ok((memory, intents, rows))
 }
 
-/// A short fingerprint of a queue row, to see when it changed.
-fn fingerprint(row: &QueueRow) -> u64 {
+/// A short fingerprint of a queue row (its item and media ids), to see when it changed.
+fn fingerprint(ids: &[i64], media_ids: &[i64]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    row.hash(&mut h);
+    (ids, media_ids).hash(&mut h);
     h.finish()
 }
 
