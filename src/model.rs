@@ -261,6 +261,17 @@ fn hex_digit(c: u8) -> Option<u8> {
 }
 
 /// Lower-case hex, as qBittorrent writes it.
+impl TorrentId {
+    /// Appends the 40 lower-case hex digits to `out`.
+    pub(crate) fn write_hex(&self, out: &mut String) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for b in self.0 {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+}
+
 impl fmt::Display for TorrentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))

@@ -157,16 +157,34 @@ impl<R: Read> Input<R> {
 
     /// Reads the object that starts at `start` into `t`, reading more of the body until it is whole.
     fn object(&mut self, t: &mut Torrent, scratch: &mut String) -> Result<(), ListError> {
+        self.with("the torrent list ended in the middle of a torrent", |s| {
+            let len = fill(t, scratch, &s.b[s.i..])?;
+            s.i += len;
+            Ok(())
+        })
+    }
+
+    /// Runs `read` on what is buffered; when it needs more bytes than that,
+    /// reads more of the body and runs it again from the same place. On
+    /// success the bytes it used are consumed. `cut` says what an end of the
+    /// body in the middle means.
+    fn with<T>(
+        &mut self,
+        cut: &'static str,
+        mut read: impl FnMut(&mut Scanner<'_>) -> Result<T, ObjectError>,
+    ) -> Result<T, ListError> {
         loop {
-            match fill(t, scratch, &self.buf[self.start..self.end]) {
-                Ok(len) => {
-                    self.start += len;
-                    return Ok(());
+            let mut s = Scanner {
+                b: &self.buf[self.start..self.end],
+                i: 0,
+            };
+            match read(&mut s) {
+                Ok(value) => {
+                    self.start += s.i;
+                    return Ok(value);
                 }
                 Err(e) if e.truncated && !self.eof => self.read_more()?,
-                Err(e) if e.truncated => {
-                    return Err(self.error(e.at, "the torrent list ended in the middle of a torrent"))
-                }
+                Err(e) if e.truncated => return Err(self.error(e.at, cut)),
                 Err(e) => return Err(self.error(e.at, e.what)),
             }
         }
@@ -185,8 +203,19 @@ struct ObjectError {
 /// its length; fields the object lacks get their defaults.
 fn fill(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<usize, ObjectError> {
     clear(t);
+    let (len, present) = fill_fields(t, scratch, bytes)?;
+    if !present.has(Field::Hash) {
+        return Err(ObjectError::at(0, "a torrent without a hash"));
+    }
+    Ok(len)
+}
+
+/// Reads the torrent object at the start of `bytes` into `t`, field by
+/// field: what the object lacks is left as it was. Its length, and which
+/// fields it held.
+fn fill_fields(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<(usize, Fields), ObjectError> {
     let mut s = Scanner { b: bytes, i: 0 };
-    let mut have_hash = false;
+    let mut present = Fields::NONE;
     s.ws();
     s.expect(b'{')?;
     s.ws();
@@ -204,6 +233,7 @@ fn fill(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<usize, Ob
                 raw_key
             };
             let field = Field::of(key);
+            present.insert(field);
             s.ws();
             s.expect(b':')?;
             s.ws();
@@ -211,7 +241,6 @@ fn fill(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<usize, Ob
                 Field::Hash => {
                     s.string_into(&mut t.hash)?;
                     t.hash.make_ascii_lowercase();
-                    have_hash = true;
                 }
                 Field::Name => s.string_into(&mut t.name)?,
                 Field::Category => s.string_into(&mut t.category)?,
@@ -246,10 +275,7 @@ fn fill(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<usize, Ob
             }
         }
     }
-    if !have_hash {
-        return Err(ObjectError::at(0, "a torrent without a hash"));
-    }
-    Ok(s.i)
+    Ok((s.i, present))
 }
 
 impl ObjectError {
@@ -305,9 +331,25 @@ fn fill_tags(tags: &mut Vec<String>, joined: &str) {
     tags.truncate(n);
 }
 
+/// A set of [`Field`]s: those an object held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Fields(u32);
+
+impl Fields {
+    pub(crate) const NONE: Self = Self(0);
+
+    fn insert(&mut self, f: Field) {
+        self.0 |= 1 << f as u32;
+    }
+
+    pub(crate) fn has(self, f: Field) -> bool {
+        self.0 & (1 << f as u32) != 0
+    }
+}
+
 /// The fields read; everything else is [`Field::Other`] and skipped.
-#[derive(Clone, Copy)]
-enum Field {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
     Hash,
     Name,
     Category,
@@ -495,6 +537,22 @@ impl<'a> Scanner<'a> {
         parse_float(token).ok_or(ObjectError::at(at, "not a number"))
     }
 
+    /// `true` or `false` (or `null`, read as false).
+    fn bool_value(&mut self) -> Result<bool, ObjectError> {
+        let rest = &self.b[self.i..];
+        for (word, value) in [(&b"true"[..], true), (b"false", false), (b"null", false)] {
+            if rest.starts_with(word) {
+                self.i += word.len();
+                return Ok(value);
+            }
+            if rest.len() < word.len() && word.starts_with(rest) {
+                self.i = self.b.len();
+                return Err(self.error("expected true or false"));
+            }
+        }
+        Err(self.error("expected true or false"))
+    }
+
     fn null_number(&mut self) -> Result<i64, ObjectError> {
         self.literal_null("expected a number").map(|()| 0)
     }
@@ -624,6 +682,9 @@ fn hex4(b: &[u8]) -> Option<u32> {
     }
     Some(n)
 }
+
+mod maindata;
+pub(crate) use maindata::{parse_maindata, SyncItem};
 
 #[cfg(test)]
 mod tests;

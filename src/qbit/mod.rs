@@ -26,12 +26,66 @@ use crate::model::Torrent;
 
 mod list;
 mod login;
+pub(crate) use list::{parse_maindata, Field, Fields, SyncItem};
 pub use list::{parse_torrent_list, parse_torrents_each, ListError};
 pub use login::LoginBackoff;
 use login::LoginGate;
 
 /// Largest `torrents/info` body accepted: 20,000 torrents are about 30 MB.
 pub(crate) const TORRENT_LIST_LIMIT: u64 = 128 << 20;
+
+/// qBittorrent's `filter` of `torrents/info`: which states a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListFilter {
+    All,
+    /// Every download state: downloading, stalled, metadata, checking, queued,
+    /// paused/stopped and forced downloads, and allocating.
+    Downloading,
+    /// `error` and `missingFiles`.
+    Errored,
+}
+
+impl ListFilter {
+    /// Whether qBittorrent lists a torrent in this state under this filter.
+    #[cfg(test)]
+    pub(crate) fn matches(self, state: crate::model::TorrentState) -> bool {
+        use crate::model::TorrentState as S;
+        match self {
+            Self::All => true,
+            Self::Downloading => matches!(
+                state,
+                S::Downloading
+                    | S::MetaDl
+                    | S::ForcedMetaDl
+                    | S::StalledDl
+                    | S::CheckingDl
+                    | S::PausedDl
+                    | S::StoppedDl
+                    | S::QueuedDl
+                    | S::ForcedDl
+                    | S::Allocating
+            ),
+            Self::Errored => matches!(state, S::Error | S::MissingFiles),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Downloading => "downloading",
+            Self::Errored => "errored",
+        }
+    }
+}
+
+/// Which torrents a `torrents/info` read asks for: a category (`None`: any),
+/// a state filter, and, when not empty, only these hashes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListQuery<'a> {
+    pub(crate) category: Option<&'a str>,
+    pub(crate) filter: ListFilter,
+    pub(crate) hashes: &'a [&'a str],
+}
 
 /// A WebAPI version such as 2.8.19.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -362,12 +416,6 @@ impl QbitClient {
         self.torrent_list(&[("filter", "all"), ("category", category)])
     }
 
-    /// `torrents/info` for one category, each torrent handed to `f` as it is parsed.
-    /// On an error, `f` may already have seen part of the list.
-    pub(crate) fn torrents_each(&self, category: &str, f: impl FnMut(&Torrent)) -> Result<(), HttpError> {
-        self.torrent_stream(&[("filter", "all"), ("category", category)], f)
-    }
-
     /// This torrent as qBittorrent lists it, in any category (`torrents/info?hashes=`).
     pub(crate) fn torrent(&self, hash: &str) -> Result<Option<Torrent>, HttpError> {
         let mut found = None;
@@ -382,6 +430,42 @@ impl QbitClient {
     /// Whether this torrent exists, in any category (`torrents/info?hashes=`).
     pub(crate) fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         Ok(self.torrent(hash)?.is_some())
+    }
+
+    /// The torrents `query` asks for, each handed to `f` as it is parsed.
+    /// On an error, `f` may already have seen part of the list.
+    pub(crate) fn torrents_where(
+        &self,
+        query: &ListQuery<'_>,
+        f: impl FnMut(&Torrent),
+    ) -> Result<(), HttpError> {
+        let joined = query.hashes.join("|");
+        let mut params = vec![("filter", query.filter.as_str())];
+        if let Some(c) = query.category {
+            params.push(("category", c));
+        }
+        if !query.hashes.is_empty() {
+            params.push(("hashes", &joined));
+        }
+        self.torrent_stream(&params, f)
+    }
+
+    /// `sync/maindata?rid=`, each part handed to `f` as it is read.
+    /// On an error, `f` may already have seen part of the answer.
+    pub(crate) fn maindata(&self, rid: i64, f: &mut dyn FnMut(SyncItem<'_>)) -> Result<(), HttpError> {
+        let path = "/api/v2/sync/maindata";
+        let endpoint = self.endpoint(path);
+        let rid = rid.to_string();
+        let mut resp = self.request(Method::Get, path, &[("rid", &rid)])?;
+        let body = resp.body_mut().with_config().limit(TORRENT_LIST_LIMIT).reader();
+        parse_maindata(body, f).map_err(|e| match e {
+            ListError::Io(detail) => HttpError::Unreachable {
+                endpoint,
+                detail,
+                source: None,
+            },
+            ListError::Syntax { .. } => HttpError::decode_error(&endpoint, e),
+        })
     }
 
     fn torrent_list(&self, params: &[(&str, &str)]) -> Result<Vec<Torrent>, HttpError> {
