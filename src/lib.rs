@@ -13,7 +13,8 @@
 //!      │          └─ inspect       one torrent explained on request (/api/explain)
 //!      └─ supervisor               one worker thread per managed Arr; restarts, reload, shutdown
 //!           ├─ upstream            the seams: Qbittorrent, ArrApi; dry-run wrappers; test fakes
-//!           └─ worker              one Arr's loop: fetch → decide → brake → apply → persist → sleep
+//!           └─ worker              one Arr's loop: read → decide → verify → brake → apply → persist → sleep
+//!                ├─ view           one qBittorrent as the workers see it, shared: sync/maindata or filtered lists
 //!                ├─ executor       applies decisions in the fixed order; imports exactly once
 //!                ├─ intents        removals as durable intents, finished across passes and restarts
 //!                └─ guard          removal caps and the storm guard
@@ -30,6 +31,8 @@
 //! - `upstream`: what the loop needs from qBittorrent and an Arr, as traits;
 //!   implemented by the clients, by a dry-run wrapper (decided once, where the
 //!   clients are built) and by recording fakes in unit tests.
+//! - [`view`]: one compact, shared table of each qBittorrent's torrents, read the
+//!   way that costs that qBittorrent least.
 //! - `worker`: one Arr instance's polling loop, its executor, durable intents and brakes.
 //! - `store`: what must survive a restart, in redb; it survives damage, permission and disk-full errors.
 //! - `inspect`: one torrent explained on request.
@@ -56,4 +59,5 @@ mod status;
 mod store;
 mod supervisor;
 mod upstream;
+pub mod view;
 mod worker;

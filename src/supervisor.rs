@@ -30,7 +30,8 @@ use crate::logging;
 use crate::shutdown::Shutdown;
 use crate::status::{Board, Life, QbitState, WorkerState};
 use crate::store::{InstanceRecords, Store, Writes};
-use crate::upstream::{self, Qbittorrent};
+use crate::upstream;
+use crate::view::{View, ViewTimers};
 use crate::worker::{Connections, DecisionLog, Worker, WorkerError};
 
 /// How long shutdown waits for workers to finish the action in hand.
@@ -101,7 +102,8 @@ pub(crate) struct Supervisor {
     dry_run_flag: bool,
     store: Arc<Store>,
     board: Arc<Board>,
-    qbits: Vec<Arc<dyn Qbittorrent>>,
+    /// One shared view per qBittorrent instance (its client inside).
+    qbits: Vec<Arc<View>>,
     slots: BTreeMap<String, Slot>,
     events: Sender<Event>,
     inbox: Receiver<Event>,
@@ -409,7 +411,10 @@ impl Supervisor {
         }
         logging::set_level(logging::level(&new.settings.console_level));
         let everything = new.settings != self.config.settings || new.qbit != self.config.qbit;
-        if new.qbit != self.config.qbit || self.dry_run(&new) != self.dry_run(&self.config) {
+        if new.qbit != self.config.qbit
+            || self.dry_run(&new) != self.dry_run(&self.config)
+            || view_timers(&new) != view_timers(&self.config)
+        {
             self.qbits = qbit_clients(&new, self.dry_run(&new));
             self.board.set_qbits(qbit_states(&new));
         }
@@ -482,12 +487,23 @@ impl Supervisor {
     }
 }
 
-fn qbit_clients(config: &Config, dry_run: bool) -> Vec<Arc<dyn Qbittorrent>> {
+/// One view per qBittorrent section, each around its client.
+fn qbit_clients(config: &Config, dry_run: bool) -> Vec<Arc<View>> {
     config
         .qbit
         .iter()
-        .map(|q| upstream::connect_qbit(q, dry_run))
+        .map(|q| {
+            let client = upstream::connect_qbit(q, dry_run);
+            Arc::new(View::new(client, view_timers(config), q.read_mode))
+        })
         .collect()
+}
+
+fn view_timers(config: &Config) -> ViewTimers {
+    ViewTimers {
+        full_sync: config.settings.full_sync,
+        full_list: config.settings.full_list,
+    }
 }
 
 fn qbit_states(config: &Config) -> Vec<QbitState> {

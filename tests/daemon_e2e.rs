@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::daemon::{run_cli, TOKEN};
-use crate::support::fake_arr::{queue_record, FakeArr, FakeKind, Recorded};
+use crate::support::fake_arr::{is_command, queue_record, FakeArr, FakeKind, Recorded};
 use crate::support::qbittorrent::{add_complete, make_torrent, seed, AddOptions, QbitApi, TorrentFixture};
 use crate::support::scenario::Scenario;
 use crate::support::util::{wait_until, Subdir};
@@ -25,12 +25,6 @@ fn add(api: &QbitApi, fx: &TorrentFixture, category: &str, save_path: &std::path
             ..AddOptions::default()
         },
     );
-}
-
-fn is_command(r: &Recorded, name: &str) -> bool {
-    r.method == "POST"
-        && r.path.ends_with("/command")
-        && r.json().is_some_and(|j| j["name"].as_str() == Some(name))
 }
 
 fn tags_of(t: &Value) -> Vec<String> {

@@ -10,5 +10,6 @@ mod config_compat;
 mod daemon_e2e;
 mod harness_selftest;
 mod qbit_client;
+mod read_modes;
 mod store;
 mod supervisor_e2e;

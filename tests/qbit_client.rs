@@ -498,8 +498,18 @@ fn daemon_on_scripted(
         match path {
             "/api/v2/app/webapiVersion" => ok(st.webapi),
             "/api/v2/app/version" => ok(if v5 { "v5.0.0" } else { "v4.5.2" }),
-            "/api/v2/torrents/info" if s.url.contains("category=radarr") => ok(&format!(
-                r#"[{{"hash":"{}","name":"Paused.Movie","category":"radarr","state":"{}","tags":"","amount_left":100,"size":200,"progress":0.5,"added_on":1000,"completion_on":-1}}]"#,
+            "/api/v2/torrents/info"
+                if s.url.contains("category=radarr") || s.url.contains(&"ab".repeat(20)) =>
+            {
+                ok(&format!(
+                    r#"[{{"hash":"{}","name":"Paused.Movie","category":"radarr","state":"{}","tags":"","amount_left":100,"size":200,"progress":0.5,"added_on":1000,"completion_on":-1}}]"#,
+                    "ab".repeat(20),
+                    st.state
+                ))
+            }
+            // 5.x is read by sync/maindata: always a full update here.
+            "/api/v2/sync/maindata" => ok(&format!(
+                r#"{{"rid":1,"full_update":true,"torrents":{{"{}":{{"name":"Paused.Movie","category":"radarr","state":"{}","tags":"","amount_left":100,"size":200,"progress":0.5,"added_on":1000,"completion_on":-1}}}}}}"#,
                 "ab".repeat(20),
                 st.state
             )),

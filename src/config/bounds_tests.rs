@@ -235,6 +235,27 @@ fn cases() -> Vec<Case> {
             &["0", "3", "100"],
             &big(vec!["-1", "101"]),
         ),
+        case(
+            "Settings",
+            "FullSyncTimer",
+            "60 to 86400 seconds (1d)",
+            &["60", "600", "86400", "\"10m\""],
+            &big(vec!["59", "86401", "\"2d\""]),
+        ),
+        case(
+            "Settings",
+            "FullListTimer",
+            "30 to 86400 seconds (1d)",
+            &["30", "300", "86400", "\"5m\""],
+            &big(vec!["29", "86401"]),
+        ),
+        case(
+            "Settings",
+            "QueueRefreshTimer",
+            "5 to 86400 seconds (1d)",
+            &["5", "60", "86400", "\"1m\""],
+            &big(vec!["4", "86401"]),
+        ),
         // [WebUI]
         case(
             "WebUI",
@@ -274,6 +295,13 @@ fn cases() -> Vec<Case> {
             "1 to 65535",
             &["1", "8080", "65535"],
             &big(vec!["0", "-1", "65536"]),
+        ),
+        case(
+            "qBit",
+            "ReadMode",
+            "auto, maindata or lists (any case)",
+            &["\"auto\"", "\"MainData\"", "\" lists \""],
+            &["\"sync\"", "\"\""],
         ),
         case(
             "qBit",

@@ -29,6 +29,6 @@ pub(crate) use duration::seconds as duration_seconds;
 pub use load::{load, load_str, ConfigError, Loaded};
 pub use report::{Location, Problem};
 pub use types::{
-    Arr, Config, ImportMode, QbitInstance, RemoveTorrent, SeedingRules, Settings, StalledDelay, TorrentRules,
-    WebUi,
+    Arr, Config, ImportMode, QbitInstance, ReadMode, RemoveTorrent, SeedingRules, Settings, StalledDelay,
+    TorrentRules, WebUi,
 };

@@ -179,6 +179,8 @@ pub(super) enum Bounds {
 }
 
 /// Log levels (ConsoleLevel).
+/// `[qBit] ReadMode` (ours): how the torrents are read.
+pub(super) const READ_MODES: &[&str] = &["auto", "maindata", "lists"];
 pub(super) const LOG_LEVELS: &[&str] = &["CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG", "TRACE"];
 /// Import modes (importMode).
 pub(super) const IMPORT_MODES: &[&str] = &["Auto", "Move", "Copy"];
@@ -425,6 +427,10 @@ pub(super) static SETTINGS: TableSchema = TableSchema {
             },
         ),
         sup("LogRotateCount", Ty::Int, int(0, 100)),
+        // Ours: how often qBittorrent and the Arr queue are read whole.
+        sup("FullSyncTimer", SECS, secs(60, DAY)),
+        sup("FullListTimer", SECS, secs(30, DAY)),
+        sup("QueueRefreshTimer", SECS, secs(5, DAY)),
     ],
 };
 
@@ -477,6 +483,8 @@ pub(super) static QBIT: TableSchema = TableSchema {
         sup("Password", Ty::Str, text(1_024, Chars::Any)),
         sup("SkipTLSVerify", Ty::Bool, FLAG),
         sup("APIKey", Ty::Str, API_KEY),
+        // Ours: sync/maindata or filtered lists; auto chooses by version.
+        sup("ReadMode", Ty::Str, Bounds::OneOf(READ_MODES)),
         uns("ManagedCategories", Ty::StrList, Dflt::Empty),
         uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
         uns("Trackers", Ty::Tables(&TRACKER), Dflt::Empty),

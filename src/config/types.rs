@@ -50,6 +50,15 @@ pub struct Settings {
     pub log_rotate_size: u64,
     /// LogRotateCount (ours; default 3): rotated files kept per log (`X.log.1` … `X.log.N`).
     pub log_rotate_count: u32,
+    /// FullSyncTimer (ours; default 600 s): on qBittorrent 5, `sync/maindata` is read
+    /// from scratch at least this often (values it does not report as changes drift).
+    pub full_sync: Duration,
+    /// FullListTimer (ours; default 300 s): on older qBittorrent, each category is listed
+    /// whole at least this often (between, only downloads and errored torrents).
+    pub full_list: Duration,
+    /// QueueRefreshTimer (ours; default 60 s): the Arr queue is read at least this often,
+    /// and otherwise only when the category changed or something is to be done.
+    pub queue_refresh: Duration,
 }
 
 /// `[WebUI]` keys we act on: the status server (`/health`, `/api/*`, `/metrics`).
@@ -79,6 +88,20 @@ pub struct QbitInstance {
     pub api_key: Option<String>,
     /// SkipTLSVerify.
     pub skip_tls_verify: bool,
+    /// ReadMode (ours; default auto): how its torrents are read.
+    pub read_mode: ReadMode,
+}
+
+/// `[qBit] ReadMode` (ours): how a qBittorrent's torrents are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadMode {
+    /// `sync/maindata` from qBittorrent 5.0 (WebAPI 2.11), filtered lists before.
+    #[default]
+    Auto,
+    /// Always `sync/maindata` (cheap on qBittorrent 5; on 4.x it costs qBittorrent more than lists).
+    MainData,
+    /// Always filtered lists.
+    Lists,
 }
 
 /// One `[Radarr-*]`, `[Sonarr-*]`, `[Lidarr-*]` or `[Readarr-*]` section.

@@ -15,8 +15,8 @@ use super::schema::{
 };
 use super::tree::{Table, Val};
 use super::types::{
-    Arr, Config, ImportMode, QbitInstance, RemoveTorrent, SeedingRules, Settings, StalledDelay, TorrentRules,
-    WebUi,
+    Arr, Config, ImportMode, QbitInstance, ReadMode, RemoveTorrent, SeedingRules, Settings, StalledDelay,
+    TorrentRules, WebUi,
 };
 
 /// Builds the [`Config`] from the checked tree; problems and warnings go to `report`.
@@ -397,6 +397,9 @@ impl Validator<'_> {
             max_restarts,
             restart_window: s.secs("ProcessRestartWindow").unwrap_or(Duration::from_secs(300)),
             restart_delay: s.secs("ProcessRestartDelay").unwrap_or(Duration::from_secs(5)),
+            full_sync: s.secs("FullSyncTimer").unwrap_or(Duration::from_secs(600)),
+            full_list: s.secs("FullListTimer").unwrap_or(Duration::from_secs(300)),
+            queue_refresh: s.secs("QueueRefreshTimer").unwrap_or(Duration::from_secs(60)),
         }
     }
 
@@ -469,6 +472,11 @@ impl Validator<'_> {
             password,
             api_key,
             skip_tls_verify: q.bool("SkipTLSVerify").unwrap_or(false),
+            read_mode: match q.one_of("ReadMode") {
+                Some("maindata") => ReadMode::MainData,
+                Some("lists") => ReadMode::Lists,
+                _ => ReadMode::Auto,
+            },
         })
     }
 

@@ -10,7 +10,7 @@ use super::seams::{ArrApi, Qbittorrent};
 use crate::arr::{ArrClient, CommandState, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
-use crate::qbit::QbitClient;
+use crate::qbit::{ApiVersion, ListQuery, QbitClient, SyncItem};
 
 impl Qbittorrent for QbitClient {
     fn name(&self) -> &str {
@@ -22,8 +22,14 @@ impl Qbittorrent for QbitClient {
     fn version(&self) -> Result<String, HttpError> {
         QbitClient::version(self)
     }
-    fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
-        QbitClient::torrents_each(self, category, f)
+    fn api_version(&self) -> Result<ApiVersion, HttpError> {
+        self.capabilities().map(|c| c.api)
+    }
+    fn torrents_where(&self, query: &ListQuery<'_>, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
+        QbitClient::torrents_where(self, query, f)
+    }
+    fn maindata(&self, rid: i64, f: &mut dyn FnMut(SyncItem<'_>)) -> Result<(), HttpError> {
+        QbitClient::maindata(self, rid, f)
     }
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         QbitClient::has_torrent(self, hash)

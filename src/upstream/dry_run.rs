@@ -14,6 +14,7 @@ use super::seams::{ArrApi, Qbittorrent};
 use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
+use crate::qbit::{ApiVersion, ListQuery, SyncItem};
 
 /// The id a dry run's commands get (the Arrs number theirs from 1).
 const DRY_RUN_COMMAND: i64 = 0;
@@ -54,8 +55,14 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
     fn version(&self) -> Result<String, HttpError> {
         self.inner.version()
     }
-    fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
-        self.inner.torrents_each(category, f)
+    fn api_version(&self) -> Result<ApiVersion, HttpError> {
+        self.inner.api_version()
+    }
+    fn torrents_where(&self, query: &ListQuery<'_>, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
+        self.inner.torrents_where(query, f)
+    }
+    fn maindata(&self, rid: i64, f: &mut dyn FnMut(SyncItem<'_>)) -> Result<(), HttpError> {
+        self.inner.maindata(rid, f)
     }
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         self.inner.has_torrent(hash)
@@ -141,7 +148,12 @@ mod tests {
             }],
         );
         let mut seen = Vec::new();
-        qbit.torrents_each("radarr", &mut |t| seen.push(t.hash.clone()))
+        let query = ListQuery {
+            category: Some("radarr"),
+            filter: crate::qbit::ListFilter::All,
+            hashes: &[],
+        };
+        qbit.torrents_where(&query, &mut |t| seen.push(t.hash.clone()))
             .unwrap();
         assert_eq!(seen, ["aa"]);
         qbit.delete(&["aa"], true).unwrap();

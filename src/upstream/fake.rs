@@ -13,6 +13,7 @@ use super::seams::{ArrApi, Qbittorrent};
 use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
+use crate::qbit::{ApiVersion, ListFilter, ListQuery, SyncItem};
 
 /// One call a fake received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,11 +157,39 @@ impl Qbittorrent for FakeQbit {
     fn version(&self) -> Result<String, HttpError> {
         Ok("v4.5.2".into())
     }
-    fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
-        self.journal.record(Call::List(category.to_string()))?;
-        let listed = lock(&self.lists).get(category).cloned().unwrap_or_default();
+    fn api_version(&self) -> Result<ApiVersion, HttpError> {
+        Ok(ApiVersion(2, 8, 19))
+    }
+    /// A category list records `List("<category>")` (`"<category>:downloading"` when
+    /// filtered); a read by hashes records `Lookup("<hash>|<hash>…")`.
+    fn torrents_where(&self, query: &ListQuery<'_>, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError> {
+        if query.hashes.is_empty() {
+            let category = query.category.unwrap_or("");
+            self.journal.record(Call::List(match query.filter {
+                ListFilter::All => category.to_string(),
+                ListFilter::Downloading => format!("{category}:downloading"),
+                ListFilter::Errored => format!("{category}:errored"),
+            }))?;
+        } else {
+            self.journal.record(Call::Lookup(query.hashes.join("|")))?;
+        }
+        let listed: Vec<Torrent> = lock(&self.lists)
+            .iter()
+            .filter(|(c, _)| query.category.is_none_or(|q| q == c.as_str()))
+            .flat_map(|(_, list)| list.iter())
+            .filter(|t| query.filter.matches(t.state))
+            .filter(|t| query.hashes.is_empty() || query.hashes.contains(&t.hash.as_str()))
+            .cloned()
+            .collect();
         listed.iter().for_each(f);
         Ok(())
+    }
+    fn maindata(&self, _rid: i64, _f: &mut dyn FnMut(SyncItem<'_>)) -> Result<(), HttpError> {
+        Err(HttpError::Status {
+            endpoint: format!("{} /api/v2/sync/maindata", self.name),
+            status: 404,
+            body: "the fake lists torrents only".into(),
+        })
     }
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         self.journal.record(Call::Lookup(hash.to_string()))?;

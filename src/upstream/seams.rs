@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
+use crate::qbit::{ApiVersion, ListQuery, SyncItem};
 
 /// What the loop needs from one qBittorrent instance. Shared by the workers
 /// of every Arr that uses it, so `&self` and `Send + Sync`.
@@ -18,9 +19,14 @@ pub(crate) trait Qbittorrent: Send + Sync {
     fn url(&self) -> &str;
     /// `app/version`, e.g. "v4.5.2".
     fn version(&self) -> Result<String, HttpError>;
-    /// Every torrent of `category`, handed to `f` as it is read; on an error
-    /// `f` may already have seen part of the list.
-    fn torrents_each(&self, category: &str, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError>;
+    /// The WebAPI version (`app/webapiVersion`), which chooses how the torrents are read.
+    fn api_version(&self) -> Result<ApiVersion, HttpError>;
+    /// The torrents `query` asks for (`torrents/info`), handed to `f` as they
+    /// are read; on an error `f` may already have seen part of the list.
+    fn torrents_where(&self, query: &ListQuery<'_>, f: &mut dyn FnMut(&Torrent)) -> Result<(), HttpError>;
+    /// `sync/maindata?rid=`, each part handed to `f` as it is read; on an
+    /// error `f` may already have seen part of the answer.
+    fn maindata(&self, rid: i64, f: &mut dyn FnMut(SyncItem<'_>)) -> Result<(), HttpError>;
     /// Whether qBittorrent holds this torrent (in any category).
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError>;
     fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError>;

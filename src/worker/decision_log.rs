@@ -37,16 +37,16 @@ impl DecisionLog {
     }
 
     pub(crate) fn log(&mut self, instance: &str, t: &Torrent, d: &Decision) {
-        let short = &t.hash[..t.hash.len().min(8)];
+        let short = Label(t);
         if d.actions.is_empty() {
             match d.rule {
                 Rule::NoAction | Rule::OtherCategory | Rule::UnclaimedCategory => {
-                    trace!("{instance}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail)
+                    trace!("{instance}: {}: {short}: {}", d.rule, d.detail)
                 }
                 Rule::ImportRefused if self.warned.insert((t.hash.clone(), d.rule)) => {
-                    warn!("{instance}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail)
+                    warn!("{instance}: {}: {short}: {}", d.rule, d.detail)
                 }
-                _ => debug!("{instance}: {}: {:?} ({short}): {}", d.rule, t.name, d.detail),
+                _ => debug!("{instance}: {}: {short}: {}", d.rule, d.detail),
             }
             return;
         }
@@ -54,9 +54,8 @@ impl DecisionLog {
         if d.rule == Rule::ImportPending {
             // Following an import every pass until the Arr is done: not news.
             debug!(
-                "{instance}: {}: {:?} ({short}): {} → {}",
+                "{instance}: {}: {short}: {} → {}",
                 d.rule,
-                t.name,
                 d.detail,
                 actions.join(", ")
             );
@@ -64,23 +63,37 @@ impl DecisionLog {
         }
         match &mut self.dry_run {
             None => info!(
-                "{instance}: {}: {:?} ({short}): {} → {}",
+                "{instance}: {}: {short}: {} → {}",
                 d.rule,
-                t.name,
                 d.detail,
                 actions.join(", ")
             ),
             Some(announced) => {
                 if announced.insert((t.hash.clone(), d.rule)) {
                     info!(
-                        "{instance}: [dry-run] {}: {:?} ({short}): {} → would {}",
+                        "{instance}: [dry-run] {}: {short}: {} → would {}",
                         d.rule,
-                        t.name,
                         d.detail,
                         actions.join(", ")
                     );
                 }
             }
+        }
+    }
+}
+
+/// A torrent as the log names it: `"name" (hash prefix)`, or the prefix alone
+/// when the name is not known (torrents read from a view carry none).
+struct Label<'a>(&'a Torrent);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = self.0;
+        let short = &t.hash[..t.hash.len().min(8)];
+        if t.name.is_empty() {
+            write!(f, "({short})")
+        } else {
+            write!(f, "{:?} ({short})", t.name)
         }
     }
 }

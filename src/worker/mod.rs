@@ -1,6 +1,8 @@
-//! One Arr instance's polling loop: fetch (qBittorrent torrents in its
-//! category + the Arr queue) → decide (pure, per torrent) → apply (fixed
-//! order) → persist (only what changed) → sleep, waking at once on shutdown.
+//! One Arr instance's polling loop: read (the shared view of each
+//! qBittorrent, brought up to date; the Arr queue when something changed or
+//! it is due) → decide (pure, per torrent) → verify (each torrent to act on
+//! read again by hash, and decided again on that) → apply (fixed order) →
+//! persist (only what changed) → sleep, waking at once on shutdown.
 //!
 //! A failed fetch skips the pass and backs off; each outage is logged once
 //! when it starts and once when it ends. An unavailable store (disk full, an
@@ -9,7 +11,7 @@
 //! module that joins I/O to decisions.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,10 +24,12 @@ use crate::decide::Action;
 use crate::decide::{self, Inputs, Rule, Rules};
 use crate::http::HttpError;
 use crate::model::{Memory, QueueEntry, QueueRow, QueueStep, Torrent, TorrentId, TorrentState, UnixTime};
+use crate::qbit::{ListFilter, ListQuery};
 use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary, QbitProblem};
 use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::{ArrApi, Qbittorrent};
+use crate::view::{View, Watch};
 
 mod decision_log;
 mod executor;
@@ -40,8 +44,6 @@ use memory_table::MemoryTable;
 
 /// Longest pause between passes while an upstream is down.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// The failed and recheck categories are listed at most this often.
-const SPECIAL_CATEGORY_PERIOD: Duration = Duration::from_secs(30);
 /// A queue row held for a torrent in the failed category is dropped after this long unseen.
 const HELD_QUEUE_SECS: i64 = 24 * 3600;
 /// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
@@ -75,8 +77,8 @@ impl std::error::Error for WorkerError {
 /// What a worker talks to, built by the supervisor (which decides whether the run is dry).
 pub(crate) struct Connections {
     pub(crate) arr: Box<dyn ArrApi>,
-    /// Every qBittorrent instance, shared with the other workers.
-    pub(crate) qbits: Vec<Arc<dyn Qbittorrent>>,
+    /// The view of every qBittorrent instance, shared with the other workers.
+    pub(crate) qbits: Vec<Arc<View>>,
     /// This instance's records in the store.
     pub(crate) records: InstanceRecords,
     pub(crate) decisions: DecisionLog,
@@ -146,17 +148,31 @@ pub(crate) struct Worker {
     arr_cfg: Arr,
     rules: Rules,
     interval: Duration,
+    /// A view read less than this long ago is not read again (half the interval).
+    view_fresh: Duration,
     trace: bool,
     arr: Box<dyn ArrApi>,
+    views: Vec<Arc<View>>,
+    /// The views' clients, in the same order (what the executor acts through).
     qbits: Vec<Arc<dyn Qbittorrent>>,
+    /// The categories this worker acts on.
+    watch: Watch,
+    /// The Arr queue as last read, when, and the views' change count of our category then.
+    queue: HashMap<String, QueueEntry>,
+    queue_read: Option<(Instant, u64)>,
+    queue_refresh: Duration,
+    /// Queue downloads looked up in the views because no view held them, and when
+    /// (not again before `adopt_again_after`).
+    adopted: HashMap<String, Instant>,
+    adopt_again_after: Duration,
+    /// A torrent, reused for each one read from a view.
+    scratch: Torrent,
     records: InstanceRecords,
     decisions: DecisionLog,
     /// What is remembered per torrent, and when each was last listed (in [`Self::clock`] seconds).
     memory: MemoryTable,
     /// Start of the worker's own clock for "last listed".
     started: Instant,
-    /// Torrents whose hash is not 40 hex digits: never acted on (nothing could be remembered), said once.
-    unkeyed: HashSet<String>,
     /// Memory changes of this pass that needed no action (written with the plans' at the end).
     changed: Vec<(TorrentId, Option<Memory>)>,
     /// Removals and blocklists started and not finished (also in the store).
@@ -184,7 +200,6 @@ pub(crate) struct Worker {
     /// Test-only fault injection: panic at the start of every pass.
     #[cfg(feature = "fault-injection")]
     fault_panic: bool,
-    last_special_fetch: Option<Instant>,
     passes: u64,
 }
 
@@ -197,10 +212,11 @@ impl Worker {
     ) -> Result<Self, WorkerError> {
         let Connections {
             arr,
-            qbits,
+            qbits: views,
             records,
             decisions,
         } = connections;
+        let qbits = views.iter().map(|v| Arc::clone(v.client())).collect();
         let (memory, intents, queue_rows, loaded) = match load_records(&records, &arr_cfg.name) {
             Ok((memory, intents, rows)) => (memory, intents, rows, true),
             Err(e) if e.is_outage() => {
@@ -216,14 +232,28 @@ impl Worker {
         Ok(Self {
             rules: Rules::from_config(settings, arr_cfg),
             interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
+            view_fresh: arr_cfg.check_interval.unwrap_or(settings.loop_sleep) / 2,
             trace: settings.trace_loop,
             arr,
+            views,
             qbits,
+            watch: Watch {
+                category: arr_cfg.category.clone(),
+                special: vec![
+                    settings.failed_category.clone(),
+                    settings.recheck_category.clone(),
+                ],
+            },
+            queue: HashMap::new(),
+            queue_read: None,
+            queue_refresh: settings.queue_refresh,
+            adopted: HashMap::new(),
+            adopt_again_after: settings.full_list,
+            scratch: Torrent::default(),
             records,
             decisions,
             memory,
             started: Instant::now(),
-            unkeyed: HashSet::new(),
             changed: Vec::new(),
             intents,
             held_queue: HashMap::new(),
@@ -239,7 +269,6 @@ impl Worker {
             // A fault-injection hook for the supervisor's tests: QBITRR_LITE_FAULT_PANIC=<section>.
             #[cfg(feature = "fault-injection")]
             fault_panic: std::env::var("QBITRR_LITE_FAULT_PANIC").is_ok_and(|v| v == arr_cfg.name),
-            last_special_fetch: None,
             passes: 0,
             arr_cfg: arr_cfg.clone(),
         })
@@ -351,62 +380,57 @@ impl Worker {
         sleep
     }
 
-    /// Streams the torrents this instance may act on, from every qBittorrent,
-    /// into `f` (the whole list is never held). Returns how many were seen,
-    /// and the first failure if any list was incomplete.
-    fn stream_torrents(
-        &mut self,
-        mut f: impl FnMut(&mut Self, usize, &Torrent),
-    ) -> (usize, Option<PassFailure>) {
-        let special_due = self
-            .last_special_fetch
-            .is_none_or(|at| at.elapsed() >= SPECIAL_CATEGORY_PERIOD.max(self.interval));
-        let mut categories = vec![self.rules.category.clone()];
-        if special_due {
-            categories.push(self.rules.failed_category.clone());
-            categories.push(self.rules.recheck_category.clone());
-            self.last_special_fetch = Some(Instant::now());
-        }
-        let mut seen = 0;
+    /// Brings every view up to date; which could be read, and the first failure.
+    fn sync_views(&mut self) -> (Vec<bool>, Option<PassFailure>) {
+        let fresh = self.view_fresh;
         let mut failure = None;
-        let clients = self.qbits.clone();
-        for (i, client) in clients.iter().enumerate() {
-            let mut ok = true;
-            for category in &categories {
-                let listed = client.torrents_each(category, &mut |t| {
-                    seen += 1;
-                    f(self, i, t);
-                });
-                if let Err(e) = listed {
+        let mut synced = Vec::with_capacity(self.views.len());
+        for view in &self.views {
+            let client = view.client();
+            match view.sync(&self.watch, fresh) {
+                Ok(()) => {
+                    synced.push(true);
+                    if let Some(down) = client.mark_up() {
+                        info!(
+                            "{} ({}) answers again (down for {}s)",
+                            client.name(),
+                            client.url(),
+                            down.as_secs()
+                        );
+                    }
+                }
+                Err(e) => {
+                    synced.push(false);
                     report_qbit_failure(&self.arr_cfg.name, client.as_ref(), &e);
                     failure.get_or_insert(PassFailure::Qbit {
                         name: client.name().to_string(),
                         error: e.to_string(),
                         problem: QbitProblem::of(&e, unix_now()),
                     });
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                if let Some(down) = client.mark_up() {
-                    info!(
-                        "{} ({}) answers again (down for {}s)",
-                        client.name(),
-                        client.url(),
-                        down.as_secs()
-                    );
                 }
             }
         }
-        (seen, failure)
+        (synced, failure)
     }
 
-    fn fetch_queue(&mut self) -> Result<HashMap<String, QueueEntry>, PassFailure> {
+    /// How often our category has changed in the views read this pass.
+    fn category_changes(&self, synced: &[bool]) -> u64 {
+        self.views
+            .iter()
+            .zip(synced)
+            .filter(|(_, ok)| **ok)
+            .map(|(v, _)| v.lock().table.changes_of(&self.watch.category))
+            .sum()
+    }
+
+    /// Reads the Arr queue (and remembers when, and at which change count).
+    fn read_queue(&mut self, changes: u64) -> Result<(), PassFailure> {
         match self.arr.queue() {
             Ok(q) => {
                 self.arr_outage.ok(&self.arr_cfg.name, "Arr queue");
-                Ok(q)
+                self.queue = q;
+                self.queue_read = Some((Instant::now(), changes));
+                Ok(())
             }
             Err(e) => {
                 let what = format!("Arr queue ({})", self.arr_cfg.uri);
@@ -414,6 +438,47 @@ impl Worker {
                 Err(PassFailure::Arr { error: e.to_string() })
             }
         }
+    }
+
+    /// Downloads in the queue that no view holds are looked up by hash (once per
+    /// `adopt_again_after`): with filtered lists, one added already complete
+    /// would otherwise wait for the next whole list.
+    fn adopt_queued(&mut self, synced: &[bool]) {
+        let now = Instant::now();
+        let again = self.adopt_again_after;
+        self.adopted.retain(|_, at| now.duration_since(*at) < again);
+        let wanted: Vec<String> = self
+            .queue
+            .keys()
+            .filter(|h| TorrentId::parse(h).is_some() && !self.adopted.contains_key(*h))
+            .cloned()
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let hashes: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        for (view, _) in self.views.iter().zip(synced).filter(|(_, ok)| **ok) {
+            match view.adopt(&hashes) {
+                Ok(0) => {}
+                Ok(n) => debug!(
+                    "{}: {n} download(s) of the queue found by hash in {}",
+                    self.arr_cfg.name,
+                    view.client().name()
+                ),
+                // The next queue read tries again; the pass goes on without them.
+                Err(e) => debug!("{}: looking up queued downloads failed: {e}", self.arr_cfg.name),
+            }
+        }
+        for h in wanted {
+            self.adopted.insert(h, now);
+        }
+    }
+
+    /// Whether the queue must be read before deciding: never read, our category
+    /// changed since, or older than QueueRefreshTimer.
+    fn queue_due(&self, changes: u64) -> bool {
+        self.queue_read
+            .is_none_or(|(at, seen)| seen != changes || at.elapsed() >= self.queue_refresh)
     }
 
     /// One pass at time `now`; `stop` ends it between two actions.
@@ -443,26 +508,84 @@ impl Worker {
         let started = Instant::now();
         let name = self.arr_cfg.name.clone();
 
-        // Fetch and decide: the queue first, then each torrent as it streams in.
-        let queue = self.fetch_queue().map_err(PassError::Upstream)?;
-        let mut plans: Vec<Plan> = Vec::new();
-        let mut report = PassReport::default();
-        let seen_at = self.clock();
-        let (seen, failure) = self.stream_torrents(|this, qbit, t| {
-            if let Some(plan) = this.consider(qbit, t, &queue, now, seen_at, &mut report) {
-                plans.push(plan);
-            }
-        });
-        let complete = failure.is_none();
-        if let Some(failure) = failure.filter(|_| seen == 0) {
+        // Read: the views, then the queue when something in our category changed or it is due.
+        let (synced, failure) = self.sync_views();
+        if let Some(failure) = failure.clone().filter(|_| !synced.contains(&true)) {
             return Err(PassError::Upstream(failure));
         }
+        let changes = self.category_changes(&synced);
+        let mut queue_fresh = false;
+        if self.queue_due(changes) {
+            self.read_queue(changes).map_err(PassError::Upstream)?;
+            queue_fresh = true;
+            self.adopt_queued(&synced);
+        }
+
+        // Decide on what the views hold; what would be acted on is only a suspect so far.
+        let queue = std::mem::take(&mut self.queue);
+        let mut report = PassReport::default();
+        let seen_at = self.clock();
+        let mut complete = failure.is_none();
+        let mut seen = 0;
+        let mut suspects: Vec<Vec<String>> = vec![Vec::new(); self.views.len()];
+        let categories = self.watch.all();
+        let categories: Vec<String> = categories.iter().map(|c| c.to_string()).collect();
+        let categories: Vec<&str> = categories.iter().map(String::as_str).collect();
+        let mut t = std::mem::take(&mut self.scratch);
+        for (i, view) in self.views.clone().iter().enumerate() {
+            if !synced[i] {
+                continue;
+            }
+            let state = view.lock();
+            complete &= state.complete_for(&self.watch);
+            state.table.each_in(&categories, &mut t, |t| {
+                seen += 1;
+                if self.consider(t, &queue, now, seen_at, &mut report) {
+                    suspects[i].push(t.hash.clone());
+                }
+            });
+        }
+        self.scratch = t;
         report.torrents = seen;
+
+        // Verify: each suspect read again by hash (with a fresh queue) and decided on that.
+        let mut plans: Vec<Plan> = Vec::new();
+        let queue = if suspects.iter().any(|s| !s.is_empty()) && !queue_fresh {
+            match self.read_queue(changes) {
+                Ok(()) => std::mem::take(&mut self.queue),
+                Err(failure) => {
+                    self.queue = queue;
+                    return Err(PassError::Upstream(failure));
+                }
+            }
+        } else {
+            queue
+        };
+        for (i, hashes) in suspects.iter().enumerate() {
+            if hashes.is_empty() {
+                continue;
+            }
+            let fresh = match self.read_again(i, hashes) {
+                Ok(fresh) => fresh,
+                Err(e) => {
+                    let client = Arc::clone(&self.qbits[i]);
+                    report_qbit_failure(&name, client.as_ref(), &e);
+                    continue;
+                }
+            };
+            for t in &fresh {
+                if let Some(plan) = self.decide_verified(i, t, &queue, now, &mut report) {
+                    plans.push(plan);
+                }
+            }
+        }
         if self.trace {
             debug!(
-                "{name}: pass {} fetch phase: {seen} torrents, {} queue entries in {} ms",
+                "{name}: pass {} read phase: {seen} torrents, {} queue entries{}, {} to verify, in {} ms",
                 self.passes,
                 queue.len(),
+                if queue_fresh { " (read)" } else { "" },
+                suspects.iter().map(Vec::len).sum::<usize>(),
                 started.elapsed().as_millis()
             );
         }
@@ -533,6 +656,7 @@ impl Worker {
         for (hash, progress) in resumed {
             self.remember_progress(&hash, progress, now);
         }
+        self.queue = queue;
         if self.trace {
             debug!("{name}: apply phase: {:?}", report.applied);
         }
@@ -659,16 +783,18 @@ impl Worker {
         u32::try_from(self.started.elapsed().as_secs()).unwrap_or(u32::MAX)
     }
 
-    /// Decides one torrent; a plan only when it needs an action or a memory change.
+    /// Decides one torrent as the view holds it. True when the decision has
+    /// actions: the torrent is then read again and decided on that before
+    /// anything is done (see [`Self::decide_verified`]). A decision without
+    /// actions is final: its memory change is kept.
     fn consider(
         &mut self,
-        qbit: usize,
         t: &Torrent,
         queue: &HashMap<String, QueueEntry>,
         now: UnixTime,
         seen_at: u32,
         report: &mut PassReport,
-    ) -> Option<Plan> {
+    ) -> bool {
         *report.states.entry(t.state.as_str()).or_default() += 1;
         if t.category == self.rules.category {
             report.ours += 1;
@@ -684,13 +810,7 @@ impl Worker {
             }
         }
         let Some(id) = TorrentId::parse(&t.hash) else {
-            if self.unkeyed.insert(t.hash.clone()) {
-                warn!(
-                    "{}: {:?} has hash {:?}, not 40 hex digits; it is left alone",
-                    self.arr_cfg.name, t.name, t.hash
-                );
-            }
-            return None;
+            return false; // the view keeps only torrents with a 40-digit hash
         };
         if t.category == self.rules.category {
             if let Some(entry) = queue.get(&t.hash) {
@@ -709,14 +829,59 @@ impl Worker {
             rules: &self.rules,
             now,
         });
-        let unchanged = d.memory == memory;
+        if !d.actions.is_empty() {
+            return true;
+        }
+        report.decisions.push((d.rule, false));
+        self.decisions.log(&self.arr_cfg.name, t, &d);
+        // Most torrents need nothing and change nothing. Those that only change
+        // memory (first sight above all) need no plan either.
+        if d.memory != memory {
+            self.memory.insert(id, &d.memory, seen_at);
+            self.changed.push((id, Some(d.memory)));
+        }
+        false
+    }
+
+    /// The torrents `hashes` of qBittorrent `qbit` as it lists them now.
+    fn read_again(&self, qbit: usize, hashes: &[String]) -> Result<Vec<Torrent>, HttpError> {
+        let mut fresh = Vec::with_capacity(hashes.len());
+        for chunk in hashes.chunks(200) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let query = ListQuery {
+                category: None,
+                filter: ListFilter::All,
+                hashes: &chunk,
+            };
+            self.qbits[qbit].torrents_where(&query, &mut |t| fresh.push(t.clone()))?;
+        }
+        Ok(fresh)
+    }
+
+    /// Decides a torrent read again just now; a plan when it needs an action
+    /// or a memory change.
+    fn decide_verified(
+        &mut self,
+        qbit: usize,
+        t: &Torrent,
+        queue: &HashMap<String, QueueEntry>,
+        now: UnixTime,
+        report: &mut PassReport,
+    ) -> Option<Plan> {
+        let id = TorrentId::parse(&t.hash)?;
+        let memory = self.memory.get(&id).unwrap_or_default();
+        let d = decide::decide(Inputs {
+            torrent: t,
+            queue: queue.get(&t.hash),
+            memory: &memory,
+            rules: &self.rules,
+            now,
+        });
         report.decisions.push((d.rule, !d.actions.is_empty()));
         self.decisions.log(&self.arr_cfg.name, t, &d);
-        // Most torrents need nothing and change nothing: no plan for them. Those
-        // that only change memory (first sight above all) need no plan either.
         if d.actions.is_empty() {
-            if !unchanged {
-                self.memory.insert(id, &d.memory, seen_at);
+            if d.memory != memory {
+                self.memory.insert(id, &d.memory, self.clock());
                 self.changed.push((id, Some(d.memory)));
             }
             return None;

@@ -1,6 +1,7 @@
-//! A whole pass of the loop against the recording fakes: the Arr queue is
-//! read before qBittorrent, a completed download is imported once (also on
-//! the next pass), and a pass whose queue read failed touches nothing.
+//! A whole pass of the loop against the recording fakes: the views are read,
+//! then the Arr queue, and each torrent to act on is read again by hash; a
+//! completed download is imported once (also on the next pass), and a pass
+//! whose queue read failed touches nothing.
 
 use std::sync::Arc;
 
@@ -44,6 +45,16 @@ fn completed() -> Torrent {
     }
 }
 
+/// A view of `qbit` that lists every watched category whole on every pass,
+/// as the tests' passes come milliseconds apart.
+fn every_pass(qbit: Arc<dyn Qbittorrent>) -> Vec<Arc<View>> {
+    let timers = crate::view::ViewTimers {
+        full_sync: Duration::ZERO,
+        full_list: Duration::ZERO,
+    };
+    vec![Arc::new(View::new(qbit, timers, crate::config::ReadMode::Auto))]
+}
+
 /// A worker over fakes sharing one journal.
 fn worker(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<FakeQbit>) {
     let (worker, qbit, _) = worker_and_arr(journal, torrents);
@@ -66,7 +77,7 @@ fn worker_and_arr(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<Fak
     );
     let connections = Connections {
         arr: Box::new(Arc::clone(&arr)),
-        qbits: vec![Arc::clone(&qbit) as Arc<dyn Qbittorrent>],
+        qbits: every_pass(Arc::clone(&qbit) as Arc<dyn Qbittorrent>),
         records: InstanceRecords::new(Arc::new(Store::in_memory()), &arr_cfg.name, Writes::Commit),
         decisions: DecisionLog::new(false),
     };
@@ -79,7 +90,8 @@ fn worker_and_arr(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<Fak
         Duration::from_secs(5),
         NOW,
     ));
-    let worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
+    let mut worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
+    worker.view_fresh = Duration::ZERO;
     (worker, qbit, arr)
 }
 
@@ -93,10 +105,12 @@ fn a_pass_reads_the_queue_first_then_imports_a_completed_download_once() {
     assert_eq!(
         journal.calls(),
         [
-            Call::Queue,
             Call::List("radarr".into()),
             Call::List("failed".into()),
             Call::List("recheck".into()),
+            Call::Queue,
+            // Read again before it is acted on.
+            Call::Lookup(HASH.into()),
             Call::Command("DownloadedMoviesScan".into()),
         ]
     );
@@ -130,7 +144,16 @@ fn a_pass_whose_queue_read_failed_touches_nothing() {
         result,
         Err(PassError::Upstream(PassFailure::Arr { .. }))
     ));
-    assert_eq!(journal.calls(), [Call::Queue]);
+    // Only reads: the views (each category whole on this first read), then the queue.
+    assert_eq!(
+        journal.calls(),
+        [
+            Call::List("radarr".into()),
+            Call::List("failed".into()),
+            Call::List("recheck".into()),
+            Call::Queue
+        ]
+    );
 }
 
 #[test]
@@ -163,7 +186,6 @@ fn a_torrent_moved_to_the_failed_category_is_blocklisted_after_the_arr_dropped_i
     failed.category = "failed".into();
     qbit.list("radarr", vec![]);
     qbit.list("failed", vec![failed]);
-    worker.last_special_fetch = None;
     let report = worker.pass(NOW + 30, &Shutdown::new()).unwrap();
     assert_eq!(
         report.applied,
@@ -174,7 +196,6 @@ fn a_torrent_moved_to_the_failed_category_is_blocklisted_after_the_arr_dropped_i
     // A minute later the Arr has dropped its row; the removal still blocklists and searches.
     arr.dequeue(HASH);
     journal.clear();
-    worker.last_special_fetch = None;
     let report = worker.pass(NOW + 200, &Shutdown::new()).unwrap();
     assert_eq!(
         (
@@ -192,6 +213,8 @@ fn a_torrent_moved_to_the_failed_category_is_blocklisted_after_the_arr_dropped_i
     assert_eq!(
         mutating,
         [
+            // Read again, by hash, before it is removed.
+            Call::Lookup(HASH.into()),
             Call::Delete {
                 hashes: vec![HASH.into()],
                 files: true
@@ -290,12 +313,14 @@ fn worker_on_store(journal: &Journal, torrents: Vec<Torrent>, store: Arc<Store>)
     arr.enqueue(HASH, QueueEntry::default());
     let connections = Connections {
         arr: Box::new(arr),
-        qbits: vec![qbit as Arc<dyn Qbittorrent>],
+        qbits: every_pass(qbit as Arc<dyn Qbittorrent>),
         records: InstanceRecords::new(store, &arr_cfg.name, Writes::Commit),
         decisions: DecisionLog::new(false),
     };
     let board = Arc::new(Board::new("config.toml", NOW));
-    Worker::new(&config.settings, arr_cfg, connections, board).unwrap()
+    let mut worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
+    worker.view_fresh = Duration::ZERO;
+    worker
 }
 
 /// The disk fills as an import is about to be recorded: it is not sent (it could not be
@@ -423,12 +448,14 @@ fn a_queue_row_remembered_before_a_restart_serves_a_later_removal() {
         }
         let connections = Connections {
             arr: Box::new(arr),
-            qbits: vec![qbit as Arc<dyn Qbittorrent>],
+            qbits: every_pass(qbit as Arc<dyn Qbittorrent>),
             records: InstanceRecords::new(Arc::clone(&store), &arr_cfg.name, Writes::Commit),
             decisions: DecisionLog::new(false),
         };
         let board = Arc::new(Board::new("config.toml", NOW));
-        Worker::new(&config.settings, arr_cfg, connections, board).unwrap()
+        let mut worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
+        worker.view_fresh = Duration::ZERO;
+        worker
     };
     let mut downloading = completed();
     downloading.state = TorrentState::Downloading;

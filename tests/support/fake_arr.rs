@@ -941,3 +941,10 @@ fn merge(into: &mut Value, from: Value) {
         into.extend(from);
     }
 }
+
+/// Whether `r` is a `POST …/command` named `name`.
+pub fn is_command(r: &Recorded, name: &str) -> bool {
+    r.method == "POST"
+        && r.path.ends_with("/command")
+        && r.json().is_some_and(|j| j["name"].as_str() == Some(name))
+}

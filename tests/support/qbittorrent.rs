@@ -226,6 +226,11 @@ Connection\ResolvePeerCountries=false
         )
     }
 
+    /// The profile directory (`--profile`): qBittorrent's conf, logs and resume data.
+    pub fn profile(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// `http://127.0.0.1:PORT` (no trailing slash).
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.webui_port)

@@ -62,9 +62,18 @@ pub struct ScenarioBuilder {
     proxy: bool,
     generated_token: bool,
     first_pass_of: Option<Vec<&'static str>>,
+    /// `[qBit] ReadMode`; `None`: sync/maindata, the path of qBittorrent 5, on the 4.5.2
+    /// of the suite too (filtered lists have their own tests: `read_modes`).
+    read_mode: Option<&'static str>,
 }
 
 impl ScenarioBuilder {
+    /// `[qBit] ReadMode` (default `maindata`).
+    pub fn read_mode(mut self, mode: &'static str) -> Self {
+        self.read_mode = Some(mode);
+        self
+    }
+
     /// Lines for `[Radarr-Test.Torrent]`.
     pub fn radarr_torrent(mut self, lines: &'static str) -> Self {
         self.sections[0].torrent = lines;
@@ -167,9 +176,11 @@ impl ScenarioBuilder {
         let config = format!(
             "[Settings]\nConsoleLevel = \"DEBUG\"\nLogging = true\nLoopSleepTimer = 1\n{settings}\n\n\
              [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{token}\"\n\n\
-             [qBit]\nHost = \"{qbit_url}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\n\
+             [qBit]\nHost = \"{qbit_url}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\
+             ReadMode = \"{read_mode}\"\n\n\
              {sections_text}",
             settings = self.settings,
+            read_mode = self.read_mode.unwrap_or("maindata"),
             port = free_tcp_port(),
         );
         let dir = temp_dir("scenario");

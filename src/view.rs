@@ -1,0 +1,666 @@
+//! One qBittorrent instance as the workers see it: a compact table of the
+//! torrents in the categories they watch, kept up to date by one reader and
+//! shared by every worker using that instance.
+//!
+//! How it is kept depends on what is cheap for that qBittorrent (measured:
+//! `bench/qbittorrent_load.py`, results in bench/README.md):
+//! - **sync/maindata** (WebAPI ≥ 2.11.0, qBittorrent 5.0): qBittorrent
+//!   5 answers it from changes it already tracks, so an unchanged poll costs it
+//!   almost nothing. The view keeps the `rid`; a full update replaces the
+//!   table, partial objects merge field by field, `torrents_removed` deletes.
+//!   An answer is applied only once it was read whole; any error or
+//!   inconsistency drops the view and the next read starts again from rid 0,
+//!   as does a full resync every `FullSyncTimer` (ours, default 10 minutes),
+//!   which bounds the drift of values qBittorrent does not report as changes
+//!   (seeding time).
+//! - **Filtered lists** (older qBittorrent, which rebuilds and diffs its whole
+//!   state on each `sync/maindata`): per watched category only what can need
+//!   an action now — `filter=downloading` and `filter=errored` — and every
+//!   torrent that left those sets (completed, moved, gone) read at once by
+//!   hash; the whole category every `FullListTimer` (ours, default 5
+//!   minutes), and the failed and recheck categories every 30 seconds.
+//!
+//! A worker calls `View::sync` at the start of its pass: the view is read
+//! again only when it is older than half that worker's interval, so the
+//! instance is polled at the pace of its fastest worker. Nothing here
+//! decides: the view is a fast index, and the worker reads each torrent it
+//! wants to act on again, by hash, before acting (so no action rests on a
+//! value the view may hold from minutes ago).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use log::{debug, info};
+
+use crate::config::{QbitInstance, ReadMode};
+use crate::http::HttpError;
+use crate::model::{Torrent, TorrentId};
+use crate::qbit::{lock, ApiVersion, Field, Fields, ListFilter, ListQuery, SyncItem};
+use crate::upstream::Qbittorrent;
+
+mod table;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use table::Table;
+
+/// The first WebAPI version whose `sync/maindata` costs qBittorrent little
+/// (qBittorrent 5.0.0; measured on 5.1.0, against 4.5.2's full rebuild).
+pub(crate) const MAINDATA_FROM: ApiVersion = ApiVersion(2, 11, 0);
+/// The failed and recheck categories are listed at most this often (filtered-list mode).
+const SPECIAL_LIST_PERIOD: Duration = Duration::from_secs(30);
+/// At most this many hashes per `torrents/info?hashes=` request.
+const HASHES_PER_LOOKUP: usize = 200;
+
+/// How often the view reads everything again (our own `[Settings]` keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewTimers {
+    /// `FullSyncTimer`: a `sync/maindata` from rid 0 at least this often.
+    pub full_sync: Duration,
+    /// `FullListTimer`: each watched category listed whole at least this often.
+    pub full_list: Duration,
+}
+
+impl Default for ViewTimers {
+    fn default() -> Self {
+        Self {
+            full_sync: Duration::from_secs(600),
+            full_list: Duration::from_secs(300),
+        }
+    }
+}
+
+/// How the view is read from this qBittorrent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    MainData,
+    Lists,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MainData => "sync/maindata",
+            Self::Lists => "filtered lists",
+        }
+    }
+}
+
+/// The categories one worker acts on: its own, and the failed and recheck ones.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    pub category: String,
+    pub special: Vec<String>,
+}
+
+impl Watch {
+    pub(crate) fn all(&self) -> Vec<&str> {
+        std::iter::once(self.category.as_str())
+            .chain(self.special.iter().map(String::as_str))
+            .collect()
+    }
+}
+
+/// A category the view reads in filtered-list mode.
+struct Listed {
+    name: String,
+    /// The failed or recheck category of some worker (and no worker's own).
+    special: bool,
+    /// When it was last listed whole.
+    full_at: Option<Instant>,
+    /// Its torrents not complete at the last read: looked up by hash once
+    /// they leave the downloading and errored lists.
+    unfinished: HashSet<TorrentId>,
+}
+
+/// What qBittorrent says beside the torrents (`sync/maindata` only).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Server {
+    pub(crate) free_space_on_disk: Option<i64>,
+    pub(crate) connection_status: Option<String>,
+    pub(crate) categories: HashSet<String>,
+    pub(crate) tags: HashSet<String>,
+    /// Announce URL → the torrents announcing to it.
+    pub(crate) trackers: HashMap<String, Vec<TorrentId>>,
+}
+
+/// The view's state, behind the lock.
+pub(crate) struct ViewState {
+    pub(crate) table: Table,
+    pub(crate) server: Server,
+    mode: Option<Mode>,
+    /// sync/maindata: the last `rid`; 0 when the next read must be a full one.
+    rid: i64,
+    /// sync/maindata: when the last full update was applied.
+    full_at: Option<Instant>,
+    /// Filtered lists: the watched categories.
+    listed: Vec<Listed>,
+    /// When the last read that succeeded started.
+    synced_at: Option<Instant>,
+    /// Reads done, for `/api/status` and tests.
+    pub(crate) reads: ReadCounts,
+}
+
+/// Requests the view has sent, by kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReadCounts {
+    pub maindata_full: u64,
+    pub maindata: u64,
+    pub full_lists: u64,
+    pub filtered_lists: u64,
+    pub lookups: u64,
+    /// Views dropped after an error or an inconsistent answer.
+    pub resets: u64,
+}
+
+impl ViewState {
+    /// Whether every category of `watch` has been read whole since the last reset:
+    /// only then is a torrent missing from the view known to be gone.
+    pub(crate) fn complete_for(&self, watch: &Watch) -> bool {
+        match self.mode {
+            Some(Mode::MainData) => self.full_at.is_some(),
+            Some(Mode::Lists) => watch
+                .all()
+                .iter()
+                .all(|c| self.listed.iter().any(|l| l.name == *c && l.full_at.is_some())),
+            None => false,
+        }
+    }
+
+    /// Forgets everything read: the next read starts over.
+    fn reset(&mut self) {
+        self.table = Table::default();
+        self.server = Server::default();
+        self.mode = None;
+        self.rid = 0;
+        self.full_at = None;
+        for l in &mut self.listed {
+            l.full_at = None;
+            l.unfinished.clear();
+        }
+        self.synced_at = None;
+        self.reads.resets += 1;
+    }
+}
+
+/// One qBittorrent instance's shared view.
+pub struct View {
+    client: Arc<dyn Qbittorrent>,
+    timers: ViewTimers,
+    forced: ReadMode,
+    state: Mutex<ViewState>,
+}
+
+impl View {
+    pub(crate) fn new(client: Arc<dyn Qbittorrent>, timers: ViewTimers, forced: ReadMode) -> Self {
+        Self {
+            client,
+            timers,
+            forced,
+            state: Mutex::new(ViewState {
+                table: Table::default(),
+                server: Server::default(),
+                mode: None,
+                rid: 0,
+                full_at: None,
+                listed: Vec::new(),
+                synced_at: None,
+                reads: ReadCounts::default(),
+            }),
+        }
+    }
+
+    /// A view of the qBittorrent `cfg` describes (for tools and tests; the
+    /// daemon builds its views with the dry-run decision made).
+    pub fn connect(cfg: &QbitInstance, timers: ViewTimers) -> Self {
+        Self::new(crate::upstream::connect_qbit(cfg, false), timers, cfg.read_mode)
+    }
+
+    /// Reads the view again now, whatever its age (for tools and tests).
+    pub fn refresh(&self, watch: &Watch) -> Result<(), HttpError> {
+        self.sync(watch, Duration::ZERO)
+    }
+
+    /// The torrents of `categories` as the view holds them, sorted by hash (no names;
+    /// paths only as far as the rules need them).
+    pub fn torrents(&self, categories: &[&str]) -> Vec<Torrent> {
+        let state = self.lock();
+        let mut out = Vec::new();
+        let mut t = Torrent::default();
+        state.table.each_in(categories, &mut t, |t| out.push(t.clone()));
+        out
+    }
+
+    /// How it is read, once it was.
+    pub fn mode(&self) -> Option<Mode> {
+        self.lock().mode
+    }
+
+    /// The requests it has sent, by kind.
+    pub fn reads(&self) -> ReadCounts {
+        self.lock().reads
+    }
+
+    pub(crate) fn client(&self) -> &Arc<dyn Qbittorrent> {
+        &self.client
+    }
+
+    /// The state, for reading the torrents (held while a worker decides).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ViewState> {
+        lock(&self.state)
+    }
+
+    /// Brings the view up to date for `watch`, unless it was read within
+    /// `fresh` and already covers `watch`'s categories. On an error the pass
+    /// must not use the view.
+    pub(crate) fn sync(&self, watch: &Watch, fresh: Duration) -> Result<(), HttpError> {
+        let mut state = self.lock();
+        let mut new_category = false;
+        for (name, special) in
+            std::iter::once((&watch.category, false)).chain(watch.special.iter().map(|s| (s, true)))
+        {
+            match state.listed.iter_mut().find(|l| l.name == *name) {
+                Some(l) => l.special &= special,
+                None => {
+                    new_category = true;
+                    state.listed.push(Listed {
+                        name: name.clone(),
+                        special,
+                        full_at: None,
+                        unfinished: HashSet::new(),
+                    });
+                }
+            }
+        }
+        let recent = state.synced_at.is_some_and(|at| at.elapsed() < fresh);
+        let covered = state.mode == Some(Mode::MainData) || !new_category;
+        if recent && covered {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let result = self.read(&mut state);
+        match result {
+            Ok(()) => {
+                state.synced_at = Some(started);
+                Ok(())
+            }
+            Err(e) => {
+                state.reset();
+                Err(e)
+            }
+        }
+    }
+
+    /// Looks up by hash torrents the view has not seen (filtered lists only:
+    /// downloads the Arr knows of, e.g. added already complete, which no
+    /// downloading list shows before the next whole list). Those found join
+    /// the view; how many were found. With sync/maindata, the view holds
+    /// every torrent already and nothing is asked.
+    pub(crate) fn adopt(&self, hashes: &[&str]) -> Result<usize, HttpError> {
+        let mut state = self.lock();
+        if state.mode != Some(Mode::Lists) {
+            return Ok(0);
+        }
+        let unseen: Vec<&str> = hashes
+            .iter()
+            .copied()
+            .filter(|h| TorrentId::parse(h).is_some_and(|id| state.table.get(&id).is_none()))
+            .collect();
+        let mut found: Vec<(TorrentId, Torrent)> = Vec::new();
+        for chunk in unseen.chunks(HASHES_PER_LOOKUP) {
+            let query = ListQuery {
+                category: None,
+                filter: ListFilter::All,
+                hashes: chunk,
+            };
+            self.client.torrents_where(&query, &mut |t| {
+                if let Some(id) = TorrentId::parse(&t.hash) {
+                    found.push((id, t.clone()));
+                }
+            })?;
+            state.reads.lookups += 1;
+        }
+        let mut scratch = String::new();
+        for (id, t) in &found {
+            let Some(listed) = state.listed.iter().position(|l| l.name == t.category) else {
+                continue; // not a watched category: not the view's business
+            };
+            state.table.upsert(*id, t, &mut scratch);
+            if !t.state.is_complete() {
+                state.listed[listed].unfinished.insert(*id);
+            }
+        }
+        Ok(found.len())
+    }
+
+    fn read(&self, state: &mut ViewState) -> Result<(), HttpError> {
+        // Cached by the client until a new session, an outage or a 404: a qBittorrent
+        // that came back as another version is read the way that suits it.
+        let api = self.client.api_version()?;
+        let mode = match self.forced {
+            ReadMode::MainData => Mode::MainData,
+            ReadMode::Lists => Mode::Lists,
+            ReadMode::Auto if api >= MAINDATA_FROM => Mode::MainData,
+            ReadMode::Auto => Mode::Lists,
+        };
+        if state.mode != Some(mode) {
+            if state.mode.is_some() {
+                state.reset();
+            }
+            info!(
+                "{}: WebAPI {api}: reading torrents by {}",
+                self.client.name(),
+                mode.as_str()
+            );
+            state.mode = Some(mode);
+        }
+        match mode {
+            Mode::MainData => self.read_maindata(state),
+            Mode::Lists => self.read_lists(state),
+        }
+    }
+
+    fn read_maindata(&self, state: &mut ViewState) -> Result<(), HttpError> {
+        let full_due = state
+            .full_at
+            .is_none_or(|at| at.elapsed() >= self.timers.full_sync);
+        let rid = if full_due { 0 } else { state.rid };
+        match self.apply_maindata(state, rid)? {
+            Applied::Done => Ok(()),
+            Applied::Inconsistent(why) => {
+                // Never a decision on a half-understood answer: start again from scratch.
+                info!(
+                    "{}: sync/maindata: {why}; reading everything again",
+                    self.client.name()
+                );
+                state.reset();
+                state.mode = Some(Mode::MainData);
+                match self.apply_maindata(state, 0)? {
+                    Applied::Done => Ok(()),
+                    Applied::Inconsistent(why) => Err(HttpError::decode(
+                        &format!("{} /api/v2/sync/maindata", self.client.name()),
+                        why,
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Reads one `sync/maindata` answer whole, then applies it.
+    fn apply_maindata(&self, state: &mut ViewState, rid: i64) -> Result<Applied, HttpError> {
+        let mut staged = Staged::default();
+        self.client.maindata(rid, &mut |item| staged.take(item))?;
+        if rid == 0 {
+            state.reads.maindata_full += 1;
+        } else {
+            state.reads.maindata += 1;
+        }
+        let Some(new_rid) = staged.rid else {
+            return Ok(Applied::Inconsistent("the answer has no rid".into()));
+        };
+        let full = staged.full || rid == 0;
+        if rid == 0 && !staged.full {
+            return Ok(Applied::Inconsistent(
+                "a first answer that is not a full update".into(),
+            ));
+        }
+        if full {
+            state.table.replace(std::mem::take(&mut staged.table));
+            state.server = Server::default();
+            state.full_at = Some(Instant::now());
+        } else {
+            // A torrent first seen in a partial answer must come whole.
+            let entries = staged.table.entries();
+            if let Some((e, _)) = entries.iter().zip(&staged.present).find(|(e, present)| {
+                state.table.get(&e.id).is_none()
+                    && !(present.has(Field::State) && present.has(Field::Category))
+            }) {
+                return Ok(Applied::Inconsistent(format!(
+                    "a partial update for torrent {}, which was not known",
+                    e.id
+                )));
+            }
+            for (e, present) in entries.iter().zip(&staged.present) {
+                state.table.merge_from(e, *present, &staged.table);
+            }
+        }
+        for id in &staged.removed {
+            state.table.remove(id);
+        }
+        staged.server(&mut state.server);
+        state.rid = new_rid;
+        if staged.unkeyed > 0 {
+            debug!(
+                "{}: {} torrent(s) without a 40-digit hash left out of the view",
+                self.client.name(),
+                staged.unkeyed
+            );
+        }
+        Ok(Applied::Done)
+    }
+
+    fn read_lists(&self, state: &mut ViewState) -> Result<(), HttpError> {
+        let mut scratch = String::new();
+        let names: Vec<(String, bool)> = state.listed.iter().map(|l| (l.name.clone(), l.special)).collect();
+        for (name, special) in names {
+            let period = if special {
+                SPECIAL_LIST_PERIOD.min(self.timers.full_list)
+            } else {
+                self.timers.full_list
+            };
+            let full_at = state
+                .listed
+                .iter()
+                .find(|l| l.name == name)
+                .and_then(|l| l.full_at);
+            let full_due = full_at.is_none_or(|at| at.elapsed() >= period);
+            if full_due {
+                self.list_whole(state, &name, &mut scratch)?;
+            } else if !special {
+                self.list_unfinished(state, &name, &mut scratch)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole category: replaces what the view held of it.
+    fn list_whole(
+        &self,
+        state: &mut ViewState,
+        category: &str,
+        scratch: &mut String,
+    ) -> Result<(), HttpError> {
+        let started = Instant::now();
+        let mut listed: Vec<(TorrentId, Torrent)> = Vec::new();
+        let query = ListQuery {
+            category: Some(category),
+            filter: ListFilter::All,
+            hashes: &[],
+        };
+        self.client.torrents_where(&query, &mut |t| {
+            if let Some(id) = TorrentId::parse(&t.hash) {
+                listed.push((id, t.clone()));
+            }
+        })?;
+        state.reads.full_lists += 1;
+        let keep: HashSet<TorrentId> = listed.iter().map(|(id, _)| *id).collect();
+        state.table.retain_in_category(category, |id| keep.contains(id));
+        let mut unfinished = HashSet::new();
+        for (id, t) in &listed {
+            state.table.upsert(*id, t, scratch);
+            if !t.state.is_complete() {
+                unfinished.insert(*id);
+            }
+        }
+        if let Some(l) = state.listed.iter_mut().find(|l| l.name == category) {
+            l.full_at = Some(started);
+            l.unfinished = unfinished;
+        }
+        Ok(())
+    }
+
+    /// The downloads and errored torrents of `category`, and, by hash, those that left them.
+    fn list_unfinished(
+        &self,
+        state: &mut ViewState,
+        category: &str,
+        scratch: &mut String,
+    ) -> Result<(), HttpError> {
+        let mut listed: Vec<(TorrentId, Torrent)> = Vec::new();
+        for filter in [ListFilter::Downloading, ListFilter::Errored] {
+            let query = ListQuery {
+                category: Some(category),
+                filter,
+                hashes: &[],
+            };
+            self.client.torrents_where(&query, &mut |t| {
+                if let Some(id) = TorrentId::parse(&t.hash) {
+                    listed.push((id, t.clone()));
+                }
+            })?;
+            state.reads.filtered_lists += 1;
+        }
+        let now_unfinished: HashSet<TorrentId> = listed.iter().map(|(id, _)| *id).collect();
+        let before = state
+            .listed
+            .iter()
+            .find(|l| l.name == category)
+            .map(|l| l.unfinished.clone())
+            .unwrap_or_default();
+        // Those that left the lists: completed, moving, recategorised or deleted.
+        let left: Vec<String> = before
+            .difference(&now_unfinished)
+            .map(ToString::to_string)
+            .collect();
+        let mut found: Vec<(TorrentId, Torrent)> = Vec::new();
+        for chunk in left.chunks(HASHES_PER_LOOKUP) {
+            let hashes: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let query = ListQuery {
+                category: None,
+                filter: ListFilter::All,
+                hashes: &hashes,
+            };
+            self.client.torrents_where(&query, &mut |t| {
+                if let Some(id) = TorrentId::parse(&t.hash) {
+                    found.push((id, t.clone()));
+                }
+            })?;
+            state.reads.lookups += 1;
+        }
+        // Applied only now that every read succeeded.
+        let mut unfinished = now_unfinished;
+        for (id, t) in listed.iter().chain(&found) {
+            state.table.upsert(*id, t, scratch);
+            if !t.state.is_complete() && t.category == category {
+                unfinished.insert(*id);
+            }
+        }
+        let found_ids: HashSet<TorrentId> = found.iter().map(|(id, _)| *id).collect();
+        for hash in &left {
+            if let Some(id) = TorrentId::parse(hash) {
+                if !found_ids.contains(&id) {
+                    state.table.remove(&id);
+                }
+            }
+        }
+        if let Some(l) = state.listed.iter_mut().find(|l| l.name == category) {
+            l.unfinished = unfinished;
+        }
+        Ok(())
+    }
+}
+
+enum Applied {
+    Done,
+    /// The answer cannot be applied to what the view holds.
+    Inconsistent(String),
+}
+
+/// A `sync/maindata` answer as read, before it is applied.
+#[derive(Default)]
+struct Staged {
+    rid: Option<i64>,
+    full: bool,
+    /// The torrents as read, unsorted, with the fields each object held.
+    table: Table,
+    present: Vec<Fields>,
+    scratch: String,
+    removed: Vec<TorrentId>,
+    unkeyed: usize,
+    categories: Vec<(String, bool)>,
+    tags: Vec<(String, bool)>,
+    trackers: Vec<(String, Option<Vec<TorrentId>>)>,
+    free_space: Option<i64>,
+    connection: Option<String>,
+}
+
+impl Staged {
+    fn take(&mut self, item: SyncItem<'_>) {
+        match item {
+            SyncItem::Rid(rid) => self.rid = Some(rid),
+            SyncItem::FullUpdate(full) => self.full = full,
+            SyncItem::Torrent {
+                hash,
+                fields,
+                present,
+            } => match TorrentId::parse(hash) {
+                Some(id) => {
+                    self.table.push_unsorted(id, fields, present, &mut self.scratch);
+                    self.present.push(present);
+                }
+                None => self.unkeyed += 1,
+            },
+            SyncItem::TorrentRemoved(hash) => {
+                if let Some(id) = TorrentId::parse(hash) {
+                    self.removed.push(id);
+                }
+            }
+            SyncItem::Category(name) => self.categories.push((name.to_string(), true)),
+            SyncItem::CategoryRemoved(name) => self.categories.push((name.to_string(), false)),
+            SyncItem::Tag(name) => self.tags.push((name.to_string(), true)),
+            SyncItem::TagRemoved(name) => self.tags.push((name.to_string(), false)),
+            SyncItem::Tracker { url, hashes } => self.trackers.push((
+                url.to_string(),
+                Some(hashes.iter().filter_map(|h| TorrentId::parse(h)).collect()),
+            )),
+            SyncItem::TrackerRemoved(url) => self.trackers.push((url.to_string(), None)),
+            SyncItem::FreeSpace(bytes) => self.free_space = Some(bytes),
+            SyncItem::Connection(status) => self.connection = Some(status.to_string()),
+        }
+    }
+
+    /// Applies what the answer says beside the torrents.
+    fn server(&mut self, server: &mut Server) {
+        for (name, present) in self.categories.drain(..) {
+            if present {
+                server.categories.insert(name);
+            } else {
+                server.categories.remove(&name);
+            }
+        }
+        for (name, present) in self.tags.drain(..) {
+            if present {
+                server.tags.insert(name);
+            } else {
+                server.tags.remove(&name);
+            }
+        }
+        for (url, hashes) in self.trackers.drain(..) {
+            match hashes {
+                Some(h) => {
+                    server.trackers.insert(url, h);
+                }
+                None => {
+                    server.trackers.remove(&url);
+                }
+            }
+        }
+        if let Some(f) = self.free_space {
+            server.free_space_on_disk = Some(f);
+        }
+        if let Some(c) = self.connection.take() {
+            server.connection_status = Some(c);
+        }
+    }
+}

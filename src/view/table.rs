@@ -1,0 +1,387 @@
+//! The compact torrent table behind a view: one fixed-size entry per
+//! torrent (its 20-byte id, interned category and tag set, the numbers the
+//! rules read), sorted by id, about 112 bytes each. Names and paths are not
+//! kept, only what the rules ask of the paths (is there a content path; is
+//! it the save path), as fingerprints: what a torrent is called and where it
+//! lies is read again, with everything else, just before anything is done
+//! to it.
+
+use std::collections::HashMap;
+
+use crate::model::{Torrent, TorrentId, TorrentState};
+use crate::qbit::{Field, Fields};
+
+/// Strings kept once, by number: categories and whole tag sets.
+#[derive(Default)]
+pub(crate) struct Interner {
+    strings: Vec<Box<str>>,
+    ids: HashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    pub(crate) fn find(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    pub(crate) fn get(&self, id: u32) -> &str {
+        self.strings.get(id as usize).map_or("", |s| s)
+    }
+}
+
+/// One torrent as the view keeps it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Entry {
+    pub(crate) id: TorrentId,
+    pub(crate) category: u32,
+    /// The interned tag set (tags joined by ",", in qBittorrent's order).
+    pub(crate) tags: u32,
+    pub(crate) state: TorrentState,
+    pub(crate) progress: f64,
+    pub(crate) ratio: f64,
+    pub(crate) max_ratio: f64,
+    pub(crate) amount_left: i64,
+    pub(crate) size: i64,
+    /// Unix times; qBittorrent's "never" (≤ 0) is 0.
+    pub(crate) added_on: u32,
+    pub(crate) completion_on: u32,
+    pub(crate) last_activity: u32,
+    pub(crate) seeding_time: u32,
+    pub(crate) eta: i32,
+    pub(crate) max_seeding_minutes: i32,
+    /// Fingerprints of the content and save paths (trailing slashes trimmed); 0: empty.
+    pub(crate) content_path: u64,
+    pub(crate) save_path: u64,
+}
+
+/// What a filled-in torrent says for a path the view only fingerprinted.
+pub(crate) const CONTENT_PATH_NOT_KEPT: &str = "(content path: read again before use)";
+const SAVE_PATH_NOT_KEPT: &str = "(save path: read again before use)";
+
+/// A path's fingerprint: 0 for an empty path, never 0 otherwise.
+fn path_key(path: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    if path.is_empty() {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.trim_end_matches(['/', '\\']).hash(&mut h);
+    h.finish() | 1
+}
+
+fn clamp_u32(v: i64) -> u32 {
+    u32::try_from(v.max(0)).unwrap_or(u32::MAX)
+}
+
+fn clamp_i32(v: i64) -> i32 {
+    i32::try_from(v).unwrap_or(if v < 0 { i32::MIN } else { i32::MAX })
+}
+
+impl Entry {
+    /// A torrent qBittorrent has not described yet: what an object without fields means.
+    pub(crate) fn blank(id: TorrentId, category: u32, tags: u32) -> Self {
+        Self {
+            id,
+            category,
+            tags,
+            state: TorrentState::Unknown,
+            progress: 0.0,
+            ratio: 0.0,
+            max_ratio: -1.0,
+            amount_left: 0,
+            size: 0,
+            added_on: 0,
+            completion_on: 0,
+            last_activity: 0,
+            seeding_time: 0,
+            eta: 0,
+            max_seeding_minutes: -1,
+            content_path: 0,
+            save_path: 0,
+        }
+    }
+
+    /// `t`'s fields (category and tags already interned).
+    pub(crate) fn from_torrent(id: TorrentId, t: &Torrent, category: u32, tags: u32) -> Self {
+        Self {
+            id,
+            category,
+            tags,
+            state: t.state,
+            progress: t.progress,
+            ratio: t.ratio,
+            max_ratio: t.max_ratio,
+            amount_left: t.amount_left,
+            size: t.size,
+            added_on: clamp_u32(t.added_on),
+            completion_on: clamp_u32(t.completion_on),
+            last_activity: clamp_u32(t.last_activity),
+            seeding_time: clamp_u32(t.seeding_time),
+            eta: clamp_i32(t.eta),
+            max_seeding_minutes: clamp_i32(t.max_seeding_minutes),
+            content_path: path_key(&t.content_path),
+            save_path: path_key(&t.save_path),
+        }
+    }
+
+    /// Takes the fields in `present` from `src` (whose category and tags are
+    /// numbered as this entry's). Whether where the torrent stands (its
+    /// state or category) changed.
+    pub(crate) fn merge(&mut self, src: &Entry, present: Fields) -> bool {
+        let before = (self.state, self.category);
+        macro_rules! take {
+            ($($field:ident: $name:ident),*) => {
+                $(if present.has(Field::$name) {
+                    self.$field = src.$field;
+                })*
+            };
+        }
+        take!(
+            category: Category,
+            tags: Tags,
+            state: State,
+            progress: Progress,
+            ratio: Ratio,
+            max_ratio: MaxRatio,
+            amount_left: AmountLeft,
+            size: Size,
+            added_on: AddedOn,
+            completion_on: CompletionOn,
+            last_activity: LastActivity,
+            seeding_time: SeedingTime,
+            eta: Eta,
+            max_seeding_minutes: MaxSeedingTime,
+            content_path: ContentPath,
+            save_path: SavePath
+        );
+        before != (self.state, self.category)
+    }
+
+    /// Writes this entry into `t`, reusing its strings; the name is left empty.
+    pub(crate) fn fill(&self, t: &mut Torrent, strings: &Interner, tag_sets: &Interner) {
+        t.hash.clear();
+        self.id.write_hex(&mut t.hash);
+        t.name.clear();
+        t.content_path.clear();
+        t.save_path.clear();
+        // Only what the rules ask of the paths holds: whether there is one, and whether they are the same.
+        if self.content_path != 0 {
+            t.content_path.push_str(CONTENT_PATH_NOT_KEPT);
+        }
+        if self.save_path != 0 {
+            t.save_path.push_str(if self.save_path == self.content_path {
+                CONTENT_PATH_NOT_KEPT
+            } else {
+                SAVE_PATH_NOT_KEPT
+            });
+        }
+        t.category.clear();
+        t.category.push_str(strings.get(self.category));
+        let mut n = 0;
+        for tag in tag_sets.get(self.tags).split(',').filter(|s| !s.is_empty()) {
+            match t.tags.get_mut(n) {
+                Some(slot) => {
+                    slot.clear();
+                    slot.push_str(tag);
+                }
+                None => t.tags.push(tag.to_string()),
+            }
+            n += 1;
+        }
+        t.tags.truncate(n);
+        t.state = self.state;
+        t.progress = self.progress;
+        t.ratio = self.ratio;
+        t.max_ratio = self.max_ratio;
+        t.amount_left = self.amount_left;
+        t.size = self.size;
+        t.added_on = i64::from(self.added_on);
+        t.completion_on = i64::from(self.completion_on);
+        t.last_activity = i64::from(self.last_activity);
+        t.seeding_time = i64::from(self.seeding_time);
+        t.eta = i64::from(self.eta);
+        t.max_seeding_minutes = i64::from(self.max_seeding_minutes);
+    }
+}
+
+/// The tag set of `t` as one interned string.
+pub(crate) fn tag_key(t: &Torrent, scratch: &mut String) {
+    scratch.clear();
+    for (i, tag) in t.tags.iter().enumerate() {
+        if i > 0 {
+            scratch.push(',');
+        }
+        scratch.push_str(tag);
+    }
+}
+
+/// The torrents, sorted by id, with a change counter per category.
+#[derive(Default)]
+pub(crate) struct Table {
+    entries: Vec<Entry>,
+    pub(crate) categories: Interner,
+    pub(crate) tag_sets: Interner,
+    /// Bumped for a category whenever one of its torrents comes, goes, or
+    /// changes state or category: what makes reading the Arr queue worth it.
+    changes: HashMap<u32, u64>,
+}
+
+impl Table {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub(crate) fn get(&self, id: &TorrentId) -> Option<&Entry> {
+        self.entries
+            .binary_search_by(|e| e.id.cmp(id))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    fn bump(&mut self, category: u32) {
+        *self.changes.entry(category).or_default() += 1;
+    }
+
+    /// The change counter of `category` (0 for one never seen).
+    pub(crate) fn changes_of(&self, category: &str) -> u64 {
+        self.categories
+            .find(category)
+            .and_then(|c| self.changes.get(&c).copied())
+            .unwrap_or(0)
+    }
+
+    /// Merges the fields in `present` of `src` (numbered as `from`'s strings)
+    /// into the torrent, adding it if new.
+    pub(crate) fn merge_from(&mut self, src: &Entry, present: Fields, from: &Table) {
+        let mut e = *src;
+        e.category = self.categories.intern(from.categories.get(src.category));
+        e.tags = self.tag_sets.intern(from.tag_sets.get(src.tags));
+        match self.entries.binary_search_by(|x| x.id.cmp(&src.id)) {
+            Ok(i) => {
+                let old = self.entries[i].category;
+                if self.entries[i].merge(&e, present) {
+                    let new = self.entries[i].category;
+                    self.bump(old);
+                    if new != old {
+                        self.bump(new);
+                    }
+                }
+            }
+            Err(i) => {
+                let mut blank = Entry::blank(e.id, self.categories.intern(""), self.tag_sets.intern(""));
+                blank.merge(&e, present);
+                self.bump(blank.category);
+                self.entries.insert(i, blank);
+            }
+        }
+    }
+
+    /// The torrent as `torrents/info` lists it (every field), added if new.
+    pub(crate) fn upsert(&mut self, id: TorrentId, t: &Torrent, scratch: &mut String) {
+        let category = self.categories.intern(&t.category);
+        tag_key(t, scratch);
+        let tags = self.tag_sets.intern(scratch);
+        let e = Entry::from_torrent(id, t, category, tags);
+        match self.entries.binary_search_by(|x| x.id.cmp(&id)) {
+            Ok(i) => {
+                let old = self.entries[i];
+                self.entries[i] = e;
+                if (old.state, old.category) != (e.state, e.category) {
+                    self.bump(old.category);
+                    self.bump(e.category);
+                }
+            }
+            Err(i) => {
+                self.bump(e.category);
+                self.entries.insert(i, e);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, id: &TorrentId) -> bool {
+        match self.entries.binary_search_by(|e| e.id.cmp(id)) {
+            Ok(i) => {
+                let e = self.entries.remove(i);
+                self.bump(e.category);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Drops the torrents of `category` that `keep` does not hold.
+    pub(crate) fn retain_in_category(&mut self, category: &str, keep: impl Fn(&TorrentId) -> bool) {
+        let Some(c) = self.categories.find(category) else {
+            return;
+        };
+        let before = self.entries.len();
+        self.entries.retain(|e| e.category != c || keep(&e.id));
+        if self.entries.len() != before {
+            self.bump(c);
+        }
+    }
+
+    /// Replaces everything with `entries` (a full update), keeping the change counters
+    /// (bumped for every category, since anything may have changed).
+    pub(crate) fn replace(&mut self, mut fresh: Table) {
+        for (c, n) in &self.changes {
+            let name = self.categories.get(*c);
+            let id = fresh.categories.intern(name);
+            *fresh.changes.entry(id).or_default() += n + 1;
+        }
+        fresh.entries.sort_unstable_by_key(|e| e.id);
+        fresh.entries.dedup_by(|a, b| a.id == b.id);
+        *self = fresh;
+    }
+
+    /// Adds an entry for a table being built (sorted once, by [`Self::replace`]);
+    /// what `present` does not hold is the default. Its index.
+    pub(crate) fn push_unsorted(
+        &mut self,
+        id: TorrentId,
+        t: &Torrent,
+        present: Fields,
+        scratch: &mut String,
+    ) {
+        let category = self.categories.intern(if present.has(Field::Category) {
+            &t.category
+        } else {
+            ""
+        });
+        tag_key(t, scratch);
+        let tags = self
+            .tag_sets
+            .intern(if present.has(Field::Tags) { scratch } else { "" });
+        let mut e = Entry::blank(id, category, tags);
+        e.merge(&Entry::from_torrent(id, t, category, tags), present);
+        self.entries.push(e);
+    }
+
+    /// The torrents whose category is one of `categories`, each written into `t`.
+    pub(crate) fn each_in(&self, categories: &[&str], t: &mut Torrent, mut f: impl FnMut(&Torrent)) {
+        let ids: Vec<u32> = categories
+            .iter()
+            .filter_map(|c| self.categories.find(c))
+            .collect();
+        for e in &self.entries {
+            if ids.contains(&e.category) {
+                e.fill(t, &self.categories, &self.tag_sets);
+                f(t);
+            }
+        }
+    }
+}
