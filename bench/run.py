@@ -9,13 +9,18 @@ Measurements, per scenario:
   steady RSS      median VmRSS sampled once a second over the window (after warm-up)
   CPU s/min       utime+stime of the process (/proc/PID/stat) over the window
   CPU/pass        per worker thread: on-CPU time (/proc/PID/task/TID/schedstat, user+sys, ns)
-                  between two mid-sleep points, divided by the passes in between
+                  between two mid-sleep points (the thread idle for 40 % of a loop), divided by
+                  the passes in between (one per idle stretch)
   writes/h        /proc/PID/io write_bytes over the window, scaled to one hour
-  req/min         requests the fakes received over the window
+  req/min         requests the fakes received over the window; per kind of qBittorrent request
+                  (category list, filtered list, hashes, sync/maindata full/diff/unchanged) in the JSON
+  qBit bytes/min  response bytes qBittorrent sent over the window (per kind in the JSON)
   threads, fds    /proc/PID/task, /proc/PID/fd at the end of the window
+Passes are the daemon's own count (/api/processes). With --churn PCT the fakes change PCT % of each
+category's torrents per minute; the churn starts once the warm-up is over, one loop before the window.
 Start-up, from exec (binary started directly, median of several starts): GET /health answers
-200; the first torrents/info request reaches the fake; every worker has completed its first
-pass (/api/processes). Once on an empty data directory ("first start", whose first pass also
+200; the first torrent read (torrents/info or sync/maindata) reaches the fake; every worker has
+completed its first pass (/api/processes). Once on an empty data directory ("first start", whose first pass also
 does the initial imports, tags and store records) and once more on the same data directory
 ("restart").
 """
@@ -138,11 +143,12 @@ def child_pid(parent, binary, timeout=5.0):
 
 
 # ---------------------------------------------------------------- fakes
-def start_fakes(k, n, qbit_version):
+def start_fakes(k, n, qbit_version, churn=0.0):
     arrs = ",".join(f"{KINDS[i % 4]}:{KINDS[i % 4]}-{i + 1}" for i in range(k))
+    extra = ["--churn", f"{churn:g}", "--churn-paused"] if churn > 0 else []
     proc = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "fakes.py"), "--torrents", str(n), "--arrs", arrs,
-         "--qbit", qbit_version, "--api-key", API_KEY],
+         "--qbit", qbit_version, "--api-key", API_KEY] + extra,
         stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     CHILDREN.append(proc)
     line = proc.stdout.readline()
@@ -154,13 +160,22 @@ def start_fakes(k, n, qbit_version):
     return info
 
 
-def fake_stats(fakes):
+def fake_stats(fakes, path="/_bench/stats"):
     conn = http.client.HTTPConnection("127.0.0.1", fakes["qbit"], timeout=10)
     try:
-        conn.request("GET", "/_bench/stats")
+        conn.request("GET", path)
         return json.loads(conn.getresponse().read())
     finally:
         conn.close()
+
+
+def start_churn(fakes):
+    return fake_stats(fakes, "/_bench/churn?run=1")
+
+
+def delta(c1, c0, minutes):
+    """Per-minute rates of the keys of a counter snapshot that grew."""
+    return {k: round((v - c0.get(k, 0)) / minutes, 1) for k, v in sorted(c1.items()) if v - c0.get(k, 0) > 0}
 
 
 def write_config(path, fakes, webui_port, loop):
@@ -229,16 +244,21 @@ def health(port, timeout=0.2):
     return get(port, "/health", timeout)[0]
 
 
+def worker_passes(port, timeout=0.5):
+    """{worker name: completed passes} from /api/processes, or None when it does not answer."""
+    status, body = get(port, "/api/processes", timeout, token=True)
+    if status != 200:
+        return None
+    try:
+        return {p["name"]: p.get("passes", 0) for p in json.loads(body)["processes"]}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def first_pass_done(port, k):
     """True once every worker reports a completed pass on /api/processes."""
-    status, body = get(port, "/api/processes", 0.5, token=True)
-    if status != 200:
-        return False
-    try:
-        procs = json.loads(body)["processes"]
-    except (ValueError, KeyError):
-        return False
-    return len(procs) >= k and all(p.get("passes", 0) >= 1 for p in procs)
+    passes = worker_passes(port)
+    return passes is not None and len(passes) >= k and all(v >= 1 for v in passes.values())
 
 
 def metrics(port):
@@ -299,9 +319,9 @@ def actions(stats):
 
 # ---------------------------------------------------------------- scenario
 def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop, qbit_version, env=None,
-             count_mallocs=False):
-    log(f"{label}: generating {k} x {n} torrents")
-    fakes = start_fakes(k, n, qbit_version)
+             count_mallocs=False, churn=0.0):
+    log(f"{label}: generating {k} x {n} torrents" + (f", churn {churn:g} %/min" if churn else ""))
+    fakes = start_fakes(k, n, qbit_version, churn)
     data = tempfile.mkdtemp(prefix=f"{label}-", dir=workdir)
     cfg = os.path.join(data, "config.toml")
     webui = free_port()
@@ -313,7 +333,7 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
                               "--data-dir", data], stdout=subprocess.DEVNULL, stderr=stderr,
                              stdin=subprocess.DEVNULL, env=env)
     CHILDREN.append(tproc)
-    res = {"label": label, "k": k, "n": n, "loop": loop, "window_s": window,
+    res = {"label": label, "k": k, "n": n, "loop": loop, "window_s": window, "churn_pct_per_min": churn,
            "list_bytes": sum(fakes["list_bytes"].values()) // max(1, k), "queue_rows": fakes["queue_rows"]}
     try:
         pid = child_pid(tproc.pid, binary)
@@ -330,7 +350,11 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
             a = actions(st)
             if a != last_actions:
                 last_actions, quiet_since = a, now
-            passes = min(st["lists"].get(c, 0) for c in cats)
+            wp = worker_passes(webui, 0.2) if health_at is not None else None
+            if wp:
+                passes = min(wp.values()) if len(wp) >= k else 0
+            else:
+                passes = min(st["lists"].get(c, 0) for c in cats)
             if tproc.poll() is not None:
                 raise RuntimeError(f"the daemon exited early; see {data}/stderr.log")
             elapsed = now - t0
@@ -340,10 +364,14 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
                 log(f"{label}: still acting after {warmup_max}s of warm-up; measuring anyway")
                 break
             time.sleep(0.25)
-        first_list = min(st["first"].get("list " + c, 1e18) for c in cats) - t0
+        first_list = st["first"].get("read", 1e18) - t0
         res["warmup_s"] = round(time.monotonic() - t0, 1)
         res["first_list_s"] = round(first_list, 4)
         res["health_s"] = round(health_at, 4) if health_at is not None else None
+        if churn:
+            # The churn starts now, so that the warm-up converges; one loop later the window opens.
+            start_churn(fakes)
+            time.sleep(loop)
         log(f"{label}: warm-up done after {res['warmup_s']}s; measuring for {window}s")
 
         # Window.
@@ -352,32 +380,38 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
             for section, cat in fakes["sections"]:
                 if comm == section[:15]:
                     tids[cat] = tid
+        passes0 = worker_passes(webui, 2.0)
         st0 = fake_stats(fakes)
         cpu0, io0 = proc_cpu_ticks(pid), proc_io(pid)
         w0 = time.monotonic()
         rss = []
-        # Mid-sleep samples per instance: (passes, ns) once the last list request is >= 40% of a loop old.
-        last_count = {c: st0["lists"].get(c, 0) for c in cats}
+        # Mid-sleep samples per instance: the worker thread's on-CPU ns once it has not changed for
+        # 40 % of a loop, one sample per idle stretch; each stretch after the first ends one pass.
+        # This does not depend on which requests a pass sends.
+        th = threads(pid)
+        last_ns = {c: th[tids[c]][1] if c in tids and tids[c] in th else None for c in cats}
         last_change = {c: w0 for c in cats}
+        sampled = {c: False for c in cats}
         mid = {c: [] for c in cats}
         while time.monotonic() - w0 < window:
             time.sleep(0.1)
             now = time.monotonic()
-            st = fake_stats(fakes)
             th = threads(pid)
             for c in cats:
-                cnt = st["lists"].get(c, 0)
-                if cnt != last_count[c]:
-                    last_count[c], last_change[c] = cnt, now
+                if c not in tids or tids[c] not in th:
                     continue
-                if now - last_change[c] >= 0.4 * loop and c in tids and tids[c] in th:
-                    if not mid[c] or mid[c][-1][0] != cnt:
-                        mid[c].append((cnt, th[tids[c]][1]))
+                ns = th[tids[c]][1]
+                if ns != last_ns[c]:
+                    last_ns[c], last_change[c], sampled[c] = ns, now, False
+                elif not sampled[c] and now - last_change[c] >= 0.4 * loop:
+                    mid[c].append(ns)
+                    sampled[c] = True
             if int(now - w0) != int(now - w0 - 0.1):
                 rss.append(kb(proc_status(pid)["VmRSS"]))
         w1 = time.monotonic()
         st1 = fake_stats(fakes)
         cpu1, io1 = proc_cpu_ticks(pid), proc_io(pid)
+        passes1 = worker_passes(webui, 2.0)
         status = proc_status(pid)
         minutes = (w1 - w0) / 60
         res["rss_peak_kb"] = kb(status["VmHWM"])
@@ -391,8 +425,8 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
         per_pass = []
         for c in cats:
             m = mid[c]
-            if len(m) >= 2 and m[-1][0] > m[0][0]:
-                per_pass.append((m[-1][1] - m[0][1]) / (m[-1][0] - m[0][0]) / 1e6)
+            if len(m) >= 2:
+                per_pass.append((m[-1] - m[0]) / (len(m) - 1) / 1e6)
         res["pass_ms"] = [round(x, 2) for x in per_pass]
         res["write_bytes_per_h"] = int((io1["write_bytes"] - io0["write_bytes"]) * 3600 / (w1 - w0))
         res["wchar_per_h"] = int((io1["wchar"] - io0["wchar"]) * 3600 / (w1 - w0))
@@ -401,15 +435,25 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
         for server, v in st1["per_server"].items():
             req[server] = round((v - st0["per_server"].get(server, 0)) / minutes, 1)
         res["req_per_min"] = req
-        res["req_paths_per_min"] = {
-            key: round((v - st0["requests"].get(key, 0)) / minutes, 1)
-            for key, v in sorted(st1["requests"].items()) if v - st0["requests"].get(key, 0) > 0}
+        res["req_paths_per_min"] = delta(st1["requests"], st0["requests"], minutes)
+        res["bytes_paths_per_min"] = delta(st1["bytes"], st0["bytes"], minutes)
+        # qBittorrent requests and response bytes per kind: "torrents/info category",
+        # "torrents/info category+filter=downloading", "torrents/info hashes", "sync/maindata diff", ...
+        res["qbit_kinds_per_min"] = delta(st1["kinds"], st0["kinds"], minutes)
+        res["qbit_kind_bytes_per_min"] = delta(st1["kind_bytes"], st0["kind_bytes"], minutes)
+        res["qbit_bytes_per_min"] = int(sum(v - st0["bytes"].get(key, 0) for key, v in st1["bytes"].items()
+                                            if key.startswith("qbit ")) / minutes)
+        res["churn_per_min"] = delta(st1["churn"], st0["churn"], minutes)
         own_lists = sum(st1["lists"].get(c, 0) - st0["lists"].get(c, 0) for c in cats)
+        if passes0 is not None and passes1 is not None:
+            passes = sum(v - passes0.get(name, 0) for name, v in passes1.items())
+        else:
+            passes = own_lists
         qbit_reqs = st1["per_server"].get("qbit", 0) - st0["per_server"].get("qbit", 0)
         arr_reqs = sum(v - st0["per_server"].get(s, 0) for s, v in st1["per_server"].items() if s.startswith("arr"))
-        res["passes_in_window"] = own_lists
-        res["qbit_req_per_pass"] = round(qbit_reqs / own_lists, 2) if own_lists else None
-        res["arr_req_per_pass"] = round(arr_reqs / own_lists, 2) if own_lists else None
+        res["passes_in_window"] = passes
+        res["qbit_req_per_pass"] = round(qbit_reqs / passes, 2) if passes else None
+        res["arr_req_per_pass"] = round(arr_reqs / passes, 2) if passes else None
         res["lists_per_min"] = round(sum(st1["lists"].get(c, 0) - st0["lists"].get(c, 0) for c in cats)
                                      / minutes / k, 2)
         res["per_torrent_calls"] = sum(
@@ -422,10 +466,10 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
             span = 2 * loop + 1
             counter = start_malloc_count(pid, span)
             if counter is not None:
-                c0 = fake_stats(fakes)
+                c0 = worker_passes(webui, 2.0) or {}
                 mallocs = finish_malloc_count(counter)
-                c1 = fake_stats(fakes)
-                passes = sum(c1["lists"].get(c, 0) - c0["lists"].get(c, 0) for c in cats)
+                c1 = worker_passes(webui, 2.0) or {}
+                passes = sum(v - c0.get(name, 0) for name, v in c1.items())
                 if mallocs is not None and passes:
                     res["mallocs_per_pass"] = int(mallocs / passes)
                     res["mallocs_per_torrent_pass"] = round(mallocs / passes / max(1, n), 2)
@@ -460,9 +504,9 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
     return res
 
 
-def start_once(binary, cfg, data, webui, k, fakes, cats):
-    """Starts the daemon; returns (health s, first list s, first pass s) from exec, then stops it."""
-    before = fake_stats(fakes)["lists"]
+def start_once(binary, cfg, data, webui, k, fakes):
+    """Starts the daemon; returns (health s, first torrent read s, first pass s) from exec, then stops it."""
+    before = fake_stats(fakes)["reads"]
     t0 = time.monotonic()
     proc = subprocess.Popen([binary, "run", "--config", cfg, "--data-dir", data],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -477,11 +521,10 @@ def start_once(binary, cfg, data, webui, k, fakes, cats):
                 h = now - t0
             if first is None and polls % 5 == 0:
                 st = fake_stats(fakes)
-                if any(st["lists"].get(c, 0) > before.get(c, 0) for c in cats):
-                    # The fakes time-stamp every list request; the first one of this start is the
-                    # earliest 'last list' newer than t0.
-                    times = [st["last"].get("list " + c, 0) for c in cats
-                             if st["lists"].get(c, 0) == before.get(c, 0) + 1]
+                if st["reads"] > before:
+                    # The fakes time-stamp the latest torrents/info and sync/maindata requests; the
+                    # first one of this start is the earliest one newer than t0.
+                    times = [t for t in st["read_times"] if t > t0]
                     first = (min(times) - t0) if times else None
             if h is not None and first_pass_done(webui, k):
                 p = time.monotonic() - t0
@@ -510,9 +553,8 @@ def startup(binary, workdir, runs, k, n, qbit_version):
             cfg = os.path.join(data, "config.toml")
             webui = free_port()
             write_config(cfg, fakes, webui, 5)
-            cats = [c for _, c in fakes["sections"]]
             for kind in ("first start", "restart"):
-                h, f, p = start_once(binary, cfg, data, webui, k, fakes, cats)
+                h, f, p = start_once(binary, cfg, data, webui, k, fakes)
                 for key, v in (("health_ms", h), ("first_list_ms", f), ("first_pass_ms", p)):
                     if v is not None:
                         out[kind][key].append(round(v * 1000, 1))
@@ -564,7 +606,7 @@ def fmt_bytes(b):
     return f"{b / (1 << 20):.1f} MiB"
 
 
-def table(results, start, binary_size, mach, profile, target):
+def table(results, start, binary_size, mach, profile, target, churn=0.0):
     out = []
     out.append(f"Machine: {mach['cpu']}, {mach['cores']} cores, {mach['mem_gib']} GiB, {mach['os']}, "
                f"kernel {mach['kernel']}; {mach['rustc']}; commit {mach['commit']}")
@@ -572,10 +614,16 @@ def table(results, start, binary_size, mach, profile, target):
                f"({binary_size / (1 << 20):.2f} MiB); [profile.release] {profile}")
     out.append("Config: LoopSleepTimer = 5, ConsoleLevel = INFO, Logging = true, StalledDelay = 15, "
                "one [qBit], K Arr sections (Radarr, Sonarr, Lidarr, Readarr in turn) with N torrents each")
+    if churn:
+        out.append(f"Churn: {churn:g} % of each category's torrents changed per minute during the windows "
+                   "(downloads progressing and completing, seeds uploading, a few torrents replaced).")
+    else:
+        out.append("Churn: none (unchanged torrents once warmed up).")
     out.append("")
     out.append("| K × N | list JSON | peak RSS | steady RSS (anon + file) | CPU s/min | CPU/pass/instance | "
-               "writes/h | threads | fds | qBit req/min | req/min per Arr | requests per pass per instance: qBit / Arr |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+               "writes/h | threads | fds | qBit req/min | bytes from qBit/min | req/min per Arr | "
+               "requests per pass per instance: qBit / Arr |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         arr = [v for s, v in sorted(r["req_per_min"].items()) if s.startswith("arr")]
         arr_s = "–".join(sorted({f"{v:g}" for v in arr})) if arr else "0"
@@ -587,7 +635,8 @@ def table(results, start, binary_size, mach, profile, target):
             f"{fmt_kib(r['rss_steady_kb'])} ({r['rss_anon_kb'] / 1024:.1f} + {r['rss_file_kb'] / 1024:.1f}) | "
             f"{r['cpu_s_per_min']:.2f} | {pm_s} | "
             f"{fmt_bytes(r['write_bytes_per_h'])} | {r['threads']} | {r['fds']} | "
-            f"{r['req_per_min'].get('qbit', 0):g} | {arr_s} | {r['qbit_req_per_pass']} / {r['arr_req_per_pass']} |")
+            f"{r['req_per_min'].get('qbit', 0):g} | {fmt_bytes(r.get('qbit_bytes_per_min', 0))} | {arr_s} | "
+            f"{r['qbit_req_per_pass']} / {r['arr_req_per_pass']} |")
     out.append("")
     if start:
         out.append("| start-up, from exec | K × N | runs | median | min | max |")
@@ -595,7 +644,7 @@ def table(results, start, binary_size, mach, profile, target):
     for s in start:
         for kind in ("first start", "restart"):
             rows = [("GET /health answers 200", s[kind]["health_ms"]),
-                    ("first torrents/info request", s[kind]["first_list_ms"]),
+                    ("first torrent read (torrents/info or sync/maindata)", s[kind]["first_list_ms"]),
                     ("first pass of every worker done", s[kind]["first_pass_ms"])]
             for label, xs in rows:
                 what = f"| {kind}: {label} | {s['k']} × {s['n']:,} | {len(xs)} |"
@@ -607,7 +656,8 @@ def table(results, start, binary_size, mach, profile, target):
         out.append("")
     steady = [r for r in results if r["k"] == 1 and r["n"] == 1000]
     for r in steady:
-        out.append(f"Steady state, 1 × 1,000 unchanged torrents, {r['window_s']} s window: write_bytes "
+        what = f"churn {churn:g} %/min" if churn else "unchanged torrents"
+        out.append(f"Steady state, 1 × 1,000, {what}, {r['window_s']} s window: write_bytes "
                    f"{fmt_bytes(r['write_bytes_per_h'])}/h, Main.log {fmt_bytes(r['log_bytes'])} in total, "
                    f"store {fmt_bytes(r['store_bytes'])}, changing requests in the window: "
                    f"{r['actions_in_window']}.")
@@ -619,6 +669,17 @@ def table(results, start, binary_size, mach, profile, target):
         out.append("malloc+realloc calls per torrent per pass (perf uprobe): " + ", ".join(allocs) + ".")
     calls = sum(r["per_torrent_calls"] for r in results)
     out.append(f"Per-torrent qBittorrent calls (files/trackers/properties) in the windows: {calls}.")
+    for r in results:
+        kinds = r.get("qbit_kinds_per_min", {})
+        reads = [k_ for k_ in kinds if k_.startswith(("torrents/info", "sync/maindata"))]
+        if reads:
+            out.append(f"qBittorrent reads per minute at {r['k']}×{r['n']}: " + ", ".join(
+                f"{k_} {kinds[k_]:g} ({fmt_bytes(int(r['qbit_kind_bytes_per_min'].get(k_, 0)))})" for k_ in reads)
+                + ".")
+    if churn:
+        ch = [f"{r['k']}×{r['n']}: " + ", ".join(f"{k_} {v:g}" for k_, v in r.get("churn_per_min", {}).items()
+                                                if k_ != "steps") for r in results]
+        out.append("Churn applied per minute: " + "; ".join(ch) + ".")
     return "\n".join(out)
 
 
@@ -633,6 +694,8 @@ def main():
     ap.add_argument("--daemon-env", action="append", default=[], metavar="NAME=VALUE",
                     help="extra environment for the daemon (e.g. GLIBC_TUNABLES=...), for experiments")
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up runs")
+    ap.add_argument("--churn", type=float, default=0.0, metavar="PCT",
+                    help="percent of each category's torrents the fakes change per minute during the windows")
     ap.add_argument("--count-mallocs", action="store_true",
                     help="also count malloc/realloc calls per pass (perf uprobe on glibc; root)")
     ap.add_argument("--target-label", default="x86_64-unknown-linux-gnu", help="the binary's target, for the table")
@@ -667,7 +730,7 @@ def main():
     try:
         for k, n, wmin, wmax, window in plan:
             results.append(scenario(binary, work, f"{k}x{n}", k, n, wmin, wmax, window, 5, args.qbit, env,
-                                    args.count_mallocs))
+                                    args.count_mallocs, args.churn))
         start = []
         if not args.no_startup:
             runs = 3 if q else 5
@@ -678,12 +741,12 @@ def main():
         stop_all()
     mach = machine(args.commit)
     profile = release_profile(args.source)
-    out = table(results, start, os.path.getsize(binary), mach, profile, args.target_label)
+    out = table(results, start, os.path.getsize(binary), mach, profile, args.target_label, args.churn)
     print(out)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": mach, "profile": profile, "results": results, "startup": start}, f,
-                      indent=1)
+            json.dump({"machine": mach, "profile": profile, "churn_pct_per_min": args.churn, "results": results,
+                       "startup": start}, f, indent=1)
     shutil.rmtree(work, ignore_errors=True)
 
 
