@@ -132,6 +132,17 @@ pub(crate) struct QbitState {
     pub version: Option<String>,
     /// How the last failed call failed, until one succeeds.
     pub problem: Option<QbitProblem>,
+    /// How its torrents are read, once they were.
+    pub read: Option<QbitRead>,
+}
+
+/// How a qBittorrent's torrents are read (its view), for `/api/status` and `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct QbitRead {
+    pub mode: &'static str,
+    /// Torrents the view holds.
+    pub torrents: usize,
+    pub requests: crate::view::ReadCounts,
 }
 
 #[derive(Debug, Default)]
@@ -271,6 +282,15 @@ impl Board {
                 if version.is_some() {
                     q.version = version;
                 }
+            }
+        });
+    }
+
+    /// How `name`'s torrents are read now (after a read of its view).
+    pub(crate) fn qbit_read(&self, name: &str, read: QbitRead) {
+        self.with(|s| {
+            if let Some(q) = s.qbits.iter_mut().find(|q| q.name == name) {
+                q.read = Some(read);
             }
         });
     }
@@ -500,6 +520,18 @@ impl Board {
                     json!({
                         "name": q.name, "url": q.url, "alive": q.alive, "version": q.version,
                         "problem": q.problem.map(|p| p.describe(now)),
+                        "read": q.read.map(|r| json!({
+                            "mode": r.mode,
+                            "torrents": r.torrents,
+                            "requests": {
+                                "maindata_full": r.requests.maindata_full,
+                                "maindata": r.requests.maindata,
+                                "full_lists": r.requests.full_lists,
+                                "filtered_lists": r.requests.filtered_lists,
+                                "lookups": r.requests.lookups,
+                            },
+                            "resets": r.requests.resets,
+                        })),
                     })
                 })
                 .collect();
@@ -638,6 +670,46 @@ impl Board {
                         )
                     })
                 })
+                .collect(),
+        );
+        let reads: Vec<(String, QbitRead)> = self.with(|s| {
+            s.qbits
+                .iter()
+                .filter_map(|q| q.read.map(|r| (q.name.clone(), r)))
+                .collect()
+        });
+        family(
+            "qbit_requests_total",
+            "counter",
+            "Requests that read qBittorrent's torrents, by kind (the view of each qBittorrent).",
+            reads
+                .iter()
+                .flat_map(|(name, r)| {
+                    let c = r.requests;
+                    [
+                        ("maindata_full", c.maindata_full),
+                        ("maindata", c.maindata),
+                        ("full_list", c.full_lists),
+                        ("filtered_list", c.filtered_lists),
+                        ("lookup", c.lookups),
+                    ]
+                    .into_iter()
+                    .map(move |(kind, n)| {
+                        (
+                            format!("qbit=\"{}\",kind=\"{kind}\"", escape(name)),
+                            n.to_string(),
+                        )
+                    })
+                })
+                .collect(),
+        );
+        family(
+            "qbit_view_torrents",
+            "gauge",
+            "Torrents held in the view of each qBittorrent.",
+            reads
+                .iter()
+                .map(|(name, r)| (format!("qbit=\"{}\"", escape(name)), r.torrents.to_string()))
                 .collect(),
         );
         let uptime = self.with(|s| now - s.started_at);
@@ -836,7 +908,35 @@ mod tests {
         p.torrents_by_state.insert("stalledDL", 2);
         p.actions_by_rule.insert("import", 1);
         b.pass_ok("Radarr-1080", NOW, p);
+        b.set_qbits(vec![QbitState {
+            name: "qBit".into(),
+            ..QbitState::default()
+        }]);
+        let requests = crate::view::ReadCounts {
+            maindata_full: 1,
+            maindata: 40,
+            ..Default::default()
+        };
+        b.qbit_read(
+            "qBit",
+            QbitRead {
+                mode: "sync/maindata",
+                torrents: 2_000,
+                requests,
+            },
+        );
+        let read = &b.status_json(NOW)["qbit"][0]["read"];
+        assert_eq!(read["mode"], "sync/maindata");
+        assert_eq!(read["requests"]["maindata"], 40);
         let m = b.metrics(NOW);
+        assert!(
+            m.contains("qbitrr_lite_qbit_requests_total{qbit=\"qBit\",kind=\"maindata\"} 40"),
+            "{m}"
+        );
+        assert!(
+            m.contains("qbitrr_lite_qbit_view_torrents{qbit=\"qBit\"} 2000"),
+            "{m}"
+        );
         assert!(
             m.contains("qbitrr_lite_passes_total{instance=\"Radarr-1080\"} 1"),
             "{m}"

@@ -242,6 +242,12 @@ impl View {
         self.lock().reads
     }
 
+    /// How it is read, how much it holds and what it asked, for the status board.
+    pub(crate) fn describe(&self) -> Option<(Mode, usize, ReadCounts)> {
+        let state = self.lock();
+        state.mode.map(|m| (m, state.table.entries().len(), state.reads))
+    }
+
     pub(crate) fn client(&self) -> &Arc<dyn Qbittorrent> {
         &self.client
     }

@@ -26,7 +26,7 @@ use crate::http::HttpError;
 use crate::model::{Memory, QueueEntry, QueueRow, QueueStep, Torrent, TorrentId, TorrentState, UnixTime};
 use crate::qbit::{ListFilter, ListQuery};
 use crate::shutdown::Shutdown;
-use crate::status::{Board, PassFailure, PassSummary, QbitProblem};
+use crate::status::{Board, PassFailure, PassSummary, QbitProblem, QbitRead};
 use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::{ArrApi, Qbittorrent};
 use crate::view::{View, Watch};
@@ -359,6 +359,16 @@ impl Worker {
         }
         for client in &self.qbits {
             self.board.qbit_seen(client.name(), true, None);
+        }
+        for view in &self.views {
+            if let Some((mode, torrents, requests)) = view.describe() {
+                let read = QbitRead {
+                    mode: mode.as_str(),
+                    torrents,
+                    requests,
+                };
+                self.board.qbit_read(view.client().name(), read);
+            }
         }
         self.board.pass_ok(&self.arr_cfg.name, now, summary);
     }
