@@ -187,7 +187,6 @@ pub enum Action {
 
 impl Action {
     /// True for actions that lose data or tell the Arr a download failed.
-    #[cfg(test)]
     pub(crate) fn is_destructive(&self) -> bool {
         matches!(self, Self::Remove { .. } | Self::BlocklistKeep { .. })
     }

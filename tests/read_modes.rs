@@ -385,11 +385,8 @@ fn with_filtered_lists_a_download_is_imported_when_it_completes() {
 
 #[test]
 fn with_filtered_lists_a_queued_download_added_complete_is_found_by_hash() {
-    let Some(setup) = Scenario::radarr()
-        .read_mode("lists")
-        .settings("QueueRefreshTimer = 5")
-        .setup()
-    else {
+    // The scenario reads the queue at least every 5 s (QueueRefreshTimer).
+    let Some(setup) = Scenario::radarr().read_mode("lists").setup() else {
         return;
     };
     let s = setup.start_daemon();

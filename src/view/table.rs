@@ -134,10 +134,10 @@ impl Entry {
     }
 
     /// Takes the fields in `present` from `src` (whose category and tags are
-    /// numbered as this entry's). Whether where the torrent stands (its
-    /// state or category) changed.
+    /// numbered as this entry's). Whether it changed in a way that makes
+    /// reading the Arr queue worth it: its category, or whether it is complete.
     pub(crate) fn merge(&mut self, src: &Entry, present: Fields) -> bool {
-        let before = (self.state, self.category);
+        let before = (self.state.is_complete(), self.category);
         macro_rules! take {
             ($($field:ident: $name:ident),*) => {
                 $(if present.has(Field::$name) {
@@ -163,7 +163,7 @@ impl Entry {
             content_path: ContentPath,
             save_path: SavePath
         );
-        before != (self.state, self.category)
+        before != (self.state.is_complete(), self.category)
     }
 
     /// Writes this entry into `t`, reusing its strings; the name is left empty.
@@ -230,8 +230,9 @@ pub(crate) struct Table {
     entries: Vec<Entry>,
     pub(crate) categories: Interner,
     pub(crate) tag_sets: Interner,
-    /// Bumped for a category whenever one of its torrents comes, goes, or
-    /// changes state or category: what makes reading the Arr queue worth it.
+    /// Bumped for a category whenever one of its torrents comes, goes, moves
+    /// in or out, completes or stops being complete: what makes reading the
+    /// Arr queue worth it.
     changes: HashMap<u32, u64>,
 }
 
@@ -300,7 +301,7 @@ impl Table {
             Ok(i) => {
                 let old = self.entries[i];
                 self.entries[i] = e;
-                if (old.state, old.category) != (e.state, e.category) {
+                if (old.state.is_complete(), old.category) != (e.state.is_complete(), e.category) {
                     self.bump(old.category);
                     self.bump(e.category);
                 }

@@ -20,8 +20,7 @@ use log::{debug, error, info, warn};
 
 use crate::clock::unix_now;
 use crate::config::{Arr, Settings};
-use crate::decide::Action;
-use crate::decide::{self, Inputs, Rule, Rules};
+use crate::decide::{self, Action, Decision, Inputs, Rule, Rules};
 use crate::http::HttpError;
 use crate::model::{Memory, QueueEntry, QueueRow, QueueStep, Torrent, TorrentId, TorrentState, UnixTime};
 use crate::qbit::{ListFilter, ListQuery};
@@ -558,35 +557,42 @@ impl Worker {
         self.scratch = t;
         report.torrents = seen;
 
-        // Verify: each suspect read again by hash (with a fresh queue) and decided on that.
-        let mut plans: Vec<Plan> = Vec::new();
-        let queue = if suspects.iter().any(|s| !s.is_empty()) && !queue_fresh {
+        // Verify: each suspect read again by hash and decided on that record. A removal
+        // or blocklist is decided with a queue read in this pass.
+        let mut fresh: Vec<(usize, Torrent)> = Vec::new();
+        for (i, hashes) in suspects.iter().enumerate() {
+            if hashes.is_empty() {
+                continue;
+            }
+            match self.read_again(i, hashes) {
+                Ok(list) => fresh.extend(list.into_iter().map(|t| (i, t))),
+                Err(e) => {
+                    let client = Arc::clone(&self.qbits[i]);
+                    report_qbit_failure(&name, client.as_ref(), &e);
+                }
+            }
+        }
+        let mut decided: Vec<Decision> = fresh.iter().map(|(_, t)| self.decide_now(t, &queue, now)).collect();
+        let mut queue = queue;
+        if !queue_fresh && decided.iter().any(|d| d.actions.iter().any(Action::is_destructive)) {
             match self.read_queue(changes) {
-                Ok(()) => std::mem::take(&mut self.queue),
+                Ok(()) => queue = std::mem::take(&mut self.queue),
                 Err(failure) => {
                     self.queue = queue;
                     return Err(PassError::Upstream(failure));
                 }
             }
-        } else {
-            queue
-        };
-        for (i, hashes) in suspects.iter().enumerate() {
-            if hashes.is_empty() {
-                continue;
+            queue_fresh = true;
+            for (d, (_, t)) in decided.iter_mut().zip(&fresh) {
+                if d.actions.iter().any(Action::is_destructive) {
+                    *d = self.decide_now(t, &queue, now);
+                }
             }
-            let fresh = match self.read_again(i, hashes) {
-                Ok(fresh) => fresh,
-                Err(e) => {
-                    let client = Arc::clone(&self.qbits[i]);
-                    report_qbit_failure(&name, client.as_ref(), &e);
-                    continue;
-                }
-            };
-            for t in &fresh {
-                if let Some(plan) = self.decide_verified(i, t, &queue, now, &mut report) {
-                    plans.push(plan);
-                }
+        }
+        let mut plans: Vec<Plan> = Vec::new();
+        for ((qbit, t), d) in fresh.iter().zip(decided) {
+            if let Some(plan) = self.settle(*qbit, t, d, &mut report) {
+                plans.push(plan);
             }
         }
         if self.trace {
@@ -868,29 +874,28 @@ impl Worker {
         Ok(fresh)
     }
 
-    /// Decides a torrent read again just now; a plan when it needs an action
-    /// or a memory change.
-    fn decide_verified(
-        &mut self,
-        qbit: usize,
-        t: &Torrent,
-        queue: &HashMap<String, QueueEntry>,
-        now: UnixTime,
-        report: &mut PassReport,
-    ) -> Option<Plan> {
-        let id = TorrentId::parse(&t.hash)?;
-        let memory = self.memory.get(&id).unwrap_or_default();
-        let d = decide::decide(Inputs {
+    /// Decides a torrent read again just now (no side effect).
+    fn decide_now(&self, t: &Torrent, queue: &HashMap<String, QueueEntry>, now: UnixTime) -> Decision {
+        let memory = TorrentId::parse(&t.hash)
+            .and_then(|id| self.memory.get(&id))
+            .unwrap_or_default();
+        decide::decide(Inputs {
             torrent: t,
             queue: queue.get(&t.hash),
             memory: &memory,
             rules: &self.rules,
             now,
-        });
+        })
+    }
+
+    /// Takes the decision on a torrent read again just now: a plan when it needs
+    /// an action; otherwise its memory change is kept.
+    fn settle(&mut self, qbit: usize, t: &Torrent, d: Decision, report: &mut PassReport) -> Option<Plan> {
+        let id = TorrentId::parse(&t.hash)?;
         report.decisions.push((d.rule, !d.actions.is_empty()));
         self.decisions.log(&self.arr_cfg.name, t, &d);
         if d.actions.is_empty() {
-            if d.memory != memory {
+            if self.memory.get(&id).unwrap_or_default() != d.memory {
                 self.memory.insert(id, &d.memory, self.clock());
                 self.changed.push((id, Some(d.memory)));
             }

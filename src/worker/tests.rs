@@ -117,9 +117,17 @@ fn a_pass_reads_the_queue_first_then_imports_a_completed_download_once() {
     // The next pass follows the command; the Arr still lists the download: not imported yet.
     let report = worker.pass(NOW + 5, &Shutdown::new()).unwrap();
     assert_eq!((report.applied.imports, report.applied.imports_confirmed), (0, 0));
-    // The Arr imported it (it left the queue): imported, tagged, and never sent again.
+    // The Arr imported it (it left the queue). Nothing changed in qBittorrent, so the queue
+    // is not read again before QueueRefreshTimer: not seen yet.
     arr.dequeue(HASH);
+    let queue_reads = |j: &Journal| j.calls().iter().filter(|c| **c == Call::Queue).count();
+    let before = queue_reads(&journal);
     let report = worker.pass(NOW + 10, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.imports_confirmed, 0);
+    assert_eq!(queue_reads(&journal), before, "the queue is not read every pass");
+    // Once it is due, it is read: imported, tagged, and never sent again.
+    worker.queue_refresh = Duration::ZERO;
+    let report = worker.pass(NOW + 12, &Shutdown::new()).unwrap();
     assert_eq!(report.applied.imports_confirmed, 1);
     assert!(journal.calls().contains(&Call::AddTags {
         hashes: vec![HASH.into()],

@@ -174,7 +174,7 @@ impl ScenarioBuilder {
         let qbit_url = proxy.as_ref().map_or_else(|| qbit.url(), RecordingProxy::url);
         let token = if self.generated_token { "" } else { TOKEN };
         let config = format!(
-            "[Settings]\nConsoleLevel = \"DEBUG\"\nLogging = true\nLoopSleepTimer = 1\n{settings}\n\n\
+            "[Settings]\nConsoleLevel = \"DEBUG\"\nLogging = true\nLoopSleepTimer = 1\nQueueRefreshTimer = 5\n{settings}\n\n\
              [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{token}\"\n\n\
              [qBit]\nHost = \"{qbit_url}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\
              ReadMode = \"{read_mode}\"\n\n\
