@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need: qbittorrent-nox (the real
-# qBittorrent the tests run against) and mktorrent (makes test torrents).
-# Idempotent: does nothing when both are already on PATH.
+# qBittorrent the tests run against) and mktorrent (makes test torrents),
+# and, when run as root, the Debian 13 chroot with qbittorrent-nox 5.1 the
+# tests also run against (scripts/qbittorrent5-chroot.sh; the tests that need
+# it fail in CI without it). Idempotent: does nothing when all are in place.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The chroot needs root (debootstrap, chroot, mount); CI runs as root. Without
+# it, the qBittorrent 5.1 tests are skipped (outside CI) or fail (in CI).
+qbittorrent5_chroot() {
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "install-test-deps: qbittorrent-nox 5.1 chroot: $(scripts/qbittorrent5-chroot.sh)"
+    else
+        echo "install-test-deps: not root: no qbittorrent-nox 5.1 chroot (run scripts/qbittorrent5-chroot.sh as root for the 5.1 tests)"
+    fi
+}
 
 packages=(qbittorrent-nox mktorrent)
 missing=()
@@ -15,7 +28,7 @@ for pkg in "${packages[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "install-test-deps: nothing to do"
+    qbittorrent5_chroot
     exit 0
 fi
 
@@ -41,3 +54,4 @@ for pkg in "${packages[@]}"; do
     }
 done
 echo "install-test-deps: installed: $(qbittorrent-nox --version 2>/dev/null || echo qbittorrent-nox), mktorrent"
+qbittorrent5_chroot

@@ -5,6 +5,9 @@
 //! a torrent gone, the view is read again from scratch and holds no stale
 //! torrent; and with filtered lists the daemon imports a download as soon as
 //! it completes.
+//!
+//! The view's tests run on both qBittorrents of the suite, 4.5.2 (`_on_4_5`)
+//! and 5.1 in its chroot (`_on_5_1`); the daemon's on 4.5.2.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,7 +23,7 @@ use crate::support::qbittorrent::{
     add_complete, make_torrent, seed, AddOptions, QbitApi, QbitNox, TorrentFixture,
 };
 use crate::support::scenario::Scenario;
-use crate::support::util::{temp_dir, wait_until, Subdir, TempDir};
+use crate::support::util::{wait_until, Subdir, TempDir};
 
 const KB: u64 = 1024;
 
@@ -132,8 +135,8 @@ struct Library {
     downloads: Vec<TorrentFixture>,
 }
 
-fn library(api: &QbitApi, n: usize) -> Library {
-    let dir = temp_dir("read-modes");
+fn library(qbit: &QbitNox, api: &QbitApi, n: usize) -> Library {
+    let dir = qbit.temp_dir("read-modes");
     for c in ["radarr", "failed", "recheck", "other"] {
         api.create_category(c, "");
     }
@@ -156,7 +159,7 @@ fn library(api: &QbitApi, n: usize) -> Library {
             &fx.torrent_bytes,
             &AddOptions {
                 category: Some("radarr".into()),
-                save_path: Some(dir.subdir(&format!("empty{i}")).display().to_string()),
+                save_path: Some(qbit.path(&dir.subdir(&format!("empty{i}")))),
                 ..AddOptions::default()
             },
         );
@@ -181,7 +184,7 @@ fn churn(api: &QbitApi, lib: &Library, mut check: impl FnMut(&str)) {
     check("a tag removed");
     api.pause(d(0));
     check("a download paused");
-    api.post("torrents/resume", &[("hashes", d(0))]);
+    api.resume(d(0));
     check("a download resumed");
     api.post("torrents/recheck", &[("hashes", c(2))]);
     check("a recheck");
@@ -189,24 +192,43 @@ fn churn(api: &QbitApi, lib: &Library, mut check: impl FnMut(&str)) {
     check("a removal");
     api.set_category(d(2), "other");
     check("a download moved out of the category");
+    // 4.6+ requires `inactiveSeedingTimeLimit` (400 without it; -2: the global
+    // limit); 4.5.2 ignores it.
     api.post(
         "torrents/setShareLimits",
-        &[("hashes", c(4)), ("ratioLimit", "2"), ("seedingTimeLimit", "60")],
+        &[
+            ("hashes", c(4)),
+            ("ratioLimit", "2"),
+            ("seedingTimeLimit", "60"),
+            ("inactiveSeedingTimeLimit", "-2"),
+        ],
     );
     check("share limits set");
 }
 
 #[test]
-fn with_sync_maindata_the_view_equals_a_full_list_under_churn() {
-    let Some(qbit) = QbitNox::try_start() else { return };
+fn with_sync_maindata_the_view_equals_a_full_list_under_churn_on_4_5() {
+    if let Some(qbit) = QbitNox::try_start() {
+        with_sync_maindata_the_view_equals_a_full_list_under_churn(&qbit);
+    }
+}
+
+#[test]
+fn with_sync_maindata_the_view_equals_a_full_list_under_churn_on_5_1() {
+    if let Some(qbit) = QbitNox::try_start_v5() {
+        with_sync_maindata_the_view_equals_a_full_list_under_churn(&qbit);
+    }
+}
+
+fn with_sync_maindata_the_view_equals_a_full_list_under_churn(qbit: &QbitNox) {
     let api = qbit.api();
-    let lib = library(&api, 6);
-    let view = view_of(&qbit, "maindata", ViewTimers::default());
+    let lib = library(qbit, &api, 6);
+    let view = view_of(qbit, "maindata", ViewTimers::default());
     let cats = ["radarr", "failed", "recheck"];
     assert_converges(&view, &api, &cats, "the first read");
     churn(&api, &lib, |what| assert_converges(&view, &api, &cats, what));
     // A torrent added while the view is kept.
-    let dir = temp_dir("late");
+    let dir = qbit.temp_dir("late");
     let fx = make_torrent(&dir.subdir("late"), "Late.mkv", 64 * KB);
     add_complete(&api, &fx, "radarr");
     assert_converges(&view, &api, &cats, "an added torrent");
@@ -221,14 +243,26 @@ fn with_sync_maindata_the_view_equals_a_full_list_under_churn() {
 }
 
 #[test]
-fn with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole() {
-    let Some(qbit) = QbitNox::try_start() else { return };
+fn with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole_on_4_5() {
+    if let Some(qbit) = QbitNox::try_start() {
+        with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole(&qbit);
+    }
+}
+
+#[test]
+fn with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole_on_5_1() {
+    if let Some(qbit) = QbitNox::try_start_v5() {
+        with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole(&qbit);
+    }
+}
+
+fn with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole(qbit: &QbitNox) {
     let api = qbit.api();
-    let lib = library(&api, 6);
+    let lib = library(qbit, &api, 6);
     let cats = ["radarr", "failed", "recheck"];
     // Every read whole: always equal.
     let whole = view_of(
-        &qbit,
+        qbit,
         "lists",
         ViewTimers {
             full_list: Duration::ZERO,
@@ -236,7 +270,7 @@ fn with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole()
         },
     );
     // Whole lists every 5 minutes (the default): between them, downloads and errored torrents.
-    let filtered = view_of(&qbit, "lists", ViewTimers::default());
+    let filtered = view_of(qbit, "lists", ViewTimers::default());
     assert_converges(&filtered, &api, &cats, "the first read");
     // qBittorrent's downloading and errored filters.
     let downloading = |t: &Torrent| {
@@ -295,15 +329,25 @@ fn with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole()
 }
 
 #[test]
-fn after_qbittorrent_restarts_the_view_is_read_from_scratch_without_stale_torrents() {
-    let Some(mut qbit) = QbitNox::try_start() else {
-        return;
-    };
+fn after_qbittorrent_restarts_the_view_is_read_from_scratch_without_stale_torrents_on_4_5() {
+    if let Some(mut qbit) = QbitNox::try_start() {
+        after_qbittorrent_restarts_the_view_is_read_from_scratch_without_stale_torrents(&mut qbit);
+    }
+}
+
+#[test]
+fn after_qbittorrent_restarts_the_view_is_read_from_scratch_without_stale_torrents_on_5_1() {
+    if let Some(mut qbit) = QbitNox::try_start_v5() {
+        after_qbittorrent_restarts_the_view_is_read_from_scratch_without_stale_torrents(&mut qbit);
+    }
+}
+
+fn after_qbittorrent_restarts_the_view_is_read_from_scratch_without_stale_torrents(qbit: &mut QbitNox) {
     let api = qbit.api();
-    let lib = library(&api, 3);
+    let lib = library(qbit, &api, 3);
     let cats = ["radarr", "failed", "recheck"];
     for mode in ["maindata", "lists"] {
-        let view = view_of(&qbit, mode, ViewTimers::default());
+        let view = view_of(qbit, mode, ViewTimers::default());
         assert_converges(&view, &api, &cats, "before the restart");
         let gone = if mode == "maindata" {
             &lib.complete[0].hash
@@ -321,9 +365,12 @@ fn after_qbittorrent_restarts_the_view_is_read_from_scratch_without_stale_torren
             view.torrents(&cats).is_empty(),
             "{mode}: a failed read leaves nothing to decide on"
         );
+        // Both builds keep resume data as files (the harness pins the legacy store).
         let backup = qbit.profile().join("qBittorrent/data/BT_backup");
         for ext in ["torrent", "fastresume"] {
-            let _ = std::fs::remove_file(backup.join(format!("{gone}.{ext}")));
+            let file = backup.join(format!("{gone}.{ext}"));
+            std::fs::remove_file(&file)
+                .unwrap_or_else(|e| panic!("{mode}: removing {}: {e}", file.display()));
         }
         qbit.start_again();
         let api = qbit.api();

@@ -1,6 +1,45 @@
-//! A real `qbittorrent-nox` (Debian 12: 4.5.2, WebAPI 2.8.19) per test, on
-//! 127.0.0.1 only, plus a small blocking WebUI API client ([`QbitApi`]) and a
-//! torrent fixture maker ([`make_torrent`], via `mktorrent`).
+//! A real `qbittorrent-nox` per test, on 127.0.0.1 only, plus a small
+//! blocking WebUI API client ([`QbitApi`]) and a torrent fixture maker
+//! ([`make_torrent`], via `mktorrent`). Two builds ([`Flavor`]): the host's
+//! (Debian 12: 4.5.2, WebAPI 2.8.19; [`QbitNox::start`]) and Debian 13's
+//! (5.1.0, WebAPI 2.11.4; [`QbitNox::try_start_v5`]) in the chroot that
+//! `scripts/qbittorrent5-chroot.sh` builds.
+//!
+//! # qBittorrent 5.1 in the chroot
+//! It runs as `unshare --mount -- sh -c 'mount -t proc proc ROOT/proc; exec
+//! chroot ROOT qbittorrent-nox --profile=/tmp/qbitrr-qbt5-…'`: a private mount
+//! namespace of its own, so its /proc is mounted for it alone and vanishes
+//! with its last process (nothing to unmount, nothing left behind when a test
+//! binary is killed, no sharing between parallel instances), while the
+//! network namespace (loopback) is the host's. Its PID is the one spawned
+//! (every step `exec`s), so stopping by PID stops qBittorrent. It sees only
+//! what is under ROOT: profile, fixtures and save paths must be made there
+//! ([`QbitNox::temp_dir`]) and named to it as chroot paths ([`QbitNox::path`],
+//! [`QbitApi::path`]; [`add_complete`] and [`seed`] translate by themselves).
+//! Needs root (chroot, mount); outside CI the 5.1 tests are skipped loudly
+//! when the chroot or root is missing, in CI they fail.
+//!
+//! # How 5.1 differs here (checked against 5.1.0)
+//! - The conf keys below are the same and read the same (checked through
+//!   `app/preferences`), and it listens on 127.0.0.1 only (TCP/uTP and the
+//!   WebUI; no UPnP, LSD or DHT sockets, checked with `ss`). There is no
+//!   default password; the PBKDF2 one works. At exit it adds keys of its own
+//!   (`Session\SSL\Port`, random, unused while SSL torrents are off).
+//! - Resume data: the same legacy store, `BT_backup/<hash>.fastresume` and
+//!   `<hash>.torrent` (the conf pins `Session\ResumeDataStorageType=Legacy`).
+//! - `torrents/pause|resume` answer 404; `torrents/stop|start` replace them
+//!   (WebAPI ≥ 2.11), and the paused states are `stoppedDL`/`stoppedUP`
+//!   ([`QbitApi::pause`], [`QbitApi::resume`] choose by `app/webapiVersion`).
+//! - WebUI port taken: logged as `WebUI: Unable to bind…` (4.5.2: `Web UI:`),
+//!   and the process keeps running instead of exiting.
+//! - `torrents/setShareLimits` requires `inactiveSeedingTimeLimit` (4.6+;
+//!   400 without it); 4.5.2 ignores it.
+//! - `sync/maindata` can lag `torrents/info` by ~1.5 s: a share-limit change
+//!   shows at once in `torrents/info` but in `sync/maindata` only with the
+//!   torrent's next periodic update (4.5.2 shows both at once).
+//! - `app/shutdown` works the same (exit within 0.3-2.5 s here).
+//! - A probe of 5.1.0 without /proc started and served too; the harness
+//!   mounts it anyway (checked at each start, see `check_chroot_proc`).
 //!
 //! # Recipes (measured with 4.5.2 on a 2-core machine; see `harness_selftest.rs`)
 //!
@@ -25,7 +64,9 @@
 //! # Config keys
 //! See [`QbitNox::config_text`] (Qt INI, written before the first start).
 //! Every key there was confirmed by setting the preference through
-//! `app/setPreferences` and reading back the file 4.5.2 writes at exit.
+//! `app/setPreferences` and reading back the file 4.5.2 writes at exit;
+//! `Session\ResumeDataStorageType` the other way round (`SQLite` in the conf,
+//! read back as `resume_data_storage_type` on 4.5.2 and 5.1).
 //!
 //! # Quirks of qbittorrent-nox 4.5.2 seen here
 //! - The conf file is only written at exit; the first start with just
@@ -52,14 +93,15 @@
 //!   the JSON integer `1`; `tags` come back joined with ", ".
 
 use super::util::{
-    form_encode, free_tcp_port, free_tcp_udp_port, temp_dir, torrent_info_hash, with_headers, TempDir,
+    form_encode, free_tcp_port, free_tcp_udp_port, temp_dir, temp_dir_in, torrent_info_hash, with_headers,
+    TempDir,
 };
 use serde_json::Value;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// WebUI user name written into every profile.
@@ -71,8 +113,29 @@ pub const QBT_PASS: &str = "adminadmin";
 /// in qBittorrent's `@ByteArray(salt:key)` form (both base64).
 const QBT_PASS_PBKDF2: &str = "@ByteArray(cWJpdHJyLWxpdGUtdGVzdA==:1YH38IHDLPjNBbw8+7Ljwfo3AbD4IOIieUtVAfl6+3tK5/U9IxyklIpScxpjsQHPFNbIqgXoVIh4DqSZqgbZ3Q==)";
 
-/// Appears in 4.5.2's log when the WebUI or BitTorrent port is taken.
+/// Appears in the log (4.5.2 and 5.1) when the WebUI or BitTorrent port is taken.
 const PORT_IN_USE: &str = "already in use";
+
+/// Where `scripts/qbittorrent5-chroot.sh` builds the Debian 13 chroot
+/// (`$QBITRR_LITE_CHROOT` overrides, for the script and the tests alike).
+pub const DEFAULT_CHROOT: &str = "/var/cache/qbitrr-lite/trixie";
+
+/// Runs in a fresh mount namespace (`unshare --mount`) as
+/// `sh -c SCRIPT sh ROOT BIN ARGS…`: mounts /proc in the chroot for this
+/// namespace only, then becomes qbittorrent-nox inside the chroot.
+const IN_CHROOT: &str = r#"export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+root=$1; shift
+mount -t proc proc "$root/proc" || { echo "qbitrr-lite tests: cannot mount /proc in $root" >&2; exit 125; }
+exec chroot "$root" "$@""#;
+
+/// Which qbittorrent-nox a [`QbitNox`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// The host's: Debian 12, 4.5.2, WebAPI 2.8.19.
+    V4_5,
+    /// Debian 13's 5.1.0 (WebAPI 2.11.4), in the chroot of [`qbittorrent5_chroot`].
+    V5_1,
+}
 
 /// How long `start`/`start_again` wait for `auth/login` to answer `Ok.`.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -94,6 +157,18 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A test cannot run because `what` is missing: panics if `CI` is set (tests
+/// must fail in CI, not skip), otherwise prints a loud `SKIPPED:` line.
+fn skip_or_fail(what: &str, fix: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{what}, and CI is set: these tests must not be skipped in CI. {fix}");
+    }
+    // Straight to fd 2: libtest captures `eprintln!` in passing tests, and
+    // a skip must be visible without --nocapture.
+    let bar = "*".repeat(74);
+    let _ = writeln!(std::io::stderr(), "\n{bar}\nSKIPPED: {what}. {fix}\n{bar}");
+}
+
 fn find_tool(name: &str, env_override: &str) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env_override) {
         let p = PathBuf::from(p);
@@ -104,20 +179,32 @@ fn find_tool(name: &str, env_override: &str) -> Option<PathBuf> {
     if let Some(p) = find_in_path(name) {
         return Some(p);
     }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{name} is not installed, and CI is set: these tests must not be skipped in CI. \
-             Run scripts/install-test-deps.sh (apt-get install qbittorrent-nox mktorrent) first."
-        );
-    }
-    // Straight to fd 2: libtest captures `eprintln!` in passing tests, and
-    // a skip must be visible without --nocapture.
-    let bar = "*".repeat(74);
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n{bar}\nSKIPPED: {name} not installed (run scripts/install-test-deps.sh)\n{bar}"
+    skip_or_fail(
+        &format!("{name} is not installed"),
+        "Run scripts/install-test-deps.sh (apt-get install qbittorrent-nox mktorrent) first.",
     );
     None
+}
+
+/// A system tool from `PATH`, else from the usual directories (a test's `PATH` may lack sbin).
+fn system_tool(name: &str) -> Option<PathBuf> {
+    find_in_path(name).or_else(|| {
+        ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Whether this process runs as root (effective UID 0, from /proc/self/status).
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let uids = s.lines().find_map(|l| l.strip_prefix("Uid:"))?.to_string();
+            uids.split_whitespace().nth(1).map(|euid| euid == "0")
+        })
+        .unwrap_or(false)
 }
 
 /// The `qbittorrent-nox` binary (`$QBITTORRENT_NOX`, else `PATH`). When it
@@ -132,6 +219,37 @@ pub fn mktorrent() -> Option<PathBuf> {
     find_tool("mktorrent", "MKTORRENT")
 }
 
+/// The Debian 13 chroot with qbittorrent-nox 5.1 (`$QBITRR_LITE_CHROOT`, else
+/// [`DEFAULT_CHROOT`]), canonical. It must be complete (the marker
+/// `scripts/qbittorrent5-chroot.sh` leaves) and usable (root, `unshare`).
+/// Otherwise: panics if `CI` is set, else a loud `SKIPPED:` line and None.
+pub fn qbittorrent5_chroot() -> Option<PathBuf> {
+    let root = std::env::var_os("QBITRR_LITE_CHROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CHROOT));
+    let fix = "Run scripts/qbittorrent5-chroot.sh as root (scripts/install-test-deps.sh does when root).";
+    if !root.join("usr/bin/qbittorrent-nox").is_file() || !root.join(".qbitrr-lite-complete").is_file() {
+        let what = format!("no qbittorrent-nox 5.1 chroot at {}", root.display());
+        skip_or_fail(&what, fix);
+        return None;
+    }
+    if !is_root() {
+        skip_or_fail(
+            "qbittorrent-nox 5.1 runs in a chroot, which needs root",
+            "Run the tests as root.",
+        );
+        return None;
+    }
+    if system_tool("unshare").is_none() || system_tool("chroot").is_none() {
+        skip_or_fail(
+            "unshare or chroot is missing",
+            "Install util-linux and coreutils.",
+        );
+        return None;
+    }
+    Some(std::fs::canonicalize(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display())))
+}
+
 /// Both tools needed by the real-qBittorrent tests, or None (skip) locally.
 pub fn qbittorrent_tools() -> Option<(PathBuf, PathBuf)> {
     let qbt = qbittorrent_nox();
@@ -141,7 +259,12 @@ pub fn qbittorrent_tools() -> Option<(PathBuf, PathBuf)> {
 
 /// One `qbittorrent-nox` process with its own profile directory and ports.
 pub struct QbitNox {
+    flavor: Flavor,
+    /// The binary: a host path, or (5.1) its path inside the chroot.
     bin: PathBuf,
+    /// 5.1: the chroot qBittorrent runs in, and sees nothing outside of.
+    root: Option<PathBuf>,
+    /// The profile (host path; under `ROOT/tmp` for 5.1).
     dir: TempDir,
     webui_port: u16,
     peer_port: u16,
@@ -149,17 +272,38 @@ pub struct QbitNox {
 }
 
 impl QbitNox {
-    /// Starts a fresh instance (panics if the binary is missing; call
+    /// Starts a fresh 4.5.2 instance (panics if the binary is missing; call
     /// [`qbittorrent_nox`] first to skip politely, or use [`QbitNox::try_start`]).
     pub fn start() -> QbitNox {
-        let bin =
-            qbittorrent_nox().expect("qbittorrent-nox not installed (run scripts/install-test-deps.sh)");
-        let dir = temp_dir("qbitrr-qbt");
+        QbitNox::start_flavor(Flavor::V4_5)
+    }
+
+    /// Starts a fresh instance of `flavor` (panics if it cannot).
+    pub fn start_flavor(flavor: Flavor) -> QbitNox {
+        let (bin, root) = match flavor {
+            Flavor::V4_5 => {
+                let bin = qbittorrent_nox()
+                    .expect("qbittorrent-nox not installed (run scripts/install-test-deps.sh)");
+                (bin, None)
+            }
+            Flavor::V5_1 => {
+                let root = qbittorrent5_chroot().expect(
+                    "no usable qbittorrent-nox 5.1 chroot (run scripts/qbittorrent5-chroot.sh as root)",
+                );
+                (PathBuf::from("/usr/bin/qbittorrent-nox"), Some(root))
+            }
+        };
+        let dir = match &root {
+            None => temp_dir("qbitrr-qbt"),
+            Some(root) => temp_dir_in(&root.join("tmp"), "qbitrr-qbt5"),
+        };
         let config_dir = dir.path().join("qBittorrent").join("config");
         std::fs::create_dir_all(&config_dir).expect("create qBittorrent profile dir");
         std::fs::create_dir_all(dir.path().join("downloads")).expect("create downloads dir");
         let mut q = QbitNox {
+            flavor,
             bin,
+            root,
             dir,
             webui_port: 0,
             peer_port: 0,
@@ -170,7 +314,8 @@ impl QbitNox {
         for attempt in 1..=3 {
             q.webui_port = free_tcp_port();
             q.peer_port = free_tcp_udp_port();
-            let conf = QbitNox::config_text(q.dir.path(), q.webui_port, q.peer_port);
+            let downloads = q.path(&q.dir.path().join("downloads"));
+            let conf = QbitNox::config_text(&downloads, q.webui_port, q.peer_port);
             std::fs::write(config_dir.join("qBittorrent.conf"), conf).expect("write qBittorrent.conf");
             match q.spawn_and_wait() {
                 Ok(()) => return q,
@@ -186,13 +331,28 @@ impl QbitNox {
     /// [`QbitNox::start`], or None (after the loud SKIPPED line) when
     /// qbittorrent-nox is not installed and `CI` is not set.
     pub fn try_start() -> Option<QbitNox> {
-        qbittorrent_nox()?;
-        Some(QbitNox::start())
+        QbitNox::try_start_flavor(Flavor::V4_5)
     }
 
-    /// The qBittorrent.conf the harness writes (Qt INI; backslashes are literal).
-    fn config_text(dir: &Path, webui_port: u16, peer_port: u16) -> String {
-        let downloads = dir.join("downloads");
+    /// A fresh 5.1 instance in the chroot, or None (after the loud SKIPPED line) when the
+    /// chroot (or root) is missing and `CI` is not set.
+    pub fn try_start_v5() -> Option<QbitNox> {
+        QbitNox::try_start_flavor(Flavor::V5_1)
+    }
+
+    /// [`QbitNox::start_flavor`], or None (after the loud SKIPPED line) when
+    /// that flavor cannot run here and `CI` is not set.
+    pub fn try_start_flavor(flavor: Flavor) -> Option<QbitNox> {
+        match flavor {
+            Flavor::V4_5 => qbittorrent_nox().map(drop)?,
+            Flavor::V5_1 => qbittorrent5_chroot().map(drop)?,
+        }
+        Some(QbitNox::start_flavor(flavor))
+    }
+
+    /// The qBittorrent.conf the harness writes (Qt INI; backslashes are
+    /// literal); `downloads` as qBittorrent sees it.
+    fn config_text(downloads: &str, webui_port: u16, peer_port: u16) -> String {
         format!(
             r#"[BitTorrent]
 Session\Port={peer_port}
@@ -206,6 +366,7 @@ Session\QueueingSystemEnabled=false
 Session\AnonymousMode=false
 Session\MultiConnectionsPerIp=true
 Session\DefaultSavePath={downloads}
+Session\ResumeDataStorageType=Legacy
 
 [LegalNotice]
 Accepted=true
@@ -221,14 +382,30 @@ WebUI\UseUPnP=false
 WebUI\Username={QBT_USER}
 WebUI\Password_PBKDF2="{QBT_PASS_PBKDF2}"
 Connection\ResolvePeerCountries=false
-"#,
-            downloads = downloads.display()
+"#
         )
     }
 
-    /// The profile directory (`--profile`): qBittorrent's conf, logs and resume data.
+    /// The profile directory (`--profile`), as a host path: qBittorrent's
+    /// conf, logs and resume data (`qBittorrent/data/BT_backup`).
     pub fn profile(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// A temp dir (removed on drop) this instance can see: under the system
+    /// temp dir for 4.5.2, under `ROOT/tmp` for 5.1. For fixtures and save paths.
+    pub fn temp_dir(&self, prefix: &str) -> TempDir {
+        match &self.root {
+            None => temp_dir(prefix),
+            Some(root) => temp_dir_in(&root.join("tmp"), prefix),
+        }
+    }
+
+    /// `host` as this instance sees it, to send it (e.g. `AddOptions::save_path`):
+    /// unchanged for 4.5.2; for 5.1 the path inside the chroot (panics if
+    /// `host` is outside it: make it with [`QbitNox::temp_dir`]).
+    pub fn path(&self, host: &Path) -> String {
+        chroot_path(self.root.as_deref(), host)
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -250,9 +427,11 @@ Connection\ResolvePeerCountries=false
         format!("127.0.0.1:{}", self.peer_port)
     }
 
-    /// A logged-in API client for this instance.
+    /// A logged-in API client for this instance (its [`QbitApi::path`]
+    /// translates to this instance's paths).
     pub fn api(&self) -> QbitApi {
-        let api = QbitApi::new(&self.url());
+        let mut api = QbitApi::new(&self.url());
+        api.root = self.root.clone();
         api.login();
         api
     }
@@ -289,8 +468,19 @@ Connection\ResolvePeerCountries=false
             .open(&log_path)
             .expect("open qbittorrent-nox.out");
         let err = out.try_clone().expect("clone log handle");
-        let mut cmd = Command::new(&self.bin);
-        cmd.arg(format!("--profile={}", self.dir.path().display()))
+        let profile = format!("--profile={}", self.path(self.dir.path()));
+        let mut cmd = match &self.root {
+            None => Command::new(&self.bin),
+            Some(root) => {
+                let mut cmd = Command::new(system_tool("unshare").expect("unshare"));
+                cmd.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+                    .args([IN_CHROOT, "sh"])
+                    .arg(root)
+                    .arg(&self.bin);
+                cmd
+            }
+        };
+        cmd.arg(profile)
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
@@ -314,13 +504,25 @@ Connection\ResolvePeerCountries=false
                     new_own_log(self)
                 ));
             }
-            // Fail fast on the logged bind error instead of waiting for the exit.
+            // Fail fast on the logged bind error instead of waiting for the
+            // exit (4.5.2 exits; 5.1 keeps running without its WebUI).
+            let webui_failed = |log: &str| {
+                let port = format!("port: {}.", self.webui_port);
+                log.lines()
+                    .any(|l| l.contains("Unable to bind") && l.contains(&port))
+            };
             let fresh = new_own_log(self);
-            if fresh.contains("Web UI: Unable to bind") {
+            if webui_failed(&fresh) {
                 self.kill_process();
                 return Err(format!("WebUI port {}: {PORT_IN_USE}: {fresh}", self.webui_port));
             }
             if api.try_login().is_ok() {
+                // Whoever answered may hold the port we failed to bind.
+                let fresh = new_own_log(self);
+                if webui_failed(&fresh) {
+                    self.kill_process();
+                    return Err(format!("WebUI port {}: {PORT_IN_USE}: {fresh}", self.webui_port));
+                }
                 // The BitTorrent port failing to bind is only logged (as critical).
                 let failed = format!(
                     "Port: \"TCP/{}\". Reason: \"Address {PORT_IN_USE}",
@@ -330,7 +532,7 @@ Connection\ResolvePeerCountries=false
                     self.kill_process();
                     return Err(format!("peer port {}: {PORT_IN_USE}", self.peer_port));
                 }
-                return Ok(());
+                return self.check_chroot_proc();
             }
             if started.elapsed() > STARTUP_TIMEOUT {
                 self.kill_process();
@@ -340,6 +542,23 @@ Connection\ResolvePeerCountries=false
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// 5.1: /proc is mounted where the running qBittorrent sees it (its root,
+    /// through `/proc/PID/root`, which follows its mount namespace).
+    fn check_chroot_proc(&mut self) -> Result<(), String> {
+        let (Some(_), Some(child)) = (&self.root, &self.child) else {
+            return Ok(());
+        };
+        let seen = PathBuf::from(format!("/proc/{}/root/proc/self", child.id()));
+        if seen.exists() {
+            return Ok(());
+        }
+        self.kill_process();
+        Err(format!(
+            "qbittorrent-nox 5.1 runs without /proc ({} is missing)",
+            seen.display()
+        ))
     }
 
     /// Graceful stop that keeps the profile (torrents, resume data, ports):
@@ -387,7 +606,8 @@ Connection\ResolvePeerCountries=false
             let log = self.log();
             let tail: Vec<&str> = log.lines().rev().take(40).collect();
             eprintln!(
-                "qbittorrent-nox on {} (last log lines):\n{}",
+                "qbittorrent-nox ({:?}) on {} (last log lines):\n{}",
+                self.flavor,
                 self.url(),
                 tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             );
@@ -402,13 +622,28 @@ impl Drop for QbitNox {
     }
 }
 
+/// `host` as a qBittorrent chrooted to `root` sees it (unchanged without one).
+fn chroot_path(root: Option<&Path>, host: &Path) -> String {
+    let Some(root) = root else {
+        return host.display().to_string();
+    };
+    match host.strip_prefix(root) {
+        Ok(inside) => format!("/{}", inside.display()),
+        Err(_) => panic!(
+            "{} is outside the chroot {}: qBittorrent 5.1 cannot see it (make it with QbitNox::temp_dir)",
+            host.display(),
+            root.display()
+        ),
+    }
+}
+
 /// Adds a torrent whose data is already in place, so it is complete at once.
 pub fn add_complete(api: &QbitApi, fx: &TorrentFixture, category: &str) {
     api.add_torrent_file(
         &fx.torrent_bytes,
         &AddOptions {
             category: Some(category.into()),
-            save_path: Some(fx.data_dir().display().to_string()),
+            save_path: Some(api.path(fx.data_dir())),
             skip_checking: true,
             ..AddOptions::default()
         },
@@ -437,6 +672,10 @@ pub struct QbitApi {
     base: String,
     agent: ureq::Agent,
     sid: Mutex<Option<String>>,
+    /// The chroot of the instance (5.1), for [`QbitApi::path`].
+    root: Option<PathBuf>,
+    /// Whether the WebAPI is ≥ 2.11 (`torrents/stop|start`), asked once.
+    stop_start: OnceLock<bool>,
 }
 
 impl QbitApi {
@@ -456,7 +695,15 @@ impl QbitApi {
             base: base_url.trim_end_matches('/').to_string(),
             agent,
             sid: Mutex::new(None),
+            root: None,
+            stop_start: OnceLock::new(),
         }
+    }
+
+    /// `host` as the instance sees it (see [`QbitNox::path`]; unchanged for
+    /// a client made with [`QbitApi::new`]).
+    pub fn path(&self, host: &Path) -> String {
+        chroot_path(self.root.as_deref(), host)
     }
 
     /// The current SID cookie value, if logged in.
@@ -691,9 +938,35 @@ impl QbitApi {
         self.post("torrents/addTags", &[("hashes", hash), ("tags", tags)]);
     }
 
-    /// `torrents/pause` (4.x name; 5.x calls it `stop`).
+    /// Whether this qBittorrent speaks WebAPI 2.11 or later (5.x):
+    /// `torrents/stop|start` instead of `pause|resume`, states `stoppedDL/UP`.
+    pub fn stops_and_starts(&self) -> bool {
+        *self.stop_start.get_or_init(|| {
+            let version = self.webapi_version();
+            let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+            let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+            (major, minor) >= (2, 11)
+        })
+    }
+
+    /// Pauses: `torrents/stop` on 5.x, `torrents/pause` on 4.x.
     pub fn pause(&self, hash: &str) {
-        self.post("torrents/pause", &[("hashes", hash)]);
+        let path = if self.stops_and_starts() {
+            "torrents/stop"
+        } else {
+            "torrents/pause"
+        };
+        self.post(path, &[("hashes", hash)]);
+    }
+
+    /// Resumes: `torrents/start` on 5.x, `torrents/resume` on 4.x.
+    pub fn resume(&self, hash: &str) {
+        let path = if self.stops_and_starts() {
+            "torrents/start"
+        } else {
+            "torrents/resume"
+        };
+        self.post(path, &[("hashes", hash)]);
     }
 
     /// `torrents/delete` (`deleteFiles` is required by the API).
@@ -839,7 +1112,7 @@ pub fn seed(seeder: &QbitApi, fx: &TorrentFixture, timeout: Duration) -> String 
     seeder.add_torrent_file(
         &fx.torrent_bytes,
         &AddOptions {
-            save_path: Some(fx.data_dir().display().to_string()),
+            save_path: Some(seeder.path(fx.data_dir())),
             ..AddOptions::default()
         },
     );
