@@ -265,10 +265,13 @@ impl TorrentId {
     /// Appends the 40 lower-case hex digits to `out`.
     pub(crate) fn write_hex(&self, out: &mut String) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        for b in self.0 {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+        let mut digits = [0u8; 40];
+        for (pair, b) in digits.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 15)];
         }
+        // Hex digits are ASCII.
+        out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
     }
 }
 
@@ -541,11 +544,20 @@ pub mod tags {
     pub const IMPORTED: &str = "qBitrr-imported";
     /// Set while a torrent is stalled and within its StalledDelay.
     pub const ALLOWED_STALLED: &str = "qBitrr-allowed_stalled";
+    /// Every tag a rule reads (a view keeps only these, as bits, in this order).
+    pub const READ_BY_RULES: [&str; 3] = [IGNORED, IMPORTED, ALLOWED_STALLED];
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_state_is_listed_in_declaration_order() {
+        for (i, state) in TorrentState::ALL.iter().enumerate() {
+            assert_eq!(*state as usize, i, "{state}");
+        }
+    }
 
     #[test]
     fn a_torrent_id_is_40_hex_digits_and_prints_lower_case() {

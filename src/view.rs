@@ -122,7 +122,7 @@ pub(crate) struct Server {
     pub(crate) categories: HashSet<String>,
     pub(crate) tags: HashSet<String>,
     /// Announce URL → the torrents announcing to it.
-    pub(crate) trackers: HashMap<String, Vec<TorrentId>>,
+    pub(crate) trackers: HashMap<Box<str>, Box<[TorrentId]>>,
 }
 
 /// The view's state, behind the lock.
@@ -228,7 +228,9 @@ impl View {
         let state = self.lock();
         let mut out = Vec::new();
         let mut t = Torrent::default();
-        state.table.each_in(categories, &mut t, |t| out.push(t.clone()));
+        state
+            .table
+            .each_in(categories, &mut t, |_, t| out.push(t.clone()));
         out
     }
 
@@ -327,12 +329,11 @@ impl View {
             })?;
             state.reads.lookups += 1;
         }
-        let mut scratch = String::new();
         for (id, t) in &found {
             let Some(listed) = state.listed.iter().position(|l| l.name == t.category) else {
                 continue; // not a watched category: not the view's business
             };
-            state.table.upsert(*id, t, &mut scratch);
+            state.table.upsert(*id, t);
             if !t.state.is_complete() {
                 state.listed[listed].unfinished.insert(*id);
             }
@@ -447,7 +448,6 @@ impl View {
     }
 
     fn read_lists(&self, state: &mut ViewState) -> Result<(), HttpError> {
-        let mut scratch = String::new();
         let names: Vec<(String, bool)> = state.listed.iter().map(|l| (l.name.clone(), l.special)).collect();
         for (name, special) in names {
             let period = if special {
@@ -462,21 +462,16 @@ impl View {
                 .and_then(|l| l.full_at);
             let full_due = full_at.is_none_or(|at| at.elapsed() >= period);
             if full_due {
-                self.list_whole(state, &name, &mut scratch)?;
+                self.list_whole(state, &name)?;
             } else if !special {
-                self.list_unfinished(state, &name, &mut scratch)?;
+                self.list_unfinished(state, &name)?;
             }
         }
         Ok(())
     }
 
     /// The whole category: replaces what the view held of it.
-    fn list_whole(
-        &self,
-        state: &mut ViewState,
-        category: &str,
-        scratch: &mut String,
-    ) -> Result<(), HttpError> {
+    fn list_whole(&self, state: &mut ViewState, category: &str) -> Result<(), HttpError> {
         let started = Instant::now();
         let mut listed: Vec<(TorrentId, Torrent)> = Vec::new();
         let query = ListQuery {
@@ -494,7 +489,7 @@ impl View {
         state.table.retain_in_category(category, |id| keep.contains(id));
         let mut unfinished = HashSet::new();
         for (id, t) in &listed {
-            state.table.upsert(*id, t, scratch);
+            state.table.upsert(*id, t);
             if !t.state.is_complete() {
                 unfinished.insert(*id);
             }
@@ -507,12 +502,7 @@ impl View {
     }
 
     /// The downloads and errored torrents of `category`, and, by hash, those that left them.
-    fn list_unfinished(
-        &self,
-        state: &mut ViewState,
-        category: &str,
-        scratch: &mut String,
-    ) -> Result<(), HttpError> {
+    fn list_unfinished(&self, state: &mut ViewState, category: &str) -> Result<(), HttpError> {
         let mut listed: Vec<(TorrentId, Torrent)> = Vec::new();
         for filter in [ListFilter::Downloading, ListFilter::Errored] {
             let query = ListQuery {
@@ -557,7 +547,7 @@ impl View {
         // Applied only now that every read succeeded.
         let mut unfinished = now_unfinished;
         for (id, t) in listed.iter().chain(&found) {
-            state.table.upsert(*id, t, scratch);
+            state.table.upsert(*id, t);
             if !t.state.is_complete() && t.category == category {
                 unfinished.insert(*id);
             }
@@ -583,6 +573,9 @@ enum Applied {
     Inconsistent(String),
 }
 
+/// A set of torrents, exactly sized.
+type Torrents = Box<[TorrentId]>;
+
 /// A `sync/maindata` answer as read, before it is applied.
 #[derive(Default)]
 struct Staged {
@@ -591,12 +584,12 @@ struct Staged {
     /// The torrents as read, unsorted, with the fields each object held.
     table: Table,
     present: Vec<Fields>,
-    scratch: String,
     removed: Vec<TorrentId>,
     unkeyed: usize,
     categories: Vec<(String, bool)>,
     tags: Vec<(String, bool)>,
-    trackers: Vec<(String, Option<Vec<TorrentId>>)>,
+    /// Announce URLs and their torrents (`None`: removed).
+    trackers: Vec<(Box<str>, Option<Torrents>)>,
     free_space: Option<i64>,
     connection: Option<String>,
 }
@@ -612,7 +605,7 @@ impl Staged {
                 present,
             } => match TorrentId::parse(hash) {
                 Some(id) => {
-                    self.table.push_unsorted(id, fields, present, &mut self.scratch);
+                    self.table.push_unsorted(id, fields, present);
                     self.present.push(present);
                 }
                 None => self.unkeyed += 1,
@@ -627,10 +620,10 @@ impl Staged {
             SyncItem::Tag(name) => self.tags.push((name.to_string(), true)),
             SyncItem::TagRemoved(name) => self.tags.push((name.to_string(), false)),
             SyncItem::Tracker { url, hashes } => self.trackers.push((
-                url.to_string(),
+                url.into(),
                 Some(hashes.iter().filter_map(|h| TorrentId::parse(h)).collect()),
             )),
-            SyncItem::TrackerRemoved(url) => self.trackers.push((url.to_string(), None)),
+            SyncItem::TrackerRemoved(url) => self.trackers.push((url.into(), None)),
             SyncItem::FreeSpace(bytes) => self.free_space = Some(bytes),
             SyncItem::Connection(status) => self.connection = Some(status.to_string()),
         }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use qbitrr_lite::config::load_str;
-use qbitrr_lite::model::{Torrent, TorrentState};
+use qbitrr_lite::model::{tags, Torrent, TorrentState};
 use qbitrr_lite::view::{Mode, View, ViewTimers, Watch};
 
 use crate::support::fake_arr::{is_command, queue_record, FakeKind};
@@ -51,7 +51,11 @@ fn key(t: &Torrent) -> String {
          max_ratio={} max_seed={} content={} rootless={}",
         t.hash,
         t.category,
-        t.tags,
+        // The view keeps only the tags the rules read.
+        t.tags
+            .iter()
+            .filter(|tag| tags::READ_BY_RULES.contains(&tag.as_str()))
+            .collect::<Vec<_>>(),
         t.state,
         t.progress,
         t.amount_left,
@@ -178,10 +182,13 @@ fn churn(api: &QbitApi, lib: &Library, mut check: impl FnMut(&str)) {
     let d = |i: usize| lib.downloads[i].hash.as_str();
     api.set_category(c(0), "failed");
     check("a category change");
-    api.add_tags(c(1), "keep,x");
+    api.add_tags(c(1), "keep,x,qBitrr-ignored");
     check("tags added");
-    api.post("torrents/removeTags", &[("hashes", c(1)), ("tags", "x")]);
-    check("a tag removed");
+    api.post(
+        "torrents/removeTags",
+        &[("hashes", c(1)), ("tags", "x,qBitrr-ignored")],
+    );
+    check("tags removed");
     api.pause(d(0));
     check("a download paused");
     api.resume(d(0));

@@ -1,17 +1,17 @@
 //! The compact torrent table behind a view: one fixed-size entry per
-//! torrent (its 20-byte id, interned category and tag set, the numbers the
-//! rules read), sorted by id, about 112 bytes each. Names and paths are not
-//! kept, only what the rules ask of the paths (is there a content path; is
-//! it the save path), as fingerprints: what a torrent is called and where it
-//! lies is read again, with everything else, just before anything is done
-//! to it.
+//! torrent (its 20-byte id, interned category, the tags the rules read as
+//! bits, the numbers the rules read), sorted by id, about 112 bytes each.
+//! Names, paths and other tags are not kept, only what the rules ask of the
+//! paths (is there a content path; is it the save path), as fingerprints:
+//! what a torrent is called, where it lies and how the user tagged it is
+//! read again, with everything else, just before anything is done to it.
 
 use std::collections::HashMap;
 
-use crate::model::{Torrent, TorrentId, TorrentState};
+use crate::model::{tags, Torrent, TorrentId, TorrentState};
 use crate::qbit::{Field, Fields};
 
-/// Strings kept once, by number: categories and whole tag sets.
+/// Strings kept once, by number: categories.
 #[derive(Default)]
 pub(crate) struct Interner {
     strings: Vec<Box<str>>,
@@ -43,7 +43,7 @@ impl Interner {
 pub(crate) struct Entry {
     pub(crate) id: TorrentId,
     pub(crate) category: u32,
-    /// The interned tag set (tags joined by ",", in qBittorrent's order).
+    /// Which of [`tags::READ_BY_RULES`] it has, one bit each.
     pub(crate) tags: u32,
     pub(crate) state: TorrentState,
     pub(crate) progress: f64,
@@ -167,7 +167,7 @@ impl Entry {
     }
 
     /// Writes this entry into `t`, reusing its strings; the name is left empty.
-    pub(crate) fn fill(&self, t: &mut Torrent, strings: &Interner, tag_sets: &Interner) {
+    pub(crate) fn fill(&self, t: &mut Torrent, strings: &Interner) {
         t.hash.clear();
         self.id.write_hex(&mut t.hash);
         t.name.clear();
@@ -187,13 +187,16 @@ impl Entry {
         t.category.clear();
         t.category.push_str(strings.get(self.category));
         let mut n = 0;
-        for tag in tag_sets.get(self.tags).split(',').filter(|s| !s.is_empty()) {
+        for (bit, tag) in tags::READ_BY_RULES.iter().enumerate() {
+            if self.tags & (1 << bit) == 0 {
+                continue;
+            }
             match t.tags.get_mut(n) {
                 Some(slot) => {
                     slot.clear();
                     slot.push_str(tag);
                 }
-                None => t.tags.push(tag.to_string()),
+                None => t.tags.push((*tag).to_string()),
             }
             n += 1;
         }
@@ -213,15 +216,13 @@ impl Entry {
     }
 }
 
-/// The tag set of `t` as one interned string.
-pub(crate) fn tag_key(t: &Torrent, scratch: &mut String) {
-    scratch.clear();
-    for (i, tag) in t.tags.iter().enumerate() {
-        if i > 0 {
-            scratch.push(',');
-        }
-        scratch.push_str(tag);
-    }
+/// The tags of `t` the rules read, as bits.
+pub(crate) fn tag_bits(t: &Torrent) -> u32 {
+    tags::READ_BY_RULES
+        .iter()
+        .enumerate()
+        .filter(|(_, tag)| t.has_tag(tag))
+        .fold(0, |bits, (bit, _)| bits | 1 << bit)
 }
 
 /// The torrents, sorted by id, with a change counter per category.
@@ -229,7 +230,6 @@ pub(crate) fn tag_key(t: &Torrent, scratch: &mut String) {
 pub(crate) struct Table {
     entries: Vec<Entry>,
     pub(crate) categories: Interner,
-    pub(crate) tag_sets: Interner,
     /// Bumped for a category whenever one of its torrents comes, goes, moves
     /// in or out, completes or stops being complete: what makes reading the
     /// Arr queue worth it.
@@ -270,7 +270,6 @@ impl Table {
     pub(crate) fn merge_from(&mut self, src: &Entry, present: Fields, from: &Table) {
         let mut e = *src;
         e.category = self.categories.intern(from.categories.get(src.category));
-        e.tags = self.tag_sets.intern(from.tag_sets.get(src.tags));
         match self.entries.binary_search_by(|x| x.id.cmp(&src.id)) {
             Ok(i) => {
                 let old = self.entries[i].category;
@@ -283,20 +282,18 @@ impl Table {
                 }
             }
             Err(i) => {
-                let mut blank = Entry::blank(e.id, self.categories.intern(""), self.tag_sets.intern(""));
+                let mut blank = Entry::blank(e.id, self.categories.intern(""), 0);
                 blank.merge(&e, present);
                 self.bump(blank.category);
-                self.entries.insert(i, blank);
+                self.insert_at(i, blank);
             }
         }
     }
 
     /// The torrent as `torrents/info` lists it (every field), added if new.
-    pub(crate) fn upsert(&mut self, id: TorrentId, t: &Torrent, scratch: &mut String) {
+    pub(crate) fn upsert(&mut self, id: TorrentId, t: &Torrent) {
         let category = self.categories.intern(&t.category);
-        tag_key(t, scratch);
-        let tags = self.tag_sets.intern(scratch);
-        let e = Entry::from_torrent(id, t, category, tags);
+        let e = Entry::from_torrent(id, t, category, tag_bits(t));
         match self.entries.binary_search_by(|x| x.id.cmp(&id)) {
             Ok(i) => {
                 let old = self.entries[i];
@@ -308,7 +305,7 @@ impl Table {
             }
             Err(i) => {
                 self.bump(e.category);
-                self.entries.insert(i, e);
+                self.insert_at(i, e);
             }
         }
     }
@@ -346,42 +343,51 @@ impl Table {
         }
         fresh.entries.sort_unstable_by_key(|e| e.id);
         fresh.entries.dedup_by(|a, b| a.id == b.id);
+        fresh
+            .entries
+            .shrink_to(fresh.entries.len() + fresh.entries.len() / 8 + 16);
         *self = fresh;
     }
 
     /// Adds an entry for a table being built (sorted once, by [`Self::replace`]);
-    /// what `present` does not hold is the default. Its index.
-    pub(crate) fn push_unsorted(
-        &mut self,
-        id: TorrentId,
-        t: &Torrent,
-        present: Fields,
-        scratch: &mut String,
-    ) {
+    /// what `present` does not hold is the default.
+    pub(crate) fn push_unsorted(&mut self, id: TorrentId, t: &Torrent, present: Fields) {
         let category = self.categories.intern(if present.has(Field::Category) {
             &t.category
         } else {
             ""
         });
-        tag_key(t, scratch);
-        let tags = self
-            .tag_sets
-            .intern(if present.has(Field::Tags) { scratch } else { "" });
+        let tags = if present.has(Field::Tags) { tag_bits(t) } else { 0 };
         let mut e = Entry::blank(id, category, tags);
         e.merge(&Entry::from_torrent(id, t, category, tags), present);
         self.entries.push(e);
     }
 
-    /// The torrents whose category is one of `categories`, each written into `t`.
-    pub(crate) fn each_in(&self, categories: &[&str], t: &mut Torrent, mut f: impl FnMut(&Torrent)) {
+    /// Inserts at `i`, growing the table by an eighth when full (not by doubling:
+    /// a library grows a little at a time).
+    fn insert_at(&mut self, i: usize, e: Entry) {
+        if self.entries.len() == self.entries.capacity() {
+            self.entries.reserve_exact(self.entries.len() / 8 + 16);
+        }
+        self.entries.insert(i, e);
+    }
+
+    /// The torrents whose category is one of `categories`, each written into `t`
+    /// and handed to `f` with its id.
+    pub(crate) fn each_in(
+        &self,
+        categories: &[&str],
+        t: &mut Torrent,
+        mut f: impl FnMut(TorrentId, &Torrent),
+    ) {
         let ids: Vec<u32> = categories
             .iter()
             .filter_map(|c| self.categories.find(c))
             .collect();
         for e in &self.entries {
             if ids.contains(&e.category) {
-                e.fill(t, &self.categories, &self.tag_sets);
-                f(t);
+                e.fill(t, &self.categories);
+                f(e.id, t);
             }
         }
     }

@@ -204,10 +204,9 @@ impl FakeSync {
         )
         .to_string();
         let mut table = Table::default();
-        let mut scratch = String::new();
         parse_torrents_each(body.as_bytes(), |t| {
             if categories.contains(&t.category.as_str()) && only(t) {
-                table.upsert(TorrentId::parse(&t.hash).unwrap(), t, &mut scratch);
+                table.upsert(TorrentId::parse(&t.hash).unwrap(), t);
             }
         })
         .unwrap();
@@ -215,11 +214,10 @@ impl FakeSync {
     }
 }
 
-/// A torrent as compared: its entry with category and tags as the strings they stand for.
+/// A torrent as compared: its entry with its category as the string it stands for.
 #[derive(Debug, Clone, PartialEq)]
 struct Row {
     category: String,
-    tags: String,
     entry: Entry,
 }
 
@@ -235,12 +233,7 @@ fn project(table: &Table, categories: &[&str]) -> Vec<Row> {
         .filter(|e| ids.contains(&e.category))
         .map(|e| Row {
             category: table.categories.get(e.category).to_string(),
-            tags: table.tag_sets.get(e.tags).to_string(),
-            entry: Entry {
-                category: 0,
-                tags: 0,
-                ..*e
-            },
+            entry: Entry { category: 0, ..*e },
         })
         .collect()
 }
@@ -252,8 +245,7 @@ fn viewed(view: &View, categories: &[&str], only: impl Fn(&Torrent) -> bool) -> 
     rows.retain(|r| {
         let mut e = r.entry;
         e.category = state.table.categories.find(&r.category).unwrap_or(0);
-        e.tags = state.table.tag_sets.find(&r.tags).unwrap_or(0);
-        e.fill(&mut t, &state.table.categories, &state.table.tag_sets);
+        e.fill(&mut t, &state.table.categories);
         only(&t)
     });
     rows

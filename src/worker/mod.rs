@@ -28,7 +28,7 @@ use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary, QbitProblem, QbitRead};
 use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::{ArrApi, Qbittorrent};
-use crate::view::{View, Watch};
+use crate::view::{Mode, View, Watch};
 
 mod decision_log;
 mod executor;
@@ -133,13 +133,32 @@ pub(crate) struct PassReport {
     pub torrents: usize,
     /// Each decision's rule, and whether it produced actions.
     pub decisions: Vec<(Rule, bool)>,
-    /// Torrents by qBittorrent state.
-    pub states: BTreeMap<&'static str, u64>,
+    /// Torrents by qBittorrent state (indexed as [`TorrentState::ALL`]).
+    pub by_state: [u64; TorrentState::ALL.len()],
     /// Torrents listed in our category, and how many of them are missingFiles or errored.
     pub ours: u64,
     pub broken: u64,
     pub applied: Applied,
     pub persisted: usize,
+}
+
+impl PassReport {
+    fn count_state(&mut self, state: TorrentState) {
+        // ALL lists the states in declaration order (a model test holds it so).
+        if let Some(n) = self.by_state.get_mut(state as usize) {
+            *n += 1;
+        }
+    }
+
+    /// Torrents by qBittorrent state name (the states seen only).
+    pub(crate) fn states(&self) -> BTreeMap<&'static str, u64> {
+        TorrentState::ALL
+            .iter()
+            .zip(self.by_state)
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| (s.as_str(), n))
+            .collect()
+    }
 }
 
 /// One Arr instance's loop state.
@@ -336,7 +355,7 @@ impl Worker {
     fn report(&mut self, now: UnixTime, took: Duration, report: &PassReport) {
         let mut summary = PassSummary {
             seconds: took.as_secs_f64(),
-            torrents_by_state: report.states.clone(),
+            torrents_by_state: report.states(),
             ..PassSummary::default()
         };
         for (rule, acted) in &report.decisions {
@@ -453,6 +472,16 @@ impl Worker {
     /// `adopt_again_after`): with filtered lists, one added already complete
     /// would otherwise wait for the next whole list.
     fn adopt_queued(&mut self, synced: &[bool]) {
+        let lists = self
+            .views
+            .iter()
+            .zip(synced)
+            .any(|(v, ok)| *ok && v.mode() == Some(Mode::Lists));
+        if !lists {
+            // With sync/maindata every torrent is in the view already.
+            self.adopted.clear();
+            return;
+        }
         let now = Instant::now();
         let again = self.adopt_again_after;
         self.adopted.retain(|_, at| now.duration_since(*at) < again);
@@ -547,9 +576,9 @@ impl Worker {
             }
             let state = view.lock();
             complete &= state.complete_for(&self.watch);
-            state.table.each_in(&categories, &mut t, |t| {
+            state.table.each_in(&categories, &mut t, |id, t| {
                 seen += 1;
-                if self.consider(t, &queue, now, seen_at, &mut report) {
+                if self.consider(id, t, &queue, now, seen_at, &mut report) {
                     suspects[i].push(t.hash.clone());
                 }
             });
@@ -572,9 +601,16 @@ impl Worker {
                 }
             }
         }
-        let mut decided: Vec<Decision> = fresh.iter().map(|(_, t)| self.decide_now(t, &queue, now)).collect();
+        let mut decided: Vec<Decision> = fresh
+            .iter()
+            .map(|(_, t)| self.decide_now(t, &queue, now))
+            .collect();
         let mut queue = queue;
-        if !queue_fresh && decided.iter().any(|d| d.actions.iter().any(Action::is_destructive)) {
+        if !queue_fresh
+            && decided
+                .iter()
+                .any(|d| d.actions.iter().any(Action::is_destructive))
+        {
             match self.read_queue(changes) {
                 Ok(()) => queue = std::mem::take(&mut self.queue),
                 Err(failure) => {
@@ -805,42 +841,38 @@ impl Worker {
     /// actions is final: its memory change is kept.
     fn consider(
         &mut self,
+        id: TorrentId,
         t: &Torrent,
         queue: &HashMap<String, QueueEntry>,
         now: UnixTime,
         seen_at: u32,
         report: &mut PassReport,
     ) -> bool {
-        *report.states.entry(t.state.as_str()).or_default() += 1;
+        report.count_state(t.state);
+        let queued = queue.get(&t.hash);
         if t.category == self.rules.category {
             report.ours += 1;
             if matches!(t.state, TorrentState::MissingFiles | TorrentState::Error) {
                 report.broken += 1;
             }
-        }
-        if t.category == self.rules.failed_category {
-            if let Some(entry) = queue.get(&t.hash) {
-                self.held_queue.insert(t.hash.clone(), (entry.clone(), now));
-            } else if let Some((_, seen)) = self.held_queue.get_mut(&t.hash) {
-                *seen = now;
-            }
-        }
-        let Some(id) = TorrentId::parse(&t.hash) else {
-            return false; // the view keeps only torrents with a 40-digit hash
-        };
-        if t.category == self.rules.category {
-            if let Some(entry) = queue.get(&t.hash) {
+            if let Some(entry) = queued {
                 // Compared without a copy; copied only when it is new or changed.
                 let print = fingerprint(&entry.ids, &entry.media_ids);
                 if self.queue_rows.insert(id, print) != Some(print) {
                     self.row_changes.push((t.hash.clone(), Some(QueueRow::of(entry))));
                 }
             }
+        } else if t.category == self.rules.failed_category {
+            if let Some(entry) = queued {
+                self.held_queue.insert(t.hash.clone(), (entry.clone(), now));
+            } else if let Some((_, seen)) = self.held_queue.get_mut(&t.hash) {
+                *seen = now;
+            }
         }
         let memory = self.memory.get_seen(&id, seen_at).unwrap_or_default();
         let d = decide::decide(Inputs {
             torrent: t,
-            queue: queue.get(&t.hash),
+            queue: queued,
             memory: &memory,
             rules: &self.rules,
             now,

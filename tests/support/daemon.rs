@@ -100,7 +100,7 @@ impl Daemon {
         }
     }
 
-    /// The `/api/processes` entry of worker `name` (Null until the server answers).
+    /// The `/api/processes` entry of worker `name` (Null until the server answers and lists it).
     pub fn process(&self, name: &str) -> Value {
         let (code, body) = self.get("/api/processes", true);
         if code == 0 {
@@ -108,10 +108,14 @@ impl Daemon {
         }
         assert_eq!(code, 200, "{body}");
         let all: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
-        all["processes"]
+        let list = all["processes"]
             .as_array()
-            .and_then(|l| l.iter().find(|p| p["name"] == name).cloned())
-            .unwrap_or_else(|| panic!("{name} not in {body}"))
+            .unwrap_or_else(|| panic!("no process list: {body}"));
+        // Just after a start the server answers before the supervisor registered its workers.
+        list.iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
     }
 
     /// POST `path` on the status server with the token; (status, body).
