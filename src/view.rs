@@ -27,7 +27,7 @@
 //! wants to act on again, by hash, before acting (so no action rests on a
 //! value the view may hold from minutes ago).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -121,8 +121,6 @@ pub(crate) struct Server {
     pub(crate) connection_status: Option<String>,
     pub(crate) categories: HashSet<String>,
     pub(crate) tags: HashSet<String>,
-    /// Announce URL → the torrents announcing to it.
-    pub(crate) trackers: HashMap<Box<str>, Box<[TorrentId]>>,
 }
 
 /// The view's state, behind the lock.
@@ -232,6 +230,20 @@ impl View {
             .table
             .each_in(categories, &mut t, |_, t| out.push(t.clone()));
         out
+    }
+
+    /// The announce URLs of torrent `hash` (from sync/maindata; none with filtered lists).
+    pub fn trackers_of(&self, hash: &str) -> Vec<String> {
+        let state = self.lock();
+        let Some(e) = TorrentId::parse(hash).and_then(|id| state.table.get(&id).copied()) else {
+            return Vec::new();
+        };
+        state
+            .table
+            .trackers
+            .urls(e.trackers)
+            .map(str::to_string)
+            .collect()
     }
 
     /// How it is read, once it was.
@@ -413,6 +425,9 @@ impl View {
             ));
         }
         if full {
+            for (url, hashes) in &staged.trackers {
+                staged.table.set_tracker(url, hashes.as_deref());
+            }
             state.table.replace(std::mem::take(&mut staged.table));
             state.server = Server::default();
             state.full_at = Some(Instant::now());
@@ -434,6 +449,11 @@ impl View {
         }
         for id in &staged.removed {
             state.table.remove(id);
+        }
+        if !full {
+            for (url, hashes) in &staged.trackers {
+                state.table.set_tracker(url, hashes.as_deref());
+            }
         }
         staged.server(&mut state.server);
         state.rid = new_rid;
@@ -588,7 +608,7 @@ struct Staged {
     unkeyed: usize,
     categories: Vec<(String, bool)>,
     tags: Vec<(String, bool)>,
-    /// Announce URLs and their torrents (`None`: removed).
+    /// Announce URLs and their torrents, sorted (`None`: the URL is gone).
     trackers: Vec<(Box<str>, Option<Torrents>)>,
     free_space: Option<i64>,
     connection: Option<String>,
@@ -619,10 +639,11 @@ impl Staged {
             SyncItem::CategoryRemoved(name) => self.categories.push((name.to_string(), false)),
             SyncItem::Tag(name) => self.tags.push((name.to_string(), true)),
             SyncItem::TagRemoved(name) => self.tags.push((name.to_string(), false)),
-            SyncItem::Tracker { url, hashes } => self.trackers.push((
-                url.into(),
-                Some(hashes.iter().filter_map(|h| TorrentId::parse(h)).collect()),
-            )),
+            SyncItem::Tracker { url, hashes } => {
+                let mut ids: Vec<TorrentId> = hashes.iter().filter_map(|h| TorrentId::parse(h)).collect();
+                ids.sort_unstable();
+                self.trackers.push((url.into(), Some(ids.into())));
+            }
             SyncItem::TrackerRemoved(url) => self.trackers.push((url.into(), None)),
             SyncItem::FreeSpace(bytes) => self.free_space = Some(bytes),
             SyncItem::Connection(status) => self.connection = Some(status.to_string()),
@@ -643,16 +664,6 @@ impl Staged {
                 server.tags.insert(name);
             } else {
                 server.tags.remove(&name);
-            }
-        }
-        for (url, hashes) in self.trackers.drain(..) {
-            match hashes {
-                Some(h) => {
-                    server.trackers.insert(url, h);
-                }
-                None => {
-                    server.trackers.remove(&url);
-                }
             }
         }
         if let Some(f) = self.free_space {

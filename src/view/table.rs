@@ -1,6 +1,7 @@
 //! The compact torrent table behind a view: one fixed-size entry per
 //! torrent (its 20-byte id, interned category, the tags the rules read as
-//! bits, the numbers the rules read), sorted by id, about 112 bytes each.
+//! bits, the numbers the rules read, an interned set of tracker URLs),
+//! sorted by id, about 112 bytes each.
 //! Names, paths and other tags are not kept, only what the rules ask of the
 //! paths (is there a content path; is it the save path), as fingerprints:
 //! what a torrent is called, where it lies and how the user tagged it is
@@ -44,7 +45,9 @@ pub(crate) struct Entry {
     pub(crate) id: TorrentId,
     pub(crate) category: u32,
     /// Which of [`tags::READ_BY_RULES`] it has, one bit each.
-    pub(crate) tags: u32,
+    pub(crate) tags: u8,
+    /// The set of tracker URLs it announces to (a [`TrackerSets`] id; 0: none known).
+    pub(crate) trackers: u32,
     pub(crate) state: TorrentState,
     pub(crate) progress: f64,
     pub(crate) ratio: f64,
@@ -88,11 +91,12 @@ fn clamp_i32(v: i64) -> i32 {
 
 impl Entry {
     /// A torrent qBittorrent has not described yet: what an object without fields means.
-    pub(crate) fn blank(id: TorrentId, category: u32, tags: u32) -> Self {
+    pub(crate) fn blank(id: TorrentId, category: u32, tags: u8) -> Self {
         Self {
             id,
             category,
             tags,
+            trackers: 0,
             state: TorrentState::Unknown,
             progress: 0.0,
             ratio: 0.0,
@@ -111,11 +115,12 @@ impl Entry {
     }
 
     /// `t`'s fields (category and tags already interned).
-    pub(crate) fn from_torrent(id: TorrentId, t: &Torrent, category: u32, tags: u32) -> Self {
+    pub(crate) fn from_torrent(id: TorrentId, t: &Torrent, category: u32, tags: u8) -> Self {
         Self {
             id,
             category,
             tags,
+            trackers: 0,
             state: t.state,
             progress: t.progress,
             ratio: t.ratio,
@@ -217,7 +222,7 @@ impl Entry {
 }
 
 /// The tags of `t` the rules read, as bits.
-pub(crate) fn tag_bits(t: &Torrent) -> u32 {
+pub(crate) fn tag_bits(t: &Torrent) -> u8 {
     tags::READ_BY_RULES
         .iter()
         .enumerate()
@@ -225,11 +230,73 @@ pub(crate) fn tag_bits(t: &Torrent) -> u32 {
         .fold(0, |bits, (bit, _)| bits | 1 << bit)
 }
 
+/// Sets of tracker URLs, each kept once; set 0 is the empty one. A torrent's
+/// entry holds the id of its set, so a library whose torrents share their
+/// trackers (a private tracker's) costs a few sets, not a list per torrent.
+pub(crate) struct TrackerSets {
+    urls: Interner,
+    sets: Vec<Box<[u32]>>,
+    ids: HashMap<Box<[u32]>, u32>,
+}
+
+impl Default for TrackerSets {
+    fn default() -> Self {
+        let empty: Box<[u32]> = Box::new([]);
+        Self {
+            urls: Interner::default(),
+            sets: vec![empty.clone()],
+            ids: HashMap::from([(empty, 0)]),
+        }
+    }
+}
+
+impl TrackerSets {
+    /// Set `set` with `url` added (`present`) or removed.
+    fn with(&mut self, set: u32, url: u32, present: bool) -> u32 {
+        let mut urls: Vec<u32> = self
+            .sets
+            .get(set as usize)
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
+        match (urls.binary_search(&url), present) {
+            (Err(i), true) => urls.insert(i, url),
+            (Ok(i), false) => {
+                urls.remove(i);
+            }
+            _ => return set,
+        }
+        let urls: Box<[u32]> = urls.into();
+        if let Some(&id) = self.ids.get(&urls) {
+            return id;
+        }
+        let id = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(urls.clone());
+        self.ids.insert(urls, id);
+        id
+    }
+
+    fn contains(&self, set: u32, url: u32) -> bool {
+        self.sets
+            .get(set as usize)
+            .is_some_and(|s| s.binary_search(&url).is_ok())
+    }
+
+    /// The URLs of set `set`.
+    pub(crate) fn urls(&self, set: u32) -> impl Iterator<Item = &str> {
+        self.sets
+            .get(set as usize)
+            .into_iter()
+            .flat_map(|s| s.iter())
+            .map(|u| self.urls.get(*u))
+    }
+}
+
 /// The torrents, sorted by id, with a change counter per category.
 #[derive(Default)]
 pub(crate) struct Table {
     entries: Vec<Entry>,
     pub(crate) categories: Interner,
+    pub(crate) trackers: TrackerSets,
     /// Bumped for a category whenever one of its torrents comes, goes, moves
     /// in or out, completes or stops being complete: what makes reading the
     /// Arr queue worth it.
@@ -318,6 +385,19 @@ impl Table {
                 true
             }
             Err(_) => false,
+        }
+    }
+
+    /// Announce URL `url` now has exactly the torrents `hashes` (sorted; `None`: the
+    /// URL is gone).
+    pub(crate) fn set_tracker(&mut self, url: &str, hashes: Option<&[TorrentId]>) {
+        let uid = self.trackers.urls.intern(url);
+        let hashes = hashes.unwrap_or_default();
+        for e in &mut self.entries {
+            let want = hashes.binary_search(&e.id).is_ok();
+            if self.trackers.contains(e.trackers, uid) != want {
+                e.trackers = self.trackers.with(e.trackers, uid, want);
+            }
         }
     }
 

@@ -233,7 +233,12 @@ fn project(table: &Table, categories: &[&str]) -> Vec<Row> {
         .filter(|e| ids.contains(&e.category))
         .map(|e| Row {
             category: table.categories.get(e.category).to_string(),
-            entry: Entry { category: 0, ..*e },
+            // A torrent list says nothing of trackers (compared in their own test).
+            entry: Entry {
+                category: 0,
+                trackers: 0,
+                ..*e
+            },
         })
         .collect()
 }
@@ -432,7 +437,6 @@ fn maindata_keeps_the_view_equal_to_a_full_list_under_churn_at_20000_torrents() 
     assert_eq!(state.server.free_space_on_disk, Some(123_456_789));
     assert_eq!(state.server.connection_status.as_deref(), Some("connected"));
     assert!(state.server.categories.contains("radarr"));
-    assert_eq!(state.server.trackers.len(), 1);
     // Every torrent is kept, whatever its category: ~112 bytes each.
     assert!(state.table.len() > 19_000);
     assert!(
@@ -610,4 +614,42 @@ fn a_completed_download_is_seen_on_the_next_read_with_filtered_lists() {
         lock(&fake.calls).iter().any(|c| c.ends_with(" 1")),
         "looked up by hash"
     );
+}
+
+#[test]
+fn tracker_urls_follow_sync_maindata_per_torrent() {
+    let fake = Arc::new(FakeSync::new(ApiVersion(2, 11, 2), 50, 2));
+    let view = view_of(&fake, ViewTimers::default());
+    view.sync(&watch(), Duration::ZERO).unwrap();
+    let hashes: Vec<String> = lock(&fake.torrents).keys().take(2).cloned().collect();
+    let (first, second) = (&hashes[0], &hashes[1]);
+    let main = "http://tracker.example/announce";
+    assert_eq!(view.trackers_of(first), [main]);
+    assert!(view.trackers_of(second).is_empty());
+
+    // A URL's list is replaced whole; another URL is added.
+    let rid = view.lock().rid;
+    *lock(&fake.garbage) = Some(format!(
+        r#"{{"rid": {}, "trackers": {{"{main}": ["{second}"], "udp://other.example:6969/announce": ["{first}", "{second}"]}}}}"#,
+        rid + 1
+    ));
+    view.sync(&watch(), Duration::ZERO).unwrap();
+    assert_eq!(view.trackers_of(first), ["udp://other.example:6969/announce"]);
+    assert_eq!(
+        view.trackers_of(second),
+        [main, "udp://other.example:6969/announce"]
+    );
+
+    // A URL no torrent announces to any more.
+    *lock(&fake.garbage) = Some(format!(
+        r#"{{"rid": {}, "trackers_removed": ["udp://other.example:6969/announce"]}}"#,
+        rid + 2
+    ));
+    view.sync(&watch(), Duration::ZERO).unwrap();
+    assert!(view.trackers_of(first).is_empty());
+    assert_eq!(view.trackers_of(second), [main]);
+    // Torrents that share their trackers share one set.
+    let state = view.lock();
+    let sets: HashSet<u32> = state.table.entries().iter().map(|e| e.trackers).collect();
+    assert!(sets.len() <= 3, "{sets:?}");
 }

@@ -47,6 +47,9 @@ pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const HELD_QUEUE_SECS: i64 = 24 * 3600;
 /// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
 const FORGET_AFTER_SECS: u32 = 24 * 3600;
+/// At most this many torrents are read again (to be acted on) per qBittorrent and pass:
+/// one `torrents/info?hashes=` request.
+const VERIFY_PER_PASS: usize = 200;
 /// While the store is unavailable, it is asked again at least this long apart.
 const STORE_POLL_MIN: Duration = Duration::from_millis(100);
 
@@ -183,6 +186,9 @@ pub(crate) struct Worker {
     /// (not again before `adopt_again_after`).
     adopted: HashMap<String, Instant>,
     adopt_again_after: Duration,
+    /// Per qBittorrent, the last suspect read again when there were more than
+    /// [`VERIFY_PER_PASS`]: the next pass starts after it.
+    verified_up_to: Vec<Option<String>>,
     /// A torrent, reused for each one read from a view.
     scratch: Torrent,
     records: InstanceRecords,
@@ -234,7 +240,8 @@ impl Worker {
             records,
             decisions,
         } = connections;
-        let qbits = views.iter().map(|v| Arc::clone(v.client())).collect();
+        let qbits: Vec<Arc<dyn Qbittorrent>> = views.iter().map(|v| Arc::clone(v.client())).collect();
+        let qbits_len = qbits.len();
         let (memory, intents, queue_rows, loaded) = match load_records(&records, &arr_cfg.name) {
             Ok((memory, intents, rows)) => (memory, intents, rows, true),
             Err(e) if e.is_outage() => {
@@ -268,6 +275,7 @@ impl Worker {
             adopted: HashMap::new(),
             adopt_again_after: settings.full_list,
             scratch: Torrent::default(),
+            verified_up_to: vec![None; qbits_len],
             records,
             decisions,
             memory,
@@ -585,6 +593,9 @@ impl Worker {
         }
         self.scratch = t;
         report.torrents = seen;
+        for (i, list) in suspects.iter_mut().enumerate() {
+            self.take_turn(i, list);
+        }
 
         // Verify: each suspect read again by hash and decided on that record. A removal
         // or blocklist is decided with a queue read in this pass.
@@ -889,6 +900,32 @@ impl Worker {
             self.changed.push((id, Some(d.memory)));
         }
         false
+    }
+
+    /// Keeps at most [`VERIFY_PER_PASS`] of qBittorrent `qbit`'s suspects (sorted
+    /// by hash), taking turns: those after the last one verified come first, so
+    /// none waits for ever behind others that keep wanting an action (a dry
+    /// run, an import being followed).
+    fn take_turn(&mut self, qbit: usize, suspects: &mut Vec<String>) {
+        if suspects.len() <= VERIFY_PER_PASS {
+            return;
+        }
+        let after = self
+            .verified_up_to
+            .get(qbit)
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
+        let start = suspects.partition_point(|h| *h <= after);
+        suspects.rotate_left(start);
+        suspects.truncate(VERIFY_PER_PASS);
+        debug!(
+            "{}: more torrents to act on than are read again per pass ({VERIFY_PER_PASS}); the rest wait their turn",
+            self.arr_cfg.name
+        );
+        if let Some(slot) = self.verified_up_to.get_mut(qbit) {
+            *slot = suspects.last().cloned();
+        }
     }
 
     /// The torrents `hashes` of qBittorrent `qbit` as it lists them now.

@@ -498,3 +498,29 @@ fn a_queue_row_remembered_before_a_restart_serves_a_later_removal() {
         "forgotten with the torrent"
     );
 }
+
+#[test]
+fn more_suspects_than_one_lookup_take_turns() {
+    let journal = Journal::default();
+    let (mut worker, _qbit) = worker(&journal, vec![]);
+    let all: Vec<String> = (0..450).map(|i| format!("{i:040x}")).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut turns = Vec::new();
+    for _ in 0..3 {
+        let mut list = all.clone();
+        worker.take_turn(0, &mut list);
+        assert_eq!(list.len(), VERIFY_PER_PASS);
+        turns.push((list[0].clone(), list[VERIFY_PER_PASS - 1].clone()));
+        seen.extend(list);
+    }
+    assert_eq!(seen.len(), 450, "every suspect had its turn within three passes");
+    assert_eq!(turns[0].0, all[0]);
+    assert_eq!(turns[1].0, all[200]);
+    assert_eq!(
+        turns[2].0, all[400],
+        "the third turn starts after the second and wraps"
+    );
+    let mut few = all[..10].to_vec();
+    worker.take_turn(0, &mut few);
+    assert_eq!(few, all[..10], "a few are all read at once");
+}
