@@ -10,8 +10,10 @@ them without their data (they stay incomplete), the rest with their data in plac
 and seeding. Then, for --window seconds each, the CPU (utime + stime from
 /proc/PID/stat) of the qbittorrent-nox process is read while nobody polls, while
 this script asks one way every --every seconds, and while qbitrr-lite runs (one
-Radarr section on the first category, a fake Radarr from bench/fakes.py, dry-run so
-nothing changes). Prints a Markdown table. Loopback only; every process it starts
+Radarr section on the first category, a fake Radarr from bench/fakes.py; a real run,
+measured once its first imports are done and the complete torrents carry
+qBitrr-imported, so the window shows the steady state; one row per --modes
+ReadMode). Prints a Markdown table. Loopback only; every process it starts
 is stopped by PID; the temporary directory is removed unless --keep.
 
     python3 bench/qbittorrent_load.py --torrents 4000 --binary target/release/qbitrr-lite
@@ -213,35 +215,51 @@ def measure(q, window, ask=None, every=5.0):
     return (q.cpu() - start_cpu) * 60 / elapsed, bytes_read * 60 / elapsed
 
 
-def run_daemon(q, args, root, category):
-    """qbitrr-lite (dry run) on `category` for a window; qBittorrent's CPU and the daemon's own."""
+def imported_share(q, category):
+    """The share of complete torrents in `category` tagged qBitrr-imported."""
+    cat = urllib.parse.quote(category)
+    done = json.loads(q.get("/api/v2/torrents/info?category=%s&filter=completed" % cat))
+    if not done:
+        return 1.0
+    return sum("qBitrr-imported" in t.get("tags", "") for t in done) / len(done)
+
+
+def run_daemon(q, args, root, category, mode):
+    """qbitrr-lite on `category` with [qBit] ReadMode `mode`, measured once its
+    imports are done; qBittorrent's CPU, the daemon's own, and the warm-up time."""
     fakes = subprocess.Popen(
         [sys.executable, os.path.join(os.path.dirname(__file__), "fakes.py"), "--torrents", "0",
          "--arrs", "radarr:%s" % category],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         ports = json.loads(fakes.stdout.readline())
-        data = os.path.join(root, "daemon")
+        data = os.path.join(root, "daemon-%s" % mode)
         os.makedirs(data, exist_ok=True)
         config = os.path.join(data, "config.toml")
         with open(config, "w") as f:
             f.write(
                 "[Settings]\nLoopSleepTimer = %d\nLogging = false\n\n[WebUI]\nHost = \"127.0.0.1\"\nPort = %d\n"
-                "AuthDisabled = true\n\n[qBit]\nHost = \"%s\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\n"
+                "AuthDisabled = true\n\n[qBit]\nHost = \"%s\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n"
+                "ReadMode = \"%s\"\n\n"
                 "[Radarr-Load]\nURI = \"http://127.0.0.1:%d\"\nAPIKey = \"benchkey0123456789abcdef01234567\"\n"
                 "Category = \"%s\"\n"
-                % (args.every, free_port(), q.url, ports["arrs"][0], category))
-        daemon = subprocess.Popen([args.binary, "run", "--config", config, "--data-dir", data, "--dry-run"],
+                % (args.every, free_port(), q.url, mode, ports["arrs"][0], category))
+        daemon = subprocess.Popen([args.binary, "run", "--config", config, "--data-dir", data],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            time.sleep(min(10, args.window / 3))  # first pass and settling
+            started = time.monotonic()
+            # Warm-up: the first imports and tags (up to 200 torrents per pass), then a few quiet passes.
+            while time.monotonic() - started < 600 and imported_share(q, category) < 0.999:
+                time.sleep(2)
+            warm = time.monotonic() - started
+            time.sleep(3 * args.every)
             with open("/proc/%d/stat" % daemon.pid) as f:
                 d0 = f.read().rsplit(")", 1)[1].split()
             qbit_cpu, _ = measure(q, args.window)
             with open("/proc/%d/stat" % daemon.pid) as f:
                 d1 = f.read().rsplit(")", 1)[1].split()
             ours = ((int(d1[11]) + int(d1[12])) - (int(d0[11]) + int(d0[12]))) / HZ * 60 / args.window
-            return qbit_cpu, ours
+            return qbit_cpu, ours, warm
         finally:
             daemon.send_signal(signal.SIGTERM)
             try:
@@ -263,7 +281,8 @@ def main():
     ap.add_argument("--every", type=int, default=5, help="seconds between requests (LoopSleepTimer)")
     ap.add_argument("--qbit-bin", default="qbittorrent-nox")
     ap.add_argument("--chroot", help="run qbittorrent-nox inside this chroot (e.g. a Debian 13 one)")
-    ap.add_argument("--binary", help="a qbitrr-lite binary: adds a row with it running (dry run)")
+    ap.add_argument("--binary", help="a qbitrr-lite binary: adds a row with it running")
+    ap.add_argument("--modes", default="auto", help="[qBit] ReadMode values to run the daemon with, comma-separated")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
 
@@ -298,8 +317,10 @@ def main():
             cpu, rate = measure(q, args.window, ask, args.every)
             print("| %s | %.2f | %s |" % (label, cpu, "%.1f MiB" % (rate / 2**20) if ask else "-"), flush=True)
         if args.binary:
-            cpu, ours = run_daemon(q, args, root, first)
-            print("| qbitrr-lite running (one Radarr on C, dry run) | %.2f | ours: %.3f CPU s/min |" % (cpu, ours))
+            for mode in args.modes.split(","):
+                cpu, ours, warm = run_daemon(q, args, root, first, mode)
+                print("| qbitrr-lite running (one Radarr on C, ReadMode %s; imports done in %.0f s) | %.2f | ours: %.3f CPU s/min |"
+                      % (mode, warm, cpu, ours), flush=True)
     finally:
         if q:
             q.stop()

@@ -83,6 +83,7 @@ impl Rules {
 /// The rule that decided, by name. Names are stable: logs, tests and metrics use them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
+    // Keep `Rule::ALL` in this order.
     OtherCategory,
     IgnoredTag,
     FailedCategory,
@@ -112,6 +113,36 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in declaration order (so `ALL[r as usize] == r`).
+    pub const ALL: [Rule; 26] = [
+        Self::OtherCategory,
+        Self::IgnoredTag,
+        Self::FailedCategory,
+        Self::RecheckCategory,
+        Self::UnclaimedCategory,
+        Self::ProtectedState,
+        Self::Import,
+        Self::ImportSettling,
+        Self::ImportRefused,
+        Self::ImportPending,
+        Self::ImportFailed,
+        Self::TagImported,
+        Self::ResumePaused,
+        Self::TooYoung,
+        Self::MissingFiles,
+        Self::ErrorRecheck,
+        Self::SeedingLimit,
+        Self::StalledFirstSeen,
+        Self::StalledWaiting,
+        Self::StalledTagOnly,
+        Self::StalledNearlyDone,
+        Self::StalledDelete,
+        Self::StalledOff,
+        Self::Slow,
+        Self::Stale,
+        Self::NoAction,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::OtherCategory => "other-category",
@@ -362,6 +393,36 @@ impl Trace for Silent {
     fn passed(&mut self, _: Rule, _: impl FnOnce() -> String) {}
     #[inline(always)]
     fn clock(&mut self, _: UnixTime, _: impl FnOnce() -> String) {}
+}
+
+/// [`decide`], and the earliest time after `now` at which the same inputs
+/// could be decided otherwise (`None`: only other inputs can change it). The
+/// rules report every comparison with the clock (see [`Trace::clock`]), so a
+/// decision on unchanged inputs stands until then.
+pub(crate) fn decide_until(input: Inputs<'_>) -> (Decision, Option<UnixTime>) {
+    let mut turn = NextTurn {
+        now: input.now,
+        earliest: None,
+    };
+    let d = decide_traced(input, &mut turn);
+    (d, turn.earliest)
+}
+
+/// The tracer of [`decide_until`]: the earliest clock comparison still to turn.
+struct NextTurn {
+    now: UnixTime,
+    earliest: Option<UnixTime>,
+}
+
+impl Trace for NextTurn {
+    #[inline(always)]
+    fn passed(&mut self, _: Rule, _: impl FnOnce() -> String) {}
+    #[inline(always)]
+    fn clock(&mut self, at: UnixTime, _: impl FnOnce() -> String) {
+        if at > self.now {
+            self.earliest = Some(self.earliest.map_or(at, |e| e.min(at)));
+        }
+    }
 }
 
 /// [`decide`], reporting to `tr`.

@@ -298,7 +298,7 @@ impl Torrent {
 }
 
 /// What one Arr's queue says about one download (all queue rows with the same downloadId).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct QueueEntry {
     /// Queue item ids (Sonarr has one row per episode, Lidarr one per album).
     pub ids: Vec<i64>,
@@ -384,7 +384,7 @@ impl ArrKind {
 }
 
 /// What we remember of one torrent across passes and restarts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Memory {
     /// When we first saw it in our category (lets us claim it in the failed/recheck categories).
     pub first_seen: Option<UnixTime>,
@@ -408,7 +408,7 @@ pub struct Memory {
 /// Where a torrent's import stands until the Arr has imported it. Recorded
 /// before the command is sent, so a crash or a lost answer never sends it
 /// twice: the Arr's command list is asked first.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum ImportState {
     #[default]
     None,

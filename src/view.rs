@@ -43,7 +43,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use table::Table;
+pub(crate) use table::{Entry, Interner, Table};
 
 /// The first WebAPI version whose `sync/maindata` costs qBittorrent little
 /// (qBittorrent 5.0.0; measured on 5.1.0, against 4.5.2's full rebuild).
@@ -226,9 +226,10 @@ impl View {
         let state = self.lock();
         let mut out = Vec::new();
         let mut t = Torrent::default();
-        state
-            .table
-            .each_in(categories, &mut t, |_, t| out.push(t.clone()));
+        state.table.each_in(categories, |e| {
+            e.fill(&mut t, &state.table.categories);
+            out.push(t.clone());
+        });
         out
     }
 

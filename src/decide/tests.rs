@@ -1039,3 +1039,54 @@ fn every_state_in_every_category_is_decided_without_panic() {
 }
 
 mod explain;
+
+#[test]
+fn every_rule_is_listed_in_declaration_order() {
+    for (i, rule) in Rule::ALL.iter().enumerate() {
+        assert_eq!(*rule as usize, i, "{}", rule.name());
+    }
+}
+
+/// `decide_until`'s promise, which lets the loop skip torrents whose inputs did not
+/// change: until the time it names, the same inputs get the same decision.
+#[test]
+fn a_decision_stands_until_the_time_decide_until_names() {
+    let mut g = Gen(0x2545_F491_4F6C_DD1D);
+    let mut held = 0;
+    for case in 0..100_000 {
+        let (t, q, m, r) = arbitrary(&mut g);
+        let at = |now| Inputs {
+            torrent: &t,
+            queue: q.as_ref(),
+            memory: &m,
+            rules: &r,
+            now,
+        };
+        let (d, until) = decide_until(at(NOW));
+        assert_eq!(d, decide(at(NOW)), "case {case}");
+        if d.memory != m {
+            continue; // the memory changes: the loop decides again anyway
+        }
+        held += 1;
+        let until = until.unwrap_or(NOW + 30 * 24 * HOUR);
+        assert!(until > NOW, "case {case}");
+        for later in [
+            NOW + 1,
+            NOW + 59,
+            NOW + 600,
+            NOW + 3 * HOUR,
+            NOW + 2 * 24 * HOUR,
+            until - 1,
+        ] {
+            if later >= until {
+                continue;
+            }
+            let again = decide(at(later));
+            assert!(
+                again.rule == d.rule && again.actions == d.actions && again.memory == d.memory,
+                "case {case}: at {NOW} {d:?}, held until {until}, but at {later} {again:?}\n{t:?}\n{q:?}\n{m:?}\n{r:?}"
+            );
+        }
+    }
+    assert!(held > 10_000, "{held}");
+}

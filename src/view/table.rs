@@ -66,6 +66,35 @@ pub(crate) struct Entry {
     pub(crate) save_path: u64,
 }
 
+/// Every field, the floats by their bits: equal entries hash equal.
+impl std::hash::Hash for Entry {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.id.hash(h);
+        (self.category, self.tags, self.trackers, self.state).hash(h);
+        (
+            self.progress.to_bits(),
+            self.ratio.to_bits(),
+            self.max_ratio.to_bits(),
+        )
+            .hash(h);
+        (self.amount_left, self.size).hash(h);
+        (
+            self.added_on,
+            self.completion_on,
+            self.last_activity,
+            self.seeding_time,
+        )
+            .hash(h);
+        (
+            self.eta,
+            self.max_seeding_minutes,
+            self.content_path,
+            self.save_path,
+        )
+            .hash(h);
+    }
+}
+
 /// What a filled-in torrent says for a path the view only fingerprinted.
 pub(crate) const CONTENT_PATH_NOT_KEPT: &str = "(content path: read again before use)";
 const SAVE_PATH_NOT_KEPT: &str = "(save path: read again before use)";
@@ -138,11 +167,11 @@ impl Entry {
         }
     }
 
-    /// Takes the fields in `present` from `src` (whose category and tags are
-    /// numbered as this entry's). Whether it changed in a way that makes
-    /// reading the Arr queue worth it: its category, or whether it is complete.
+    /// Takes the fields in `present` from `src` (whose category is numbered as
+    /// this entry's). Whether its category changed: the one change of a known
+    /// torrent that makes reading the Arr queue worth it.
     pub(crate) fn merge(&mut self, src: &Entry, present: Fields) -> bool {
-        let before = (self.state.is_complete(), self.category);
+        let before = self.category;
         macro_rules! take {
             ($($field:ident: $name:ident),*) => {
                 $(if present.has(Field::$name) {
@@ -168,7 +197,7 @@ impl Entry {
             content_path: ContentPath,
             save_path: SavePath
         );
-        before != (self.state.is_complete(), self.category)
+        before != self.category
     }
 
     /// Writes this entry into `t`, reusing its strings; the name is left empty.
@@ -297,9 +326,10 @@ pub(crate) struct Table {
     entries: Vec<Entry>,
     pub(crate) categories: Interner,
     pub(crate) trackers: TrackerSets,
-    /// Bumped for a category whenever one of its torrents comes, goes, moves
-    /// in or out, completes or stops being complete: what makes reading the
-    /// Arr queue worth it.
+    /// Bumped for a category whenever a torrent comes into it or leaves it
+    /// (added, removed, moved): what makes reading the Arr queue worth it (its
+    /// rows are remembered for removals). A completion needs no queue: the
+    /// import command is sent on the torrent alone and followed to its end.
     changes: HashMap<u32, u64>,
 }
 
@@ -365,7 +395,7 @@ impl Table {
             Ok(i) => {
                 let old = self.entries[i];
                 self.entries[i] = e;
-                if (old.state.is_complete(), old.category) != (e.state.is_complete(), e.category) {
+                if old.category != e.category {
                     self.bump(old.category);
                     self.bump(e.category);
                 }
@@ -452,22 +482,15 @@ impl Table {
         self.entries.insert(i, e);
     }
 
-    /// The torrents whose category is one of `categories`, each written into `t`
-    /// and handed to `f` with its id.
-    pub(crate) fn each_in(
-        &self,
-        categories: &[&str],
-        t: &mut Torrent,
-        mut f: impl FnMut(TorrentId, &Torrent),
-    ) {
+    /// The entries of the torrents whose category is one of `categories`.
+    pub(crate) fn each_in(&self, categories: &[&str], mut f: impl FnMut(&Entry)) {
         let ids: Vec<u32> = categories
             .iter()
             .filter_map(|c| self.categories.find(c))
             .collect();
         for e in &self.entries {
             if ids.contains(&e.category) {
-                e.fill(t, &self.categories);
-                f(e.id, t);
+                f(e);
             }
         }
     }

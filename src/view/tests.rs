@@ -606,9 +606,26 @@ fn a_completed_download_is_seen_on_the_next_read_with_filtered_lists() {
     let state = view.lock();
     let e = state.table.get(&TorrentId::parse(&hash).unwrap()).unwrap();
     assert_eq!(e.state, TorrentState::StalledUp);
+    assert_eq!(
+        state.table.changes_of("radarr"),
+        before,
+        "a completion alone does not make the queue worth reading"
+    );
+    drop(state);
+    // A torrent moved out of the category does.
+    {
+        let mut torrents = lock(&fake.torrents);
+        torrents
+            .get_mut(&hash)
+            .unwrap()
+            .insert("category".into(), json!("other"));
+    }
+    view.lock().listed.iter_mut().for_each(|l| l.full_at = None);
+    view.sync(&watch(), Duration::ZERO).unwrap();
+    let state = view.lock();
     assert!(
         state.table.changes_of("radarr") > before,
-        "a change that makes the queue worth reading"
+        "a torrent left the category"
     );
     assert!(
         lock(&fake.calls).iter().any(|c| c.ends_with(" 1")),

@@ -10,6 +10,11 @@
 //! remembered during a pass wait in a small map and are merged in by
 //! [`MemoryTable::settle`] at its end, so a first pass over thousands of new
 //! torrents does not shift the vector once per torrent.
+//!
+//! Each slot also holds the torrent's last decision without actions, while it
+//! stands ([`Held`]): a fingerprint of what it was decided on and until when,
+//! so a pass decides again only the torrents whose inputs changed or whose
+//! time came. Any change of the memory drops it.
 
 use std::collections::HashMap;
 
@@ -27,6 +32,17 @@ pub(super) struct MemoryTable {
     rare: HashMap<TorrentId, Memory>,
 }
 
+/// A decision without actions that stands until `until` while its inputs
+/// (their fingerprint `print`) do not change; `until == 0`: none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Held {
+    pub(super) print: u32,
+    /// Unix time (clamped to u32).
+    pub(super) until: u32,
+    /// The rule, as an index into `Rule::ALL`.
+    pub(super) rule: u8,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot {
     /// Unix time, 0 for none, or [`Slot::RARE`]: the memory is in `rare`.
@@ -35,6 +51,7 @@ struct Slot {
     imported_at: u32,
     /// When the torrent was last listed, in the caller's clock (seconds).
     last_seen: u32,
+    held: Held,
 }
 
 impl Slot {
@@ -54,6 +71,7 @@ impl Slot {
                     first_seen,
                     imported_at,
                     last_seen,
+                    held: Held::default(),
                 },
                 false,
             ),
@@ -62,6 +80,7 @@ impl Slot {
                     first_seen: Self::RARE,
                     imported_at: 0,
                     last_seen,
+                    held: Held::default(),
                 },
                 true,
             ),
@@ -116,15 +135,23 @@ impl MemoryTable {
         self.slot(id).map(|slot| self.unpack(id, slot))
     }
 
-    /// What is remembered of `id`, recording that it was listed at `now` (one lookup).
-    pub(super) fn get_seen(&mut self, id: &TorrentId, now: u32) -> Option<Memory> {
+    /// What is remembered of `id` and its held decision, recording that it was
+    /// listed at `now` (one lookup).
+    pub(super) fn get_seen_held(&mut self, id: &TorrentId, now: u32) -> Option<(Memory, Held)> {
         let slot = self.slot_mut(id)?;
         slot.last_seen = now;
         let slot = *slot;
-        Some(self.unpack(id, slot))
+        Some((self.unpack(id, slot), slot.held))
     }
 
-    /// Remembers `memory` for `id`, seen at `now`.
+    /// Holds a decision for `id` (remembered; otherwise nothing is held).
+    pub(super) fn hold(&mut self, id: &TorrentId, held: Held) {
+        if let Some(slot) = self.slot_mut(id) {
+            slot.held = held;
+        }
+    }
+
+    /// Remembers `memory` for `id`, seen at `now` (dropping a held decision).
     pub(super) fn insert(&mut self, id: TorrentId, memory: &Memory, now: u32) {
         let (slot, rare) = Slot::new(memory, now);
         if rare {
@@ -282,9 +309,12 @@ mod tests {
         table.insert(id(2), &Memory::default(), 10);
         table.seen(&id(2), 20);
         table.seen(&id(3), 20); // not remembered: stays so
-        assert_eq!(table.get_seen(&id(4), 30), None);
+        assert_eq!(table.get_seen_held(&id(4), 30), None);
         table.insert(id(5), &Memory::default(), 10);
-        assert_eq!(table.get_seen(&id(5), 20), Some(Memory::default()));
+        assert_eq!(
+            table.get_seen_held(&id(5), 20),
+            Some((Memory::default(), Held::default()))
+        );
         assert_eq!(table.forget_unseen_since(15), vec![id(1)]);
         assert_eq!(table.len(), 2);
         assert!(table.remove(&id(5)));
@@ -296,7 +326,7 @@ mod tests {
 
     #[test]
     fn an_entry_stays_small() {
-        assert_eq!(std::mem::size_of::<(TorrentId, Slot)>(), 32);
+        assert_eq!(std::mem::size_of::<(TorrentId, Slot)>(), 44);
     }
 
     #[test]
@@ -323,5 +353,42 @@ mod tests {
         assert!(table.remove(&id(30)));
         assert_eq!(table.get(&id(30)), None);
         assert_eq!(table.len(), 59);
+    }
+}
+
+#[cfg(test)]
+mod held_tests {
+    use super::*;
+
+    #[test]
+    fn a_held_decision_is_kept_until_the_memory_changes() {
+        let id = TorrentId::parse(&"ab".repeat(20)).unwrap();
+        let mut table = MemoryTable::default();
+        let held = Held {
+            print: 7,
+            until: 100,
+            rule: 3,
+        };
+        table.hold(&id, held);
+        assert_eq!(
+            table.get_seen_held(&id, 1),
+            None,
+            "nothing is held for a torrent not remembered"
+        );
+        table.insert(id, &Memory::default(), 1);
+        table.hold(&id, held);
+        assert_eq!(table.get_seen_held(&id, 2).map(|(_, h)| h), Some(held));
+        table.settle();
+        assert_eq!(
+            table.get_seen_held(&id, 3).map(|(_, h)| h),
+            Some(held),
+            "settling keeps it"
+        );
+        let changed = Memory {
+            first_seen: Some(5),
+            ..Memory::default()
+        };
+        table.insert(id, &changed, 4);
+        assert_eq!(table.get_seen_held(&id, 5), Some((changed, Held::default())));
     }
 }

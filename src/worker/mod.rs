@@ -28,7 +28,7 @@ use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary, QbitProblem, QbitRead};
 use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::{ArrApi, Qbittorrent};
-use crate::view::{Mode, View, Watch};
+use crate::view::{Entry, Interner, Mode, View, Watch};
 
 mod decision_log;
 mod executor;
@@ -39,7 +39,7 @@ mod memory_table;
 pub(crate) use decision_log::DecisionLog;
 use executor::{Applied, Executor, Plan, QueueView};
 use intents::Intents;
-use memory_table::MemoryTable;
+use memory_table::{Held, MemoryTable};
 
 /// Longest pause between passes while an upstream is down.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -47,6 +47,9 @@ pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const HELD_QUEUE_SECS: i64 = 24 * 3600;
 /// A remembered torrent absent from qBittorrent for this long (while we could list it) is forgotten.
 const FORGET_AFTER_SECS: u32 = 24 * 3600;
+/// A decision without actions is taken again at least this often, even when its
+/// inputs did not change and the rules name no time for it to change.
+const HOLD_AT_MOST_SECS: i64 = 60;
 /// At most this many torrents are read again (to be acted on) per qBittorrent and pass:
 /// one `torrents/info?hashes=` request.
 const VERIFY_PER_PASS: usize = 200;
@@ -181,6 +184,8 @@ pub(crate) struct Worker {
     /// The Arr queue as last read, when, and the views' change count of our category then.
     queue: HashMap<String, QueueEntry>,
     queue_read: Option<(Instant, u64)>,
+    /// How many times the queue was read (part of each held decision's fingerprint).
+    queue_reads: u64,
     queue_refresh: Duration,
     /// Queue downloads looked up in the views because no view held them, and when
     /// (not again before `adopt_again_after`).
@@ -271,6 +276,7 @@ impl Worker {
             },
             queue: HashMap::new(),
             queue_read: None,
+            queue_reads: 0,
             queue_refresh: settings.queue_refresh,
             adopted: HashMap::new(),
             adopt_again_after: settings.full_list,
@@ -466,6 +472,7 @@ impl Worker {
                 self.arr_outage.ok(&self.arr_cfg.name, "Arr queue");
                 self.queue = q;
                 self.queue_read = Some((Instant::now(), changes));
+                self.queue_reads += 1;
                 Ok(())
             }
             Err(e) => {
@@ -584,9 +591,20 @@ impl Worker {
             }
             let state = view.lock();
             complete &= state.complete_for(&self.watch);
-            state.table.each_in(&categories, &mut t, |id, t| {
+            let table = &state.table;
+            let ids = CategoryIds {
+                ours: table.categories.find(&self.rules.category),
+                failed: table.categories.find(&self.rules.failed_category),
+            };
+            let look = Look {
+                queue: &queue,
+                queue_fresh,
+                now,
+                seen_at,
+            };
+            table.each_in(&categories, |e| {
                 seen += 1;
-                if self.consider(id, t, &queue, now, seen_at, &mut report) {
+                if self.consider(e, ids, &table.categories, &mut t, &look, &mut report) {
                     suspects[i].push(t.hash.clone());
                 }
             });
@@ -852,41 +870,54 @@ impl Worker {
     /// actions is final: its memory change is kept.
     fn consider(
         &mut self,
-        id: TorrentId,
-        t: &Torrent,
-        queue: &HashMap<String, QueueEntry>,
-        now: UnixTime,
-        seen_at: u32,
+        e: &Entry,
+        ids: CategoryIds,
+        categories: &Interner,
+        t: &mut Torrent,
+        look: &Look<'_>,
         report: &mut PassReport,
     ) -> bool {
-        report.count_state(t.state);
-        let queued = queue.get(&t.hash);
-        if t.category == self.rules.category {
+        report.count_state(e.state);
+        let ours = ids.ours == Some(e.category);
+        let failed = ids.failed == Some(e.category);
+        if ours {
             report.ours += 1;
-            if matches!(t.state, TorrentState::MissingFiles | TorrentState::Error) {
+            if matches!(e.state, TorrentState::MissingFiles | TorrentState::Error) {
                 report.broken += 1;
             }
+        }
+        let (memory, held) = self.memory.get_seen_held(&e.id, look.seen_at).unwrap_or_default();
+        // A decision that stands: the same inputs (the queue unread since), and its
+        // time has not come. Rows in the failed category are followed every pass.
+        let print = inputs_print(e, &memory, self.queue_reads);
+        let clock = u32::try_from(look.now.max(0)).unwrap_or(u32::MAX);
+        if !look.queue_fresh && !failed && held.until != 0 && held.print == print && clock < held.until {
+            report.decisions.push((Rule::ALL[usize::from(held.rule)], false));
+            return false;
+        }
+        e.fill(t, categories);
+        let queued = look.queue.get(&t.hash);
+        if ours && look.queue_fresh {
             if let Some(entry) = queued {
                 // Compared without a copy; copied only when it is new or changed.
-                let print = fingerprint(&entry.ids, &entry.media_ids);
-                if self.queue_rows.insert(id, print) != Some(print) {
+                let row = fingerprint(&entry.ids, &entry.media_ids);
+                if self.queue_rows.insert(e.id, row) != Some(row) {
                     self.row_changes.push((t.hash.clone(), Some(QueueRow::of(entry))));
                 }
             }
-        } else if t.category == self.rules.failed_category {
+        } else if failed {
             if let Some(entry) = queued {
-                self.held_queue.insert(t.hash.clone(), (entry.clone(), now));
+                self.held_queue.insert(t.hash.clone(), (entry.clone(), look.now));
             } else if let Some((_, seen)) = self.held_queue.get_mut(&t.hash) {
-                *seen = now;
+                *seen = look.now;
             }
         }
-        let memory = self.memory.get_seen(&id, seen_at).unwrap_or_default();
-        let d = decide::decide(Inputs {
+        let (d, until) = decide::decide_until(Inputs {
             torrent: t,
             queue: queued,
             memory: &memory,
             rules: &self.rules,
-            now,
+            now: look.now,
         });
         if !d.actions.is_empty() {
             return true;
@@ -896,8 +927,18 @@ impl Worker {
         // Most torrents need nothing and change nothing. Those that only change
         // memory (first sight above all) need no plan either.
         if d.memory != memory {
-            self.memory.insert(id, &d.memory, seen_at);
-            self.changed.push((id, Some(d.memory)));
+            self.memory.insert(e.id, &d.memory, look.seen_at);
+            self.changed.push((e.id, Some(d.memory)));
+        } else {
+            let until = until
+                .unwrap_or(i64::MAX)
+                .min(look.now.saturating_add(HOLD_AT_MOST_SECS));
+            let held = Held {
+                print,
+                until: u32::try_from(until.max(0)).unwrap_or(u32::MAX),
+                rule: d.rule as u8,
+            };
+            self.memory.hold(&e.id, held);
         }
         false
     }
@@ -1054,6 +1095,74 @@ fn load_records(records: &InstanceRecords, instance: &str) -> Result<Records, St
         }
     })?;
     Ok((memory, intents, rows))
+}
+
+/// A fingerprint of what a torrent is decided on: its view entry, its memory and
+/// which reading of the Arr queue (a new reading may change its queue entry).
+fn inputs_print(e: &Entry, memory: &Memory, queue_reads: u64) -> u32 {
+    use std::hash::{Hash, Hasher};
+    let mut h = FoldHasher::default();
+    (e, memory, queue_reads).hash(&mut h);
+    let full = h.finish();
+    (full ^ (full >> 32)) as u32
+}
+
+/// A fast, non-cryptographic hasher for fingerprints of our own data (nothing
+/// an outsider chooses can make it slow: the fingerprints key no table).
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl std::hash::Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// The ids of our category and the failed one in a view's table.
+#[derive(Clone, Copy)]
+struct CategoryIds {
+    ours: Option<u32>,
+    failed: Option<u32>,
+}
+
+/// What every torrent of a pass is looked at with.
+struct Look<'a> {
+    queue: &'a HashMap<String, QueueEntry>,
+    /// The queue was read in this pass.
+    queue_fresh: bool,
+    now: UnixTime,
+    seen_at: u32,
 }
 
 /// A short fingerprint of a queue row (its item and media ids), to see when it changed.

@@ -524,3 +524,32 @@ fn more_suspects_than_one_lookup_take_turns() {
     worker.take_turn(0, &mut few);
     assert_eq!(few, all[..10], "a few are all read at once");
 }
+
+#[test]
+fn a_removal_is_decided_on_a_queue_read_in_the_same_pass() {
+    let journal = Journal::default();
+    let mut stalled = completed();
+    stalled.state = TorrentState::StalledDl;
+    stalled.progress = 0.2;
+    stalled.amount_left = 800;
+    stalled.completion_on = -1;
+    stalled.added_on = NOW - 3600;
+    let (mut worker, _qbit) = worker(&journal, vec![stalled]);
+    worker.pass(NOW, &Shutdown::new()).unwrap();
+    // Nothing changes in qBittorrent and the queue is not due: a pass reads no queue...
+    journal.clear();
+    worker.pass(NOW + 60, &Shutdown::new()).unwrap();
+    assert!(!journal.calls().contains(&Call::Queue), "{:?}", journal.calls());
+    // ...until StalledDelay (15 minutes) is over: the removal reads the queue first.
+    journal.clear();
+    let report = worker.pass(NOW + 16 * 60, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.removals, 1, "{report:?}");
+    let calls = journal.calls();
+    let queue = calls.iter().position(|c| *c == Call::Queue);
+    let lookup = calls.iter().position(|c| matches!(c, Call::Lookup(_)));
+    let delete = calls.iter().position(|c| matches!(c, Call::Delete { .. }));
+    assert!(
+        lookup < queue && queue < delete && lookup.is_some(),
+        "read again, then the queue, then the delete: {calls:?}"
+    );
+}
