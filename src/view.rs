@@ -641,9 +641,9 @@ impl Staged {
             SyncItem::Tag(name) => self.tags.push((name.to_string(), true)),
             SyncItem::TagRemoved(name) => self.tags.push((name.to_string(), false)),
             SyncItem::Tracker { url, hashes } => {
-                let mut ids: Vec<TorrentId> = hashes.iter().filter_map(|h| TorrentId::parse(h)).collect();
+                let mut ids: Box<[TorrentId]> = hashes.into();
                 ids.sort_unstable();
-                self.trackers.push((url.into(), Some(ids.into())));
+                self.trackers.push((url.into(), Some(ids)));
             }
             SyncItem::TrackerRemoved(url) => self.trackers.push((url.into(), None)),
             SyncItem::FreeSpace(bytes) => self.free_space = Some(bytes),

@@ -13,7 +13,7 @@
 use std::io::Read;
 
 use super::{clear, fill_fields, Fields, Input, ListError, ObjectError, Scanner};
-use crate::model::Torrent;
+use crate::model::{Torrent, TorrentId};
 
 /// One part of a `sync/maindata` answer, borrowed from the reader.
 #[derive(Debug)]
@@ -32,10 +32,11 @@ pub(crate) enum SyncItem<'a> {
     CategoryRemoved(&'a str),
     Tag(&'a str),
     TagRemoved(&'a str),
-    /// The torrents announcing to `url`: the whole list, replacing the one known.
+    /// The torrents announcing to `url` (those with a 40-digit hash): the whole
+    /// list, replacing the one known.
     Tracker {
         url: &'a str,
-        hashes: &'a [String],
+        hashes: &'a [TorrentId],
     },
     TrackerRemoved(&'a str),
     /// `server_state.free_space_on_disk` (bytes).
@@ -53,6 +54,7 @@ pub(crate) fn parse_maindata(reader: impl Read, f: &mut dyn FnMut(SyncItem<'_>))
     let mut text = String::new();
     let mut torrent = Torrent::default();
     let mut list: Vec<String> = Vec::new();
+    let mut ids: Vec<TorrentId> = Vec::new();
     const CUT: &str = "the answer ended in the middle of a value";
     if input.next_byte()? != Some(b'{') {
         return Err(input.error(0, "expected a JSON object"));
@@ -97,8 +99,8 @@ pub(crate) fn parse_maindata(reader: impl Read, f: &mut dyn FnMut(SyncItem<'_>))
                 Ok(())
             })?,
             "trackers" => members(&mut input, &mut member, |input, url| {
-                input.with(CUT, |s| strings_into(s, &mut list))?;
-                f(SyncItem::Tracker { url, hashes: &list });
+                input.with(CUT, |s| ids_into(s, &mut ids))?;
+                f(SyncItem::Tracker { url, hashes: &ids });
                 Ok(())
             })?,
             "server_state" => members(&mut input, &mut member, |input, name| {
@@ -229,4 +231,35 @@ fn strings_into(s: &mut Scanner<'_>, out: &mut Vec<String>) -> Result<(), Object
     }
     out.truncate(n);
     Ok(())
+}
+
+/// An array of torrent hashes (or `null`) into `out`, without a string each: a
+/// popular tracker's list in a full update holds every torrent of the library.
+/// Hashes that are not 40 hex digits are left out.
+fn ids_into(s: &mut Scanner<'_>, out: &mut Vec<TorrentId>) -> Result<(), ObjectError> {
+    out.clear();
+    if s.peek() == Some(b'n') {
+        return s.literal_null("expected an array");
+    }
+    s.expect(b'[')?;
+    s.ws();
+    if s.peek() == Some(b']') {
+        s.i += 1;
+        return Ok(());
+    }
+    loop {
+        s.ws();
+        let (raw, escaped) = s.raw_string()?;
+        if !escaped {
+            if let Some(id) = std::str::from_utf8(raw).ok().and_then(TorrentId::parse) {
+                out.push(id);
+            }
+        }
+        s.ws();
+        match s.next() {
+            Some(b',') => {}
+            Some(b']') => return Ok(()),
+            _ => return Err(s.error("expected ',' or ']' in an array")),
+        }
+    }
 }
