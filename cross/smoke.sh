@@ -146,6 +146,7 @@ write_config() { # write_config FILE QBIT_PORT
 ConsoleLevel = "INFO"
 Logging = true
 LoopSleepTimer = 1
+QueueRefreshTimer = 5
 
 [WebUI]
 Host = "127.0.0.1"
@@ -190,7 +191,8 @@ run_args=(run --config "$WORK/config.toml" --data-dir "$WORK/data")
 daemon=$!
 pids+=("$daemon")
 
-# At least two passes: log in, then torrents/info and the Radarr queue, twice.
+# At least two passes: log in, then torrents/info and the Radarr queue, twice (the queue is
+# read again after QueueRefreshTimer, 5 s here).
 polls() { grep -c "$1" "$WORK/upstreams.log" 2>/dev/null || true; }
 deadline=$((SECONDS + WAIT_SECS))
 until [ "$(polls '^qbit GET /api/v2/torrents/info.* 200')" -ge 2 ] && [ "$(polls '^radarr GET /api/v3/queue.* 200')" -ge 2 ]; do
