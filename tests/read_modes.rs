@@ -16,6 +16,7 @@ use serde_json::json;
 
 use qbitrr_lite::config::load_str;
 use qbitrr_lite::model::{tags, Torrent, TorrentState};
+use qbitrr_lite::qbit::ListFilter;
 use qbitrr_lite::view::{Mode, View, ViewTimers, Watch};
 
 use crate::support::fake_arr::{is_command, queue_record, FakeKind};
@@ -280,24 +281,8 @@ fn with_filtered_lists_downloads_stay_current_and_a_sweep_makes_the_view_whole(q
     let filtered = view_of(qbit, "lists", ViewTimers::default());
     assert_converges(&filtered, &api, &cats, "the first read");
     // qBittorrent's downloading and errored filters.
-    let downloading = |t: &Torrent| {
-        use TorrentState as S;
-        matches!(
-            t.state,
-            S::Downloading
-                | S::MetaDl
-                | S::ForcedMetaDl
-                | S::StalledDl
-                | S::CheckingDl
-                | S::PausedDl
-                | S::StoppedDl
-                | S::QueuedDl
-                | S::ForcedDl
-                | S::Allocating
-                | S::Error
-                | S::MissingFiles
-        )
-    };
+    let downloading =
+        |t: &Torrent| ListFilter::Downloading.matches(t.state) || ListFilter::Errored.matches(t.state);
     churn(&api, &lib, |what| {
         assert_converges(&whole, &api, &cats, what);
         // What the filtered reads promise: every download of the category as qBittorrent lists it.

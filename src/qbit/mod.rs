@@ -36,7 +36,7 @@ pub(crate) const TORRENT_LIST_LIMIT: u64 = 128 << 20;
 
 /// qBittorrent's `filter` of `torrents/info`: which states a list holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ListFilter {
+pub enum ListFilter {
     All,
     /// Every download state: downloading, stalled, metadata, checking, queued,
     /// paused/stopped and forced downloads, and allocating.
@@ -47,8 +47,7 @@ pub(crate) enum ListFilter {
 
 impl ListFilter {
     /// Whether qBittorrent lists a torrent in this state under this filter.
-    #[cfg(test)]
-    pub(crate) fn matches(self, state: crate::model::TorrentState) -> bool {
+    pub fn matches(self, state: crate::model::TorrentState) -> bool {
         use crate::model::TorrentState as S;
         match self {
             Self::All => true,

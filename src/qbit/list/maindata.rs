@@ -128,15 +128,7 @@ pub(crate) fn parse_maindata(reader: impl Read, f: &mut dyn FnMut(SyncItem<'_>))
             }
             _ => input.with(CUT, |s| s.skip_value())?,
         }
-        let end = input.with(CUT, |s| {
-            s.ws();
-            match s.next() {
-                Some(b',') => Ok(false),
-                Some(b'}') => Ok(true),
-                _ => Err(s.error("expected ',' or '}' after a value")),
-            }
-        })?;
-        if end {
+        if input.with(CUT, object_ends)? {
             break;
         }
     }
@@ -144,6 +136,16 @@ pub(crate) fn parse_maindata(reader: impl Read, f: &mut dyn FnMut(SyncItem<'_>))
         return Err(input.error(0, "text after the object"));
     }
     Ok(())
+}
+
+/// After a member: `,` (more follow: false) or `}` (the object ends: true).
+fn object_ends(s: &mut Scanner<'_>) -> Result<bool, ObjectError> {
+    s.ws();
+    match s.next() {
+        Some(b',') => Ok(false),
+        Some(b'}') => Ok(true),
+        _ => Err(s.error("expected ',' or '}' after a value")),
+    }
 }
 
 /// `"key" :` into `key`.
@@ -187,15 +189,7 @@ fn members<R: Read>(
     loop {
         input.with(CUT, |s| key_into(s, key))?;
         each(input, key)?;
-        let end = input.with(CUT, |s| {
-            s.ws();
-            match s.next() {
-                Some(b',') => Ok(false),
-                Some(b'}') => Ok(true),
-                _ => Err(s.error("expected ',' or '}' after a value")),
-            }
-        })?;
-        if end {
+        if input.with(CUT, object_ends)? {
             return Ok(());
         }
     }
