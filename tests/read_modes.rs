@@ -2,9 +2,9 @@
 //! removals, pause/resume, recheck, category and tag changes) it equals a
 //! full `torrents/info` — at every read with `sync/maindata`, and with
 //! filtered lists wherever those promise it; after qBittorrent restarts with
-//! a torrent gone, the view is read again from scratch and holds no stale
-//! torrent; and with filtered lists the daemon imports a download as soon as
-//! it completes.
+//! a torrent gone, or is killed while the view is being read, the view is
+//! read again from scratch and holds no stale torrent; and with filtered
+//! lists the daemon imports a download as soon as it completes.
 //!
 //! The view's tests run on both qBittorrents of the suite, 4.5.2 (`_on_4_5`)
 //! and 5.1 in its chroot (`_on_5_1`); the daemon's on 4.5.2.
@@ -373,6 +373,69 @@ fn after_qbittorrent_restarts_the_view_is_read_from_scratch_without_stale_torren
         );
         assert!(view.reads().resets >= 1, "{:?}", view.reads());
     }
+}
+
+#[test]
+fn a_view_being_read_when_qbittorrent_is_killed_is_dropped_and_read_again_on_4_5() {
+    if let Some(mut qbit) = QbitNox::try_start() {
+        a_view_being_read_when_qbittorrent_is_killed_is_dropped_and_read_again(&mut qbit);
+    }
+}
+
+#[test]
+fn a_view_being_read_when_qbittorrent_is_killed_is_dropped_and_read_again_on_5_1() {
+    if let Some(mut qbit) = QbitNox::try_start_v5() {
+        a_view_being_read_when_qbittorrent_is_killed_is_dropped_and_read_again(&mut qbit);
+    }
+}
+
+/// SIGKILL while a reader reads as fast as it can (every read a full update, the
+/// longest answer): each read that fails drops the view, none leaves part of an
+/// answer behind, and after the restart the view is whole again.
+fn a_view_being_read_when_qbittorrent_is_killed_is_dropped_and_read_again(qbit: &mut QbitNox) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let api = qbit.api();
+    let _lib = library(qbit, &api, 4);
+    let cats = ["radarr", "failed", "recheck"];
+    let timers = ViewTimers {
+        full_sync: Duration::ZERO,
+        ..ViewTimers::default()
+    };
+    let view = view_of(qbit, "maindata", timers);
+    assert_converges(&view, &api, &cats, "before the kill");
+    let stop = AtomicBool::new(false);
+    let (reads, failed, stale) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Bounded: it stops once qBittorrent is back (or after 60 s).
+            let started = std::time::Instant::now();
+            while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(60) {
+                reads.fetch_add(1, Ordering::Relaxed);
+                if view.refresh(&watch()).is_err() {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    if !view.torrents(&cats).is_empty() {
+                        stale.fetch_add(1, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        qbit.kill_process();
+        std::thread::sleep(Duration::from_millis(500));
+        qbit.start_again();
+        std::thread::sleep(Duration::from_millis(300));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let (reads, failed) = (reads.into_inner(), failed.into_inner());
+    assert!(
+        failed >= 1,
+        "reads failed while qBittorrent was down ({reads} reads)"
+    );
+    assert_eq!(stale.into_inner(), 0, "a failed read left torrents in the view");
+    assert!(view.reads().resets >= 1, "{:?}", view.reads());
+    let api = qbit.api();
+    assert_converges(&view, &api, &cats, "after the kill and restart");
 }
 
 #[test]
