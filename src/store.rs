@@ -52,6 +52,8 @@ pub(crate) use fault::Faults;
 #[cfg(test)]
 mod tests;
 
+/// Records written per transaction by [`InstanceRecords::save`] and `save_queue_rows`.
+const SAVE_CHUNK: usize = 500;
 /// Key: `"<instance>\0<hash>"`; value: an encoded [`Memory`].
 const TORRENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("torrents");
 /// Key: `"<instance>\0<hash>"`; value: [`INTENT_VERSION`] then an [`Intent`] as JSON
@@ -473,10 +475,16 @@ impl InstanceRecords {
         self.store.load_each(&self.instance, f)
     }
 
-    /// Writes changed records in one transaction (`None` deletes); nothing with [`Writes::Discard`].
+    /// Writes changed records, [`SAVE_CHUNK`] per transaction (`None` deletes); nothing with [`Writes::Discard`].
     pub(crate) fn save<K: fmt::Display>(&self, changes: &[(K, Option<Memory>)]) -> Result<(), StoreError> {
         match self.writes {
-            Writes::Commit => self.noted(self.store.save(&self.instance, changes)),
+            // In transactions of at most SAVE_CHUNK records: a first pass over a large library
+            // remembers every torrent, and one transaction for all of them is a peak of memory
+            // the allocator keeps. Each record stands alone; a failure keeps them all for the
+            // next try (written again, the same).
+            Writes::Commit => changes
+                .chunks(SAVE_CHUNK)
+                .try_for_each(|chunk| self.noted(self.store.save(&self.instance, chunk))),
             Writes::Discard => Ok(()),
         }
     }
@@ -491,10 +499,12 @@ impl InstanceRecords {
         self.store.queue_row(&self.instance, hash)
     }
 
-    /// Writes changed queue rows in one transaction (`None` deletes); nothing with [`Writes::Discard`].
+    /// Writes changed queue rows, [`SAVE_CHUNK`] per transaction (`None` deletes); nothing with [`Writes::Discard`].
     pub(crate) fn save_queue_rows(&self, changes: &[(String, Option<QueueRow>)]) -> Result<(), StoreError> {
         match self.writes {
-            Writes::Commit => self.store.save_queue_rows(&self.instance, changes),
+            Writes::Commit => changes
+                .chunks(SAVE_CHUNK)
+                .try_for_each(|chunk| self.store.save_queue_rows(&self.instance, chunk)),
             Writes::Discard => Ok(()),
         }
     }
