@@ -51,7 +51,7 @@ pub(crate) const MAINDATA_FROM: ApiVersion = ApiVersion(2, 11, 0);
 /// The failed and recheck categories are listed at most this often (filtered-list mode).
 const SPECIAL_LIST_PERIOD: Duration = Duration::from_secs(30);
 /// At most this many hashes per `torrents/info?hashes=` request.
-const HASHES_PER_LOOKUP: usize = 200;
+pub(crate) const HASHES_PER_LOOKUP: usize = 200;
 
 /// How often the view reads everything again (our own `[Settings]` keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,20 +328,7 @@ impl View {
             .copied()
             .filter(|h| TorrentId::parse(h).is_some_and(|id| state.table.get(&id).is_none()))
             .collect();
-        let mut found: Vec<(TorrentId, Torrent)> = Vec::new();
-        for chunk in unseen.chunks(HASHES_PER_LOOKUP) {
-            let query = ListQuery {
-                category: None,
-                filter: ListFilter::All,
-                hashes: chunk,
-            };
-            self.client.torrents_where(&query, &mut |t| {
-                if let Some(id) = TorrentId::parse(&t.hash) {
-                    found.push((id, t.clone()));
-                }
-            })?;
-            state.reads.lookups += 1;
-        }
+        let found = self.keyed_by_hash(&unseen, &mut state.reads)?;
         for (id, t) in &found {
             let Some(listed) = state.listed.iter().position(|l| l.name == t.category) else {
                 continue; // not a watched category: not the view's business
@@ -352,6 +339,45 @@ impl View {
             }
         }
         Ok(found.len())
+    }
+
+    /// These torrents as qBittorrent lists them now, in any category
+    /// (`torrents/info?hashes=`, [`HASHES_PER_LOOKUP`] per request); `f` gets each.
+    /// The number of requests sent.
+    pub(crate) fn read_by_hash(
+        &self,
+        hashes: &[&str],
+        f: &mut dyn FnMut(&Torrent),
+    ) -> Result<u64, HttpError> {
+        let mut requests = 0;
+        for chunk in hashes.chunks(HASHES_PER_LOOKUP) {
+            let query = ListQuery {
+                category: None,
+                filter: ListFilter::All,
+                hashes: chunk,
+            };
+            self.client.torrents_where(&query, f)?;
+            requests += 1;
+        }
+        Ok(requests)
+    }
+
+    /// [`View::read_by_hash`], each torrent with its id, the requests counted as lookups.
+    fn keyed_by_hash(
+        &self,
+        hashes: &[&str],
+        reads: &mut ReadCounts,
+    ) -> Result<Vec<(TorrentId, Torrent)>, HttpError> {
+        let mut found = Vec::new();
+        reads.lookups += self.read_by_hash(hashes, &mut keep_keyed(&mut found))?;
+        Ok(found)
+    }
+
+    /// The torrents `query` lists, each with its id.
+    fn keyed(&self, query: &ListQuery<'_>) -> Result<Vec<(TorrentId, Torrent)>, HttpError> {
+        let mut listed = Vec::new();
+        self.client.torrents_where(query, &mut keep_keyed(&mut listed))?;
+        Ok(listed)
     }
 
     fn read(&self, state: &mut ViewState) -> Result<(), HttpError> {
@@ -494,16 +520,10 @@ impl View {
     /// The whole category: replaces what the view held of it.
     fn list_whole(&self, state: &mut ViewState, category: &str) -> Result<(), HttpError> {
         let started = Instant::now();
-        let mut listed: Vec<(TorrentId, Torrent)> = Vec::new();
-        let query = ListQuery {
+        let listed = self.keyed(&ListQuery {
             category: Some(category),
             filter: ListFilter::All,
             hashes: &[],
-        };
-        self.client.torrents_where(&query, &mut |t| {
-            if let Some(id) = TorrentId::parse(&t.hash) {
-                listed.push((id, t.clone()));
-            }
         })?;
         state.reads.full_lists += 1;
         let keep: HashSet<TorrentId> = listed.iter().map(|(id, _)| *id).collect();
@@ -526,45 +546,26 @@ impl View {
     fn list_unfinished(&self, state: &mut ViewState, category: &str) -> Result<(), HttpError> {
         let mut listed: Vec<(TorrentId, Torrent)> = Vec::new();
         for filter in [ListFilter::Downloading, ListFilter::Errored] {
-            let query = ListQuery {
+            listed.extend(self.keyed(&ListQuery {
                 category: Some(category),
                 filter,
                 hashes: &[],
-            };
-            self.client.torrents_where(&query, &mut |t| {
-                if let Some(id) = TorrentId::parse(&t.hash) {
-                    listed.push((id, t.clone()));
-                }
-            })?;
+            })?);
             state.reads.filtered_lists += 1;
         }
         let now_unfinished: HashSet<TorrentId> = listed.iter().map(|(id, _)| *id).collect();
+        // Taken, not copied: a failed read drops the whole view anyway (see `sync`).
         let before = state
             .listed
-            .iter()
+            .iter_mut()
             .find(|l| l.name == category)
-            .map(|l| l.unfinished.clone())
+            .map(|l| std::mem::take(&mut l.unfinished))
             .unwrap_or_default();
         // Those that left the lists: completed, moving, recategorised or deleted.
-        let left: Vec<String> = before
-            .difference(&now_unfinished)
-            .map(ToString::to_string)
-            .collect();
-        let mut found: Vec<(TorrentId, Torrent)> = Vec::new();
-        for chunk in left.chunks(HASHES_PER_LOOKUP) {
-            let hashes: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            let query = ListQuery {
-                category: None,
-                filter: ListFilter::All,
-                hashes: &hashes,
-            };
-            self.client.torrents_where(&query, &mut |t| {
-                if let Some(id) = TorrentId::parse(&t.hash) {
-                    found.push((id, t.clone()));
-                }
-            })?;
-            state.reads.lookups += 1;
-        }
+        let left: Vec<TorrentId> = before.difference(&now_unfinished).copied().collect();
+        let left_hashes: Vec<String> = left.iter().map(ToString::to_string).collect();
+        let left_hashes: Vec<&str> = left_hashes.iter().map(String::as_str).collect();
+        let found = self.keyed_by_hash(&left_hashes, &mut state.reads)?;
         // Applied only now that every read succeeded.
         let mut unfinished = now_unfinished;
         for (id, t) in listed.iter().chain(&found) {
@@ -574,17 +575,22 @@ impl View {
             }
         }
         let found_ids: HashSet<TorrentId> = found.iter().map(|(id, _)| *id).collect();
-        for hash in &left {
-            if let Some(id) = TorrentId::parse(hash) {
-                if !found_ids.contains(&id) {
-                    state.table.remove(&id);
-                }
-            }
+        for id in left.iter().filter(|id| !found_ids.contains(id)) {
+            state.table.remove(id);
         }
         if let Some(l) = state.listed.iter_mut().find(|l| l.name == category) {
             l.unfinished = unfinished;
         }
         Ok(())
+    }
+}
+
+/// Collects each listed torrent with its id (those without a 40-digit hash cannot be kept).
+fn keep_keyed(into: &mut Vec<(TorrentId, Torrent)>) -> impl FnMut(&Torrent) + '_ {
+    |t| {
+        if let Some(id) = TorrentId::parse(&t.hash) {
+            into.push((id, t.clone()));
+        }
     }
 }
 

@@ -23,7 +23,6 @@ use crate::config::{Arr, Settings};
 use crate::decide::{self, Action, Decision, Inputs, Rule, Rules};
 use crate::http::HttpError;
 use crate::model::{Memory, QueueEntry, QueueRow, QueueStep, Torrent, TorrentId, TorrentState, UnixTime};
-use crate::qbit::{ListFilter, ListQuery};
 use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary, QbitProblem, QbitRead};
 use crate::store::{InstanceRecords, StoreError};
@@ -52,7 +51,7 @@ const FORGET_AFTER_SECS: u32 = 24 * 3600;
 const HOLD_AT_MOST_SECS: i64 = 60;
 /// At most this many torrents are read again (to be acted on) per qBittorrent and pass:
 /// one `torrents/info?hashes=` request.
-const VERIFY_PER_PASS: usize = 200;
+const VERIFY_PER_PASS: usize = crate::view::HASHES_PER_LOOKUP;
 /// While the store is unavailable, it is asked again at least this long apart.
 const STORE_POLL_MIN: Duration = Duration::from_millis(100);
 
@@ -581,9 +580,8 @@ impl Worker {
         let mut complete = failure.is_none();
         let mut seen = 0;
         let mut suspects: Vec<Vec<String>> = vec![Vec::new(); self.views.len()];
-        let categories = self.watch.all();
-        let categories: Vec<String> = categories.iter().map(|c| c.to_string()).collect();
-        let categories: Vec<&str> = categories.iter().map(String::as_str).collect();
+        let watch = self.watch.clone();
+        let categories = watch.all();
         let mut t = std::mem::take(&mut self.scratch);
         for (i, view) in self.views.clone().iter().enumerate() {
             if !synced[i] {
@@ -972,15 +970,8 @@ impl Worker {
     /// The torrents `hashes` of qBittorrent `qbit` as it lists them now.
     fn read_again(&self, qbit: usize, hashes: &[String]) -> Result<Vec<Torrent>, HttpError> {
         let mut fresh = Vec::with_capacity(hashes.len());
-        for chunk in hashes.chunks(200) {
-            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            let query = ListQuery {
-                category: None,
-                filter: ListFilter::All,
-                hashes: &chunk,
-            };
-            self.qbits[qbit].torrents_where(&query, &mut |t| fresh.push(t.clone()))?;
-        }
+        let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
+        self.views[qbit].read_by_hash(&hashes, &mut |t| fresh.push(t.clone()))?;
         Ok(fresh)
     }
 
