@@ -198,31 +198,14 @@ fn members<R: Read>(
 /// An array of strings (or `null`, read as empty) into `out`, reusing its strings.
 fn strings_into(s: &mut Scanner<'_>, out: &mut Vec<String>) -> Result<(), ObjectError> {
     let mut n = 0;
-    if s.peek() == Some(b'n') {
-        s.literal_null("expected an array")?;
-        out.clear();
-        return Ok(());
-    }
-    s.expect(b'[')?;
-    s.ws();
-    if s.peek() == Some(b']') {
-        s.i += 1;
-    } else {
-        loop {
-            s.ws();
-            if n == out.len() {
-                out.push(String::new());
-            }
-            s.string_into(&mut out[n])?;
-            n += 1;
-            s.ws();
-            match s.next() {
-                Some(b',') => {}
-                Some(b']') => break,
-                _ => return Err(s.error("expected ',' or ']' in an array")),
-            }
+    array_each(s, |s| {
+        if n == out.len() {
+            out.push(String::new());
         }
-    }
+        s.string_into(&mut out[n])?;
+        n += 1;
+        Ok(())
+    })?;
     out.truncate(n);
     Ok(())
 }
@@ -232,6 +215,22 @@ fn strings_into(s: &mut Scanner<'_>, out: &mut Vec<String>) -> Result<(), Object
 /// Hashes that are not 40 hex digits are left out.
 fn ids_into(s: &mut Scanner<'_>, out: &mut Vec<TorrentId>) -> Result<(), ObjectError> {
     out.clear();
+    array_each(s, |s| {
+        let (raw, escaped) = s.raw_string()?;
+        if !escaped {
+            if let Some(id) = std::str::from_utf8(raw).ok().and_then(TorrentId::parse) {
+                out.push(id);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Reads an array (or `null`, as an empty one), `each` reading one element at a time.
+fn array_each(
+    s: &mut Scanner<'_>,
+    mut each: impl FnMut(&mut Scanner<'_>) -> Result<(), ObjectError>,
+) -> Result<(), ObjectError> {
     if s.peek() == Some(b'n') {
         return s.literal_null("expected an array");
     }
@@ -243,12 +242,7 @@ fn ids_into(s: &mut Scanner<'_>, out: &mut Vec<TorrentId>) -> Result<(), ObjectE
     }
     loop {
         s.ws();
-        let (raw, escaped) = s.raw_string()?;
-        if !escaped {
-            if let Some(id) = std::str::from_utf8(raw).ok().and_then(TorrentId::parse) {
-                out.push(id);
-            }
-        }
+        each(s)?;
         s.ws();
         match s.next() {
             Some(b',') => {}
