@@ -58,6 +58,8 @@ mod shutdown;
 mod status;
 mod store;
 mod supervisor;
+#[cfg(test)]
+mod test_rng;
 mod upstream;
 pub mod view;
 mod worker;

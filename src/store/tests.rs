@@ -149,25 +149,7 @@ use crate::model::QueueStep;
 use std::io::ErrorKind;
 use std::sync::atomic::Ordering;
 
-/// A tiny deterministic generator (xorshift64*), so every run damages the same bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n.max(1)).unwrap()).unwrap()
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+use crate::test_rng::Rng;
 
 const INSTANCE: &str = "Radarr-1080";
 const RECORDS: usize = 400;
@@ -309,8 +291,8 @@ fn variants(good: &[u8]) -> Vec<Variant> {
     for n in 0..4 {
         let mut bytes = good.to_vec();
         for _ in 0..4 {
-            let at = rng.below(512);
-            bytes[at] ^= 1 << rng.below(8);
+            let at = rng.index(512);
+            bytes[at] ^= 1 << rng.index(8);
         }
         out.push(Variant {
             name: format!("header bits flipped #{n}"),
@@ -320,7 +302,7 @@ fn variants(good: &[u8]) -> Vec<Variant> {
     for n in 0..5 {
         let mut bytes = good.to_vec();
         for _ in 0..8 {
-            let at = PAGE + rng.below(len - PAGE);
+            let at = PAGE + rng.index(len - PAGE);
             bytes[at] = rng.next() as u8;
         }
         out.push(Variant {

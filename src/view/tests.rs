@@ -15,21 +15,7 @@ use super::table::Entry;
 use super::*;
 use crate::model::TorrentState;
 use crate::qbit::{parse_maindata, parse_torrents_each};
-
-/// A deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::test_rng::Rng;
 
 const CATEGORIES: [&str; 4] = ["radarr", "sonarr", "failed", "other"];
 const WATCHED: [&str; 3] = ["radarr", "failed", "recheck"];
