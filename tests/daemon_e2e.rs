@@ -7,25 +7,14 @@ use std::time::Duration;
 
 use crate::support::daemon::{run_cli, TOKEN};
 use crate::support::fake_arr::{is_command, queue_record, FakeArr, FakeKind, Recorded};
-use crate::support::qbittorrent::{add_complete, make_torrent, seed, AddOptions, QbitApi, TorrentFixture};
+use crate::support::qbittorrent::{
+    add, add_complete, complete_from, make_torrent, seed, AddOptions, TorrentFixture,
+};
 use crate::support::scenario::Scenario;
 use crate::support::util::{wait_until, Subdir};
 use serde_json::{json, Value};
 
 const MB: u64 = 1 << 20;
-
-/// Adds a torrent to `api` in `category`, saving into `save_path`.
-fn add(api: &QbitApi, fx: &TorrentFixture, category: &str, save_path: &std::path::Path, tags: Option<&str>) {
-    api.add_torrent_file(
-        &fx.torrent_bytes,
-        &AddOptions {
-            category: Some(category.into()),
-            save_path: Some(save_path.display().to_string()),
-            tags: tags.map(str::to_string),
-            ..AddOptions::default()
-        },
-    );
-}
 
 fn tags_of(t: &Value) -> Vec<String> {
     t["tags"]
@@ -59,12 +48,7 @@ fn completed_download_is_imported_exactly_once_also_after_restart() {
     add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
     // The daemon watches the download from its start.
     let mut s = setup.start_daemon();
-    // Peers added while the leecher still checks its (empty) files can be dropped: re-add until done.
-    let complete = wait_until(Duration::from_secs(60), Duration::from_secs(2), || {
-        api.add_peers(&fx.hash, &s.seeder().peer_addr());
-        api.torrent(&fx.hash)
-            .is_some_and(|t| t["progress"].as_f64() == Some(1.0))
-    });
+    let complete = complete_from(&api, &fx, &s.seeder().peer_addr(), Duration::from_secs(60));
     assert!(
         complete,
         "the leecher never completed: {:?}",

@@ -21,7 +21,7 @@ use qbitrr_lite::view::{Mode, View, ViewTimers, Watch};
 
 use crate::support::fake_arr::{is_command, queue_record, FakeKind};
 use crate::support::qbittorrent::{
-    add_complete, make_torrent, seed, AddOptions, QbitApi, QbitNox, TorrentFixture,
+    add, add_complete, complete_from, make_torrent, seed, QbitApi, QbitNox, TorrentFixture,
 };
 use crate::support::scenario::Scenario;
 use crate::support::util::{wait_until, Subdir, TempDir};
@@ -160,14 +160,7 @@ fn library(qbit: &QbitNox, api: &QbitApi, n: usize) -> Library {
             &format!("Download.{i}.mkv"),
             64 * KB,
         );
-        api.add_torrent_file(
-            &fx.torrent_bytes,
-            &AddOptions {
-                category: Some("radarr".into()),
-                save_path: Some(qbit.path(&dir.subdir(&format!("empty{i}")))),
-                ..AddOptions::default()
-            },
-        );
+        add(api, &fx, "radarr", &dir.subdir(&format!("empty{i}")), None);
         downloads.push(fx);
     }
     Library {
@@ -457,20 +450,9 @@ fn with_filtered_lists_a_download_is_imported_when_it_completes() {
         8,
     )]);
     let api = setup.api();
-    api.add_torrent_file(
-        &fx.torrent_bytes,
-        &AddOptions {
-            category: Some("radarr".into()),
-            save_path: Some(setup.dir.subdir("leech").display().to_string()),
-            ..AddOptions::default()
-        },
-    );
+    add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
     let s = setup.start_daemon();
-    let complete = wait_until(Duration::from_secs(60), Duration::from_secs(2), || {
-        api.add_peers(&fx.hash, &s.seeder().peer_addr());
-        api.torrent(&fx.hash)
-            .is_some_and(|t| t["progress"].as_f64() == Some(1.0))
-    });
+    let complete = complete_from(&api, &fx, &s.seeder().peer_addr(), Duration::from_secs(60));
     assert!(
         complete,
         "the leecher never completed: {:?}",

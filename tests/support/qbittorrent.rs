@@ -650,6 +650,31 @@ pub fn add_complete(api: &QbitApi, fx: &TorrentFixture, category: &str) {
     );
 }
 
+/// Adds `fx` to `api` in `category`, saving into `save_path` (as the instance sees
+/// it), with `tags`.
+pub fn add(api: &QbitApi, fx: &TorrentFixture, category: &str, save_path: &Path, tags: Option<&str>) {
+    api.add_torrent_file(
+        &fx.torrent_bytes,
+        &AddOptions {
+            category: Some(category.into()),
+            save_path: Some(api.path(save_path)),
+            tags: tags.map(str::to_string),
+            ..AddOptions::default()
+        },
+    );
+}
+
+/// Lets `fx`, added to `api`, download from the seeder at `peer` until it is
+/// complete (true) or `timeout` passes. Peers added while the leecher still
+/// checks its (empty) files can be dropped, so they are added again until done.
+pub fn complete_from(api: &QbitApi, fx: &TorrentFixture, peer: &str, timeout: Duration) -> bool {
+    crate::support::util::wait_until(timeout, Duration::from_secs(2), || {
+        api.add_peers(&fx.hash, peer);
+        api.torrent(&fx.hash)
+            .is_some_and(|t| t["progress"].as_f64() == Some(1.0))
+    })
+}
+
 /// Options for [`QbitApi::add_torrent_file`]. `None` leaves a field out.
 #[derive(Clone, Debug, Default)]
 pub struct AddOptions {
