@@ -48,6 +48,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 CHILDREN = []  # Popen objects to stop on exit
+SMAPS_DIR = None  # --smaps: copy /proc/PID/smaps here at the end of each window
 
 
 def log(msg):
@@ -419,6 +420,10 @@ def scenario(binary, workdir, label, k, n, warmup_min, warmup_max, window, loop,
         res["rss_end_kb"] = kb(status["VmRSS"])
         res["rss_anon_kb"] = kb(status.get("RssAnon", "0 kB"))
         res["rss_file_kb"] = kb(status.get("RssFile", "0 kB"))
+        if SMAPS_DIR:
+            # Where the resident pages are, per mapping, for memory work (--smaps).
+            with open(os.path.join(SMAPS_DIR, f"{label}.smaps"), "w") as out:
+                out.write(read(f"/proc/{pid}/smaps"))
         res["threads"] = int(status["Threads"])
         res["fds"] = count_fds(pid)
         res["cpu_s_per_min"] = round((cpu1 - cpu0) / CLK_TCK / minutes, 3)
@@ -701,7 +706,11 @@ def main():
     ap.add_argument("--target-label", default="x86_64-unknown-linux-gnu", help="the binary's target, for the table")
     ap.add_argument("--commit", default="", help="the commit the binary was built from")
     ap.add_argument("--source", default=REPO, help="the source tree the binary was built from")
+    ap.add_argument("--keep", action="store_true", help="keep the daemon's data, config and logs")
+    ap.add_argument("--smaps", metavar="DIR", help="copy the daemon's /proc/PID/smaps into DIR at the end of each window")
     args = ap.parse_args()
+    global SMAPS_DIR
+    SMAPS_DIR = args.smaps
     binary = os.path.abspath(args.binary)
     if not os.access(binary, os.X_OK):
         sys.exit(f"{binary}: not built (bench/run.sh builds it)")
@@ -747,7 +756,10 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"machine": mach, "profile": profile, "churn_pct_per_min": args.churn, "results": results,
                        "startup": start}, f, indent=1)
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        log(f"kept the daemon's data, config and logs in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -313,7 +313,9 @@ fn route(
             json_response(if ok { 200 } else { 503 }, &body)
         }
         ("/metrics", true, _) => {
-            let mut r = Response::from_data(board.metrics(now).into_bytes());
+            let mut text = board.metrics(now);
+            text.push_str(&store_metrics(&ctx.store));
+            let mut r = Response::from_data(text.into_bytes());
             if let Ok(h) = Header::from_bytes("Content-Type", "text/plain; version=0.0.4") {
                 r.add_header(h);
             }
@@ -470,6 +472,16 @@ fn acknowledge_target(path: &str) -> Option<&str> {
 fn process_target<'a>(path: &'a str, action: &str) -> Option<&'a str> {
     let name = path.strip_prefix("/api/processes/")?.strip_suffix(action)?;
     (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// The store's own metrics: what the daemon costs the disk.
+fn store_metrics(store: &Store) -> String {
+    format!(
+        "# HELP qbitrr_lite_store_commits_total Write transactions committed to the store (each a few pages and two syncs).\n\
+         # TYPE qbitrr_lite_store_commits_total counter\n\
+         qbitrr_lite_store_commits_total {}\n",
+        store.commits()
+    )
 }
 
 #[cfg(test)]

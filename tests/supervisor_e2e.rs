@@ -179,6 +179,11 @@ fn the_api_needs_the_token_and_never_logs_it() {
         metrics.contains("qbitrr_lite_passes_total{instance=\"Radarr-Test\"}"),
         "{metrics}"
     );
+    let commits = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("qbitrr_lite_store_commits_total "))
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(commits.is_some(), "the store's commits: {metrics}");
     assert_eq!(d.get("/nope", true).0, 404);
     assert_eq!(d.post("/health").0, 405);
     assert_eq!(d.get("/api/config/reload", true).0, 405);

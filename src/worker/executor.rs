@@ -143,8 +143,14 @@ impl Executor<'_> {
                 )
             };
             if plan.has(imports) {
+                // A check that finds the import still pending changes nothing: written
+                // every pass, it would cost the disk a commit per pass for as long as
+                // the Arr takes (up to IMPORT_CONFIRM_SECS).
+                let before = plan.decision.memory.clone();
                 self.import(plan, queue, &mut done);
-                self.record(plan);
+                if plan.decision.memory != before {
+                    self.record(plan);
+                }
             }
         }
         for plan in plans.iter_mut() {

@@ -392,6 +392,43 @@ fn a_full_store_skips_passes_and_sends_the_import_once_it_works_again() {
     assert_eq!(commands(&journal.calls()), 0);
 }
 
+/// While the Arr has not imported a download yet, each pass checks the import command,
+/// and none of those checks writes the store; the outcome is written once it comes.
+#[test]
+fn an_import_that_is_still_pending_writes_nothing_until_it_ends() {
+    let journal = Journal::default();
+    let store = Arc::new(Store::in_memory());
+    let mut worker = worker_on_store(&journal, vec![completed()], Arc::clone(&store));
+    let report = worker.pass(NOW, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.imports, 1);
+    let after_send = store.commits();
+    assert!(after_send > 0, "the import was recorded before it was sent");
+
+    journal.clear();
+    for at in (1..=6).map(|i| NOW + 5 * i) {
+        worker.pass(at, &Shutdown::new()).unwrap();
+    }
+    let checks = journal
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, Call::CommandState(_)))
+        .count();
+    assert_eq!(checks, 6, "the command is checked every pass");
+    assert_eq!(store.commits(), after_send, "a pending import writes nothing");
+
+    // Still in the queue long after the command completed: the failure is written.
+    worker
+        .pass(NOW + executor::IMPORT_CONFIRM_SECS + 5, &Shutdown::new())
+        .unwrap();
+    assert!(store.commits() > after_send);
+    let remembered = store.load("Radarr-Movies").unwrap();
+    assert!(
+        matches!(remembered[HASH].import, crate::model::ImportState::Failed { .. }),
+        "{:?}",
+        remembered[HASH]
+    );
+}
+
 /// A worker built while the store is unavailable starts anyway and reads its
 /// records at its first pass once the store works (no restart storm).
 #[test]
