@@ -194,7 +194,6 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 media_ids: vec![10_000 + i as i64],
                 parent_id: None,
                 tracked_state: if complete { "importPending" } else { "downloading" }.to_string(),
-                title: torrent.name.clone(),
                 messages: String::new(),
             });
             // Steady state: every torrent seen before; stalled ones have their clock running.

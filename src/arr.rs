@@ -68,8 +68,6 @@ struct QueueRow {
     #[serde(default)]
     download_id: Option<String>,
     #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
     tracked_download_state: Option<String>,
     #[serde(default)]
     error_message: Option<String>,
@@ -175,9 +173,6 @@ fn fold_queue(
         }
         if entry.tracked_state.is_empty() {
             entry.tracked_state = row.tracked_download_state.unwrap_or_default();
-        }
-        if entry.title.is_empty() {
-            entry.title = row.title.unwrap_or_default();
         }
     }
 }

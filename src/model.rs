@@ -309,7 +309,6 @@ pub struct QueueEntry {
     pub parent_id: Option<i64>,
     /// trackedDownloadState of the first row, e.g. "downloading", "importPending", "imported".
     pub tracked_state: String,
-    pub title: String,
     /// What the Arr says is wrong with it (errorMessage and statusMessages, shortened), if anything.
     pub messages: String,
 }

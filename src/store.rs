@@ -502,6 +502,20 @@ impl InstanceRecords {
         self.store.queue_row(&self.instance, hash)
     }
 
+    /// Writes the records of `ids` as `memory_of` gives them (`None` deletes), built and
+    /// written [`SAVE_CHUNK`] at a time, so a first pass over a large library never holds a
+    /// copy of every record at once.
+    pub(crate) fn save_each<K: fmt::Display>(
+        &self,
+        ids: &[K],
+        memory_of: impl Fn(&K) -> Option<Memory>,
+    ) -> Result<(), StoreError> {
+        ids.chunks(SAVE_CHUNK).try_for_each(|chunk| {
+            let changes: Vec<(&K, Option<Memory>)> = chunk.iter().map(|id| (id, memory_of(id))).collect();
+            self.save(&changes)
+        })
+    }
+
     /// Writes changed queue rows, [`SAVE_CHUNK`] per transaction (`None` deletes); nothing with [`Writes::Discard`].
     pub(crate) fn save_queue_rows(&self, changes: &[(String, Option<QueueRow>)]) -> Result<(), StoreError> {
         match self.writes {

@@ -66,7 +66,6 @@ fn queue() -> QueueEntry {
         media_ids: vec![7],
         parent_id: None,
         tracked_state: "downloading".into(),
-        title: "Some.Movie".into(),
         messages: String::new(),
     }
 }

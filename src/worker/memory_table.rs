@@ -130,6 +130,11 @@ impl MemoryTable {
         }
     }
 
+    /// Whether `id` is remembered.
+    pub(super) fn contains(&self, id: &TorrentId) -> bool {
+        self.slot(id).is_some()
+    }
+
     /// What is remembered of `id`.
     pub(super) fn get(&self, id: &TorrentId) -> Option<Memory> {
         self.slot(id).map(|slot| self.unpack(id, slot))

@@ -201,8 +201,11 @@ pub(crate) struct Worker {
     memory: MemoryTable,
     /// Start of the worker's own clock for "last listed".
     started: Instant,
-    /// Memory changes of this pass that needed no action (written with the plans' at the end).
-    changed: Vec<(TorrentId, Option<Memory>)>,
+    /// Torrents whose record in the store must be brought to what `memory` holds (absent
+    /// there: deleted), written with the plans' at the end of the pass. Ids only: a first
+    /// pass changes every torrent, and copies of their memory would be a peak the
+    /// allocator keeps.
+    changed: Vec<TorrentId>,
     /// Removals and blocklists started and not finished (also in the store).
     intents: Intents,
     /// Queue rows of our torrents seen in the failed category, until they are acted on
@@ -551,10 +554,7 @@ impl Worker {
         // What an earlier pass could not write goes first, so this pass's records win.
         if !self.changed.is_empty() {
             let pending = std::mem::take(&mut self.changed);
-            if let Err(e) = self.records.save(&pending) {
-                self.changed = pending;
-                return Err(PassError::Store(e));
-            }
+            self.save_changed(pending).map_err(PassError::Store)?;
         }
         self.passes += 1;
         let started = Instant::now();
@@ -757,17 +757,13 @@ impl Worker {
             .iter()
             .filter(|p| p.removed)
             .filter_map(|p| TorrentId::parse(&p.hash))
-            .chain(changes.iter().filter(|(_, m)| m.is_none()).map(|(id, _)| *id));
+            .chain(changes.iter().filter(|id| !self.memory.contains(id)).copied());
         for id in gone.collect::<Vec<_>>() {
             if self.queue_rows.remove(&id).is_some() {
                 self.row_changes.push((id.to_string(), None));
             }
         }
-        if let Err(e) = self.records.save(&changes) {
-            // Kept (in memory, and here) and written once the store works again.
-            self.changed = changes;
-            return Err(PassError::Store(e));
-        }
+        self.save_changed(changes).map_err(PassError::Store)?;
         let rows = std::mem::take(&mut self.row_changes);
         if let Err(e) = self.records.save_queue_rows(&rows) {
             // Written again when the rows are next seen.
@@ -788,7 +784,7 @@ impl Worker {
         if self.trace {
             debug!(
                 "{name}: persist phase: {} record(s) written, {} remembered; pass took {} ms",
-                changes.len(),
+                report.persisted,
                 self.memory.len(),
                 started.elapsed().as_millis()
             );
@@ -853,7 +849,7 @@ impl Worker {
         if progress.blocklisted || progress.searched {
             let seen = self.clock();
             self.memory.insert(id, &memory, seen);
-            self.changed.push((id, Some(memory)));
+            self.changed.push(id);
         }
     }
 
@@ -926,7 +922,7 @@ impl Worker {
         // memory (first sight above all) need no plan either.
         if d.memory != memory {
             self.memory.insert(e.id, &d.memory, look.seen_at);
-            self.changed.push((e.id, Some(d.memory)));
+            self.changed.push(e.id);
         } else {
             let until = until
                 .unwrap_or(i64::MAX)
@@ -998,7 +994,7 @@ impl Worker {
         if d.actions.is_empty() {
             if self.memory.get(&id).unwrap_or_default() != d.memory {
                 self.memory.insert(id, &d.memory, self.clock());
-                self.changed.push((id, Some(d.memory)));
+                self.changed.push(id);
             }
             return None;
         }
@@ -1012,10 +1008,23 @@ impl Worker {
         })
     }
 
+    /// Writes the records of `ids` as the memory table holds them now (absent: deleted).
+    /// On failure they are kept, and written first at the next pass.
+    fn save_changed(&mut self, mut ids: Vec<TorrentId>) -> Result<(), StoreError> {
+        ids.sort_unstable();
+        ids.dedup();
+        let memory = &self.memory;
+        let saved = self.records.save_each(&ids, |id| memory.get(id));
+        if saved.is_err() {
+            self.changed = ids;
+        }
+        saved
+    }
+
     /// Updates the in-memory records from the plans and returns the changes to write.
     /// `complete`: every list was read in full this pass; only then may remembered
     /// torrents that have not been listed for [`FORGET_AFTER_SECS`] be forgotten.
-    fn remember(&mut self, plans: &[Plan], complete: bool) -> Vec<(TorrentId, Option<Memory>)> {
+    fn remember(&mut self, plans: &[Plan], complete: bool) -> Vec<TorrentId> {
         let mut changes = std::mem::take(&mut self.changed);
         let now = self.clock();
         for plan in plans {
@@ -1024,7 +1033,7 @@ impl Worker {
             };
             if plan.removed {
                 if self.memory.remove(&id) && !plan.recorded {
-                    changes.push((id, None));
+                    changes.push(id);
                 }
                 continue;
             }
@@ -1035,7 +1044,7 @@ impl Worker {
                 self.memory.insert(id, new, now);
                 // Imports and removals were written as they happened.
                 if !plan.recorded {
-                    changes.push((id, Some(new.clone())));
+                    changes.push(id);
                 }
             } else if old.is_some() {
                 self.memory.seen(&id, now);
@@ -1048,7 +1057,7 @@ impl Worker {
                 .forget_unseen_since(now.saturating_sub(FORGET_AFTER_SECS))
             {
                 debug!("{}: forgetting {id}: gone from qBittorrent", self.arr_cfg.name);
-                changes.push((id, None));
+                changes.push(id);
             }
         }
         changes
