@@ -65,7 +65,11 @@ const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
 /// blocklist and search after the Arr dropped the row.
 const QUEUE_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("queue_rows");
 
-const TABLES: [TableDefinition<&str, &[u8]>; 3] = [TORRENTS, INTENTS, QUEUE_ROWS];
+/// Key: `"<instance>\0<job>"` (e.g. `RssSync`); value: when the Arr was last asked to run
+/// it, a Unix time as 8 little-endian bytes, so a restart does not ask again at once.
+const ARR_JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("arr_jobs");
+
+const TABLES: [TableDefinition<&str, &[u8]>; 4] = [TORRENTS, INTENTS, QUEUE_ROWS, ARR_JOBS];
 
 /// The key of the probe write after a reopen: written, then removed (no
 /// instance name is empty, so no instance's range holds it).
@@ -500,6 +504,19 @@ impl InstanceRecords {
     /// The remembered queue row of one torrent.
     pub(crate) fn queue_row(&self, hash: &str) -> Result<Option<QueueRow>, StoreError> {
         self.store.queue_row(&self.instance, hash)
+    }
+
+    /// When the Arr was last asked to run `job`, if that was recorded.
+    pub(crate) fn job_ran_at(&self, job: &str) -> Result<Option<UnixTime>, StoreError> {
+        self.store.job_ran_at(&self.instance, job)
+    }
+
+    /// Records that the Arr was asked to run `job` at `at`; nothing with [`Writes::Discard`].
+    pub(crate) fn save_job_ran_at(&self, job: &str, at: UnixTime) -> Result<(), StoreError> {
+        match self.writes {
+            Writes::Commit => self.noted(self.store.save_job_ran_at(&self.instance, job, at)),
+            Writes::Discard => Ok(()),
+        }
     }
 
     /// Writes the records of `ids` as `memory_of` gives them (`None` deletes), built and
@@ -1115,6 +1132,19 @@ impl Store {
                 f(hash, row);
             }
         })
+    }
+
+    /// When the Arr of `instance` was last asked to run `job`.
+    pub(crate) fn job_ran_at(&self, instance: &str, job: &str) -> Result<Option<UnixTime>, StoreError> {
+        self.get(ARR_JOBS, instance, job, |v| {
+            <[u8; 8]>::try_from(v).ok().map(UnixTime::from_le_bytes)
+        })
+    }
+
+    /// Records when the Arr of `instance` was asked to run `job`.
+    pub(crate) fn save_job_ran_at(&self, instance: &str, job: &str, at: UnixTime) -> Result<(), StoreError> {
+        let change = (job.to_string(), Some(at.to_le_bytes().to_vec()));
+        self.write(ARR_JOBS, instance, std::iter::once(change))
     }
 
     /// The remembered queue row of one torrent of one instance.

@@ -257,6 +257,7 @@ impl Supervisor {
                         qbits,
                         records: InstanceRecords::new(store, &arr.name, writes),
                         decisions: DecisionLog::new(dry_run),
+                        dry_run,
                     };
                     let mut worker = Worker::new(&settings, &arr, connections, board)?;
                     worker.run(&stop)

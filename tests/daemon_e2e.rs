@@ -748,3 +748,45 @@ fn with_a_third_of_arr_calls_failing_every_removal_is_blocklisted_and_searched_o
         assert!(api.torrent(&fx.hash).is_none(), "removed from qBittorrent");
     }
 }
+
+/// RssSync and RefreshMonitoredDownloads reach the Arr on their timers. RssSync every 15
+/// minutes was never recorded, so it is asked for at the first pass and recorded; after a
+/// restart it is not asked for again, while the 2-second refresh goes on.
+#[test]
+fn the_arrs_periodic_jobs_are_asked_for_on_time_and_not_again_after_a_restart() {
+    let Some(mut s) = Scenario::radarr()
+        .radarr_lines("RssSyncTimer = \"15m\"\nRefreshDownloadsTimer = \"2s\"")
+        .start()
+    else {
+        return;
+    };
+    let rss = |s: &Scenario| s.radarr().commands_named("RssSync").len();
+    let refreshes = |s: &Scenario| s.radarr().commands_named("RefreshMonitoredDownloads").len();
+    let both = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        rss(&s) == 1 && refreshes(&s) >= 2
+    });
+    assert!(
+        both,
+        "RssSync {} time(s), RefreshMonitoredDownloads {}:\n{}",
+        rss(&s),
+        refreshes(&s),
+        s.daemon.log()
+    );
+    assert!(s.daemon.log().contains("asks the Arr for RssSync every 900s"));
+
+    let (status, _) = s.daemon.terminate();
+    assert!(status.success(), "{status:?}\n{}", s.daemon.log());
+    let before = refreshes(&s);
+    s.restart_daemon();
+    let more = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        refreshes(&s) >= before + 2
+    });
+    assert!(more, "the refresh goes on after the restart:\n{}", s.daemon.log());
+    assert_eq!(
+        rss(&s),
+        1,
+        "RssSync not again after the restart:\n{}",
+        s.daemon.log()
+    );
+    assert!(s.daemon.terminate().0.success());
+}

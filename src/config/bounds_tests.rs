@@ -385,6 +385,20 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "Radarr-A",
+            "RssSyncTimer",
+            "0 to 1440 minutes (1d)",
+            &["0", "1440", "\"1d\""],
+            &big(vec!["-1", "1441", "\"2d\""]),
+        ),
+        case(
+            "Radarr-A",
+            "RefreshDownloadsTimer",
+            "0 to 1440 minutes (1d)",
+            &["0", "15", "\"90m\""],
+            &big(vec!["-1", "1441"]),
+        ),
+        case(
+            "Radarr-A",
             "DelayAfterBlacklist",
             "0 to 86400 seconds (1d)",
             &["0", "86400"],
@@ -599,6 +613,8 @@ fn assert_usable(c: &Config) {
             t.ignore_younger_than,
         ]);
         durations.extend(arr.check_interval);
+        durations.extend(arr.rss_sync_every);
+        durations.extend(arr.refresh_downloads_every);
         durations.extend(t.maximum_eta);
         durations.extend(seeding.max_seeding_time);
         if let StalledDelay::After(d) = t.stalled_delay {

@@ -547,8 +547,9 @@ pub(super) static ARR: TableSchema = TableSchema {
         sup("Category", Ty::Str, CATEGORY),
         sup("ReSearch", Ty::Bool, FLAG),
         sup("importMode", Ty::Str, Bounds::OneOf(IMPORT_MODES)),
-        uns("RssSyncTimer", MINS, Dflt::Int(1)),
-        uns("RefreshDownloadsTimer", MINS, Dflt::Int(1)),
+        // 0 turns it off.
+        sup("RssSyncTimer", MINS, secs(0, DAY)),
+        sup("RefreshDownloadsTimer", MINS, secs(0, DAY)),
         uns(
             "ArrErrorCodesToBlocklist",
             Ty::StrList,

@@ -130,6 +130,11 @@ pub struct Arr {
     pub delay_after_import: Duration,
     pub delay_after_search: Duration,
     pub delay_after_blacklist: Duration,
+    /// RssSyncTimer (default 1 min; `None`: 0, off): how often the Arr is asked for an RSS sync.
+    pub rss_sync_every: Option<Duration>,
+    /// RefreshDownloadsTimer (default 1 min; `None`: 0, off): how often the Arr is asked to
+    /// refresh its monitored downloads (not Lidarr, as qBitrr).
+    pub refresh_downloads_every: Option<Duration>,
     /// `[<Arr>.Torrent]`.
     pub torrent: TorrentRules,
     /// `[<Arr>.Torrent.SeedingMode]`.

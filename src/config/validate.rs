@@ -19,6 +19,9 @@ use super::types::{
     TorrentRules, WebUi,
 };
 
+/// RssSyncTimer and RefreshDownloadsTimer when absent: qBitrr's default, one minute.
+const ARR_JOB_DEFAULT_PERIOD: Duration = Duration::from_secs(60);
+
 /// Builds the [`Config`] from the checked tree; problems and warnings go to `report`.
 pub(super) fn validate(root: &Table, locs: &Locs, file: &str, report: &mut Report) -> Config {
     let mut v = Validator { locs, file, report };
@@ -527,6 +530,10 @@ impl Validator<'_> {
         let delay_after_import = a.secs("DelayAfterImport").unwrap_or_default();
         let delay_after_search = a.secs("DelayAfterSearch").unwrap_or_default();
         let delay_after_blacklist = a.secs("DelayAfterBlacklist").unwrap_or_default();
+        // qBitrr's default is one minute; 0 turns a job off.
+        let mut every = |key| Some(a.secs(key).unwrap_or(ARR_JOB_DEFAULT_PERIOD)).filter(|d| !d.is_zero());
+        let rss_sync_every = every("RssSyncTimer");
+        let refresh_downloads_every = every("RefreshDownloadsTimer");
         let skip_tls_verify = a.bool("SkipTLSVerify").unwrap_or(false);
         let re_search = a.bool("ReSearch").unwrap_or(true);
         let mut t = a.sub("Torrent", &schema::TORRENT);
@@ -546,6 +553,8 @@ impl Validator<'_> {
             delay_after_import,
             delay_after_search,
             delay_after_blacklist,
+            rss_sync_every,
+            refresh_downloads_every,
             torrent,
             seeding,
         }

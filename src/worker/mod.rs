@@ -29,12 +29,14 @@ use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::{ArrApi, Qbittorrent};
 use crate::view::{Entry, Interner, Mode, View, Watch};
 
+mod arr_jobs;
 mod decision_log;
 mod executor;
 mod guard;
 mod intents;
 mod memory_table;
 
+use arr_jobs::{ArrJobs, Outcome};
 pub(crate) use decision_log::DecisionLog;
 use executor::{Applied, Executor, Plan, QueueView};
 use intents::Intents;
@@ -86,6 +88,9 @@ pub(crate) struct Connections {
     /// This instance's records in the store.
     pub(crate) records: InstanceRecords,
     pub(crate) decisions: DecisionLog,
+    /// A dry run: the clients change nothing, and the Arr's periodic jobs are not asked for
+    /// at all (rather than logged as "would" every minute).
+    pub(crate) dry_run: bool,
 }
 
 /// Tracks one upstream's reachability so an outage is logged once.
@@ -232,6 +237,10 @@ pub(crate) struct Worker {
     #[cfg(feature = "fault-injection")]
     fault_panic: bool,
     passes: u64,
+    /// The Arr's periodic jobs (RssSync, RefreshMonitoredDownloads), set up at the first
+    /// pass that has read the store; never in a dry run.
+    jobs: Option<ArrJobs>,
+    dry_run: bool,
 }
 
 impl Worker {
@@ -246,6 +255,7 @@ impl Worker {
             qbits: views,
             records,
             decisions,
+            dry_run,
         } = connections;
         let qbits: Vec<Arc<dyn Qbittorrent>> = views.iter().map(|v| Arc::clone(v.client())).collect();
         let qbits_len = qbits.len();
@@ -304,6 +314,8 @@ impl Worker {
             #[cfg(feature = "fault-injection")]
             fault_panic: std::env::var("QBITRR_LITE_FAULT_PANIC").is_ok_and(|v| v == arr_cfg.name),
             passes: 0,
+            jobs: None,
+            dry_run,
             arr_cfg: arr_cfg.clone(),
         })
     }
@@ -572,6 +584,7 @@ impl Worker {
             queue_fresh = true;
             self.adopt_queued(&synced);
         }
+        self.run_jobs(now);
 
         // Decide on what the views hold; what would be acted on is only a suspect so far.
         let queue = std::mem::take(&mut self.queue);
@@ -1006,6 +1019,57 @@ impl Worker {
             removed: false,
             recorded: false,
         })
+    }
+
+    /// Asks the Arr for its periodic jobs that are due; never in a dry run. Set up at the
+    /// first call, from the last runs the store recorded.
+    fn run_jobs(&mut self, now: UnixTime) {
+        let name = &self.arr_cfg.name;
+        if self.jobs.is_none() {
+            let records = &self.records;
+            let jobs = ArrJobs::new(&self.arr_cfg, now, |job| {
+                records.job_ran_at(job.command()).unwrap_or_else(|e| {
+                    warn!(
+                        "{name}: when {} last ran could not be read ({e}); it runs now",
+                        job.command()
+                    );
+                    None
+                })
+            });
+            match (jobs.describe(), self.dry_run) {
+                (Some(what), false) => info!("{name}: asks the Arr for {what}"),
+                (Some(what), true) => info!("{name}: dry run: not asking the Arr for {what}"),
+                (None, _) => {}
+            }
+            self.jobs = Some(if self.dry_run { ArrJobs::default() } else { jobs });
+        }
+        let Some(jobs) = self.jobs.as_mut() else { return };
+        for job in jobs.due(now) {
+            let command = job.command();
+            let sent = self.arr.command(&serde_json::json!({ "name": command }));
+            if let Ok(id) = &sent {
+                debug!("{name}: asked the Arr for {command} (command {id})");
+            }
+            let remember = match (jobs.ran(job, sent.is_ok(), now), sent) {
+                (Outcome::StartedFailing, Err(e)) => {
+                    warn!(
+                        "{name}: the Arr did not take {command} ({e}); asking again each {} period",
+                        job.key()
+                    );
+                    false
+                }
+                (Outcome::Recovered, _) => {
+                    info!("{name}: the Arr takes {command} again");
+                    jobs.remembered(job)
+                }
+                (outcome, _) => outcome == Outcome::Remember,
+            };
+            if remember {
+                if let Err(e) = self.records.save_job_ran_at(command, now) {
+                    warn!("{name}: could not record that {command} ran: {e}");
+                }
+            }
+        }
     }
 
     /// Writes the records of `ids` as the memory table holds them now (absent: deleted).

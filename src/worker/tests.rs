@@ -22,6 +22,8 @@ Host = \"localhost\"
 URI = \"http://radarr:7878/\"
 APIKey = \"0123456789abcdef\"
 Category = \"radarr\"
+RssSyncTimer = 0
+RefreshDownloadsTimer = 0
 
 [Radarr-Movies.Torrent]
 MaxRemovalsPerPass = 3
@@ -80,6 +82,7 @@ fn worker_and_arr(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<Fak
         qbits: every_pass(Arc::clone(&qbit) as Arc<dyn Qbittorrent>),
         records: InstanceRecords::new(Arc::new(Store::in_memory()), &arr_cfg.name, Writes::Commit),
         decisions: DecisionLog::new(false),
+        dry_run: false,
     };
     let board = Arc::new(Board::new("config.toml", NOW));
     board.register(crate::status::WorkerState::new(
@@ -313,7 +316,17 @@ fn a_storm_of_missing_files_is_held_back_until_acknowledged() {
 
 /// A worker over fakes whose store is in memory and can be made "full".
 fn worker_on_store(journal: &Journal, torrents: Vec<Torrent>, store: Arc<Store>) -> Worker {
-    let config = load_str(CONFIG, "config.toml", &[]).unwrap().config;
+    worker_from(journal, torrents, store, CONFIG, false)
+}
+
+fn worker_from(
+    journal: &Journal,
+    torrents: Vec<Torrent>,
+    store: Arc<Store>,
+    config: &str,
+    dry_run: bool,
+) -> Worker {
+    let config = load_str(config, "config.toml", &[]).unwrap().config;
     let arr_cfg = &config.arrs[0];
     let qbit = Arc::new(FakeQbit::new("qBit", journal));
     qbit.list("radarr", torrents);
@@ -324,11 +337,66 @@ fn worker_on_store(journal: &Journal, torrents: Vec<Torrent>, store: Arc<Store>)
         qbits: every_pass(qbit as Arc<dyn Qbittorrent>),
         records: InstanceRecords::new(store, &arr_cfg.name, Writes::Commit),
         decisions: DecisionLog::new(false),
+        dry_run,
     };
     let board = Arc::new(Board::new("config.toml", NOW));
     let mut worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
     worker.view_fresh = Duration::ZERO;
     worker
+}
+
+/// The Arr's periodic jobs: RssSync and RefreshMonitoredDownloads one period after the
+/// start and every period after; none in a dry run; a long period's last run survives a
+/// restart, so the restarted worker does not ask again at once.
+#[test]
+fn the_arrs_periodic_jobs_run_on_time_not_in_a_dry_run_and_not_again_after_a_restart() {
+    let jobs_config = |keys: &str| CONFIG.replace("RssSyncTimer = 0\nRefreshDownloadsTimer = 0\n", keys);
+    let sent = |journal: &Journal| -> Vec<String> {
+        journal
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::Command(name) => Some(name),
+                _ => None,
+            })
+            .collect()
+    };
+
+    let journal = Journal::default();
+    let defaults = jobs_config("");
+    let mut worker = worker_from(&journal, vec![], Arc::new(Store::in_memory()), &defaults, false);
+    for at in [NOW, NOW + 30, NOW + 55] {
+        worker.pass(at, &Shutdown::new()).unwrap();
+    }
+    assert_eq!(sent(&journal), [] as [String; 0], "not before one minute");
+    worker.pass(NOW + 60, &Shutdown::new()).unwrap();
+    assert_eq!(sent(&journal), ["RssSync", "RefreshMonitoredDownloads"]);
+    worker.pass(NOW + 90, &Shutdown::new()).unwrap();
+    worker.pass(NOW + 120, &Shutdown::new()).unwrap();
+    assert_eq!(sent(&journal).len(), 4, "once a minute: {:?}", sent(&journal));
+
+    let journal = Journal::default();
+    let mut dry = worker_from(&journal, vec![], Arc::new(Store::in_memory()), &defaults, true);
+    for at in [NOW, NOW + 60, NOW + 120] {
+        dry.pass(at, &Shutdown::new()).unwrap();
+    }
+    assert_eq!(sent(&journal), [] as [String; 0], "a dry run asks for nothing");
+
+    // RssSync every 15 minutes: never recorded, so it runs at the first pass, and is recorded.
+    let journal = Journal::default();
+    let store = Arc::new(Store::in_memory());
+    let long = jobs_config("RssSyncTimer = 15\nRefreshDownloadsTimer = 0\n");
+    let mut worker = worker_from(&journal, vec![], Arc::clone(&store), &long, false);
+    worker.pass(NOW, &Shutdown::new()).unwrap();
+    assert_eq!(sent(&journal), ["RssSync"]);
+    // Restarted five minutes later: not again until 15 minutes after that run.
+    journal.clear();
+    let mut restarted = worker_from(&journal, vec![], Arc::clone(&store), &long, false);
+    restarted.pass(NOW + 300, &Shutdown::new()).unwrap();
+    restarted.pass(NOW + 899, &Shutdown::new()).unwrap();
+    assert_eq!(sent(&journal), [] as [String; 0]);
+    restarted.pass(NOW + 900, &Shutdown::new()).unwrap();
+    assert_eq!(sent(&journal), ["RssSync"]);
 }
 
 /// The disk fills as an import is about to be recorded: it is not sent (it could not be
@@ -496,6 +564,7 @@ fn a_queue_row_remembered_before_a_restart_serves_a_later_removal() {
             qbits: every_pass(qbit as Arc<dyn Qbittorrent>),
             records: InstanceRecords::new(Arc::clone(&store), &arr_cfg.name, Writes::Commit),
             decisions: DecisionLog::new(false),
+            dry_run: false,
         };
         let board = Arc::new(Board::new("config.toml", NOW));
         let mut worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();

@@ -36,7 +36,13 @@ struct Section {
     torrent: &'static str,
     /// Lines for `[<name>.Torrent.SeedingMode]`.
     seeding: &'static str,
+    /// More lines for `[<name>]`; by default the Arr's periodic jobs are off, so they do
+    /// not mix with the commands a test counts.
+    arr_lines: &'static str,
 }
+
+/// The default of [`Section::arr_lines`].
+const NO_ARR_JOBS: &str = "RssSyncTimer = 0\nRefreshDownloadsTimer = 0";
 
 impl Section {
     fn new(name: &'static str, category: &'static str, kind: FakeKind, uri: Option<String>) -> Section {
@@ -47,6 +53,7 @@ impl Section {
             uri,
             torrent: "",
             seeding: "",
+            arr_lines: NO_ARR_JOBS,
         }
     }
 }
@@ -77,6 +84,12 @@ impl ScenarioBuilder {
     /// Lines for `[Radarr-Test.Torrent]`.
     pub fn radarr_torrent(mut self, lines: &'static str) -> Self {
         self.sections[0].torrent = lines;
+        self
+    }
+
+    /// Lines for `[Radarr-Test]` in place of the ones that turn its periodic jobs off.
+    pub fn radarr_lines(mut self, lines: &'static str) -> Self {
+        self.sections[0].arr_lines = lines;
         self
     }
 
@@ -162,13 +175,14 @@ impl ScenarioBuilder {
                 uri
             });
             sections_text.push_str(&format!(
-                "[{name}]\nManaged = true\nURI = \"{uri}\"\nAPIKey = \"{KEY}\"\nCategory = \"{cat}\"\n\n\
+                "[{name}]\nManaged = true\nURI = \"{uri}\"\nAPIKey = \"{KEY}\"\nCategory = \"{cat}\"\n{lines}\n\n\
                  [{name}.Torrent]\nIgnoreTorrentsYoungerThan = 0\n{torrent}\n\n\
                  [{name}.Torrent.SeedingMode]\n{seeding}\n\n",
                 name = s.name,
                 cat = s.category,
                 torrent = s.torrent,
                 seeding = s.seeding,
+                lines = s.arr_lines,
             ));
         }
         let qbit_url = proxy.as_ref().map_or_else(|| qbit.url(), RecordingProxy::url);
