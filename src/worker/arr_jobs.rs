@@ -60,14 +60,19 @@ pub(super) struct ArrJobs {
 
 /// What the worker does after a job's request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outcome {
-    /// Nothing to write or report.
-    Quiet,
-    /// Write the run to the store.
-    Remember,
+pub(super) struct Outcome {
+    /// Write the run to the store (it was accepted, and its job is remembered).
+    pub(super) remember: bool,
+    pub(super) news: News,
+}
+
+/// What a request says about the job's health, worth a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum News {
+    None,
     /// The first failure since the last success: warn.
     StartedFailing,
-    /// The first success after failures: say it works again (and write the run when remembered).
+    /// The first success after failures: say it works again.
     Recovered,
 }
 
@@ -121,22 +126,22 @@ impl ArrJobs {
     /// is next due one period later: a refused request is not retried every pass.
     pub(super) fn ran(&mut self, job: Job, ok: bool, now: UnixTime) -> Outcome {
         let Some(t) = self.timers.iter_mut().find(|t| t.job == job) else {
-            return Outcome::Quiet;
+            return Outcome {
+                remember: false,
+                news: News::None,
+            };
         };
         t.next_at = now.saturating_add(t.every);
         let was_failing = std::mem::replace(&mut t.failing, !ok);
-        match (ok, was_failing) {
-            (false, false) => Outcome::StartedFailing,
-            (false, true) => Outcome::Quiet,
-            (true, true) => Outcome::Recovered,
-            (true, false) if t.remembered => Outcome::Remember,
-            (true, false) => Outcome::Quiet,
+        let news = match (ok, was_failing) {
+            (false, false) => News::StartedFailing,
+            (true, true) => News::Recovered,
+            _ => News::None,
+        };
+        Outcome {
+            remember: ok && t.remembered,
+            news,
         }
-    }
-
-    /// Whether `job`'s runs are written to the store.
-    pub(super) fn remembered(&self, job: Job) -> bool {
-        self.timers.iter().any(|t| t.job == job && t.remembered)
     }
 
     /// "RssSync every 60s, RefreshMonitoredDownloads every 60s", or `None` when none is on.
@@ -236,27 +241,40 @@ mod tests {
 
     #[test]
     fn a_run_moves_the_job_one_period_on_and_failures_are_reported_once() {
+        let outcome = |remember, news| Outcome { remember, news };
+        let quiet = outcome(false, News::None);
         let mut jobs = ArrJobs::new(&arr("Radarr", "RefreshDownloadsTimer = 0"), NOW, never);
-        assert_eq!(
-            jobs.ran(Job::RssSync, true, NOW + 60),
-            Outcome::Quiet,
-            "not remembered"
-        );
+        assert_eq!(jobs.ran(Job::RssSync, true, NOW + 60), quiet, "not remembered");
         assert_eq!(jobs.due(NOW + 119), []);
         assert_eq!(jobs.due(NOW + 120), [Job::RssSync]);
-        assert_eq!(jobs.ran(Job::RssSync, false, NOW + 120), Outcome::StartedFailing);
-        assert_eq!(jobs.due(NOW + 121), [], "a refused request waits a period");
-        assert_eq!(jobs.ran(Job::RssSync, false, NOW + 180), Outcome::Quiet);
-        assert_eq!(jobs.ran(Job::RssSync, true, NOW + 240), Outcome::Recovered);
         assert_eq!(
-            jobs.ran(Job::RefreshMonitoredDownloads, true, NOW),
-            Outcome::Quiet,
-            "off"
+            jobs.ran(Job::RssSync, false, NOW + 120),
+            outcome(false, News::StartedFailing)
         );
+        assert_eq!(jobs.due(NOW + 121), [], "a refused request waits a period");
+        assert_eq!(jobs.ran(Job::RssSync, false, NOW + 180), quiet);
+        assert_eq!(
+            jobs.ran(Job::RssSync, true, NOW + 240),
+            outcome(false, News::Recovered)
+        );
+        assert_eq!(jobs.ran(Job::RefreshMonitoredDownloads, true, NOW), quiet, "off");
 
         let mut long = ArrJobs::new(&arr("Sonarr", "RssSyncTimer = 15"), NOW, never);
-        assert!(long.remembered(Job::RssSync) && !long.remembered(Job::RefreshMonitoredDownloads));
-        assert_eq!(long.ran(Job::RssSync, true, NOW), Outcome::Remember);
+        assert_eq!(long.ran(Job::RssSync, true, NOW), outcome(true, News::None));
+        assert_eq!(
+            long.ran(Job::RefreshMonitoredDownloads, true, NOW),
+            quiet,
+            "a one-minute job is not remembered"
+        );
+        assert_eq!(
+            long.ran(Job::RssSync, false, NOW + 900),
+            outcome(false, News::StartedFailing)
+        );
+        assert_eq!(
+            long.ran(Job::RssSync, true, NOW + 1_800),
+            outcome(true, News::Recovered),
+            "a remembered job's recovery is written"
+        );
         assert_eq!(
             long.describe().as_deref(),
             Some("RssSync every 900s, RefreshMonitoredDownloads every 60s")

@@ -36,7 +36,7 @@ mod guard;
 mod intents;
 mod memory_table;
 
-use arr_jobs::{ArrJobs, Outcome};
+use arr_jobs::{ArrJobs, News};
 pub(crate) use decision_log::DecisionLog;
 use executor::{Applied, Executor, Plan, QueueView};
 use intents::Intents;
@@ -1050,21 +1050,16 @@ impl Worker {
             if let Ok(id) = &sent {
                 debug!("{name}: asked the Arr for {command} (command {id})");
             }
-            let remember = match (jobs.ran(job, sent.is_ok(), now), sent) {
-                (Outcome::StartedFailing, Err(e)) => {
-                    warn!(
-                        "{name}: the Arr did not take {command} ({e}); asking again each {} period",
-                        job.key()
-                    );
-                    false
-                }
-                (Outcome::Recovered, _) => {
-                    info!("{name}: the Arr takes {command} again");
-                    jobs.remembered(job)
-                }
-                (outcome, _) => outcome == Outcome::Remember,
-            };
-            if remember {
+            let outcome = jobs.ran(job, sent.is_ok(), now);
+            match (outcome.news, sent) {
+                (News::StartedFailing, Err(e)) => warn!(
+                    "{name}: the Arr did not take {command} ({e}); asking again each {} period",
+                    job.key()
+                ),
+                (News::Recovered, _) => info!("{name}: the Arr takes {command} again"),
+                _ => {}
+            }
+            if outcome.remember {
                 if let Err(e) = self.records.save_job_ran_at(command, now) {
                     warn!("{name}: could not record that {command} ran: {e}");
                 }
