@@ -64,25 +64,38 @@ fn worker(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<FakeQbit>) 
 }
 
 fn worker_and_arr(journal: &Journal, torrents: Vec<Torrent>) -> (Worker, Arc<FakeQbit>, Arc<FakeArr>) {
-    let config = load_str(CONFIG, "config.toml", &[]).unwrap().config;
+    let queued = QueueEntry {
+        ids: vec![1],
+        media_ids: vec![10],
+        ..QueueEntry::default()
+    };
+    let store = Arc::new(Store::in_memory());
+    build(journal, torrents, queued, store, CONFIG, false)
+}
+
+/// A worker of the first Arr section of `config`, on `store`, over fakes sharing
+/// `journal`: qBittorrent lists `torrents` in category `radarr`, and the Arr's queue
+/// holds `queued` for [`HASH`].
+fn build(
+    journal: &Journal,
+    torrents: Vec<Torrent>,
+    queued: QueueEntry,
+    store: Arc<Store>,
+    config: &str,
+    dry_run: bool,
+) -> (Worker, Arc<FakeQbit>, Arc<FakeArr>) {
+    let config = load_str(config, "config.toml", &[]).unwrap().config;
     let arr_cfg = &config.arrs[0];
     let qbit = Arc::new(FakeQbit::new("qBit", journal));
     qbit.list("radarr", torrents);
     let arr = Arc::new(FakeArr::new(ArrKind::Radarr, journal));
-    arr.enqueue(
-        HASH,
-        QueueEntry {
-            ids: vec![1],
-            media_ids: vec![10],
-            ..QueueEntry::default()
-        },
-    );
+    arr.enqueue(HASH, queued);
     let connections = Connections {
         arr: Box::new(Arc::clone(&arr)),
         qbits: every_pass(Arc::clone(&qbit) as Arc<dyn Qbittorrent>),
-        records: InstanceRecords::new(Arc::new(Store::in_memory()), &arr_cfg.name, Writes::Commit),
+        records: InstanceRecords::new(store, &arr_cfg.name, Writes::Commit),
         decisions: DecisionLog::new(false),
-        dry_run: false,
+        dry_run,
     };
     let board = Arc::new(Board::new("config.toml", NOW));
     board.register(crate::status::WorkerState::new(
@@ -326,23 +339,7 @@ fn worker_from(
     config: &str,
     dry_run: bool,
 ) -> Worker {
-    let config = load_str(config, "config.toml", &[]).unwrap().config;
-    let arr_cfg = &config.arrs[0];
-    let qbit = Arc::new(FakeQbit::new("qBit", journal));
-    qbit.list("radarr", torrents);
-    let arr = Arc::new(FakeArr::new(ArrKind::Radarr, journal));
-    arr.enqueue(HASH, QueueEntry::default());
-    let connections = Connections {
-        arr: Box::new(arr),
-        qbits: every_pass(qbit as Arc<dyn Qbittorrent>),
-        records: InstanceRecords::new(store, &arr_cfg.name, Writes::Commit),
-        decisions: DecisionLog::new(false),
-        dry_run,
-    };
-    let board = Arc::new(Board::new("config.toml", NOW));
-    let mut worker = Worker::new(&config.settings, arr_cfg, connections, board).unwrap();
-    worker.view_fresh = Duration::ZERO;
-    worker
+    build(journal, torrents, QueueEntry::default(), store, config, dry_run).0
 }
 
 /// The Arr's periodic jobs: RssSync and RefreshMonitoredDownloads one period after the
