@@ -195,6 +195,7 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 parent_id: None,
                 tracked_state: if complete { "importPending" } else { "downloading" }.to_string(),
                 messages: String::new(),
+                ..QueueEntry::default()
             });
             // Steady state: every torrent seen before; stalled ones have their clock running.
             let memory = Memory {
@@ -231,6 +232,7 @@ fn rules(category: &str) -> Rules {
         max_seeding_time: None,
         remove_torrent: RemoveTorrent::Ratio,
         import_mode: ImportMode::Auto,
+        arr_error_codes: vec!["Not an upgrade for existing movie file(s)".into()],
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::config::{Arr, ImportMode};
 use crate::http::{self, HttpError};
-use crate::model::{ArrKind, QueueEntry};
+use crate::model::{ArrKind, QueueEntry, TrackedStatus};
 
 /// Queue rows fetched per page.
 pub(crate) const QUEUE_PAGE_SIZE: u32 = 500;
@@ -69,6 +69,8 @@ struct QueueRow {
     download_id: Option<String>,
     #[serde(default)]
     tracked_download_state: Option<String>,
+    #[serde(default)]
+    tracked_download_status: Option<String>,
     #[serde(default)]
     error_message: Option<String>,
     #[serde(default)]
@@ -170,6 +172,16 @@ fn fold_queue(
         }
         if entry.messages.is_empty() {
             entry.messages = row.messages();
+        }
+        if let Some(status) = row.tracked_download_status.as_deref() {
+            entry.tracked_status = entry.tracked_status.max(TrackedStatus::parse(status));
+        }
+        for m in &row.status_messages {
+            for text in m.title.iter().chain(&m.messages) {
+                if !text.trim().is_empty() && !entry.status_messages.contains(text) {
+                    entry.status_messages.push(text.clone());
+                }
+            }
         }
         if entry.tracked_state.is_empty() {
             entry.tracked_state = row.tracked_download_state.unwrap_or_default();
@@ -460,6 +472,47 @@ mod tests {
             search_command(ArrKind::Sonarr, abc),
             Some(json!({"name": "EpisodeSearch", "episodeIds": [11, 12]}))
         );
+    }
+
+    #[test]
+    fn status_messages_are_kept_whole_and_the_worst_status_wins() {
+        let long = "x".repeat(2 * MESSAGE_MAX);
+        let rows = vec![
+            json!({"id": 1, "downloadId": "ABC", "episodeId": 11, "trackedDownloadStatus": "ok",
+                   "trackedDownloadState": "importPending",
+                   "statusMessages": [{"title": "One.S01E01.mkv", "messages": ["Not an upgrade for existing episode file(s)"]}]}),
+            json!({"id": 2, "downloadId": "ABC", "episodeId": 12, "trackedDownloadStatus": "warning",
+                   "statusMessages": [{"title": "One.S01E02.mkv", "messages": [long.clone(), "  "]},
+                                      {"title": "One.S01E01.mkv", "messages": []}]}),
+            json!({"id": 3, "downloadId": "DEF", "trackedDownloadStatus": "something new"}),
+        ];
+        let rows = rows
+            .into_iter()
+            .map(|v| serde_json::from_value::<QueueRow>(v).unwrap());
+        let mut q = HashMap::new();
+        fold_queue(ArrKind::Sonarr, &mut q, rows);
+        let abc = &q["abc"];
+        assert_eq!(abc.tracked_status, TrackedStatus::Warning);
+        assert_eq!(abc.tracked_state, "importPending");
+        assert_eq!(
+            abc.status_messages,
+            [
+                "One.S01E01.mkv",
+                "Not an upgrade for existing episode file(s)",
+                "One.S01E02.mkv",
+                long.as_str()
+            ]
+        );
+        assert!(
+            abc.messages.len() <= MESSAGE_MAX + '…'.len_utf8(),
+            "the log line stays short"
+        );
+        assert_eq!(
+            q["def"].tracked_status,
+            TrackedStatus::Ok,
+            "unknown statuses count as ok"
+        );
+        assert!(q["def"].status_messages.is_empty());
     }
 
     #[test]

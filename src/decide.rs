@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
 pub use crate::model::QueueStep;
-use crate::model::{tags, ImportState, Memory, QueueEntry, Torrent, TorrentState, UnixTime};
+use crate::model::{tags, ImportState, Memory, QueueEntry, Torrent, TorrentState, TrackedStatus, UnixTime};
 
 mod explain;
 pub use explain::{explain, render, Check, Explanation, Next};
@@ -53,6 +53,9 @@ pub struct Rules {
     pub max_seeding_time: Option<i64>,
     pub remove_torrent: RemoveTorrent,
     pub import_mode: ImportMode,
+    /// ArrErrorCodesToBlocklist: texts that, in the status messages of a download whose
+    /// import the Arr holds back, fail it.
+    pub arr_error_codes: Vec<String>,
 }
 
 impl Rules {
@@ -76,6 +79,7 @@ impl Rules {
             max_seeding_time: arr.seeding.max_seeding_time.map(secs),
             remove_torrent: arr.seeding.remove_torrent,
             import_mode: arr.import_mode,
+            arr_error_codes: arr.arr_error_codes.clone(),
         }
     }
 }
@@ -90,6 +94,7 @@ pub enum Rule {
     RecheckCategory,
     UnclaimedCategory,
     ProtectedState,
+    ArrError,
     Import,
     ImportSettling,
     ImportRefused,
@@ -114,13 +119,14 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in declaration order (so `ALL[r as usize] == r`).
-    pub const ALL: [Rule; 26] = [
+    pub const ALL: [Rule; 27] = [
         Self::OtherCategory,
         Self::IgnoredTag,
         Self::FailedCategory,
         Self::RecheckCategory,
         Self::UnclaimedCategory,
         Self::ProtectedState,
+        Self::ArrError,
         Self::Import,
         Self::ImportSettling,
         Self::ImportRefused,
@@ -151,6 +157,7 @@ impl Rule {
             Self::RecheckCategory => "recheck-category",
             Self::UnclaimedCategory => "unclaimed-category",
             Self::ProtectedState => "protected-state",
+            Self::ArrError => "arr-error",
             Self::Import => "import",
             Self::ImportSettling => "import-settling",
             Self::ImportRefused => "import-refused",
@@ -346,6 +353,11 @@ impl Inputs<'_> {
 ///    Settings.IgnoreTorrentsYoungerThan): remove + blocklist + search /
 ///    recheck + move back to our category.
 /// 4. `protected-state`: forced, checking, allocating, moving, queuedDL, unknown → nothing.
+///
+///    4a. `arr-error`: complete, older than Torrent.IgnoreTorrentsYoungerThan, and the Arr
+///    holds its import back (importPending, importBlocked or a warning) with a status message
+///    that contains an ArrErrorCodesToBlocklist text → remove with files + blocklist + search.
+///
 /// 5. `import` once, when complete for a few seconds (`import-settling` before),
 ///    whatever the seeding rules say; `import-refused` for a torrent without a root
 ///    folder (its content path is the category folder).
@@ -591,8 +603,13 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         format!("state {} is not protected", t.state)
     });
 
-    // 5. Import, once, independent of the seeding rules.
+    // 4a. The Arr refuses the import for a listed reason: fail the download.
     let complete = t.state.is_complete() && t.amount_left == 0;
+    if let Some(d) = arr_error(input, complete, tr) {
+        return d;
+    }
+
+    // 5. Import, once, independent of the seeding rules.
     if complete && !input.imported() {
         return decide_import(input, tr);
     }
@@ -795,6 +812,70 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     }
 
     decision(input, Rule::NoAction, format!("state {}", t.state), vec![])
+}
+
+/// Queue states in which the Arr holds an import back for something it found.
+const HELD_IMPORT_STATES: [&str; 2] = ["importPending", "importBlocked"];
+
+/// Rule 4a: the failure decision when the Arr holds a complete download's import back with a
+/// status message that contains one of ArrErrorCodesToBlocklist's texts.
+fn arr_error<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<Decision> {
+    let r = input.rules;
+    let t = input.torrent;
+    let Some(q) = input.queue.filter(|_| complete && !r.arr_error_codes.is_empty()) else {
+        tr.passed(Rule::ArrError, || {
+            if !complete {
+                "not complete".into()
+            } else if r.arr_error_codes.is_empty() {
+                "ArrErrorCodesToBlocklist is empty".into()
+            } else {
+                "not in the Arr's queue".into()
+            }
+        });
+        return None;
+    };
+    let held =
+        HELD_IMPORT_STATES.contains(&q.tracked_state.as_str()) || q.tracked_status != TrackedStatus::Ok;
+    let found = q.status_messages.iter().find_map(|m| {
+        r.arr_error_codes
+            .iter()
+            .find(|code| m.contains(code.as_str()))
+            .map(|code| (m, code))
+    });
+    let (message, code) = match found {
+        Some(hit) if held => hit,
+        _ => {
+            tr.passed(Rule::ArrError, || {
+                format!(
+                    "queue state {}, status {}: {}",
+                    q.tracked_state,
+                    q.tracked_status.as_str(),
+                    if found.is_some() {
+                        "the import is not held back"
+                    } else {
+                        "no status message holds an ArrErrorCodesToBlocklist text"
+                    }
+                )
+            });
+            return None;
+        }
+    };
+    let age = input.age();
+    tr.clock(t.added_on.saturating_add(r.min_age), || {
+        format!("age reaches IgnoreTorrentsYoungerThan {}s", r.min_age)
+    });
+    if age < r.min_age {
+        tr.passed(Rule::ArrError, || {
+            format!("age {age}s < IgnoreTorrentsYoungerThan {}s", r.min_age)
+        });
+        return None;
+    }
+    let detail = format!(
+        "queue state {}, status {}: {message:?} contains ArrErrorCodesToBlocklist {code:?}",
+        q.tracked_state,
+        q.tracked_status.as_str()
+    );
+    Some(decision(input, Rule::ArrError, detail, vec![input.fail()]))
 }
 
 /// Rule 5, for a complete torrent not imported yet.
@@ -1002,7 +1083,9 @@ fn decide_stalled<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         } else if !t.has_tag(tags::ALLOWED_STALLED) {
             d.actions.push(Action::AddTag(tags::ALLOWED_STALLED));
         }
-        if r.re_search_stalled && input.queue.is_some() && input.memory.blocklisted_at.is_none() {
+        // A nearly finished download is not given up on (MaximumDeletablePercentage).
+        let give_up = t.progress <= r.max_deletable_progress;
+        if r.re_search_stalled && give_up && input.queue.is_some() && input.memory.blocklisted_at.is_none() {
             d.actions.push(Action::BlocklistKeep {
                 research: r.re_search && input.memory.searched_at.is_none(),
             });

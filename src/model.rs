@@ -311,6 +311,39 @@ pub struct QueueEntry {
     pub tracked_state: String,
     /// What the Arr says is wrong with it (errorMessage and statusMessages, shortened), if anything.
     pub messages: String,
+    /// trackedDownloadStatus, the worst of its rows.
+    pub tracked_status: TrackedStatus,
+    /// Every statusMessages title and message of its rows, whole (most downloads have none):
+    /// what ArrErrorCodesToBlocklist is matched against.
+    pub status_messages: Vec<String>,
+}
+
+/// An Arr's trackedDownloadStatus: whether it sees a problem with a download.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TrackedStatus {
+    #[default]
+    Ok,
+    Warning,
+    Error,
+}
+
+impl TrackedStatus {
+    /// As the Arrs spell it ("ok", "warning", "error"); anything else counts as ok.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "warning" => Self::Warning,
+            "error" => Self::Error,
+            _ => Self::Ok,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
 }
 
 /// Which *Arr application a section talks to (from its name prefix).

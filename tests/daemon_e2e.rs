@@ -447,6 +447,87 @@ fn seeded_enough_torrent_is_removed_after_its_import() {
     );
 }
 
+/// What Radarr reports for a download it will not import: importPending, with a warning.
+fn import_held_back(id: u64, hash: &str, title: &str, movie: u64, message: &str) -> Value {
+    let mut r = queue_record(FakeKind::Radarr, id, hash, title, movie);
+    r["status"] = json!("completed");
+    r["trackedDownloadState"] = json!("importPending");
+    r["trackedDownloadStatus"] = json!("warning");
+    r["statusMessages"] = json!([{"title": format!("{title}.mkv"), "messages": [message]}]);
+    r
+}
+
+#[test]
+fn a_download_the_arr_refuses_for_a_listed_reason_is_removed_blocklisted_and_searched() {
+    let Some(setup) = Scenario::radarr().setup() else {
+        return;
+    };
+    let api = setup.api();
+    let refused = make_torrent(&setup.dir.subdir("a"), "No.Upgrade.2021.mkv", MB);
+    let other = make_torrent(&setup.dir.subdir("b"), "Other.Reason.2021.mkv", MB);
+    add_complete(&api, &refused, "radarr");
+    add_complete(&api, &other, "radarr");
+    // qBitrr's default list for Radarr holds the first message, not the second.
+    setup.radarr().set_queue(vec![
+        import_held_back(
+            501,
+            &refused.hash,
+            "No.Upgrade",
+            21,
+            "Not an upgrade for existing movie file(s). Existing quality: Bluray-1080p. New Quality Bluray-1080p.",
+        ),
+        import_held_back(502, &other.hash, "Other.Reason", 22, "Movie title mismatch"),
+    ]);
+
+    let s = setup.start_daemon();
+    let (arr, daemon) = (s.radarr(), &s.daemon);
+    let search = arr.wait_for_command("MoviesSearch", Duration::from_secs(40));
+    assert_eq!(search["movieIds"], json!([21]), "{}", daemon.log());
+    assert!(api.torrent(&refused.hash).is_none(), "removed from qBittorrent");
+    assert!(
+        wait_until(Duration::from_secs(5), Duration::from_millis(100), || !refused
+            .data_path
+            .exists()),
+        "its files are deleted with it"
+    );
+    let reqs = arr.requests();
+    let delete = reqs
+        .iter()
+        .position(|r| r.method == "DELETE" && r.path.ends_with("/queue/501"))
+        .unwrap_or_else(|| panic!("no queue delete:\n{}", daemon.log()));
+    let searched = reqs.iter().position(|r| is_command(r, "MoviesSearch")).unwrap();
+    assert!(delete < searched, "blocklist before the search");
+    assert_eq!(reqs[delete].query_value("blocklist"), Some("true"));
+    daemon.wait_for_log("arr-error", Duration::from_secs(1));
+    // No import is sent for it: the Arr has said why it will not take it.
+    let imports_of = |hash: &str| {
+        arr.commands_named("DownloadedMoviesScan")
+            .iter()
+            .filter(|c| c["downloadClientId"] == json!(hash.to_ascii_uppercase()))
+            .count()
+    };
+    assert_eq!(imports_of(&refused.hash), 0);
+
+    // The other reason is not listed: that download is imported as usual and kept.
+    arr.wait_for_command("DownloadedMoviesScan", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(imports_of(&other.hash), 1);
+    assert!(api.torrent(&other.hash).is_some(), "kept in qBittorrent");
+    assert!(other.data_path.exists(), "its files are kept");
+    let reqs = arr.requests();
+    assert!(
+        !reqs
+            .iter()
+            .any(|r| r.method == "DELETE" && r.path.ends_with("/queue/502")),
+        "never blocklisted"
+    );
+    assert_eq!(
+        reqs.iter().filter(|r| is_command(r, "MoviesSearch")).count(),
+        1,
+        "one search"
+    );
+}
+
 #[test]
 fn a_torrent_below_its_own_qbittorrent_share_limit_is_kept() {
     let Some(setup) = Scenario::radarr()

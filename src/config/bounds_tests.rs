@@ -399,6 +399,23 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "Radarr-A",
+            "ArrErrorCodesToBlocklist",
+            "a list of at most 100 texts, each not blank and at most 1000 characters, no control characters",
+            &["[]", "[\"Not an upgrade\"]", "[\" padded \"]"],
+            &["[\"\"]", "[\"ok\", \"  \"]", "[\"a\\nb\"]"],
+        )
+        .more(
+            vec![
+                format!("[{}]", long(1_000)),
+                format!("[{}]", vec!["\"x\""; 100].join(", ")),
+            ],
+            vec![
+                format!("[{}]", long(1_001)),
+                format!("[{}]", vec!["\"x\""; 101].join(", ")),
+            ],
+        ),
+        case(
+            "Radarr-A",
             "DelayAfterBlacklist",
             "0 to 86400 seconds (1d)",
             &["0", "86400"],

@@ -176,6 +176,8 @@ pub(super) enum Bounds {
     Text { max: usize, chars: Chars },
     /// One of these words, in any case.
     OneOf(&'static [&'static str]),
+    /// A list of at most `items` texts, each not blank and at most `max` characters.
+    Texts { items: usize, max: usize, chars: Chars },
 }
 
 /// Log levels (ConsoleLevel).
@@ -217,6 +219,12 @@ const INTERVAL: Bounds = secs(1, DAY);
 const DELAY: Bounds = secs(0, DAY);
 /// An age gate.
 const AGE: Bounds = secs(0, YEAR);
+/// Texts looked for in an Arr's status messages.
+const ERROR_TEXTS: Bounds = Bounds::Texts {
+    items: 100,
+    max: 1_000,
+    chars: Chars::Line,
+};
 
 impl Bounds {
     /// The accepted values in words, in the key's unit (`unit` for durations), as the README
@@ -273,6 +281,10 @@ impl Bounds {
             Bounds::OneOf(words) => {
                 let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
                 format!("{} (any case)", either(&words))
+            }
+            Bounds::Texts { items, max, chars } => {
+                let each = Bounds::Text { max, chars }.describe(unit);
+                format!("a list of at most {items} texts, each not blank and {each}")
             }
         }
     }
@@ -550,11 +562,7 @@ pub(super) static ARR: TableSchema = TableSchema {
         // 0 turns it off.
         sup("RssSyncTimer", MINS, secs(0, DAY)),
         sup("RefreshDownloadsTimer", MINS, secs(0, DAY)),
-        uns(
-            "ArrErrorCodesToBlocklist",
-            Ty::StrList,
-            Dflt::PerArr(error_codes_default),
-        ),
+        sup("ArrErrorCodesToBlocklist", Ty::StrList, ERROR_TEXTS),
         uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
         sup("CheckInterval", SECS, INTERVAL),
         sup("DelayAfterImport", SECS, DELAY),
@@ -768,8 +776,9 @@ fn extension_default(kind: ArrKind, _section: &str) -> Dflt {
     }
 }
 
-fn error_codes_default(kind: ArrKind, _section: &str) -> Dflt {
-    Dflt::List(match kind {
+/// ArrErrorCodesToBlocklist when absent: qBitrr's list for the kind of Arr.
+pub(super) fn arr_error_codes_default(kind: ArrKind) -> &'static [&'static str] {
+    match kind {
         ArrKind::Radarr => &[
             "Not a preferred word upgrade for existing movie file(s)",
             "Not an upgrade for existing movie file(s)",
@@ -790,7 +799,7 @@ fn error_codes_default(kind: ArrKind, _section: &str) -> Dflt {
             "Not an upgrade for existing book file(s)",
             "Unable to determine if file is a sample",
         ],
-    })
+    }
 }
 
 fn is_4k_default(_kind: ArrKind, section: &str) -> Dflt {

@@ -135,6 +135,10 @@ pub struct Arr {
     /// RefreshDownloadsTimer (default 1 min; `None`: 0, off): how often the Arr is asked to
     /// refresh its monitored downloads (not Lidarr, as qBitrr).
     pub refresh_downloads_every: Option<Duration>,
+    /// ArrErrorCodesToBlocklist: a download whose queue record holds one of these texts in its
+    /// status messages, while the Arr holds its import back, is removed with its files,
+    /// blocklisted and searched again.
+    pub arr_error_codes: Vec<String>,
     /// `[<Arr>.Torrent]`.
     pub torrent: TorrentRules,
     /// `[<Arr>.Torrent.SeedingMode]`.

@@ -307,6 +307,42 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// A list of texts within its schema bounds, trimmed; `None` when absent or rejected (each
+    /// problem reported). A blank text would match every message, so it is refused.
+    fn texts(&mut self, key: &str) -> Option<Vec<String>> {
+        let Bounds::Texts { items, max, chars } = self.bounds(key) else {
+            return self.mismatch(key);
+        };
+        let Val::Array(list) = self.val(key)? else {
+            return None;
+        };
+        let allowed = self.allowed(key);
+        if list.len() > items {
+            self.error(key, format!("has {} items: must be {allowed}", list.len()));
+            return None;
+        }
+        let mut out = Vec::with_capacity(list.len());
+        let mut problems = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let text = item.val.as_str().unwrap_or_default();
+            let problem = if text.trim().is_empty() {
+                Some("is blank (it would match every message)".to_string())
+            } else {
+                text_problem(text, max, chars, false)
+            };
+            match problem {
+                Some(p) => problems.push(format!("item {} {p}", i + 1)),
+                None => out.push(text.trim().to_string()),
+            }
+        }
+        if problems.is_empty() {
+            Some(out)
+        } else {
+            self.error(key, format!("{}: must be {allowed}", problems.join("; ")));
+            None
+        }
+    }
+
     /// A category-like name within its bounds: trimmed, not empty; `default` when absent or
     /// rejected.
     fn name(&mut self, key: &str, default: &str) -> String {
@@ -536,6 +572,10 @@ impl Validator<'_> {
         let refresh_downloads_every = every("RefreshDownloadsTimer");
         let skip_tls_verify = a.bool("SkipTLSVerify").unwrap_or(false);
         let re_search = a.bool("ReSearch").unwrap_or(true);
+        let arr_error_codes = a.texts("ArrErrorCodesToBlocklist").unwrap_or_else(|| {
+            let listed = schema::arr_error_codes_default(kind);
+            listed.iter().map(|t| t.to_string()).collect()
+        });
         let mut t = a.sub("Torrent", &schema::TORRENT);
         let torrent = torrent(&mut t);
         let seeding = seeding(&mut t.sub("SeedingMode", &schema::SEEDING_MODE), managed);
@@ -555,6 +595,7 @@ impl Validator<'_> {
             delay_after_blacklist,
             rss_sync_every,
             refresh_downloads_every,
+            arr_error_codes,
             torrent,
             seeding,
         }

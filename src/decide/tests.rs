@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::model::{ImportState, ETA_INFINITE};
+use crate::model::{ImportState, TrackedStatus, ETA_INFINITE};
 
 const NOW: i64 = 1_700_000_000;
 const HOUR: i64 = 3600;
@@ -26,6 +26,10 @@ fn rules() -> Rules {
         max_seeding_time: None,
         remove_torrent: RemoveTorrent::Never,
         import_mode: ImportMode::Auto,
+        arr_error_codes: vec![
+            "Not an upgrade for existing movie file(s)".into(),
+            "Unable to determine if file is a sample".into(),
+        ],
     }
 }
 
@@ -67,7 +71,26 @@ fn queue() -> QueueEntry {
         parent_id: None,
         tracked_state: "downloading".into(),
         messages: String::new(),
+        tracked_status: TrackedStatus::Ok,
+        status_messages: vec![],
     }
+}
+
+/// What Radarr reports for a release that is no better than the file it has.
+fn not_an_upgrade(q: &mut QueueEntry) {
+    q.tracked_state = "importPending".into();
+    q.tracked_status = TrackedStatus::Warning;
+    q.status_messages = vec![
+        "Some.Movie.2024.1080p.mkv".into(),
+        "Not an upgrade for existing movie file(s). Existing quality: Bluray-1080p.".into(),
+    ];
+}
+
+/// The import of [`torrent`] once complete.
+fn import() -> Vec<Action> {
+    vec![Action::Import {
+        path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
+    }]
 }
 
 fn seen() -> Memory {
@@ -95,6 +118,7 @@ struct Row {
     memory: fn(&mut Memory),
     rules: fn(&mut Rules),
     queue: bool,
+    queue_of: fn(&mut QueueEntry),
     rule: Rule,
     actions: Vec<Action>,
 }
@@ -106,6 +130,7 @@ fn row(name: &'static str, rule: Rule, actions: Vec<Action>) -> Row {
         memory: |_| {},
         rules: |_| {},
         queue: true,
+        queue_of: |_| {},
         rule,
         actions,
     }
@@ -118,7 +143,8 @@ fn run(r: &Row) -> Decision {
     (r.memory)(&mut m);
     let mut ru = rules();
     (r.rules)(&mut ru);
-    let q = queue();
+    let mut q = queue();
+    (r.queue_of)(&mut q);
     decide(Inputs {
         torrent: &t,
         queue: r.queue.then_some(&q),
@@ -192,13 +218,136 @@ fn decision_table() {
         },
         Row {
             torrent: completed,
+            queue_of: not_an_upgrade,
             ..row(
-                "completed: import",
-                Rule::Import,
-                vec![Action::Import {
-                    path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
-                }],
+                "the Arr holds the import back for a listed reason: fail it",
+                Rule::ArrError,
+                vec![fail(true, true)],
             )
+        },
+        Row {
+            torrent: completed,
+            queue_of: |q| {
+                not_an_upgrade(q);
+                q.tracked_state = "importBlocked".into();
+                q.tracked_status = TrackedStatus::Ok;
+            },
+            ..row(
+                "importBlocked counts as held back",
+                Rule::ArrError,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: completed,
+            queue_of: |q| {
+                not_an_upgrade(q);
+                q.tracked_state = "downloading".into();
+            },
+            ..row(
+                "a warning alone counts as held back",
+                Rule::ArrError,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: completed,
+            memory: |m| {
+                m.blocklisted_at = Some(NOW - HOUR);
+                m.searched_at = Some(NOW - HOUR);
+            },
+            queue_of: not_an_upgrade,
+            ..row(
+                "blocklisted and searched already: removed from the queue only",
+                Rule::ArrError,
+                vec![fail(false, false)],
+            )
+        },
+        Row {
+            torrent: completed,
+            rules: |r| r.re_search = false,
+            queue_of: not_an_upgrade,
+            ..row("ReSearch off: no search", Rule::ArrError, vec![fail(true, false)])
+        },
+        Row {
+            torrent: completed,
+            queue_of: |q| {
+                not_an_upgrade(q);
+                q.tracked_state = "importing".into();
+                q.tracked_status = TrackedStatus::Ok;
+            },
+            ..row(
+                "a listed text while the import is not held back: imported as usual",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: completed,
+            queue_of: |q| {
+                not_an_upgrade(q);
+                q.status_messages = vec![
+                    "Found matching movie via grab history, but release was matched to movie by ID".into(),
+                ];
+            },
+            ..row(
+                "held back for an unlisted reason: imported as usual",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: completed,
+            rules: |r| r.arr_error_codes.clear(),
+            queue_of: not_an_upgrade,
+            ..row(
+                "ArrErrorCodesToBlocklist empty: imported as usual",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.added_on = NOW - 60;
+                t.completion_on = NOW - 30;
+            },
+            queue_of: not_an_upgrade,
+            ..row(
+                "younger than IgnoreTorrentsYoungerThan: not failed yet",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::StalledDl,
+            queue_of: not_an_upgrade,
+            memory: |m| m.stalled_since = Some(NOW - 60),
+            ..row(
+                "an incomplete download is never failed for it",
+                Rule::StalledWaiting,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec!["qBitrr-ignored".into()];
+            },
+            queue_of: not_an_upgrade,
+            ..row("the ignored tag wins", Rule::IgnoredTag, vec![])
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.state = TorrentState::ForcedUp;
+            },
+            queue_of: not_an_upgrade,
+            ..row("a protected state wins", Rule::ProtectedState, vec![])
+        },
+        Row {
+            torrent: completed,
+            ..row("completed: import", Rule::Import, import())
         },
         Row {
             torrent: |t| {
@@ -212,9 +361,7 @@ fn decision_table() {
             ..row(
                 "completed and stopped by share limits: still imported first",
                 Rule::Import,
-                vec![Action::Import {
-                    path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
-                }],
+                import(),
             )
         },
         Row {
@@ -326,13 +473,7 @@ fn decision_table() {
                     retry_at: NOW,
                 }
             },
-            ..row(
-                "import failed, retry due: send again",
-                Rule::Import,
-                vec![Action::Import {
-                    path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
-                }],
-            )
+            ..row("import failed, retry due: send again", Rule::Import, import())
         },
         Row {
             torrent: |t| {
@@ -547,6 +688,18 @@ fn decision_table() {
             torrent: |t| t.state = TorrentState::StalledDl,
             ..row(
                 "stalled first seen: tag, start the clock",
+                Rule::StalledFirstSeen,
+                vec![Action::AddTag(tags::ALLOWED_STALLED)],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.progress = 0.995;
+            },
+            rules: |r| r.re_search_stalled = true,
+            ..row(
+                "ReSearchStalled never gives up on a download above MaximumDeletablePercentage",
                 Rule::StalledFirstSeen,
                 vec![Action::AddTag(tags::ALLOWED_STALLED)],
             )
@@ -865,7 +1018,19 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
     t.max_ratio = *g.pick(&[-2.0, -1.0, 0.0, 1.0, 3.0, 10.0]);
     t.max_seeding_minutes = *g.pick(&[-2, -1, 0, 30, 120, 600]);
     t.seeding_time = g.below(3 * HOUR as u64) as i64;
-    let q = (g.below(2) == 0).then(queue);
+    let q = match g.below(4) {
+        0 | 1 => None,
+        2 => Some(queue()),
+        _ => {
+            let mut q = queue();
+            not_an_upgrade(&mut q);
+            q.tracked_state = g
+                .pick(&["importPending", "importBlocked", "importing", "imported"])
+                .to_string();
+            q.tracked_status = *g.pick(&[TrackedStatus::Ok, TrackedStatus::Warning]);
+            Some(q)
+        }
+    };
     let m = Memory {
         first_seen: g.opt_time(),
         imported_at: g.opt_time(),
@@ -969,7 +1134,17 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                 assert!(!t.state.is_protected(), "{}", ctx());
                 // Nearly finished downloads are never failed; completed ones only after import.
                 let complete = t.state.is_complete() && t.amount_left == 0;
-                if complete {
+                if complete && d.rule == Rule::ArrError {
+                    // Only when the Arr refuses the import for a listed reason.
+                    let q = q.as_ref().expect("arr-error without a queue entry");
+                    let held = ["importPending", "importBlocked"].contains(&q.tracked_state.as_str())
+                        || q.tracked_status != TrackedStatus::Ok;
+                    let listed = q
+                        .status_messages
+                        .iter()
+                        .any(|m| r.arr_error_codes.iter().any(|c| m.contains(c.as_str())));
+                    assert!(held && listed, "arr-error without a listed refusal: {}", ctx());
+                } else if complete {
                     let imported = m.imported_at.is_some()
                         || (!r.tagless && t.has_tag(tags::IMPORTED))
                         || q.as_ref().is_some_and(|q| q.tracked_state == "imported");

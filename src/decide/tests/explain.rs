@@ -63,6 +63,7 @@ fn stalled_waiting_says_how_long_and_when_it_is_removed() {
             Rule::FailedCategory,
             Rule::RecheckCategory,
             Rule::ProtectedState,
+            Rule::ArrError,
             Rule::Import,
             Rule::ResumePaused,
             Rule::TooYoung,
@@ -359,6 +360,7 @@ fn render_is_one_line_per_check_then_the_decision_and_the_next_change() {
 · failed-category     category \"radarr\" is not FailedCategory \"failed\"
 · recheck-category    category \"radarr\" is not RecheckCategory \"recheck\"
 · protected-state     state stalledDL is not protected
+· arr-error           not complete
 · import              not complete: state stalledDL, 500 bytes left
 · resume-paused       state stalledDL is not a paused or stopped download
 · too-young           age 86400s ≥ IgnoreTorrentsYoungerThan 180s
