@@ -119,7 +119,7 @@ fn run(args: RunArgs) -> u8 {
         args.config.display(),
         data_dir.display()
     );
-    for w in &loaded.warnings {
+    for w in loaded.warnings.iter().chain(&loaded.not_done) {
         log::warn!("{w}");
     }
     if !cfg.arrs.iter().any(|a| a.managed) {
@@ -197,7 +197,7 @@ fn check(args: CheckArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    for w in &loaded.warnings {
+    for w in loaded.warnings.iter().chain(&loaded.not_done) {
         eprintln!("warning: {w}");
     }
     let cfg = loaded.config;

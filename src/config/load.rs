@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::report::{at, Location, Problem, Report};
 use super::types::Config;
-use super::{check, env, tree, validate};
+use super::{check, env, not_done, tree, validate};
 
 /// A configuration that passed validation, with the warnings to log once at start-up
 /// (unknown keys, ignored qBitrr keys, ineffective settings).
@@ -20,6 +20,11 @@ pub struct Loaded {
     /// One line each, e.g. `config.toml:12: Settings.LoopSleepTimr: unknown key, ignored; did you
     /// mean `LoopSleepTimer`?` or `ignored (not supported yet): Settings.FreeSpace, ...`.
     pub warnings: Vec<String>,
+    /// What qBitrr does with this config that qbitrr-lite does not do yet, one line per
+    /// behaviour that is on (at qBitrr's default or as set), e.g. `EntrySearch.SearchMissing is
+    /// on in Radarr-1080 (qBitrr's default), but searching for missing media is not implemented
+    /// yet`. Logged once at start.
+    pub not_done: Vec<String>,
 }
 
 /// Why the configuration cannot be used. The caller exits with code 2 on any of these.
@@ -203,7 +208,12 @@ pub fn load_str(text: &str, file_name: &str, env: &[(String, String)]) -> Result
     } = report;
     if problems.is_empty() && checked.required.is_empty() {
         warnings.extend(checked.ignored);
-        return Ok(Loaded { config, warnings });
+        let not_done = not_done::warnings(&root, &config);
+        return Ok(Loaded {
+            config,
+            warnings,
+            not_done,
+        });
     }
     let file = file_name.to_string();
     if problems.is_empty() {

@@ -18,6 +18,7 @@ mod check;
 mod duration;
 mod env;
 mod load;
+mod not_done;
 mod report;
 mod schema;
 mod tree;

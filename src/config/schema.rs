@@ -574,7 +574,7 @@ pub(super) static ARR: TableSchema = TableSchema {
 };
 
 /// `[<Arr>.EntrySearch]`.
-static ENTRY_SEARCH: TableSchema = TableSchema {
+pub(super) static ENTRY_SEARCH: TableSchema = TableSchema {
     keys: &[
         uns("SearchMissing", Ty::Bool, Dflt::Bool(true)),
         uns("AlsoSearchSpecials", Ty::Bool, Dflt::Bool(false)),
@@ -602,7 +602,7 @@ static ENTRY_SEARCH: TableSchema = TableSchema {
 };
 
 /// `[<Arr>.EntrySearch.Ombi]`.
-static OMBI: TableSchema = TableSchema {
+pub(super) static OMBI: TableSchema = TableSchema {
     keys: &[
         uns("SearchOmbiRequests", Ty::Bool, Dflt::Bool(false)),
         uns("OmbiURI", Ty::Str, CHANGE_ME),
@@ -613,7 +613,7 @@ static OMBI: TableSchema = TableSchema {
 };
 
 /// `[<Arr>.EntrySearch.Overseerr]`.
-static OVERSEERR: TableSchema = TableSchema {
+pub(super) static OVERSEERR: TableSchema = TableSchema {
     keys: &[
         uns("SearchOverseerrRequests", Ty::Bool, Dflt::Bool(false)),
         uns("OverseerrURI", Ty::Str, CHANGE_ME),

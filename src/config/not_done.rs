@@ -1,0 +1,468 @@
+//! What qBitrr would do with this config that qbitrr-lite does not do yet: one start-up warning
+//! per behaviour that is on, at qBitrr's default or as set, naming the sections it is on in.
+//!
+//! The "ignored (not supported yet)" line of [`super::check`] names keys set to something other
+//! than qBitrr's default; this names what a user switching from qBitrr silently loses even when
+//! they changed nothing (searching, file filters, ...).
+
+use super::schema::{self, Dflt, TableSchema, Use};
+use super::tree::{Table, Val};
+use super::types::Config;
+use crate::model::ArrKind;
+
+/// The Arr section a table belongs to (its kind and name), for qBitrr's per-Arr defaults.
+type Arr<'a> = Option<(ArrKind, &'a str)>;
+
+/// Whether a behaviour is on in one table, and whether by qBitrr's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum On {
+    Off,
+    /// With its keys absent or set to qBitrr's default.
+    ByDefault,
+    /// With a key set to another value.
+    AsSet,
+}
+
+impl On {
+    fn or(self, other: On) -> On {
+        match (self, other) {
+            (On::AsSet, _) | (_, On::AsSet) => On::AsSet,
+            (On::ByDefault, _) | (_, On::ByDefault) => On::ByDefault,
+            _ => On::Off,
+        }
+    }
+}
+
+/// A key's value in `table`, or qBitrr's default for it (`kind`: the Arr section's kind), and
+/// whether it differs from that default.
+fn value(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> (Option<Val>, bool) {
+    let default = default_of(schema, key, arr);
+    match table.and_then(|t| t.get(key)) {
+        Some(item) => {
+            let changed = default.as_ref().is_none_or(|d| !same(d, &item.val));
+            (Some(item.val.clone()), changed)
+        }
+        None => (default, false),
+    }
+}
+
+/// Whether two values are equal (as TOML values; locations aside).
+fn same(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::Int(x), Val::Int(y)) => x == y,
+        (Val::Float(x), Val::Float(y)) => x == y,
+        (Val::Int(x), Val::Float(y)) | (Val::Float(y), Val::Int(x)) => *x as f64 == *y,
+        (Val::Str(x), Val::Str(y)) => x == y,
+        (Val::Array(x), Val::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(&a.val, &b.val))
+        }
+        _ => false,
+    }
+}
+
+/// qBitrr's default for `key`, as a value.
+fn default_of(schema: &TableSchema, key: &str, arr: Arr) -> Option<Val> {
+    let default = schema.get(key).and_then(|k| match k.usage {
+        Use::Unsupported(d) => Some(d),
+        Use::Supported(_) => None,
+    });
+    let default = match (default, arr) {
+        (Some(Dflt::PerArr(f)), Some((kind, section))) => Some(f(kind, section)),
+        (d, _) => d,
+    };
+    let val = match default {
+        Some(Dflt::Bool(b)) => Some(Val::Bool(b)),
+        Some(Dflt::Int(n)) => Some(Val::Int(n)),
+        Some(Dflt::Float(x)) => Some(Val::Float(x)),
+        Some(Dflt::Str(s)) => Some(Val::Str(s.to_string())),
+        Some(Dflt::List(items)) => Some(Val::Array(
+            items
+                .iter()
+                .map(|s| super::tree::Item {
+                    loc: super::report::Location::File,
+                    val: Val::Str(s.to_string()),
+                })
+                .collect(),
+        )),
+        Some(Dflt::Empty) => Some(Val::Array(Vec::new())),
+        _ => None,
+    };
+    val
+}
+
+fn on(is_on: bool, changed: bool) -> On {
+    match (is_on, changed) {
+        (false, _) => On::Off,
+        (true, true) => On::AsSet,
+        (true, false) => On::ByDefault,
+    }
+}
+
+/// A flag that is true.
+fn flag(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On {
+    let (val, changed) = value(table, schema, key, arr);
+    on(matches!(val, Some(Val::Bool(true))), changed)
+}
+
+/// A list (or table of tables) that is not empty.
+fn listed(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On {
+    let (val, changed) = value(table, schema, key, arr);
+    let is_on = match val {
+        Some(Val::Array(items)) => !items.is_empty(),
+        Some(Val::Table(t)) => t.iter().next().is_some(),
+        _ => false,
+    };
+    on(is_on, changed)
+}
+
+/// A number that is not -1 (qBitrr's "off"), or a string other than "-1".
+fn not_off(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On {
+    let (val, changed) = value(table, schema, key, arr);
+    let is_on = match val {
+        Some(Val::Int(n)) => n != -1,
+        Some(Val::Float(x)) => x != -1.0,
+        Some(Val::Str(s)) => s.trim() != "-1",
+        _ => false,
+    };
+    on(is_on, changed)
+}
+
+/// One behaviour of qBitrr that qbitrr-lite does not have yet, and where it is on.
+struct Behaviour {
+    /// The keys that turn it on, as a user finds them.
+    keys: &'static str,
+    /// What is not done, completing "… but …".
+    missing: &'static str,
+    /// Settings-wide (named without sections) rather than per qBit or Arr section.
+    global: bool,
+    /// (section, on) for each section it was looked for in: by qBitrr's default when the keys
+    /// that turn it on are absent or at their default.
+    sections: Vec<(String, On)>,
+}
+
+impl Behaviour {
+    fn new(keys: &'static str, missing: &'static str) -> Self {
+        Self {
+            keys,
+            missing,
+            global: false,
+            sections: Vec::new(),
+        }
+    }
+
+    fn global(keys: &'static str, missing: &'static str, on: On) -> Self {
+        Self {
+            global: true,
+            sections: vec![(String::new(), on)],
+            ..Self::new(keys, missing)
+        }
+    }
+
+    fn line(&self) -> Option<String> {
+        let named = |want: On| {
+            self.sections
+                .iter()
+                .filter(|(_, on)| *on == want)
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>()
+        };
+        let (by_default, set) = (named(On::ByDefault), named(On::AsSet));
+        if self.global {
+            let how = match self.sections.first() {
+                Some((_, On::ByDefault)) => "qBitrr's default",
+                Some((_, On::AsSet)) => "as set",
+                _ => return None,
+            };
+            return Some(format!("{} is on ({how}), but {}", self.keys, self.missing));
+        }
+        let mut parts = Vec::new();
+        if !by_default.is_empty() {
+            parts.push(format!("{} (qBitrr's default)", by_default.join(", ")));
+        }
+        if !set.is_empty() {
+            parts.push(format!("{} (as set)", set.join(", ")));
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "{} is on in {}, but {}",
+            self.keys,
+            parts.join(" and "),
+            self.missing
+        ))
+    }
+}
+
+/// The warnings, one per behaviour that is on somewhere, in a fixed order.
+pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
+    let mut search = Behaviour::new(
+        "EntrySearch.SearchMissing",
+        "searching for missing media is not implemented yet",
+    );
+    let mut upgrades = Behaviour::new(
+        "EntrySearch.DoUpgradeSearch/QualityUnmetSearch/CustomFormatUnmetSearch",
+        "upgrade searches are not implemented yet",
+    );
+    let mut requests = Behaviour::new(
+        "EntrySearch.Overseerr/Ombi requests",
+        "requests are not searched for yet",
+    );
+    let mut filters = Behaviour::new(
+        "Torrent.FolderExclusionRegex/FileNameExclusionRegex/FileExtensionAllowlist",
+        "files are not filtered yet: samples, extras and the rest are downloaded",
+    );
+    let mut auto_delete = Behaviour::new(
+        "Torrent.AutoDelete",
+        "files are not cleaned up after an import yet",
+    );
+    let mut trackers = Behaviour::new(
+        "Trackers",
+        "tracker rules (limits, tags, hit-and-run protection) are not applied yet",
+    );
+    let mut rate_limits = Behaviour::new(
+        "SeedingMode.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent",
+        "rate limits are not set on torrents yet",
+    );
+    let mut dead_trackers = Behaviour::new(
+        "SeedingMode.RemoveDeadTrackers",
+        "dead trackers are not removed yet",
+    );
+    let mut subcategories = Behaviour::new(
+        "MatchSubcategories",
+        "subcategories are not matched yet (only the category itself)",
+    );
+    let mut managed_categories = Behaviour::new(
+        "qBit.ManagedCategories",
+        "categories without an Arr are not managed yet",
+    );
+    let settings = root.table("Settings");
+    let free = not_off(settings, &schema::SETTINGS, "FreeSpace", None);
+    let pause = flag(settings, &schema::SETTINGS, "AutoPauseResume", None);
+    let free_space = Behaviour::global(
+        "Settings.FreeSpace with AutoPauseResume",
+        "downloads are not paused yet when the disk fills",
+        if free == On::Off || pause == On::Off {
+            On::Off
+        } else {
+            free.or(pause)
+        },
+    );
+    let auto_update = Behaviour::global(
+        "Settings.AutoUpdateEnabled",
+        "self-update is not done (update the package instead)",
+        flag(settings, &schema::SETTINGS, "AutoUpdateEnabled", None),
+    );
+    // qBitrr always serves its pages; no key turns them off.
+    let web_pages = Behaviour::global(
+        "WebUI",
+        "its pages are not served yet (the API, /health and /metrics are)",
+        On::ByDefault,
+    );
+
+    for q in &config.qbit {
+        let t = root.table(&q.name);
+        let s = &schema::QBIT;
+        trackers
+            .sections
+            .push((q.name.clone(), listed(t, s, "Trackers", None)));
+        subcategories
+            .sections
+            .push((q.name.clone(), flag(t, s, "MatchSubcategories", None)));
+        let managed = listed(t, s, "ManagedCategories", None);
+        managed_categories.sections.push((q.name.clone(), managed));
+    }
+
+    for arr in config.arrs.iter().filter(|a| a.managed) {
+        let name = &arr.name;
+        let kind = Some((arr.kind, name.as_str()));
+        let t = root.table(name);
+        let search_t = t.and_then(|t| t.table("EntrySearch"));
+        let torrent_t = t.and_then(|t| t.table("Torrent"));
+        let seeding_t = torrent_t.and_then(|t| t.table("SeedingMode"));
+        let es = &schema::ENTRY_SEARCH;
+        search
+            .sections
+            .push((name.clone(), flag(search_t, es, "SearchMissing", kind)));
+        let upgrade = ["DoUpgradeSearch", "QualityUnmetSearch", "CustomFormatUnmetSearch"]
+            .iter()
+            .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key, kind)));
+        upgrades.sections.push((name.clone(), upgrade));
+        let ombi = flag(
+            search_t.and_then(|t| t.table("Ombi")),
+            &schema::OMBI,
+            "SearchOmbiRequests",
+            kind,
+        );
+        let overseerr = flag(
+            search_t.and_then(|t| t.table("Overseerr")),
+            &schema::OVERSEERR,
+            "SearchOverseerrRequests",
+            kind,
+        );
+        let can_request = matches!(arr.kind, ArrKind::Radarr | ArrKind::Sonarr);
+        let request = if can_request { ombi.or(overseerr) } else { On::Off };
+        requests.sections.push((name.clone(), request));
+        let ts = &schema::TORRENT;
+        let filter = [
+            "FolderExclusionRegex",
+            "FileNameExclusionRegex",
+            "FileExtensionAllowlist",
+        ]
+        .iter()
+        .fold(On::Off, |acc, key| acc.or(listed(torrent_t, ts, key, kind)));
+        filters.sections.push((name.clone(), filter));
+        auto_delete
+            .sections
+            .push((name.clone(), flag(torrent_t, ts, "AutoDelete", kind)));
+        trackers
+            .sections
+            .push((name.clone(), listed(torrent_t, ts, "Trackers", kind)));
+        let ss = &schema::SEEDING_MODE;
+        let limits = ["DownloadRateLimitPerTorrent", "UploadRateLimitPerTorrent"]
+            .iter()
+            .fold(On::Off, |acc, key| acc.or(not_off(seeding_t, ss, key, kind)));
+        rate_limits.sections.push((name.clone(), limits));
+        dead_trackers
+            .sections
+            .push((name.clone(), flag(seeding_t, ss, "RemoveDeadTrackers", kind)));
+        subcategories
+            .sections
+            .push((name.clone(), flag(t, &schema::ARR, "MatchSubcategories", kind)));
+    }
+
+    [
+        search,
+        upgrades,
+        requests,
+        filters,
+        auto_delete,
+        free_space,
+        trackers,
+        rate_limits,
+        dead_trackers,
+        subcategories,
+        managed_categories,
+        auto_update,
+        web_pages,
+    ]
+    .iter()
+    .filter_map(Behaviour::line)
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::load_str;
+
+    fn not_done(text: &str) -> Vec<String> {
+        match load_str(text, "config.toml", &[]) {
+            Ok(loaded) => loaded.not_done,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    const BASE: &str = "[qBit]\nHost = \"h\"\n[Radarr-A]\nURI = \"http://a\"\nAPIKey = \"k\"\n";
+
+    #[test]
+    fn what_is_on_at_qbitrrs_defaults_is_named() {
+        assert_eq!(
+            not_done(BASE),
+            [
+                "EntrySearch.SearchMissing is on in Radarr-A (qBitrr's default), but searching for \
+                 missing media is not implemented yet",
+                "Torrent.FolderExclusionRegex/FileNameExclusionRegex/FileExtensionAllowlist is on in \
+                 Radarr-A (qBitrr's default), but files are not filtered yet: samples, extras and the \
+                 rest are downloaded",
+                "WebUI is on (qBitrr's default), but its pages are not served yet (the API, /health \
+                 and /metrics are)",
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_turned_off_is_not_named() {
+        let text = format!(
+            "{BASE}[Radarr-A.EntrySearch]\nSearchMissing = false\n[Radarr-A.Torrent]\n\
+             FolderExclusionRegex = []\nFileNameExclusionRegex = []\nFileExtensionAllowlist = []\n\
+             [Radarr-B]\nManaged = false\n"
+        );
+        let lines = not_done(&text);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("WebUI is on"));
+    }
+
+    #[test]
+    fn what_is_set_is_named_as_set_per_section() {
+        let text = "\
+[Settings]
+FreeSpace = \"50G\"
+AutoUpdateEnabled = true
+[qBit]
+Host = \"h\"
+ManagedCategories = [\"seed\"]
+MatchSubcategories = true
+[[qBit.Trackers]]
+Name = \"T\"
+URI = \"t.example\"
+[Radarr-A]
+URI = \"http://a\"
+APIKey = \"k\"
+[Radarr-A.EntrySearch]
+DoUpgradeSearch = true
+[Radarr-A.EntrySearch.Overseerr]
+SearchOverseerrRequests = true
+[Radarr-A.Torrent]
+AutoDelete = true
+FileExtensionAllowlist = [\".mkv\"]
+[Radarr-A.Torrent.SeedingMode]
+UploadRateLimitPerTorrent = 1000
+RemoveDeadTrackers = true
+[Lidarr-M]
+URI = \"http://m\"
+APIKey = \"k\"
+[Lidarr-M.EntrySearch.Overseerr]
+SearchOverseerrRequests = true
+";
+        let lines = not_done(text);
+        let has = |want: &str| lines.iter().any(|l| l == want);
+        for want in [
+            "EntrySearch.SearchMissing is on in Radarr-A, Lidarr-M (qBitrr's default), but searching \
+             for missing media is not implemented yet",
+            "EntrySearch.DoUpgradeSearch/QualityUnmetSearch/CustomFormatUnmetSearch is on in Radarr-A \
+             (as set), but upgrade searches are not implemented yet",
+            // Lidarr has no Overseerr requests in qBitrr.
+            "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
+             searched for yet",
+            "Torrent.FolderExclusionRegex/FileNameExclusionRegex/FileExtensionAllowlist is on in \
+             Lidarr-M (qBitrr's default) and Radarr-A (as set), but files are not filtered yet: \
+             samples, extras and the rest are downloaded",
+            "Torrent.AutoDelete is on in Radarr-A (as set), but files are not cleaned up after an \
+             import yet",
+            "Settings.FreeSpace with AutoPauseResume is on (as set), but downloads are not paused \
+             yet when the disk fills",
+            "Trackers is on in qBit (as set), but tracker rules (limits, tags, hit-and-run \
+             protection) are not applied yet",
+            "SeedingMode.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent is on in Radarr-A (as \
+             set), but rate limits are not set on torrents yet",
+            "SeedingMode.RemoveDeadTrackers is on in Radarr-A (as set), but dead trackers are not \
+             removed yet",
+            "MatchSubcategories is on in qBit (as set), but subcategories are not matched yet (only \
+             the category itself)",
+            "qBit.ManagedCategories is on in qBit (as set), but categories without an \
+             Arr are not managed yet",
+            "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
+             package instead)",
+        ] {
+            assert!(has(want), "missing {want:?} in {lines:#?}");
+        }
+        assert_eq!(lines.len(), 13, "{lines:#?}");
+    }
+
+    #[test]
+    fn free_space_needs_auto_pause_resume() {
+        let text = format!("[Settings]\nFreeSpace = \"50G\"\nAutoPauseResume = false\n{BASE}");
+        assert!(!not_done(&text).iter().any(|l| l.contains("FreeSpace")));
+    }
+}
