@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use qbitrr_lite::config::{ImportMode, RemoveTorrent, StalledDelay};
 use qbitrr_lite::decide::{decide, Inputs, Rules};
 use qbitrr_lite::model::Memory;
-use qbitrr_lite::model::{tags, QueueEntry, Torrent, TorrentState};
+use qbitrr_lite::model::{tags, Connection, QueueEntry, Torrent, TorrentState};
 use qbitrr_lite::qbit::{parse_torrent_list, parse_torrents_each};
 
 const N: usize = 10_000;
@@ -319,6 +319,7 @@ fn main() {
             queue: c.queue.as_ref(),
             memory: &c.memory,
             rules: &rules,
+            connection: Connection::default(),
             now: NOW,
         });
         *by_rule.entry(d.rule.name()).or_insert(0u32) += 1;
@@ -330,6 +331,7 @@ fn main() {
                 queue: c.queue.as_ref(),
                 memory: &c.memory,
                 rules: &rules,
+                connection: Connection::default(),
                 now: NOW,
             })));
         }

@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
 pub use crate::model::QueueStep;
-use crate::model::{tags, ImportState, Memory, QueueEntry, Torrent, TorrentState, TrackedStatus, UnixTime};
+use crate::model::{
+    tags, Connection, ImportState, Memory, QueueEntry, Torrent, TorrentState, TrackedStatus, UnixTime,
+};
 
 mod explain;
 pub use explain::{explain, render, Check, Explanation, Next};
@@ -106,6 +108,7 @@ pub enum Rule {
     MissingFiles,
     ErrorRecheck,
     SeedingLimit,
+    Offline,
     StalledFirstSeen,
     StalledWaiting,
     StalledTagOnly,
@@ -119,7 +122,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in declaration order (so `ALL[r as usize] == r`).
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 28] = [
         Self::OtherCategory,
         Self::IgnoredTag,
         Self::FailedCategory,
@@ -138,6 +141,7 @@ impl Rule {
         Self::MissingFiles,
         Self::ErrorRecheck,
         Self::SeedingLimit,
+        Self::Offline,
         Self::StalledFirstSeen,
         Self::StalledWaiting,
         Self::StalledTagOnly,
@@ -169,6 +173,7 @@ impl Rule {
             Self::MissingFiles => "missing-files",
             Self::ErrorRecheck => "error-recheck",
             Self::SeedingLimit => "seeding-limit",
+            Self::Offline => "offline",
             Self::StalledFirstSeen => "stalled-first-seen",
             Self::StalledWaiting => "stalled-waiting",
             Self::StalledTagOnly => "stalled-tag-only",
@@ -291,6 +296,8 @@ pub struct Inputs<'a> {
     pub queue: Option<&'a QueueEntry>,
     pub memory: &'a Memory,
     pub rules: &'a Rules,
+    /// Whether the torrent's qBittorrent can reach its peers.
+    pub connection: Connection,
     pub now: UnixTime,
 }
 
@@ -325,8 +332,9 @@ impl Inputs<'_> {
         self.now - self.torrent.added_on
     }
 
+    /// Seconds without activity, counted from the end of the last outage at the latest.
     fn idle(&self) -> i64 {
-        self.now - self.torrent.last_activity
+        self.now - self.connection.counted_from(self.torrent.last_activity)
     }
 
     /// The failure path for a download that will not finish: remove it with
@@ -366,6 +374,11 @@ impl Inputs<'_> {
 /// 8. `missing-files` → remove the torrent, keep what files remain, no blocklist.
 /// 9. `error-recheck` → recheck (at most every 10 minutes).
 /// 10. `seeding-limit` (imported only) per RemoveTorrent → remove with files.
+///
+///     10a. `offline`: qBittorrent reports `connection_status` disconnected → nothing (no
+///     stalled clock starts, nothing is removed as stalled, slow or stale; after the outage
+///     those clocks count from its end, and `slow` waits IgnoreTorrentsYoungerThan).
+///
 /// 11. stalled (stalledDL, metaDL) per StalledDelay: `stalled-first-seen`
 ///     (tag, optional ReSearchStalled blocklist), `stalled-waiting`,
 ///     `stalled-tag-only`, `stalled-nearly-done`, `stalled-delete`;
@@ -737,6 +750,19 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     }
     tr.passed(Rule::SeedingLimit, || format!("not complete: state {}", t.state));
 
+    // 10a. A torrent cannot be stalled, slow or stale for want of a connection.
+    if let Connection::Down { since } = input.connection {
+        let detail = format!(
+            "qBittorrent reports no connection (disconnected for {}s): nothing is removed for inactivity",
+            now - since
+        );
+        return decision(input, Rule::Offline, detail, vec![]);
+    }
+    tr.passed(Rule::Offline, || match input.connection {
+        Connection::Up { back_at: Some(b) } => format!("connected again {}s ago", now - b),
+        _ => "qBittorrent is connected".into(),
+    });
+
     // 11. Stalled downloads. StalledDelay -1: never removed for stalling, also not as slow or stale.
     if t.state.is_stalled() {
         if r.stalled_delay == StalledDelay::Off {
@@ -760,7 +786,15 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     if let Some(max_eta) = r.maximum_eta.filter(|e| *e > 0) {
         // 12. Too slow to finish in time.
         let downloading = matches!(t.state, TorrentState::Downloading | TorrentState::StalledDl);
-        if downloading && !r.do_not_remove_slow && t.eta > max_eta && progress_ok {
+        // After an outage, qBittorrent's ETA needs a while to come down: the age gate again.
+        let back_at = input.connection.back_at();
+        if let Some(b) = back_at {
+            tr.clock(b.saturating_add(r.min_age), || {
+                format!("connected again for IgnoreTorrentsYoungerThan {}s", r.min_age)
+            });
+        }
+        let settled = back_at.is_none_or(|b| now - b >= r.min_age);
+        if downloading && !r.do_not_remove_slow && t.eta > max_eta && progress_ok && settled {
             let detail = format!(
                 "ETA {}s > MaximumETA {max_eta}s; progress {:.3} ≤ {:.3}",
                 t.eta, t.progress, r.max_deletable_progress
@@ -770,6 +804,12 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         tr.passed(Rule::Slow, || {
             if !downloading {
                 format!("state {} is not downloading", t.state)
+            } else if !settled {
+                format!(
+                    "connected again {}s ago (< IgnoreTorrentsYoungerThan {}s)",
+                    now - back_at.unwrap_or(now),
+                    r.min_age
+                )
             } else if r.do_not_remove_slow {
                 format!("DoNotRemoveSlow (ETA {}s, MaximumETA {max_eta}s)", t.eta)
             } else if t.eta <= max_eta {
@@ -783,7 +823,8 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         });
         // 13. No activity for longer than MaximumETA.
         let idle = input.idle();
-        tr.clock(t.last_activity.saturating_add(max_eta).saturating_add(1), || {
+        let idle_from = input.connection.counted_from(t.last_activity);
+        tr.clock(idle_from.saturating_add(max_eta).saturating_add(1), || {
             format!("no activity for longer than MaximumETA {max_eta}s")
         });
         let incomplete = !t.state.is_complete() && t.amount_left > 0;
@@ -1092,6 +1133,8 @@ fn decide_stalled<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         }
         return d;
     };
+    // Time without a connection does not count.
+    let since = input.connection.counted_from(since);
     let stalled_for = now - since;
     tr.passed(Rule::StalledFirstSeen, || {
         format!("state {}, first seen stalled {stalled_for}s ago", t.state)
@@ -1111,7 +1154,8 @@ fn decide_stalled<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         format!("stalled for StalledDelay {delay}s")
     });
     if !metadata {
-        tr.clock(t.last_activity.saturating_add(r.min_age), || {
+        let idle_from = input.connection.counted_from(t.last_activity);
+        tr.clock(idle_from.saturating_add(r.min_age), || {
             format!("idle for IgnoreTorrentsYoungerThan {}s", r.min_age)
         });
     }

@@ -11,7 +11,7 @@ use crate::clock::rfc3339;
 use crate::config::{Arr, Config};
 use crate::decide::{explain, render, Inputs, Rules};
 use crate::http::HttpError;
-use crate::model::{Torrent, UnixTime};
+use crate::model::{Connection, Torrent, UnixTime};
 use crate::qbit::QbitClient;
 use crate::store::{Store, StoreError};
 
@@ -72,11 +72,14 @@ pub(crate) fn inspect(
     for q in &config.qbit {
         let client = QbitClient::new(q);
         if let Some(t) = client.torrent(&hash).map_err(InspectError::Http)? {
-            found = Some((q.name.clone(), t));
+            // When the outage began is not known here: it counts as beginning now.
+            let status = client.connection_status().map_err(InspectError::Http)?;
+            let connection = Connection::default().after(Some(&status), now);
+            found = Some((q.name.clone(), t, connection));
             break;
         }
     }
-    let Some((qbit, torrent)) = found else {
+    let Some((qbit, torrent, connection)) = found else {
         return Err(InspectError::NotFound(hash));
     };
     let s = &config.settings;
@@ -103,6 +106,7 @@ pub(crate) fn inspect(
             queue: queue.get(&hash),
             memory: &memory,
             rules: &rules,
+            connection,
             now,
         });
         explanations.push((arr.name.clone(), render(&e, now, rfc3339)));

@@ -318,6 +318,48 @@ pub struct QueueEntry {
     pub status_messages: Vec<String>,
 }
 
+/// Whether a qBittorrent can reach its peers, as it reports (`connection_status`), for the
+/// rules that remove a torrent for inactivity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Connection {
+    /// Connected or firewalled; `back_at`: when it came back from the last outage seen.
+    Up { back_at: Option<UnixTime> },
+    /// "disconnected" (not listening: a VPN interface gone, the network down), `since` then.
+    Down { since: UnixTime },
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Self::Up { back_at: None }
+    }
+}
+
+impl Connection {
+    /// The connection after qBittorrent reported `status` at `now`: an outage starts at
+    /// "disconnected" and ends at any other status; nothing reported changes nothing.
+    pub(crate) fn after(self, status: Option<&str>, now: UnixTime) -> Self {
+        match (self, status) {
+            (Self::Up { .. }, Some("disconnected")) => Self::Down { since: now },
+            (Self::Down { .. }, Some(s)) if s != "disconnected" => Self::Up { back_at: Some(now) },
+            (same, _) => same,
+        }
+    }
+
+    /// When the last outage seen ended, while connected.
+    pub(crate) fn back_at(self) -> Option<UnixTime> {
+        match self {
+            Self::Up { back_at } => back_at,
+            Self::Down { .. } => None,
+        }
+    }
+
+    /// `t`, or the end of the last outage when that is later: when inactivity can have
+    /// started counting.
+    pub(crate) fn counted_from(self, t: UnixTime) -> UnixTime {
+        self.back_at().map_or(t, |b| t.max(b))
+    }
+}
+
 /// An Arr's trackedDownloadStatus: whether it sees a problem with a download.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TrackedStatus {

@@ -134,6 +134,8 @@ pub(crate) struct QbitState {
     pub problem: Option<QbitProblem>,
     /// How its torrents are read, once they were.
     pub read: Option<QbitRead>,
+    /// Since when it reports no connection (`connection_status` disconnected), if it does.
+    pub disconnected_since: Option<UnixTime>,
 }
 
 /// How a qBittorrent's torrents are read (its view), for `/api/status` and `/metrics`.
@@ -282,6 +284,15 @@ impl Board {
                 if version.is_some() {
                     q.version = version;
                 }
+            }
+        });
+    }
+
+    /// Whether `name` reports no connection, since when.
+    pub(crate) fn qbit_connection(&self, name: &str, disconnected_since: Option<UnixTime>) {
+        self.with(|s| {
+            if let Some(q) = s.qbits.iter_mut().find(|q| q.name == name) {
+                q.disconnected_since = disconnected_since;
             }
         });
     }
@@ -468,6 +479,18 @@ impl Board {
                     push(&w.name, format!("no completed pass for {}s", now - since));
                 }
             }
+            for q in &s.qbits {
+                if let Some(since) = q.disconnected_since {
+                    push(
+                        &q.name,
+                        format!(
+                            "qBittorrent reports no connection (connection_status disconnected) for {}s: \
+                             nothing is removed as stalled, slow or stale until it is back",
+                            now - since
+                        ),
+                    );
+                }
+            }
             if let Some(problem) = &s.store_problem {
                 push("store", problem.clone());
             }
@@ -529,6 +552,7 @@ impl Board {
                                 "full_lists": r.requests.full_lists,
                                 "filtered_lists": r.requests.filtered_lists,
                                 "lookups": r.requests.lookups,
+                                "transfer_info": r.requests.transfer_info,
                             },
                             "resets": r.requests.resets,
                         })),
@@ -692,6 +716,7 @@ impl Board {
                         ("full_list", c.full_lists),
                         ("filtered_list", c.filtered_lists),
                         ("lookup", c.lookups),
+                        ("transfer_info", c.transfer_info),
                     ]
                     .into_iter()
                     .map(move |(kind, n)| {

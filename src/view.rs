@@ -114,7 +114,8 @@ struct Listed {
     unfinished: HashSet<TorrentId>,
 }
 
-/// What qBittorrent says beside the torrents (`sync/maindata` only).
+/// What qBittorrent says beside the torrents (`sync/maindata`; with filtered lists only the
+/// connection status, from `transfer/info`).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Server {
     pub(crate) free_space_on_disk: Option<i64>,
@@ -148,6 +149,8 @@ pub struct ReadCounts {
     pub full_lists: u64,
     pub filtered_lists: u64,
     pub lookups: u64,
+    /// `transfer/info` (filtered lists: the connection status).
+    pub transfer_info: u64,
     /// Views dropped after an error or an inconsistent answer.
     pub resets: u64,
 }
@@ -495,6 +498,12 @@ impl View {
     }
 
     fn read_lists(&self, state: &mut ViewState) -> Result<(), HttpError> {
+        // What sync/maindata carries in server_state; a failure leaves the last status known.
+        state.reads.transfer_info += 1;
+        match self.client.connection_status() {
+            Ok(status) => state.server.connection_status = Some(status),
+            Err(e) => debug!("{}: transfer/info: {e}", self.client.name()),
+        }
         let names: Vec<(String, bool)> = state.listed.iter().map(|l| (l.name.clone(), l.special)).collect();
         for (name, special) in names {
             let period = if special {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::daemon::{run_cli, TOKEN};
 use crate::support::fake_arr::{is_command, queue_record, FakeArr, FakeKind, Recorded};
 use crate::support::qbittorrent::{
-    add, add_complete, complete_from, make_torrent, seed, AddOptions, TorrentFixture,
+    add, add_complete, complete_from, make_torrent, seed, AddOptions, QbitApi, TorrentFixture,
 };
 use crate::support::scenario::Scenario;
 use crate::support::util::{wait_until, Subdir};
@@ -158,6 +158,70 @@ fn stalled_download_is_removed_blocklisted_and_searched() {
         1,
         "one blocklist"
     );
+}
+
+/// Binds `api`'s qBittorrent to a network interface that does not exist (`None`: back to
+/// loopback), and waits until it reports the connection status that follows.
+fn bind_interface(api: &QbitApi, interface: Option<&str>) -> String {
+    let prefs = match interface {
+        Some(name) => json!({"current_network_interface": name}),
+        None => json!({"current_network_interface": "lo", "current_interface_address": "127.0.0.1"}),
+    };
+    api.post("app/setPreferences", &[("json", &prefs.to_string())]);
+    let want_down = interface.is_some();
+    let mut last = String::new();
+    let settled = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        let info: Value = serde_json::from_str(&api.get("transfer/info", &[])).unwrap_or_default();
+        last = info["connection_status"].as_str().unwrap_or_default().to_string();
+        (last == "disconnected") == want_down
+    });
+    assert!(settled, "connection_status stayed {last:?}");
+    last
+}
+
+#[test]
+fn nothing_is_removed_as_stalled_while_qbittorrent_has_no_connection() {
+    let Some(setup) = Scenario::radarr().radarr_torrent("StalledDelay = \"3s\"").setup() else {
+        return;
+    };
+    let fx = make_torrent(&setup.dir.subdir("nowhere"), "Offline.Movie.2020.mkv", MB);
+    setup
+        .radarr()
+        .set_queue(vec![queue_record(FakeKind::Radarr, 601, &fx.hash, "Offline", 31)]);
+    let api = setup.api();
+    add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
+    api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
+    // The interface qBittorrent is bound to goes away (a VPN down): it listens nowhere.
+    bind_interface(&api, Some("qbt-gone0"));
+
+    let s = setup.start_daemon();
+    let daemon = &s.daemon;
+    daemon.wait_for_log("reports no connection", Duration::from_secs(20));
+    let (code, body) = daemon.get("/health", false);
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("connection_status disconnected"), "{body}");
+    // Many times StalledDelay, and the torrent stays.
+    std::thread::sleep(Duration::from_secs(10));
+    assert!(
+        api.torrent(&fx.hash).is_some(),
+        "removed while offline:\n{}",
+        daemon.log()
+    );
+    assert!(
+        s.radarr().mutating_requests().is_empty(),
+        "nothing sent to the Arr"
+    );
+    daemon.wait_for_log("offline", Duration::from_secs(1));
+
+    // Back: removed, blocklisted and searched once stalled for StalledDelay since then.
+    let status = bind_interface(&api, None);
+    eprintln!("connection_status after the outage: {status}");
+    let search = s
+        .radarr()
+        .wait_for_command("MoviesSearch", Duration::from_secs(40));
+    assert_eq!(search["movieIds"], json!([31]));
+    assert!(api.torrent(&fx.hash).is_none(), "removed once connected again");
+    daemon.wait_for_log("is connected again", Duration::from_secs(1));
 }
 
 #[test]

@@ -119,6 +119,7 @@ struct Row {
     rules: fn(&mut Rules),
     queue: bool,
     queue_of: fn(&mut QueueEntry),
+    connection: Connection,
     rule: Rule,
     actions: Vec<Action>,
 }
@@ -131,6 +132,7 @@ fn row(name: &'static str, rule: Rule, actions: Vec<Action>) -> Row {
         rules: |_| {},
         queue: true,
         queue_of: |_| {},
+        connection: Connection::default(),
         rule,
         actions,
     }
@@ -150,6 +152,7 @@ fn run(r: &Row) -> Decision {
         queue: r.queue.then_some(&q),
         memory: &m,
         rules: &ru,
+        connection: r.connection,
         now: NOW,
     })
 }
@@ -859,6 +862,122 @@ fn decision_table() {
             ..row("DoNotRemoveSlow keeps slow torrents", Rule::NoAction, vec![])
         },
         Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - HOUR;
+            },
+            memory: |m| m.stalled_since = Some(NOW - 16 * 60),
+            connection: Connection::Down { since: NOW - 20 * 60 },
+            ..row(
+                "no connection: a stalled download past StalledDelay is kept",
+                Rule::Offline,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::StalledDl,
+            rules: |r| r.re_search_stalled = true,
+            memory: |m| m.stalled_since = None,
+            connection: Connection::Down { since: NOW - 60 },
+            ..row(
+                "no connection: no stalled clock starts, no ReSearchStalled blocklist",
+                Rule::Offline,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.eta = ETA_INFINITE;
+                t.last_activity = NOW - 3 * HOUR;
+            },
+            rules: |r| {
+                r.maximum_eta = Some(HOUR);
+                r.do_not_remove_slow = false;
+            },
+            connection: Connection::Down {
+                since: NOW - 2 * HOUR,
+            },
+            ..row("no connection: neither slow nor stale", Rule::Offline, vec![])
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.ratio = 3.0;
+            },
+            memory: |m| m.imported_at = Some(NOW - HOUR),
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::Ratio;
+                r.max_upload_ratio = Some(2.0);
+            },
+            connection: Connection::Down { since: NOW - 60 },
+            ..row(
+                "no connection: seeding limits still apply",
+                Rule::SeedingLimit,
+                vec![Action::Remove {
+                    delete_files: true,
+                    queue: QueueStep::Keep,
+                    research: false,
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - HOUR;
+            },
+            memory: |m| m.stalled_since = Some(NOW - 16 * 60),
+            connection: Connection::Up {
+                back_at: Some(NOW - 5 * 60),
+            },
+            ..row(
+                "connected again 5 minutes ago: the stalled clock counts from then",
+                Rule::StalledWaiting,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - HOUR;
+            },
+            memory: |m| m.stalled_since = Some(NOW - HOUR),
+            connection: Connection::Up {
+                back_at: Some(NOW - 16 * 60),
+            },
+            ..row(
+                "connected again for longer than StalledDelay: removed",
+                Rule::StalledDelete,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: |t| t.last_activity = NOW - 3 * HOUR,
+            rules: |r| r.maximum_eta = Some(HOUR),
+            connection: Connection::Up {
+                back_at: Some(NOW - 30 * 60),
+            },
+            ..row(
+                "connected again for less than MaximumETA: not stale yet",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| t.eta = 2 * HOUR,
+            rules: |r| {
+                r.maximum_eta = Some(HOUR);
+                r.do_not_remove_slow = false;
+            },
+            connection: Connection::Up {
+                back_at: Some(NOW - 60),
+            },
+            ..row(
+                "connected again a minute ago: not slow yet (ETA still settling)",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
             torrent: |t| t.eta = ETA_INFINITE,
             rules: |r| {
                 r.maximum_eta = Some(HOUR);
@@ -921,6 +1040,7 @@ fn stalled_clock_starts_and_is_forgotten() {
         queue: None,
         memory: &m,
         rules: &r,
+        connection: Connection::default(),
         now: NOW,
     });
     assert_eq!(d.memory.stalled_since, Some(NOW));
@@ -930,6 +1050,7 @@ fn stalled_clock_starts_and_is_forgotten() {
         queue: None,
         memory: &d.memory,
         rules: &r,
+        connection: Connection::default(),
         now: NOW + 10,
     });
     assert_eq!(d2.memory.stalled_since, None);
@@ -946,6 +1067,7 @@ fn tagless_keeps_tags_in_memory() {
         queue: None,
         memory: &seen(),
         rules: &r,
+        connection: Connection::default(),
         now: NOW,
     });
     assert!(d.actions.is_empty());
@@ -960,6 +1082,7 @@ fn first_sight_is_remembered() {
         queue: None,
         memory: &Memory::default(),
         rules: &rules(),
+        connection: Connection::default(),
         now: NOW,
     });
     assert_eq!(d.memory.first_seen, Some(NOW));
@@ -1085,20 +1208,35 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
     (t, q, m, r)
 }
 
+/// Connected (most often), connected again a moment or a while ago, or not connected.
+fn arbitrary_connection(g: &mut Gen) -> Connection {
+    match g.below(6) {
+        0 => Connection::Down {
+            since: NOW - g.below(600) as i64,
+        },
+        1 | 2 => Connection::Up {
+            back_at: Some(NOW - g.below(2 * HOUR as u64) as i64),
+        },
+        _ => Connection::Up { back_at: None },
+    }
+}
+
 #[test]
 fn safety_gates_hold_for_arbitrary_inputs() {
     let mut g = Gen(0x9E37_79B9_7F4A_7C15);
     for case in 0..200_000 {
         let (t, q, m, r) = arbitrary(&mut g);
+        let connection = arbitrary_connection(&mut g);
         let input = Inputs {
             torrent: &t,
             queue: q.as_ref(),
             memory: &m,
             rules: &r,
+            connection,
             now: NOW,
         };
         let d = decide(input);
-        let ctx = || format!("case {case}: {t:?}\n{m:?}\n{r:?}\n=> {d:?}");
+        let ctx = || format!("case {case}: {t:?}\n{m:?}\n{r:?}\n{connection:?}\n=> {d:?}");
 
         // Same input, same output.
         assert_eq!(decide(input), d, "{}", ctx());
@@ -1186,6 +1324,27 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                 );
             }
         }
+        // Without a connection nothing is removed as stalled, slow or stale.
+        if let Connection::Down { .. } = connection {
+            let inactivity = [
+                Rule::StalledDelete,
+                Rule::Slow,
+                Rule::Stale,
+                Rule::StalledFirstSeen,
+            ];
+            assert!(!inactivity.contains(&d.rule), "offline: {}", ctx());
+        }
+        // After an outage, a stalled torrent is removed only once stalled for StalledDelay
+        // since the connection came back.
+        if let (Connection::Up { back_at: Some(b) }, Rule::StalledDelete) = (connection, d.rule) {
+            if let StalledDelay::After(delay) = r.stalled_delay {
+                assert!(
+                    NOW - b >= delay.as_secs() as i64,
+                    "stalled during the outage: {}",
+                    ctx()
+                );
+            }
+        }
         // Never resume and remove at once.
         let resumes = d.actions.contains(&Action::Resume);
         assert!(!(resumes && destructive), "{}", ctx());
@@ -1205,6 +1364,7 @@ fn every_state_in_every_category_is_decided_without_panic() {
                 queue: None,
                 memory: &seen(),
                 rules: &r,
+                connection: Connection::default(),
                 now: NOW,
             });
             assert!(!d.rule.name().is_empty());
@@ -1229,11 +1389,13 @@ fn a_decision_stands_until_the_time_decide_until_names() {
     let mut held = 0;
     for case in 0..100_000 {
         let (t, q, m, r) = arbitrary(&mut g);
+        let connection = arbitrary_connection(&mut g);
         let at = |now| Inputs {
             torrent: &t,
             queue: q.as_ref(),
             memory: &m,
             rules: &r,
+            connection,
             now,
         };
         let (d, until) = decide_until(at(NOW));

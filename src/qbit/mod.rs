@@ -426,6 +426,19 @@ impl QbitClient {
         Ok(found)
     }
 
+    /// `transfer/info`'s `connection_status`: connected, firewalled or disconnected.
+    pub(crate) fn connection_status(&self) -> Result<String, HttpError> {
+        #[derive(serde::Deserialize)]
+        struct TransferInfo {
+            connection_status: String,
+        }
+        let path = "/api/v2/transfer/info";
+        let text = self.get_text(path)?;
+        serde_json::from_str::<TransferInfo>(&text)
+            .map(|t| t.connection_status)
+            .map_err(|e| HttpError::decode_error(&self.endpoint(path), e))
+    }
+
     /// Whether this torrent exists, in any category (`torrents/info?hashes=`).
     pub(crate) fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         Ok(self.torrent(hash)?.is_some())

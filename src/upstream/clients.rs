@@ -34,6 +34,9 @@ impl Qbittorrent for QbitClient {
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         QbitClient::has_torrent(self, hash)
     }
+    fn connection_status(&self) -> Result<String, HttpError> {
+        QbitClient::connection_status(self)
+    }
     fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
         QbitClient::delete(self, hashes, delete_files)
     }

@@ -67,6 +67,9 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         self.inner.has_torrent(hash)
     }
+    fn connection_status(&self) -> Result<String, HttpError> {
+        self.inner.connection_status()
+    }
     fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError> {
         let files = if delete_files { "with" } else { "without" };
         let change = format!("delete {} {files} files", hashes.join(","));

@@ -129,6 +129,7 @@ pub(crate) struct FakeQbit {
     journal: Journal,
     lists: Mutex<HashMap<String, Vec<Torrent>>>,
     down: Mutex<bool>,
+    connection: Mutex<&'static str>,
 }
 
 impl FakeQbit {
@@ -138,7 +139,13 @@ impl FakeQbit {
             journal: journal.clone(),
             lists: Mutex::new(HashMap::new()),
             down: Mutex::new(false),
+            connection: Mutex::new("connected"),
         }
+    }
+
+    /// Sets what `transfer/info` reports as `connection_status` (not journaled).
+    pub(crate) fn set_connection(&self, status: &'static str) {
+        *lock(&self.connection) = status;
     }
 
     /// Sets what `torrents_each(category)` lists.
@@ -190,6 +197,9 @@ impl Qbittorrent for FakeQbit {
             status: 404,
             body: "the fake lists torrents only".into(),
         })
+    }
+    fn connection_status(&self) -> Result<String, HttpError> {
+        Ok(lock(&self.connection).to_string())
     }
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         self.journal.record(Call::Lookup(hash.to_string()))?;

@@ -29,6 +29,8 @@ pub(crate) trait Qbittorrent: Send + Sync {
     fn maindata(&self, rid: i64, f: &mut dyn FnMut(SyncItem<'_>)) -> Result<(), HttpError>;
     /// Whether qBittorrent holds this torrent (in any category).
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError>;
+    /// `transfer/info`'s `connection_status` (the filtered-list view reads it each time).
+    fn connection_status(&self) -> Result<String, HttpError>;
     fn delete(&self, hashes: &[&str], delete_files: bool) -> Result<(), HttpError>;
     fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError>;
     /// Starts (5.x) or resumes (4.x) torrents.

@@ -340,6 +340,9 @@ impl Qbittorrent for FakeSync {
     fn has_torrent(&self, hash: &str) -> Result<bool, HttpError> {
         Ok(lock(&self.torrents).contains_key(hash))
     }
+    fn connection_status(&self) -> Result<String, HttpError> {
+        Ok("connected".into())
+    }
     fn delete(&self, _: &[&str], _: bool) -> Result<(), HttpError> {
         Ok(())
     }

@@ -22,7 +22,9 @@ use crate::clock::unix_now;
 use crate::config::{Arr, Settings};
 use crate::decide::{self, Action, Decision, Inputs, Rule, Rules};
 use crate::http::HttpError;
-use crate::model::{Memory, QueueEntry, QueueRow, QueueStep, Torrent, TorrentId, TorrentState, UnixTime};
+use crate::model::{
+    Connection, Memory, QueueEntry, QueueRow, QueueStep, Torrent, TorrentId, TorrentState, UnixTime,
+};
 use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary, QbitProblem, QbitRead};
 use crate::store::{InstanceRecords, StoreError};
@@ -198,6 +200,8 @@ pub(crate) struct Worker {
     /// Per qBittorrent, the last suspect read again when there were more than
     /// [`VERIFY_PER_PASS`]: the next pass starts after it.
     verified_up_to: Vec<Option<String>>,
+    /// Per qBittorrent, whether it can reach its peers (from its view's connection status).
+    links: Vec<Connection>,
     /// A torrent, reused for each one read from a view.
     scratch: Torrent,
     records: InstanceRecords,
@@ -294,6 +298,7 @@ impl Worker {
             adopt_again_after: settings.full_list,
             scratch: Torrent::default(),
             verified_up_to: vec![None; qbits_len],
+            links: vec![Connection::default(); qbits_len],
             records,
             decisions,
             memory,
@@ -577,6 +582,7 @@ impl Worker {
         if let Some(failure) = failure.clone().filter(|_| !synced.contains(&true)) {
             return Err(PassError::Upstream(failure));
         }
+        self.follow_connections(&synced, now);
         let changes = self.category_changes(&synced);
         let mut queue_fresh = false;
         if self.queue_due(changes) {
@@ -610,6 +616,7 @@ impl Worker {
             let look = Look {
                 queue: &queue,
                 queue_fresh,
+                connection: self.links[i],
                 now,
                 seen_at,
             };
@@ -643,7 +650,7 @@ impl Worker {
         }
         let mut decided: Vec<Decision> = fresh
             .iter()
-            .map(|(_, t)| self.decide_now(t, &queue, now))
+            .map(|(i, t)| self.decide_now(*i, t, &queue, now))
             .collect();
         let mut queue = queue;
         if !queue_fresh
@@ -659,9 +666,9 @@ impl Worker {
                 }
             }
             queue_fresh = true;
-            for (d, (_, t)) in decided.iter_mut().zip(&fresh) {
+            for (d, (i, t)) in decided.iter_mut().zip(&fresh) {
                 if d.actions.iter().any(Action::is_destructive) {
-                    *d = self.decide_now(t, &queue, now);
+                    *d = self.decide_now(*i, t, &queue, now);
                 }
             }
         }
@@ -896,7 +903,7 @@ impl Worker {
         let (memory, held) = self.memory.get_seen_held(&e.id, look.seen_at).unwrap_or_default();
         // A decision that stands: the same inputs (the queue unread since), and its
         // time has not come. Rows in the failed category are followed every pass.
-        let print = inputs_print(e, &memory, self.queue_reads);
+        let print = inputs_print(e, &memory, self.queue_reads, look.connection);
         let clock = u32::try_from(look.now.max(0)).unwrap_or(u32::MAX);
         if !look.queue_fresh && !failed && held.until != 0 && held.print == print && clock < held.until {
             report.decisions.push((Rule::ALL[usize::from(held.rule)], false));
@@ -924,6 +931,7 @@ impl Worker {
             queue: queued,
             memory: &memory,
             rules: &self.rules,
+            connection: look.connection,
             now: look.now,
         });
         if !d.actions.is_empty() {
@@ -984,8 +992,14 @@ impl Worker {
         Ok(fresh)
     }
 
-    /// Decides a torrent read again just now (no side effect).
-    fn decide_now(&self, t: &Torrent, queue: &HashMap<String, QueueEntry>, now: UnixTime) -> Decision {
+    /// Decides a torrent of qBittorrent `qbit` read again just now (no side effect).
+    fn decide_now(
+        &self,
+        qbit: usize,
+        t: &Torrent,
+        queue: &HashMap<String, QueueEntry>,
+        now: UnixTime,
+    ) -> Decision {
         let memory = TorrentId::parse(&t.hash)
             .and_then(|id| self.memory.get(&id))
             .unwrap_or_default();
@@ -994,8 +1008,45 @@ impl Worker {
             queue: queue.get(&t.hash),
             memory: &memory,
             rules: &self.rules,
+            connection: self.links.get(qbit).copied().unwrap_or_default(),
             now,
         })
+    }
+
+    /// Follows each qBittorrent read this pass from connected to disconnected and back
+    /// (`connection_status`): logged once per outage, shown on `/health`.
+    fn follow_connections(&mut self, synced: &[bool], now: UnixTime) {
+        for (i, view) in self.views.iter().enumerate() {
+            if !synced.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let status = view.lock().server.connection_status.clone();
+            let was = self.links[i];
+            let is = was.after(status.as_deref(), now);
+            if is == was {
+                continue;
+            }
+            self.links[i] = is;
+            let qbit = view.client().name();
+            match (was, is) {
+                (_, Connection::Down { since }) => {
+                    warn!(
+                        "{}: {qbit} reports no connection (connection_status disconnected):                          nothing is removed as stalled, slow or stale until it is back",
+                        self.arr_cfg.name
+                    );
+                    self.board.qbit_connection(qbit, Some(since));
+                }
+                (Connection::Down { since }, _) => {
+                    info!(
+                        "{}: {qbit} is connected again (after {}s); stalled and inactivity clocks count from now",
+                        self.arr_cfg.name,
+                        now - since
+                    );
+                    self.board.qbit_connection(qbit, None);
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Takes the decision on a torrent read again just now: a plan when it needs
@@ -1158,10 +1209,10 @@ fn load_records(records: &InstanceRecords, instance: &str) -> Result<Records, St
 
 /// A fingerprint of what a torrent is decided on: its view entry, its memory and
 /// which reading of the Arr queue (a new reading may change its queue entry).
-fn inputs_print(e: &Entry, memory: &Memory, queue_reads: u64) -> u32 {
+fn inputs_print(e: &Entry, memory: &Memory, queue_reads: u64, connection: Connection) -> u32 {
     use std::hash::{Hash, Hasher};
     let mut h = FoldHasher::default();
-    (e, memory, queue_reads).hash(&mut h);
+    (e, memory, queue_reads, connection).hash(&mut h);
     let full = h.finish();
     (full ^ (full >> 32)) as u32
 }
@@ -1220,6 +1271,8 @@ struct Look<'a> {
     queue: &'a HashMap<String, QueueEntry>,
     /// The queue was read in this pass.
     queue_fresh: bool,
+    /// Whether the view's qBittorrent can reach its peers.
+    connection: Connection,
     now: UnixTime,
     seen_at: u32,
 }

@@ -656,3 +656,58 @@ fn a_removal_is_decided_on_a_queue_read_in_the_same_pass() {
         "read again, then the queue, then the delete: {calls:?}"
     );
 }
+
+#[test]
+fn nothing_is_removed_for_stalling_while_qbittorrent_has_no_connection() {
+    let journal = Journal::default();
+    let stalled = Torrent {
+        state: TorrentState::StalledDl,
+        progress: 0.2,
+        amount_left: 800,
+        completion_on: -1,
+        last_activity: NOW - 7200,
+        ..completed()
+    };
+    let config = format!("{CONFIG}StalledDelay = \"5m\"\n");
+    let queued = QueueEntry {
+        ids: vec![1],
+        media_ids: vec![10],
+        ..QueueEntry::default()
+    };
+    let store = Arc::new(Store::in_memory());
+    let (mut worker, qbit, _) = build(&journal, vec![stalled], queued, store, &config, false);
+    let board = Arc::clone(&worker.board);
+    board.set_qbits(vec![crate::status::QbitState {
+        name: "qBit".into(),
+        ..crate::status::QbitState::default()
+    }]);
+    let outage_named = |now| {
+        board
+            .health(now)
+            .1
+            .to_string()
+            .contains("connection_status disconnected")
+    };
+    // Seen stalled while connected: its clock starts.
+    worker.pass(NOW, &Shutdown::new()).unwrap();
+    // The VPN goes down for an hour: nothing is removed, however long it stalls.
+    qbit.set_connection("disconnected");
+    for minute in 1..=60 {
+        let report = worker.pass(NOW + minute * 60, &Shutdown::new()).unwrap();
+        assert_eq!(report.applied.removals, 0, "minute {minute}");
+    }
+    assert!(outage_named(NOW + 3600), "/health names the outage");
+    // Back: the stalled clock counts from now, so not before StalledDelay has passed again.
+    qbit.set_connection("firewalled");
+    let back = NOW + 3660;
+    for secs in [0, 60, 240] {
+        let report = worker.pass(back + secs, &Shutdown::new()).unwrap();
+        assert_eq!(report.applied.removals, 0, "{secs}s after the outage");
+    }
+    assert!(!outage_named(back + 240), "and no longer once it is back");
+    let report = worker.pass(back + 301, &Shutdown::new()).unwrap();
+    assert_eq!(
+        report.applied.removals, 1,
+        "stalled for StalledDelay since it came back"
+    );
+}

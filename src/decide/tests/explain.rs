@@ -21,6 +21,7 @@ fn explained(
         queue: Some(&q),
         memory: &m,
         rules: &r,
+        connection: Connection::default(),
         now: NOW,
     })
 }
@@ -70,6 +71,7 @@ fn stalled_waiting_says_how_long_and_when_it_is_removed() {
             Rule::MissingFiles,
             Rule::ErrorRecheck,
             Rule::SeedingLimit,
+            Rule::Offline,
             Rule::StalledOff,
             Rule::StalledFirstSeen,
             Rule::StalledTagOnly,
@@ -367,6 +369,7 @@ fn render_is_one_line_per_check_then_the_decision_and_the_next_change() {
 · missing-files       state stalledDL is not missingFiles
 · error-recheck       state stalledDL is not error
 · seeding-limit       not complete: state stalledDL
+· offline             qBittorrent is connected
 · stalled-off         state stalledDL, StalledDelay 900s (not -1)
 · stalled-first-seen  state stalledDL, first seen stalled 720s ago
 · stalled-tag-only    StalledDelay 900s (not 0)
@@ -423,6 +426,7 @@ fn explain_agrees_with_decide_and_its_next_change_is_exact() {
             queue: q.as_ref(),
             memory: &m,
             rules: &r,
+            connection: Connection::default(),
             now: NOW,
         };
         let d = decide(input);
