@@ -225,6 +225,95 @@ fn nothing_is_removed_as_stalled_while_qbittorrent_has_no_connection() {
 }
 
 #[test]
+fn with_two_qbittorrents_each_torrent_is_acted_on_where_it_is_and_one_down_stops_nothing() {
+    let Some(setup) = Scenario::radarr()
+        .radarr_torrent("StalledDelay = \"3s\"")
+        .sonarr()
+        .second_qbit()
+        .setup()
+    else {
+        return;
+    };
+    // Sonarr's section keeps qBitrr's StalledDelay (15 min): its torrent is kept, on the
+    // second qBittorrent only.
+    let (one, two) = (setup.api(), setup.second_qbit().api());
+    let fixtures = setup.dir.subdir("fixtures");
+    let dead = |name: &str| make_torrent(&fixtures.join(name), &format!("{name}.mkv"), MB);
+    let (on_one, on_two, sonarr_kept) = (
+        dead("Radarr.On.One"),
+        dead("Radarr.On.Two"),
+        dead("Sonarr.On.Two"),
+    );
+    setup.radarr().set_queue(vec![
+        queue_record(FakeKind::Radarr, 701, &on_one.hash, "One", 41),
+        queue_record(FakeKind::Radarr, 702, &on_two.hash, "Two", 42),
+    ]);
+    setup.sonarr().set_queue(vec![queue_record(
+        FakeKind::Sonarr,
+        801,
+        &sonarr_kept.hash,
+        "Kept",
+        51,
+    )]);
+    add(&one, &on_one, "radarr", &setup.dir.subdir("leech-1"), None);
+    add(&two, &on_two, "radarr", &setup.dir.subdir("leech-2"), None);
+    add(&two, &sonarr_kept, "sonarr", &setup.dir.subdir("leech-2"), None);
+    for (api, fx) in [(&one, &on_one), (&two, &on_two), (&two, &sonarr_kept)] {
+        api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
+    }
+
+    let mut s = setup.start_daemon();
+    // Radarr's torrents are found on both, and each is removed from the one that holds it.
+    let gone = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        one.torrent(&on_one.hash).is_none() && two.torrent(&on_two.hash).is_none()
+    });
+    assert!(gone, "not removed from both:\n{}", s.daemon.log());
+    let searched = |arr: &FakeArr| {
+        let mut ids: Vec<u64> = arr
+            .commands_named("MoviesSearch")
+            .iter()
+            .flat_map(|c| c["movieIds"].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_u64())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+            searched(s.radarr()) == [41, 42]
+        }),
+        "one search each: {:?}",
+        searched(s.radarr())
+    );
+    assert!(
+        two.torrent(&sonarr_kept.hash).is_some(),
+        "Sonarr's torrent is kept"
+    );
+    assert!(s.sonarr().mutating_requests().is_empty());
+
+    // The second qBittorrent goes down: the first is still served.
+    s.second_qbit_mut().stop_process();
+    let later = dead("Radarr.Later");
+    s.radarr().set_queue(vec![queue_record(
+        FakeKind::Radarr,
+        703,
+        &later.hash,
+        "Later",
+        43,
+    )]);
+    add(&one, &later, "radarr", &s.dir.subdir("leech-1"), None);
+    let removed = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        one.torrent(&later.hash).is_none() && searched(s.radarr()) == [41, 42, 43]
+    });
+    assert!(
+        removed,
+        "the first qBittorrent stalled behind the second:\n{}",
+        s.daemon.log()
+    );
+    s.daemon.wait_for_log("qBit-Two", Duration::from_secs(1));
+}
+
+#[test]
 fn a_removal_whose_blocklist_and_search_fail_is_finished_later_and_after_a_crash() {
     let Some(setup) = Scenario::radarr().radarr_torrent("StalledDelay = \"1s\"").setup() else {
         return;

@@ -66,6 +66,8 @@ pub struct ScenarioBuilder {
     args: Vec<&'static str>,
     env: Vec<(&'static str, &'static str)>,
     seeder: bool,
+    /// A second managed qBittorrent, `[qBit-Two]`.
+    second_qbit: bool,
     proxy: bool,
     generated_token: bool,
     first_pass_of: Option<Vec<&'static str>>,
@@ -137,6 +139,13 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Starts a second qbittorrent-nox the daemon manages too, as `[qBit-Two]`
+    /// ([`Setup::second_qbit`]), with every section's category.
+    pub fn second_qbit(mut self) -> Self {
+        self.second_qbit = true;
+        self
+    }
+
     /// Puts a [`RecordingProxy`] between the daemon and qBittorrent ([`Setup::proxy`]).
     pub fn recording_proxy(mut self) -> Self {
         self.proxy = true;
@@ -162,12 +171,16 @@ impl ScenarioBuilder {
     pub fn setup(self) -> Option<Setup> {
         let qbit = QbitNox::try_start()?;
         let seeder = self.seeder.then(QbitNox::start);
+        let second = self.second_qbit.then(QbitNox::start);
         let proxy = self.proxy.then(|| RecordingProxy::start(&qbit.url()));
         let api = qbit.api();
         let mut arrs = Vec::new();
         let mut sections_text = String::new();
         for s in &self.sections {
             api.create_category(s.category, "");
+            if let Some(second) = &second {
+                second.api().create_category(s.category, "");
+            }
             let uri = s.uri.clone().unwrap_or_else(|| {
                 let arr = FakeArr::start(s.kind, KEY);
                 let uri = arr.url();
@@ -187,12 +200,20 @@ impl ScenarioBuilder {
         }
         let qbit_url = proxy.as_ref().map_or_else(|| qbit.url(), RecordingProxy::url);
         let token = if self.generated_token { "" } else { TOKEN };
+        let second_text = second.as_ref().map_or_else(String::new, |q| {
+            format!(
+                "[qBit-Two]\nHost = \"{}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\
+                 ReadMode = \"{}\"\n\n",
+                q.url(),
+                self.read_mode.unwrap_or("maindata"),
+            )
+        });
         let config = format!(
             "[Settings]\nConsoleLevel = \"DEBUG\"\nLogging = true\nLoopSleepTimer = 1\nQueueRefreshTimer = 5\n{settings}\n\n\
              [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{token}\"\n\n\
              [qBit]\nHost = \"{qbit_url}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\
              ReadMode = \"{read_mode}\"\n\n\
-             {sections_text}",
+             {second_text}{sections_text}",
             settings = self.settings,
             read_mode = self.read_mode.unwrap_or("maindata"),
             port = free_tcp_port(),
@@ -210,6 +231,7 @@ impl ScenarioBuilder {
             arrs,
             qbit,
             seeder,
+            second,
             dir,
             config,
             config_path,
@@ -233,6 +255,7 @@ pub struct Setup {
     /// The qBittorrent the daemon manages.
     pub qbit: QbitNox,
     seeder: Option<QbitNox>,
+    second: Option<QbitNox>,
     /// Holds `config.toml`, the daemon's data dir and logs, and test fixtures.
     pub dir: TempDir,
     /// The config text the daemon starts with.
@@ -271,6 +294,16 @@ impl Setup {
     /// The second qBittorrent ([`ScenarioBuilder::seeder`]).
     pub fn seeder(&self) -> &QbitNox {
         self.seeder.as_ref().expect("built without .seeder()")
+    }
+
+    /// The second managed qBittorrent, `[qBit-Two]` ([`ScenarioBuilder::second_qbit`]).
+    pub fn second_qbit(&self) -> &QbitNox {
+        self.second.as_ref().expect("built without .second_qbit()")
+    }
+
+    /// The second managed qBittorrent, to stop and start ([`ScenarioBuilder::second_qbit`]).
+    pub fn second_qbit_mut(&mut self) -> &mut QbitNox {
+        self.second.as_mut().expect("built without .second_qbit()")
     }
 
     /// The proxy the daemon reaches qBittorrent through ([`ScenarioBuilder::recording_proxy`]).
