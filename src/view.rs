@@ -31,11 +31,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use log::{debug, info};
+use log::{debug, info, warn};
 
 use crate::config::{QbitInstance, ReadMode};
 use crate::http::HttpError;
-use crate::model::{Torrent, TorrentId};
+use crate::model::{Connection, Torrent, TorrentId, UnixTime};
 use crate::qbit::{lock, ApiVersion, Field, Fields, ListFilter, ListQuery, SyncItem};
 use crate::upstream::Qbittorrent;
 
@@ -128,6 +128,9 @@ pub(crate) struct Server {
 pub(crate) struct ViewState {
     pub(crate) table: Table,
     pub(crate) server: Server,
+    /// Whether qBittorrent can reach its peers, followed from `server.connection_status`
+    /// (kept across resets: an outage outlasts a dropped view).
+    pub(crate) link: Connection,
     mode: Option<Mode>,
     /// sync/maindata: the last `rid`; 0 when the next read must be a full one.
     rid: i64,
@@ -202,6 +205,7 @@ impl View {
             state: Mutex::new(ViewState {
                 table: Table::default(),
                 server: Server::default(),
+                link: Connection::default(),
                 mode: None,
                 rid: 0,
                 full_at: None,
@@ -220,7 +224,8 @@ impl View {
 
     /// Reads the view again now, whatever its age (for tools and tests).
     pub fn refresh(&self, watch: &Watch) -> Result<(), HttpError> {
-        self.sync(watch, Duration::ZERO)
+        self.sync(watch, Duration::ZERO, crate::clock::unix_now())
+            .map(drop)
     }
 
     /// The torrents of `categories` as the view holds them, sorted by hash (no names;
@@ -277,8 +282,14 @@ impl View {
 
     /// Brings the view up to date for `watch`, unless it was read within
     /// `fresh` and already covers `watch`'s categories. On an error the pass
-    /// must not use the view.
-    pub(crate) fn sync(&self, watch: &Watch, fresh: Duration) -> Result<(), HttpError> {
+    /// must not use the view. `Some(link)` when this read, at `now`, saw
+    /// qBittorrent lose or regain its connection (logged here, once per outage).
+    pub(crate) fn sync(
+        &self,
+        watch: &Watch,
+        fresh: Duration,
+        now: UnixTime,
+    ) -> Result<Option<Connection>, HttpError> {
         let mut state = self.lock();
         let mut new_category = false;
         for (name, special) in
@@ -300,20 +311,43 @@ impl View {
         let recent = state.synced_at.is_some_and(|at| at.elapsed() < fresh);
         let covered = state.mode == Some(Mode::MainData) || !new_category;
         if recent && covered {
-            return Ok(());
+            return Ok(None);
         }
         let started = Instant::now();
         let result = self.read(&mut state);
         match result {
             Ok(()) => {
                 state.synced_at = Some(started);
-                Ok(())
+                Ok(self.follow_link(&mut state, now))
             }
             Err(e) => {
                 state.reset();
                 Err(e)
             }
         }
+    }
+
+    /// The connection after this read's `connection_status`; `Some` when it changed.
+    fn follow_link(&self, state: &mut ViewState, now: UnixTime) -> Option<Connection> {
+        let was = state.link;
+        let is = was.after(state.server.connection_status.as_deref(), now);
+        if is == was {
+            return None;
+        }
+        state.link = is;
+        let qbit = self.client.name();
+        match (was, is) {
+            (_, Connection::Down { .. }) => warn!(
+                "{qbit} reports no connection (connection_status disconnected): nothing is removed \
+                 as stalled, slow or stale until it is back"
+            ),
+            (Connection::Down { since }, _) => info!(
+                "{qbit} is connected again (after {}s); stalled and inactivity clocks count from now",
+                now - since
+            ),
+            _ => {}
+        }
+        Some(is)
     }
 
     /// Looks up by hash torrents the view has not seen (filtered lists only:

@@ -404,7 +404,7 @@ fn maindata_keeps_the_view_equal_to_a_full_list_under_churn_at_20000_torrents() 
     let view = view_of(&fake, ViewTimers::default());
     let mut rng = Rng(99);
     for round in 0..12 {
-        view.sync(&watch(), Duration::ZERO).unwrap();
+        view.sync(&watch(), Duration::ZERO, 0).unwrap();
         let (got, want) = (
             viewed(&view, &WATCHED, |_| true),
             fake.expected(&WATCHED, |_| true),
@@ -440,13 +440,13 @@ fn maindata_recovers_from_a_restart_garbage_and_an_inconsistent_answer() {
     let fake = Arc::new(FakeSync::new(ApiVersion(2, 11, 2), 2_000, 3));
     let view = view_of(&fake, ViewTimers::default());
     let mut rng = Rng(5);
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
 
     // qBittorrent restarts mid-sync, and the library changed meanwhile: our rid means
     // nothing to it, it answers with a full update, which replaces the view.
     fake.churn(&mut rng, 300);
     fake.restart();
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     let (got, want) = (
         viewed(&view, &WATCHED, |_| true),
         fake.expected(&WATCHED, |_| true),
@@ -456,14 +456,14 @@ fn maindata_recovers_from_a_restart_garbage_and_an_inconsistent_answer() {
     // A torrent removed while the view was dropped is not in it afterwards.
     // Garbage: the read fails, the view is dropped, nothing stale stays in it.
     *lock(&fake.garbage) = Some(r#"{"rid": 9, "torrents": {"abc"#.into());
-    assert!(view.sync(&watch(), Duration::ZERO).is_err());
+    assert!(view.sync(&watch(), Duration::ZERO, 0).is_err());
     {
         let state = view.lock();
         assert_eq!(state.table.len(), 0, "a failed read leaves nothing to decide on");
         assert!(!state.complete_for(&watch()));
     }
     fake.churn(&mut rng, 300);
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     assert_eq!(lock(&fake.calls).last().map(String::as_str), Some("maindata 0"));
     let (got, want) = (
         viewed(&view, &WATCHED, |_| true),
@@ -478,7 +478,7 @@ fn maindata_recovers_from_a_restart_garbage_and_an_inconsistent_answer() {
         rid + 1,
         "f".repeat(40)
     ));
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     assert_eq!(lock(&fake.calls).last().map(String::as_str), Some("maindata 0"));
     assert!(view
         .lock()
@@ -497,8 +497,8 @@ fn maindata_reads_everything_again_when_the_full_sync_timer_is_due() {
         ..ViewTimers::default()
     };
     let view = view_of(&fake, timers);
-    view.sync(&watch(), Duration::ZERO).unwrap();
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     assert_eq!(*lock(&fake.calls), ["maindata 0", "maindata 0"]);
 }
 
@@ -506,8 +506,8 @@ fn maindata_reads_everything_again_when_the_full_sync_timer_is_due() {
 fn a_view_read_recently_is_not_read_again() {
     let fake = Arc::new(FakeSync::new(ApiVersion(2, 11, 2), 100, 1));
     let view = view_of(&fake, ViewTimers::default());
-    view.sync(&watch(), Duration::from_secs(60)).unwrap();
-    view.sync(&watch(), Duration::from_secs(60)).unwrap();
+    view.sync(&watch(), Duration::from_secs(60), 0).unwrap();
+    view.sync(&watch(), Duration::from_secs(60), 0).unwrap();
     assert_eq!(
         lock(&fake.calls).len(),
         1,
@@ -526,7 +526,7 @@ fn filtered_lists_keep_every_unfinished_torrent_current_and_equal_at_each_sweep(
     };
     let view = view_of(&fake, timers);
     let mut rng = Rng(4);
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     let (got, want) = (
         viewed(&view, &WATCHED, |_| true),
         fake.expected(&WATCHED, |_| true),
@@ -539,7 +539,7 @@ fn filtered_lists_keep_every_unfinished_torrent_current_and_equal_at_each_sweep(
     for round in 0..10 {
         lock(&fake.calls).clear();
         fake.churn(&mut rng, 100);
-        view.sync(&watch(), Duration::ZERO).unwrap();
+        view.sync(&watch(), Duration::ZERO, 0).unwrap();
         // Every download of the category is in the view as qBittorrent lists it.
         let want = fake.expected(&mine, unfinished);
         let got = viewed(&view, &mine, unfinished);
@@ -562,7 +562,7 @@ fn filtered_lists_keep_every_unfinished_torrent_current_and_equal_at_each_sweep(
         l.full_at = None;
     }
     drop(state);
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     let (got, want) = (
         viewed(&view, &WATCHED, |_| true),
         fake.expected(&WATCHED, |_| true),
@@ -575,7 +575,7 @@ fn filtered_lists_keep_every_unfinished_torrent_current_and_equal_at_each_sweep(
 fn a_completed_download_is_seen_on_the_next_read_with_filtered_lists() {
     let fake = Arc::new(FakeSync::new(ApiVersion(2, 8, 19), 300, 8));
     let view = view_of(&fake, ViewTimers::default());
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     let hash = {
         let torrents = lock(&fake.torrents);
         torrents
@@ -591,7 +591,7 @@ fn a_completed_download_is_seen_on_the_next_read_with_filtered_lists() {
         t.insert("amount_left".into(), json!(0));
     }
     let before = view.lock().table.changes_of("radarr");
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     let state = view.lock();
     let e = state.table.get(&TorrentId::parse(&hash).unwrap()).unwrap();
     assert_eq!(e.state, TorrentState::StalledUp);
@@ -610,7 +610,7 @@ fn a_completed_download_is_seen_on_the_next_read_with_filtered_lists() {
             .insert("category".into(), json!("other"));
     }
     view.lock().listed.iter_mut().for_each(|l| l.full_at = None);
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     let state = view.lock();
     assert!(
         state.table.changes_of("radarr") > before,
@@ -626,7 +626,7 @@ fn a_completed_download_is_seen_on_the_next_read_with_filtered_lists() {
 fn tracker_urls_follow_sync_maindata_per_torrent() {
     let fake = Arc::new(FakeSync::new(ApiVersion(2, 11, 2), 50, 2));
     let view = view_of(&fake, ViewTimers::default());
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     let hashes: Vec<String> = lock(&fake.torrents).keys().take(2).cloned().collect();
     let (first, second) = (&hashes[0], &hashes[1]);
     let main = "http://tracker.example/announce";
@@ -639,7 +639,7 @@ fn tracker_urls_follow_sync_maindata_per_torrent() {
         r#"{{"rid": {}, "trackers": {{"{main}": ["{second}"], "udp://other.example:6969/announce": ["{first}", "{second}"]}}}}"#,
         rid + 1
     ));
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     assert_eq!(view.trackers_of(first), ["udp://other.example:6969/announce"]);
     assert_eq!(
         view.trackers_of(second),
@@ -651,7 +651,7 @@ fn tracker_urls_follow_sync_maindata_per_torrent() {
         r#"{{"rid": {}, "trackers_removed": ["udp://other.example:6969/announce"]}}"#,
         rid + 2
     ));
-    view.sync(&watch(), Duration::ZERO).unwrap();
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
     assert!(view.trackers_of(first).is_empty());
     assert_eq!(view.trackers_of(second), [main]);
     // Torrents that share their trackers share one set.

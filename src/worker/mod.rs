@@ -200,8 +200,6 @@ pub(crate) struct Worker {
     /// Per qBittorrent, the last suspect read again when there were more than
     /// [`VERIFY_PER_PASS`]: the next pass starts after it.
     verified_up_to: Vec<Option<String>>,
-    /// Per qBittorrent, whether it can reach its peers (from its view's connection status).
-    links: Vec<Connection>,
     /// A torrent, reused for each one read from a view.
     scratch: Torrent,
     records: InstanceRecords,
@@ -298,7 +296,6 @@ impl Worker {
             adopt_again_after: settings.full_list,
             scratch: Torrent::default(),
             verified_up_to: vec![None; qbits_len],
-            links: vec![Connection::default(); qbits_len],
             records,
             decisions,
             memory,
@@ -442,15 +439,23 @@ impl Worker {
     }
 
     /// Brings every view up to date; which could be read, and the first failure.
-    fn sync_views(&mut self) -> (Vec<bool>, Option<PassFailure>) {
+    fn sync_views(&mut self, now: UnixTime) -> (Vec<bool>, Option<PassFailure>) {
         let fresh = self.view_fresh;
         let mut failure = None;
         let mut synced = Vec::with_capacity(self.views.len());
         for view in &self.views {
             let client = view.client();
-            match view.sync(&self.watch, fresh) {
-                Ok(()) => {
+            match view.sync(&self.watch, fresh, now) {
+                Ok(link) => {
                     synced.push(true);
+                    // The worker whose read saw the change tells the board (shared by all).
+                    if let Some(link) = link {
+                        let since = match link {
+                            Connection::Down { since } => Some(since),
+                            Connection::Up { .. } => None,
+                        };
+                        self.board.qbit_connection(client.name(), since);
+                    }
                     if let Some(down) = client.mark_up() {
                         info!(
                             "{} ({}) answers again (down for {}s)",
@@ -578,11 +583,10 @@ impl Worker {
         let name = self.arr_cfg.name.clone();
 
         // Read: the views, then the queue when something in our category changed or it is due.
-        let (synced, failure) = self.sync_views();
+        let (synced, failure) = self.sync_views(now);
         if let Some(failure) = failure.clone().filter(|_| !synced.contains(&true)) {
             return Err(PassError::Upstream(failure));
         }
-        self.follow_connections(&synced, now);
         let changes = self.category_changes(&synced);
         let mut queue_fresh = false;
         if self.queue_due(changes) {
@@ -616,7 +620,7 @@ impl Worker {
             let look = Look {
                 queue: &queue,
                 queue_fresh,
-                connection: self.links[i],
+                connection: state.link,
                 now,
                 seen_at,
             };
@@ -1008,45 +1012,9 @@ impl Worker {
             queue: queue.get(&t.hash),
             memory: &memory,
             rules: &self.rules,
-            connection: self.links.get(qbit).copied().unwrap_or_default(),
+            connection: self.views.get(qbit).map(|v| v.lock().link).unwrap_or_default(),
             now,
         })
-    }
-
-    /// Follows each qBittorrent read this pass from connected to disconnected and back
-    /// (`connection_status`): logged once per outage, shown on `/health`.
-    fn follow_connections(&mut self, synced: &[bool], now: UnixTime) {
-        for (i, view) in self.views.iter().enumerate() {
-            if !synced.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            let status = view.lock().server.connection_status.clone();
-            let was = self.links[i];
-            let is = was.after(status.as_deref(), now);
-            if is == was {
-                continue;
-            }
-            self.links[i] = is;
-            let qbit = view.client().name();
-            match (was, is) {
-                (_, Connection::Down { since }) => {
-                    warn!(
-                        "{}: {qbit} reports no connection (connection_status disconnected):                          nothing is removed as stalled, slow or stale until it is back",
-                        self.arr_cfg.name
-                    );
-                    self.board.qbit_connection(qbit, Some(since));
-                }
-                (Connection::Down { since }, _) => {
-                    info!(
-                        "{}: {qbit} is connected again (after {}s); stalled and inactivity clocks count from now",
-                        self.arr_cfg.name,
-                        now - since
-                    );
-                    self.board.qbit_connection(qbit, None);
-                }
-                _ => {}
-            }
-        }
     }
 
     /// Takes the decision on a torrent read again just now: a plan when it needs
