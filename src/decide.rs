@@ -332,9 +332,26 @@ impl Inputs<'_> {
         self.now - self.torrent.added_on
     }
 
-    /// Seconds without activity, counted from the end of the last outage at the latest.
+    /// Torrent.IgnoreTorrentsYoungerThan, its clock reported to `tr`: `Some(numbers)` while
+    /// the torrent is younger.
+    fn too_young<T: Trace>(&self, tr: &mut T) -> Option<String> {
+        let min_age = self.rules.min_age;
+        tr.clock(self.torrent.added_on.saturating_add(min_age), || {
+            format!("age reaches IgnoreTorrentsYoungerThan {min_age}s")
+        });
+        let age = self.age();
+        (age < min_age).then(|| format!("age {age}s < IgnoreTorrentsYoungerThan {min_age}s"))
+    }
+
+    /// When inactivity started counting: the last activity, or the end of the last outage
+    /// when that is later.
+    fn idle_since(&self) -> UnixTime {
+        self.connection.counted_from(self.torrent.last_activity)
+    }
+
+    /// Seconds without activity (see [`Inputs::idle_since`]).
     fn idle(&self) -> i64 {
-        self.now - self.connection.counted_from(self.torrent.last_activity)
+        self.now - self.idle_since()
     }
 
     /// The failure path for a download that will not finish: remove it with
@@ -648,16 +665,11 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     });
 
     // 7. Nothing destructive for young torrents.
-    let age = input.age();
-    tr.clock(t.added_on.saturating_add(r.min_age), || {
-        format!("age reaches IgnoreTorrentsYoungerThan {}s", r.min_age)
-    });
-    if age < r.min_age {
-        let detail = format!("age {age}s < IgnoreTorrentsYoungerThan {}s", r.min_age);
+    if let Some(detail) = input.too_young(tr) {
         return decision(input, Rule::TooYoung, detail, vec![]);
     }
     tr.passed(Rule::TooYoung, || {
-        format!("age {age}s ≥ IgnoreTorrentsYoungerThan {}s", r.min_age)
+        format!("age {}s ≥ IgnoreTorrentsYoungerThan {}s", input.age(), r.min_age)
     });
 
     // 8. Files gone from disk: drop the torrent, keep what remains, no blocklist.
@@ -823,10 +835,10 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         });
         // 13. No activity for longer than MaximumETA.
         let idle = input.idle();
-        let idle_from = input.connection.counted_from(t.last_activity);
-        tr.clock(idle_from.saturating_add(max_eta).saturating_add(1), || {
-            format!("no activity for longer than MaximumETA {max_eta}s")
-        });
+        tr.clock(
+            input.idle_since().saturating_add(max_eta).saturating_add(1),
+            || format!("no activity for longer than MaximumETA {max_eta}s"),
+        );
         let incomplete = !t.state.is_complete() && t.amount_left > 0;
         if incomplete && idle > max_eta && progress_ok {
             let detail = format!(
@@ -862,7 +874,6 @@ const HELD_IMPORT_STATES: [&str; 2] = ["importPending", "importBlocked"];
 /// status message that contains one of ArrErrorCodesToBlocklist's texts.
 fn arr_error<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<Decision> {
     let r = input.rules;
-    let t = input.torrent;
     let Some(q) = input.queue.filter(|_| complete && !r.arr_error_codes.is_empty()) else {
         tr.passed(Rule::ArrError, || {
             if !complete {
@@ -901,14 +912,8 @@ fn arr_error<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<
             return None;
         }
     };
-    let age = input.age();
-    tr.clock(t.added_on.saturating_add(r.min_age), || {
-        format!("age reaches IgnoreTorrentsYoungerThan {}s", r.min_age)
-    });
-    if age < r.min_age {
-        tr.passed(Rule::ArrError, || {
-            format!("age {age}s < IgnoreTorrentsYoungerThan {}s", r.min_age)
-        });
+    if let Some(why) = input.too_young(tr) {
+        tr.passed(Rule::ArrError, || why);
         return None;
     }
     let detail = format!(
@@ -1154,8 +1159,7 @@ fn decide_stalled<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         format!("stalled for StalledDelay {delay}s")
     });
     if !metadata {
-        let idle_from = input.connection.counted_from(t.last_activity);
-        tr.clock(idle_from.saturating_add(r.min_age), || {
+        tr.clock(input.idle_since().saturating_add(r.min_age), || {
             format!("idle for IgnoreTorrentsYoungerThan {}s", r.min_age)
         });
     }
