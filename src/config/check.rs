@@ -353,6 +353,12 @@ fn type_error(val: &Val, spec: &Key) -> Option<String> {
 }
 
 /// Whether a well-typed value equals qBitrr's default (`CHANGE_ME` always counts as default).
+/// Whether `val` is qBitrr's `default` for a key of type `ty` (`arr`: the Arr section it is
+/// in, for per-Arr defaults); `CHANGE_ME` counts as the default.
+pub(super) fn at_default(val: &Val, ty: Ty, default: Dflt, arr: Option<(ArrKind, &str)>) -> bool {
+    is_default(val, ty, default, Ctx { active: true, arr })
+}
+
 fn is_default(val: &Val, ty: Ty, default: Dflt, ctx: Ctx) -> bool {
     if val.as_str() == Some(PLACEHOLDER) {
         return true;

@@ -5,6 +5,7 @@
 //! than qBitrr's default; this names what a user switching from qBitrr silently loses even when
 //! they changed nothing (searching, file filters, ...).
 
+use super::check;
 use super::schema::{self, Dflt, TableSchema, Use};
 use super::tree::{Table, Val};
 use super::types::Config;
@@ -33,31 +34,19 @@ impl On {
     }
 }
 
-/// A key's value in `table`, or qBitrr's default for it (`kind`: the Arr section's kind), and
-/// whether it differs from that default.
+/// A key's value in `table`, or qBitrr's default for it (`arr`: the Arr section, for per-Arr
+/// defaults), and whether it differs from that default (as the "ignored" line judges it).
 fn value(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> (Option<Val>, bool) {
-    let default = default_of(schema, key, arr);
-    match table.and_then(|t| t.get(key)) {
-        Some(item) => {
-            let changed = default.as_ref().is_none_or(|d| !same(d, &item.val));
+    match (table.and_then(|t| t.get(key)), schema.get(key)) {
+        (Some(item), Some(spec)) => {
+            let changed = match spec.usage {
+                Use::Unsupported(default) => !check::at_default(&item.val, spec.ty, default, arr),
+                Use::Supported(_) => true,
+            };
             (Some(item.val.clone()), changed)
         }
-        None => (default, false),
-    }
-}
-
-/// Whether two values are equal (as TOML values; locations aside).
-fn same(a: &Val, b: &Val) -> bool {
-    match (a, b) {
-        (Val::Bool(x), Val::Bool(y)) => x == y,
-        (Val::Int(x), Val::Int(y)) => x == y,
-        (Val::Float(x), Val::Float(y)) => x == y,
-        (Val::Int(x), Val::Float(y)) | (Val::Float(y), Val::Int(x)) => *x as f64 == *y,
-        (Val::Str(x), Val::Str(y)) => x == y,
-        (Val::Array(x), Val::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(&a.val, &b.val))
-        }
-        _ => false,
+        (Some(item), None) => (Some(item.val.clone()), true),
+        (None, _) => (default_of(schema, key, arr), false),
     }
 }
 
