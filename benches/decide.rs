@@ -233,6 +233,8 @@ fn rules(category: &str) -> Rules {
         remove_torrent: RemoveTorrent::Ratio,
         import_mode: ImportMode::Auto,
         arr_error_codes: vec!["Not an upgrade for existing movie file(s)".into()],
+        file_filter: qbitrr_lite::file_filter::FileFilter::default(),
+        auto_delete: false,
     }
 }
 

@@ -14,6 +14,7 @@ use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
+use crate::file_filter::FileFilter;
 pub use crate::model::QueueStep;
 use crate::model::{
     tags, Connection, ImportState, Memory, QueueEntry, Torrent, TorrentState, TrackedStatus, UnixTime,
@@ -58,6 +59,10 @@ pub struct Rules {
     /// ArrErrorCodesToBlocklist: texts that, in the status messages of a download whose
     /// import the Arr holds back, fail it.
     pub arr_error_codes: Vec<String>,
+    /// Torrent.FolderExclusionRegex, FileNameExclusionRegex, FileExtensionAllowlist.
+    pub file_filter: FileFilter,
+    /// Torrent.AutoDelete: after an import, delete the files the filters excluded.
+    pub auto_delete: bool,
 }
 
 impl Rules {
@@ -82,6 +87,8 @@ impl Rules {
             remove_torrent: arr.seeding.remove_torrent,
             import_mode: arr.import_mode,
             arr_error_codes: arr.arr_error_codes.clone(),
+            file_filter: arr.torrent.file_filter.clone(),
+            auto_delete: arr.torrent.auto_delete,
         }
     }
 }
@@ -97,6 +104,8 @@ pub enum Rule {
     UnclaimedCategory,
     ProtectedState,
     ArrError,
+    AllFilesExcluded,
+    FileFilter,
     Import,
     ImportSettling,
     ImportRefused,
@@ -122,7 +131,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in declaration order (so `ALL[r as usize] == r`).
-    pub const ALL: [Rule; 28] = [
+    pub const ALL: [Rule; 30] = [
         Self::OtherCategory,
         Self::IgnoredTag,
         Self::FailedCategory,
@@ -130,6 +139,8 @@ impl Rule {
         Self::UnclaimedCategory,
         Self::ProtectedState,
         Self::ArrError,
+        Self::AllFilesExcluded,
+        Self::FileFilter,
         Self::Import,
         Self::ImportSettling,
         Self::ImportRefused,
@@ -162,6 +173,8 @@ impl Rule {
             Self::UnclaimedCategory => "unclaimed-category",
             Self::ProtectedState => "protected-state",
             Self::ArrError => "arr-error",
+            Self::AllFilesExcluded => "all-files-excluded",
+            Self::FileFilter => "file-filter",
             Self::Import => "import",
             Self::ImportSettling => "import-settling",
             Self::ImportRefused => "import-refused",
@@ -224,6 +237,9 @@ pub enum Action {
     BlocklistKeep {
         research: bool,
     },
+    /// Read the torrent's files once and set those the file filters exclude to priority 0
+    /// (remembered, with whether every file was excluded).
+    FilterFiles,
     AddTag(&'static str),
     RemoveTag(&'static str),
 }
@@ -271,6 +287,7 @@ impl fmt::Display for Action {
                 }
                 Ok(())
             }
+            Self::FilterFiles => f.write_str("skip the files the file filters exclude"),
             Self::AddTag(t) => write!(f, "add tag {t}"),
             Self::RemoveTag(t) => write!(f, "remove tag {t}"),
         }
@@ -383,6 +400,13 @@ impl Inputs<'_> {
 ///    holds its import back (importPending, importBlocked or a warning) with a status message
 ///    that contains an ArrErrorCodesToBlocklist text → remove with files + blocklist + search.
 ///
+///    4b. `all-files-excluded`: an earlier file check found every file excluded by the file
+///    filters, and it is not imported; once older than Torrent.IgnoreTorrentsYoungerThan (`too-young` before) →
+///    remove with files + blocklist + search.
+///
+///    4c. `file-filter`: incomplete, not imported, metadata known, not checked yet, and a
+///    filter list is set → read its files once and skip (priority 0) those excluded.
+///
 /// 5. `import` once, when complete for a few seconds (`import-settling` before),
 ///    whatever the seeding rules say; `import-refused` for a torrent without a root
 ///    folder (its content path is the category folder).
@@ -477,6 +501,10 @@ pub(crate) fn decide_traced<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision
     );
     if touchable && !removed && !input.torrent.state.is_stalled() {
         forget_stalled(input, &mut d);
+    }
+    // The file check only matters before the import; forgetting it keeps the memory small.
+    if d.memory.imported_at.is_some() {
+        d.memory.files_checked_at = None;
     }
     d
 }
@@ -636,6 +664,11 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     // 4a. The Arr refuses the import for a listed reason: fail the download.
     let complete = t.state.is_complete() && t.amount_left == 0;
     if let Some(d) = arr_error(input, complete, tr) {
+        return d;
+    }
+
+    // 4b, 4c. The file filters.
+    if let Some(d) = file_filters(input, complete, tr) {
         return d;
     }
 
@@ -922,6 +955,61 @@ fn arr_error<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<
         q.tracked_status.as_str()
     );
     Some(decision(input, Rule::ArrError, detail, vec![input.fail()]))
+}
+
+/// Rules 4b and 4c: fail a torrent whose every file the filters exclude (found by an earlier
+/// check), or check the files of a torrent not checked yet.
+fn file_filters<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<Decision> {
+    let t = input.torrent;
+    let m = input.memory;
+    if let Some(at) = m.all_files_excluded_at.filter(|_| !input.imported()) {
+        if let Some(why) = input.too_young(tr) {
+            let detail = format!("every file is excluded by the file filters; {why}");
+            return Some(decision(input, Rule::TooYoung, detail, vec![]));
+        }
+        let detail = format!(
+            "every file is excluded by the file filters (found {}s ago)",
+            input.now - at
+        );
+        return Some(decision(
+            input,
+            Rule::AllFilesExcluded,
+            detail,
+            vec![input.fail()],
+        ));
+    }
+    tr.passed(Rule::AllFilesExcluded, || {
+        if m.all_files_excluded_at.is_some() {
+            format!(
+                "every file is excluded, but it is imported ({})",
+                input.imported_why()
+            )
+        } else {
+            "no file check found every file excluded".into()
+        }
+    });
+    let why_not = if input.rules.file_filter.is_off() {
+        Some("every file-filter list is empty".to_string())
+    } else if m.files_checked_at.is_some() {
+        Some("its files were checked already".to_string())
+    } else if complete || input.imported() {
+        Some("complete or imported: its files stay as they are".to_string())
+    } else if t.state.is_metadata() || t.size <= 0 {
+        Some(format!("no metadata yet (state {}, size {})", t.state, t.size))
+    } else {
+        None
+    };
+    if let Some(why) = why_not {
+        tr.passed(Rule::FileFilter, || why);
+        return None;
+    }
+    let detail = format!("state {}, {} bytes: files not checked yet", t.state, t.size);
+    Some(decision(
+        input,
+        Rule::FileFilter,
+        detail,
+        vec![Action::FilterFiles],
+    ))
 }
 
 /// Rule 5, for a complete torrent not imported yet.

@@ -48,6 +48,7 @@ pub mod clock;
 pub mod config;
 mod control;
 pub mod decide;
+pub mod file_filter;
 pub mod http;
 mod inspect;
 mod logging;

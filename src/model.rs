@@ -475,6 +475,10 @@ pub struct Memory {
     pub searched_at: Option<UnixTime>,
     /// When it was last rechecked.
     pub rechecked_at: Option<UnixTime>,
+    /// When its files were checked against the file filters (forgotten once it is imported).
+    pub files_checked_at: Option<UnixTime>,
+    /// When that check found every file excluded: the torrent is then failed.
+    pub all_files_excluded_at: Option<UnixTime>,
     /// Our tags when Settings.Tagless is on.
     pub tags: BTreeSet<String>,
 }

@@ -1413,7 +1413,9 @@ pub(crate) fn encode(m: &Memory) -> Vec<u8> {
     out
 }
 
-fn times(m: &Memory) -> [Option<i64>; 6] {
+/// The times of a [`Memory`], in the order of their presence bits (new ones go at the end,
+/// so older records read as "absent").
+fn times(m: &Memory) -> [Option<i64>; 8] {
     [
         m.first_seen,
         m.imported_at,
@@ -1421,6 +1423,8 @@ fn times(m: &Memory) -> [Option<i64>; 6] {
         m.blocklisted_at,
         m.searched_at,
         m.rechecked_at,
+        m.files_checked_at,
+        m.all_files_excluded_at,
     ]
 }
 
@@ -1431,7 +1435,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Memory> {
         return None;
     }
     let (&bits, mut rest) = rest.split_first()?;
-    let mut times = [None; 6];
+    let mut times = [None; 8];
     for (i, slot) in times.iter_mut().enumerate() {
         if bits & (1 << i) != 0 {
             let (head, tail) = rest.split_at_checked(8)?;
@@ -1452,7 +1456,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Memory> {
     } else {
         ImportState::None
     };
-    let [first_seen, imported_at, stalled_since, blocklisted_at, searched_at, rechecked_at] = times;
+    let [first_seen, imported_at, stalled_since, blocklisted_at, searched_at, rechecked_at, files_checked_at, all_files_excluded_at] =
+        times;
     Some(Memory {
         first_seen,
         imported_at,
@@ -1461,6 +1466,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Memory> {
         blocklisted_at,
         searched_at,
         rechecked_at,
+        files_checked_at,
+        all_files_excluded_at,
         tags,
     })
 }

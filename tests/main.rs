@@ -8,6 +8,7 @@ mod arr_client;
 mod cli;
 mod config_compat;
 mod daemon_e2e;
+mod file_filters;
 mod harness_selftest;
 mod qbit_client;
 mod read_modes;

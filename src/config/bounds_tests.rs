@@ -120,6 +120,8 @@ impl Case {
     }
 }
 
+const TEXTS: &str =
+    "a list of at most 100 texts, each not blank and at most 1000 characters, no control characters";
 const CATEGORY: &str =
     "at most 255 characters, no control characters, no backslash, no / at either end or twice in a row";
 const CATEGORY_BAD: &[&str] = &[
@@ -431,6 +433,34 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "Radarr-A.Torrent",
+            "FolderExclusionRegex",
+            TEXTS,
+            &["[]", r#"["\\bextras?\\b", "\\bnc(ed|op)?(\\\\d+)?\\b"]"#],
+            &["[\"\"]", "[\"ok\", \"  \"]", "[\"a\\nb\"]"],
+        )
+        .more(
+            vec![format!("[{}]", vec!["\"x\""; 100].join(", "))],
+            vec![
+                format!("[{}]", long(1_001)),
+                format!("[{}]", vec!["\"x\""; 101].join(", ")),
+            ],
+        ),
+        case(
+            "Radarr-A.Torrent",
+            "FileNameExclusionRegex",
+            TEXTS,
+            &["[]", r#"["\\bsample\\b", "music video"]"#],
+            &["[\" \"]", "[\"a\\tb\"]"],
+        ),
+        case(
+            "Radarr-A.Torrent",
+            "FileExtensionAllowlist",
+            TEXTS,
+            &["[]", r#"[".mkv", ".!qB", "\\.m(p4|kv)"]"#],
+            &["[\"\"]", "[\".mkv\", \"\\u0000\"]"],
+        ),
+        case(
+            "Radarr-A.Torrent",
             "MaximumETA",
             "-1 (off) or 0 to 31536000 seconds (365d)",
             &["-1", "0", "31536000", "\"365d\""],
@@ -534,6 +564,27 @@ fn every_key_accepts_its_range_and_rejects_the_rest_with_key_line_and_range() {
                 cut(&shown)
             );
         }
+    }
+}
+
+#[test]
+fn a_file_filter_pattern_that_does_not_compile_names_key_line_and_item() {
+    for (key, value, says) in [
+        (
+            "FolderExclusionRegex",
+            r#"["ok", "(unclosed"]"#,
+            "item 2 is not a valid regex",
+        ),
+        ("FileNameExclusionRegex", r#"["(?<!x)y"]"#, "no look-around"),
+        ("FileExtensionAllowlist", r#"[".mkv", "mkv"]"#, "with its dot"),
+    ] {
+        let (text, lines) = render(&[("Radarr-A.Torrent", key, value.to_string())]);
+        let e = load(&text, &[]).expect_err("a pattern that does not compile");
+        let shown = e.to_string();
+        let prefix = format!("config.toml:{}: Radarr-A.Torrent.{key}: ", lines[0]);
+        let line = shown.lines().find(|l| l.starts_with(&prefix));
+        assert!(line.is_some_and(|l| l.contains(says)), "{key}: {shown}");
+        assert_eq!(e.problems().len(), 1, "{shown}");
     }
 }
 

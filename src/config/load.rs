@@ -884,6 +884,9 @@ APIKey = \"k\"
 FileExtensionAllowlist = [\".mkv\"]
 AutoDelete = true
 FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\\bsamples?\\\\b\", \"\\\\bscreens?\\\\b\", \"\\\\bnc(ed|op)?(\\\\\\\\d+)?\\\\b\"]
+[Radarr-A.Torrent.SeedingMode]
+RemoveDeadTrackers = true
+UploadRateLimitPerTorrent = 1000
 
 [Sonarr-Anime]
 URI = \"http://b\"
@@ -898,9 +901,8 @@ RemoveDeadTrackers = true
         assert_eq!(
             loaded.warnings,
             ["ignored (not supported yet): Settings.FreeSpace, \
-              qBit.ManagedCategories, qBit.Trackers, Torrent.FileExtensionAllowlist (in 2 sections), \
-              Torrent.AutoDelete (in 1 section), Torrent.FolderExclusionRegex (in 1 section), \
-              Torrent.SeedingMode.RemoveDeadTrackers (in 1 section)"]
+              qBit.ManagedCategories, qBit.Trackers, Torrent.SeedingMode.RemoveDeadTrackers (in 2 \
+              sections), Torrent.SeedingMode.UploadRateLimitPerTorrent (in 1 section)"]
         );
     }
 

@@ -198,14 +198,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "EntrySearch.Overseerr/Ombi requests",
         "requests are not searched for yet",
     );
-    let mut filters = Behaviour::new(
-        "Torrent.FolderExclusionRegex/FileNameExclusionRegex/FileExtensionAllowlist",
-        "files are not filtered yet: samples, extras and the rest are downloaded",
-    );
-    let mut auto_delete = Behaviour::new(
-        "Torrent.AutoDelete",
-        "files are not cleaned up after an import yet",
-    );
     let mut trackers = Behaviour::new(
         "Trackers",
         "tracker rules (limits, tags, hit-and-run protection) are not applied yet",
@@ -294,17 +286,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let request = if can_request { ombi.or(overseerr) } else { On::Off };
         requests.sections.push((name.clone(), request));
         let ts = &schema::TORRENT;
-        let filter = [
-            "FolderExclusionRegex",
-            "FileNameExclusionRegex",
-            "FileExtensionAllowlist",
-        ]
-        .iter()
-        .fold(On::Off, |acc, key| acc.or(listed(torrent_t, ts, key, kind)));
-        filters.sections.push((name.clone(), filter));
-        auto_delete
-            .sections
-            .push((name.clone(), flag(torrent_t, ts, "AutoDelete", kind)));
         trackers
             .sections
             .push((name.clone(), listed(torrent_t, ts, "Trackers", kind)));
@@ -325,8 +306,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         search,
         upgrades,
         requests,
-        filters,
-        auto_delete,
         free_space,
         trackers,
         rate_limits,
@@ -361,9 +340,6 @@ mod tests {
             [
                 "EntrySearch.SearchMissing is on in Radarr-A (qBitrr's default), but searching for \
                  missing media is not implemented yet",
-                "Torrent.FolderExclusionRegex/FileNameExclusionRegex/FileExtensionAllowlist is on in \
-                 Radarr-A (qBitrr's default), but files are not filtered yet: samples, extras and the \
-                 rest are downloaded",
                 "WebUI is on (qBitrr's default), but its pages are not served yet (the API, /health \
                  and /metrics are)",
             ]
@@ -372,11 +348,8 @@ mod tests {
 
     #[test]
     fn what_is_turned_off_is_not_named() {
-        let text = format!(
-            "{BASE}[Radarr-A.EntrySearch]\nSearchMissing = false\n[Radarr-A.Torrent]\n\
-             FolderExclusionRegex = []\nFileNameExclusionRegex = []\nFileExtensionAllowlist = []\n\
-             [Radarr-B]\nManaged = false\n"
-        );
+        let text =
+            format!("{BASE}[Radarr-A.EntrySearch]\nSearchMissing = false\n[Radarr-B]\nManaged = false\n");
         let lines = not_done(&text);
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert!(lines[0].starts_with("WebUI is on"));
@@ -424,11 +397,6 @@ SearchOverseerrRequests = true
             // Lidarr has no Overseerr requests in qBitrr.
             "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
              searched for yet",
-            "Torrent.FolderExclusionRegex/FileNameExclusionRegex/FileExtensionAllowlist is on in \
-             Lidarr-M (qBitrr's default) and Radarr-A (as set), but files are not filtered yet: \
-             samples, extras and the rest are downloaded",
-            "Torrent.AutoDelete is on in Radarr-A (as set), but files are not cleaned up after an \
-             import yet",
             "Settings.FreeSpace with AutoPauseResume is on (as set), but downloads are not paused \
              yet when the disk fills",
             "Trackers is on in qBit (as set), but tracker rules (limits, tags, hit-and-run \
@@ -446,7 +414,7 @@ SearchOverseerrRequests = true
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 13, "{lines:#?}");
+        assert_eq!(lines.len(), 11, "{lines:#?}");
     }
 
     #[test]

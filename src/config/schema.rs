@@ -226,6 +226,13 @@ const ERROR_TEXTS: Bounds = Bounds::Texts {
     chars: Chars::Line,
 };
 
+/// A file filter's regexes (each also compiled when the config is read).
+const PATTERNS: Bounds = Bounds::Texts {
+    items: 100,
+    max: 1_000,
+    chars: Chars::Line,
+};
+
 impl Bounds {
     /// The accepted values in words, in the key's unit (`unit` for durations), as the README
     /// documents them: "1 to 86400 seconds (1d)", "-1 (off) or 0 to 525600 minutes (365d)".
@@ -627,23 +634,11 @@ pub(super) static OVERSEERR: TableSchema = TableSchema {
 /// `[<Arr>.Torrent]`.
 pub(super) static TORRENT: TableSchema = TableSchema {
     keys: &[
-        uns("CaseSensitiveMatches", Ty::Bool, Dflt::Bool(false)),
-        uns(
-            "FolderExclusionRegex",
-            Ty::StrList,
-            Dflt::PerArr(folder_exclusion_default),
-        ),
-        uns(
-            "FileNameExclusionRegex",
-            Ty::StrList,
-            Dflt::PerArr(file_name_exclusion_default),
-        ),
-        uns(
-            "FileExtensionAllowlist",
-            Ty::StrList,
-            Dflt::PerArr(extension_default),
-        ),
-        uns("AutoDelete", Ty::Bool, Dflt::Bool(false)),
+        sup("CaseSensitiveMatches", Ty::Bool, FLAG),
+        sup("FolderExclusionRegex", Ty::StrList, PATTERNS),
+        sup("FileNameExclusionRegex", Ty::StrList, PATTERNS),
+        sup("FileExtensionAllowlist", Ty::StrList, PATTERNS),
+        sup("AutoDelete", Ty::Bool, FLAG),
         sup("IgnoreTorrentsYoungerThan", SECS, AGE),
         sup("MaximumETA", SECS, secs_or_off(YEAR)),
         sup(
@@ -753,26 +748,26 @@ const BOOK_EXTENSIONS: &[&str] = &[
     ".!qB", ".parts",
 ];
 
-fn folder_exclusion_default(kind: ArrKind, section: &str) -> Dflt {
+pub(super) fn folder_exclusion_default(kind: ArrKind, section: &str) -> &'static [&'static str] {
     match kind {
-        ArrKind::Lidarr | ArrKind::Readarr => Dflt::List(AUDIO_FOLDERS),
-        _ if section.to_lowercase().contains("anime") => Dflt::List(ANIME_FOLDERS),
-        _ => Dflt::List(VIDEO_FOLDERS),
+        ArrKind::Lidarr | ArrKind::Readarr => AUDIO_FOLDERS,
+        _ if section.to_lowercase().contains("anime") => ANIME_FOLDERS,
+        _ => VIDEO_FOLDERS,
     }
 }
 
-fn file_name_exclusion_default(kind: ArrKind, _section: &str) -> Dflt {
+pub(super) fn file_name_exclusion_default(kind: ArrKind, _section: &str) -> &'static [&'static str] {
     match kind {
-        ArrKind::Lidarr | ArrKind::Readarr => Dflt::List(AUDIO_FILE_NAMES),
-        ArrKind::Radarr | ArrKind::Sonarr => Dflt::List(VIDEO_FILE_NAMES),
+        ArrKind::Lidarr | ArrKind::Readarr => AUDIO_FILE_NAMES,
+        ArrKind::Radarr | ArrKind::Sonarr => VIDEO_FILE_NAMES,
     }
 }
 
-fn extension_default(kind: ArrKind, _section: &str) -> Dflt {
+pub(super) fn extension_default(kind: ArrKind, _section: &str) -> &'static [&'static str] {
     match kind {
-        ArrKind::Lidarr => Dflt::List(MUSIC_EXTENSIONS),
-        ArrKind::Readarr => Dflt::List(BOOK_EXTENSIONS),
-        ArrKind::Radarr | ArrKind::Sonarr => Dflt::List(VIDEO_EXTENSIONS),
+        ArrKind::Lidarr => MUSIC_EXTENSIONS,
+        ArrKind::Readarr => BOOK_EXTENSIONS,
+        ArrKind::Radarr | ArrKind::Sonarr => VIDEO_EXTENSIONS,
     }
 }
 
@@ -981,14 +976,9 @@ mod tests {
 
     #[test]
     fn per_arr_defaults_follow_the_generator() {
-        assert!(matches!(
-            folder_exclusion_default(ArrKind::Sonarr, "Sonarr-Anime"),
-            Dflt::List(list) if list.len() == 7
-        ));
-        assert!(matches!(
-            folder_exclusion_default(ArrKind::Radarr, "Radarr-1080"),
-            Dflt::List(list) if list.len() == 5
-        ));
+        assert_eq!(folder_exclusion_default(ArrKind::Sonarr, "Sonarr-Anime").len(), 7);
+        assert_eq!(folder_exclusion_default(ArrKind::Radarr, "Radarr-1080").len(), 5);
+        assert_eq!(folder_exclusion_default(ArrKind::Lidarr, "Lidarr-anime").len(), 3);
         assert!(matches!(
             is_4k_default(ArrKind::Radarr, "Radarr-4K"),
             Dflt::Bool(true)

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::file_filter::FileFilter;
 use crate::model::ArrKind;
 
 /// The validated configuration the daemon runs with.
@@ -171,6 +172,11 @@ pub struct TorrentRules {
     pub max_removals_per_pass: u32,
     /// MaxRemovalsPerHour (ours; default 100): torrents removed in any hour at most.
     pub max_removals_per_hour: u32,
+    /// FolderExclusionRegex, FileNameExclusionRegex, FileExtensionAllowlist and
+    /// CaseSensitiveMatches, compiled.
+    pub file_filter: FileFilter,
+    /// AutoDelete (default false): after an import, delete the files the filters excluded.
+    pub auto_delete: bool,
 }
 
 /// StalledDelay: -1 off, 0 tag only (never delete), N minutes (or a duration string).

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::file_filter::{FileFilter, FilterList};
 use crate::model::ArrKind;
 
 use super::check::{default_port, Locs};
@@ -308,7 +309,7 @@ impl<'a> Keys<'a> {
     }
 
     /// A list of texts within its schema bounds, trimmed; `None` when absent or rejected (each
-    /// problem reported). A blank text would match every message, so it is refused.
+    /// problem reported). A blank text would match everything, so it is refused.
     fn texts(&mut self, key: &str) -> Option<Vec<String>> {
         let Bounds::Texts { items, max, chars } = self.bounds(key) else {
             return self.mismatch(key);
@@ -326,7 +327,7 @@ impl<'a> Keys<'a> {
         for (i, item) in list.iter().enumerate() {
             let text = item.val.as_str().unwrap_or_default();
             let problem = if text.trim().is_empty() {
-                Some("is blank (it would match every message)".to_string())
+                Some("is blank (it would match everything)".to_string())
             } else {
                 text_problem(text, max, chars, false)
             };
@@ -577,7 +578,7 @@ impl Validator<'_> {
             listed.iter().map(|t| t.to_string()).collect()
         });
         let mut t = a.sub("Torrent", &schema::TORRENT);
-        let torrent = torrent(&mut t);
+        let torrent = torrent(&mut t, kind, name);
         let seeding = seeding(&mut t.sub("SeedingMode", &schema::SEEDING_MODE), managed);
         Arr {
             name: name.to_string(),
@@ -679,7 +680,7 @@ impl Validator<'_> {
 }
 
 /// `[<Arr>.Torrent]`.
-fn torrent(t: &mut Keys) -> TorrentRules {
+fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
     let maximum_deletable_percentage = t
         .real("MaximumDeletablePercentage", " (a fraction: 0.99 is 99%)")
         .flatten()
@@ -702,6 +703,35 @@ fn torrent(t: &mut Keys) -> TorrentRules {
         re_search_stalled: t.bool("ReSearchStalled").unwrap_or(false),
         max_removals_per_pass: t.number("MaxRemovalsPerPass").unwrap_or(20),
         max_removals_per_hour: t.number("MaxRemovalsPerHour").unwrap_or(100),
+        file_filter: file_filter(t, kind, section),
+        auto_delete: t.bool("AutoDelete").unwrap_or(false),
+    }
+}
+
+/// The three file-filter lists, compiled; qBitrr's lists for the kind of Arr where a key is
+/// absent. A list with a pattern that does not compile is reported (key, item, reason) and
+/// leaves the filter off, which the report's error stops from running anyway.
+fn file_filter(t: &mut Keys, kind: ArrKind, section: &str) -> FileFilter {
+    let mut list = |key: &str, default: fn(ArrKind, &str) -> &'static [&'static str]| {
+        t.texts(key)
+            .unwrap_or_else(|| default(kind, section).iter().map(|p| p.to_string()).collect())
+    };
+    let folders = list("FolderExclusionRegex", schema::folder_exclusion_default);
+    let names = list("FileNameExclusionRegex", schema::file_name_exclusion_default);
+    let extensions = list("FileExtensionAllowlist", schema::extension_default);
+    let case_sensitive = t.bool("CaseSensitiveMatches").unwrap_or(false);
+    match FileFilter::new(&folders, &names, &extensions, case_sensitive) {
+        Ok(filter) => filter,
+        Err(e) => {
+            let hint = match e.list {
+                FilterList::Extensions => " (write each extension with its dot, e.g. \".mkv\")",
+                FilterList::Folders | FilterList::Names => {
+                    " (regex-lite syntax: no look-around or back-references)"
+                }
+            };
+            t.error(e.list.key(), format!("{e}{hint}"));
+            FileFilter::default()
+        }
     }
 }
 

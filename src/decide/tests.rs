@@ -30,7 +30,14 @@ fn rules() -> Rules {
             "Not an upgrade for existing movie file(s)".into(),
             "Unable to determine if file is a sample".into(),
         ],
+        file_filter: FileFilter::default(),
+        auto_delete: false,
     }
+}
+
+/// A filter that excludes `Sample` folders and anything but `.mkv`.
+fn video_filter() -> FileFilter {
+    FileFilter::new(&[r"\bsamples?\b".into()], &[], &[".mkv".into()], false).expect("compiles")
 }
 
 /// A day-old download in our category, downloading at half progress.
@@ -218,6 +225,95 @@ fn decision_table() {
         Row {
             torrent: |t| t.state = TorrentState::Moving,
             ..row("moving is protected", Rule::ProtectedState, vec![])
+        },
+        Row {
+            rules: |r| r.file_filter = video_filter(),
+            ..row(
+                "a download with metadata whose files were not checked: check them",
+                Rule::FileFilter,
+                vec![Action::FilterFiles],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::StalledDl,
+            rules: |r| r.file_filter = video_filter(),
+            memory: |m| m.stalled_since = Some(NOW - 2 * HOUR),
+            ..row(
+                "the file check comes before the stalled rules",
+                Rule::FileFilter,
+                vec![Action::FilterFiles],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::MetaDl;
+                t.size = 0;
+            },
+            rules: |r| {
+                r.file_filter = video_filter();
+                r.stalled_delay = StalledDelay::Off;
+            },
+            ..row("no metadata yet: no file check", Rule::StalledOff, vec![])
+        },
+        Row {
+            rules: |r| r.file_filter = video_filter(),
+            memory: |m| m.files_checked_at = Some(NOW - HOUR),
+            ..row("checked before: not again", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: completed,
+            rules: |r| r.file_filter = video_filter(),
+            ..row("complete: its files stay as they are", Rule::Import, import())
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::ForcedDl,
+            rules: |r| r.file_filter = video_filter(),
+            ..row("forced downloads are not checked", Rule::ProtectedState, vec![])
+        },
+        Row {
+            memory: |m| {
+                m.files_checked_at = Some(NOW - 60);
+                m.all_files_excluded_at = Some(NOW - 60);
+            },
+            ..row(
+                "every file excluded: fail it",
+                Rule::AllFilesExcluded,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: |t| {
+                // Every file at priority 0 reads as complete.
+                completed(t);
+                t.added_on = NOW - 60;
+            },
+            memory: |m| m.all_files_excluded_at = Some(NOW - 30),
+            ..row(
+                "every file excluded but younger than the age gate: wait, and no import",
+                Rule::TooYoung,
+                vec![],
+            )
+        },
+        Row {
+            torrent: completed,
+            memory: |m| {
+                m.all_files_excluded_at = Some(NOW - 2 * HOUR);
+                m.imported_at = Some(NOW - HOUR);
+            },
+            ..row(
+                "every file excluded, yet imported: never failed for it",
+                Rule::TagImported,
+                vec![Action::AddTag(tags::IMPORTED)],
+            )
+        },
+        Row {
+            torrent: |t| t.tags = vec![tags::IGNORED.into()],
+            memory: |m| m.all_files_excluded_at = Some(NOW - HOUR),
+            ..row(
+                "every file excluded but ignored: nothing",
+                Rule::IgnoredTag,
+                vec![],
+            )
         },
         Row {
             torrent: completed,
@@ -1181,6 +1277,8 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
         blocklisted_at: g.opt_time(),
         searched_at: g.opt_time(),
         rechecked_at: g.opt_time(),
+        files_checked_at: g.opt_time(),
+        all_files_excluded_at: if g.below(4) == 0 { g.opt_time() } else { None },
         tags: BTreeSet::new(),
     };
     let mut r = rules();
@@ -1194,6 +1292,9 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
         StalledDelay::After(Duration::from_secs(900)),
     ]);
     r.re_search_stalled = g.below(2) == 0;
+    if g.below(2) == 0 {
+        r.file_filter = video_filter();
+    }
     r.maximum_eta = *g.pick(&[None, Some(60), Some(HOUR)]);
     r.do_not_remove_slow = g.below(2) == 0;
     r.max_upload_ratio = *g.pick(&[None, Some(0.5), Some(2.0)]);
@@ -1272,7 +1373,14 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                 assert!(!t.state.is_protected(), "{}", ctx());
                 // Nearly finished downloads are never failed; completed ones only after import.
                 let complete = t.state.is_complete() && t.amount_left == 0;
-                if complete && d.rule == Rule::ArrError {
+                if d.rule == Rule::AllFilesExcluded {
+                    // Only after a file check found every file excluded, and never once imported.
+                    assert!(m.all_files_excluded_at.is_some(), "{}", ctx());
+                    let imported = m.imported_at.is_some()
+                        || (!r.tagless && t.has_tag(tags::IMPORTED))
+                        || q.as_ref().is_some_and(|q| q.tracked_state == "imported");
+                    assert!(!imported, "imported, then failed for its files: {}", ctx());
+                } else if complete && d.rule == Rule::ArrError {
                     // Only when the Arr refuses the import for a listed reason.
                     let q = q.as_ref().expect("arr-error without a queue entry");
                     let held = ["importPending", "importBlocked"].contains(&q.tracked_state.as_str())
@@ -1311,7 +1419,13 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         }
         // StalledDelay -1: a stalled torrent of ours is never removed (not as slow or stale either).
         if ours && destructive && r.stalled_delay == StalledDelay::Off {
-            assert!(!t.state.is_stalled(), "stalled with StalledDelay -1: {}", ctx());
+            // (A torrent whose every file is excluded goes for its files, not for stalling.)
+            let for_files = d.rule == Rule::AllFilesExcluded;
+            assert!(
+                !t.state.is_stalled() || for_files,
+                "stalled with StalledDelay -1: {}",
+                ctx()
+            );
         }
         // An import never names the save path (the category folder).
         for a in &d.actions {
@@ -1344,6 +1458,22 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                     ctx()
                 );
             }
+        }
+        // The file check is asked for only for a download of ours that is not complete, has
+        // its metadata, and was not checked before, while a filter is set.
+        if d.actions.contains(&Action::FilterFiles) {
+            assert!(
+                ours && !t.state.is_protected() && !t.state.is_metadata(),
+                "{}",
+                ctx()
+            );
+            assert!(
+                m.files_checked_at.is_none() && !r.file_filter.is_off(),
+                "{}",
+                ctx()
+            );
+            assert!(!(t.state.is_complete() && t.amount_left == 0), "{}", ctx());
+            assert!(!d.actions.iter().any(Action::is_destructive), "{}", ctx());
         }
         // Never resume and remove at once.
         let resumes = d.actions.contains(&Action::Resume);

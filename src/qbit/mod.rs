@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::config::QbitInstance;
+use crate::file_filter::TorrentFile;
 use crate::http::{self, HttpError};
 use crate::model::Torrent;
 
@@ -580,6 +581,45 @@ impl QbitClient {
         self.post(
             "/api/v2/torrents/removeTags",
             &[("hashes", &hashes.join("|")), ("tags", &tags.join(","))],
+        )
+    }
+
+    /// `torrents/files?hash=`: the torrent's files (empty before its metadata is known).
+    pub(crate) fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            /// Since WebAPI 2.8.2; the position before.
+            index: Option<u32>,
+            name: String,
+            priority: i64,
+        }
+        let path = "/api/v2/torrents/files";
+        let mut resp = self.request(Method::Get, path, &[("hash", hash)])?;
+        let text = http::read_text(&self.endpoint(path), resp.body_mut())?;
+        let rows: Vec<Row> =
+            serde_json::from_str(&text).map_err(|e| HttpError::decode_error(&self.endpoint(path), e))?;
+        let mut files = Vec::with_capacity(rows.len());
+        for (position, row) in rows.into_iter().enumerate() {
+            let index = match row.index {
+                Some(i) => i,
+                None => u32::try_from(position)
+                    .map_err(|_| HttpError::decode(&self.endpoint(path), "more than 2^32 files"))?,
+            };
+            files.push(TorrentFile {
+                index,
+                name: row.name,
+                priority: u8::try_from(row.priority.clamp(0, 255)).unwrap_or(u8::MAX),
+            });
+        }
+        Ok(files)
+    }
+
+    /// `torrents/filePrio` with priority 0 (do not download) for these file ids.
+    pub(crate) fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
+        let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+        self.post(
+            "/api/v2/torrents/filePrio",
+            &[("hash", hash), ("id", &ids.join("|")), ("priority", "0")],
         )
     }
 

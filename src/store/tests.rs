@@ -9,6 +9,8 @@ fn sample() -> Memory {
         blocklisted_at: None,
         searched_at: Some(i64::MAX),
         rechecked_at: None,
+        files_checked_at: Some(7),
+        all_files_excluded_at: None,
         tags: ["qBitrr-imported".to_string(), "ü".to_string()]
             .into_iter()
             .collect(),

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
 use crate::arr::{ArrClient, CommandState, QueueDelete, QueueDeleteOptions};
+use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, QbitClient, SyncItem};
@@ -48,6 +49,12 @@ impl Qbittorrent for QbitClient {
     }
     fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError> {
         QbitClient::set_category(self, hashes, category)
+    }
+    fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError> {
+        QbitClient::files(self, hash)
+    }
+    fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
+        QbitClient::skip_files(self, hash, ids)
     }
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         QbitClient::add_tags(self, hashes, tags)

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
 use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
+use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, SyncItem};
@@ -83,6 +84,14 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
     }
     fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError> {
         let change = format!("move {} to category {category:?}", hashes.join(","));
+        self.would(self.name(), change)
+    }
+    fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError> {
+        self.inner.files(hash)
+    }
+    fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
+        let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+        let change = format!("skip files {} of {hash}", ids.join(","));
         self.would(self.name(), change)
     }
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
@@ -165,6 +174,8 @@ mod tests {
         qbit.set_category(&["aa"], "radarr").unwrap();
         qbit.add_tags(&["aa"], &["t"]).unwrap();
         qbit.remove_tags(&["aa"], &["t"]).unwrap();
+        qbit.skip_files("aa", &[0, 2]).unwrap();
+        qbit.files("aa").unwrap();
 
         let arr = DryRun::new(FakeArr::new(ArrKind::Radarr, &journal));
         arr.queue().unwrap();
@@ -176,11 +187,14 @@ mod tests {
         assert_eq!(arr.delete_queue_item(1, opts).unwrap(), QueueDelete::Deleted);
         arr.command(&serde_json::json!({"name": "MoviesSearch"})).unwrap();
 
-        assert_eq!(journal.calls(), [Call::List("radarr".into()), Call::Queue]);
-        assert_eq!(qbit.announced.lock().unwrap().len(), 6);
+        assert_eq!(
+            journal.calls(),
+            [Call::List("radarr".into()), Call::Files("aa".into()), Call::Queue]
+        );
+        assert_eq!(qbit.announced.lock().unwrap().len(), 7);
         assert_eq!(arr.announced.lock().unwrap().len(), 2);
         // The same change again is not announced again.
         qbit.delete(&["aa"], true).unwrap();
-        assert_eq!(qbit.announced.lock().unwrap().len(), 6);
+        assert_eq!(qbit.announced.lock().unwrap().len(), 7);
     }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
 use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
+use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListFilter, ListQuery, SyncItem};
@@ -50,6 +51,12 @@ pub(crate) enum Call {
     CommandState(i64),
     /// `find_command`, by download id.
     FindCommand(String),
+    /// `files`, by hash.
+    Files(String),
+    SkipFiles {
+        hash: String,
+        ids: Vec<u32>,
+    },
 }
 
 impl Call {
@@ -69,6 +76,8 @@ impl Call {
             Self::Command(_) => "command",
             Self::CommandState(_) => "command_state",
             Self::FindCommand(_) => "find_command",
+            Self::Files(_) => "files",
+            Self::SkipFiles { .. } => "skip_files",
         }
     }
 }
@@ -130,6 +139,7 @@ pub(crate) struct FakeQbit {
     lists: Mutex<HashMap<String, Vec<Torrent>>>,
     down: Mutex<bool>,
     connection: Mutex<&'static str>,
+    files: Mutex<HashMap<String, Vec<TorrentFile>>>,
 }
 
 impl FakeQbit {
@@ -140,7 +150,18 @@ impl FakeQbit {
             lists: Mutex::new(HashMap::new()),
             down: Mutex::new(false),
             connection: Mutex::new("connected"),
+            files: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Sets what `files(hash)` reports; `skip_files` sets those ids to priority 0.
+    pub(crate) fn set_files(&self, hash: &str, files: Vec<TorrentFile>) {
+        lock(&self.files).insert(hash.to_string(), files);
+    }
+
+    /// The files of `hash` as they stand.
+    pub(crate) fn files_of(&self, hash: &str) -> Vec<TorrentFile> {
+        lock(&self.files).get(hash).cloned().unwrap_or_default()
     }
 
     /// Sets what `transfer/info` reports as `connection_status` (not journaled).
@@ -229,6 +250,22 @@ impl Qbittorrent for FakeQbit {
             hashes: owned(hashes),
             category: category.to_string(),
         })
+    }
+    fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError> {
+        self.journal.record(Call::Files(hash.to_string()))?;
+        Ok(self.files_of(hash))
+    }
+    fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
+        self.journal.record(Call::SkipFiles {
+            hash: hash.to_string(),
+            ids: ids.to_vec(),
+        })?;
+        for file in lock(&self.files).get_mut(hash).into_iter().flatten() {
+            if ids.contains(&file.index) {
+                file.priority = 0;
+            }
+        }
+        Ok(())
     }
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         self.journal.record(Call::AddTags {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
+use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, SyncItem};
@@ -36,6 +37,10 @@ pub(crate) trait Qbittorrent: Send + Sync {
     /// Starts (5.x) or resumes (4.x) torrents.
     fn resume(&self, hashes: &[&str]) -> Result<(), HttpError>;
     fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError>;
+    /// `torrents/files`: the torrent's files (empty before its metadata is known).
+    fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError>;
+    /// `torrents/filePrio` priority 0 for these file ids of one torrent.
+    fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError>;
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
     fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
     /// Records a failed call; true when this starts an outage, so exactly one worker reports it.

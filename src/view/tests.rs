@@ -355,6 +355,12 @@ impl Qbittorrent for FakeSync {
     fn set_category(&self, _: &[&str], _: &str) -> Result<(), HttpError> {
         Ok(())
     }
+    fn files(&self, _: &str) -> Result<Vec<crate::file_filter::TorrentFile>, HttpError> {
+        Ok(Vec::new())
+    }
+    fn skip_files(&self, _: &str, _: &[u32]) -> Result<(), HttpError> {
+        Ok(())
+    }
     fn add_tags(&self, _: &[&str], _: &[&str]) -> Result<(), HttpError> {
         Ok(())
     }

@@ -1,5 +1,5 @@
 //! Applies the decisions of one pass, in a fixed order: resume, recheck,
-//! category moves, imports, failures (qBittorrent delete first, then the Arr
+//! category moves, file filters, imports (AutoDelete after a confirmed one), failures (qBittorrent delete first, then the Arr
 //! queue entry with blocklist, then the search), blocklist-only, tags.
 //!
 //! Facts that depend on a call succeeding (an import was accepted, a search
@@ -21,6 +21,7 @@ use log::{debug, info, warn};
 use crate::arr;
 use crate::config::ImportMode;
 use crate::decide::{Action, Decision, QueueStep};
+use crate::file_filter::FileFilter;
 use crate::http::HttpError;
 use crate::model::{tags, AuditEntry, ImportState, Intent, Memory, QueueEntry, UnixTime};
 use crate::shutdown::Shutdown;
@@ -28,6 +29,7 @@ use crate::store::InstanceRecords;
 use crate::upstream::{ArrApi, Qbittorrent};
 
 use super::intents::{IntentSteps, Intents, Progress};
+use super::leftovers::delete_leftovers;
 
 /// One torrent's decision, with where it lives.
 #[derive(Debug, Clone)]
@@ -36,6 +38,9 @@ pub(super) struct Plan {
     pub qbit: usize,
     pub hash: String,
     pub name: String,
+    /// qBittorrent's save path and content path (AutoDelete works inside the latter).
+    pub save_path: String,
+    pub content_path: String,
     pub decision: Decision,
     /// Set when the torrent was removed from qBittorrent (its memory is then dropped).
     pub removed: bool,
@@ -108,6 +113,12 @@ pub(super) struct Executor<'a> {
     pub retry_base: i64,
     /// What deleted something or changed an Arr, for the audit log (written after the pass).
     pub audit: &'a RefCell<Vec<AuditEntry>>,
+    /// The instance's file filters (FilterFiles, AutoDelete).
+    pub filter: &'a FileFilter,
+    /// Torrent.AutoDelete.
+    pub auto_delete: bool,
+    /// A dry run: AutoDelete only says what it would delete.
+    pub dry_run: bool,
 }
 
 impl Executor<'_> {
@@ -132,6 +143,14 @@ impl Executor<'_> {
             |m| m.rechecked_at = Some(now),
         );
         self.set_categories(plans, &mut done);
+        for plan in plans.iter_mut() {
+            if self.stop.is_set() {
+                return done;
+            }
+            if plan.has(|a| *a == Action::FilterFiles) {
+                self.filter_files(plan, &mut done);
+            }
+        }
         for plan in plans.iter_mut() {
             if self.stop.is_set() {
                 return done;
@@ -434,6 +453,131 @@ impl Executor<'_> {
         }
     }
 
+    /// Reads a torrent's files once and sets those the filters exclude to priority 0; then
+    /// remembers the check, and whether every file was excluded (the torrent is then failed
+    /// by a later decision). Nothing is remembered when a call fails: the next pass tries
+    /// again.
+    fn filter_files(&self, plan: &mut Plan, done: &mut Applied) {
+        let client = &self.qbits[plan.qbit];
+        let files = match client.files(&plan.hash) {
+            Ok(files) => files,
+            Err(e) => return self.failed(done, "read the files", &Self::label(plan), &e),
+        };
+        if files.is_empty() {
+            // The decision asks only once the metadata is in (a size, not metaDL): no files
+            // then is qBittorrent's odd answer, not a reason to ask every pass.
+            debug!(
+                "{}: {} lists no files: nothing to filter",
+                self.instance,
+                Self::label(plan)
+            );
+            plan.decision.memory.files_checked_at = Some(self.now);
+            return;
+        }
+        let checked = self.filter.plan(&files);
+        if !checked.to_skip.is_empty() {
+            if let Err(e) = client.skip_files(&plan.hash, &checked.to_skip) {
+                return self.failed(done, "skip files", &Self::label(plan), &e);
+            }
+        }
+        let memory = &mut plan.decision.memory;
+        memory.files_checked_at = Some(self.now);
+        if checked.excluded.is_empty() {
+            debug!(
+                "{}: {}: all {} file(s) pass the file filters",
+                self.instance,
+                Self::label(plan),
+                checked.total
+            );
+            return;
+        }
+        let shown: Vec<String> = checked
+            .excluded
+            .iter()
+            .take(5)
+            .map(|(file, why)| format!("{:?} ({why})", file.name))
+            .collect();
+        let more = checked.excluded.len().saturating_sub(shown.len());
+        let list = if more > 0 {
+            format!("{}, and {more} more", shown.join(", "))
+        } else {
+            shown.join(", ")
+        };
+        if checked.all_excluded() {
+            memory.all_files_excluded_at = Some(self.now);
+            warn!(
+                "{}: every file of {} is excluded by the file filters ({list}); it will be removed,                  blocklisted and searched again",
+                self.instance,
+                Self::label(plan)
+            );
+        } else {
+            info!(
+                "{}: {}: {} of {} file(s) set to \"do not download\" by the file filters: {list}",
+                self.instance,
+                Self::label(plan),
+                checked.excluded.len(),
+                checked.total
+            );
+        }
+    }
+
+    /// AutoDelete after a confirmed import: the files the filters excluded go from the disk
+    /// (see `leftovers`). A failure is logged; the import stands.
+    fn delete_leftovers(&self, plan: &Plan) {
+        let files = match self.qbits[plan.qbit].files(&plan.hash) {
+            Ok(files) => files,
+            Err(e) => {
+                warn!(
+                    "{}: AutoDelete: could not read the files of {}: {e}",
+                    self.instance,
+                    Self::label(plan)
+                );
+                return;
+            }
+        };
+        let names = self.filter.leftovers(&files);
+        if names.is_empty() {
+            return;
+        }
+        if self.dry_run {
+            info!(
+                "[dry-run] {}: AutoDelete would delete {} excluded file(s) of {} under {:?}",
+                self.instance,
+                names.len(),
+                Self::label(plan),
+                plan.content_path
+            );
+            return;
+        }
+        let save = std::path::Path::new(&plan.save_path);
+        match delete_leftovers(save, std::path::Path::new(&plan.content_path), &names) {
+            Ok(cleaned) => {
+                for (path, why) in &cleaned.kept {
+                    warn!(
+                        "{}: AutoDelete left {} of {}: {why}",
+                        self.instance,
+                        path.display(),
+                        Self::label(plan)
+                    );
+                }
+                if !cleaned.files.is_empty() {
+                    let outcome = format!(
+                        "{} file(s), {} emptied folder(s)",
+                        cleaned.files.len(),
+                        cleaned.folders.len()
+                    );
+                    info!(
+                        "{}: AutoDelete removed {outcome} of {}",
+                        self.instance,
+                        Self::label(plan)
+                    );
+                    self.note_step(plan, "delete excluded files", outcome);
+                }
+            }
+            Err(e) => warn!("{}: AutoDelete for {}: {e}", self.instance, Self::label(plan)),
+        }
+    }
+
     fn imported(&self, plan: &mut Plan, done: &mut Applied) {
         let memory = &mut plan.decision.memory;
         memory.import = ImportState::None;
@@ -441,6 +585,9 @@ impl Executor<'_> {
         done.imports_confirmed += 1;
         info!("{}: {} imported", self.instance, Self::label(plan));
         self.note_step(plan, "imported", "ok".into());
+        if self.auto_delete {
+            self.delete_leftovers(plan);
+        }
         if self.tagless {
             plan.decision.memory.tags.insert(tags::IMPORTED.to_string());
         } else if let Err(e) = self.qbits[plan.qbit].add_tags(&[&plan.hash], &[tags::IMPORTED]) {

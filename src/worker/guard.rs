@@ -98,6 +98,8 @@ mod tests {
             qbit: 0,
             hash: format!("{i:040x}"),
             name: format!("T{i}"),
+            save_path: String::new(),
+            content_path: String::new(),
             decision: Decision {
                 rule,
                 detail: String::new(),

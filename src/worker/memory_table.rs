@@ -64,6 +64,8 @@ impl Slot {
             && m.blocklisted_at.is_none()
             && m.searched_at.is_none()
             && m.rechecked_at.is_none()
+            && m.files_checked_at.is_none()
+            && m.all_files_excluded_at.is_none()
             && m.tags.is_empty();
         match (common, pack_time(m.first_seen), pack_time(m.imported_at)) {
             (true, Some(first_seen), Some(imported_at)) => (

@@ -36,6 +36,7 @@ mod decision_log;
 mod executor;
 mod guard;
 mod intents;
+mod leftovers;
 mod memory_table;
 
 use arr_jobs::{ArrJobs, News};
@@ -714,6 +715,9 @@ impl Worker {
             now,
             retry_base: i64::try_from(self.interval.as_secs()).unwrap_or(i64::MAX),
             audit: &audit,
+            filter: &self.rules.file_filter,
+            auto_delete: self.rules.auto_delete,
+            dry_run: self.dry_run,
         };
         let mut held: HashMap<String, QueueEntry> = self
             .held_queue
@@ -1034,6 +1038,8 @@ impl Worker {
             qbit,
             hash: t.hash.clone(),
             name: t.name.clone(),
+            save_path: t.save_path.clone(),
+            content_path: t.content_path.clone(),
             decision: d,
             removed: false,
             recorded: false,

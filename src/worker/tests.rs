@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::config::load_str;
+use crate::file_filter::TorrentFile;
 use crate::model::{tags, ArrKind, TorrentState};
 use crate::store::{Store, Writes};
 use crate::upstream::fake::{Call, FakeArr, FakeQbit, Journal};
@@ -28,6 +29,10 @@ RefreshDownloadsTimer = 0
 [Radarr-Movies.Torrent]
 MaxRemovalsPerPass = 3
 MaxRemovalsPerHour = 5
+# The file filters have their own tests.
+FolderExclusionRegex = []
+FileNameExclusionRegex = []
+FileExtensionAllowlist = []
 ";
 
 fn completed() -> Torrent {
@@ -710,4 +715,133 @@ fn nothing_is_removed_for_stalling_while_qbittorrent_has_no_connection() {
         report.applied.removals, 1,
         "stalled for StalledDelay since it came back"
     );
+}
+
+fn torrent_file(index: u32, name: &str) -> TorrentFile {
+    TorrentFile {
+        index,
+        name: name.into(),
+        priority: 1,
+    }
+}
+
+/// CONFIG with qBitrr's default file filters for a Radarr section (the lists removed).
+fn config_with_default_filters() -> String {
+    CONFIG
+        .lines()
+        .filter(|l| !l.ends_with("= []") && !l.starts_with("# The file filters"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn excluded_files_are_skipped_once_and_a_torrent_of_only_excluded_files_is_failed() {
+    let journal = Journal::default();
+    let downloading = |hash: &str, name: &str| Torrent {
+        hash: hash.into(),
+        name: name.into(),
+        state: TorrentState::Downloading,
+        progress: 0.2,
+        amount_left: 800,
+        completion_on: -1,
+        last_activity: NOW - 5,
+        ..completed()
+    };
+    let movie = downloading(HASH, "Movie");
+    let junk_hash = "b".repeat(40);
+    let junk = downloading(&junk_hash, "Trailer");
+    let store = Arc::new(Store::in_memory());
+    let config = config_with_default_filters();
+    let (mut worker, qbit, arr) = build(
+        &journal,
+        vec![movie, junk],
+        QueueEntry {
+            ids: vec![1],
+            media_ids: vec![10],
+            ..QueueEntry::default()
+        },
+        Arc::clone(&store),
+        &config,
+        false,
+    );
+    arr.enqueue(
+        &junk_hash,
+        QueueEntry {
+            ids: vec![2],
+            media_ids: vec![20],
+            ..QueueEntry::default()
+        },
+    );
+    qbit.set_files(
+        HASH,
+        vec![
+            torrent_file(0, "Movie/Movie.2024.1080p.mkv"),
+            torrent_file(1, "Movie/Sample/sample.mkv"),
+            torrent_file(2, "Movie/Movie.nfo"),
+            torrent_file(3, "Movie/Subs/English.srt"),
+        ],
+    );
+    qbit.set_files(
+        &junk_hash,
+        vec![
+            torrent_file(0, "Trailer/Movie.Trailer.mkv"),
+            torrent_file(1, "Trailer/setup.exe"),
+        ],
+    );
+    let report = worker.pass(NOW, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.removals, 0, "a file check removes nothing itself");
+    let calls = journal.calls();
+    assert!(
+        calls.contains(&Call::SkipFiles {
+            hash: HASH.into(),
+            ids: vec![1, 2]
+        }),
+        "{calls:?}"
+    );
+    assert!(calls.contains(&Call::SkipFiles {
+        hash: junk_hash.clone(),
+        ids: vec![0, 1]
+    }));
+    let priorities: Vec<u8> = qbit.files_of(HASH).iter().map(|f| f.priority).collect();
+    assert_eq!(
+        priorities,
+        [1, 0, 0, 1],
+        "only the main video and its subtitles are wanted"
+    );
+
+    // The next pass asks for no file list again, and fails the torrent of only excluded files.
+    journal.clear();
+    let report = worker.pass(NOW + 5, &Shutdown::new()).unwrap();
+    let calls = journal.calls();
+    assert!(!calls.iter().any(|c| matches!(c, Call::Files(_))), "{calls:?}");
+    assert_eq!(report.applied.removals, 1, "{report:?}");
+    assert!(calls.contains(&Call::Delete {
+        hashes: vec![junk_hash.clone()],
+        files: true
+    }));
+    assert!(calls.contains(&Call::QueueDelete {
+        id: 2,
+        blocklist: true
+    }));
+    assert!(calls.contains(&Call::Command("MoviesSearch".into())), "{calls:?}");
+    assert!(!calls
+        .iter()
+        .any(|c| matches!(c, Call::Delete { hashes, .. } if hashes[0] == HASH)));
+
+    // Remembered across a restart: a new worker on the same store does not check again.
+    drop(worker);
+    journal.clear();
+    let (mut again, qbit2, _) = build(
+        &journal,
+        vec![downloading(HASH, "Movie")],
+        QueueEntry::default(),
+        store,
+        &config,
+        false,
+    );
+    qbit2.set_files(HASH, vec![torrent_file(0, "Movie/Sample/sample.mkv")]);
+    again.pass(NOW + 10, &Shutdown::new()).unwrap();
+    let calls = journal.calls();
+    assert!(!calls.iter().any(|c| matches!(c, Call::Files(_))), "{calls:?}");
 }

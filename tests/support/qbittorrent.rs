@@ -1082,12 +1082,29 @@ impl TorrentFixture {
 pub fn make_torrent(dir: &Path, name: &str, size_bytes: u64) -> TorrentFixture {
     std::fs::create_dir_all(dir).expect("create fixture dir");
     let data_path = dir.join(name);
-    let torrent_path = dir.join(format!("{name}.torrent"));
-    let digest = sha1_smol::Sha1::from(format!("{name}/{size_bytes}"))
+    write_data(&data_path, name, size_bytes);
+    torrent_of(dir, name, data_path)
+}
+
+/// A multi-file torrent: folder `dir/root` with `files` (path inside the root, size), each
+/// written with its own pseudo-random bytes. `data_path` is the root folder.
+pub fn make_multi_file_torrent(dir: &Path, root: &str, files: &[(&str, u64)]) -> TorrentFixture {
+    let data_path = dir.join(root);
+    for (path, size) in files {
+        let file = data_path.join(path);
+        std::fs::create_dir_all(file.parent().expect("in a folder")).expect("create fixture dir");
+        write_data(&file, &format!("{root}/{path}"), *size);
+    }
+    torrent_of(dir, root, data_path)
+}
+
+/// Writes `size_bytes` pseudo-random bytes seeded by `label` to `path`.
+fn write_data(path: &Path, label: &str, size_bytes: u64) {
+    let digest = sha1_smol::Sha1::from(format!("{label}/{size_bytes}"))
         .digest()
         .bytes();
     let mut seed = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) | 1;
-    let mut file = std::io::BufWriter::new(File::create(&data_path).expect("create data file"));
+    let mut file = std::io::BufWriter::new(File::create(path).expect("create data file"));
     let mut left = size_bytes;
     let mut buf = vec![0u8; 1 << 16];
     while left > 0 {
@@ -1103,7 +1120,11 @@ pub fn make_torrent(dir: &Path, name: &str, size_bytes: u64) -> TorrentFixture {
         left -= n as u64;
     }
     file.flush().expect("flush data");
-    drop(file);
+}
+
+/// Runs mktorrent on `data_path` (a file or a folder) into `dir/<name>.torrent`.
+fn torrent_of(dir: &Path, name: &str, data_path: PathBuf) -> TorrentFixture {
+    let torrent_path = dir.join(format!("{name}.torrent"));
     let _ = std::fs::remove_file(&torrent_path);
     let bin = mktorrent().expect("mktorrent not installed (run scripts/install-test-deps.sh)");
     let out = Command::new(bin)

@@ -34,12 +34,19 @@ struct Section {
     uri: Option<String>,
     /// Lines for `[<name>.Torrent]`.
     torrent: &'static str,
+    /// The file-filter lines of `[<name>.Torrent]`: by default every list is empty, so the
+    /// single-file test torrents (no extension) are not failed for their names.
+    file_filters: &'static str,
     /// Lines for `[<name>.Torrent.SeedingMode]`.
     seeding: &'static str,
     /// More lines for `[<name>]`; by default the Arr's periodic jobs are off, so they do
     /// not mix with the commands a test counts.
     arr_lines: &'static str,
 }
+
+/// The default of [`Section::file_filters`].
+const NO_FILE_FILTERS: &str =
+    "FolderExclusionRegex = []\nFileNameExclusionRegex = []\nFileExtensionAllowlist = []";
 
 /// The default of [`Section::arr_lines`].
 const NO_ARR_JOBS: &str = "RssSyncTimer = 0\nRefreshDownloadsTimer = 0";
@@ -52,6 +59,7 @@ impl Section {
             kind,
             uri,
             torrent: "",
+            file_filters: NO_FILE_FILTERS,
             seeding: "",
             arr_lines: NO_ARR_JOBS,
         }
@@ -86,6 +94,13 @@ impl ScenarioBuilder {
     /// Lines for `[Radarr-Test.Torrent]`.
     pub fn radarr_torrent(mut self, lines: &'static str) -> Self {
         self.sections[0].torrent = lines;
+        self
+    }
+
+    /// File-filter lines for `[Radarr-Test.Torrent]` in place of the empty lists (`""`:
+    /// qBitrr's default filters).
+    pub fn radarr_file_filters(mut self, lines: &'static str) -> Self {
+        self.sections[0].file_filters = lines;
         self
     }
 
@@ -189,11 +204,12 @@ impl ScenarioBuilder {
             });
             sections_text.push_str(&format!(
                 "[{name}]\nManaged = true\nURI = \"{uri}\"\nAPIKey = \"{KEY}\"\nCategory = \"{cat}\"\n{lines}\n\n\
-                 [{name}.Torrent]\nIgnoreTorrentsYoungerThan = 0\n{torrent}\n\n\
+                 [{name}.Torrent]\nIgnoreTorrentsYoungerThan = 0\n{filters}\n{torrent}\n\n\
                  [{name}.Torrent.SeedingMode]\n{seeding}\n\n",
                 name = s.name,
                 cat = s.category,
                 torrent = s.torrent,
+                filters = s.file_filters,
                 seeding = s.seeding,
                 lines = s.arr_lines,
             ));

@@ -65,6 +65,8 @@ fn stalled_waiting_says_how_long_and_when_it_is_removed() {
             Rule::RecheckCategory,
             Rule::ProtectedState,
             Rule::ArrError,
+            Rule::AllFilesExcluded,
+            Rule::FileFilter,
             Rule::Import,
             Rule::ResumePaused,
             Rule::TooYoung,
@@ -363,6 +365,8 @@ fn render_is_one_line_per_check_then_the_decision_and_the_next_change() {
 · recheck-category    category \"radarr\" is not RecheckCategory \"recheck\"
 · protected-state     state stalledDL is not protected
 · arr-error           not complete
+· all-files-excluded  no file check found every file excluded
+· file-filter         every file-filter list is empty
 · import              not complete: state stalledDL, 500 bytes left
 · resume-paused       state stalledDL is not a paused or stopped download
 · too-young           age 86400s ≥ IgnoreTorrentsYoungerThan 180s

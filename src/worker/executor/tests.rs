@@ -31,6 +31,8 @@ fn plan(c: char, actions: Vec<Action>) -> Plan {
         qbit: 0,
         hash: hash(c),
         name: format!("Torrent.{c}"),
+        save_path: String::new(),
+        content_path: String::new(),
         decision: Decision {
             rule: Rule::NoAction,
             detail: String::new(),
@@ -74,6 +76,7 @@ struct Bench {
     fake_qbit: Arc<FakeQbit>,
     fake_arr: Arc<FakeArr>,
     audit: RefCell<Vec<crate::model::AuditEntry>>,
+    filter: FileFilter,
 }
 
 impl Bench {
@@ -116,6 +119,7 @@ impl Bench {
             fake_qbit,
             fake_arr,
             audit: RefCell::new(Vec::new()),
+            filter: FileFilter::default(),
         }
     }
 
@@ -135,6 +139,9 @@ impl Bench {
             now,
             retry_base: 5,
             audit: &self.audit,
+            filter: &self.filter,
+            auto_delete: false,
+            dry_run: false,
         }
     }
 
