@@ -17,9 +17,11 @@
 //!                ├─ view           one qBittorrent as the workers see it, shared: sync/maindata or filtered lists
 //!                ├─ executor       applies decisions in the fixed order; imports exactly once
 //!                ├─ intents        removals as durable intents, finished across passes and restarts
+//!                ├─ leftovers      AutoDelete on the disk, inside a torrent's content folder only
 //!                └─ guard          removal caps and the storm guard
 //! qbit, arr, http   HTTP clients (ureq) for qBittorrent and the Arrs (under upstream and inspect)
 //! decide            the pure decision core and explain (under worker and inspect)
+//! file_filter       the pure file filters: which files of a torrent are not wanted (under config, decide, worker)
 //! store             redb: memory, intents, queue rows, audit log (under worker, server, inspect)
 //! model, config, clock, logging, shutdown: used throughout
 //! ```
@@ -27,6 +29,7 @@
 //! - [`config`]: qBitrr's schema, validated into [`config::Config`].
 //! - [`model`]: torrents, queue entries, per-torrent memory, the per-Arr API differences.
 //! - [`decide`]: the pure decision core, one function per torrent.
+//! - [`file_filter`]: the file filters (folder, name, extension patterns), compiled from the config.
 //! - [`http`], [`qbit`], [`arr`]: thin HTTP clients for qBittorrent and the Arrs.
 //! - `upstream`: what the loop needs from qBittorrent and an Arr, as traits;
 //!   implemented by the clients, by a dry-run wrapper (decided once, where the

@@ -122,9 +122,6 @@ fn filled_qbitrr_config_loads() {
             "EntrySearch.SearchMissing is on in Sonarr-TV, Sonarr-Anime, Radarr-1080, Radarr-4K, \
              Lidarr-Music, Readarr-Books (qBitrr's default), but searching for missing media is not \
              implemented yet",
-            "Torrent.FolderExclusionRegex/FileNameExclusionRegex/FileExtensionAllowlist is on in \
-             Sonarr-TV, Sonarr-Anime, Radarr-1080, Radarr-4K, Lidarr-Music, Readarr-Books (qBitrr's \
-             default), but files are not filtered yet: samples, extras and the rest are downloaded",
             "WebUI is on (qBitrr's default), but its pages are not served yet (the API, /health and \
              /metrics are)",
         ]
