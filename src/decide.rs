@@ -405,7 +405,9 @@ impl Inputs<'_> {
 ///    remove with files + blocklist + search.
 ///
 ///    4c. `file-filter`: incomplete, not imported, metadata known, not checked yet, and a
-///    filter list is set → read its files once and skip (priority 0) those excluded.
+///    filter list is set → read its files once and skip (priority 0) those excluded. This
+///    action goes with the decision of the rules below (unless it removes the torrent), so a
+///    check that keeps failing never holds them back.
 ///
 /// 5. `import` once, when complete for a few seconds (`import-settling` before),
 ///    whatever the seeding rules say; `import-refused` for a torrent without a root
@@ -650,8 +652,6 @@ fn decide_rule<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
 /// Rules 4–14, for a torrent in our own category.
 fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     let t = input.torrent;
-    let r = input.rules;
-    let now = input.now;
 
     // 4. States qBittorrent or the user is busy with.
     if t.state.is_protected() {
@@ -667,10 +667,26 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         return d;
     }
 
-    // 4b, 4c. The file filters.
-    if let Some(d) = file_filters(input, complete, tr) {
+    // 4b. Every file excluded: fail it.
+    if let Some(d) = all_files_excluded(input, tr) {
         return d;
     }
+
+    // 4c. The file check goes with whatever the other rules decide (unless that removes the
+    // torrent), so a check that keeps failing never holds the rules below back.
+    let check_files = file_check_due(input, complete, tr);
+    let mut d = decide_rest(input, complete, tr);
+    if check_files && !d.actions.iter().any(Action::is_destructive) {
+        d.actions.push(Action::FilterFiles);
+    }
+    d
+}
+
+/// Rules 5–14, for a torrent in our own category that no rule before them decided.
+fn decide_rest<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Decision {
+    let t = input.torrent;
+    let r = input.rules;
+    let now = input.now;
 
     // 5. Import, once, independent of the seeding rules.
     if complete && !input.imported() {
@@ -957,10 +973,8 @@ fn arr_error<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<
     Some(decision(input, Rule::ArrError, detail, vec![input.fail()]))
 }
 
-/// Rules 4b and 4c: fail a torrent whose every file the filters exclude (found by an earlier
-/// check), or check the files of a torrent not checked yet.
-fn file_filters<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<Decision> {
-    let t = input.torrent;
+/// Rule 4b: fail a torrent whose every file the filters exclude (found by an earlier check).
+fn all_files_excluded<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Option<Decision> {
     let m = input.memory;
     if let Some(at) = m.all_files_excluded_at.filter(|_| !input.imported()) {
         if let Some(why) = input.too_young(tr) {
@@ -988,6 +1002,13 @@ fn file_filters<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Opti
             "no file check found every file excluded".into()
         }
     });
+    None
+}
+
+/// Rule 4c: whether the torrent's files are to be checked now (its first chance).
+fn file_check_due<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> bool {
+    let t = input.torrent;
+    let m = input.memory;
     let why_not = if input.rules.file_filter.is_off() {
         Some("every file-filter list is empty".to_string())
     } else if m.files_checked_at.is_some() {
@@ -1001,15 +1022,16 @@ fn file_filters<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Opti
     };
     if let Some(why) = why_not {
         tr.passed(Rule::FileFilter, || why);
-        return None;
+        return false;
     }
-    let detail = format!("state {}, {} bytes: files not checked yet", t.state, t.size);
-    Some(decision(
-        input,
-        Rule::FileFilter,
-        detail,
-        vec![Action::FilterFiles],
-    ))
+    tr.passed(Rule::FileFilter, || {
+        format!(
+            "files not checked yet: checked along with what the rules below decide (state {}, {} \
+             bytes)",
+            t.state, t.size
+        )
+    });
+    true
 }
 
 /// Rule 5, for a complete torrent not imported yet.

@@ -230,18 +230,30 @@ fn decision_table() {
             rules: |r| r.file_filter = video_filter(),
             ..row(
                 "a download with metadata whose files were not checked: check them",
-                Rule::FileFilter,
+                Rule::NoAction,
                 vec![Action::FilterFiles],
             )
         },
         Row {
-            torrent: |t| t.state = TorrentState::StalledDl,
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.last_activity = NOW - 2 * HOUR;
+            },
             rules: |r| r.file_filter = video_filter(),
             memory: |m| m.stalled_since = Some(NOW - 2 * HOUR),
             ..row(
-                "the file check comes before the stalled rules",
-                Rule::FileFilter,
-                vec![Action::FilterFiles],
+                "a removal goes first: no file check for a torrent on its way out",
+                Rule::StalledDelete,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::PausedDl,
+            rules: |r| r.file_filter = video_filter(),
+            ..row(
+                "the file check goes with the other rules' decision",
+                Rule::ResumePaused,
+                vec![Action::Resume, Action::FilterFiles],
             )
         },
         Row {
