@@ -208,23 +208,16 @@ impl FileFilter {
         None
     }
 
-    /// What to do with a torrent's files: which to set to priority 0 (those excluded and not
-    /// at 0 already), and whether every file is excluded. Files the user already set to 0
-    /// that the filters would keep do not count as excluded.
+    /// What to do with a torrent's files: which are excluded and why (see [`FilePlan`]). Files
+    /// the user already set to 0 that the filters would keep do not count as excluded.
     pub(crate) fn plan<'f>(&self, files: &'f [TorrentFile]) -> FilePlan<'f> {
-        let mut plan = FilePlan {
+        FilePlan {
             total: files.len(),
-            ..FilePlan::default()
-        };
-        for file in files {
-            if let Some(why) = self.exclusion(&file.name) {
-                plan.excluded.push((file, why));
-                if file.priority != 0 {
-                    plan.to_skip.push(file.index);
-                }
-            }
+            excluded: files
+                .iter()
+                .filter_map(|file| Some((file, self.exclusion(&file.name)?)))
+                .collect(),
         }
-        plan
     }
 
     /// The files of an imported torrent that AutoDelete may remove: excluded by the filters
@@ -276,11 +269,18 @@ pub(crate) struct FilePlan<'f> {
     pub(crate) total: usize,
     /// The excluded files and why.
     pub(crate) excluded: Vec<(&'f TorrentFile, Exclusion<'f>)>,
-    /// The ids to set to priority 0.
-    pub(crate) to_skip: Vec<u32>,
 }
 
 impl FilePlan<'_> {
+    /// The ids to set to priority 0: the excluded files not at 0 already.
+    pub(crate) fn to_skip(&self) -> Vec<u32> {
+        self.excluded
+            .iter()
+            .filter(|(file, _)| file.priority != 0)
+            .map(|(file, _)| file.index)
+            .collect()
+    }
+
     /// Every file of a torrent that has files is excluded.
     pub(crate) fn all_excluded(&self) -> bool {
         self.total > 0 && self.excluded.len() == self.total

@@ -573,10 +573,9 @@ impl Validator<'_> {
         let refresh_downloads_every = every("RefreshDownloadsTimer");
         let skip_tls_verify = a.bool("SkipTLSVerify").unwrap_or(false);
         let re_search = a.bool("ReSearch").unwrap_or(true);
-        let arr_error_codes = a.texts("ArrErrorCodesToBlocklist").unwrap_or_else(|| {
-            let listed = schema::arr_error_codes_default(kind);
-            listed.iter().map(|t| t.to_string()).collect()
-        });
+        let arr_error_codes = a
+            .texts("ArrErrorCodesToBlocklist")
+            .unwrap_or_else(|| owned(schema::arr_error_codes_default(kind)));
         let mut t = a.sub("Torrent", &schema::TORRENT);
         let torrent = torrent(&mut t, kind, name);
         let seeding = seeding(&mut t.sub("SeedingMode", &schema::SEEDING_MODE), managed);
@@ -708,13 +707,17 @@ fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
     }
 }
 
+/// A default list of texts from the schema, owned.
+fn owned(list: &[&str]) -> Vec<String> {
+    list.iter().map(|t| t.to_string()).collect()
+}
+
 /// The three file-filter lists, compiled; qBitrr's lists for the kind of Arr where a key is
 /// absent. A list with a pattern that does not compile is reported (key, item, reason) and
 /// leaves the filter off, which the report's error stops from running anyway.
 fn file_filter(t: &mut Keys, kind: ArrKind, section: &str) -> FileFilter {
     let mut list = |key: &str, default: fn(ArrKind, &str) -> &'static [&'static str]| {
-        t.texts(key)
-            .unwrap_or_else(|| default(kind, section).iter().map(|p| p.to_string()).collect())
+        t.texts(key).unwrap_or_else(|| owned(default(kind, section)))
     };
     let folders = list("FolderExclusionRegex", schema::folder_exclusion_default);
     let names = list("FileNameExclusionRegex", schema::file_name_exclusion_default);

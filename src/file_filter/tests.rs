@@ -184,14 +184,14 @@ fn a_plan_skips_only_files_not_at_zero_and_sees_when_all_are_excluded() {
         file(3, "M/Setup.exe", 6),
     ];
     let plan = f.plan(&files);
-    assert_eq!(plan.to_skip, vec![1, 3]);
+    assert_eq!(plan.to_skip(), vec![1, 3]);
     assert_eq!(plan.excluded.len(), 3);
     assert!(!plan.all_excluded());
 
     let junk = [file(0, "T/Sample/s.mkv", 1), file(1, "T/T.nfo", 1)];
     let plan = f.plan(&junk);
     assert!(plan.all_excluded());
-    assert_eq!(plan.to_skip, vec![0, 1]);
+    assert_eq!(plan.to_skip(), vec![0, 1]);
 
     // A file the user set to 0 that the filters keep is not counted as excluded.
     let user = [file(0, "T/Sample/s.mkv", 1), file(1, "T/T.mkv", 0)];

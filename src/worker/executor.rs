@@ -475,8 +475,9 @@ impl Executor<'_> {
             return;
         }
         let checked = self.filter.plan(&files);
-        if !checked.to_skip.is_empty() {
-            if let Err(e) = client.skip_files(&plan.hash, &checked.to_skip) {
+        let to_skip = checked.to_skip();
+        if !to_skip.is_empty() {
+            if let Err(e) = client.skip_files(&plan.hash, &to_skip) {
                 return self.failed(done, "skip files", &Self::label(plan), &e);
             }
         }
@@ -506,7 +507,8 @@ impl Executor<'_> {
         if checked.all_excluded() {
             memory.all_files_excluded_at = Some(self.now);
             warn!(
-                "{}: every file of {} is excluded by the file filters ({list}); it will be removed,                  blocklisted and searched again",
+                "{}: every file of {} is excluded by the file filters ({list}); it will be removed, \
+                 blocklisted and searched again",
                 self.instance,
                 Self::label(plan)
             );

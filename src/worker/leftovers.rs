@@ -100,8 +100,12 @@ pub(super) fn delete_leftovers(
             }
         }
     }
-    // Innermost first, so a folder whose only content was an emptied folder goes too.
-    parents.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    // Innermost first, so a folder whose only content was an emptied folder goes too; equal
+    // depths by path, so each folder is listed once.
+    parents.sort_by(|a, b| {
+        let depth = |p: &PathBuf| p.components().count();
+        depth(b).cmp(&depth(a)).then_with(|| a.cmp(b))
+    });
     parents.dedup();
     for parent in parents {
         let mut dir = parent;
