@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use qbitrr_lite::config::{ImportMode, RemoveTorrent, StalledDelay};
 use qbitrr_lite::decide::{decide, Inputs, Rules};
+use qbitrr_lite::free_space::Space;
 use qbitrr_lite::model::Memory;
 use qbitrr_lite::model::{tags, Connection, QueueEntry, Torrent, TorrentState};
 use qbitrr_lite::qbit::{parse_torrent_list, parse_torrents_each};
@@ -188,6 +189,7 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 max_ratio: -1.0,
                 max_seeding_minutes: -1,
                 save_path,
+                queue_position: 0,
             };
             let queue = (!imported).then(|| QueueEntry {
                 ids: vec![i as i64 + 1],
@@ -322,6 +324,7 @@ fn main() {
             memory: &c.memory,
             rules: &rules,
             connection: Connection::default(),
+            space: Space::Off,
             now: NOW,
         });
         *by_rule.entry(d.rule.name()).or_insert(0u32) += 1;
@@ -334,6 +337,7 @@ fn main() {
                 memory: &c.memory,
                 rules: &rules,
                 connection: Connection::default(),
+                space: Space::Off,
                 now: NOW,
             })));
         }

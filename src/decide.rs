@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
 use crate::file_filter::FileFilter;
+use crate::free_space::{human, Space};
 pub use crate::model::QueueStep;
 use crate::model::{
     tags, Connection, ImportState, Memory, QueueEntry, Torrent, TorrentState, TrackedStatus, UnixTime,
@@ -112,6 +113,9 @@ pub enum Rule {
     ImportPending,
     ImportFailed,
     TagImported,
+    FreeSpaceHeld,
+    FreeSpacePause,
+    FreeSpaceResume,
     ResumePaused,
     TooYoung,
     MissingFiles,
@@ -131,7 +135,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in declaration order (so `ALL[r as usize] == r`).
-    pub const ALL: [Rule; 30] = [
+    pub const ALL: [Rule; 33] = [
         Self::OtherCategory,
         Self::IgnoredTag,
         Self::FailedCategory,
@@ -147,6 +151,9 @@ impl Rule {
         Self::ImportPending,
         Self::ImportFailed,
         Self::TagImported,
+        Self::FreeSpaceHeld,
+        Self::FreeSpacePause,
+        Self::FreeSpaceResume,
         Self::ResumePaused,
         Self::TooYoung,
         Self::MissingFiles,
@@ -181,6 +188,9 @@ impl Rule {
             Self::ImportPending => "import-pending",
             Self::ImportFailed => "import-failed",
             Self::TagImported => "tag-imported",
+            Self::FreeSpaceHeld => "free-space-held",
+            Self::FreeSpacePause => "free-space-pause",
+            Self::FreeSpaceResume => "free-space-resume",
             Self::ResumePaused => "resume-paused",
             Self::TooYoung => "too-young",
             Self::MissingFiles => "missing-files",
@@ -207,10 +217,12 @@ impl fmt::Display for Rule {
 }
 
 /// One thing to do to a torrent. The loop applies them in a fixed order
-/// (resume, pause, recheck, category, imports, failures, tags).
+/// (resume, pause, recheck, category, file filters, imports, failures, tags).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Resume,
+    /// Pause (4.x) or stop (5.x) the torrent.
+    Pause,
     Recheck,
     SetCategory(String),
     /// Send the Arr's Downloaded*Scan for this path (recorded as being sent first).
@@ -255,6 +267,7 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Resume => f.write_str("resume"),
+            Self::Pause => f.write_str("pause"),
             Self::Recheck => f.write_str("recheck"),
             Self::SetCategory(c) => write!(f, "set category {c:?}"),
             Self::Import { path } => write!(f, "import {path:?}"),
@@ -315,6 +328,8 @@ pub struct Inputs<'a> {
     pub rules: &'a Rules,
     /// Whether the torrent's qBittorrent can reach its peers.
     pub connection: Connection,
+    /// What the free-space guard says of it.
+    pub space: Space,
     pub now: UnixTime,
 }
 
@@ -679,7 +694,112 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     if check_files && !d.actions.iter().any(Action::is_destructive) {
         d.actions.push(Action::FilterFiles);
     }
+    untag_free_space(input, &mut d);
     d
+}
+
+/// Adds (or, `add` false, removes) one of our tags: a qBittorrent tag, or with Tagless the
+/// store's.
+fn set_tag(input: Inputs<'_>, d: &mut Decision, tag: &'static str, add: bool) {
+    if input.rules.tagless {
+        if add {
+            d.memory.tags.insert(tag.to_string());
+        } else {
+            d.memory.tags.remove(tag);
+        }
+    } else if input.torrent.has_tag(tag) != add {
+        d.actions.push(if add {
+            Action::AddTag(tag)
+        } else {
+            Action::RemoveTag(tag)
+        });
+    }
+}
+
+/// 5b. The free-space guard: a download that does not fit is paused and tagged; one paused
+/// and tagged by it is resumed once it fits; no paused download is resumed while it does
+/// not fit (`resume-paused` would otherwise), nor one the guard paused while the free space
+/// cannot be measured.
+fn free_space<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Option<Decision> {
+    let t = input.torrent;
+    let stopped = t.state.is_stopped_download();
+    let tagged = input.has_tag(tags::FREE_SPACE_PAUSED);
+    let paused_by_us = || format!("state {}, tagged {}", t.state, tags::FREE_SPACE_PAUSED);
+    match input.space {
+        Space::Off => {
+            tr.passed(Rule::FreeSpaceHeld, || "Settings.FreeSpace is off".into());
+        }
+        Space::Unknown if stopped && tagged => {
+            let detail = format!(
+                "{}; free space cannot be measured now: kept paused",
+                paused_by_us()
+            );
+            return Some(decision(input, Rule::FreeSpaceHeld, detail, vec![]));
+        }
+        Space::Unknown => {
+            tr.passed(Rule::FreeSpaceHeld, || {
+                "free space cannot be measured now: nothing is paused for it".into()
+            });
+        }
+        Space::Short { need, budget } if t.amount_left > 0 && !t.state.is_complete() => {
+            let numbers = format!(
+                "{} left to download, {} fit above Settings.FreeSpace",
+                human(need),
+                human(budget.max(0))
+            );
+            if stopped {
+                let detail = format!("state {}; {numbers}: not resumed", t.state);
+                return Some(decision(input, Rule::FreeSpaceHeld, detail, vec![]));
+            }
+            let detail = format!("state {}; {numbers}", t.state);
+            let mut d = decision(input, Rule::FreeSpacePause, detail, vec![Action::Pause]);
+            set_tag(input, &mut d, tags::FREE_SPACE_PAUSED, true);
+            return Some(d);
+        }
+        Space::Fits if stopped && tagged && t.amount_left > 0 => {
+            let detail = format!("{}; it fits now", paused_by_us());
+            let mut d = decision(input, Rule::FreeSpaceResume, detail, vec![Action::Resume]);
+            set_tag(input, &mut d, tags::FREE_SPACE_PAUSED, false);
+            return Some(d);
+        }
+        Space::Short { .. } | Space::Fits => {
+            tr.passed(Rule::FreeSpaceHeld, || {
+                if matches!(input.space, Space::Fits) {
+                    "it fits in the free space".into()
+                } else {
+                    format!(
+                        "state {}, {} bytes left: nothing to pause",
+                        t.state, t.amount_left
+                    )
+                }
+            });
+        }
+    }
+    None
+}
+
+/// Our free-space tag goes once the guard no longer holds the torrent: it runs and fits, the
+/// guard is off, or it is complete (never while it is removed, which takes the tag along).
+fn untag_free_space(input: Inputs<'_>, d: &mut Decision) {
+    if !input.has_tag(tags::FREE_SPACE_PAUSED) || d.actions.iter().any(|a| matches!(a, Action::Remove { .. }))
+    {
+        return;
+    }
+    if matches!(
+        d.rule,
+        Rule::FreeSpaceHeld | Rule::FreeSpacePause | Rule::FreeSpaceResume
+    ) {
+        return;
+    }
+    let done = input.torrent.amount_left == 0 && input.torrent.state.is_complete();
+    let free = match input.space {
+        Space::Off => true,
+        Space::Fits => !input.torrent.state.is_stopped_download(),
+        Space::Unknown | Space::Short { .. } => false,
+    };
+    if free || done {
+        set_tag(input, d, tags::FREE_SPACE_PAUSED, false);
+    }
 }
 
 /// Rules 5–14, for a torrent in our own category that no rule before them decided.
@@ -699,6 +819,11 @@ fn decide_rest<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Decis
             format!("not complete: state {}, {} bytes left", t.state, t.amount_left)
         }
     });
+
+    // 5b. Free space: pause what does not fit, resume what the guard paused once it fits.
+    if let Some(d) = free_space(input, tr) {
+        return d;
+    }
 
     // 6. Paused or stopped downloads are resumed.
     if t.state.is_stopped_download() && t.amount_left > 0 {

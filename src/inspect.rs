@@ -10,10 +10,13 @@ use crate::arr::ArrClient;
 use crate::clock::rfc3339;
 use crate::config::{Arr, Config};
 use crate::decide::{explain, render, Inputs, Rules};
+use crate::free_space::Space;
 use crate::http::HttpError;
-use crate::model::{Connection, Torrent, UnixTime};
+use crate::model::{Connection, Torrent, TorrentId, UnixTime};
 use crate::qbit::QbitClient;
 use crate::store::{Store, StoreError};
+use crate::view::{View, ViewTimers, Watch};
+use crate::worker::space;
 
 /// What the explanation of one torrent found, per Arr section that could act on it.
 #[derive(Debug)]
@@ -82,6 +85,7 @@ pub(crate) fn inspect(
     let Some((qbit, torrent, connection)) = found else {
         return Err(InspectError::NotFound(hash));
     };
+    let space = space_of(config, &qbit, &hash);
     let s = &config.settings;
     let concerned: Vec<&Arr> = config
         .arrs
@@ -107,6 +111,7 @@ pub(crate) fn inspect(
             memory: &memory,
             rules: &rules,
             connection,
+            space,
             now,
         });
         explanations.push((arr.name.clone(), render(&e, now, rfc3339)));
@@ -116,4 +121,38 @@ pub(crate) fn inspect(
         torrent,
         explanations,
     })
+}
+
+/// What the free-space guard says of torrent `hash` of qBittorrent section `qbit`, from a view
+/// of that instance read for this purpose (`Unknown` when it cannot be read or measured).
+fn space_of(config: &Config, qbit: &str, hash: &str) -> Space {
+    let Some(guard) = &config.settings.free_space else {
+        return Space::Off;
+    };
+    let (Some(q), Some(id)) = (
+        config.qbit.iter().find(|q| q.name == qbit),
+        TorrentId::parse(hash),
+    ) else {
+        return Space::Unknown;
+    };
+    let view = View::connect(q, ViewTimers::default());
+    let mut watches = config
+        .arrs
+        .iter()
+        .filter(|a| a.managed)
+        .map(|a| Watch::of(&config.settings, a));
+    let Some(first) = watches.next() else {
+        return Space::Unknown;
+    };
+    for w in watches {
+        view.register(&w);
+    }
+    if view.refresh(&first).is_err() {
+        return Space::Unknown;
+    }
+    let state = view.lock();
+    match space::measure(guard, state.server.free_space_on_disk).0 {
+        Some(free) => space::weigh(&state, free, guard.keep_free).of(&id),
+        None => Space::Unknown,
+    }
 }

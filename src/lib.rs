@@ -18,10 +18,13 @@
 //!                ├─ executor       applies decisions in the fixed order; imports exactly once
 //!                ├─ intents        removals as durable intents, finished across passes and restarts
 //!                ├─ leftovers      AutoDelete on the disk, inside a torrent's content folder only
+//!                ├─ space          the free-space guard's inputs: free bytes (disk), downloads in queue order
 //!                └─ guard          removal caps and the storm guard
 //! qbit, arr, http   HTTP clients (ureq) for qBittorrent and the Arrs (under upstream and inspect)
 //! decide            the pure decision core and explain (under worker and inspect)
 //! file_filter       the pure file filters: which files of a torrent are not wanted (under config, decide, worker)
+//! free_space        the pure free-space walk: which downloads fit (under decide, worker, inspect)
+//! disk              statvfs: what a folder's disk has free (under worker)
 //! store             redb: memory, intents, queue rows, audit log (under worker, server, inspect)
 //! model, config, clock, logging, shutdown: used throughout
 //! ```
@@ -30,6 +33,7 @@
 //! - [`model`]: torrents, queue entries, per-torrent memory, the per-Arr API differences.
 //! - [`decide`]: the pure decision core, one function per torrent.
 //! - [`file_filter`]: the file filters (folder, name, extension patterns), compiled from the config.
+//! - [`free_space`]: which downloads fit in the free space (Settings.FreeSpace), in queue order.
 //! - [`http`], [`qbit`], [`arr`]: thin HTTP clients for qBittorrent and the Arrs.
 //! - `upstream`: what the loop needs from qBittorrent and an Arr, as traits;
 //!   implemented by the clients, by a dry-run wrapper (decided once, where the
@@ -51,7 +55,9 @@ pub mod clock;
 pub mod config;
 mod control;
 pub mod decide;
+mod disk;
 pub mod file_filter;
+pub mod free_space;
 pub mod http;
 mod inspect;
 mod logging;

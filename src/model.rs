@@ -201,6 +201,9 @@ pub struct Torrent {
     pub max_seeding_minutes: i64,
     pub content_path: String,
     pub save_path: String,
+    /// Its place in qBittorrent's download queue (`priority`: 1 is first); 0 or less when it
+    /// has none (queueing off, or complete).
+    pub queue_position: i64,
 }
 
 /// What a torrent object without a field means: empty, zero, and no share limits.
@@ -225,6 +228,7 @@ impl Default for Torrent {
             max_seeding_minutes: -1,
             content_path: String::new(),
             save_path: String::new(),
+            queue_position: 0,
         }
     }
 }
@@ -622,8 +626,10 @@ pub mod tags {
     pub const IMPORTED: &str = "qBitrr-imported";
     /// Set while a torrent is stalled and within its StalledDelay.
     pub const ALLOWED_STALLED: &str = "qBitrr-allowed_stalled";
+    /// Set on a download paused because it does not fit in the free space (Settings.FreeSpace).
+    pub const FREE_SPACE_PAUSED: &str = "qBitrr-free_space_paused";
     /// Every tag a rule reads (a view keeps only these, as bits, in this order).
-    pub const READ_BY_RULES: [&str; 3] = [IGNORED, IMPORTED, ALLOWED_STALLED];
+    pub const READ_BY_RULES: [&str; 4] = [IGNORED, IMPORTED, ALLOWED_STALLED, FREE_SPACE_PAUSED];
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use crate::shutdown::Shutdown;
 use crate::status::{Board, Life, QbitState, WorkerState};
 use crate::store::{InstanceRecords, Store, Writes};
 use crate::upstream;
-use crate::view::{View, ViewTimers};
+use crate::view::{View, ViewTimers, Watch};
 use crate::worker::{Connections, DecisionLog, Worker, WorkerError};
 
 /// How long shutdown waits for workers to finish the action in hand.
@@ -495,7 +495,11 @@ fn qbit_clients(config: &Config, dry_run: bool) -> Vec<Arc<View>> {
         .iter()
         .map(|q| {
             let client = upstream::connect_qbit(q, dry_run);
-            Arc::new(View::new(client, view_timers(config), q.read_mode))
+            let view = View::new(client, view_timers(config), q.read_mode);
+            for arr in config.arrs.iter().filter(|a| a.managed) {
+                view.register(&Watch::of(&config.settings, arr));
+            }
+            Arc::new(view)
         })
         .collect()
 }

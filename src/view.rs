@@ -95,6 +95,17 @@ pub struct Watch {
 }
 
 impl Watch {
+    /// What the worker of Arr section `arr` watches.
+    pub(crate) fn of(settings: &crate::config::Settings, arr: &crate::config::Arr) -> Self {
+        Self {
+            category: arr.category.clone(),
+            special: vec![
+                settings.failed_category.clone(),
+                settings.recheck_category.clone(),
+            ],
+        }
+    }
+
     pub(crate) fn all(&self) -> Vec<&str> {
         std::iter::once(self.category.as_str())
             .chain(self.special.iter().map(String::as_str))
@@ -172,6 +183,38 @@ impl ViewState {
         }
     }
 
+    /// Adds `watch`'s categories to those read; true when one is new.
+    fn register(&mut self, watch: &Watch) -> bool {
+        let mut new_category = false;
+        for (name, special) in
+            std::iter::once((&watch.category, false)).chain(watch.special.iter().map(|s| (s, true)))
+        {
+            match self.listed.iter_mut().find(|l| l.name == *name) {
+                Some(l) => l.special &= special,
+                None => {
+                    new_category = true;
+                    self.listed.push(Listed {
+                        name: name.clone(),
+                        special,
+                        full_at: None,
+                        unfinished: HashSet::new(),
+                    });
+                }
+            }
+        }
+        new_category
+    }
+
+    /// The table's numbers of the Arrs' own categories (not the failed and recheck ones):
+    /// the downloads the free-space guard weighs together.
+    pub(crate) fn managed_categories(&self) -> Vec<u32> {
+        self.listed
+            .iter()
+            .filter(|l| !l.special)
+            .filter_map(|l| self.table.categories.find(&l.name))
+            .collect()
+    }
+
     /// Forgets everything read: the next read starts over.
     fn reset(&mut self) {
         self.table = Table::default();
@@ -220,6 +263,12 @@ impl View {
     /// daemon builds its views with the dry-run decision made).
     pub fn connect(cfg: &QbitInstance, timers: ViewTimers) -> Self {
         Self::new(crate::upstream::connect_qbit(cfg, false), timers, cfg.read_mode)
+    }
+
+    /// Makes `watch`'s categories known before its worker first reads the view, so every
+    /// worker's free-space budget counts the downloads of every Arr from the first pass.
+    pub(crate) fn register(&self, watch: &Watch) {
+        self.lock().register(watch);
     }
 
     /// Reads the view again now, whatever its age (for tools and tests).
@@ -291,23 +340,7 @@ impl View {
         now: UnixTime,
     ) -> Result<Option<Connection>, HttpError> {
         let mut state = self.lock();
-        let mut new_category = false;
-        for (name, special) in
-            std::iter::once((&watch.category, false)).chain(watch.special.iter().map(|s| (s, true)))
-        {
-            match state.listed.iter_mut().find(|l| l.name == *name) {
-                Some(l) => l.special &= special,
-                None => {
-                    new_category = true;
-                    state.listed.push(Listed {
-                        name: name.clone(),
-                        special,
-                        full_at: None,
-                        unfinished: HashSet::new(),
-                    });
-                }
-            }
-        }
+        let new_category = state.register(watch);
         let recent = state.synced_at.is_some_and(|at| at.elapsed() < fresh);
         let covered = state.mode == Some(Mode::MainData) || !new_category;
         if recent && covered {

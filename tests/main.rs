@@ -9,6 +9,7 @@ mod cli;
 mod config_compat;
 mod daemon_e2e;
 mod file_filters;
+mod free_space;
 mod harness_selftest;
 mod qbit_client;
 mod read_modes;

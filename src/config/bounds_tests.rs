@@ -216,8 +216,54 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "Settings",
+            "FreeSpace",
+            "-1 (off) or 0 to 1024T (bytes, or a number with K, M, G or T)",
+            &[
+                "-1",
+                "\"-1\"",
+                "0",
+                "\"50G\"",
+                "\"50GB\"",
+                "\"1.5T\"",
+                "\"512m\"",
+                "\"1024T\"",
+                "1073741824",
+            ],
+            &big(vec![
+                "-2",
+                "\"-5G\"",
+                "\"lots\"",
+                "\"G\"",
+                "\".5G\"",
+                "\"1025T\"",
+                "5.5",
+                "\"99999999999999999999G\"",
+            ]),
+        ),
+        case(
+            "Settings",
+            "FreeSpaceFolder",
+            "at most 4096 characters, no control characters (CHANGE_ME: not set)",
+            &["\"/downloads\"", "\"CHANGE_ME\"", "\"\"", "\"D:/Downloads\""],
+            &["\"a\\u0000b\"", "\"a\\nb\""],
+        )
+        .more(vec![long(4_096)], vec![long(4_097)]),
+        case(
+            "Settings",
+            "CompletedDownloadFolder",
+            "at most 4096 characters, no control characters (CHANGE_ME: not set)",
+            &[
+                "\"/downloads\"",
+                "\"CHANGE_ME\"",
+                "\"/volume1/downloads/complete\"",
+            ],
+            &["\"a\\u0000b\"", "\"a\\tb\""],
+        )
+        .more(vec![long(4_096)], vec![long(4_097)]),
+        case(
+            "Settings",
             "LogRotateSize",
-            "64K to 1G (bytes, or a number with K, M or G)",
+            "64K to 1G (bytes, or a number with K, M, G or T)",
             &["65536", "\"64K\"", "\"5M\"", "\"1024M\"", "\"1G\"", "1073741824"],
             &big(vec![
                 "65535",

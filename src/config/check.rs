@@ -11,7 +11,7 @@ use crate::model::ArrKind;
 
 use super::duration;
 use super::report::{at, Location, Problem, Report};
-use super::schema::{self, Chars, Dflt, Key, Section, TableSchema, Ty, Use, PLACEHOLDER};
+use super::schema::{self, Bounds, Chars, Dflt, Key, Section, TableSchema, Ty, Use, PLACEHOLDER};
 use super::tree::{Item, Table, Val};
 
 /// Location of every known key and section, by dotted path (`Radarr-1080.Torrent.StalledDelay`).
@@ -209,6 +209,16 @@ impl Walker<'_> {
     /// `CHANGE_ME` in a known scalar key: required when qbitrr-lite uses it, else unused.
     fn placeholder(&mut self, full: &str, spec: &Key, item: &Item, ctx: Ctx) {
         if item.val.as_str() != Some(PLACEHOLDER) {
+            return;
+        }
+        let optional = matches!(
+            spec.usage,
+            Use::Supported(Bounds::Text {
+                chars: Chars::Folder,
+                ..
+            })
+        );
+        if optional {
             return;
         }
         if matches!(spec.usage, Use::Supported(_)) && ctx.active {

@@ -605,6 +605,8 @@ URI = \"CHANGE_ME\"
         let ConfigError::Placeholders { required, unused, .. } = &e else {
             panic!("placeholders only: {e}");
         };
+        // CompletedDownloadFolder at CHANGE_ME is "not set" (the free-space guard then reads
+        // qBittorrent's own free space): neither required nor unused.
         let required: Vec<_> = required.iter().map(|p| (p.key.as_str(), p.line())).collect();
         assert_eq!(
             required,
@@ -619,7 +621,6 @@ URI = \"CHANGE_ME\"
         assert_eq!(
             unused,
             [
-                ("Settings.CompletedDownloadFolder", Some(2)),
                 ("qBit-Off.Host", Some(8)),
                 ("Sonarr-TV.EntrySearch.Ombi.OmbiAPIKey", Some(13)),
                 ("Radarr-Off.URI", Some(16)),
@@ -637,10 +638,10 @@ URI = \"CHANGE_ME\"
             err(&format!("{text}[Settings.X]\n").replace("[Settings]\n", "[Settings]\nLoopSleepTimer = 0\n"));
         assert!(matches!(e, ConfigError::Invalid { .. }));
         assert!(has(&e, "Settings.LoopSleepTimer", 2) && has(&e, "qBit.Host", 5));
-        assert_eq!(e.unused_placeholders().len(), 4);
+        assert_eq!(e.unused_placeholders().len(), 3);
 
         // Unused placeholders alone are fine.
-        let loaded = ok(&format!("{MINIMAL}[Settings]\nFreeSpaceFolder = \"CHANGE_ME\"\n"));
+        let loaded = ok(&format!("{MINIMAL}[Settings]\nAutoUpdateCron = \"CHANGE_ME\"\n"));
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     }
 
@@ -900,8 +901,7 @@ RemoveDeadTrackers = true
 ");
         assert_eq!(
             loaded.warnings,
-            ["ignored (not supported yet): Settings.FreeSpace, \
-              qBit.ManagedCategories, qBit.Trackers, Torrent.SeedingMode.RemoveDeadTrackers (in 2 \
+            ["ignored (not supported yet): qBit.ManagedCategories, qBit.Trackers, Torrent.SeedingMode.RemoveDeadTrackers (in 2 \
               sections), Torrent.SeedingMode.UploadRateLimitPerTorrent (in 1 section)"]
         );
     }
@@ -998,7 +998,7 @@ OmbiAPIKey = true
         );
         assert!(
             e.to_string()
-                .contains("must be 64K to 1G (bytes, or a number with K, M or G), got 5.5"),
+                .contains("must be 64K to 1G (bytes, or a number with K, M, G or T), got 5.5"),
             "{e}"
         );
     }

@@ -219,17 +219,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "categories without an Arr are not managed yet",
     );
     let settings = root.table("Settings");
-    let free = not_off(settings, &schema::SETTINGS, "FreeSpace", None);
-    let pause = flag(settings, &schema::SETTINGS, "AutoPauseResume", None);
-    let free_space = Behaviour::global(
-        "Settings.FreeSpace with AutoPauseResume",
-        "downloads are not paused yet when the disk fills",
-        if free == On::Off || pause == On::Off {
-            On::Off
-        } else {
-            free.or(pause)
-        },
-    );
     let auto_update = Behaviour::global(
         "Settings.AutoUpdateEnabled",
         "self-update is not done (update the package instead)",
@@ -306,7 +295,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         search,
         upgrades,
         requests,
-        free_space,
         trackers,
         rate_limits,
         dead_trackers,
@@ -397,8 +385,6 @@ SearchOverseerrRequests = true
             // Lidarr has no Overseerr requests in qBitrr.
             "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
              searched for yet",
-            "Settings.FreeSpace with AutoPauseResume is on (as set), but downloads are not paused \
-             yet when the disk fills",
             "Trackers is on in qBit (as set), but tracker rules (limits, tags, hit-and-run \
              protection) are not applied yet",
             "SeedingMode.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent is on in Radarr-A (as \
@@ -414,12 +400,6 @@ SearchOverseerrRequests = true
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 11, "{lines:#?}");
-    }
-
-    #[test]
-    fn free_space_needs_auto_pause_resume() {
-        let text = format!("[Settings]\nFreeSpace = \"50G\"\nAutoPauseResume = false\n{BASE}");
-        assert!(!not_done(&text).iter().any(|l| l.contains("FreeSpace")));
+        assert_eq!(lines.len(), 10, "{lines:#?}");
     }
 }

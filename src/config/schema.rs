@@ -110,6 +110,8 @@ pub(super) enum Chars {
     /// A qBittorrent category: no control characters, no backslash, no `/` at either end or
     /// twice in a row (qBittorrent's own rule; `/` separates subcategories).
     Category,
+    /// A folder: no control characters; `CHANGE_ME` (qBitrr's default) means "not set".
+    Folder,
 }
 
 /// Why `text` breaks the bounds `max`/`chars`, if it does. Never shows the text; for a
@@ -170,8 +172,8 @@ pub(super) enum Bounds {
         above: bool,
         off: bool,
     },
-    /// A byte size, `min..=max`.
-    Size { min: u64, max: u64 },
+    /// A byte size, `min..=max`; -1 too (off) when `off`.
+    Size { min: u64, max: u64, off: bool },
     /// Text of at most `max` characters.
     Text { max: usize, chars: Chars },
     /// One of these words, in any case.
@@ -212,6 +214,7 @@ const FLAG: Bounds = Bounds::Flag;
 const PORT: Bounds = int(1, 65_535);
 const CATEGORY: Bounds = text(255, Chars::Category);
 const URL: Bounds = text(2_048, Chars::Word);
+const FOLDER: Bounds = text(4_096, Chars::Folder);
 const API_KEY: Bounds = text(1_024, Chars::Word);
 /// An interval between passes.
 const INTERVAL: Bounds = secs(1, DAY);
@@ -269,8 +272,9 @@ impl Bounds {
                     range
                 }
             }
-            Bounds::Size { min, max } => format!(
-                "{} to {} (bytes, or a number with K, M or G)",
+            Bounds::Size { min, max, off } => format!(
+                "{}{} to {} (bytes, or a number with K, M, G or T)",
+                if off { "-1 (off) or " } else { "" },
                 size(min),
                 size(max)
             ),
@@ -278,6 +282,7 @@ impl Bounds {
                 let rule = match chars {
                     Chars::Any => "",
                     Chars::Line => ", no control characters",
+                    Chars::Folder => ", no control characters (CHANGE_ME: not set)",
                     Chars::Word => ", no spaces or control characters",
                     Chars::Category => {
                         ", no control characters, no backslash, no / at either end or twice in a row"
@@ -320,6 +325,7 @@ fn span(secs: u64) -> String {
 /// Bytes as the largest whole unit: "64K", "1G".
 fn size(bytes: u64) -> String {
     match bytes {
+        b if b != 0 && b % (1 << 40) == 0 => format!("{}T", b >> 40),
         b if b != 0 && b % (1 << 30) == 0 => format!("{}G", b >> 30),
         b if b != 0 && b % (1 << 20) == 0 => format!("{}M", b >> 20),
         b if b != 0 && b % (1 << 10) == 0 => format!("{}K", b >> 10),
@@ -411,10 +417,18 @@ pub(super) static SETTINGS: TableSchema = TableSchema {
         uns("ConfigVersion", Ty::Str, Dflt::Any),
         sup("ConsoleLevel", Ty::Str, Bounds::OneOf(LOG_LEVELS)),
         sup("Logging", Ty::Bool, FLAG),
-        uns("CompletedDownloadFolder", Ty::Str, CHANGE_ME),
-        uns("FreeSpace", Ty::Scalar, Dflt::Str("-1")),
-        uns("FreeSpaceFolder", Ty::Str, CHANGE_ME),
-        uns("AutoPauseResume", Ty::Bool, Dflt::Bool(true)),
+        sup("CompletedDownloadFolder", Ty::Str, FOLDER),
+        sup(
+            "FreeSpace",
+            Ty::Scalar,
+            Bounds::Size {
+                min: 0,
+                max: 1 << 50,
+                off: true,
+            },
+        ),
+        sup("FreeSpaceFolder", Ty::Str, FOLDER),
+        sup("AutoPauseResume", Ty::Bool, FLAG),
         uns("NoInternetSleepTimer", SECS, Dflt::Int(15)),
         sup("LoopSleepTimer", SECS, INTERVAL),
         uns("SearchLoopDelay", SECS, Dflt::Int(-1)),
@@ -443,6 +457,7 @@ pub(super) static SETTINGS: TableSchema = TableSchema {
             Bounds::Size {
                 min: 64 << 10,
                 max: 1 << 30,
+                off: false,
             },
         ),
         sup("LogRotateCount", Ty::Int, int(0, 100)),

@@ -1,6 +1,7 @@
 //! The validated configuration: [`Config`] and the per-section types it is made of. This is all
 //! the rest of the daemon ever sees of `config.toml`; the loading stages build it.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::file_filter::FileFilter;
@@ -60,6 +61,20 @@ pub struct Settings {
     /// QueueRefreshTimer (ours; default 60 s): the Arr queue is read at least this often,
     /// and otherwise only when the category changed or something is to be done.
     pub queue_refresh: Duration,
+    /// FreeSpace with AutoPauseResume: `None` when FreeSpace is -1 or AutoPauseResume false.
+    pub free_space: Option<FreeSpaceGuard>,
+}
+
+/// Settings.FreeSpace, FreeSpaceFolder, AutoPauseResume: downloads that would leave the disk
+/// with less than `keep_free` bytes free are paused until they fit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreeSpaceGuard {
+    /// FreeSpace, in bytes.
+    pub keep_free: u64,
+    /// FreeSpaceFolder, else CompletedDownloadFolder (`None` when both are CHANGE_ME or
+    /// empty): measured here when it is a folder on this machine; qBittorrent's own
+    /// `free_space_on_disk` otherwise.
+    pub folder: Option<PathBuf>,
 }
 
 /// `[WebUI]` keys we act on: the status server (`/health`, `/api/*`, `/metrics`).

@@ -3,6 +3,7 @@
 //! ranges and cross-section rules (an enabled qBit section, distinct categories) and builds the
 //! [`Config`]. Every problem is collected; none stops the others.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::file_filter::{FileFilter, FilterList};
@@ -16,8 +17,8 @@ use super::schema::{
 };
 use super::tree::{Table, Val};
 use super::types::{
-    Arr, Config, ImportMode, QbitInstance, ReadMode, RemoveTorrent, SeedingRules, Settings, StalledDelay,
-    TorrentRules, WebUi,
+    Arr, Config, FreeSpaceGuard, ImportMode, QbitInstance, ReadMode, RemoveTorrent, SeedingRules, Settings,
+    StalledDelay, TorrentRules, WebUi,
 };
 
 /// RssSyncTimer and RefreshDownloadsTimer when absent: qBitrr's default, one minute.
@@ -208,12 +209,17 @@ impl<'a> Keys<'a> {
     }
 
     /// A byte size within its schema bounds: an integer, or a string with a K/M/G suffix ("5M").
+    /// A byte size within its schema bounds; `None` also for -1 where that means off.
     fn size(&mut self, key: &str) -> Option<u64> {
-        let Bounds::Size { min, max } = self.bounds(key) else {
+        let Bounds::Size { min, max, off } = self.bounds(key) else {
             return self.mismatch(key);
         };
         let allowed = self.allowed(key);
         self.parse(key, Self::val, |val| {
+            let is_off = matches!(val, Val::Int(-1)) || matches!(val, Val::Str(t) if t.trim() == "-1");
+            if off && is_off {
+                return Ok(None);
+            }
             let bytes = match val {
                 Val::Int(n) => u64::try_from(*n).ok(),
                 Val::Str(t) => parse_size(t),
@@ -221,8 +227,10 @@ impl<'a> Keys<'a> {
             };
             bytes
                 .filter(|n| (min..=max).contains(n))
+                .map(Some)
                 .ok_or_else(|| format!("must be {allowed}, got {}", val.show()))
         })
+        .flatten()
     }
 
     /// A whole number within its schema bounds, as `T` (which holds every value in them).
@@ -440,6 +448,7 @@ impl Validator<'_> {
             full_sync: s.secs("FullSyncTimer").unwrap_or(Duration::from_secs(600)),
             full_list: s.secs("FullListTimer").unwrap_or(Duration::from_secs(300)),
             queue_refresh: s.secs("QueueRefreshTimer").unwrap_or(Duration::from_secs(60)),
+            free_space: free_space(&mut s),
         }
     }
 
@@ -802,7 +811,23 @@ fn redact_userinfo(url: &str) -> String {
     }
 }
 
-/// "5M", "512K", "1G" or plain bytes.
+/// Settings.FreeSpace, FreeSpaceFolder, CompletedDownloadFolder, AutoPauseResume.
+fn free_space(s: &mut Keys<'_>) -> Option<FreeSpaceGuard> {
+    let keep_free = s.size("FreeSpace");
+    let mut folder = |key: &str| match s.text(key) {
+        Ok(Some(f)) if !f.trim().is_empty() && f.trim() != PLACEHOLDER => Some(PathBuf::from(f.trim())),
+        _ => None,
+    };
+    let folder = folder("FreeSpaceFolder").or_else(|| folder("CompletedDownloadFolder"));
+    let on = s.bool("AutoPauseResume").unwrap_or(true);
+    Some(FreeSpaceGuard {
+        keep_free: keep_free?,
+        folder,
+    })
+    .filter(|_| on)
+}
+
+/// "5M", "512K", "1G", "1.5T" (units of 1024) or plain bytes; `None` for "-1" (off) too.
 fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim().to_ascii_uppercase();
     let t = t.strip_suffix('B').unwrap_or(&t);
@@ -810,9 +835,22 @@ fn parse_size(text: &str) -> Option<u64> {
         'K' => (&t[..t.len() - 1], 1u64 << 10),
         'M' => (&t[..t.len() - 1], 1 << 20),
         'G' => (&t[..t.len() - 1], 1 << 30),
+        'T' => (&t[..t.len() - 1], 1 << 40),
         _ => (t, 1),
     };
-    digits.trim().parse::<u64>().ok()?.checked_mul(mult)
+    let digits = digits.trim();
+    if let Ok(n) = digits.parse::<u64>() {
+        return n.checked_mul(mult);
+    }
+    // A fraction ("1.5T"): whole bytes, rounded down.
+    let (whole, frac) = digits.split_once('.')?;
+    if whole.is_empty() || frac.is_empty() || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let value: f64 = digits.parse().ok()?;
+    let bytes = value * mult as f64;
+    (bytes < u64::MAX as f64).then_some(bytes as u64)
 }
 
 /// The qBittorrent base URL: Host may carry a scheme and a port; `:Port` is added only when it
@@ -874,7 +912,7 @@ mod tests {
 
     #[test]
     #[cfg(debug_assertions)]
-    #[should_panic(expected = "Settings.FreeSpace: not a supported key in the schema")]
+    #[should_panic(expected = "Settings.AutoUpdateCron: not a supported key in the schema")]
     fn reading_a_key_the_schema_does_not_support_is_a_bug() {
         let (locs, mut report) = (Locs::new(), Report::default());
         let mut v = Validator {
@@ -882,7 +920,7 @@ mod tests {
             file: "config.toml",
             report: &mut report,
         };
-        v.keys("Settings", None, &schema::SETTINGS).str("FreeSpace");
+        v.keys("Settings", None, &schema::SETTINGS).str("AutoUpdateCron");
     }
 
     #[test]

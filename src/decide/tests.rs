@@ -61,6 +61,7 @@ fn torrent() -> Torrent {
         max_seeding_minutes: -1,
         content_path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
         save_path: "/downloads/radarr".into(),
+        queue_position: 0,
     }
 }
 
@@ -127,6 +128,7 @@ struct Row {
     queue: bool,
     queue_of: fn(&mut QueueEntry),
     connection: Connection,
+    space: Space,
     rule: Rule,
     actions: Vec<Action>,
 }
@@ -140,6 +142,7 @@ fn row(name: &'static str, rule: Rule, actions: Vec<Action>) -> Row {
         queue: true,
         queue_of: |_| {},
         connection: Connection::default(),
+        space: Space::Off,
         rule,
         actions,
     }
@@ -160,6 +163,7 @@ fn run(r: &Row) -> Decision {
         memory: &m,
         rules: &ru,
         connection: r.connection,
+        space: r.space,
         now: NOW,
     })
 }
@@ -618,6 +622,157 @@ fn decision_table() {
                 "stopped download (qBittorrent 5): resume",
                 Rule::ResumePaused,
                 vec![Action::Resume],
+            )
+        },
+        // Free space (5b).
+        Row {
+            space: Space::Short {
+                need: 500,
+                budget: 100,
+            },
+            ..row(
+                "a download that does not fit: paused and tagged",
+                Rule::FreeSpacePause,
+                vec![Action::Pause, Action::AddTag(tags::FREE_SPACE_PAUSED)],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StalledDl;
+                t.added_on = NOW - 60;
+            },
+            space: Space::Short {
+                need: 500,
+                budget: 100,
+            },
+            ..row(
+                "stalled and young, not fitting: paused too (pausing loses nothing)",
+                Rule::FreeSpacePause,
+                vec![Action::Pause, Action::AddTag(tags::FREE_SPACE_PAUSED)],
+            )
+        },
+        Row {
+            rules: |r| r.tagless = true,
+            space: Space::Short {
+                need: 500,
+                budget: 100,
+            },
+            ..row(
+                "Tagless: paused, the tag kept in the store",
+                Rule::FreeSpacePause,
+                vec![Action::Pause],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::PausedDl,
+            space: Space::Short {
+                need: 500,
+                budget: 100,
+            },
+            ..row(
+                "paused by the user, not fitting: not resumed, not tagged",
+                Rule::FreeSpaceHeld,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::PausedDl;
+                t.tags = vec![tags::FREE_SPACE_PAUSED.into()];
+            },
+            space: Space::Short {
+                need: 500,
+                budget: 100,
+            },
+            ..row(
+                "paused by the guard, still not fitting: held",
+                Rule::FreeSpaceHeld,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::PausedDl;
+                t.tags = vec![tags::FREE_SPACE_PAUSED.into()];
+            },
+            space: Space::Unknown,
+            ..row(
+                "paused by the guard, free space unknown: held",
+                Rule::FreeSpaceHeld,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::StoppedDl;
+                t.tags = vec![tags::FREE_SPACE_PAUSED.into()];
+            },
+            space: Space::Fits,
+            ..row(
+                "paused by the guard, fits again: resumed and untagged",
+                Rule::FreeSpaceResume,
+                vec![Action::Resume, Action::RemoveTag(tags::FREE_SPACE_PAUSED)],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::PausedDl,
+            space: Space::Unknown,
+            ..row(
+                "paused by the user, free space unknown: resumed as ever",
+                Rule::ResumePaused,
+                vec![Action::Resume],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::PausedDl;
+                t.tags = vec![tags::FREE_SPACE_PAUSED.into()];
+            },
+            ..row(
+                "guard turned off: what it paused is resumed and untagged",
+                Rule::ResumePaused,
+                vec![Action::Resume, Action::RemoveTag(tags::FREE_SPACE_PAUSED)],
+            )
+        },
+        Row {
+            torrent: |t| t.tags = vec![tags::FREE_SPACE_PAUSED.into()],
+            space: Space::Fits,
+            ..row(
+                "running again (the user resumed it) and fitting: untagged",
+                Rule::NoAction,
+                vec![Action::RemoveTag(tags::FREE_SPACE_PAUSED)],
+            )
+        },
+        Row {
+            torrent: |t| t.tags = vec![tags::IGNORED.into()],
+            space: Space::Short {
+                need: 500,
+                budget: 100,
+            },
+            ..row("ignored, not fitting: untouched", Rule::IgnoredTag, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::QueuedDl,
+            space: Space::Short {
+                need: 500,
+                budget: 100,
+            },
+            ..row(
+                "queued, not fitting: untouched (protected)",
+                Rule::ProtectedState,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::ForcedDl,
+            space: Space::Short {
+                need: 500,
+                budget: 100,
+            },
+            ..row(
+                "forced, not fitting: untouched (protected)",
+                Rule::ProtectedState,
+                vec![],
             )
         },
         Row {
@@ -1149,6 +1304,7 @@ fn stalled_clock_starts_and_is_forgotten() {
         memory: &m,
         rules: &r,
         connection: Connection::default(),
+        space: Space::Off,
         now: NOW,
     });
     assert_eq!(d.memory.stalled_since, Some(NOW));
@@ -1159,6 +1315,7 @@ fn stalled_clock_starts_and_is_forgotten() {
         memory: &d.memory,
         rules: &r,
         connection: Connection::default(),
+        space: Space::Off,
         now: NOW + 10,
     });
     assert_eq!(d2.memory.stalled_since, None);
@@ -1176,6 +1333,7 @@ fn tagless_keeps_tags_in_memory() {
         memory: &seen(),
         rules: &r,
         connection: Connection::default(),
+        space: Space::Off,
         now: NOW,
     });
     assert!(d.actions.is_empty());
@@ -1191,6 +1349,7 @@ fn first_sight_is_remembered() {
         memory: &Memory::default(),
         rules: &rules(),
         connection: Connection::default(),
+        space: Space::Off,
         now: NOW,
     });
     assert_eq!(d.memory.first_seen, Some(NOW));
@@ -1221,10 +1380,12 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
     let mut t = torrent();
     t.category = g.pick(&["radarr", "failed", "recheck", "sonarr", ""]).to_string();
     t.state = *g.pick(&TorrentState::ALL);
-    t.tags = match g.below(4) {
+    t.tags = match g.below(6) {
         0 => vec![tags::IGNORED.into()],
         1 => vec![tags::IMPORTED.into()],
         2 => vec![tags::ALLOWED_STALLED.into(), "other".into()],
+        3 => vec![tags::FREE_SPACE_PAUSED.into()],
+        4 => vec![tags::FREE_SPACE_PAUSED.into(), tags::IGNORED.into()],
         _ => vec![],
     };
     t.progress = g.below(1001) as f64 / 1000.0;
@@ -1291,7 +1452,11 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
         rechecked_at: g.opt_time(),
         files_checked_at: g.opt_time(),
         all_files_excluded_at: if g.below(4) == 0 { g.opt_time() } else { None },
-        tags: BTreeSet::new(),
+        tags: if g.below(3) == 0 {
+            BTreeSet::from([tags::FREE_SPACE_PAUSED.to_string()])
+        } else {
+            BTreeSet::new()
+        },
     };
     let mut r = rules();
     r.tagless = g.below(2) == 0;
@@ -1321,6 +1486,23 @@ fn arbitrary(g: &mut Gen) -> (Torrent, Option<QueueEntry>, Memory, Rules) {
     (t, q, m, r)
 }
 
+/// What the free-space guard says: off, unknown, fits, or short (by a little or by a lot).
+fn arbitrary_space(g: &mut Gen) -> Space {
+    match g.below(5) {
+        0 => Space::Off,
+        1 => Space::Unknown,
+        2 => Space::Fits,
+        3 => Space::Short {
+            need: 500,
+            budget: 100,
+        },
+        _ => Space::Short {
+            need: 500,
+            budget: -1 << 30,
+        },
+    }
+}
+
 /// Connected (most often), connected again a moment or a while ago, or not connected.
 fn arbitrary_connection(g: &mut Gen) -> Connection {
     match g.below(6) {
@@ -1340,16 +1522,18 @@ fn safety_gates_hold_for_arbitrary_inputs() {
     for case in 0..200_000 {
         let (t, q, m, r) = arbitrary(&mut g);
         let connection = arbitrary_connection(&mut g);
+        let space = arbitrary_space(&mut g);
         let input = Inputs {
             torrent: &t,
             queue: q.as_ref(),
             memory: &m,
             rules: &r,
             connection,
+            space,
             now: NOW,
         };
         let d = decide(input);
-        let ctx = || format!("case {case}: {t:?}\n{m:?}\n{r:?}\n{connection:?}\n=> {d:?}");
+        let ctx = || format!("case {case}: {t:?}\n{m:?}\n{r:?}\n{connection:?}\n{space:?}\n=> {d:?}");
 
         // Same input, same output.
         assert_eq!(decide(input), d, "{}", ctx());
@@ -1490,6 +1674,51 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         // Never resume and remove at once.
         let resumes = d.actions.contains(&Action::Resume);
         assert!(!(resumes && destructive), "{}", ctx());
+
+        // The free-space guard. Our tag, where this instance keeps it.
+        let tagged = if r.tagless {
+            m.tags.contains(tags::FREE_SPACE_PAUSED)
+        } else {
+            t.has_tag(tags::FREE_SPACE_PAUSED)
+        };
+        // It resumes only what it paused (our tag), and only once it fits.
+        if d.rule == Rule::FreeSpaceResume {
+            assert!(tagged && space == Space::Fits, "{}", ctx());
+        }
+        // Nothing that does not fit is resumed, by any rule; and what the guard paused stays
+        // paused while the free space cannot be measured.
+        if resumes {
+            assert!(
+                !matches!(space, Space::Short { .. }),
+                "resumed without room: {}",
+                ctx()
+            );
+            assert!(!(space == Space::Unknown && tagged), "{}", ctx());
+        }
+        // It pauses only a download of ours that does not fit, never one ignored, protected,
+        // complete, or already paused; and pausing is all it does to it.
+        let pauses = d.actions.contains(&Action::Pause);
+        if pauses {
+            assert!(matches!(space, Space::Short { .. }), "{}", ctx());
+            assert!(ours && !t.has_tag(tags::IGNORED), "{}", ctx());
+            assert!(
+                !t.state.is_protected() && !t.state.is_stopped_download(),
+                "{}",
+                ctx()
+            );
+            assert!(t.amount_left > 0 && !t.state.is_complete(), "{}", ctx());
+            assert!(!resumes && !destructive, "{}", ctx());
+            let tag_after = if r.tagless {
+                d.memory.tags.contains(tags::FREE_SPACE_PAUSED)
+            } else {
+                tagged || d.actions.contains(&Action::AddTag(tags::FREE_SPACE_PAUSED))
+            };
+            assert!(tag_after, "paused without our tag: {}", ctx());
+        }
+        // With the guard off, nothing is paused and a paused download is held for nobody.
+        if space == Space::Off {
+            assert!(!pauses && d.rule != Rule::FreeSpaceHeld, "{}", ctx());
+        }
     }
 }
 
@@ -1507,6 +1736,7 @@ fn every_state_in_every_category_is_decided_without_panic() {
                 memory: &seen(),
                 rules: &r,
                 connection: Connection::default(),
+                space: Space::Off,
                 now: NOW,
             });
             assert!(!d.rule.name().is_empty());
@@ -1538,6 +1768,7 @@ fn a_decision_stands_until_the_time_decide_until_names() {
             memory: &m,
             rules: &r,
             connection,
+            space: Space::Off,
             now,
         };
         let (d, until) = decide_until(at(NOW));

@@ -265,6 +265,7 @@ fn fill_fields(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<(u
                 Field::SeedingTime => t.seeding_time = s.i64_value()?,
                 Field::MaxRatio => t.max_ratio = s.f64_value()?,
                 Field::MaxSeedingTime => t.max_seeding_minutes = s.i64_value()?,
+                Field::Priority => t.queue_position = s.i64_value()?,
                 Field::Other => s.skip_value()?,
             }
             s.ws();
@@ -313,6 +314,7 @@ fn clear(t: &mut Torrent) {
     t.seeding_time = 0;
     t.max_ratio = -1.0;
     t.max_seeding_minutes = -1;
+    t.queue_position = 0;
 }
 
 /// qBittorrent's ", "-joined tags into `tags`, reusing its strings.
@@ -368,6 +370,7 @@ pub(crate) enum Field {
     SeedingTime,
     MaxRatio,
     MaxSeedingTime,
+    Priority,
     Other,
 }
 
@@ -392,6 +395,7 @@ impl Field {
             b"seeding_time" => Self::SeedingTime,
             b"max_ratio" => Self::MaxRatio,
             b"max_seeding_time" => Self::MaxSeedingTime,
+            b"priority" => Self::Priority,
             _ => Self::Other,
         }
     }

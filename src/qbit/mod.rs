@@ -516,7 +516,7 @@ impl QbitClient {
         self.post("/api/v2/torrents/recheck", &[("hashes", &hashes.join("|"))])
     }
 
-    /// Stops (5.x) or pauses (4.x) torrents (for free-space management, not used by the loop yet).
+    /// Stops (5.x) or pauses (4.x) torrents.
     pub fn pause(&self, hashes: &[&str]) -> Result<(), HttpError> {
         self.post_gated(
             |c| {

@@ -47,6 +47,9 @@ impl Qbittorrent for QbitClient {
     fn resume(&self, hashes: &[&str]) -> Result<(), HttpError> {
         QbitClient::resume(self, hashes)
     }
+    fn pause(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        QbitClient::pause(self, hashes)
+    }
     fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError> {
         QbitClient::set_category(self, hashes, category)
     }

@@ -82,6 +82,9 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
     fn resume(&self, hashes: &[&str]) -> Result<(), HttpError> {
         self.would(self.name(), format!("resume {}", hashes.join(",")))
     }
+    fn pause(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.would(self.name(), format!("pause {}", hashes.join(",")))
+    }
     fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError> {
         let change = format!("move {} to category {category:?}", hashes.join(","));
         self.would(self.name(), change)

@@ -28,6 +28,7 @@ pub(crate) enum Call {
     },
     Recheck(Vec<String>),
     Resume(Vec<String>),
+    Pause(Vec<String>),
     SetCategory {
         hashes: Vec<String>,
         category: String,
@@ -68,6 +69,7 @@ impl Call {
             Self::Delete { .. } => "delete",
             Self::Recheck(_) => "recheck",
             Self::Resume(_) => "resume",
+            Self::Pause(_) => "pause",
             Self::SetCategory { .. } => "set_category",
             Self::AddTags { .. } => "add_tags",
             Self::RemoveTags { .. } => "remove_tags",
@@ -244,6 +246,9 @@ impl Qbittorrent for FakeQbit {
     }
     fn resume(&self, hashes: &[&str]) -> Result<(), HttpError> {
         self.journal.record(Call::Resume(owned(hashes)))
+    }
+    fn pause(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.journal.record(Call::Pause(owned(hashes)))
     }
     fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError> {
         self.journal.record(Call::SetCategory {

@@ -36,6 +36,8 @@ pub(crate) trait Qbittorrent: Send + Sync {
     fn recheck(&self, hashes: &[&str]) -> Result<(), HttpError>;
     /// Starts (5.x) or resumes (4.x) torrents.
     fn resume(&self, hashes: &[&str]) -> Result<(), HttpError>;
+    /// Stops (5.x) or pauses (4.x) torrents.
+    fn pause(&self, hashes: &[&str]) -> Result<(), HttpError>;
     fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError>;
     /// `torrents/files`: the torrent's files (empty before its metadata is known).
     fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError>;

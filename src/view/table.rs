@@ -61,12 +61,16 @@ pub(crate) struct Entry {
     pub(crate) seeding_time: u32,
     pub(crate) eta: i32,
     pub(crate) max_seeding_minutes: i32,
+    /// Place in qBittorrent's download queue (0: none; places past 65535 share the last).
+    pub(crate) queue_position: u16,
     /// Fingerprints of the content and save paths (trailing slashes trimmed); 0: empty.
     pub(crate) content_path: u64,
     pub(crate) save_path: u64,
 }
 
-/// Every field, the floats by their bits: equal entries hash equal.
+/// Every field the rules read, the floats by their bits: equal entries hash equal. (The
+/// queue position is left out: it moves for every download when one ahead of them leaves
+/// the queue; the free-space guard reads it, and its verdict is fingerprinted on its own.)
 impl std::hash::Hash for Entry {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         self.id.hash(h);
@@ -138,6 +142,7 @@ impl Entry {
             seeding_time: 0,
             eta: 0,
             max_seeding_minutes: -1,
+            queue_position: 0,
             content_path: 0,
             save_path: 0,
         }
@@ -162,6 +167,7 @@ impl Entry {
             seeding_time: clamp_u32(t.seeding_time),
             eta: clamp_i32(t.eta),
             max_seeding_minutes: clamp_i32(t.max_seeding_minutes),
+            queue_position: u16::try_from(t.queue_position.max(0)).unwrap_or(u16::MAX),
             content_path: path_key(&t.content_path),
             save_path: path_key(&t.save_path),
         }
@@ -194,6 +200,7 @@ impl Entry {
             seeding_time: SeedingTime,
             eta: Eta,
             max_seeding_minutes: MaxSeedingTime,
+            queue_position: Priority,
             content_path: ContentPath,
             save_path: SavePath
         );
@@ -247,6 +254,7 @@ impl Entry {
         t.seeding_time = i64::from(self.seeding_time);
         t.eta = i64::from(self.eta);
         t.max_seeding_minutes = i64::from(self.max_seeding_minutes);
+        t.queue_position = i64::from(self.queue_position);
     }
 }
 

@@ -352,6 +352,9 @@ impl Qbittorrent for FakeSync {
     fn resume(&self, _: &[&str]) -> Result<(), HttpError> {
         Ok(())
     }
+    fn pause(&self, _: &[&str]) -> Result<(), HttpError> {
+        Ok(())
+    }
     fn set_category(&self, _: &[&str], _: &str) -> Result<(), HttpError> {
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! Applies the decisions of one pass, in a fixed order: resume, recheck,
+//! Applies the decisions of one pass, in a fixed order: resume, pause, recheck,
 //! category moves, file filters, imports (AutoDelete after a confirmed one), failures (qBittorrent delete first, then the Arr
 //! queue entry with blocklist, then the search), blocklist-only, tags.
 //!
@@ -132,6 +132,14 @@ impl Executor<'_> {
             "resume",
             |a| *a == Action::Resume,
             |q, h| q.resume(h),
+            |_| {},
+        );
+        self.batch(
+            plans,
+            &mut done,
+            "pause",
+            |a| *a == Action::Pause,
+            |q, h| q.pause(h),
             |_| {},
         );
         self.batch(

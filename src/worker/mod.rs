@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 use log::{debug, error, info, warn};
 
 use crate::clock::unix_now;
-use crate::config::{Arr, Settings};
+use crate::config::{Arr, FreeSpaceGuard, Settings};
 use crate::decide::{self, Action, Decision, Inputs, Rule, Rules};
+use crate::free_space::Space;
 use crate::http::HttpError;
 use crate::model::{
     Connection, Memory, QueueEntry, QueueRow, QueueStep, Torrent, TorrentId, TorrentState, UnixTime,
@@ -38,12 +39,14 @@ mod guard;
 mod intents;
 mod leftovers;
 mod memory_table;
+pub(crate) mod space;
 
 use arr_jobs::{ArrJobs, News};
 pub(crate) use decision_log::DecisionLog;
 use executor::{Applied, Executor, Plan, QueueView};
 use intents::Intents;
 use memory_table::{Held, MemoryTable};
+use space::{SpaceOf, SpaceSource};
 
 /// Longest pause between passes while an upstream is down.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -244,6 +247,12 @@ pub(crate) struct Worker {
     /// pass that has read the store; never in a dry run.
     jobs: Option<ArrJobs>,
     dry_run: bool,
+    /// Settings.FreeSpace with AutoPauseResume (`None`: off).
+    free_space: Option<FreeSpaceGuard>,
+    /// Per qBittorrent, the free-space verdicts of this pass.
+    spaces: Vec<SpaceOf>,
+    /// Per qBittorrent, where its free space was last read from (to log each change once).
+    space_sources: Vec<Option<SpaceSource>>,
 }
 
 impl Worker {
@@ -282,13 +291,7 @@ impl Worker {
             arr,
             views,
             qbits,
-            watch: Watch {
-                category: arr_cfg.category.clone(),
-                special: vec![
-                    settings.failed_category.clone(),
-                    settings.recheck_category.clone(),
-                ],
-            },
+            watch: Watch::of(settings, arr_cfg),
             queue: HashMap::new(),
             queue_read: None,
             queue_reads: 0,
@@ -319,6 +322,9 @@ impl Worker {
             passes: 0,
             jobs: None,
             dry_run,
+            free_space: settings.free_space.clone(),
+            spaces: vec![SpaceOf::Off; qbits_len],
+            space_sources: vec![None; qbits_len],
             arr_cfg: arr_cfg.clone(),
         })
     }
@@ -480,6 +486,30 @@ impl Worker {
         (synced, failure)
     }
 
+    /// The free-space verdicts of each view read this pass (a view not read keeps its last).
+    fn weigh_space(&mut self, synced: &[bool]) {
+        let Some(guard) = self.free_space.clone() else {
+            return;
+        };
+        for (i, view) in self.views.clone().iter().enumerate() {
+            if !synced[i] {
+                continue;
+            }
+            let state = view.lock();
+            let (free, source) = space::measure(&guard, state.server.free_space_on_disk);
+            if self.space_sources[i].as_ref() != Some(&source) {
+                space::log_source(&self.arr_cfg.name, view.client().name(), &guard, &source);
+                self.space_sources[i] = Some(source);
+            }
+            let now = match free {
+                Some(free) => SpaceOf::Measured(space::weigh(&state, free, guard.keep_free)),
+                None => SpaceOf::Unknown,
+            };
+            space::log_change(&self.arr_cfg.name, view.client().name(), &self.spaces[i], &now);
+            self.spaces[i] = now;
+        }
+    }
+
     /// How often our category has changed in the views read this pass.
     fn category_changes(&self, synced: &[bool]) -> u64 {
         self.views
@@ -597,6 +627,8 @@ impl Worker {
         }
         self.run_jobs(now);
 
+        self.weigh_space(&synced);
+
         // Decide on what the views hold; what would be acted on is only a suspect so far.
         let queue = std::mem::take(&mut self.queue);
         let mut report = PassReport::default();
@@ -607,6 +639,7 @@ impl Worker {
         let watch = self.watch.clone();
         let categories = watch.all();
         let mut t = std::mem::take(&mut self.scratch);
+        let spaces = std::mem::take(&mut self.spaces);
         for (i, view) in self.views.clone().iter().enumerate() {
             if !synced[i] {
                 continue;
@@ -622,6 +655,7 @@ impl Worker {
                 queue: &queue,
                 queue_fresh,
                 connection: state.link,
+                space: &spaces[i],
                 now,
                 seen_at,
             };
@@ -633,6 +667,7 @@ impl Worker {
             });
         }
         self.scratch = t;
+        self.spaces = spaces;
         report.torrents = seen;
         for (i, list) in suspects.iter_mut().enumerate() {
             self.take_turn(i, list);
@@ -911,7 +946,8 @@ impl Worker {
         let (memory, held) = self.memory.get_seen_held(&e.id, look.seen_at).unwrap_or_default();
         // A decision that stands: the same inputs (the queue unread since), and its
         // time has not come. Rows in the failed category are followed every pass.
-        let print = inputs_print(e, &memory, self.queue_reads, look.connection);
+        let space = look.space.of(&e.id);
+        let print = inputs_print(e, &memory, self.queue_reads, look.connection, space);
         let clock = u32::try_from(look.now.max(0)).unwrap_or(u32::MAX);
         if !look.queue_fresh && !failed && held.until != 0 && held.print == print && clock < held.until {
             report.decisions.push((Rule::ALL[usize::from(held.rule)], false));
@@ -940,6 +976,7 @@ impl Worker {
             memory: &memory,
             rules: &self.rules,
             connection: look.connection,
+            space,
             now: look.now,
         });
         if !d.actions.is_empty() {
@@ -1008,15 +1045,19 @@ impl Worker {
         queue: &HashMap<String, QueueEntry>,
         now: UnixTime,
     ) -> Decision {
-        let memory = TorrentId::parse(&t.hash)
-            .and_then(|id| self.memory.get(&id))
-            .unwrap_or_default();
+        let id = TorrentId::parse(&t.hash);
+        let memory = id.and_then(|id| self.memory.get(&id)).unwrap_or_default();
+        let space = match (self.spaces.get(qbit), id) {
+            (Some(spaces), Some(id)) => spaces.of(&id),
+            _ => Space::Unknown,
+        };
         decide::decide(Inputs {
             torrent: t,
             queue: queue.get(&t.hash),
             memory: &memory,
             rules: &self.rules,
             connection: self.views.get(qbit).map(|v| v.lock().link).unwrap_or_default(),
+            space,
             now,
         })
     }
@@ -1183,10 +1224,10 @@ fn load_records(records: &InstanceRecords, instance: &str) -> Result<Records, St
 
 /// A fingerprint of what a torrent is decided on: its view entry, its memory and
 /// which reading of the Arr queue (a new reading may change its queue entry).
-fn inputs_print(e: &Entry, memory: &Memory, queue_reads: u64, connection: Connection) -> u32 {
+fn inputs_print(e: &Entry, memory: &Memory, queue_reads: u64, connection: Connection, space: Space) -> u32 {
     use std::hash::{Hash, Hasher};
     let mut h = FoldHasher::default();
-    (e, memory, queue_reads, connection).hash(&mut h);
+    (e, memory, queue_reads, connection, space.kind()).hash(&mut h);
     let full = h.finish();
     (full ^ (full >> 32)) as u32
 }
@@ -1247,6 +1288,8 @@ struct Look<'a> {
     queue_fresh: bool,
     /// Whether the view's qBittorrent can reach its peers.
     connection: Connection,
+    /// The free-space verdicts for the view's downloads.
+    space: &'a SpaceOf,
     now: UnixTime,
     seen_at: u32,
 }

@@ -22,6 +22,7 @@ fn explained(
         memory: &m,
         rules: &r,
         connection: Connection::default(),
+        space: Space::Off,
         now: NOW,
     })
 }
@@ -68,6 +69,7 @@ fn stalled_waiting_says_how_long_and_when_it_is_removed() {
             Rule::AllFilesExcluded,
             Rule::FileFilter,
             Rule::Import,
+            Rule::FreeSpaceHeld,
             Rule::ResumePaused,
             Rule::TooYoung,
             Rule::MissingFiles,
@@ -368,6 +370,7 @@ fn render_is_one_line_per_check_then_the_decision_and_the_next_change() {
 · all-files-excluded  no file check found every file excluded
 · file-filter         every file-filter list is empty
 · import              not complete: state stalledDL, 500 bytes left
+· free-space-held     Settings.FreeSpace is off
 · resume-paused       state stalledDL is not a paused or stopped download
 · too-young           age 86400s ≥ IgnoreTorrentsYoungerThan 180s
 · missing-files       state stalledDL is not missingFiles
@@ -431,6 +434,7 @@ fn explain_agrees_with_decide_and_its_next_change_is_exact() {
             memory: &m,
             rules: &r,
             connection: Connection::default(),
+            space: Space::Off,
             now: NOW,
         };
         let d = decide(input);

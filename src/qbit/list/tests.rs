@@ -226,6 +226,8 @@ struct Oracle {
     content_path: String,
     #[serde(default)]
     save_path: String,
+    #[serde(default)]
+    priority: i64,
 }
 
 fn none_f64() -> f64 {
@@ -258,6 +260,7 @@ impl From<Oracle> for Torrent {
             max_ratio: o.max_ratio,
             max_seeding_minutes: o.max_seeding_time,
             content_path: o.content_path,
+            queue_position: o.priority,
             save_path: o.save_path,
         }
     }
@@ -347,6 +350,7 @@ impl Gen {
             "eta",
             "seeding_time",
             "max_seeding_time",
+            "priority",
         ];
         const STATES: &[&str] = &["uploading", "stalledDL", "pausedUP", "stoppedDL", "metaDL", "new"];
         let mut fields = vec![format!("\"hash\":\"{:X}\"", self.below(u64::MAX))];
