@@ -102,16 +102,17 @@ fn filled_qbitrr_config_loads() {
     assert_eq!(s.ignore_younger_than, Duration::from_secs(180));
     assert_eq!(config.webui.port, 6969);
 
-    // Everything else is at qBitrr's default, except the filled-in paths and request managers,
-    // which qbitrr-lite does not use: one compact line, no unknown-key warnings.
+    // FreeSpace is qBitrr's default "-1": the guard is off, whatever the folders say.
+    assert_eq!(s.free_space, None);
+
+    // Everything else is at qBitrr's default, except the filled-in request managers, which
+    // qbitrr-lite does not use: one compact line, no unknown-key warnings.
     assert_eq!(
         loaded.warnings,
-        [
-            "ignored (not supported yet): Settings.CompletedDownloadFolder, Settings.FreeSpaceFolder, \
+        ["ignored (not supported yet): \
           EntrySearch.Ombi.OmbiURI (in 4 sections), EntrySearch.Ombi.OmbiAPIKey (in 4 sections), \
           EntrySearch.Overseerr.OverseerrURI (in 4 sections), \
-          EntrySearch.Overseerr.OverseerrAPIKey (in 4 sections)"
-        ]
+          EntrySearch.Overseerr.OverseerrAPIKey (in 4 sections)"]
     );
     let warnings = loaded.warnings.join("\n");
     assert!(!warnings.contains("ombi-key") && !warnings.contains("adminadmin"));
@@ -171,10 +172,14 @@ fn default_qbitrr_config_lists_every_required_placeholder() {
     assert_eq!(required.len(), 15);
 
     let unused = err.unused_placeholders();
-    assert_eq!(unused.len(), 18);
-    assert_eq!(unused[0].key, "Settings.CompletedDownloadFolder");
-    assert_eq!(unused[0].line(), Some(16));
-    assert_eq!(unused[1].key, "Settings.FreeSpaceFolder");
+    assert_eq!(unused.len(), 16);
+    // The folders FreeSpace measures: CHANGE_ME there means "not set", not an unused placeholder.
+    assert!(
+        !unused
+            .iter()
+            .any(|p| p.key.ends_with("DownloadFolder") || p.key.ends_with("SpaceFolder")),
+        "{unused:?}"
+    );
     let ombi = unused
         .iter()
         .filter(|p| p.key.ends_with(".OmbiURI") || p.key.ends_with(".OverseerrAPIKey"))
@@ -189,10 +194,10 @@ fn default_qbitrr_config_lists_every_required_placeholder() {
          e.g. \"http://127.0.0.1:8989\"\n"
     ));
     assert!(shown.contains("\nalso still CHANGE_ME (not used by qbitrr-lite"));
-    assert!(shown.contains("\n  config.toml:16: Settings.CompletedDownloadFolder\n"));
+    assert!(!shown.contains("Settings.CompletedDownloadFolder"));
     assert!(shown.contains("\n  config.toml:989: Radarr-4K.EntrySearch.Overseerr.OverseerrAPIKey"));
-    // 15 problems, the "also" header and 18 unused keys, one per line.
-    assert_eq!(shown.lines().count(), 15 + 1 + 18);
+    // 15 problems, the "also" header and 16 unused keys, one per line.
+    assert_eq!(shown.lines().count(), 15 + 1 + 16);
 }
 
 #[test]
