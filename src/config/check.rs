@@ -176,7 +176,7 @@ impl Walker<'_> {
                         let entry_path = format!("{full}[{}]", i + 1);
                         self.out.locs.insert(entry_path.clone(), entry.loc.clone());
                         if let Val::Table(t) = &mut entry.val {
-                            self.walk(t, entry_schema, &entry_path, "", inactive);
+                            self.walk(t, entry_schema, &entry_path, &rel_key, inactive);
                         }
                     }
                 }

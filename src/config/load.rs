@@ -877,6 +877,8 @@ ManagedCategories = [\"seed\"]
 [[qBit.Trackers]]
 Name = \"Tracker\"
 URI = \"tracker.example\"
+SortTorrents = true
+MinSeedRatio = 2.0
 
 [Radarr-A]
 URI = \"http://a\"
@@ -901,8 +903,11 @@ RemoveDeadTrackers = true
 ");
         assert_eq!(
             loaded.warnings,
-            ["ignored (not supported yet): qBit.ManagedCategories, qBit.Trackers, Torrent.SeedingMode.RemoveDeadTrackers (in 2 \
-              sections), Torrent.SeedingMode.UploadRateLimitPerTorrent (in 1 section)"]
+            [
+                "ignored (not supported yet): qBit.ManagedCategories, qBit.Trackers[1].SortTorrents, \
+              Torrent.SeedingMode.RemoveDeadTrackers (in 2 sections), \
+              Torrent.SeedingMode.UploadRateLimitPerTorrent (in 1 section)"
+            ]
         );
     }
 

@@ -105,6 +105,28 @@ fn listed(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> O
     on(is_on, changed)
 }
 
+/// The tracker entries' settings not applied yet, where one entry of `key` sets one.
+fn tracker_settings(table: Option<&Table>, key: &str) -> On {
+    let Some(Val::Array(entries)) = table.and_then(|t| t.get(key)).map(|i| &i.val) else {
+        return On::Off;
+    };
+    let schema = &schema::TRACKER;
+    let mut on = On::Off;
+    for entry in entries {
+        let Val::Table(t) = &entry.val else { continue };
+        for spec in schema
+            .keys
+            .iter()
+            .filter(|k| matches!(k.usage, Use::Unsupported(_)))
+        {
+            if value(Some(t), schema, spec.name, None).1 {
+                on = On::AsSet;
+            }
+        }
+    }
+    on
+}
+
 /// A number that is not -1 (qBitrr's "off"), or a string other than "-1".
 fn not_off(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On {
     let (val, changed) = value(table, schema, key, arr);
@@ -199,8 +221,9 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "requests are not searched for yet",
     );
     let mut trackers = Behaviour::new(
-        "Trackers",
-        "tracker rules (limits, tags, hit-and-run protection) are not applied yet",
+        "Trackers DownloadRateLimit/UploadRateLimit/SuperSeedMode/AddTrackerIfMissing/RemoveIfExists/AddTags/SortTorrents",
+        "what tracker entries set on torrents (rate limits, super-seeding, trackers, tags, queue \
+         order) is not applied yet (their limits and hit-and-run rules are)",
     );
     let mut rate_limits = Behaviour::new(
         "SeedingMode.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent",
@@ -236,7 +259,7 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let s = &schema::QBIT;
         trackers
             .sections
-            .push((q.name.clone(), listed(t, s, "Trackers", None)));
+            .push((q.name.clone(), tracker_settings(t, "Trackers")));
         subcategories
             .sections
             .push((q.name.clone(), flag(t, s, "MatchSubcategories", None)));
@@ -274,10 +297,9 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let can_request = matches!(arr.kind, ArrKind::Radarr | ArrKind::Sonarr);
         let request = if can_request { ombi.or(overseerr) } else { On::Off };
         requests.sections.push((name.clone(), request));
-        let ts = &schema::TORRENT;
         trackers
             .sections
-            .push((name.clone(), listed(torrent_t, ts, "Trackers", kind)));
+            .push((name.clone(), tracker_settings(torrent_t, "Trackers")));
         let ss = &schema::SEEDING_MODE;
         let limits = ["DownloadRateLimitPerTorrent", "UploadRateLimitPerTorrent"]
             .iter()
@@ -356,6 +378,10 @@ MatchSubcategories = true
 [[qBit.Trackers]]
 Name = \"T\"
 URI = \"t.example\"
+AddTags = [\"t\"]
+[[qBit.Trackers]]
+URI = \"u.example\"
+HitAndRunMode = \"and\"
 [Radarr-A]
 URI = \"http://a\"
 APIKey = \"k\"
@@ -385,8 +411,10 @@ SearchOverseerrRequests = true
             // Lidarr has no Overseerr requests in qBitrr.
             "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
              searched for yet",
-            "Trackers is on in qBit (as set), but tracker rules (limits, tags, hit-and-run \
-             protection) are not applied yet",
+            "Trackers DownloadRateLimit/UploadRateLimit/SuperSeedMode/AddTrackerIfMissing/\
+             RemoveIfExists/AddTags/SortTorrents is on in qBit (as set), but what tracker entries \
+             set on torrents (rate limits, super-seeding, trackers, tags, queue order) is not \
+             applied yet (their limits and hit-and-run rules are)",
             "SeedingMode.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent is on in Radarr-A (as \
              set), but rate limits are not set on torrents yet",
             "SeedingMode.RemoveDeadTrackers is on in Radarr-A (as set), but dead trackers are not \

@@ -521,7 +521,8 @@ pub(super) static QBIT: TableSchema = TableSchema {
         sup("ReadMode", Ty::Str, Bounds::OneOf(READ_MODES)),
         uns("ManagedCategories", Ty::StrList, Dflt::Empty),
         uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
-        uns("Trackers", Ty::Tables(&TRACKER), Dflt::Empty),
+        // Each entry's keys are checked (and reported when not supported) on their own.
+        uns("Trackers", Ty::Tables(&TRACKER), Dflt::Any),
         uns("CategorySeeding", Ty::Table(&CATEGORY_SEEDING), Dflt::Any),
     ],
 };
@@ -545,31 +546,54 @@ static CATEGORY_SEEDING: TableSchema = TableSchema {
     ],
 };
 
-/// One `[[qBit.Trackers]]` / `[[<Arr>.Torrent.Trackers]]` entry. A non-empty Trackers list is
-/// reported as a whole, so the entries' keys carry no default of their own.
-static TRACKER: TableSchema = TableSchema {
+/// One `[[qBit.Trackers]]` / `[[<Arr>.Torrent.Trackers]]` entry: the limits and the
+/// hit-and-run rule are acted on; what an entry would set on the torrent (rate limits,
+/// super-seeding, trackers, tags, queue order) is not yet, and reported when set.
+pub(super) static TRACKER: TableSchema = TableSchema {
     keys: &[
-        uns("Name", Ty::Str, Dflt::Any),
-        uns("URI", Ty::Str, Dflt::Any),
-        uns("Priority", Ty::Int, Dflt::Any),
-        uns("MaximumETA", SECS, Dflt::Any),
-        uns("DownloadRateLimit", Ty::Int, Dflt::Any),
-        uns("UploadRateLimit", Ty::Int, Dflt::Any),
-        uns("MaxUploadRatio", Ty::Float, Dflt::Any),
-        uns("MaxSeedingTime", SECS, Dflt::Any),
-        uns("SuperSeedMode", Ty::Bool, Dflt::Any),
-        uns("AddTrackerIfMissing", Ty::Bool, Dflt::Any),
-        uns("RemoveIfExists", Ty::Bool, Dflt::Any),
-        uns("AddTags", Ty::StrList, Dflt::Any),
-        uns("SortTorrents", Ty::Bool, Dflt::Any),
-        uns("HitAndRunMode", Ty::BoolOrStr, Dflt::Any),
-        uns("MinSeedRatio", Ty::Float, Dflt::Any),
-        uns("MinSeedingTimeDays", Ty::Float, Dflt::Any),
-        uns("HitAndRunMinimumDownloadPercent", Ty::Float, Dflt::Any),
-        uns("HitAndRunPartialSeedRatio", Ty::Float, Dflt::Any),
-        uns("TrackerUpdateBuffer", SECS, Dflt::Any),
+        sup("Name", Ty::Str, text(255, Chars::Line)),
+        sup("URI", Ty::Str, URL),
+        sup("Priority", Ty::Int, int(-1_000_000, 1_000_000)),
+        sup("MaximumETA", SECS, secs_or_off(YEAR)),
+        uns("DownloadRateLimit", Ty::Int, Dflt::Int(-1)),
+        uns("UploadRateLimit", Ty::Int, Dflt::Int(-1)),
+        sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
+        sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
+        uns("SuperSeedMode", Ty::Bool, Dflt::Bool(false)),
+        uns("AddTrackerIfMissing", Ty::Bool, Dflt::Bool(false)),
+        uns("RemoveIfExists", Ty::Bool, Dflt::Bool(false)),
+        uns("AddTags", Ty::StrList, Dflt::Empty),
+        uns("SortTorrents", Ty::Bool, Dflt::Bool(false)),
+        // true reads as "and", false as "disabled" (qBitrr's legacy booleans).
+        sup("HitAndRunMode", Ty::BoolOrStr, Bounds::OneOf(HNR_MODES)),
+        sup("MinSeedRatio", Ty::Float, ratio(0.0, 1e6)),
+        sup("MinSeedingTimeDays", Ty::Float, ratio(0.0, 3_650.0)),
+        sup("HitAndRunMinimumDownloadPercent", Ty::Float, ratio(0.0, 100.0)),
+        sup("HitAndRunPartialSeedRatio", Ty::Float, ratio(0.0, 1e6)),
+        sup("TrackerUpdateBuffer", SECS, secs(0, 30 * DAY)),
     ],
 };
+
+/// MaxUploadRatio: -1 (off) or above 0.
+const UPLOAD_RATIO: Bounds = Bounds::Float {
+    min: 0.0,
+    max: 1e6,
+    above: true,
+    off: true,
+};
+
+/// `HitAndRunMode`.
+pub(super) const HNR_MODES: &[&str] = &["and", "or", "disabled"];
+
+/// A number from `min` to `max`, no "off".
+const fn ratio(min: f64, max: f64) -> Bounds {
+    Bounds::Float {
+        min,
+        max,
+        above: false,
+        off: false,
+    }
+}
 
 /// `[Radarr-*]`, `[Sonarr-*]`, `[Lidarr-*]`, `[Readarr-*]`.
 pub(super) static ARR: TableSchema = TableSchema {
@@ -673,7 +697,9 @@ pub(super) static TORRENT: TableSchema = TableSchema {
         // Ours: brakes on mass removal.
         sup("MaxRemovalsPerPass", Ty::Int, int(1, 100_000)),
         sup("MaxRemovalsPerHour", Ty::Int, int(1, 1_000_000)),
-        uns("Trackers", Ty::Tables(&TRACKER), Dflt::Empty),
+        // Ours: remove private torrents no tracker entry speaks for (kept by default).
+        sup("RemovePrivateWithoutEntry", Ty::Bool, FLAG),
+        uns("Trackers", Ty::Tables(&TRACKER), Dflt::Any),
         uns("SeedingMode", Ty::Table(&SEEDING_MODE), Dflt::Any),
     ],
 };
@@ -683,16 +709,7 @@ pub(super) static SEEDING_MODE: TableSchema = TableSchema {
     keys: &[
         uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
         uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
-        sup(
-            "MaxUploadRatio",
-            Ty::Float,
-            Bounds::Float {
-                min: 0.0,
-                max: 1e6,
-                above: true,
-                off: true,
-            },
-        ),
+        sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
         sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
         sup(
             "RemoveTorrent",

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::file_filter::FileFilter;
 use crate::model::ArrKind;
+use crate::tracker::TrackerEntry;
 
 /// The validated configuration the daemon runs with.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +107,8 @@ pub struct QbitInstance {
     pub skip_tls_verify: bool,
     /// ReadMode (ours; default auto): how its torrents are read.
     pub read_mode: ReadMode,
+    /// `[[<qBit>.Trackers]]`: entries every Arr on this instance inherits.
+    pub trackers: Vec<TrackerEntry>,
 }
 
 /// `[qBit] ReadMode` (ours): how a qBittorrent's torrents are read.
@@ -192,6 +195,12 @@ pub struct TorrentRules {
     pub file_filter: FileFilter,
     /// AutoDelete (default false): after an import, delete the files the filters excluded.
     pub auto_delete: bool,
+    /// `[[<Arr>.Torrent.Trackers]]`: this Arr's entries (one for a host replaces the
+    /// qBittorrent section's).
+    pub trackers: Vec<TrackerEntry>,
+    /// RemovePrivateWithoutEntry (ours; default false): a private torrent no tracker entry
+    /// speaks for may be removed.
+    pub remove_private_without_entry: bool,
 }
 
 /// StalledDelay: -1 off, 0 tag only (never delete), N minutes (or a duration string).

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::file_filter::{FileFilter, FilterList};
 use crate::model::ArrKind;
+use crate::tracker::{self, HitAndRun, HnrMode, TrackerEntry};
 
 use super::check::{default_port, Locs};
 use super::duration::{self, DurationValue};
@@ -526,6 +527,7 @@ impl Validator<'_> {
                 Some("lists") => ReadMode::Lists,
                 _ => ReadMode::Auto,
             },
+            trackers: trackers(&mut q),
         })
     }
 
@@ -713,7 +715,98 @@ fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
         max_removals_per_hour: t.number("MaxRemovalsPerHour").unwrap_or(100),
         file_filter: file_filter(t, kind, section),
         auto_delete: t.bool("AutoDelete").unwrap_or(false),
+        trackers: trackers(t),
+        remove_private_without_entry: t.bool("RemovePrivateWithoutEntry").unwrap_or(false),
     }
+}
+
+/// The `Trackers` entries of a `[qBit]` or `[<Arr>.Torrent]` table. An entry without a usable
+/// URI is an error (it would match nothing, and its hit-and-run rule would protect nothing).
+fn trackers(k: &mut Keys) -> Vec<TrackerEntry> {
+    let Some(Val::Array(items)) = k.table.and_then(|t| t.get("Trackers")).map(|item| &item.val) else {
+        return Vec::new();
+    };
+    let mut entries = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Val::Table(table) = &item.val else { continue };
+        let mut e = Keys {
+            path: format!("{}.Trackers[{}]", k.path, i + 1),
+            table: Some(table),
+            schema: &schema::TRACKER,
+            v: k.v.reborrow(),
+        };
+        if let Some(entry) = tracker_entry(&mut e) {
+            entries.push(entry);
+        }
+    }
+    entries
+}
+
+/// One tracker entry; `None` when its URI is missing or names no host (reported).
+fn tracker_entry(e: &mut Keys) -> Option<TrackerEntry> {
+    let uri = e.text("URI").ok()?;
+    let Some(host) = uri.and_then(tracker::host_of) else {
+        let problem = if uri.is_some_and(|u| !u.trim().is_empty()) {
+            "names no host"
+        } else {
+            "missing"
+        };
+        e.error(
+            "URI",
+            format!(
+                "{problem}: set URI to the tracker's announce URL or host, e.g. \
+                 URI = \"https://tracker.example.org/announce\" (torrents are matched by host)"
+            ),
+        );
+        return None;
+    };
+    let name = match e.text("Name") {
+        Ok(Some(name)) if !name.trim().is_empty() => name.trim().to_string(),
+        _ => host.clone(),
+    };
+    let positive = |x: Option<Option<f64>>| x.flatten().filter(|x| *x > 0.0);
+    let positive_secs = |d: Option<Option<Duration>>| {
+        d.flatten()
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .filter(|s| *s > 0)
+    };
+    let defaults = HitAndRun::default();
+    let mode = match e.table.and_then(|t| t.get("HitAndRunMode")).map(|i| &i.val) {
+        Some(Val::Bool(true)) => Some(HnrMode::And),
+        Some(Val::Bool(false)) => Some(HnrMode::Disabled),
+        _ => match e.one_of("HitAndRunMode") {
+            Some("and") => Some(HnrMode::And),
+            Some("or") => Some(HnrMode::Or),
+            Some(_) => Some(HnrMode::Disabled),
+            None => None,
+        },
+    };
+    let days = e.real("MinSeedingTimeDays", " (days)").flatten().unwrap_or(0.0);
+    Some(TrackerEntry {
+        name,
+        host,
+        priority: e.number("Priority").unwrap_or(-100),
+        maximum_eta: positive_secs(e.secs_or_off("MaximumETA")),
+        max_upload_ratio: positive(e.real("MaxUploadRatio", "")),
+        max_seeding_time: positive_secs(e.secs_or_off("MaxSeedingTime")),
+        hnr: HitAndRun {
+            mode: mode.unwrap_or(defaults.mode),
+            min_ratio: e.real("MinSeedRatio", "").flatten().unwrap_or(defaults.min_ratio),
+            // At most 3650 days: whole seconds fit easily.
+            min_seeding_secs: (days * 86_400.0).round() as i64,
+            min_download_percent: e
+                .real("HitAndRunMinimumDownloadPercent", "")
+                .flatten()
+                .unwrap_or(defaults.min_download_percent),
+            partial_ratio: e
+                .real("HitAndRunPartialSeedRatio", "")
+                .flatten()
+                .unwrap_or(defaults.partial_ratio),
+            update_buffer_secs: e
+                .secs("TrackerUpdateBuffer")
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        },
+    })
 }
 
 /// A default list of texts from the schema, owned.
@@ -952,5 +1045,129 @@ mod tests {
             "http://***@host:1/x"
         );
         assert_eq!(redact_userinfo("host:1"), "host:1");
+    }
+}
+
+#[cfg(test)]
+mod tracker_tests {
+    use super::super::load::load_str;
+    use crate::tracker::{HnrMode, TrackerEntry};
+
+    const BASE: &str = "[qBit]\nHost = \"h\"\n";
+    const ARR: &str = "[Radarr-A]\nURI = \"http://a\"\nAPIKey = \"k\"\n";
+
+    fn loaded(text: &str) -> (Vec<TrackerEntry>, Vec<TrackerEntry>, bool) {
+        match load_str(text, "config.toml", &[]) {
+            Ok(l) => {
+                let arr = &l.config.arrs[0];
+                (
+                    l.config.qbit[0].trackers.clone(),
+                    arr.torrent.trackers.clone(),
+                    arr.torrent.remove_private_without_entry,
+                )
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn refused(text: &str) -> String {
+        match load_str(text, "config.toml", &[]) {
+            Ok(_) => panic!("loaded:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn tracker_entries_are_read_with_qbitrrs_defaults() {
+        let text = format!(
+            "{BASE}[[qBit.Trackers]]\nName = \"Priv\"\nURI = \"https://Tracker.Example.org/announce\"\n\
+             Priority = 5\nMaxUploadRatio = 2.5\nMaxSeedingTime = \"2d\"\nMaximumETA = -1\n\
+             HitAndRunMode = \"or\"\nMinSeedRatio = 1.5\nMinSeedingTimeDays = 7\n\
+             HitAndRunMinimumDownloadPercent = 20\nHitAndRunPartialSeedRatio = 0.5\n\
+             TrackerUpdateBuffer = \"1h\"\n\
+             [[qBit.Trackers]]\nURI = \"other.net\"\nHitAndRunMode = true\n\
+             {ARR}[Radarr-A.Torrent]\nRemovePrivateWithoutEntry = true\n\
+             [[Radarr-A.Torrent.Trackers]]\nURI = \"udp://other.net:6969\"\nMaxUploadRatio = -1\n"
+        );
+        let (qbit, arr, remove_private) = loaded(&text);
+        assert!(remove_private);
+        assert_eq!(qbit.len(), 2);
+        let p = &qbit[0];
+        assert_eq!(
+            (p.name.as_str(), p.host.as_str(), p.priority),
+            ("Priv", "tracker.example.org", 5)
+        );
+        assert_eq!(
+            (p.max_upload_ratio, p.max_seeding_time, p.maximum_eta),
+            (Some(2.5), Some(172_800), None)
+        );
+        assert_eq!(p.hnr.mode, HnrMode::Or);
+        assert_eq!((p.hnr.min_ratio, p.hnr.min_seeding_secs), (1.5, 7 * 86_400));
+        assert_eq!(
+            (
+                p.hnr.min_download_percent,
+                p.hnr.partial_ratio,
+                p.hnr.update_buffer_secs
+            ),
+            (20.0, 0.5, 3_600)
+        );
+        // Defaults: named by host, priority -100, legacy `true` is "and", -1 sets no limit.
+        let o = &qbit[1];
+        assert_eq!(
+            (o.name.as_str(), o.priority, o.hnr.mode),
+            ("other.net", -100, HnrMode::And)
+        );
+        assert_eq!(
+            (
+                o.hnr.min_ratio,
+                o.hnr.min_seeding_secs,
+                o.hnr.min_download_percent
+            ),
+            (1.0, 0, 10.0)
+        );
+        assert_eq!(arr[0].host, "other.net");
+        assert_eq!(arr[0].max_upload_ratio, None);
+        assert!(!loaded(&format!("{BASE}{ARR}")).2);
+    }
+
+    #[test]
+    fn a_bad_tracker_entry_names_its_key_and_line() {
+        let bad = [
+            ("Name = \"x\"", "qBit.Trackers[1].URI", "missing"),
+            (
+                "URI = \"http:///announce\"",
+                "qBit.Trackers[1].URI",
+                "names no host",
+            ),
+            (
+                "URI = \"t.org\"\nHitAndRunMode = \"sometimes\"",
+                "qBit.Trackers[1].HitAndRunMode",
+                "and, or or disabled",
+            ),
+            (
+                "URI = \"t.org\"\nMinSeedingTimeDays = -2",
+                "qBit.Trackers[1].MinSeedingTimeDays",
+                "got -2",
+            ),
+            (
+                "URI = \"t.org\"\nHitAndRunMinimumDownloadPercent = 101",
+                "qBit.Trackers[1].HitAndRunMinimumDownloadPercent",
+                "got 101",
+            ),
+            (
+                "URI = \"t.org\"\nMaxUploadRatio = 0",
+                "qBit.Trackers[1].MaxUploadRatio",
+                "got 0",
+            ),
+        ];
+        for (entry, key, why) in bad {
+            let text = format!("{BASE}[[qBit.Trackers]]\n{entry}\n{ARR}");
+            let message = refused(&text);
+            assert!(
+                message.contains(key) && message.contains(why),
+                "{entry}: {message}"
+            );
+            assert!(message.contains("config.toml:"), "{message}");
+        }
     }
 }

@@ -1,0 +1,235 @@
+//! Tracker entries (`[[qBit.Trackers]]`, `[[<Arr>.Torrent.Trackers]]`) and hit-and-run
+//! obligations: which entry speaks for a torrent, the limits it sets, and whether removing the
+//! torrent now would leave its tracker owed seeding. Pure: the worker reads a torrent's
+//! trackers (`torrents/trackers`) and hands what they say to [`pick`]; the decision core asks
+//! [`hit_and_run`] before any removal.
+
+use std::fmt::Write as _;
+
+/// `HitAndRunMode`: which of MinSeedRatio and MinSeedingTimeDays must be met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HnrMode {
+    /// No hit-and-run rule (qBitrr's default).
+    #[default]
+    Disabled,
+    /// Every minimum that is set must be met (qBitrr reads a legacy `true` as this).
+    And,
+    /// One minimum that is set is enough.
+    Or,
+}
+
+impl HnrMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::And => "and",
+            Self::Or => "or",
+        }
+    }
+}
+
+/// A tracker's hit-and-run rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HitAndRun {
+    pub mode: HnrMode,
+    /// MinSeedRatio (default 1.0; 0: not required).
+    pub min_ratio: f64,
+    /// MinSeedingTimeDays in seconds (default 0: not required).
+    pub min_seeding_secs: i64,
+    /// HitAndRunMinimumDownloadPercent (default 10): below it nothing is owed.
+    pub min_download_percent: f64,
+    /// HitAndRunPartialSeedRatio (default 1.0): the ratio owed for a partial download.
+    pub partial_ratio: f64,
+    /// TrackerUpdateBuffer in seconds (default 0): taken off the seeding time, for the
+    /// tracker's statistics lag.
+    pub update_buffer_secs: i64,
+}
+
+impl Default for HitAndRun {
+    fn default() -> Self {
+        Self {
+            mode: HnrMode::Disabled,
+            min_ratio: 1.0,
+            min_seeding_secs: 0,
+            min_download_percent: 10.0,
+            partial_ratio: 1.0,
+            update_buffer_secs: 0,
+        }
+    }
+}
+
+/// One tracker entry, as the rules use it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackerEntry {
+    /// Name (or the host when the entry has none): how logs name it.
+    pub name: String,
+    /// The host of URI, lower case: torrents announcing to it (or to a subdomain of it) match.
+    pub host: String,
+    /// Priority (default -100): of several matching entries the highest wins.
+    pub priority: i64,
+    /// MaximumETA in seconds, when positive (it then replaces Torrent.MaximumETA).
+    pub maximum_eta: Option<i64>,
+    /// MaxUploadRatio, when positive (it then replaces SeedingMode.MaxUploadRatio).
+    pub max_upload_ratio: Option<f64>,
+    /// MaxSeedingTime in seconds, when positive (it then replaces SeedingMode.MaxSeedingTime).
+    pub max_seeding_time: Option<i64>,
+    pub hnr: HitAndRun,
+}
+
+impl TrackerEntry {
+    /// Whether the entry changes when a torrent is removed or counted slow.
+    pub fn sets_limits(&self) -> bool {
+        self.maximum_eta.is_some() || self.max_upload_ratio.is_some() || self.max_seeding_time.is_some()
+    }
+
+    fn matches(&self, host: &str) -> bool {
+        host == self.host
+            || host
+                .strip_suffix(self.host.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    }
+}
+
+/// The host of a tracker URL or of a bare host name, lower case, without user, port or path;
+/// `None` when there is none.
+pub fn host_of(url: &str) -> Option<String> {
+    let url = url.trim();
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let host = host.trim_end_matches('.');
+    (!host.is_empty() && !host.contains(char::is_whitespace)).then(|| host.to_ascii_lowercase())
+}
+
+/// The entries that apply on one qBittorrent: the Arr's own, then the qBittorrent section's
+/// whose host the Arr has no entry for (an Arr entry for the same host replaces it).
+pub fn merge(qbit: &[TrackerEntry], arr: &[TrackerEntry]) -> Vec<TrackerEntry> {
+    let mut all = arr.to_vec();
+    all.extend(
+        qbit.iter()
+            .filter(|q| !arr.iter().any(|a| a.host == q.host))
+            .cloned(),
+    );
+    all
+}
+
+/// The entry that speaks for a torrent announcing to `urls`: of those matching one of its
+/// hosts, the highest Priority; the first listed of equals.
+pub fn pick<'a, S: AsRef<str>>(entries: &'a [TrackerEntry], urls: &[S]) -> Option<&'a TrackerEntry> {
+    let hosts: Vec<String> = urls.iter().filter_map(|u| host_of(u.as_ref())).collect();
+    let mut best: Option<&TrackerEntry> = None;
+    for entry in entries {
+        if hosts.iter().any(|h| entry.matches(h)) && best.is_none_or(|b| entry.priority > b.priority) {
+            best = Some(entry);
+        }
+    }
+    best
+}
+
+/// What a torrent owes its tracker, by [`hit_and_run`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Owing {
+    /// The entry has no hit-and-run rule.
+    Nothing,
+    /// Nothing is owed (any more); the numbers that say so.
+    Cleared(String),
+    /// Removing it now would be a hit-and-run; the numbers.
+    Owed(String),
+}
+
+/// What a torrent with `progress` (0..=1), share `ratio` (negative: above 9999) and
+/// `seeding_secs` owes under `hnr`:
+/// - below HitAndRunMinimumDownloadPercent, nothing;
+/// - a partial download, HitAndRunPartialSeedRatio;
+/// - a complete one, MinSeedRatio and (`and`) or (`or`) MinSeedingTimeDays, counting only
+///   the minimums that are set (above 0), the seeding time less TrackerUpdateBuffer.
+pub fn hit_and_run(hnr: &HitAndRun, progress: f64, ratio: f64, seeding_secs: i64) -> Owing {
+    if hnr.mode == HnrMode::Disabled {
+        return Owing::Nothing;
+    }
+    let ratio = if ratio < 0.0 { f64::INFINITY } else { ratio };
+    let percent = (progress * 100.0).clamp(0.0, 100.0);
+    let mut s = String::with_capacity(96);
+    let ratio_text = |s: &mut String| {
+        if ratio.is_infinite() {
+            s.push_str("ratio above 9999");
+        } else {
+            let _ = write!(s, "ratio {ratio:.2}");
+        }
+    };
+    if percent < hnr.min_download_percent {
+        let _ = write!(
+            s,
+            "HnR: downloaded {percent:.1}% < HitAndRunMinimumDownloadPercent {}: nothing owed",
+            hnr.min_download_percent
+        );
+        return Owing::Cleared(s);
+    }
+    if progress < 1.0 {
+        s.push_str("HnR: partial download (");
+        let _ = write!(s, "{percent:.1}%), ");
+        ratio_text(&mut s);
+        let met = ratio >= hnr.partial_ratio;
+        let _ = write!(
+            s,
+            " {} HitAndRunPartialSeedRatio {}",
+            if met { "≥" } else { "<" },
+            hnr.partial_ratio
+        );
+        return if met { Owing::Cleared(s) } else { Owing::Owed(s) };
+    }
+    let seeded = seeding_secs.saturating_sub(hnr.update_buffer_secs).max(0);
+    let ratio_req = (hnr.min_ratio > 0.0).then_some(hnr.min_ratio);
+    let time_req = (hnr.min_seeding_secs > 0).then_some(hnr.min_seeding_secs);
+    let ratio_met = ratio_req.map(|min| ratio >= min);
+    let time_met = time_req.map(|min| seeded >= min);
+    let days = |secs: i64| secs as f64 / 86_400.0;
+    s.push_str("HnR: ");
+    match time_req {
+        Some(min) => {
+            let _ = write!(s, "seeded {:.2} of {:.2} days", days(seeded), days(min));
+        }
+        None => {
+            let _ = write!(s, "seeded {:.2} days (no minimum)", days(seeded));
+        }
+    }
+    if hnr.update_buffer_secs > 0 {
+        let _ = write!(s, " (less TrackerUpdateBuffer {}s)", hnr.update_buffer_secs);
+    }
+    s.push_str(", ");
+    ratio_text(&mut s);
+    match ratio_req {
+        Some(min) => {
+            let _ = write!(s, " of {min:.2}");
+        }
+        None => s.push_str(" (no minimum)"),
+    }
+    let _ = write!(s, " (HitAndRunMode {})", hnr.mode.name());
+    let set: Vec<bool> = [ratio_met, time_met].into_iter().flatten().collect();
+    let cleared = match hnr.mode {
+        HnrMode::Disabled => true,
+        HnrMode::And => set.iter().all(|m| *m),
+        HnrMode::Or => set.is_empty() || set.iter().any(|m| *m),
+    };
+    if cleared {
+        Owing::Cleared(s)
+    } else {
+        Owing::Owed(s)
+    }
+}
+
+/// What `torrents/trackers` says of a torrent: whether it is private, and the URLs it
+/// announces to (DHT, PeX and LSD rows left out).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TrackerList {
+    pub private: bool,
+    pub urls: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests;
