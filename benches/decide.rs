@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use qbitrr_lite::config::{ImportMode, RemoveTorrent, StalledDelay};
-use qbitrr_lite::decide::{decide, Inputs, Rules};
+use qbitrr_lite::decide::{decide, Inputs, Rules, Trackers};
 use qbitrr_lite::free_space::Space;
 use qbitrr_lite::model::Memory;
 use qbitrr_lite::model::{tags, Connection, QueueEntry, Torrent, TorrentState};
@@ -216,6 +216,13 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
         .collect()
 }
 
+/// Trackers read just now: not private, no tracker entry (the common case).
+const PUBLIC: Trackers<'static> = Trackers::Read {
+    private: false,
+    entry: None,
+    at: NOW,
+};
+
 fn rules(category: &str) -> Rules {
     Rules {
         category: category.to_string(),
@@ -237,6 +244,8 @@ fn rules(category: &str) -> Rules {
         arr_error_codes: vec!["Not an upgrade for existing movie file(s)".into()],
         file_filter: qbitrr_lite::file_filter::FileFilter::default(),
         auto_delete: false,
+        remove_private_without_entry: false,
+        tracker_limits: false,
     }
 }
 
@@ -325,6 +334,7 @@ fn main() {
             rules: &rules,
             connection: Connection::default(),
             space: Space::Off,
+            trackers: PUBLIC,
             now: NOW,
         });
         *by_rule.entry(d.rule.name()).or_insert(0u32) += 1;
@@ -338,6 +348,7 @@ fn main() {
                 rules: &rules,
                 connection: Connection::default(),
                 space: Space::Off,
+                trackers: PUBLIC,
                 now: NOW,
             })));
         }

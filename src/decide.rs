@@ -20,6 +20,7 @@ pub use crate::model::QueueStep;
 use crate::model::{
     tags, Connection, ImportState, Memory, QueueEntry, Torrent, TorrentState, TrackedStatus, UnixTime,
 };
+use crate::tracker::{self, Owing, TrackerEntry};
 
 mod explain;
 pub use explain::{explain, render, Check, Explanation, Next};
@@ -29,6 +30,9 @@ pub use explain::{explain, render, Check, Explanation, Next};
 pub(crate) const IMPORT_SETTLE_SECS: i64 = 10;
 /// Seconds between two rechecks of a torrent that stays in the error state.
 pub(crate) const ERROR_RECHECK_INTERVAL_SECS: i64 = 600;
+/// A removal rests on what `torrents/trackers` said at most this many seconds ago (the worker
+/// reads them again before a removal when older).
+pub(crate) const TRACKERS_FRESH_SECS: i64 = 3_600;
 
 /// The rules of one Arr instance, as the decision core needs them.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +68,12 @@ pub struct Rules {
     pub file_filter: FileFilter,
     /// Torrent.AutoDelete: after an import, delete the files the filters excluded.
     pub auto_delete: bool,
+    /// Torrent.RemovePrivateWithoutEntry (ours): a private torrent no tracker entry speaks
+    /// for may be removed.
+    pub remove_private_without_entry: bool,
+    /// Some tracker entry of this Arr sets a limit (MaxUploadRatio, MaxSeedingTime,
+    /// MaximumETA): a torrent's trackers are read before its limits are judged.
+    pub tracker_limits: bool,
 }
 
 impl Rules {
@@ -90,7 +100,16 @@ impl Rules {
             arr_error_codes: arr.arr_error_codes.clone(),
             file_filter: arr.torrent.file_filter.clone(),
             auto_delete: arr.torrent.auto_delete,
+            remove_private_without_entry: arr.torrent.remove_private_without_entry,
+            tracker_limits: false,
         }
+    }
+
+    /// These rules where `entries` are the tracker entries that can apply (the Arr's and its
+    /// qBittorrents').
+    pub(crate) fn with_entries<'e>(mut self, entries: impl IntoIterator<Item = &'e TrackerEntry>) -> Self {
+        self.tracker_limits = entries.into_iter().any(TrackerEntry::sets_limits);
+        self
     }
 }
 
@@ -130,12 +149,15 @@ pub enum Rule {
     StalledOff,
     Slow,
     Stale,
+    TrackersUnread,
+    HitAndRun,
+    PrivateKept,
     NoAction,
 }
 
 impl Rule {
     /// Every rule, in declaration order (so `ALL[r as usize] == r`).
-    pub const ALL: [Rule; 33] = [
+    pub const ALL: [Rule; 36] = [
         Self::OtherCategory,
         Self::IgnoredTag,
         Self::FailedCategory,
@@ -168,6 +190,9 @@ impl Rule {
         Self::StalledOff,
         Self::Slow,
         Self::Stale,
+        Self::TrackersUnread,
+        Self::HitAndRun,
+        Self::PrivateKept,
         Self::NoAction,
     ];
 
@@ -205,6 +230,9 @@ impl Rule {
             Self::StalledOff => "stalled-off",
             Self::Slow => "slow",
             Self::Stale => "stale",
+            Self::TrackersUnread => "trackers-unread",
+            Self::HitAndRun => "hit-and-run",
+            Self::PrivateKept => "private-kept",
             Self::NoAction => "no-action",
         }
     }
@@ -252,6 +280,9 @@ pub enum Action {
     /// Read the torrent's files once and set those the file filters exclude to priority 0
     /// (remembered, with whether every file was excluded).
     FilterFiles,
+    /// Read the torrent's trackers (`torrents/trackers`) before anything else is decided:
+    /// the worker does it while verifying, and decides again on what they say.
+    ReadTrackers,
     AddTag(&'static str),
     RemoveTag(&'static str),
 }
@@ -301,6 +332,7 @@ impl fmt::Display for Action {
                 Ok(())
             }
             Self::FilterFiles => f.write_str("skip the files the file filters exclude"),
+            Self::ReadTrackers => f.write_str("read its trackers"),
             Self::AddTag(t) => write!(f, "add tag {t}"),
             Self::RemoveTag(t) => write!(f, "remove tag {t}"),
         }
@@ -330,10 +362,59 @@ pub struct Inputs<'a> {
     pub connection: Connection,
     /// What the free-space guard says of it.
     pub space: Space,
+    /// What its trackers said, when they were read.
+    pub trackers: Trackers<'a>,
     pub now: UnixTime,
 }
 
+/// What `torrents/trackers` said of a torrent, as the rules need it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trackers<'a> {
+    /// Not read yet.
+    Unread,
+    Read {
+        private: bool,
+        /// The tracker entry that speaks for it (see [`tracker::pick`]).
+        entry: Option<&'a TrackerEntry>,
+        /// When they were read.
+        at: UnixTime,
+    },
+}
+
+impl<'a> Trackers<'a> {
+    fn entry(self) -> Option<&'a TrackerEntry> {
+        match self {
+            Self::Read { entry, .. } => entry,
+            Self::Unread => None,
+        }
+    }
+}
+
 impl Inputs<'_> {
+    /// Torrent.MaximumETA, or its tracker entry's when that sets one.
+    fn maximum_eta(&self) -> Option<i64> {
+        self.trackers
+            .entry()
+            .and_then(|e| e.maximum_eta)
+            .or(self.rules.maximum_eta)
+    }
+
+    /// SeedingMode.MaxUploadRatio and MaxSeedingTime, each replaced by its tracker entry's
+    /// when that sets one (a -1 there leaves SeedingMode's), and which entry that was.
+    fn seeding_limits(&self) -> (Option<f64>, Option<i64>, Option<&str>) {
+        let entry = self.trackers.entry();
+        let ratio = entry.and_then(|e| e.max_upload_ratio);
+        let time = entry.and_then(|e| e.max_seeding_time);
+        let from = entry
+            .filter(|_| ratio.is_some() || time.is_some())
+            .map(|e| e.name.as_str());
+        (
+            ratio.or(self.rules.max_upload_ratio),
+            time.or(self.rules.max_seeding_time),
+            from,
+        )
+    }
+
     fn has_tag(&self, tag: &str) -> bool {
         if self.rules.tagless && tag != tags::IGNORED {
             self.memory.tags.contains(tag)
@@ -444,6 +525,9 @@ impl Inputs<'_> {
 /// 12. `slow`: ETA above MaximumETA with DoNotRemoveSlow off → fail.
 /// 13. `stale`: no activity for MaximumETA → fail.
 /// 14. `no-action`.
+/// 15. Over every removal decided above, the trackers (see `tracker_gate`): `trackers-unread`
+///     (read them first), `hit-and-run` (its tracker entry's HnR rule is owed), `private-kept`
+///     (private, no tracker entry, RemovePrivateWithoutEntry off) keep the torrent.
 ///
 /// Every decision for a torrent that is no longer stalled forgets the stalled
 /// clock and removes the `qBitrr-allowed_stalled` tag.
@@ -510,18 +594,87 @@ impl Trace for NextTurn {
 
 /// [`decide`], reporting to `tr`.
 pub(crate) fn decide_traced<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
-    let mut d = decide_rule(input, tr);
+    let touchable = |rule| {
+        !matches!(
+            rule,
+            Rule::OtherCategory | Rule::IgnoredTag | Rule::UnclaimedCategory | Rule::ProtectedState
+        )
+    };
+    let d = decide_rule(input, tr);
+    let mut d = if touchable(d.rule) {
+        tracker_gate(input, d, tr)
+    } else {
+        d
+    };
     let removed = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
-    let touchable = !matches!(
-        d.rule,
-        Rule::OtherCategory | Rule::IgnoredTag | Rule::UnclaimedCategory | Rule::ProtectedState
-    );
+    let touchable = touchable(d.rule);
     if touchable && !removed && !input.torrent.state.is_stalled() {
         forget_stalled(input, &mut d);
     }
     // The file check only matters before the import; forgetting it keeps the memory small.
     if d.memory.imported_at.is_some() {
         d.memory.files_checked_at = None;
+    }
+    d
+}
+
+/// Rule 15, the trackers' say over every removal: none rests on trackers not read
+/// (`trackers-unread`: they are read first, and nothing is removed when that fails; the
+/// worker also reads them again when older than [`TRACKERS_FRESH_SECS`]); none while the tracker entry that speaks for the torrent has a hit-and-run rule it
+/// has not met (`hit-and-run`); none of a private torrent no entry speaks for, unless
+/// RemovePrivateWithoutEntry (`private-kept`). What else the decision does stands. Without a
+/// removal, a torrent whose limits a tracker entry may set has its trackers read.
+fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Decision {
+    let (t, r, now) = (input.torrent, input.rules, input.now);
+    if !d.actions.iter().any(|a| matches!(a, Action::Remove { .. })) {
+        let ours = t.category == r.category;
+        if r.tracker_limits && ours && input.trackers == Trackers::Unread {
+            d.actions.push(Action::ReadTrackers);
+        }
+        return d;
+    }
+    let keep = |mut d: Decision, rule: Rule, why: String| {
+        d.detail = format!("{} would remove it ({}); {why}", d.rule, d.detail);
+        d.rule = rule;
+        d.actions.retain(|a| !matches!(a, Action::Remove { .. }));
+        d
+    };
+    let Trackers::Read { private, entry, at } = input.trackers else {
+        let mut d = keep(d, Rule::TrackersUnread, "its trackers are read first".into());
+        d.actions.push(Action::ReadTrackers);
+        return d;
+    };
+    tr.passed(Rule::TrackersUnread, || {
+        format!("its trackers were read {}s ago", now - at)
+    });
+    match entry {
+        Some(e) => match tracker::hit_and_run(&e.hnr, t.progress, t.ratio, t.seeding_time) {
+            Owing::Owed(numbers) => {
+                return keep(
+                    d,
+                    Rule::HitAndRun,
+                    format!("{numbers}, tracker entry {:?}", e.name),
+                );
+            }
+            Owing::Cleared(numbers) => tr.passed(Rule::HitAndRun, || {
+                format!("{numbers}, tracker entry {:?}", e.name)
+            }),
+            Owing::Nothing => tr.passed(Rule::HitAndRun, || {
+                format!("tracker entry {:?} has HitAndRunMode disabled", e.name)
+            }),
+        },
+        None if private && !r.remove_private_without_entry => {
+            let why = "a private torrent no tracker entry speaks for is kept \
+                       (Torrent.RemovePrivateWithoutEntry is off)";
+            return keep(d, Rule::PrivateKept, why.into());
+        }
+        None => tr.passed(Rule::PrivateKept, || {
+            if private {
+                "private, no tracker entry; RemovePrivateWithoutEntry is on".into()
+            } else {
+                "not private, and no tracker entry speaks for it".into()
+            }
+        }),
     }
     d
 }
@@ -894,7 +1047,7 @@ fn decide_rest<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Decis
 
     // 10. Seeded enough (only once imported: never lose media the Arr has not taken).
     if complete {
-        let mut d = if let Some(detail) = seeding_limit_reached(t, r, now, tr) {
+        let mut d = if let Some(detail) = seeding_limit_reached(input, tr) {
             let action = Action::Remove {
                 delete_files: true,
                 queue: QueueStep::Keep,
@@ -969,7 +1122,7 @@ fn decide_rest<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Decis
     });
 
     let progress_ok = t.progress <= r.max_deletable_progress;
-    if let Some(max_eta) = r.maximum_eta.filter(|e| *e > 0) {
+    if let Some(max_eta) = input.maximum_eta().filter(|e| *e > 0) {
         // 12. Too slow to finish in time.
         let downloading = matches!(t.state, TorrentState::Downloading | TorrentState::StalledDl);
         // After an outage, qBittorrent's ETA needs a while to come down: the age gate again.
@@ -1254,7 +1407,10 @@ fn rootless(t: &Torrent) -> bool {
 /// Each configured limit is raised to qBittorrent's own for the torrent (set by the
 /// Arr from the indexer's seed criteria, or qBittorrent's global one) when that is
 /// larger, so a torrent is never removed before the indexer's requirement is met.
-fn seeding_limit_reached<T: Trace>(t: &Torrent, r: &Rules, now: UnixTime, tr: &mut T) -> Option<String> {
+/// A tracker entry's positive MaxUploadRatio / MaxSeedingTime replaces SeedingMode's.
+fn seeding_limit_reached<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Option<String> {
+    let (t, r, now) = (input.torrent, input.rules, input.now);
+    let (max_upload_ratio, max_seeding_time, from) = input.seeding_limits();
     if r.remove_torrent == RemoveTorrent::Never {
         tr.passed(Rule::SeedingLimit, || {
             "RemoveTorrent -1: never removed for seeding".into()
@@ -1265,12 +1421,8 @@ fn seeding_limit_reached<T: Trace>(t: &Torrent, r: &Rules, now: UnixTime, tr: &m
     let ratio = if t.ratio < 0.0 { f64::INFINITY } else { t.ratio };
     let qbit_ratio = (t.max_ratio >= 0.0).then_some(t.max_ratio);
     let qbit_time = (t.max_seeding_minutes >= 0).then(|| t.max_seeding_minutes.saturating_mul(60));
-    let ratio_limit = r
-        .max_upload_ratio
-        .map(|max| qbit_ratio.map_or(max, |q| max.max(q)));
-    let time_limit = r
-        .max_seeding_time
-        .map(|max| qbit_time.map_or(max, |q| max.max(q)));
+    let ratio_limit = max_upload_ratio.map(|max| qbit_ratio.map_or(max, |q| max.max(q)));
+    let time_limit = max_seeding_time.map(|max| qbit_time.map_or(max, |q| max.max(q)));
     let ratio_met = ratio_limit.map(|max| ratio >= max);
     let time_met = time_limit.map(|max| t.seeding_time >= max);
     if let Some(limit) = time_limit.filter(|_| seeds(t.state)) {
@@ -1289,13 +1441,17 @@ fn seeding_limit_reached<T: Trace>(t: &Torrent, r: &Rules, now: UnixTime, tr: &m
     let numbers = || {
         let cmp = |met: Option<bool>| if met == Some(true) { "≥" } else { "<" };
         let mut s = String::with_capacity(128);
-        let _ = write!(s, "RemoveTorrent {:?}: ratio ", r.remove_torrent);
+        let _ = write!(s, "RemoveTorrent {:?}", r.remove_torrent);
+        if let Some(name) = from {
+            let _ = write!(s, " (limits of tracker entry {name:?})");
+        }
+        s.push_str(": ratio ");
         if t.ratio < 0.0 {
             s.push_str("above 9999");
         } else {
             let _ = write!(s, "{:.3}", t.ratio);
         }
-        match (r.max_upload_ratio, qbit_ratio) {
+        match (max_upload_ratio, qbit_ratio) {
             (None, _) => s.push_str(", MaxUploadRatio off"),
             (Some(ours), None) => {
                 let _ = write!(s, " {} MaxUploadRatio {ours}", cmp(ratio_met));
@@ -1308,7 +1464,7 @@ fn seeding_limit_reached<T: Trace>(t: &Torrent, r: &Rules, now: UnixTime, tr: &m
             }
         }
         let _ = write!(s, "; seeding {}s", t.seeding_time);
-        match (r.max_seeding_time, qbit_time) {
+        match (max_seeding_time, qbit_time) {
             (None, _) => s.push_str(", MaxSeedingTime off"),
             (Some(ours), None) => {
                 let _ = write!(s, " {} MaxSeedingTime {ours}s", cmp(time_met));

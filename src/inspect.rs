@@ -9,12 +9,13 @@ use std::fmt;
 use crate::arr::ArrClient;
 use crate::clock::rfc3339;
 use crate::config::{Arr, Config};
-use crate::decide::{explain, render, Inputs, Rules};
+use crate::decide::{explain, render, Inputs, Rules, Trackers};
 use crate::free_space::Space;
 use crate::http::HttpError;
 use crate::model::{Connection, Torrent, TorrentId, UnixTime};
 use crate::qbit::QbitClient;
 use crate::store::{Store, StoreError};
+use crate::tracker;
 use crate::view::{View, ViewTimers, Watch};
 use crate::worker::space;
 
@@ -86,6 +87,12 @@ pub(crate) fn inspect(
         return Err(InspectError::NotFound(hash));
     };
     let space = space_of(config, &qbit, &hash);
+    // Read as the worker would before a removal; explained as unread when that fails.
+    let listed = config
+        .qbit
+        .iter()
+        .find(|q| q.name == qbit)
+        .and_then(|q| QbitClient::new(q).trackers(&hash).ok());
     let s = &config.settings;
     let concerned: Vec<&Arr> = config
         .arrs
@@ -104,7 +111,22 @@ pub(crate) fn inspect(
             .memory_of(&arr.name, &hash)
             .map_err(InspectError::Store)?
             .unwrap_or_default();
-        let rules = Rules::from_config(s, arr);
+        let qbit_entries = config
+            .qbit
+            .iter()
+            .find(|q| q.name == qbit)
+            .map(|q| q.trackers.as_slice())
+            .unwrap_or_default();
+        let entries = tracker::merge(qbit_entries, &arr.torrent.trackers);
+        let rules = Rules::from_config(s, arr).with_entries(&entries);
+        let trackers = match &listed {
+            Some(list) => Trackers::Read {
+                private: list.private,
+                entry: tracker::pick(&entries, &list.urls),
+                at: now,
+            },
+            None => Trackers::Unread,
+        };
         let e = explain(Inputs {
             torrent: &torrent,
             queue: queue.get(&hash),
@@ -112,6 +134,7 @@ pub(crate) fn inspect(
             rules: &rules,
             connection,
             space,
+            trackers,
             now,
         });
         explanations.push((arr.name.clone(), render(&e, now, rfc3339)));

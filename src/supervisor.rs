@@ -495,7 +495,7 @@ fn qbit_clients(config: &Config, dry_run: bool) -> Vec<Arc<View>> {
         .iter()
         .map(|q| {
             let client = upstream::connect_qbit(q, dry_run);
-            let view = View::new(client, view_timers(config), q.read_mode);
+            let view = View::new(client, view_timers(config), q.read_mode).with_trackers(q.trackers.clone());
             for arr in config.arrs.iter().filter(|a| a.managed) {
                 view.register(&Watch::of(&config.settings, arr));
             }

@@ -37,6 +37,7 @@ use crate::config::{QbitInstance, ReadMode};
 use crate::http::HttpError;
 use crate::model::{Connection, Torrent, TorrentId, UnixTime};
 use crate::qbit::{lock, ApiVersion, Field, Fields, ListFilter, ListQuery, SyncItem};
+use crate::tracker::TrackerEntry;
 use crate::upstream::Qbittorrent;
 
 mod table;
@@ -234,6 +235,8 @@ impl ViewState {
 /// One qBittorrent instance's shared view.
 pub struct View {
     client: Arc<dyn Qbittorrent>,
+    /// The `[[<qBit>.Trackers]]` entries of this instance (the workers merge their own in).
+    trackers: Vec<TrackerEntry>,
     timers: ViewTimers,
     forced: ReadMode,
     state: Mutex<ViewState>,
@@ -243,6 +246,7 @@ impl View {
     pub(crate) fn new(client: Arc<dyn Qbittorrent>, timers: ViewTimers, forced: ReadMode) -> Self {
         Self {
             client,
+            trackers: Vec::new(),
             timers,
             forced,
             state: Mutex::new(ViewState {
@@ -318,6 +322,17 @@ impl View {
     pub(crate) fn describe(&self) -> Option<(Mode, usize, ReadCounts)> {
         let state = self.lock();
         state.mode.map(|m| (m, state.table.entries().len(), state.reads))
+    }
+
+    /// This view, with its instance's tracker entries.
+    pub(crate) fn with_trackers(mut self, entries: Vec<TrackerEntry>) -> Self {
+        self.trackers = entries;
+        self
+    }
+
+    /// The `[[<qBit>.Trackers]]` entries of this instance.
+    pub(crate) fn trackers(&self) -> &[TrackerEntry] {
+        &self.trackers
     }
 
     pub(crate) fn client(&self) -> &Arc<dyn Qbittorrent> {

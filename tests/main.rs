@@ -15,3 +15,4 @@ mod qbit_client;
 mod read_modes;
 mod store;
 mod supervisor_e2e;
+mod trackers;

@@ -32,6 +32,63 @@ fn rules() -> Rules {
         ],
         file_filter: FileFilter::default(),
         auto_delete: false,
+        remove_private_without_entry: false,
+        tracker_limits: false,
+    }
+}
+
+/// What a row's torrent's trackers said.
+#[derive(Clone, Copy)]
+enum Tr {
+    /// Read just now: not private, no tracker entry (what most rows need).
+    Public,
+    Unread,
+    /// Private, no tracker entry.
+    Private,
+    /// Private, with this tracker entry.
+    Entry(fn() -> TrackerEntry),
+}
+
+impl Tr {
+    fn inputs(self, entry: &Option<TrackerEntry>) -> Trackers<'_> {
+        match self {
+            Tr::Unread => Trackers::Unread,
+            Tr::Public => Trackers::Read {
+                private: false,
+                entry: None,
+                at: NOW,
+            },
+            Tr::Private | Tr::Entry(_) => Trackers::Read {
+                private: true,
+                entry: entry.as_ref(),
+                at: NOW - 60,
+            },
+        }
+    }
+
+    fn entry(self) -> Option<TrackerEntry> {
+        match self {
+            Tr::Entry(f) => Some(f()),
+            _ => None,
+        }
+    }
+}
+
+/// A private tracker's entry: HnR "and", ratio 1.0 and 7 days.
+fn hnr_entry() -> TrackerEntry {
+    TrackerEntry {
+        name: "Priv".into(),
+        host: "tracker.example.org".into(),
+        priority: 0,
+        maximum_eta: None,
+        max_upload_ratio: None,
+        max_seeding_time: None,
+        hnr: crate::tracker::HitAndRun {
+            mode: crate::tracker::HnrMode::And,
+            min_ratio: 1.0,
+            min_seeding_secs: 7 * 24 * HOUR,
+            ..crate::tracker::HitAndRun::default()
+        },
     }
 }
 
@@ -64,6 +121,13 @@ fn torrent() -> Torrent {
         queue_position: 0,
     }
 }
+
+/// Trackers read just now: not private, no tracker entry.
+const PUBLIC: Trackers<'static> = Trackers::Read {
+    private: false,
+    entry: None,
+    at: NOW,
+};
 
 fn completed(t: &mut Torrent) {
     t.state = TorrentState::StalledUp;
@@ -129,6 +193,7 @@ struct Row {
     queue_of: fn(&mut QueueEntry),
     connection: Connection,
     space: Space,
+    trackers: Tr,
     rule: Rule,
     actions: Vec<Action>,
 }
@@ -143,6 +208,7 @@ fn row(name: &'static str, rule: Rule, actions: Vec<Action>) -> Row {
         queue_of: |_| {},
         connection: Connection::default(),
         space: Space::Off,
+        trackers: Tr::Public,
         rule,
         actions,
     }
@@ -157,6 +223,7 @@ fn run(r: &Row) -> Decision {
     (r.rules)(&mut ru);
     let mut q = queue();
     (r.queue_of)(&mut q);
+    let entry = r.trackers.entry();
     decide(Inputs {
         torrent: &t,
         queue: r.queue.then_some(&q),
@@ -164,13 +231,14 @@ fn run(r: &Row) -> Decision {
         rules: &ru,
         connection: r.connection,
         space: r.space,
+        trackers: r.trackers.inputs(&entry),
         now: NOW,
     })
 }
 
 #[test]
 fn decision_table() {
-    let rows = vec![
+    let mut rows = vec![
         Row {
             torrent: |t| t.category = "sonarr".into(),
             ..row("other category is never ours", Rule::OtherCategory, vec![])
@@ -1285,11 +1353,255 @@ fn decision_table() {
         },
         row("downloading fine: nothing", Rule::NoAction, vec![]),
     ];
+    rows.extend(tracker_rows());
     for r in &rows {
         let d = run(r);
         assert_eq!(d.rule, r.rule, "{}: {}", r.name, d.detail);
         assert_eq!(d.actions, r.actions, "{}: {}", r.name, d.detail);
     }
+}
+
+/// Seeded past RemoveTorrent 1's MaxUploadRatio 2.0, imported.
+fn seeded_past_ratio(t: &mut Torrent) {
+    completed(t);
+    t.tags = vec![tags::IMPORTED.into()];
+    t.ratio = 2.5;
+    t.seeding_time = 2 * 24 * HOUR;
+}
+
+fn remove_at_ratio(r: &mut Rules) {
+    r.remove_torrent = RemoveTorrent::Ratio;
+    r.max_upload_ratio = Some(2.0);
+}
+
+fn imported(m: &mut Memory) {
+    m.imported_at = Some(NOW - HOUR);
+}
+
+/// Stalled past StalledDelay: `stalled-delete` unless the trackers say otherwise.
+fn stalled_long(t: &mut Torrent) {
+    t.state = TorrentState::StalledDl;
+    t.last_activity = NOW - HOUR;
+}
+
+fn stalled_since(m: &mut Memory) {
+    m.stalled_since = Some(NOW - 16 * 60);
+}
+
+const SEEDING_REMOVAL: Action = Action::Remove {
+    delete_files: true,
+    queue: QueueStep::Keep,
+    research: false,
+};
+
+/// Rule 15: the trackers' say over every removal.
+fn tracker_rows() -> Vec<Row> {
+    vec![
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: remove_at_ratio,
+            trackers: Tr::Unread,
+            ..row(
+                "seeding limit, trackers not read: read first, nothing removed",
+                Rule::TrackersUnread,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: remove_at_ratio,
+            trackers: Tr::Private,
+            ..row("private, no tracker entry: kept", Rule::PrivateKept, vec![])
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: |r| {
+                remove_at_ratio(r);
+                r.remove_private_without_entry = true;
+            },
+            trackers: Tr::Private,
+            ..row(
+                "private, no entry, RemovePrivateWithoutEntry: removed",
+                Rule::SeedingLimit,
+                vec![SEEDING_REMOVAL],
+            )
+        },
+        Row {
+            torrent: stalled_long,
+            memory: stalled_since,
+            trackers: Tr::Private,
+            ..row(
+                "private stalled download, no entry: kept",
+                Rule::PrivateKept,
+                vec![],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: remove_at_ratio,
+            trackers: Tr::Entry(hnr_entry),
+            ..row(
+                "HnR and: ratio met, seeded 2 of 7 days: kept",
+                Rule::HitAndRun,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                seeded_past_ratio(t);
+                t.seeding_time = 8 * 24 * HOUR;
+            },
+            memory: imported,
+            rules: remove_at_ratio,
+            trackers: Tr::Entry(hnr_entry),
+            ..row(
+                "HnR and: ratio and 7 days met: removed",
+                Rule::SeedingLimit,
+                vec![SEEDING_REMOVAL],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: remove_at_ratio,
+            trackers: Tr::Entry(|| {
+                let mut e = hnr_entry();
+                e.hnr.mode = crate::tracker::HnrMode::Or;
+                e
+            }),
+            ..row(
+                "HnR or: the ratio is enough: removed",
+                Rule::SeedingLimit,
+                vec![SEEDING_REMOVAL],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: remove_at_ratio,
+            trackers: Tr::Entry(|| {
+                let mut e = hnr_entry();
+                e.hnr.mode = crate::tracker::HnrMode::Disabled;
+                e
+            }),
+            ..row(
+                "private with an entry whose HnR is disabled: removed",
+                Rule::SeedingLimit,
+                vec![SEEDING_REMOVAL],
+            )
+        },
+        Row {
+            torrent: |t| {
+                stalled_long(t);
+                t.progress = 0.5;
+                t.ratio = 0.2;
+            },
+            memory: stalled_since,
+            trackers: Tr::Entry(hnr_entry),
+            ..row(
+                "HnR: a partial download (50%) below its partial ratio: kept",
+                Rule::HitAndRun,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                stalled_long(t);
+                t.progress = 0.05;
+            },
+            memory: stalled_since,
+            trackers: Tr::Entry(hnr_entry),
+            ..row(
+                "HnR: 5% downloaded, below HitAndRunMinimumDownloadPercent: removed",
+                Rule::StalledDelete,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: |t| t.category = "failed".into(),
+            trackers: Tr::Entry(hnr_entry),
+            ..row("HnR vetoes FailedCategory too", Rule::HitAndRun, vec![])
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: remove_at_ratio,
+            trackers: Tr::Entry(|| {
+                let mut e = hnr_entry();
+                e.hnr.mode = crate::tracker::HnrMode::Disabled;
+                e.max_upload_ratio = Some(3.0);
+                e
+            }),
+            ..row(
+                "a tracker entry's MaxUploadRatio 3.0 replaces SeedingMode's 2.0: kept",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                seeded_past_ratio(t);
+                t.ratio = 0.6;
+            },
+            memory: imported,
+            rules: |r| r.remove_torrent = RemoveTorrent::Ratio,
+            trackers: Tr::Entry(|| {
+                let mut e = hnr_entry();
+                e.hnr.mode = crate::tracker::HnrMode::Disabled;
+                e.max_upload_ratio = Some(0.5);
+                e
+            }),
+            ..row(
+                "a tracker entry's MaxUploadRatio applies where SeedingMode has none",
+                Rule::SeedingLimit,
+                vec![SEEDING_REMOVAL],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.eta = 3 * HOUR;
+            },
+            rules: |r| {
+                r.maximum_eta = Some(HOUR);
+                r.do_not_remove_slow = false;
+            },
+            trackers: Tr::Entry(|| {
+                let mut e = hnr_entry();
+                e.hnr.mode = crate::tracker::HnrMode::Disabled;
+                e.maximum_eta = Some(4 * HOUR);
+                e
+            }),
+            ..row(
+                "a tracker entry's MaximumETA replaces Torrent.MaximumETA: not slow",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+            },
+            memory: imported,
+            rules: |r| r.tracker_limits = true,
+            trackers: Tr::Unread,
+            ..row(
+                "tracker entries set limits, trackers unread: read them",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: |t| t.category = "sonarr".into(),
+            rules: |r| r.tracker_limits = true,
+            trackers: Tr::Unread,
+            ..row("not ours: trackers never read", Rule::OtherCategory, vec![])
+        },
+    ]
 }
 
 #[test]
@@ -1305,6 +1617,7 @@ fn stalled_clock_starts_and_is_forgotten() {
         rules: &r,
         connection: Connection::default(),
         space: Space::Off,
+        trackers: PUBLIC,
         now: NOW,
     });
     assert_eq!(d.memory.stalled_since, Some(NOW));
@@ -1316,6 +1629,7 @@ fn stalled_clock_starts_and_is_forgotten() {
         rules: &r,
         connection: Connection::default(),
         space: Space::Off,
+        trackers: PUBLIC,
         now: NOW + 10,
     });
     assert_eq!(d2.memory.stalled_since, None);
@@ -1334,6 +1648,7 @@ fn tagless_keeps_tags_in_memory() {
         rules: &r,
         connection: Connection::default(),
         space: Space::Off,
+        trackers: PUBLIC,
         now: NOW,
     });
     assert!(d.actions.is_empty());
@@ -1350,6 +1665,7 @@ fn first_sight_is_remembered() {
         rules: &rules(),
         connection: Connection::default(),
         space: Space::Off,
+        trackers: PUBLIC,
         now: NOW,
     });
     assert_eq!(d.memory.first_seen, Some(NOW));
@@ -1516,13 +1832,57 @@ fn arbitrary_connection(g: &mut Gen) -> Connection {
     }
 }
 
+/// What the trackers said: read just now or a while ago, or not; private or not; with a
+/// hit-and-run entry (HnR and/or/disabled, arbitrary minimums) or none.
+fn arbitrary_trackers(g: &mut Gen) -> (Option<TrackerEntry>, bool, Option<i64>) {
+    let entry = (g.below(2) == 0).then(|| {
+        let mut e = hnr_entry();
+        e.hnr.mode = match g.below(3) {
+            0 => crate::tracker::HnrMode::And,
+            1 => crate::tracker::HnrMode::Or,
+            _ => crate::tracker::HnrMode::Disabled,
+        };
+        e.hnr.min_ratio = [0.0, 0.5, 1.0, 2.0][g.below(4) as usize];
+        e.hnr.min_seeding_secs = [0, HOUR, 7 * 24 * HOUR][g.below(3) as usize];
+        e.hnr.min_download_percent = [0.0, 10.0, 60.0][g.below(3) as usize];
+        e.hnr.update_buffer_secs = [0, HOUR][g.below(2) as usize];
+        if g.below(3) == 0 {
+            e.max_upload_ratio = Some(0.5);
+            e.max_seeding_time = Some(HOUR);
+        }
+        e
+    });
+    let private = g.below(2) == 0;
+    let at = match g.below(4) {
+        0 => None,
+        1 => Some(NOW - TRACKERS_FRESH_SECS - g.below(100) as i64),
+        _ => Some(NOW - g.below(TRACKERS_FRESH_SECS as u64) as i64),
+    };
+    (entry, private, at)
+}
+
+fn trackers_of(entry: &Option<TrackerEntry>, private: bool, at: Option<i64>) -> Trackers<'_> {
+    match at {
+        None => Trackers::Unread,
+        Some(at) => Trackers::Read {
+            private,
+            entry: entry.as_ref(),
+            at,
+        },
+    }
+}
+
 #[test]
 fn safety_gates_hold_for_arbitrary_inputs() {
     let mut g = Gen(0x9E37_79B9_7F4A_7C15);
     for case in 0..200_000 {
-        let (t, q, m, r) = arbitrary(&mut g);
+        let (t, q, m, mut r) = arbitrary(&mut g);
         let connection = arbitrary_connection(&mut g);
         let space = arbitrary_space(&mut g);
+        let (entry, private, read_at) = arbitrary_trackers(&mut g);
+        r.remove_private_without_entry = g.below(4) == 0;
+        r.tracker_limits = entry.as_ref().is_some_and(TrackerEntry::sets_limits);
+        let trackers = trackers_of(&entry, private, read_at);
         let input = Inputs {
             torrent: &t,
             queue: q.as_ref(),
@@ -1530,10 +1890,30 @@ fn safety_gates_hold_for_arbitrary_inputs() {
             rules: &r,
             connection,
             space,
+            trackers,
             now: NOW,
         };
         let d = decide(input);
-        let ctx = || format!("case {case}: {t:?}\n{m:?}\n{r:?}\n{connection:?}\n{space:?}\n=> {d:?}");
+        let ctx =
+            || format!("case {case}: {t:?}\n{m:?}\n{r:?}\n{connection:?}\n{space:?}\n{trackers:?}\n=> {d:?}");
+        let removes = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
+
+        // Nothing is removed on trackers not read.
+        assert!(
+            !removes || read_at.is_some(),
+            "removed on trackers not read: {}",
+            ctx()
+        );
+        // Nothing is removed while its tracker entry's hit-and-run rule is owed.
+        if let Some(e) = &entry {
+            let owing = crate::tracker::hit_and_run(&e.hnr, t.progress, t.ratio, t.seeding_time);
+            let owed = matches!(owing, crate::tracker::Owing::Owed(_));
+            assert!(!removes || !owed, "hit-and-run: {owing:?}: {}", ctx());
+        }
+        // A private torrent no entry speaks for is kept unless the user allows its removal.
+        if entry.is_none() && private && !r.remove_private_without_entry {
+            assert!(!removes, "private torrent removed: {}", ctx());
+        }
 
         // Same input, same output.
         assert_eq!(decide(input), d, "{}", ctx());
@@ -1737,6 +2117,7 @@ fn every_state_in_every_category_is_decided_without_panic() {
                 rules: &r,
                 connection: Connection::default(),
                 space: Space::Off,
+                trackers: PUBLIC,
                 now: NOW,
             });
             assert!(!d.rule.name().is_empty());
@@ -1762,6 +2143,7 @@ fn a_decision_stands_until_the_time_decide_until_names() {
     for case in 0..100_000 {
         let (t, q, m, r) = arbitrary(&mut g);
         let connection = arbitrary_connection(&mut g);
+        let (entry, private, read_at) = arbitrary_trackers(&mut g);
         let at = |now| Inputs {
             torrent: &t,
             queue: q.as_ref(),
@@ -1769,6 +2151,7 @@ fn a_decision_stands_until_the_time_decide_until_names() {
             rules: &r,
             connection,
             space: Space::Off,
+            trackers: trackers_of(&entry, private, read_at),
             now,
         };
         let (d, until) = decide_until(at(NOW));

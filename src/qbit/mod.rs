@@ -24,6 +24,7 @@ use crate::config::QbitInstance;
 use crate::file_filter::TorrentFile;
 use crate::http::{self, HttpError};
 use crate::model::Torrent;
+use crate::tracker::TrackerList;
 
 mod list;
 mod login;
@@ -614,6 +615,15 @@ impl QbitClient {
         Ok(files)
     }
 
+    /// `torrents/trackers?hash=`: whether the torrent is private (its DHT, PeX and LSD rows say
+    /// "This torrent is private"), and the URLs of its real trackers.
+    pub(crate) fn trackers(&self, hash: &str) -> Result<TrackerList, HttpError> {
+        let path = "/api/v2/torrents/trackers";
+        let mut resp = self.request(Method::Get, path, &[("hash", hash)])?;
+        let text = http::read_text(&self.endpoint(path), resp.body_mut())?;
+        tracker_list(&text).map_err(|e| HttpError::decode_error(&self.endpoint(path), e))
+    }
+
     /// `torrents/filePrio` with priority 0 (do not download) for these file ids.
     pub(crate) fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
         let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
@@ -629,6 +639,27 @@ impl QbitClient {
             &[("hashes", &hashes.join("|")), ("category", category)],
         )
     }
+}
+
+/// A `torrents/trackers` answer. The pseudo-rows (`** [DHT] **`, `** [PeX] **`, `** [LSD] **`)
+/// carry no URL; for a private torrent their message says so.
+pub(crate) fn tracker_list(text: &str) -> Result<TrackerList, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        url: String,
+        #[serde(default)]
+        msg: String,
+    }
+    let rows: Vec<Row> = serde_json::from_str(text)?;
+    let mut list = TrackerList::default();
+    for row in rows {
+        if row.url.starts_with("** [") {
+            list.private |= row.msg.to_ascii_lowercase().contains("private");
+        } else {
+            list.urls.push(row.url);
+        }
+    }
+    Ok(list)
 }
 
 /// The waits after a refused or banned login. Test builds of the binary take

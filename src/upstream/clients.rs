@@ -12,6 +12,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, QbitClient, SyncItem};
+use crate::tracker::TrackerList;
 
 impl Qbittorrent for QbitClient {
     fn name(&self) -> &str {
@@ -55,6 +56,9 @@ impl Qbittorrent for QbitClient {
     }
     fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError> {
         QbitClient::files(self, hash)
+    }
+    fn trackers(&self, hash: &str) -> Result<TrackerList, HttpError> {
+        QbitClient::trackers(self, hash)
     }
     fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
         QbitClient::skip_files(self, hash, ids)

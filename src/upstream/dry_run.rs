@@ -16,6 +16,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, SyncItem};
+use crate::tracker::TrackerList;
 
 /// The id a dry run's commands get (the Arrs number theirs from 1).
 const DRY_RUN_COMMAND: i64 = 0;
@@ -91,6 +92,9 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
     }
     fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError> {
         self.inner.files(hash)
+    }
+    fn trackers(&self, hash: &str) -> Result<TrackerList, HttpError> {
+        self.inner.trackers(hash)
     }
     fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
         let ids: Vec<String> = ids.iter().map(u32::to_string).collect();

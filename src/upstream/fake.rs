@@ -15,6 +15,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListFilter, ListQuery, SyncItem};
+use crate::tracker::TrackerList;
 
 /// One call a fake received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub(crate) enum Call {
     FindCommand(String),
     /// `files`, by hash.
     Files(String),
+    /// `trackers`, by hash.
+    Trackers(String),
     SkipFiles {
         hash: String,
         ids: Vec<u32>,
@@ -79,6 +82,7 @@ impl Call {
             Self::CommandState(_) => "command_state",
             Self::FindCommand(_) => "find_command",
             Self::Files(_) => "files",
+            Self::Trackers(_) => "trackers",
             Self::SkipFiles { .. } => "skip_files",
         }
     }
@@ -142,6 +146,7 @@ pub(crate) struct FakeQbit {
     down: Mutex<bool>,
     connection: Mutex<&'static str>,
     files: Mutex<HashMap<String, Vec<TorrentFile>>>,
+    trackers: Mutex<HashMap<String, TrackerList>>,
 }
 
 impl FakeQbit {
@@ -153,7 +158,13 @@ impl FakeQbit {
             down: Mutex::new(false),
             connection: Mutex::new("connected"),
             files: Mutex::new(HashMap::new()),
+            trackers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Sets what `trackers(hash)` reports (by default: not private, no trackers).
+    pub(crate) fn set_trackers(&self, hash: &str, list: TrackerList) {
+        lock(&self.trackers).insert(hash.to_string(), list);
     }
 
     /// Sets what `files(hash)` reports; `skip_files` sets those ids to priority 0.
@@ -259,6 +270,10 @@ impl Qbittorrent for FakeQbit {
     fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError> {
         self.journal.record(Call::Files(hash.to_string()))?;
         Ok(self.files_of(hash))
+    }
+    fn trackers(&self, hash: &str) -> Result<TrackerList, HttpError> {
+        self.journal.record(Call::Trackers(hash.to_string()))?;
+        Ok(lock(&self.trackers).get(hash).cloned().unwrap_or_default())
     }
     fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
         self.journal.record(Call::SkipFiles {

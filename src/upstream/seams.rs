@@ -10,6 +10,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, SyncItem};
+use crate::tracker::TrackerList;
 
 /// What the loop needs from one qBittorrent instance. Shared by the workers
 /// of every Arr that uses it, so `&self` and `Send + Sync`.
@@ -41,6 +42,8 @@ pub(crate) trait Qbittorrent: Send + Sync {
     fn set_category(&self, hashes: &[&str], category: &str) -> Result<(), HttpError>;
     /// `torrents/files`: the torrent's files (empty before its metadata is known).
     fn files(&self, hash: &str) -> Result<Vec<TorrentFile>, HttpError>;
+    /// `torrents/trackers`: whether the torrent is private, and its trackers' URLs.
+    fn trackers(&self, hash: &str) -> Result<TrackerList, HttpError>;
     /// `torrents/filePrio` priority 0 for these file ids of one torrent.
     fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError>;
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;

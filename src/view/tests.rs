@@ -361,6 +361,9 @@ impl Qbittorrent for FakeSync {
     fn files(&self, _: &str) -> Result<Vec<crate::file_filter::TorrentFile>, HttpError> {
         Ok(Vec::new())
     }
+    fn trackers(&self, _: &str) -> Result<crate::tracker::TrackerList, HttpError> {
+        unreachable!("the view never reads trackers")
+    }
     fn skip_files(&self, _: &str, _: &[u32]) -> Result<(), HttpError> {
         Ok(())
     }

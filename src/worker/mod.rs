@@ -20,7 +20,7 @@ use log::{debug, error, info, warn};
 
 use crate::clock::unix_now;
 use crate::config::{Arr, FreeSpaceGuard, Settings};
-use crate::decide::{self, Action, Decision, Inputs, Rule, Rules};
+use crate::decide::{self, Action, Decision, Inputs, Rule, Rules, Trackers};
 use crate::free_space::Space;
 use crate::http::HttpError;
 use crate::model::{
@@ -40,6 +40,7 @@ mod intents;
 mod leftovers;
 mod memory_table;
 pub(crate) mod space;
+mod trackers;
 
 use arr_jobs::{ArrJobs, News};
 pub(crate) use decision_log::DecisionLog;
@@ -47,6 +48,7 @@ use executor::{Applied, Executor, Plan, QueueView};
 use intents::Intents;
 use memory_table::{Held, MemoryTable};
 use space::{SpaceOf, SpaceSource};
+use trackers::TrackerBook;
 
 /// Longest pause between passes while an upstream is down.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -253,6 +255,8 @@ pub(crate) struct Worker {
     spaces: Vec<SpaceOf>,
     /// Per qBittorrent, where its free space was last read from (to log each change once).
     space_sources: Vec<Option<SpaceSource>>,
+    /// The tracker entries per qBittorrent, and what each torrent's trackers said.
+    trackers: TrackerBook,
 }
 
 impl Worker {
@@ -283,8 +287,10 @@ impl Worker {
             }
             Err(e) => return Err(WorkerError::Store(e)),
         };
+        let per_qbit: Vec<&[crate::tracker::TrackerEntry]> = views.iter().map(|v| v.trackers()).collect();
+        let trackers = TrackerBook::new(&per_qbit, &arr_cfg.torrent.trackers);
         Ok(Self {
-            rules: Rules::from_config(settings, arr_cfg),
+            rules: Rules::from_config(settings, arr_cfg).with_entries(trackers.all()),
             interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
             view_fresh: arr_cfg.check_interval.unwrap_or(settings.loop_sleep) / 2,
             trace: settings.trace_loop,
@@ -325,6 +331,7 @@ impl Worker {
             free_space: settings.free_space.clone(),
             spaces: vec![SpaceOf::Off; qbits_len],
             space_sources: vec![None; qbits_len],
+            trackers,
             arr_cfg: arr_cfg.clone(),
         })
     }
@@ -652,6 +659,7 @@ impl Worker {
                 failed: table.categories.find(&self.rules.failed_category),
             };
             let look = Look {
+                qbit: i,
                 queue: &queue,
                 queue_fresh,
                 connection: state.link,
@@ -692,6 +700,7 @@ impl Worker {
             .iter()
             .map(|(i, t)| self.decide_now(*i, t, &queue, now))
             .collect();
+        self.read_trackers(&fresh, &mut decided, &queue, now);
         let mut queue = queue;
         if !queue_fresh
             && decided
@@ -711,6 +720,10 @@ impl Worker {
                     *d = self.decide_now(*i, t, &queue, now);
                 }
             }
+        }
+        // A read that failed, or waits its turn, leaves the decision without its removal.
+        for d in &mut decided {
+            d.actions.retain(|a| *a != Action::ReadTrackers);
         }
         let mut plans: Vec<Plan> = Vec::new();
         for ((qbit, t), d) in fresh.iter().zip(decided) {
@@ -808,12 +821,17 @@ impl Worker {
         // Held rows go once their torrent is removed, or after a day unseen in the failed category.
         for plan in plans.iter().filter(|p| p.removed) {
             self.held_queue.remove(&plan.hash);
+            if let Some(id) = TorrentId::parse(&plan.hash) {
+                self.trackers.forget(&id);
+            }
         }
         self.held_queue
             .retain(|_, (_, seen)| now.saturating_sub(*seen) < HELD_QUEUE_SECS);
 
         // Persist.
         let changes = self.remember(&plans, complete);
+        let memory = &self.memory;
+        self.trackers.retain(|id| memory.contains(id));
         report.persisted = changes.len();
         // Rows of torrents removed or forgotten go too.
         let gone = plans
@@ -896,6 +914,66 @@ impl Worker {
         }
     }
 
+    /// Reads the trackers of the torrents whose decision asks for it, or would remove a torrent
+    /// whose trackers were read longer than [`decide::TRACKERS_FRESH_SECS`] ago (at most
+    /// [`trackers::READS_PER_PASS`]), and decides those again on what they say.
+    fn read_trackers(
+        &mut self,
+        fresh: &[(usize, Torrent)],
+        decided: &mut [Decision],
+        queue: &HashMap<String, QueueEntry>,
+        now: UnixTime,
+    ) {
+        let stale = |t: &Torrent| {
+            TorrentId::parse(&t.hash)
+                .is_none_or(|id| now - self.trackers.read_at(&id) >= decide::TRACKERS_FRESH_SECS)
+        };
+        let wanting: Vec<usize> = (0..decided.len())
+            .filter(|k| {
+                let actions = &decided[*k].actions;
+                actions.contains(&Action::ReadTrackers)
+                    || (actions.iter().any(|a| matches!(a, Action::Remove { .. })) && stale(&fresh[*k].1))
+            })
+            .collect();
+        // Those beyond this pass's reads are decided as unread: nothing of theirs is removed.
+        for k in wanting.iter().skip(trackers::READS_PER_PASS) {
+            let (qbit, t) = &fresh[*k];
+            if let Some(id) = TorrentId::parse(&t.hash) {
+                self.trackers.forget(&id);
+            }
+            decided[*k] = self.decide_now(*qbit, t, queue, now);
+        }
+        for k in wanting.into_iter().take(trackers::READS_PER_PASS) {
+            let (qbit, t) = &fresh[k];
+            let Some(id) = TorrentId::parse(&t.hash) else {
+                continue;
+            };
+            let Some(client) = self.qbits.get(*qbit).map(Arc::clone) else {
+                continue;
+            };
+            match client.trackers(&t.hash) {
+                Ok(list) => {
+                    let entry = self.trackers.record(*qbit, id, &list, now);
+                    debug!(
+                        "{}: trackers of {}: {}private, {} URL(s), tracker entry {}",
+                        self.arr_cfg.name,
+                        t.hash,
+                        if list.private { "" } else { "not " },
+                        list.urls.len(),
+                        entry.map_or_else(|| "none".to_string(), |n| format!("{n:?}"))
+                    );
+                    decided[k] = self.decide_now(*qbit, t, queue, now);
+                }
+                Err(e) => {
+                    report_qbit_failure(&self.arr_cfg.name, client.as_ref(), &e);
+                    // What they said before is too old to remove on: decided as unread.
+                    self.trackers.forget(&id);
+                    decided[k] = self.decide_now(*qbit, t, queue, now);
+                }
+            }
+        }
+    }
+
     /// A kept torrent whose blocklist or search finished on a later pass remembers it,
     /// so it is not decided again.
     fn remember_progress(&mut self, hash: &str, progress: intents::Progress, now: UnixTime) {
@@ -947,7 +1025,8 @@ impl Worker {
         // A decision that stands: the same inputs (the queue unread since), and its
         // time has not come. Rows in the failed category are followed every pass.
         let space = look.space.of(&e.id);
-        let print = inputs_print(e, &memory, self.queue_reads, look.connection, space);
+        let read_at = self.trackers.read_at(&e.id);
+        let print = inputs_print(e, &memory, self.queue_reads, look.connection, space, read_at);
         let clock = u32::try_from(look.now.max(0)).unwrap_or(u32::MAX);
         if !look.queue_fresh && !failed && held.until != 0 && held.print == print && clock < held.until {
             report.decisions.push((Rule::ALL[usize::from(held.rule)], false));
@@ -977,6 +1056,7 @@ impl Worker {
             rules: &self.rules,
             connection: look.connection,
             space,
+            trackers: self.trackers.of(look.qbit, &e.id),
             now: look.now,
         });
         if !d.actions.is_empty() {
@@ -1058,6 +1138,7 @@ impl Worker {
             rules: &self.rules,
             connection: self.views.get(qbit).map(|v| v.lock().link).unwrap_or_default(),
             space,
+            trackers: id.map_or(Trackers::Unread, |id| self.trackers.of(qbit, &id)),
             now,
         })
     }
@@ -1224,10 +1305,17 @@ fn load_records(records: &InstanceRecords, instance: &str) -> Result<Records, St
 
 /// A fingerprint of what a torrent is decided on: its view entry, its memory and
 /// which reading of the Arr queue (a new reading may change its queue entry).
-fn inputs_print(e: &Entry, memory: &Memory, queue_reads: u64, connection: Connection, space: Space) -> u32 {
+fn inputs_print(
+    e: &Entry,
+    memory: &Memory,
+    queue_reads: u64,
+    connection: Connection,
+    space: Space,
+    trackers_read_at: UnixTime,
+) -> u32 {
     use std::hash::{Hash, Hasher};
     let mut h = FoldHasher::default();
-    (e, memory, queue_reads, connection, space.kind()).hash(&mut h);
+    (e, memory, queue_reads, connection, space.kind(), trackers_read_at).hash(&mut h);
     let full = h.finish();
     (full ^ (full >> 32)) as u32
 }
@@ -1283,6 +1371,8 @@ struct CategoryIds {
 
 /// What every torrent of a pass is looked at with.
 struct Look<'a> {
+    /// Which qBittorrent (index into the views).
+    qbit: usize,
     queue: &'a HashMap<String, QueueEntry>,
     /// The queue was read in this pass.
     queue_fresh: bool,

@@ -242,8 +242,9 @@ fn a_torrent_moved_to_the_failed_category_is_blocklisted_after_the_arr_dropped_i
     assert_eq!(
         mutating,
         [
-            // Read again, by hash, before it is removed.
+            // Read again, by hash, and its trackers read, before it is removed.
             Call::Lookup(HASH.into()),
+            Call::Trackers(HASH.into()),
             Call::Delete {
                 hashes: vec![HASH.into()],
                 files: true
@@ -844,4 +845,170 @@ fn excluded_files_are_skipped_once_and_a_torrent_of_only_excluded_files_is_faile
     again.pass(NOW + 10, &Shutdown::new()).unwrap();
     let calls = journal.calls();
     assert!(!calls.iter().any(|c| matches!(c, Call::Files(_))), "{calls:?}");
+}
+
+/// Radarr stalled for two hours at 60 %, past a StalledDelay of 5 minutes.
+fn stalled_at_60_percent() -> Torrent {
+    Torrent {
+        state: TorrentState::StalledDl,
+        progress: 0.6,
+        amount_left: 400,
+        completion_on: -1,
+        last_activity: NOW - 7200,
+        ..completed()
+    }
+}
+
+const PRIVATE_TRACKER: &str = "\
+[[Radarr-Movies.Torrent.Trackers]]
+Name = \"Priv\"
+URI = \"https://tracker.example.org/announce\"
+HitAndRunMode = \"and\"
+MinSeedRatio = 1.0
+MinSeedingTimeDays = 7
+";
+
+fn private_list() -> crate::tracker::TrackerList {
+    crate::tracker::TrackerList {
+        private: true,
+        urls: vec!["https://tracker.example.org/announce/abcdef".into()],
+    }
+}
+
+fn removals(journal: &Journal) -> Vec<Call> {
+    journal
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c,
+                Call::Delete { .. } | Call::QueueDelete { .. } | Call::Command(_)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn trackers_are_read_before_a_removal_and_hit_and_run_or_privacy_keep_the_torrent() {
+    // A fresh worker over fakes for the stalled download, with `config`.
+    let stalled_worker = |config: &str| {
+        let journal = Journal::default();
+        let queued = QueueEntry {
+            ids: vec![1],
+            media_ids: vec![10],
+            ..QueueEntry::default()
+        };
+        let store = Arc::new(Store::in_memory());
+        let (worker, qbit, _) = build(
+            &journal,
+            vec![stalled_at_60_percent()],
+            queued,
+            store,
+            config,
+            false,
+        );
+        (journal, worker, qbit)
+    };
+    let config = format!("{CONFIG}StalledDelay = \"5m\"\n{PRIVATE_TRACKER}");
+    let trackers_read = |journal: &Journal| {
+        journal
+            .calls()
+            .iter()
+            .filter(|c| matches!(c, Call::Trackers(_)))
+            .count()
+    };
+
+    // A private torrent of a tracker with a hit-and-run rule, 60 % downloaded, ratio 0:
+    // its trackers are read once, and it is kept, pass after pass.
+    let (journal, mut worker, qbit) = stalled_worker(&config);
+    qbit.set_trackers(HASH, private_list());
+    for minute in 0..20 {
+        let report = worker.pass(NOW + minute * 60, &Shutdown::new()).unwrap();
+        assert_eq!(report.applied.removals, 0, "minute {minute}");
+    }
+    assert_eq!(removals(&journal), []);
+    assert_eq!(trackers_read(&journal), 1, "read once: {:?}", journal.calls());
+    let report = worker.pass(NOW + 1200, &Shutdown::new()).unwrap();
+    assert!(
+        report.decisions.iter().any(|(rule, _)| *rule == Rule::HitAndRun),
+        "{:?}",
+        report.decisions
+    );
+
+    // The same torrent without a tracker entry: private, so kept too.
+    let plain = format!("{CONFIG}StalledDelay = \"5m\"\n");
+    let (journal, mut worker, qbit) = stalled_worker(&plain);
+    qbit.set_trackers(HASH, private_list());
+    for minute in 0..20 {
+        worker.pass(NOW + minute * 60, &Shutdown::new()).unwrap();
+    }
+    assert_eq!(removals(&journal), []);
+
+    // Trackers that cannot be read: kept (fail safe), and read again on later passes.
+    let (journal, mut worker, _) = stalled_worker(&plain);
+    journal.fail("trackers");
+    for minute in 0..20 {
+        worker.pass(NOW + minute * 60, &Shutdown::new()).unwrap();
+    }
+    assert_eq!(removals(&journal), []);
+    assert!(trackers_read(&journal) > 1);
+    // Once they answer (a public torrent), it is removed, blocklisted and searched.
+    journal.heal("trackers");
+    let report = worker.pass(NOW + 1260, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.removals, 1);
+    assert_eq!(removals(&journal).len(), 3, "{:?}", removals(&journal));
+}
+
+#[test]
+fn trackers_read_more_than_an_hour_ago_are_read_again_before_a_removal() {
+    let queued = QueueEntry {
+        ids: vec![1],
+        media_ids: vec![10],
+        ..QueueEntry::default()
+    };
+    // A public torrent seeding under a tracker entry's limits: its trackers are read at once.
+    let config = format!(
+        "{CONFIG}[Radarr-Movies.Torrent.SeedingMode]\nRemoveTorrent = 2\n\
+         [[Radarr-Movies.Torrent.Trackers]]\nURI = \"tracker.example.org\"\nMaxSeedingTime = \"2h\"\n"
+    );
+    let journal = Journal::default();
+    let store = Arc::new(Store::in_memory());
+    let seeding = Torrent {
+        state: TorrentState::Uploading,
+        seeding_time: 3600,
+        tags: vec![tags::IMPORTED.into()],
+        ..completed()
+    };
+    let (mut worker, qbit, _) = build(&journal, vec![seeding.clone()], queued, store, &config, false);
+    qbit.set_trackers(
+        HASH,
+        crate::tracker::TrackerList {
+            private: false,
+            urls: vec!["udp://tracker.example.org:6969".into()],
+        },
+    );
+    worker.pass(NOW, &Shutdown::new()).unwrap();
+    assert_eq!(
+        journal
+            .calls()
+            .iter()
+            .filter(|c| matches!(c, Call::Trackers(_)))
+            .count(),
+        1
+    );
+    // Two hours later it has seeded its tracker entry's 2 hours: read again, then removed.
+    qbit.list(
+        "radarr",
+        vec![Torrent {
+            seeding_time: 3 * 3600,
+            ..seeding
+        }],
+    );
+    journal.clear();
+    let report = worker.pass(NOW + 2 * 3600, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.removals, 1);
+    let calls = journal.calls();
+    let read = calls.iter().position(|c| matches!(c, Call::Trackers(_)));
+    let delete = calls.iter().position(|c| matches!(c, Call::Delete { .. }));
+    assert!(read.is_some() && read < delete, "{calls:?}");
 }

@@ -1086,6 +1086,14 @@ pub fn make_torrent(dir: &Path, name: &str, size_bytes: u64) -> TorrentFixture {
     torrent_of(dir, name, data_path)
 }
 
+/// A private torrent (`mktorrent -p`) announcing to `announce`.
+pub fn make_private_torrent(dir: &Path, name: &str, size_bytes: u64, announce: &str) -> TorrentFixture {
+    std::fs::create_dir_all(dir).expect("create fixture dir");
+    let data_path = dir.join(name);
+    write_data(&data_path, name, size_bytes);
+    torrent_with(dir, name, data_path, &["-p", "-a", announce])
+}
+
 /// A multi-file torrent: folder `dir/root` with `files` (path inside the root, size), each
 /// written with its own pseudo-random bytes. `data_path` is the root folder.
 pub fn make_multi_file_torrent(dir: &Path, root: &str, files: &[(&str, u64)]) -> TorrentFixture {
@@ -1124,11 +1132,17 @@ fn write_data(path: &Path, label: &str, size_bytes: u64) {
 
 /// Runs mktorrent on `data_path` (a file or a folder) into `dir/<name>.torrent`.
 fn torrent_of(dir: &Path, name: &str, data_path: PathBuf) -> TorrentFixture {
+    torrent_with(dir, name, data_path, &["-a", "http://127.0.0.1:9/announce"])
+}
+
+/// Runs mktorrent with `args` (announce, private flag) on `data_path` into `dir/<name>.torrent`.
+fn torrent_with(dir: &Path, name: &str, data_path: PathBuf, args: &[&str]) -> TorrentFixture {
     let torrent_path = dir.join(format!("{name}.torrent"));
     let _ = std::fs::remove_file(&torrent_path);
     let bin = mktorrent().expect("mktorrent not installed (run scripts/install-test-deps.sh)");
     let out = Command::new(bin)
-        .args(["-a", "http://127.0.0.1:9/announce", "-l", "18", "-o"])
+        .args(args)
+        .args(["-l", "18", "-o"])
         .arg(&torrent_path)
         .arg(&data_path)
         .stdin(Stdio::null())

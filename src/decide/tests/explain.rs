@@ -23,6 +23,7 @@ fn explained(
         rules: &r,
         connection: Connection::default(),
         space: Space::Off,
+        trackers: PUBLIC,
         now: NOW,
     })
 }
@@ -435,6 +436,7 @@ fn explain_agrees_with_decide_and_its_next_change_is_exact() {
             rules: &r,
             connection: Connection::default(),
             space: Space::Off,
+            trackers: PUBLIC,
             now: NOW,
         };
         let d = decide(input);

@@ -1,0 +1,141 @@
+//! What each torrent's trackers said (`torrents/trackers`), kept while the worker runs: read
+//! only for a torrent some rule wants to remove, or whose limits a tracker entry may set, at
+//! most [`READS_PER_PASS`] per pass, and again once older than
+//! [`crate::decide::TRACKERS_FRESH_SECS`] before a removal. Not stored: after a restart a
+//! torrent's trackers are read again when they are next needed.
+
+use std::collections::HashMap;
+
+use crate::decide::Trackers;
+use crate::model::{TorrentId, UnixTime};
+use crate::tracker::{self, TrackerEntry, TrackerList};
+
+/// At most this many `torrents/trackers` calls per worker and pass; the rest wait their turn
+/// (kept meanwhile: nothing is removed on trackers not read).
+pub(crate) const READS_PER_PASS: usize = 50;
+
+/// What one read said, with the entry it picked (an index into that qBittorrent's entries).
+#[derive(Debug, Clone, Copy)]
+struct Read {
+    qbit: usize,
+    private: bool,
+    entry: Option<usize>,
+    at: UnixTime,
+}
+
+/// The entries per qBittorrent, and what was read per torrent.
+#[derive(Debug, Default)]
+pub(crate) struct TrackerBook {
+    /// Per qBittorrent: the Arr's entries, then that instance's for the hosts the Arr has none for.
+    entries: Vec<Vec<TrackerEntry>>,
+    reads: HashMap<TorrentId, Read>,
+}
+
+impl TrackerBook {
+    /// `per_qbit`: each qBittorrent's own entries; `arr`: the Arr's.
+    pub(crate) fn new(per_qbit: &[&[TrackerEntry]], arr: &[TrackerEntry]) -> Self {
+        Self {
+            entries: per_qbit.iter().map(|q| tracker::merge(q, arr)).collect(),
+            reads: HashMap::new(),
+        }
+    }
+
+    /// Every entry that can apply, on any qBittorrent.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &TrackerEntry> {
+        self.entries.iter().flatten()
+    }
+
+    /// What the trackers of torrent `id` on qBittorrent `qbit` said, for the rules.
+    pub(crate) fn of(&self, qbit: usize, id: &TorrentId) -> Trackers<'_> {
+        match self.reads.get(id) {
+            Some(r) if r.qbit == qbit => Trackers::Read {
+                private: r.private,
+                entry: r
+                    .entry
+                    .and_then(|i| self.entries.get(qbit).and_then(|list| list.get(i))),
+                at: r.at,
+            },
+            _ => Trackers::Unread,
+        }
+    }
+
+    /// When the trackers of `id` were last read (0: never), for the inputs' fingerprint.
+    pub(crate) fn read_at(&self, id: &TorrentId) -> UnixTime {
+        self.reads.get(id).map_or(0, |r| r.at)
+    }
+
+    /// Records what `torrents/trackers` said of `id` on qBittorrent `qbit` at `now`; the name
+    /// of the entry that speaks for it.
+    pub(crate) fn record(
+        &mut self,
+        qbit: usize,
+        id: TorrentId,
+        list: &TrackerList,
+        now: UnixTime,
+    ) -> Option<&str> {
+        let entries = self.entries.get(qbit).map(Vec::as_slice).unwrap_or_default();
+        let entry = tracker::pick(entries, &list.urls)
+            .and_then(|picked| entries.iter().position(|e| std::ptr::eq(e, picked)));
+        self.reads.insert(
+            id,
+            Read {
+                qbit,
+                private: list.private,
+                entry,
+                at: now,
+            },
+        );
+        entry.and_then(|i| entries.get(i)).map(|e| e.name.as_str())
+    }
+
+    /// Forgets the torrents `keep` says no longer matter.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&TorrentId) -> bool) {
+        self.reads.retain(|id, _| keep(id));
+    }
+
+    pub(crate) fn forget(&mut self, id: &TorrentId) {
+        self.reads.remove(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracker::HitAndRun;
+
+    fn entry(name: &str, host: &str) -> TrackerEntry {
+        TrackerEntry {
+            name: name.into(),
+            host: host.into(),
+            priority: -100,
+            maximum_eta: None,
+            max_upload_ratio: None,
+            max_seeding_time: None,
+            hnr: HitAndRun::default(),
+        }
+    }
+
+    #[test]
+    fn a_read_is_known_only_on_its_qbittorrent_with_that_qbittorrents_entries() {
+        let one = [entry("one-a", "a.org")];
+        let two = [entry("two-a", "a.org"), entry("two-b", "b.org")];
+        let arr = [entry("arr-b", "b.org")];
+        let mut book = TrackerBook::new(&[&one, &two], &arr);
+        let id = TorrentId::parse(&"ab".repeat(20)).unwrap();
+        assert_eq!(book.of(0, &id), Trackers::Unread);
+        let list = TrackerList {
+            private: true,
+            urls: vec!["https://b.org/announce".into()],
+        };
+        assert_eq!(book.record(1, id, &list, 100), Some("arr-b"));
+        let Trackers::Read { private, entry, at } = book.of(1, &id) else {
+            panic!("read")
+        };
+        assert!(private);
+        assert_eq!((entry.map(|e| e.name.as_str()), at), (Some("arr-b"), 100));
+        assert_eq!(book.of(0, &id), Trackers::Unread);
+        assert_eq!(book.read_at(&id), 100);
+        book.forget(&id);
+        assert_eq!(book.of(1, &id), Trackers::Unread);
+    }
+}
