@@ -620,8 +620,9 @@ pub(crate) fn decide_traced<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision
 
 /// Rule 15, the trackers' say over every removal: none rests on trackers not read
 /// (`trackers-unread`: they are read first, and nothing is removed when that fails; the
-/// worker also reads them again when older than [`TRACKERS_FRESH_SECS`]); none while the tracker entry that speaks for the torrent has a hit-and-run rule it
-/// has not met (`hit-and-run`); none of a private torrent no entry speaks for, unless
+/// worker also reads them again when older than [`TRACKERS_FRESH_SECS`]); none while the
+/// tracker entry that speaks for the torrent has a hit-and-run rule it has not met
+/// (`hit-and-run`); none of a private torrent no entry speaks for, unless
 /// RemovePrivateWithoutEntry (`private-kept`). What else the decision does stands. Without a
 /// removal, a torrent whose limits a tracker entry may set has its trackers read.
 fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Decision {

@@ -87,12 +87,10 @@ pub(crate) fn inspect(
         return Err(InspectError::NotFound(hash));
     };
     let space = space_of(config, &qbit, &hash);
+    let section = config.qbit.iter().find(|q| q.name == qbit);
     // Read as the worker would before a removal; explained as unread when that fails.
-    let listed = config
-        .qbit
-        .iter()
-        .find(|q| q.name == qbit)
-        .and_then(|q| QbitClient::new(q).trackers(&hash).ok());
+    let listed = section.and_then(|q| QbitClient::new(q).trackers(&hash).ok());
+    let qbit_entries = section.map(|q| q.trackers.as_slice()).unwrap_or_default();
     let s = &config.settings;
     let concerned: Vec<&Arr> = config
         .arrs
@@ -111,18 +109,12 @@ pub(crate) fn inspect(
             .memory_of(&arr.name, &hash)
             .map_err(InspectError::Store)?
             .unwrap_or_default();
-        let qbit_entries = config
-            .qbit
-            .iter()
-            .find(|q| q.name == qbit)
-            .map(|q| q.trackers.as_slice())
-            .unwrap_or_default();
         let entries = tracker::merge(qbit_entries, &arr.torrent.trackers);
         let rules = Rules::from_config(s, arr).with_entries(&entries);
         let trackers = match &listed {
             Some(list) => Trackers::Read {
                 private: list.private,
-                entry: tracker::pick(&entries, &list.urls),
+                entry: tracker::pick(&entries, &list.urls).and_then(|i| entries.get(i)),
                 at: now,
             },
             None => Trackers::Unread,

@@ -118,14 +118,15 @@ pub fn merge(qbit: &[TrackerEntry], arr: &[TrackerEntry]) -> Vec<TrackerEntry> {
     all
 }
 
-/// The entry that speaks for a torrent announcing to `urls`: of those matching one of its
-/// hosts, the highest Priority; the first listed of equals.
-pub fn pick<'a, S: AsRef<str>>(entries: &'a [TrackerEntry], urls: &[S]) -> Option<&'a TrackerEntry> {
+/// The index in `entries` of the entry that speaks for a torrent announcing to `urls`: of
+/// those matching one of its hosts, the highest Priority; the first listed of equals.
+pub fn pick<S: AsRef<str>>(entries: &[TrackerEntry], urls: &[S]) -> Option<usize> {
     let hosts: Vec<String> = urls.iter().filter_map(|u| host_of(u.as_ref())).collect();
-    let mut best: Option<&TrackerEntry> = None;
-    for entry in entries {
-        if hosts.iter().any(|h| entry.matches(h)) && best.is_none_or(|b| entry.priority > b.priority) {
-            best = Some(entry);
+    let mut best: Option<usize> = None;
+    for (i, entry) in entries.iter().enumerate() {
+        let higher = best.is_none_or(|b| entry.priority > entries[b].priority);
+        if higher && hosts.iter().any(|h| entry.matches(h)) {
+            best = Some(i);
         }
     }
     best

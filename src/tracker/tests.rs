@@ -52,15 +52,16 @@ fn the_highest_priority_of_the_matching_entries_wins_and_subdomains_match() {
         entry("other", "other.net", 50),
         entry("tie", "tracker.example.org", 10),
     ];
+    let name = |urls: &[&str]| pick(&entries, urls).map(|i| entries[i].name.as_str());
     let urls = ["https://tracker.example.org/announce"];
-    assert_eq!(pick(&entries, &urls).map(|e| e.name.as_str()), Some("high"));
+    assert_eq!(name(&urls), Some("high"));
     let urls = ["https://a.example.org/announce"];
-    assert_eq!(pick(&entries, &urls).map(|e| e.name.as_str()), Some("low"));
+    assert_eq!(name(&urls), Some("low"));
     // "notexample.org" is not a subdomain of "example.org".
     assert_eq!(pick(&entries, &["http://notexample.org/a"]), None);
     assert_eq!(pick(&entries, &[] as &[&str]), None);
     let urls = ["http://other.net/a", "https://tracker.example.org/b"];
-    assert_eq!(pick(&entries, &urls).map(|e| e.name.as_str()), Some("other"));
+    assert_eq!(name(&urls), Some("other"));
 }
 
 #[test]

@@ -74,8 +74,7 @@ impl TrackerBook {
         now: UnixTime,
     ) -> Option<&str> {
         let entries = self.entries.get(qbit).map(Vec::as_slice).unwrap_or_default();
-        let entry = tracker::pick(entries, &list.urls)
-            .and_then(|picked| entries.iter().position(|e| std::ptr::eq(e, picked)));
+        let entry = tracker::pick(entries, &list.urls);
         self.reads.insert(
             id,
             Read {
