@@ -692,6 +692,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tracker_lists_say_private_and_real_urls_and_refuse_garbage() {
+        // qBittorrent 4.4+ (tier -1 on the pseudo-rows) for a private torrent.
+        let private = r#"[
+            {"url":"** [DHT] **","status":0,"tier":-1,"msg":"This torrent is private","num_peers":0},
+            {"url":"** [PeX] **","status":0,"tier":-1,"msg":"This torrent is private","num_peers":0},
+            {"url":"** [LSD] **","status":0,"tier":-1,"msg":"This torrent is private","num_peers":0},
+            {"url":"https://t.example/announce","status":4,"tier":0,"msg":"Unregistered torrent"}
+        ]"#;
+        let list = tracker_list(private).unwrap();
+        assert!(list.private);
+        assert_eq!(list.urls, ["https://t.example/announce"]);
+        // qBittorrent 4.3 (tier "" on the pseudo-rows), public, a row without msg.
+        let public = r#"[
+            {"url":"** [DHT] **","status":2,"tier":"","msg":""},
+            {"url":"udp://open.example:6969"}
+        ]"#;
+        let list = tracker_list(public).unwrap();
+        assert!(!list.private);
+        assert_eq!(list.urls, ["udp://open.example:6969"]);
+        // Not a list of rows: an error (nothing is removed on it), never "no trackers".
+        for garbage in ["", "{}", "[{\"msg\":\"x\"}]", "null", "[1]"] {
+            assert!(tracker_list(garbage).is_err(), "{garbage}");
+        }
+    }
+
+    #[test]
     fn api_versions_gate_capabilities() {
         let v452 = Capabilities::from_version(ApiVersion::parse("2.8.19").unwrap());
         assert!(!v452.stop_start);
