@@ -188,6 +188,7 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 },
                 max_ratio: -1.0,
                 max_seeding_minutes: -1,
+                tracker_working: true,
                 save_path,
                 queue_position: 0,
             };
@@ -221,6 +222,8 @@ const PUBLIC: Trackers<'static> = Trackers::Read {
     private: false,
     entry: None,
     at: NOW,
+    working: true,
+    unregistered: None,
 };
 
 fn rules(category: &str) -> Rules {
@@ -246,6 +249,7 @@ fn rules(category: &str) -> Rules {
         auto_delete: false,
         remove_private_without_entry: false,
         tracker_limits: false,
+        unregistered_delay: Some(3_600),
     }
 }
 

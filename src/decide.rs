@@ -74,6 +74,8 @@ pub struct Rules {
     /// Some tracker entry of this Arr sets a limit (MaxUploadRatio, MaxSeedingTime,
     /// MaximumETA): a torrent's trackers are read before its limits are judged.
     pub tracker_limits: bool,
+    /// Torrent.UnregisteredDelay (ours) in seconds; `None`: unregistered torrents are kept.
+    pub unregistered_delay: Option<i64>,
 }
 
 impl Rules {
@@ -102,6 +104,7 @@ impl Rules {
             auto_delete: arr.torrent.auto_delete,
             remove_private_without_entry: arr.torrent.remove_private_without_entry,
             tracker_limits: false,
+            unregistered_delay: arr.torrent.unregistered_delay.map(secs),
         }
     }
 
@@ -139,6 +142,7 @@ pub enum Rule {
     TooYoung,
     MissingFiles,
     ErrorRecheck,
+    Unregistered,
     SeedingLimit,
     Offline,
     StalledFirstSeen,
@@ -157,7 +161,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in declaration order (so `ALL[r as usize] == r`).
-    pub const ALL: [Rule; 36] = [
+    pub const ALL: [Rule; 37] = [
         Self::OtherCategory,
         Self::IgnoredTag,
         Self::FailedCategory,
@@ -180,6 +184,7 @@ impl Rule {
         Self::TooYoung,
         Self::MissingFiles,
         Self::ErrorRecheck,
+        Self::Unregistered,
         Self::SeedingLimit,
         Self::Offline,
         Self::StalledFirstSeen,
@@ -220,6 +225,7 @@ impl Rule {
             Self::TooYoung => "too-young",
             Self::MissingFiles => "missing-files",
             Self::ErrorRecheck => "error-recheck",
+            Self::Unregistered => "unregistered",
             Self::SeedingLimit => "seeding-limit",
             Self::Offline => "offline",
             Self::StalledFirstSeen => "stalled-first-seen",
@@ -378,7 +384,20 @@ pub enum Trackers<'a> {
         entry: Option<&'a TrackerEntry>,
         /// When they were read.
         at: UnixTime,
+        /// Some tracker answered its last announce then.
+        working: bool,
+        /// Every tracker has called it unregistered, in each read since `since`.
+        unregistered: Option<Unregistered<'a>>,
     },
+}
+
+/// Every tracker of a torrent calls it unregistered (see [`tracker::unregistered`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unregistered<'a> {
+    /// The first read that said so, of those since that all did.
+    pub since: UnixTime,
+    /// What a tracker answered.
+    pub message: &'a str,
 }
 
 impl<'a> Trackers<'a> {
@@ -391,6 +410,18 @@ impl<'a> Trackers<'a> {
 }
 
 impl Inputs<'_> {
+    /// Whether its trackers are worth reading for the unregistered rule: UnregisteredDelay is
+    /// set, and the torrent announces (it is active) yet no tracker answered its last announce.
+    fn announce_failing(&self) -> bool {
+        use TorrentState as S;
+        self.rules.unregistered_delay.is_some()
+            && !self.torrent.tracker_working
+            && matches!(
+                self.torrent.state,
+                S::Downloading | S::StalledDl | S::MetaDl | S::Uploading | S::StalledUp
+            )
+    }
+
     /// Torrent.MaximumETA, or its tracker entry's when that sets one.
     fn maximum_eta(&self) -> Option<i64> {
         self.trackers
@@ -512,6 +543,12 @@ impl Inputs<'_> {
 /// 7. `too-young`: added less than Torrent.IgnoreTorrentsYoungerThan ago → nothing destructive.
 /// 8. `missing-files` → remove the torrent, keep what files remain, no blocklist.
 /// 9. `error-recheck` → recheck (at most every 10 minutes).
+///
+///    9a. `unregistered`: every tracker has called it unregistered (Torrent.UnregisteredMessages)
+///    for Torrent.UnregisteredDelay, as a read at least that long after the first one that
+///    said so confirms (read again first) → an imported torrent is removed with its files; a
+///    download (not above MaximumDeletablePercentage) is failed: removed with files,
+///    blocklisted, searched again. Hit-and-run does not hold it back (rule 15).
 /// 10. `seeding-limit` (imported only) per RemoveTorrent → remove with files.
 ///
 ///     10a. `offline`: qBittorrent reports `connection_status` disconnected → nothing (no
@@ -618,20 +655,129 @@ pub(crate) fn decide_traced<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision
     d
 }
 
+/// 9a. `unregistered` (see [`decide`]).
+fn unregistered<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<Decision> {
+    let (t, r, now) = (input.torrent, input.rules, input.now);
+    let Some(delay) = r.unregistered_delay else {
+        tr.passed(Rule::Unregistered, || {
+            "Torrent.UnregisteredDelay is -1 (off)".into()
+        });
+        return None;
+    };
+    let Trackers::Read {
+        at,
+        unregistered: Some(u),
+        ..
+    } = input.trackers
+    else {
+        tr.passed(Rule::Unregistered, || match input.trackers {
+            Trackers::Unread => "its trackers were not read".into(),
+            Trackers::Read { .. } => "not every tracker calls it unregistered".into(),
+        });
+        return None;
+    };
+    let due = u.since.saturating_add(delay);
+    let said = || {
+        format!(
+            "every tracker calls it unregistered ({:?}) since {}s",
+            u.message,
+            now - u.since
+        )
+    };
+    tr.clock(due, || {
+        format!("UnregisteredDelay {delay}s has passed since its trackers first said so")
+    });
+    if now < due {
+        tr.passed(Rule::Unregistered, || {
+            format!("{} (< UnregisteredDelay {delay}s)", said())
+        });
+        return None;
+    }
+    if !complete && t.progress > r.max_deletable_progress {
+        tr.passed(Rule::Unregistered, || {
+            format!(
+                "{}, but progress {:.4} > MaximumDeletablePercentage {}",
+                said(),
+                t.progress,
+                r.max_deletable_progress
+            )
+        });
+        return None;
+    }
+    if at < due {
+        let detail = format!("{}; read again to confirm (UnregisteredDelay {delay}s)", said());
+        return Some(decision(
+            input,
+            Rule::Unregistered,
+            detail,
+            vec![Action::ReadTrackers],
+        ));
+    }
+    let action = if complete {
+        Action::Remove {
+            delete_files: true,
+            queue: QueueStep::Keep,
+            research: false,
+        }
+    } else {
+        input.fail()
+    };
+    let detail = format!("{} (≥ UnregisteredDelay {delay}s)", said());
+    Some(decision(input, Rule::Unregistered, detail, vec![action]))
+}
+
+/// Turns a decided removal with files into one that keeps them, because `why` (another
+/// torrent shares them: a cross-seed, whose files qBittorrent would delete along).
+pub(crate) fn keep_files(d: &mut Decision, why: &str) {
+    let mut kept = false;
+    for a in &mut d.actions {
+        if let Action::Remove { delete_files, .. } = a {
+            kept |= std::mem::replace(delete_files, false);
+        }
+    }
+    if kept {
+        let _ = write!(d.detail, "; files kept: {why}");
+    }
+}
+
 /// Rule 15, the trackers' say over every removal: none rests on trackers not read
 /// (`trackers-unread`: they are read first, and nothing is removed when that fails; the
 /// worker also reads them again when older than [`TRACKERS_FRESH_SECS`]); none while the
 /// tracker entry that speaks for the torrent has a hit-and-run rule it has not met
 /// (`hit-and-run`); none of a private torrent no entry speaks for, unless
-/// RemovePrivateWithoutEntry (`private-kept`). What else the decision does stands. Without a
-/// removal, a torrent whose limits a tracker entry may set has its trackers read.
+/// RemovePrivateWithoutEntry (`private-kept`); `unregistered` is held back by neither. What
+/// else the decision does stands. Without a removal, a torrent has its trackers read when a
+/// tracker entry may set its limits, or when they fail (for rule 9a).
 fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Decision {
     let (t, r, now) = (input.torrent, input.rules, input.now);
     if !d.actions.iter().any(|a| matches!(a, Action::Remove { .. })) {
         let ours = t.category == r.category;
-        if r.tracker_limits && ours && input.trackers == Trackers::Unread {
+        let read = match input.trackers {
+            Trackers::Unread => r.tracker_limits || input.announce_failing(),
+            // Read again when they fail since a read that found one working, or an hour on.
+            Trackers::Read {
+                at,
+                working,
+                unregistered: None,
+                ..
+            } if input.announce_failing() => {
+                tr.clock(at.saturating_add(TRACKERS_FRESH_SECS), || {
+                    "its trackers, failing, are read again".into()
+                });
+                working || now - at >= TRACKERS_FRESH_SECS
+            }
+            // Rule 9a reads them again when its delay has passed.
+            Trackers::Read { .. } => false,
+        };
+        if ours && read && !d.actions.contains(&Action::ReadTrackers) {
             d.actions.push(Action::ReadTrackers);
         }
+        return d;
+    }
+    if d.rule == Rule::Unregistered {
+        tr.passed(Rule::HitAndRun, || {
+            "unregistered: no tracker to owe seeding to".into()
+        });
         return d;
     }
     let keep = |mut d: Decision, rule: Rule, why: String| {
@@ -640,7 +786,10 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
         d.actions.retain(|a| !matches!(a, Action::Remove { .. }));
         d
     };
-    let Trackers::Read { private, entry, at } = input.trackers else {
+    let Trackers::Read {
+        private, entry, at, ..
+    } = input.trackers
+    else {
         let mut d = keep(d, Rule::TrackersUnread, "its trackers are read first".into());
         d.actions.push(Action::ReadTrackers);
         return d;
@@ -1045,6 +1194,11 @@ fn decide_rest<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Decis
         return decision(input, Rule::NoAction, detail, vec![]);
     }
     tr.passed(Rule::ErrorRecheck, || format!("state {} is not error", t.state));
+
+    // 9a. The trackers no longer know it.
+    if let Some(d) = unregistered(input, complete, tr) {
+        return d;
+    }
 
     // 10. Seeded enough (only once imported: never lose media the Arr has not taken).
     if complete {

@@ -9,7 +9,7 @@ use std::fmt;
 use crate::arr::ArrClient;
 use crate::clock::rfc3339;
 use crate::config::{Arr, Config};
-use crate::decide::{explain, render, Inputs, Rules, Trackers};
+use crate::decide::{explain, render, Inputs, Rules, Trackers, Unregistered};
 use crate::free_space::Space;
 use crate::http::HttpError;
 use crate::model::{Connection, Torrent, TorrentId, UnixTime};
@@ -116,6 +116,10 @@ pub(crate) fn inspect(
                 private: list.private,
                 entry: tracker::pick(&entries, &list.urls).and_then(|i| entries.get(i)),
                 at: now,
+                working: list.working,
+                // Read once, now: a delay counts from this read.
+                unregistered: tracker::unregistered(list, &arr.torrent.unregistered_messages)
+                    .map(|message| Unregistered { since: now, message }),
             },
             None => Trackers::Unread,
         };

@@ -204,6 +204,9 @@ pub struct Torrent {
     /// Its place in qBittorrent's download queue (`priority`: 1 is first); 0 or less when it
     /// has none (queueing off, or complete).
     pub queue_position: i64,
+    /// Some tracker answered its last announce (qBittorrent's `tracker` is set); false for a
+    /// torrent whose every tracker fails, and for one that is not announcing (paused).
+    pub tracker_working: bool,
 }
 
 /// What a torrent object without a field means: empty, zero, and no share limits.
@@ -229,6 +232,8 @@ impl Default for Torrent {
             content_path: String::new(),
             save_path: String::new(),
             queue_position: 0,
+            // A torrent object without `tracker` gives no sign of failing trackers.
+            tracker_working: true,
         }
     }
 }

@@ -225,11 +225,53 @@ pub fn hit_and_run(hnr: &HitAndRun, progress: f64, ratio: f64, seeding_secs: i64
 }
 
 /// What `torrents/trackers` says of a torrent: whether it is private, and the URLs it
-/// announces to (DHT, PeX and LSD rows left out).
+/// announces to (DHT, PeX and LSD rows left out) with what each last answered.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TrackerList {
     pub private: bool,
     pub urls: Vec<String>,
+    /// Each URL's last message (`msg`), in the order of `urls`; empty when it said nothing.
+    pub messages: Vec<String>,
+    /// Some tracker answered its last announce (qBittorrent's status 2, "working").
+    pub working: bool,
+}
+
+/// `UnregisteredMessages` when absent (ours): what trackers answer for a torrent they no
+/// longer know — qBitrr's hit-and-run bypass texts and the common trackers' own, compared
+/// case-insensitively as parts of the message. Kept specific: a bare "not found" would also
+/// match an HTTP 404 from a tracker that is down.
+pub const UNREGISTERED_TEXTS: [&str; 11] = [
+    "unregistered",
+    "not registered",
+    "torrent not found",
+    "torrent is not found",
+    "infohash not found",
+    "info hash is not authorized",
+    "torrent is not authorized",
+    "unknown torrent",
+    "torrent does not exist",
+    "torrent has been deleted",
+    "trumped",
+];
+
+/// The message saying the torrent is unregistered when **every** tracker of `list` said so
+/// (one of `texts` is part of its message, case aside); `None` when one tracker said
+/// something else or nothing, or there is none.
+pub fn unregistered<'l, S: AsRef<str>>(list: &'l TrackerList, texts: &[S]) -> Option<&'l str> {
+    if list.urls.is_empty() || list.messages.len() != list.urls.len() || list.working {
+        return None;
+    }
+    let says = |msg: &str| {
+        let msg = msg.to_lowercase();
+        texts
+            .iter()
+            .any(|t| !t.as_ref().is_empty() && msg.contains(&t.as_ref().to_lowercase()))
+    };
+    list.messages
+        .iter()
+        .all(|m| says(m))
+        .then(|| list.messages.first().map(String::as_str))
+        .flatten()
 }
 
 #[cfg(test)]

@@ -447,6 +447,55 @@ impl View {
         Ok(requests)
     }
 
+    /// Another torrent whose content path is `t`'s, so removing `t` with its files would take
+    /// that torrent's files too (a cross-seed): its hash. The view is searched; with filtered
+    /// lists, which hold only the watched categories, all of qBittorrent's torrents are read
+    /// when `complete` (cross-seeds are made of complete data) and `all` has not been read
+    /// yet in this pass (it keeps them).
+    pub(crate) fn sharing_files(
+        &self,
+        t: &Torrent,
+        complete: bool,
+        all: &mut Option<Vec<(String, String)>>,
+    ) -> Result<Option<String>, HttpError> {
+        let key = table::path_key(&t.content_path);
+        if key == 0 {
+            return Ok(None);
+        }
+        let me = TorrentId::parse(&t.hash);
+        let (whole, found) = {
+            let state = self.lock();
+            let found = state
+                .table
+                .entries()
+                .iter()
+                .find(|e| e.content_path == key && Some(e.id) != me)
+                .map(|e| e.id.to_string());
+            (state.mode == Some(Mode::MainData), found)
+        };
+        if found.is_some() || whole || !complete {
+            return Ok(found);
+        }
+        if all.is_none() {
+            let mut list = Vec::new();
+            let query = ListQuery {
+                category: None,
+                filter: ListFilter::All,
+                hashes: &[],
+            };
+            self.client.torrents_where(&query, &mut |o| {
+                list.push((o.hash.clone(), trimmed(&o.content_path).to_string()));
+            })?;
+            *all = Some(list);
+        }
+        let path = trimmed(&t.content_path);
+        Ok(all
+            .iter()
+            .flatten()
+            .find(|(hash, p)| *hash != t.hash && p == path)
+            .map(|(hash, _)| hash.clone()))
+    }
+
     /// [`View::read_by_hash`], each torrent with its id, the requests counted as lookups.
     fn keyed_by_hash(
         &self,
@@ -674,6 +723,11 @@ impl View {
         }
         Ok(())
     }
+}
+
+/// A path without its trailing separators, as the view fingerprints it.
+fn trimmed(path: &str) -> &str {
+    path.trim_end_matches(['/', '\\'])
 }
 
 /// Collects each listed torrent with its id (those without a 40-digit hash cannot be kept).

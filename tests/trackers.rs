@@ -2,15 +2,23 @@
 //! qbittorrent-nox and a fake Radarr: four imported torrents past RemoveTorrent's
 //! MaxSeedingTime — a public one and a private one whose tracker entry has hit-and-run off are
 //! removed; a private one whose tracker entry's hit-and-run rule is owed, and a private one no
-//! entry speaks for, are kept, with the rule and its numbers in the log.
+//! entry speaks for, are kept, with the rule and its numbers in the log. And a private
+//! download whose tracker (a test tracker on 127.0.0.1) answers "Unregistered torrent" is
+//! failed — removed, blocklisted, searched again — whatever hit-and-run says; a cross-seed of
+//! a complete one keeps the files.
 //!
 //! Without qbittorrent-nox these tests skip loudly locally and fail in CI.
 
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::support::fake_arr::{queue_record, FakeKind};
-use crate::support::qbittorrent::{add_complete, make_private_torrent, make_torrent};
+use crate::support::qbittorrent::{
+    add, add_complete, make_private_torrent, make_private_torrent_from, make_torrent,
+};
 use crate::support::scenario::Scenario;
+use crate::support::tracker::{Answer, TestTracker};
 use crate::support::util::{wait_until, Subdir};
 
 const MB: u64 = 1 << 20;
@@ -87,7 +95,7 @@ fn hit_and_run_and_private_torrents_are_kept_past_the_seeding_limit() {
     let log = daemon.log();
     let veto = log
         .lines()
-        .find(|l| l.contains("hit-and-run") && l.contains("Owed.Movie"))
+        .find(|l| l.contains("hit-and-run") && l.contains(&format!("({})", &owed.hash[..8])))
         .unwrap_or_else(|| panic!("no hit-and-run line:\n{log}"));
     assert!(
         veto.contains("seeding-limit would remove it")
@@ -95,4 +103,103 @@ fn hit_and_run_and_private_torrents_are_kept_past_the_seeding_limit() {
             && veto.contains("tracker entry \"Owed\""),
         "{veto}"
     );
+}
+
+#[test]
+fn a_download_its_tracker_calls_unregistered_is_failed_despite_hit_and_run() {
+    // StalledDelay -1: nothing is removed for stalling; a hit-and-run rule that owes the
+    // partial ratio from the first byte (HitAndRunMinimumDownloadPercent 0).
+    let Some(setup) = Scenario::radarr()
+        .radarr_torrent(
+            "StalledDelay = -1\n\
+             UnregisteredDelay = 0\n\
+             [[Radarr-Test.Torrent.Trackers]]\n\
+             Name = \"Local\"\n\
+             URI = \"127.0.0.1\"\n\
+             HitAndRunMode = \"and\"\n\
+             MinSeedingTimeDays = 7\n\
+             HitAndRunMinimumDownloadPercent = 0",
+        )
+        .setup()
+    else {
+        return;
+    };
+    let tracker = TestTracker::start(Answer::Failure("Unregistered torrent".into()));
+    let api = setup.api();
+    let seed_dir = setup.dir.subdir("seed");
+    let gone = make_private_torrent(&seed_dir, "Gone.Movie.mkv", MB, &tracker.announce_url());
+    let kept = make_private_torrent(&seed_dir, "Kept.Movie.mkv", MB, &tracker.announce_url());
+    setup.radarr().set_queue(vec![
+        queue_record(FakeKind::Radarr, 401, &gone.hash, "Gone", 41),
+        queue_record(FakeKind::Radarr, 402, &kept.hash, "Kept", 42),
+    ]);
+    let leech = setup.dir.subdir("leech");
+    add(&api, &gone, "radarr", &leech, None);
+    assert!(
+        tracker.wait_for_announces(1, Duration::from_secs(20)),
+        "qBittorrent never announced to the test tracker"
+    );
+    let trackers = api.get("torrents/trackers", &[("hash", &gone.hash)]);
+    assert!(trackers.contains("Unregistered torrent"), "{trackers}");
+
+    let s = setup.start_daemon();
+    let (arr, daemon) = (s.radarr(), &s.daemon);
+    let search = arr.wait_for_command("MoviesSearch", Duration::from_secs(30));
+    assert_eq!(search["movieIds"], json!([41]), "{}", daemon.log());
+    assert!(api.torrent(&gone.hash).is_none(), "removed from qBittorrent");
+    let reqs = arr.requests();
+    let delete = reqs
+        .iter()
+        .position(|r| r.method == "DELETE" && r.path.ends_with("/queue/401"))
+        .unwrap_or_else(|| panic!("no queue delete:\n{}", daemon.log()));
+    assert_eq!(reqs[delete].query_value("blocklist"), Some("true"));
+    let log = daemon.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("unregistered") && l.contains(&format!("({})", &gone.hash[..8])))
+        .unwrap_or_else(|| panic!("no unregistered line:\n{log}"));
+    assert!(line.contains("\"Unregistered torrent\""), "{line}");
+    assert!(!log.contains("hit-and-run"), "hit-and-run held it back:\n{log}");
+
+    // The tracker knows the other one: it is downloading (stalled, no peers) and kept.
+    tracker.set_answer(Answer::NoPeers);
+    let before = tracker.announces();
+    add(&api, &kept, "radarr", &leech, None);
+    assert!(tracker.wait_for_announces(before + 1, Duration::from_secs(20)));
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(api.torrent(&kept.hash).is_some(), "kept:\n{}", daemon.log());
+    assert!(!arr.requests().iter().any(|r| r.path.ends_with("/queue/402")));
+}
+
+#[test]
+fn an_unregistered_torrent_with_a_cross_seed_is_removed_without_its_files() {
+    let Some(setup) = Scenario::radarr().radarr_torrent("UnregisteredDelay = 0").setup() else {
+        return;
+    };
+    let tracker = TestTracker::start(Answer::Failure("Torrent not registered with this tracker".into()));
+    let api = setup.api();
+    let dir = setup.dir.subdir("data");
+    let fx = make_private_torrent(&dir, "Shared.Movie.mkv", MB, &tracker.announce_url());
+    // The same data under another tracker's torrent, in a category no Arr owns.
+    let other = TestTracker::start(Answer::NoPeers);
+    let cross = make_private_torrent_from(&dir, "Shared.Movie.mkv", MB, &other.announce_url(), "OTHER");
+    assert_ne!(cross.hash, fx.hash);
+    add_complete(&api, &fx, "radarr");
+    add_complete(&api, &cross, "cross-seed");
+    setup
+        .radarr()
+        .set_queue(vec![queue_record(FakeKind::Radarr, 501, &fx.hash, "Shared", 51)]);
+    // Imported already (the tag), so only the unregistered rule can remove it.
+    api.add_tags(&fx.hash, "qBitrr-imported");
+    assert!(tracker.wait_for_announces(1, Duration::from_secs(20)));
+
+    let s = setup.start_daemon();
+    let daemon = &s.daemon;
+    let removed = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        api.torrent(&fx.hash).is_none()
+    });
+    assert!(removed, "the unregistered torrent is removed:\n{}", daemon.log());
+    assert!(fx.data_path.exists(), "the cross-seed's files are kept");
+    assert!(api.torrent(&cross.hash).is_some());
+    daemon.wait_for_log("files kept: torrent", Duration::from_secs(5));
 }

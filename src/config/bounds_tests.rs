@@ -540,6 +540,20 @@ fn cases() -> Vec<Case> {
             &["1", "100", "1000000"],
             &big(vec!["0", "-1", "1000001"]),
         ),
+        case(
+            "Radarr-A.Torrent",
+            "UnregisteredDelay",
+            "-1 (off) or 0 to 525600 minutes (365d)",
+            &["-1", "0", "60", "525600", "\"2h\""],
+            &big(vec!["-2", "525601", "\"366d\""]),
+        ),
+        case(
+            "Radarr-A.Torrent",
+            "UnregisteredMessages",
+            "a list of at most 100 texts, each not blank and at most 1000 characters, no control characters",
+            &["[]", "[\"Unregistered torrent\"]"],
+            &["[\"\"]", "[\"a\\nb\"]"],
+        ),
         // [<Arr>.Torrent.SeedingMode]
         case(
             "Radarr-A.Torrent.SeedingMode",

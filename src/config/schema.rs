@@ -699,6 +699,10 @@ pub(super) static TORRENT: TableSchema = TableSchema {
         sup("MaxRemovalsPerHour", Ty::Int, int(1, 1_000_000)),
         // Ours: remove private torrents no tracker entry speaks for (kept by default).
         sup("RemovePrivateWithoutEntry", Ty::Bool, FLAG),
+        // Ours: remove a torrent every tracker calls unregistered once it has said so this
+        // long (-1: never), and the texts that say it.
+        sup("UnregisteredDelay", MINS, secs_or_off(YEAR)),
+        sup("UnregisteredMessages", Ty::StrList, ERROR_TEXTS),
         uns("Trackers", Ty::Tables(&TRACKER), Dflt::Any),
         uns("SeedingMode", Ty::Table(&SEEDING_MODE), Dflt::Any),
     ],

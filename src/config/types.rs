@@ -201,6 +201,12 @@ pub struct TorrentRules {
     /// RemovePrivateWithoutEntry (ours; default false): a private torrent no tracker entry
     /// speaks for may be removed.
     pub remove_private_without_entry: bool,
+    /// UnregisteredDelay (ours; default 60 min; `None`: -1, never): how long every tracker of a
+    /// torrent must have called it unregistered before it is removed.
+    pub unregistered_delay: Option<Duration>,
+    /// UnregisteredMessages (ours; default [`crate::tracker::UNREGISTERED_TEXTS`]): the texts
+    /// that, as part of a tracker's message, say the torrent is unregistered.
+    pub unregistered_messages: Vec<String>,
 }
 
 /// StalledDelay: -1 off, 0 tag only (never delete), N minutes (or a duration string).

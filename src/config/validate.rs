@@ -689,6 +689,9 @@ impl Validator<'_> {
     }
 }
 
+/// UnregisteredDelay when absent (ours): an hour, so a tracker's passing trouble removes nothing.
+const UNREGISTERED_DELAY_DEFAULT: Duration = Duration::from_secs(60 * 60);
+
 /// `[<Arr>.Torrent]`.
 fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
     let maximum_deletable_percentage = t
@@ -717,6 +720,12 @@ fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
         auto_delete: t.bool("AutoDelete").unwrap_or(false),
         trackers: trackers(t),
         remove_private_without_entry: t.bool("RemovePrivateWithoutEntry").unwrap_or(false),
+        unregistered_delay: t
+            .secs_or_off("UnregisteredDelay")
+            .unwrap_or(Some(UNREGISTERED_DELAY_DEFAULT)),
+        unregistered_messages: t
+            .texts("UnregisteredMessages")
+            .unwrap_or_else(|| owned(&crate::tracker::UNREGISTERED_TEXTS)),
     }
 }
 

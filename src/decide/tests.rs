@@ -34,6 +34,7 @@ fn rules() -> Rules {
         auto_delete: false,
         remove_private_without_entry: false,
         tracker_limits: false,
+        unregistered_delay: Some(HOUR),
     }
 }
 
@@ -47,21 +48,41 @@ enum Tr {
     Private,
     /// Private, with this tracker entry.
     Entry(fn() -> TrackerEntry),
+    /// Private, with the hit-and-run entry; every tracker has called it unregistered since
+    /// `.0` seconds ago, in a read `.1` seconds ago.
+    Unreg(i64, i64),
+    /// Read `.0` seconds ago: public, no entry, some tracker working then (`.1`) or none.
+    ReadAgo(i64, bool),
 }
 
 impl Tr {
     fn inputs(self, entry: &Option<TrackerEntry>) -> Trackers<'_> {
         match self {
             Tr::Unread => Trackers::Unread,
-            Tr::Public => Trackers::Read {
-                private: false,
-                entry: None,
-                at: NOW,
-            },
+            Tr::Public => PUBLIC,
             Tr::Private | Tr::Entry(_) => Trackers::Read {
                 private: true,
                 entry: entry.as_ref(),
                 at: NOW - 60,
+                working: true,
+                unregistered: None,
+            },
+            Tr::Unreg(since, read) => Trackers::Read {
+                private: true,
+                entry: entry.as_ref(),
+                at: NOW - read,
+                working: false,
+                unregistered: Some(Unregistered {
+                    since: NOW - since,
+                    message: "Unregistered torrent",
+                }),
+            },
+            Tr::ReadAgo(ago, working) => Trackers::Read {
+                private: false,
+                entry: None,
+                at: NOW - ago,
+                working,
+                unregistered: None,
             },
         }
     }
@@ -69,6 +90,7 @@ impl Tr {
     fn entry(self) -> Option<TrackerEntry> {
         match self {
             Tr::Entry(f) => Some(f()),
+            Tr::Unreg(..) => Some(hnr_entry()),
             _ => None,
         }
     }
@@ -119,6 +141,7 @@ fn torrent() -> Torrent {
         content_path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
         save_path: "/downloads/radarr".into(),
         queue_position: 0,
+        tracker_working: true,
     }
 }
 
@@ -127,6 +150,8 @@ const PUBLIC: Trackers<'static> = Trackers::Read {
     private: false,
     entry: None,
     at: NOW,
+    working: true,
+    unregistered: None,
 };
 
 fn completed(t: &mut Torrent) {
@@ -1354,6 +1379,7 @@ fn decision_table() {
         row("downloading fine: nothing", Rule::NoAction, vec![]),
     ];
     rows.extend(tracker_rows());
+    rows.extend(unregistered_rows());
     for r in &rows {
         let d = run(r);
         assert_eq!(d.rule, r.rule, "{}: {}", r.name, d.detail);
@@ -1393,6 +1419,192 @@ const SEEDING_REMOVAL: Action = Action::Remove {
     queue: QueueStep::Keep,
     research: false,
 };
+
+/// A seeding torrent none of whose trackers answered its last announce.
+fn trackers_failing(t: &mut Torrent) {
+    completed(t);
+    t.tags = vec![tags::IMPORTED.into()];
+    t.tracker_working = false;
+}
+
+/// Rule 9a, and the reads of failing trackers it rests on (UnregisteredDelay 1 h).
+fn unregistered_rows() -> Vec<Row> {
+    vec![
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            trackers: Tr::Unreg(2 * HOUR, 60),
+            ..row(
+                "imported, unregistered for 2 h (HnR owed): removed with files, no blocklist",
+                Rule::Unregistered,
+                vec![SEEDING_REMOVAL],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            trackers: Tr::Unreg(30 * 60, 60),
+            ..row(
+                "unregistered for 30 min < UnregisteredDelay: kept",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            trackers: Tr::Unreg(2 * HOUR, 90 * 60),
+            ..row(
+                "delay passed, last read within it: read again to confirm",
+                Rule::Unregistered,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: |r| r.unregistered_delay = None,
+            trackers: Tr::Unreg(2 * HOUR, 60),
+            ..row("UnregisteredDelay -1: kept", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: stalled_long,
+            memory: stalled_since,
+            trackers: Tr::Unreg(2 * HOUR, 60),
+            ..row(
+                "an unregistered download: failed (blocklist, search), HnR aside",
+                Rule::Unregistered,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: |t| t.progress = 0.995,
+            trackers: Tr::Unreg(2 * HOUR, 60),
+            ..row(
+                "an unregistered download above MaximumDeletablePercentage: kept",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: completed,
+            trackers: Tr::Unreg(2 * HOUR, 60),
+            ..row(
+                "complete, not imported: imported first",
+                Rule::Import,
+                vec![Action::Import {
+                    path: "/downloads/radarr/Some.Movie.2024.1080p".into(),
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                seeded_past_ratio(t);
+                t.added_on = NOW - 60;
+            },
+            memory: imported,
+            trackers: Tr::Unreg(2 * HOUR, 60),
+            ..row("too young: kept", Rule::TooYoung, vec![])
+        },
+        Row {
+            torrent: trackers_failing,
+            trackers: Tr::Unread,
+            ..row(
+                "trackers failing, not read: read",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: trackers_failing,
+            trackers: Tr::ReadAgo(60, true),
+            ..row(
+                "trackers failing since a read found one working: read again",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: trackers_failing,
+            trackers: Tr::ReadAgo(60, false),
+            ..row(
+                "trackers failing, read a minute ago, failing then: not read again",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: trackers_failing,
+            trackers: Tr::ReadAgo(2 * HOUR, false),
+            ..row(
+                "trackers failing, read 2 h ago: read again",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: |t| {
+                trackers_failing(t);
+                t.state = TorrentState::PausedUp;
+            },
+            trackers: Tr::Unread,
+            ..row(
+                "paused (not announcing): trackers not read",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: trackers_failing,
+            rules: |r| r.unregistered_delay = None,
+            trackers: Tr::Unread,
+            ..row(
+                "UnregisteredDelay -1: failing trackers not read",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+    ]
+}
+
+#[test]
+fn a_removal_keeps_the_files_another_torrent_shares() {
+    let mut t = torrent();
+    seeded_past_ratio(&mut t);
+    let mut m = seen();
+    imported(&mut m);
+    let entry = None;
+    let mut d = decide(Inputs {
+        torrent: &t,
+        queue: None,
+        memory: &m,
+        rules: &rules(),
+        connection: Connection::default(),
+        space: Space::Off,
+        trackers: Tr::Unreg(2 * HOUR, 60).inputs(&entry),
+        now: NOW,
+    });
+    assert_eq!(d.actions, [SEEDING_REMOVAL]);
+    keep_files(&mut d, "torrent abc has the same content path");
+    assert_eq!(
+        d.actions,
+        [Action::Remove {
+            delete_files: false,
+            queue: QueueStep::Keep,
+            research: false
+        }]
+    );
+    assert!(
+        d.detail
+            .ends_with("; files kept: torrent abc has the same content path"),
+        "{}",
+        d.detail
+    );
+    // Nothing to keep: the decision is left as it was.
+    let mut kept = d.clone();
+    keep_files(&mut kept, "again");
+    assert_eq!(kept, d);
+}
 
 /// Rule 15: the trackers' say over every removal.
 fn tracker_rows() -> Vec<Row> {
@@ -1833,8 +2045,9 @@ fn arbitrary_connection(g: &mut Gen) -> Connection {
 }
 
 /// What the trackers said: read just now or a while ago, or not; private or not; with a
-/// hit-and-run entry (HnR and/or/disabled, arbitrary minimums) or none.
-fn arbitrary_trackers(g: &mut Gen) -> (Option<TrackerEntry>, bool, Option<i64>) {
+/// hit-and-run entry (HnR and/or/disabled, arbitrary minimums) or none; some working, or
+/// every one calling it unregistered since a while or not.
+fn arbitrary_trackers(g: &mut Gen) -> (Option<TrackerEntry>, bool, Option<i64>, Option<i64>) {
     let entry = (g.below(2) == 0).then(|| {
         let mut e = hnr_entry();
         e.hnr.mode = match g.below(3) {
@@ -1858,16 +2071,30 @@ fn arbitrary_trackers(g: &mut Gen) -> (Option<TrackerEntry>, bool, Option<i64>) 
         1 => Some(NOW - TRACKERS_FRESH_SECS - g.below(100) as i64),
         _ => Some(NOW - g.below(TRACKERS_FRESH_SECS as u64) as i64),
     };
-    (entry, private, at)
+    let unregistered_since = match (at, g.below(3)) {
+        (Some(at), 0) => Some(at - [0, 60, 2 * HOUR][g.below(3) as usize]),
+        _ => None,
+    };
+    (entry, private, at, unregistered_since)
 }
 
-fn trackers_of(entry: &Option<TrackerEntry>, private: bool, at: Option<i64>) -> Trackers<'_> {
+fn trackers_of(
+    entry: &Option<TrackerEntry>,
+    private: bool,
+    at: Option<i64>,
+    unregistered_since: Option<i64>,
+) -> Trackers<'_> {
     match at {
         None => Trackers::Unread,
         Some(at) => Trackers::Read {
             private,
             entry: entry.as_ref(),
             at,
+            working: unregistered_since.is_none(),
+            unregistered: unregistered_since.map(|since| Unregistered {
+                since,
+                message: "Unregistered torrent",
+            }),
         },
     }
 }
@@ -1879,10 +2106,11 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         let (t, q, m, mut r) = arbitrary(&mut g);
         let connection = arbitrary_connection(&mut g);
         let space = arbitrary_space(&mut g);
-        let (entry, private, read_at) = arbitrary_trackers(&mut g);
+        let (entry, private, read_at, unregistered_since) = arbitrary_trackers(&mut g);
         r.remove_private_without_entry = g.below(4) == 0;
         r.tracker_limits = entry.as_ref().is_some_and(TrackerEntry::sets_limits);
-        let trackers = trackers_of(&entry, private, read_at);
+        r.unregistered_delay = [None, Some(0), Some(HOUR)][g.below(3) as usize];
+        let trackers = trackers_of(&entry, private, read_at, unregistered_since);
         let input = Inputs {
             torrent: &t,
             queue: q.as_ref(),
@@ -1904,15 +2132,33 @@ fn safety_gates_hold_for_arbitrary_inputs() {
             "removed on trackers not read: {}",
             ctx()
         );
-        // Nothing is removed while its tracker entry's hit-and-run rule is owed.
+        // An unregistered torrent is removed only once every tracker has said so for
+        // UnregisteredDelay, confirmed by a read at least that long after the first.
+        let unregistered = d.rule == Rule::Unregistered && removes;
+        if unregistered {
+            let (Some(delay), Some(since), Some(at)) = (r.unregistered_delay, unregistered_since, read_at)
+            else {
+                panic!(
+                    "unregistered without the delay, the trackers saying so or a read: {}",
+                    ctx()
+                );
+            };
+            assert!(NOW >= since + delay && at >= since + delay, "{}", ctx());
+        }
+        // Nothing else is removed while its tracker entry's hit-and-run rule is owed.
         if let Some(e) = &entry {
             let owing = crate::tracker::hit_and_run(&e.hnr, t.progress, t.ratio, t.seeding_time);
             let owed = matches!(owing, crate::tracker::Owing::Owed(_));
-            assert!(!removes || !owed, "hit-and-run: {owing:?}: {}", ctx());
+            assert!(
+                !removes || !owed || unregistered,
+                "hit-and-run: {owing:?}: {}",
+                ctx()
+            );
         }
-        // A private torrent no entry speaks for is kept unless the user allows its removal.
+        // A private torrent no entry speaks for is kept unless the user allows its removal
+        // (or its tracker no longer knows it).
         if entry.is_none() && private && !r.remove_private_without_entry {
-            assert!(!removes, "private torrent removed: {}", ctx());
+            assert!(!removes || unregistered, "private torrent removed: {}", ctx());
         }
 
         // Same input, same output.
@@ -1966,6 +2212,11 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                         .iter()
                         .any(|m| r.arr_error_codes.iter().any(|c| m.contains(c.as_str())));
                     assert!(held && listed, "arr-error without a listed refusal: {}", ctx());
+                } else if complete && d.rule == Rule::Unregistered {
+                    let imported = m.imported_at.is_some()
+                        || (!r.tagless && t.has_tag(tags::IMPORTED))
+                        || q.as_ref().is_some_and(|q| q.tracked_state == "imported");
+                    assert!(imported, "unregistered, removed before import: {}", ctx());
                 } else if complete {
                     let imported = m.imported_at.is_some()
                         || (!r.tagless && t.has_tag(tags::IMPORTED))
@@ -1996,7 +2247,8 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         // StalledDelay -1: a stalled torrent of ours is never removed (not as slow or stale either).
         if ours && destructive && r.stalled_delay == StalledDelay::Off {
             // (A torrent whose every file is excluded goes for its files, not for stalling.)
-            let for_files = d.rule == Rule::AllFilesExcluded;
+            // (Nor one its trackers no longer know.)
+            let for_files = matches!(d.rule, Rule::AllFilesExcluded | Rule::Unregistered);
             assert!(
                 !t.state.is_stalled() || for_files,
                 "stalled with StalledDelay -1: {}",
@@ -2143,7 +2395,7 @@ fn a_decision_stands_until_the_time_decide_until_names() {
     for case in 0..100_000 {
         let (t, q, m, r) = arbitrary(&mut g);
         let connection = arbitrary_connection(&mut g);
-        let (entry, private, read_at) = arbitrary_trackers(&mut g);
+        let (entry, private, read_at, unregistered_since) = arbitrary_trackers(&mut g);
         let at = |now| Inputs {
             torrent: &t,
             queue: q.as_ref(),
@@ -2151,7 +2403,7 @@ fn a_decision_stands_until_the_time_decide_until_names() {
             rules: &r,
             connection,
             space: Space::Off,
-            trackers: trackers_of(&entry, private, read_at),
+            trackers: trackers_of(&entry, private, read_at, unregistered_since),
             now,
         };
         let (d, until) = decide_until(at(NOW));

@@ -266,6 +266,14 @@ fn fill_fields(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<(u
                 Field::MaxRatio => t.max_ratio = s.f64_value()?,
                 Field::MaxSeedingTime => t.max_seeding_minutes = s.i64_value()?,
                 Field::Priority => t.queue_position = s.i64_value()?,
+                Field::Tracker => {
+                    t.tracker_working = if s.peek() == Some(b'n') {
+                        s.null()?;
+                        false
+                    } else {
+                        !s.raw_string()?.0.is_empty()
+                    };
+                }
                 Field::Other => s.skip_value()?,
             }
             s.ws();
@@ -315,6 +323,7 @@ fn clear(t: &mut Torrent) {
     t.max_ratio = -1.0;
     t.max_seeding_minutes = -1;
     t.queue_position = 0;
+    t.tracker_working = true;
 }
 
 /// qBittorrent's ", "-joined tags into `tags`, reusing its strings.
@@ -371,6 +380,7 @@ pub(crate) enum Field {
     MaxRatio,
     MaxSeedingTime,
     Priority,
+    Tracker,
     Other,
 }
 
@@ -396,6 +406,7 @@ impl Field {
             b"max_ratio" => Self::MaxRatio,
             b"max_seeding_time" => Self::MaxSeedingTime,
             b"priority" => Self::Priority,
+            b"tracker" => Self::Tracker,
             _ => Self::Other,
         }
     }

@@ -649,6 +649,9 @@ pub(crate) fn tracker_list(text: &str) -> Result<TrackerList, serde_json::Error>
         url: String,
         #[serde(default)]
         msg: String,
+        /// 0 disabled, 1 not contacted yet, 2 working, 3 updating, 4 not working.
+        #[serde(default)]
+        status: i64,
     }
     let rows: Vec<Row> = serde_json::from_str(text)?;
     let mut list = TrackerList::default();
@@ -656,7 +659,9 @@ pub(crate) fn tracker_list(text: &str) -> Result<TrackerList, serde_json::Error>
         if row.url.starts_with("** [") {
             list.private |= row.msg.to_ascii_lowercase().contains("private");
         } else {
+            list.working |= row.status == 2;
             list.urls.push(row.url);
+            list.messages.push(row.msg);
         }
     }
     Ok(list)
@@ -703,6 +708,8 @@ mod tests {
         let list = tracker_list(private).unwrap();
         assert!(list.private);
         assert_eq!(list.urls, ["https://t.example/announce"]);
+        assert_eq!(list.messages, ["Unregistered torrent"]);
+        assert!(!list.working);
         // qBittorrent 4.3 (tier "" on the pseudo-rows), public, a row without msg.
         let public = r#"[
             {"url":"** [DHT] **","status":2,"tier":"","msg":""},
@@ -711,6 +718,7 @@ mod tests {
         let list = tracker_list(public).unwrap();
         assert!(!list.private);
         assert_eq!(list.urls, ["udp://open.example:6969"]);
+        assert_eq!(list.messages, [""]);
         // Not a list of rows: an error (nothing is removed on it), never "no trackers".
         for garbage in ["", "{}", "[{\"msg\":\"x\"}]", "null", "[1]"] {
             assert!(tracker_list(garbage).is_err(), "{garbage}");

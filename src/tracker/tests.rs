@@ -131,3 +131,68 @@ fn the_numbers_say_what_is_owed() {
         "HnR: partial download (50.0%), ratio 0.10 < HitAndRunPartialSeedRatio 1"
     );
 }
+
+fn answered(rows: &[(&str, &str)], working: bool) -> TrackerList {
+    TrackerList {
+        private: true,
+        urls: rows.iter().map(|(u, _)| u.to_string()).collect(),
+        messages: rows.iter().map(|(_, m)| m.to_string()).collect(),
+        working,
+    }
+}
+
+#[test]
+fn unregistered_only_when_every_tracker_says_so() {
+    let texts = UNREGISTERED_TEXTS;
+    let one = answered(&[("https://a.org/ann", "Unregistered torrent")], false);
+    assert_eq!(unregistered(&one, &texts), Some("Unregistered torrent"));
+    // Case aside, as part of the message.
+    let shouting = answered(
+        &[("https://a.org/ann", "ERROR: TORRENT NOT FOUND (code 2)")],
+        false,
+    );
+    assert!(unregistered(&shouting, &texts).is_some());
+    let both = answered(
+        &[
+            (
+                "https://a.org/ann",
+                "info hash is not authorized with this tracker",
+            ),
+            ("https://b.org/ann", "Torrent not registered with this tracker"),
+        ],
+        false,
+    );
+    assert!(unregistered(&both, &texts).is_some());
+    // One tracker that says something else, or nothing, or works: not unregistered.
+    for list in [
+        answered(
+            &[
+                ("https://a.org/ann", "Unregistered torrent"),
+                ("https://b.org/ann", "Connection timed out"),
+            ],
+            false,
+        ),
+        answered(
+            &[
+                ("https://a.org/ann", "Unregistered torrent"),
+                ("https://b.org/ann", ""),
+            ],
+            false,
+        ),
+        answered(&[("https://a.org/ann", "Unregistered torrent")], true),
+        answered(&[("https://a.org/ann", "404 Not Found")], false),
+        answered(
+            &[("https://a.org/ann", "skipping tracker announce (unreachable)")],
+            false,
+        ),
+        answered(&[], false),
+    ] {
+        assert_eq!(unregistered(&list, &texts), None, "{list:?}");
+    }
+    // No texts: off.
+    assert_eq!(unregistered(&one, &[] as &[&str]), None);
+    // A list whose messages do not line up with its URLs says nothing.
+    let mut odd = one.clone();
+    odd.messages.clear();
+    assert_eq!(unregistered(&odd, &texts), None);
+}

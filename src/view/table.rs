@@ -44,7 +44,7 @@ impl Interner {
 pub(crate) struct Entry {
     pub(crate) id: TorrentId,
     pub(crate) category: u32,
-    /// Which of [`tags::READ_BY_RULES`] it has, one bit each.
+    /// Which of [`tags::READ_BY_RULES`] it has, one bit each; and [`TRACKERS_FAILING`].
     pub(crate) tags: u8,
     /// The set of tracker URLs it announces to (a [`TrackerSets`] id; 0: none known).
     pub(crate) trackers: u32,
@@ -104,7 +104,7 @@ pub(crate) const CONTENT_PATH_NOT_KEPT: &str = "(content path: read again before
 const SAVE_PATH_NOT_KEPT: &str = "(save path: read again before use)";
 
 /// A path's fingerprint: 0 for an empty path, never 0 otherwise.
-fn path_key(path: &str) -> u64 {
+pub(crate) fn path_key(path: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     if path.is_empty() {
         return 0;
@@ -153,7 +153,11 @@ impl Entry {
         Self {
             id,
             category,
-            tags,
+            tags: if t.tracker_working {
+                tags
+            } else {
+                tags | TRACKERS_FAILING
+            },
             trackers: 0,
             state: t.state,
             progress: t.progress,
@@ -185,9 +189,14 @@ impl Entry {
                 })*
             };
         }
+        if present.has(Field::Tags) {
+            self.tags = (self.tags & TRACKERS_FAILING) | (src.tags & !TRACKERS_FAILING);
+        }
+        if present.has(Field::Tracker) {
+            self.tags = (self.tags & !TRACKERS_FAILING) | (src.tags & TRACKERS_FAILING);
+        }
         take!(
             category: Category,
-            tags: Tags,
             state: State,
             progress: Progress,
             ratio: Ratio,
@@ -255,8 +264,19 @@ impl Entry {
         t.eta = i64::from(self.eta);
         t.max_seeding_minutes = i64::from(self.max_seeding_minutes);
         t.queue_position = i64::from(self.queue_position);
+        t.tracker_working = self.tracker_working();
+    }
+
+    /// Whether some tracker answered its last announce (see [`Torrent::tracker_working`]).
+    pub(crate) fn tracker_working(&self) -> bool {
+        self.tags & TRACKERS_FAILING == 0
     }
 }
+
+/// The bit of [`Entry::tags`] that says no tracker answered the torrent's last announce (it
+/// has room beside the tags: an entry stays 112 bytes).
+const TRACKERS_FAILING: u8 = 1 << 7;
+const _: () = assert!(tags::READ_BY_RULES.len() < 8);
 
 /// The tags of `t` the rules read, as bits.
 pub(crate) fn tag_bits(t: &Torrent) -> u8 {

@@ -288,7 +288,11 @@ impl Worker {
             Err(e) => return Err(WorkerError::Store(e)),
         };
         let per_qbit: Vec<&[crate::tracker::TrackerEntry]> = views.iter().map(|v| v.trackers()).collect();
-        let trackers = TrackerBook::new(&per_qbit, &arr_cfg.torrent.trackers);
+        let trackers = TrackerBook::new(
+            &per_qbit,
+            &arr_cfg.torrent.trackers,
+            &arr_cfg.torrent.unregistered_messages,
+        );
         Ok(Self {
             rules: Rules::from_config(settings, arr_cfg).with_entries(trackers.all()),
             interval: arr_cfg.check_interval.unwrap_or(settings.loop_sleep),
@@ -725,6 +729,7 @@ impl Worker {
         for d in &mut decided {
             d.actions.retain(|a| *a != Action::ReadTrackers);
         }
+        self.keep_shared_files(&fresh, &mut decided);
         let mut plans: Vec<Plan> = Vec::new();
         for ((qbit, t), d) in fresh.iter().zip(decided) {
             if let Some(plan) = self.settle(*qbit, t, d, &mut report) {
@@ -969,6 +974,54 @@ impl Worker {
                     // What they said before is too old to remove on: decided as unread.
                     self.trackers.forget(&id);
                     decided[k] = self.decide_now(*qbit, t, queue, now);
+                }
+            }
+        }
+    }
+
+    /// A removal with files keeps them when another torrent shares them (see
+    /// [`View::sharing_files`]), or when that cannot be known.
+    fn keep_shared_files(&self, fresh: &[(usize, Torrent)], decided: &mut [Decision]) {
+        let mut all: Vec<Option<Vec<(String, String)>>> = vec![None; self.views.len()];
+        let mut unknown = vec![false; self.views.len()];
+        for ((qbit, t), d) in fresh.iter().zip(decided.iter_mut()) {
+            let deletes = d.actions.iter().any(|a| {
+                matches!(
+                    a,
+                    Action::Remove {
+                        delete_files: true,
+                        ..
+                    }
+                )
+            });
+            let (Some(view), Some(all), Some(unknown)) =
+                (self.views.get(*qbit), all.get_mut(*qbit), unknown.get_mut(*qbit))
+            else {
+                continue;
+            };
+            if !deletes {
+                continue;
+            }
+            let complete = t.state.is_complete() && t.amount_left == 0;
+            if *unknown && complete {
+                decide::keep_files(
+                    d,
+                    "qBittorrent's torrents could not be read to rule out a cross-seed",
+                );
+                continue;
+            }
+            match view.sharing_files(t, complete, all) {
+                Ok(None) => {}
+                Ok(Some(other)) => {
+                    decide::keep_files(d, &format!("torrent {other} has the same content path"));
+                }
+                Err(e) => {
+                    report_qbit_failure(&self.arr_cfg.name, view.client().as_ref(), &e);
+                    *unknown = true;
+                    decide::keep_files(
+                        d,
+                        "qBittorrent's torrents could not be read to rule out a cross-seed",
+                    );
                 }
             }
         }

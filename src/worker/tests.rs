@@ -742,6 +742,7 @@ fn excluded_files_are_skipped_once_and_a_torrent_of_only_excluded_files_is_faile
     let downloading = |hash: &str, name: &str| Torrent {
         hash: hash.into(),
         name: name.into(),
+        content_path: format!("/downloads/radarr/{name}"),
         state: TorrentState::Downloading,
         progress: 0.2,
         amount_left: 800,
@@ -872,6 +873,7 @@ fn private_list() -> crate::tracker::TrackerList {
     crate::tracker::TrackerList {
         private: true,
         urls: vec!["https://tracker.example.org/announce/abcdef".into()],
+        ..Default::default()
     }
 }
 
@@ -985,6 +987,7 @@ fn trackers_read_more_than_an_hour_ago_are_read_again_before_a_removal() {
         crate::tracker::TrackerList {
             private: false,
             urls: vec!["udp://tracker.example.org:6969".into()],
+            ..Default::default()
         },
     );
     worker.pass(NOW, &Shutdown::new()).unwrap();
@@ -1011,4 +1014,124 @@ fn trackers_read_more_than_an_hour_ago_are_read_again_before_a_removal() {
     let read = calls.iter().position(|c| matches!(c, Call::Trackers(_)));
     let delete = calls.iter().position(|c| matches!(c, Call::Delete { .. }));
     assert!(read.is_some() && read < delete, "{calls:?}");
+}
+
+/// What a tracker that no longer knows the torrent answers.
+fn unregistered_list() -> crate::tracker::TrackerList {
+    crate::tracker::TrackerList {
+        private: true,
+        urls: vec!["https://tracker.example.org/announce/abcdef".into()],
+        messages: vec!["Unregistered torrent".into()],
+        working: false,
+    }
+}
+
+/// Imported and seeding, its trackers failing.
+fn seeding_unanswered() -> Torrent {
+    Torrent {
+        tags: vec![tags::IMPORTED.into()],
+        tracker_working: false,
+        ..completed()
+    }
+}
+
+#[test]
+fn an_unregistered_torrent_is_removed_after_the_delay_despite_hit_and_run() {
+    // HnR owed (ratio 0, not 7 days).
+    let seeding = seeding_unanswered();
+    let run = |cross_seed: Option<Torrent>| {
+        let journal = Journal::default();
+        let store = Arc::new(Store::in_memory());
+        let config = format!("{CONFIG}UnregisteredDelay = 60\n{PRIVATE_TRACKER}");
+        let (mut worker, qbit, _) = build(
+            &journal,
+            vec![seeding.clone()],
+            QueueEntry::default(),
+            store,
+            &config,
+            false,
+        );
+        qbit.list("cross-seed", cross_seed.into_iter().collect());
+        qbit.set_trackers(HASH, unregistered_list());
+        let trackers_read = |journal: &Journal| {
+            journal
+                .calls()
+                .iter()
+                .filter(|c| matches!(c, Call::Trackers(_)))
+                .count()
+        };
+        // First sight: read, unregistered from now on; kept for the hour, not read again.
+        for minute in 0..60 {
+            let report = worker.pass(NOW + minute * 60, &Shutdown::new()).unwrap();
+            assert_eq!(report.applied.removals, 0, "minute {minute}");
+        }
+        assert_eq!(trackers_read(&journal), 1, "{:?}", journal.calls());
+        assert_eq!(removals(&journal), []);
+        // The hour over: read again to confirm, then removed (no blocklist: it was imported).
+        let report = worker.pass(NOW + 3600, &Shutdown::new()).unwrap();
+        assert_eq!(report.applied.removals, 1);
+        assert!(report
+            .decisions
+            .iter()
+            .any(|(rule, acted)| *rule == Rule::Unregistered && *acted));
+        assert_eq!(trackers_read(&journal), 2);
+        removals(&journal)
+    };
+    assert_eq!(
+        run(None),
+        [Call::Delete {
+            hashes: vec![HASH.into()],
+            files: true
+        }]
+    );
+    // A cross-seed of the same content in another category: the files stay.
+    let cross = Torrent {
+        hash: "c".repeat(40),
+        category: "cross-seed".into(),
+        ..completed()
+    };
+    assert_eq!(
+        run(Some(cross)),
+        [Call::Delete {
+            hashes: vec![HASH.into()],
+            files: false
+        }]
+    );
+}
+
+#[test]
+fn a_tracker_that_answers_again_resets_the_unregistered_clock() {
+    let seeding = seeding_unanswered();
+    let journal = Journal::default();
+    let store = Arc::new(Store::in_memory());
+    let config = format!("{CONFIG}UnregisteredDelay = 60\n");
+    let (mut worker, qbit, _) = build(
+        &journal,
+        vec![seeding],
+        QueueEntry::default(),
+        store,
+        &config,
+        false,
+    );
+    qbit.set_trackers(HASH, unregistered_list());
+    worker.pass(NOW, &Shutdown::new()).unwrap();
+    // An hour on, read again to confirm: the tracker answers with a passing error, the run is broken.
+    qbit.set_trackers(
+        HASH,
+        crate::tracker::TrackerList {
+            messages: vec!["Connection timed out".into()],
+            ..unregistered_list()
+        },
+    );
+    worker.pass(NOW + 3601, &Shutdown::new()).unwrap();
+    // An hour after that read it is read again: unregistered anew, the hour starts over.
+    qbit.set_trackers(HASH, unregistered_list());
+    let report = worker.pass(NOW + 7201, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.removals, 0);
+    let report = worker.pass(NOW + 7201 + 3599, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.removals, 0);
+    assert_eq!(removals(&journal), []);
+    // An hour after the first read of the new run: removed.
+    let report = worker.pass(NOW + 7201 + 3600, &Shutdown::new()).unwrap();
+    assert_eq!(report.applied.removals, 1, "{:?}", journal.calls());
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::decide::Trackers;
+use crate::decide::{Trackers, Unregistered};
 use crate::model::{TorrentId, UnixTime};
 use crate::tracker::{self, TrackerEntry, TrackerList};
 
@@ -15,12 +15,15 @@ use crate::tracker::{self, TrackerEntry, TrackerList};
 pub(crate) const READS_PER_PASS: usize = 50;
 
 /// What one read said, with the entry it picked (an index into that qBittorrent's entries).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Read {
     qbit: usize,
     private: bool,
     entry: Option<usize>,
     at: UnixTime,
+    working: bool,
+    /// Since when every read has found every tracker calling it unregistered, and what one said.
+    unregistered: Option<(UnixTime, Box<str>)>,
 }
 
 /// The entries per qBittorrent, and what was read per torrent.
@@ -28,14 +31,22 @@ struct Read {
 pub(crate) struct TrackerBook {
     /// Per qBittorrent: the Arr's entries, then that instance's for the hosts the Arr has none for.
     entries: Vec<Vec<TrackerEntry>>,
+    /// Torrent.UnregisteredMessages.
+    unregistered_texts: Vec<String>,
     reads: HashMap<TorrentId, Read>,
 }
 
 impl TrackerBook {
-    /// `per_qbit`: each qBittorrent's own entries; `arr`: the Arr's.
-    pub(crate) fn new(per_qbit: &[&[TrackerEntry]], arr: &[TrackerEntry]) -> Self {
+    /// `per_qbit`: each qBittorrent's own entries; `arr`: the Arr's; `unregistered_texts`:
+    /// what in a tracker's message says it no longer knows the torrent.
+    pub(crate) fn new(
+        per_qbit: &[&[TrackerEntry]],
+        arr: &[TrackerEntry],
+        unregistered_texts: &[String],
+    ) -> Self {
         Self {
             entries: per_qbit.iter().map(|q| tracker::merge(q, arr)).collect(),
+            unregistered_texts: unregistered_texts.to_vec(),
             reads: HashMap::new(),
         }
     }
@@ -54,6 +65,11 @@ impl TrackerBook {
                     .entry
                     .and_then(|i| self.entries.get(qbit).and_then(|list| list.get(i))),
                 at: r.at,
+                working: r.working,
+                unregistered: r.unregistered.as_ref().map(|(since, message)| Unregistered {
+                    since: *since,
+                    message,
+                }),
             },
             _ => Trackers::Unread,
         }
@@ -75,6 +91,18 @@ impl TrackerBook {
     ) -> Option<&str> {
         let entries = self.entries.get(qbit).map(Vec::as_slice).unwrap_or_default();
         let entry = tracker::pick(entries, &list.urls);
+        let unregistered = tracker::unregistered(list, &self.unregistered_texts).map(|message| {
+            // The clock runs from the first of an unbroken run of reads that said so.
+            let since = match self.reads.get(&id) {
+                Some(Read {
+                    qbit: q,
+                    unregistered: Some((since, _)),
+                    ..
+                }) if *q == qbit => *since,
+                _ => now,
+            };
+            (since, message.into())
+        });
         self.reads.insert(
             id,
             Read {
@@ -82,6 +110,8 @@ impl TrackerBook {
                 private: list.private,
                 entry,
                 at: now,
+                working: list.working,
+                unregistered,
             },
         );
         entry.and_then(|i| entries.get(i)).map(|e| e.name.as_str())
@@ -119,15 +149,19 @@ mod tests {
         let one = [entry("one-a", "a.org")];
         let two = [entry("two-a", "a.org"), entry("two-b", "b.org")];
         let arr = [entry("arr-b", "b.org")];
-        let mut book = TrackerBook::new(&[&one, &two], &arr);
+        let mut book = TrackerBook::new(&[&one, &two], &arr, &[]);
         let id = TorrentId::parse(&"ab".repeat(20)).unwrap();
         assert_eq!(book.of(0, &id), Trackers::Unread);
         let list = TrackerList {
             private: true,
             urls: vec!["https://b.org/announce".into()],
+            ..TrackerList::default()
         };
         assert_eq!(book.record(1, id, &list, 100), Some("arr-b"));
-        let Trackers::Read { private, entry, at } = book.of(1, &id) else {
+        let Trackers::Read {
+            private, entry, at, ..
+        } = book.of(1, &id)
+        else {
             panic!("read")
         };
         assert!(private);

@@ -1094,6 +1094,21 @@ pub fn make_private_torrent(dir: &Path, name: &str, size_bytes: u64, announce: &
     torrent_with(dir, name, data_path, &["-p", "-a", announce])
 }
 
+/// [`make_private_torrent`] with a `source` field in its info: the same data under another
+/// info-hash, as a cross-seed on another tracker has it.
+pub fn make_private_torrent_from(
+    dir: &Path,
+    name: &str,
+    size_bytes: u64,
+    announce: &str,
+    source: &str,
+) -> TorrentFixture {
+    std::fs::create_dir_all(dir).expect("create fixture dir");
+    let data_path = dir.join(name);
+    write_data(&data_path, name, size_bytes);
+    torrent_with(dir, name, data_path, &["-p", "-a", announce, "-s", source])
+}
+
 /// A multi-file torrent: folder `dir/root` with `files` (path inside the root, size), each
 /// written with its own pseudo-random bytes. `data_path` is the root folder.
 pub fn make_multi_file_torrent(dir: &Path, root: &str, files: &[(&str, u64)]) -> TorrentFixture {

@@ -75,6 +75,7 @@ fn stalled_waiting_says_how_long_and_when_it_is_removed() {
             Rule::TooYoung,
             Rule::MissingFiles,
             Rule::ErrorRecheck,
+            Rule::Unregistered,
             Rule::SeedingLimit,
             Rule::Offline,
             Rule::StalledOff,
@@ -376,6 +377,7 @@ fn render_is_one_line_per_check_then_the_decision_and_the_next_change() {
 · too-young           age 86400s ≥ IgnoreTorrentsYoungerThan 180s
 · missing-files       state stalledDL is not missingFiles
 · error-recheck       state stalledDL is not error
+· unregistered        not every tracker calls it unregistered
 · seeding-limit       not complete: state stalledDL
 · offline             qBittorrent is connected
 · stalled-off         state stalledDL, StalledDelay 900s (not -1)

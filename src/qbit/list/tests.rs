@@ -228,6 +228,13 @@ struct Oracle {
     save_path: String,
     #[serde(default)]
     priority: i64,
+    /// Absent: no sign of failing trackers; null or "": none working.
+    #[serde(default = "no_tracker_field")]
+    tracker: Option<String>,
+}
+
+fn no_tracker_field() -> Option<String> {
+    Some("(absent)".into())
 }
 
 fn none_f64() -> f64 {
@@ -262,6 +269,7 @@ impl From<Oracle> for Torrent {
             content_path: o.content_path,
             queue_position: o.priority,
             save_path: o.save_path,
+            tracker_working: o.tracker.is_some_and(|t| !t.is_empty()),
         }
     }
 }
