@@ -639,7 +639,9 @@ pub(crate) fn decide_traced<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision
     };
     let d = decide_rule(input, tr);
     let mut d = if touchable(d.rule) {
-        tracker_gate(input, d, tr)
+        let mut d = tracker_gate(input, d, tr);
+        mark_hit_and_run(input, &mut d);
+        d
     } else {
         d
     };
@@ -827,6 +829,17 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
         }),
     }
     d
+}
+
+/// `qBitrr-hnr_active`, as qBitrr sets it: on while hit-and-run holds back a removal; off once
+/// its trackers, read, hold nothing back (a removal takes it along).
+fn mark_hit_and_run(input: Inputs<'_>, d: &mut Decision) {
+    let removed = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
+    if d.rule == Rule::HitAndRun {
+        set_tag(input, d, tags::HNR_ACTIVE, true);
+    } else if !removed && input.trackers != Trackers::Unread && input.has_tag(tags::HNR_ACTIVE) {
+        set_tag(input, d, tags::HNR_ACTIVE, false);
+    }
 }
 
 fn forget_stalled(input: Inputs<'_>, d: &mut Decision) {

@@ -633,8 +633,10 @@ pub mod tags {
     pub const ALLOWED_STALLED: &str = "qBitrr-allowed_stalled";
     /// Set on a download paused because it does not fit in the free space (Settings.FreeSpace).
     pub const FREE_SPACE_PAUSED: &str = "qBitrr-free_space_paused";
+    /// Set while a tracker entry's hit-and-run rule holds back a removal of the torrent.
+    pub const HNR_ACTIVE: &str = "qBitrr-hnr_active";
     /// Every tag a rule reads (a view keeps only these, as bits, in this order).
-    pub const READ_BY_RULES: [&str; 4] = [IGNORED, IMPORTED, ALLOWED_STALLED, FREE_SPACE_PAUSED];
+    pub const READ_BY_RULES: [&str; 5] = [IGNORED, IMPORTED, ALLOWED_STALLED, FREE_SPACE_PAUSED, HNR_ACTIVE];
 }
 
 #[cfg(test)]

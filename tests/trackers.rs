@@ -92,6 +92,18 @@ fn hit_and_run_and_private_torrents_are_kept_past_the_seeding_limit() {
         daemon.log()
     );
     assert!(owed.data_path.exists() && unlisted.data_path.exists());
+    // Tagged as qBitrr tags a torrent hit-and-run holds back; the one kept for being private
+    // with no entry is not.
+    let tagged = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
+        api.torrent(&owed.hash)
+            .is_some_and(|t| t["tags"].as_str().unwrap_or("").contains("qBitrr-hnr_active"))
+    });
+    assert!(tagged, "{:?}\n{}", api.torrent(&owed.hash), daemon.log());
+    let unlisted_tags = api.torrent(&unlisted.hash).map(|t| t["tags"].to_string());
+    assert!(
+        !unlisted_tags.clone().unwrap_or_default().contains("hnr_active"),
+        "{unlisted_tags:?}"
+    );
     let log = daemon.log();
     let veto = log
         .lines()

@@ -1659,7 +1659,7 @@ fn tracker_rows() -> Vec<Row> {
             ..row(
                 "HnR and: ratio met, seeded 2 of 7 days: kept",
                 Rule::HitAndRun,
-                vec![],
+                vec![Action::AddTag(tags::HNR_ACTIVE)],
             )
         },
         Row {
@@ -1717,7 +1717,7 @@ fn tracker_rows() -> Vec<Row> {
             ..row(
                 "HnR: a partial download (50%) below its partial ratio: kept",
                 Rule::HitAndRun,
-                vec![],
+                vec![Action::AddTag(tags::HNR_ACTIVE)],
             )
         },
         Row {
@@ -1734,9 +1734,46 @@ fn tracker_rows() -> Vec<Row> {
             )
         },
         Row {
+            torrent: |t| {
+                seeded_past_ratio(t);
+                t.seeding_time = 8 * 24 * HOUR;
+                t.tags.push(tags::HNR_ACTIVE.into());
+                t.ratio = 0.5;
+            },
+            memory: imported,
+            rules: |r| r.remove_torrent = RemoveTorrent::Time,
+            trackers: Tr::Entry(|| {
+                let mut e = hnr_entry();
+                e.hnr.mode = crate::tracker::HnrMode::Or;
+                e
+            }),
+            ..row(
+                "HnR cleared below the seeding limit: qBitrr-hnr_active goes",
+                Rule::NoAction,
+                vec![Action::RemoveTag(tags::HNR_ACTIVE)],
+            )
+        },
+        Row {
+            torrent: |t| {
+                seeded_past_ratio(t);
+                t.tags.push(tags::HNR_ACTIVE.into());
+            },
+            memory: imported,
+            trackers: Tr::Unread,
+            ..row(
+                "qBitrr-hnr_active stays while the trackers are not read",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
             torrent: |t| t.category = "failed".into(),
             trackers: Tr::Entry(hnr_entry),
-            ..row("HnR vetoes FailedCategory too", Rule::HitAndRun, vec![])
+            ..row(
+                "HnR vetoes FailedCategory too",
+                Rule::HitAndRun,
+                vec![Action::AddTag(tags::HNR_ACTIVE)],
+            )
         },
         Row {
             torrent: seeded_past_ratio,
@@ -2159,6 +2196,11 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         // (or its tracker no longer knows it).
         if entry.is_none() && private && !r.remove_private_without_entry {
             assert!(!removes || unregistered, "private torrent removed: {}", ctx());
+        }
+
+        // qBitrr-hnr_active goes on only where hit-and-run holds a removal back.
+        if d.actions.contains(&Action::AddTag(tags::HNR_ACTIVE)) {
+            assert_eq!(d.rule, Rule::HitAndRun, "{}", ctx());
         }
 
         // Same input, same output.
