@@ -484,11 +484,11 @@ impl View {
                 hashes: &[],
             };
             self.client.torrents_where(&query, &mut |o| {
-                list.push((o.hash.clone(), trimmed(&o.content_path).to_string()));
+                list.push((o.hash.clone(), table::trimmed(&o.content_path).to_string()));
             })?;
             *all = Some(list);
         }
-        let path = trimmed(&t.content_path);
+        let path = table::trimmed(&t.content_path);
         Ok(all
             .iter()
             .flatten()
@@ -723,11 +723,6 @@ impl View {
         }
         Ok(())
     }
-}
-
-/// A path without its trailing separators, as the view fingerprints it.
-fn trimmed(path: &str) -> &str {
-    path.trim_end_matches(['/', '\\'])
 }
 
 /// Collects each listed torrent with its id (those without a 40-digit hash cannot be kept).

@@ -103,14 +103,19 @@ impl std::hash::Hash for Entry {
 pub(crate) const CONTENT_PATH_NOT_KEPT: &str = "(content path: read again before use)";
 const SAVE_PATH_NOT_KEPT: &str = "(save path: read again before use)";
 
-/// A path's fingerprint: 0 for an empty path, never 0 otherwise.
+/// A path without its trailing separators: paths equal once trimmed are the same place.
+pub(crate) fn trimmed(path: &str) -> &str {
+    path.trim_end_matches(['/', '\\'])
+}
+
+/// A path's fingerprint (of [`trimmed`]): 0 for an empty path, never 0 otherwise.
 pub(crate) fn path_key(path: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     if path.is_empty() {
         return 0;
     }
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    path.trim_end_matches(['/', '\\']).hash(&mut h);
+    trimmed(path).hash(&mut h);
     h.finish() | 1
 }
 

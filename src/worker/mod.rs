@@ -62,6 +62,8 @@ const HOLD_AT_MOST_SECS: i64 = 60;
 /// At most this many torrents are read again (to be acted on) per qBittorrent and pass:
 /// one `torrents/info?hashes=` request.
 const VERIFY_PER_PASS: usize = crate::view::HASHES_PER_LOOKUP;
+/// Why a removal keeps its files when qBittorrent's list of everything could not be read.
+const UNREAD_CROSS_SEEDS: &str = "qBittorrent's torrents could not be read to rule out a cross-seed";
 /// While the store is unavailable, it is asked again at least this long apart.
 const STORE_POLL_MIN: Duration = Duration::from_millis(100);
 
@@ -994,20 +996,17 @@ impl Worker {
                     }
                 )
             });
+            if !deletes {
+                continue;
+            }
             let (Some(view), Some(all), Some(unknown)) =
                 (self.views.get(*qbit), all.get_mut(*qbit), unknown.get_mut(*qbit))
             else {
                 continue;
             };
-            if !deletes {
-                continue;
-            }
             let complete = t.state.is_complete() && t.amount_left == 0;
             if *unknown && complete {
-                decide::keep_files(
-                    d,
-                    "qBittorrent's torrents could not be read to rule out a cross-seed",
-                );
+                decide::keep_files(d, UNREAD_CROSS_SEEDS);
                 continue;
             }
             match view.sharing_files(t, complete, all) {
@@ -1018,10 +1017,7 @@ impl Worker {
                 Err(e) => {
                     report_qbit_failure(&self.arr_cfg.name, view.client().as_ref(), &e);
                     *unknown = true;
-                    decide::keep_files(
-                        d,
-                        "qBittorrent's torrents could not be read to rule out a cross-seed",
-                    );
+                    decide::keep_files(d, UNREAD_CROSS_SEEDS);
                 }
             }
         }

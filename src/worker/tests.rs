@@ -877,6 +877,15 @@ fn private_list() -> crate::tracker::TrackerList {
     }
 }
 
+/// The `torrents/trackers` calls made.
+fn trackers_read(journal: &Journal) -> usize {
+    journal
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, Call::Trackers(_)))
+        .count()
+}
+
 fn removals(journal: &Journal) -> Vec<Call> {
     journal
         .calls()
@@ -912,13 +921,6 @@ fn trackers_are_read_before_a_removal_and_hit_and_run_or_privacy_keep_the_torren
         (journal, worker, qbit)
     };
     let config = format!("{CONFIG}StalledDelay = \"5m\"\n{PRIVATE_TRACKER}");
-    let trackers_read = |journal: &Journal| {
-        journal
-            .calls()
-            .iter()
-            .filter(|c| matches!(c, Call::Trackers(_)))
-            .count()
-    };
 
     // A private torrent of a tracker with a hit-and-run rule, 60 % downloaded, ratio 0:
     // its trackers are read once, and it is kept, pass after pass.
@@ -991,14 +993,7 @@ fn trackers_read_more_than_an_hour_ago_are_read_again_before_a_removal() {
         },
     );
     worker.pass(NOW, &Shutdown::new()).unwrap();
-    assert_eq!(
-        journal
-            .calls()
-            .iter()
-            .filter(|c| matches!(c, Call::Trackers(_)))
-            .count(),
-        1
-    );
+    assert_eq!(trackers_read(&journal), 1);
     // Two hours later it has seeded its tracker entry's 2 hours: read again, then removed.
     qbit.list(
         "radarr",
@@ -1053,13 +1048,6 @@ fn an_unregistered_torrent_is_removed_after_the_delay_despite_hit_and_run() {
         );
         qbit.list("cross-seed", cross_seed.into_iter().collect());
         qbit.set_trackers(HASH, unregistered_list());
-        let trackers_read = |journal: &Journal| {
-            journal
-                .calls()
-                .iter()
-                .filter(|c| matches!(c, Call::Trackers(_)))
-                .count()
-        };
         // First sight: read, unregistered from now on; kept for the hour, not read again.
         for minute in 0..60 {
             let report = worker.pass(NOW + minute * 60, &Shutdown::new()).unwrap();
