@@ -151,8 +151,12 @@ fn a_download_its_tracker_calls_unregistered_is_failed_despite_hit_and_run() {
         tracker.wait_for_announces(1, Duration::from_secs(20)),
         "qBittorrent never announced to the test tracker"
     );
-    let trackers = api.get("torrents/trackers", &[("hash", &gone.hash)]);
-    assert!(trackers.contains("Unregistered torrent"), "{trackers}");
+    // The announce is counted when it arrives; qBittorrent shows the answer a moment later.
+    let said = wait_until(Duration::from_secs(10), Duration::from_millis(100), || {
+        api.get("torrents/trackers", &[("hash", &gone.hash)])
+            .contains("Unregistered torrent")
+    });
+    assert!(said, "{}", api.get("torrents/trackers", &[("hash", &gone.hash)]));
 
     let s = setup.start_daemon();
     let (arr, daemon) = (s.radarr(), &s.daemon);
