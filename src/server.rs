@@ -1,27 +1,31 @@
-//! The status server (tiny_http) on qBitrr's `[WebUI] Host`/`Port`:
+//! The status server on qBitrr's `[WebUI] Host`/`Port`: its routes, its token,
+//! and what it answers from. How connections are kept is in [`connections`], how
+//! requests are read in [`http1`].
 //!
 //! - `GET /health` (no auth): 200 `{"status":"ok",…}` or 503 naming each failing part;
 //! - `GET /api/processes`, `POST /api/processes/{name}/restart`,
 //!   `POST /api/processes/{name}/acknowledge` (a storm the guard holds back), `GET /api/status`,
-//!   `POST /api/config/reload`;
+//!   `GET /api/actions`, `GET /api/explain/{hash}`, `POST /api/config/reload`;
 //! - `GET /metrics` (Prometheus text).
 //!
 //! `/api/*` and `/metrics` need `Authorization: Bearer <token>` unless
 //! AuthDisabled. Unknown paths answer 404, wrong methods 405, bodies over
-//! 64 KiB 413; malformed requests are answered by tiny_http with 4xx and
-//! never stop the server. Requests are handled on one thread; every answer
-//! is built from the status board, never by calling an upstream.
+//! 64 KiB 413, malformed requests 4xx; none of them stops the server. Every
+//! answer is built from the status board, the store or the supervisor; only
+//! `/api/explain` calls an upstream, on a slow thread, so `/health` never waits.
+
+mod connections;
+mod http1;
 
 use std::fmt;
 use std::io::Read;
+use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use log::{debug, info, warn};
 use serde_json::{json, Value};
-use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::clock::unix_now;
 use crate::config::Config;
@@ -30,18 +34,21 @@ use crate::inspect::InspectError;
 use crate::model::UnixTime;
 use crate::status::Board;
 use crate::store::Store;
+use connections::{Answer, Limits, Serving};
+use http1::{Method, Request, Response};
 
-/// Largest request body accepted.
-const MAX_BODY: usize = 64 << 10;
 /// How long an API call waits for the supervisor (restart, reload).
 const SUPERVISOR_TIMEOUT: Duration = Duration::from_secs(10);
 /// The file, in the data directory, holding a generated token.
 pub(crate) const TOKEN_FILE: &str = "webui-token";
+/// Most connections kept open; fewer when the descriptor limit is low.
+const MAX_CONNECTIONS: u64 = 512;
+/// Descriptors left for the rest of the daemon (store, upstream connections, logs).
+const RESERVED_FDS: u64 = 64;
 
-/// The running server; [`StatusServer::stop`] unblocks and joins it.
+/// The running server; [`StatusServer::stop`] closes it.
 pub(crate) struct StatusServer {
-    server: Arc<Server>,
-    thread: Option<JoinHandle<()>>,
+    serving: Serving,
 }
 
 /// Who may call `/api/*` and `/metrics`.
@@ -67,42 +74,56 @@ impl StatusServer {
         } else {
             format!("{host}:{port}")
         };
-        let server = Arc::new(Server::http(&addr).map_err(|source| ServerError::Listen {
+        let listener = TcpListener::bind(&addr).map_err(|source| ServerError::Listen {
             addr: addr.clone(),
-            source,
-        })?);
-        let bound = server
-            .server_addr()
-            .to_ip()
+            source: Box::new(source),
+        })?;
+        let bound = listener
+            .local_addr()
             .map(|a| a.to_string())
-            .unwrap_or_else(|| addr.clone());
-        let srv = Arc::clone(&server);
-        let thread = std::thread::Builder::new()
-            .name("status-server".into())
-            .spawn(move || {
-                let ctx = Context {
-                    access,
-                    board,
-                    control,
-                    store,
-                    config,
-                };
-                for request in srv.incoming_requests() {
-                    handle(request, &ctx);
-                }
-            })
+            .unwrap_or_else(|_| addr.clone());
+        let open_files = raise_open_file_limit();
+        let max_connections = open_files
+            .map_or(MAX_CONNECTIONS, |soft| soft.saturating_sub(RESERVED_FDS) / 2)
+            .clamp(8, MAX_CONNECTIONS);
+        let ctx = Arc::new(Context {
+            access,
+            board,
+            control,
+            store,
+            config,
+        });
+        let limits = Limits {
+            max_connections: max_connections as usize,
+            request_timeout: connections::REQUEST_TIMEOUT,
+        };
+        let serving = Serving::start(listener, limits, move |request| route(request, &ctx))
             .map_err(ServerError::Thread)?;
         info!("status server listening on http://{bound} (/health, /api/*, /metrics)");
-        Ok(Self {
-            server,
-            thread: Some(thread),
-        })
+        Ok(Self { serving })
     }
 
-    pub(crate) fn stop(mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+    pub(crate) fn stop(self) {
+        self.serving.stop();
+    }
+}
+
+/// Raises the soft limit on open files to the hard one (systemd, DSM and procd leave
+/// 1,024, which a few hundred idle clients would exhaust); the soft limit after.
+fn raise_open_file_limit() -> Option<u64> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    if soft >= hard {
+        return Some(soft);
+    }
+    match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+        Ok(()) => {
+            debug!("raised the open-file limit from {soft} to {hard}");
+            Some(hard)
+        }
+        Err(e) => {
+            debug!("cannot raise the open-file limit from {soft} to {hard}: {e}");
+            Some(soft)
         }
     }
 }
@@ -221,22 +242,16 @@ fn authorized(request: &Request, access: &Access) -> bool {
         return true;
     };
     request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .and_then(|h| h.value.as_str().strip_prefix("Bearer "))
+        .header("Authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes()))
 }
 
-fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
-    let mut r = Response::from_data(body.to_string().into_bytes()).with_status_code(status);
-    if let Ok(h) = Header::from_bytes("Content-Type", "application/json") {
-        r.add_header(h);
-    }
-    r
+fn json_response(status: u16, body: &Value) -> Response {
+    Response::new(status, "application/json", body.to_string().into_bytes())
 }
 
-fn error(status: u16, message: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+fn error(status: u16, message: &str) -> Response {
     json_response(status, &json!({ "error": message }))
 }
 
@@ -251,47 +266,13 @@ struct Context {
     config: Arc<RwLock<Config>>,
 }
 
-fn handle(mut request: Request, ctx: &Context) {
-    let method = request.method().clone();
-    let path = request.url().split('?').next().unwrap_or("").to_string();
-    // An explanation asks qBittorrent and the Arr: answered on a thread of its own, so
-    // /health never waits for it.
-    if let Some(hash) = explain_target(&path) {
-        if method == Method::Get && authorized(&request, &ctx.access) {
-            let (hash, store, config) = (hash.to_string(), Arc::clone(&ctx.store), Arc::clone(&ctx.config));
-            let spawned = std::thread::Builder::new().name("explain".into()).spawn(move || {
-                let snapshot = config.read().unwrap_or_else(|p| p.into_inner()).clone();
-                let _ = request.respond(explain_response(&snapshot, &store, &hash));
-            });
-            if let Err(e) = spawned {
-                warn!("status server: cannot start a thread for /api/explain: {e}");
-            }
-            return;
-        }
-    }
-    if request.body_length().is_some_and(|n| n > MAX_BODY) {
-        let _ = request.respond(error(413, "request body too large"));
-        return;
-    }
-    // Drain a small body so keep-alive connections stay in sync.
-    let mut sink = Vec::new();
-    let _ = request.as_reader().take(MAX_BODY as u64).read_to_end(&mut sink);
-    let response = route(&method, &path, &request, ctx);
-    debug!("status server: {method} {path} → {}", response.status_code().0);
-    let _ = request.respond(response);
-}
-
-fn route(
-    method: &Method,
-    path: &str,
-    request: &Request,
-    ctx: &Context,
-) -> Response<std::io::Cursor<Vec<u8>>> {
-    let (access, board, control) = (&ctx.access, &*ctx.board, &ctx.control);
+fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
+    let (access, board) = (&ctx.access, &*ctx.board);
     let now = unix_now();
-    let get = *method == Method::Get || *method == Method::Head;
-    let post = *method == Method::Post;
-    let path = path.trim_end_matches('/');
+    let method = request.method;
+    let get = method == Method::Get || method == Method::Head;
+    let post = method == Method::Post;
+    let path = request.path().trim_end_matches('/');
     let known = matches!(
         path,
         "/health" | "/metrics" | "/api/processes" | "/api/status" | "/api/config/reload" | "/api/actions"
@@ -299,15 +280,29 @@ fn route(
         || explain_target(path).is_some()
         || acknowledge_target(path).is_some();
     if !known {
-        return error(404, "not found");
+        return Answer::Now(error(404, "not found"));
     }
     if path != "/health" && !authorized(request, access) {
-        return error(
+        return Answer::Now(error(
             401,
             "missing or wrong token: send Authorization: Bearer <WebUI.Token>",
-        );
+        ));
     }
-    match (path, get, post) {
+    // Answers that wait on the supervisor, the store or an upstream run off the loop.
+    let later = |f: fn(&Context, &Request) -> Response| {
+        let (ctx, request) = (Arc::clone(ctx), request.clone());
+        Answer::Later(Box::new(move || {
+            let response = f(&ctx, &request);
+            debug!(
+                "status server: {} {} → {}",
+                request.method_text,
+                request.path(),
+                response.status
+            );
+            response
+        }))
+    };
+    let response = match (path, get, post) {
         ("/health", true, _) => {
             let (ok, body) = board.health(now);
             json_response(if ok { 200 } else { 503 }, &body)
@@ -315,23 +310,19 @@ fn route(
         ("/metrics", true, _) => {
             let mut text = board.metrics(now);
             text.push_str(&store_metrics(&ctx.store));
-            let mut r = Response::from_data(text.into_bytes());
-            if let Ok(h) = Header::from_bytes("Content-Type", "text/plain; version=0.0.4") {
-                r.add_header(h);
-            }
-            r
+            Response::new(200, "text/plain; version=0.0.4", text.into_bytes())
         }
         ("/api/processes", true, _) => json_response(200, &board.processes_json(now)),
         ("/api/status", true, _) => json_response(200, &board.status_json(now)),
-        ("/api/actions", true, _) => actions(request.url(), &ctx.store),
-        ("/api/config/reload", _, true) => match control.reload(SUPERVISOR_TIMEOUT) {
-            Ok(summary) => json_response(200, &json!({ "result": summary })),
-            Err(ControlError::Refused(e)) => json_response(
-                422,
-                &json!({ "error": "the config is invalid; still running the previous one", "detail": e.to_string() }),
-            ),
-            Err(e) => error(503, &e.to_string()),
-        },
+        ("/api/actions", true, _) => return later(|ctx, r| actions(&r.target, &ctx.store)),
+        (p, true, _) if explain_target(p).is_some() => {
+            return later(|ctx, r| {
+                let hash = explain_target(r.path().trim_end_matches('/')).unwrap_or_default();
+                let snapshot = ctx.config.read().unwrap_or_else(|p| p.into_inner()).clone();
+                explain_response(&snapshot, &ctx.store, hash)
+            })
+        }
+        ("/api/config/reload", _, true) => return later(|ctx, _| reload(&ctx.control)),
         (p, _, true) if acknowledge_target(p).is_some() => {
             let name = acknowledge_target(p).unwrap_or_default();
             if board.acknowledge_storm(name) {
@@ -342,23 +333,44 @@ fn route(
             }
         }
         (p, _, true) if restart_target(p).is_some() => {
-            let name = restart_target(p).unwrap_or_default();
-            match control.restart(name, SUPERVISOR_TIMEOUT) {
-                Ok(()) => json_response(200, &json!({ "result": "restarting" })),
-                Err(ControlError::Refused(e)) => error(404, &e.to_string()),
-                Err(e) => error(503, &e.to_string()),
-            }
+            return later(|ctx, r| {
+                let name = restart_target(r.path().trim_end_matches('/')).unwrap_or_default();
+                restart(&ctx.control, name)
+            })
         }
         _ => {
-            warn!("status server: {method} {path}: method not allowed");
+            warn!(
+                "status server: {} {path}: method not allowed",
+                request.method_text
+            );
             error(405, "method not allowed")
         }
+    };
+    Answer::Now(response)
+}
+
+fn reload(control: &Control) -> Response {
+    match control.reload(SUPERVISOR_TIMEOUT) {
+        Ok(summary) => json_response(200, &json!({ "result": summary })),
+        Err(ControlError::Refused(e)) => json_response(
+            422,
+            &json!({ "error": "the config is invalid; still running the previous one", "detail": e.to_string() }),
+        ),
+        Err(e) => error(503, &e.to_string()),
+    }
+}
+
+fn restart(control: &Control, name: &str) -> Response {
+    match control.restart(name, SUPERVISOR_TIMEOUT) {
+        Ok(()) => json_response(200, &json!({ "result": "restarting" })),
+        Err(ControlError::Refused(e)) => error(404, &e.to_string()),
+        Err(e) => error(503, &e.to_string()),
     }
 }
 
 /// `GET /api/actions?instance=&hash=&since=&limit=`: the audit log, oldest first, at most
 /// `limit` (default 200, at most 10,000) of the newest entries that match.
-fn actions(url: &str, store: &Store) -> Response<std::io::Cursor<Vec<u8>>> {
+fn actions(url: &str, store: &Store) -> Response {
     let mut instance = None;
     let mut hash = None;
     let mut since: UnixTime = 0;
@@ -395,7 +407,7 @@ fn explain_target(path: &str) -> Option<&str> {
 }
 
 /// `GET /api/explain/{hash}`: every rule in order for that torrent, per Arr section.
-fn explain_response(config: &Config, store: &Store, hash: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+fn explain_response(config: &Config, store: &Store, hash: &str) -> Response {
     match crate::inspect::inspect(config, store, hash, unix_now()) {
         Ok(found) => json_response(
             200,

@@ -258,17 +258,20 @@ fn malformed_requests_do_not_stop_the_server_or_the_workers() {
         String::from_utf8_lossy(&out).into_owned()
     };
     // Garbage bytes.
-    let _ = send(&[0xff, 0x00, 0x13, 0x37, b'\r', b'\n', b'\r', b'\n']);
-    let _ = send(b"NOT HTTP AT ALL\r\n\r\n");
+    let garbage = send(&[0xff, 0x00, 0x13, 0x37, b'\r', b'\n', b'\r', b'\n']);
+    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
+    let garbage = send(b"NOT HTTP AT ALL\r\n\r\n");
+    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
     // A huge header.
     let huge = format!(
         "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
         "a".repeat(200_000)
     );
-    let _ = send(huge.as_bytes());
+    let huge = send(huge.as_bytes());
+    assert!(huge.starts_with("HTTP/1.1 431"), "{huge}");
     // An oversized body.
     let big = send(b"POST /api/config/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n");
-    assert!(big.starts_with("HTTP/1.1 413") || big.is_empty(), "{big}");
+    assert!(big.starts_with("HTTP/1.1 413"), "{big}");
     // Slowloris: partial requests held open for a while (bounded: 5 connections, 2 s).
     let slow: Vec<TcpStream> = (0..5)
         .map(|_| {
@@ -385,4 +388,132 @@ fn check_and_status_commands() {
     assert!(out.contains("Radarr-Test") && out.contains("running"), "{out}");
     let (code, _, _) = run_cli(&["status", "--url", &d.url(), "--token", "wrong"]);
     assert_eq!(code, 1);
+}
+
+/// `GET /health` on a new connection, within `limit` from connecting to the last byte:
+/// the status code, or the error.
+fn health_within(port: u16, limit: Duration) -> Result<u16, String> {
+    let started = Instant::now();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = TcpStream::connect_timeout(&addr, limit).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(limit)).map_err(|e| e.to_string())?;
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .map_err(|e| format!("write: {e}"))?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer)
+        .map_err(|e| format!("read after {:?}: {e}", started.elapsed()))?;
+    if started.elapsed() > limit {
+        return Err(format!("answered after {:?}", started.elapsed()));
+    }
+    let text = String::from_utf8_lossy(&answer);
+    text.get(9..12)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("not an HTTP answer: {text:?}"))
+}
+
+/// Lets this test process hold many sockets (the soft limit is often 1,024).
+fn raise_own_open_file_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).unwrap();
+}
+
+/// The soft and hard `Max open files` of a process.
+fn open_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    let mut fields = line["Max open files".len()..].split_whitespace();
+    (
+        fields.next().unwrap().to_string(),
+        fields.next().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn health_answers_within_a_second_through_600_idle_connections() {
+    let Some(s) = Scenario::radarr().start() else {
+        return;
+    };
+    let d = &s.daemon;
+    wait_for("a pass", d, Duration::from_secs(10), || {
+        d.get("/health", false).0 == 200
+    });
+    let (soft, hard) = open_file_limits(d.pid());
+    assert_eq!(
+        soft, hard,
+        "the daemon raised its soft open-file limit to the hard one"
+    );
+    raise_own_open_file_limit();
+    let addr = format!("127.0.0.1:{}", d.port);
+    let passes = d.process("Radarr-Test")["passes"].as_u64();
+    let mut idle = Vec::new();
+    for i in 0..600 {
+        let mut c = TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connection {i}: {e}"));
+        // Half send nothing, half a request head that never ends.
+        if i % 2 == 1 {
+            let _ = c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n");
+        }
+        idle.push(c);
+        if i % 100 == 99 {
+            let status = health_within(d.port, Duration::from_secs(1));
+            assert_eq!(
+                status,
+                Ok(200),
+                "with {} idle connections open:\n{}",
+                i + 1,
+                d.log()
+            );
+        }
+    }
+    drop(idle);
+    let status = health_within(d.port, Duration::from_secs(1));
+    assert_eq!(status, Ok(200), "after the idle connections closed:\n{}", d.log());
+    wait_for("the worker kept working", d, Duration::from_secs(10), || {
+        d.process("Radarr-Test")["passes"].as_u64() > passes
+    });
+    d.wait_for_log("connections open (the most kept)", Duration::from_secs(1));
+}
+
+#[test]
+fn running_out_of_file_descriptors_closes_idle_connections_not_the_listener() {
+    let Some(s) = Scenario::radarr().start() else {
+        return;
+    };
+    let d = &s.daemon;
+    wait_for("a pass", d, Duration::from_secs(10), || {
+        d.get("/health", false).0 == 200
+    });
+    // Far below what the idle connections below need.
+    let limited = std::process::Command::new("prlimit")
+        .args(["--pid", &d.pid().to_string(), "--nofile=64:64"])
+        .status()
+        .expect("run prlimit (util-linux)");
+    assert!(limited.success());
+    let addr = format!("127.0.0.1:{}", d.port);
+    let mut idle = Vec::new();
+    for i in 0..120 {
+        idle.push(TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connection {i}: {e}")));
+        if i % 20 == 19 {
+            // Any answer: a worker that cannot open a connection to qBittorrent may make it 503.
+            let status = health_within(d.port, Duration::from_secs(1));
+            assert!(
+                status.is_ok(),
+                "with {} idle connections open: {status:?}\n{}",
+                i + 1,
+                d.log()
+            );
+        }
+    }
+    d.wait_for_log("out of file descriptors", Duration::from_secs(5));
+    drop(idle);
+    wait_for(
+        "/health 200 once the idle connections closed",
+        d,
+        Duration::from_secs(15),
+        || health_within(d.port, Duration::from_secs(1)) == Ok(200),
+    );
+    let passes = d.process("Radarr-Test")["passes"].as_u64();
+    wait_for("the worker kept working", d, Duration::from_secs(15), || {
+        d.process("Radarr-Test")["passes"].as_u64() > passes
+    });
 }

@@ -80,6 +80,11 @@ impl Daemon {
         }
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://127.0.0.1:<port>` of the status server.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
