@@ -250,6 +250,7 @@ fn rules(category: &str) -> Rules {
         remove_private_without_entry: false,
         tracker_limits: false,
         unregistered_delay: Some(3_600),
+        has_arr: true,
     }
 }
 

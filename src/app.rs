@@ -239,7 +239,7 @@ fn check(args: CheckArgs) -> u8 {
         });
         row(&q.name, &q.url, outcome);
     }
-    for a in cfg.arrs.iter().filter(|a| a.managed) {
+    for a in cfg.arrs.iter().filter(|a| a.managed && a.has_arr()) {
         let outcome = ArrClient::new(a)
             .system_status()
             .map(|s| format!("{} {}", s.app_name, s.version));

@@ -76,6 +76,10 @@ pub struct Rules {
     pub tracker_limits: bool,
     /// Torrent.UnregisteredDelay (ours) in seconds; `None`: unregistered torrents are kept.
     pub unregistered_delay: Option<i64>,
+    /// An Arr stands behind the category. Without one (`[qBit] ManagedCategories`) there is
+    /// nothing to import into, so a complete torrent is judged as imported, and no removal
+    /// touches an Arr queue or searches.
+    pub has_arr: bool,
 }
 
 impl Rules {
@@ -105,6 +109,7 @@ impl Rules {
             remove_private_without_entry: arr.torrent.remove_private_without_entry,
             tracker_limits: false,
             unregistered_delay: arr.torrent.unregistered_delay.map(secs),
+            has_arr: arr.has_arr(),
         }
     }
 
@@ -455,14 +460,17 @@ impl Inputs<'_> {
     }
 
     fn imported(&self) -> bool {
-        self.memory.imported_at.is_some()
+        !self.rules.has_arr
+            || self.memory.imported_at.is_some()
             || self.has_tag(tags::IMPORTED)
             || self.queue.is_some_and(|q| q.tracked_state == "imported")
     }
 
     /// What [`Inputs::imported`] went by, for [`explain`].
     fn imported_why(&self) -> String {
-        if let Some(at) = self.memory.imported_at {
+        if !self.rules.has_arr {
+            "no Arr behind the category (qBit.ManagedCategories): nothing to import into".into()
+        } else if let Some(at) = self.memory.imported_at {
             format!("imported {}s ago", self.now - at)
         } else if self.has_tag(tags::IMPORTED) {
             let place = if self.rules.tagless { " (in the store)" } else { "" };
@@ -654,7 +662,22 @@ pub(crate) fn decide_traced<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision
     if d.memory.imported_at.is_some() {
         d.memory.files_checked_at = None;
     }
+    if !input.rules.has_arr {
+        without_arr(&mut d);
+    }
     d
+}
+
+/// Without an Arr, a removal is only a removal: no queue entry to remove or blocklist, nothing
+/// to search again, and nothing to blocklist while keeping the torrent.
+fn without_arr(d: &mut Decision) {
+    d.actions.retain(|a| !matches!(a, Action::BlocklistKeep { .. }));
+    for action in &mut d.actions {
+        if let Action::Remove { queue, research, .. } = action {
+            *queue = QueueStep::Keep;
+            *research = false;
+        }
+    }
 }
 
 /// 9a. `unregistered` (see [`decide`]).

@@ -4,11 +4,12 @@
 //! only: it changes nothing anywhere, and it does not disturb the workers (its
 //! own clients, its own reads).
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::arr::ArrClient;
 use crate::clock::rfc3339;
-use crate::config::{Arr, Config};
+use crate::config::{Arr, Config, Owner};
 use crate::decide::{explain, render, Inputs, Rules, Trackers, Unregistered};
 use crate::free_space::Space;
 use crate::http::HttpError;
@@ -96,6 +97,10 @@ pub(crate) fn inspect(
         .arrs
         .iter()
         .filter(|a| a.managed)
+        .filter(|a| match &a.owner {
+            Owner::Arr => true,
+            Owner::Qbit(owner) => *owner == qbit,
+        })
         .filter(|a| {
             torrent.category == a.category
                 || torrent.category == s.failed_category
@@ -104,7 +109,11 @@ pub(crate) fn inspect(
         .collect();
     let mut explanations = Vec::new();
     for arr in concerned {
-        let queue = ArrClient::new(arr).queue().map_err(InspectError::Http)?;
+        let queue = if arr.has_arr() {
+            ArrClient::new(arr).queue().map_err(InspectError::Http)?
+        } else {
+            HashMap::new()
+        };
         let memory = store
             .memory_of(&arr.name, &hash)
             .map_err(InspectError::Store)?

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime};
 use log::{error, info, warn};
 
 use crate::clock::unix_now;
-use crate::config::{self, Arr, Config};
+use crate::config::{self, Arr, Config, Owner, QbitInstance};
 use crate::control::{Command, Control, ReloadError, RestartError};
 use crate::logging;
 use crate::shutdown::Shutdown;
@@ -232,14 +232,14 @@ impl Supervisor {
         // New or reloaded: the board shows the section as it is now.
         self.board.register(WorkerState::new(
             &arr.name,
-            arr.kind.name(),
+            arr.kind_label(),
             &arr.category,
             &arr.uri,
             arr.check_interval.unwrap_or(self.config.settings.loop_sleep),
             unix_now(),
         ));
         let settings = self.config.settings.clone();
-        let qbits = self.qbits.clone();
+        let qbits = watched_qbits(&self.config, &self.qbits, &arr);
         let (store, board, events) = (
             Arc::clone(&self.store),
             Arc::clone(&self.board),
@@ -496,11 +496,31 @@ fn qbit_clients(config: &Config, dry_run: bool) -> Vec<Arc<View>> {
         .map(|q| {
             let client = upstream::connect_qbit(q, dry_run);
             let view = View::new(client, view_timers(config), q.read_mode).with_trackers(q.trackers.clone());
-            for arr in config.arrs.iter().filter(|a| a.managed) {
+            for arr in config.arrs.iter().filter(|a| a.managed && watches(a, q)) {
                 view.register(&Watch::of(&config.settings, arr));
             }
             Arc::new(view)
         })
+        .collect()
+}
+
+/// Whether `arr`'s worker watches qBittorrent `q`: an Arr's watches every one, a managed
+/// category only its own.
+fn watches(arr: &Arr, q: &QbitInstance) -> bool {
+    match &arr.owner {
+        Owner::Arr => true,
+        Owner::Qbit(name) => *name == q.name,
+    }
+}
+
+/// The views `arr`'s worker reads (`views` in the order of `config.qbit`).
+fn watched_qbits(config: &Config, views: &[Arc<View>], arr: &Arr) -> Vec<Arc<View>> {
+    config
+        .qbit
+        .iter()
+        .zip(views)
+        .filter(|(q, _)| watches(arr, q))
+        .map(|(_, v)| Arc::clone(v))
         .collect()
 }
 

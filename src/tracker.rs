@@ -64,6 +64,8 @@ pub struct TrackerEntry {
     /// Name (or the host when the entry has none): how logs name it.
     pub name: String,
     /// The host of URI, lower case: torrents announcing to it (or to a subdomain of it) match.
+    /// Empty for the entry of `[qBit.CategorySeeding]`, which every torrent of its categories
+    /// matches (at the lowest priority).
     pub host: String,
     /// Priority (default -100): of several matching entries the highest wins.
     pub priority: i64,
@@ -119,13 +121,14 @@ pub fn merge(qbit: &[TrackerEntry], arr: &[TrackerEntry]) -> Vec<TrackerEntry> {
 }
 
 /// The index in `entries` of the entry that speaks for a torrent announcing to `urls`: of
-/// those matching one of its hosts, the highest Priority; the first listed of equals.
+/// those matching one of its hosts, the highest Priority; the first listed of equals. An
+/// entry without a host matches every torrent, trackerless ones too.
 pub fn pick<S: AsRef<str>>(entries: &[TrackerEntry], urls: &[S]) -> Option<usize> {
     let hosts: Vec<String> = urls.iter().filter_map(|u| host_of(u.as_ref())).collect();
     let mut best: Option<usize> = None;
     for (i, entry) in entries.iter().enumerate() {
         let higher = best.is_none_or(|b| entry.priority > entries[b].priority);
-        if higher && hosts.iter().any(|h| entry.matches(h)) {
+        if higher && (entry.host.is_empty() || hosts.iter().any(|h| entry.matches(h))) {
             best = Some(i);
         }
     }

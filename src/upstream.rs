@@ -19,6 +19,7 @@ mod clients;
 pub(crate) mod dry_run;
 #[cfg(test)]
 pub(crate) mod fake;
+mod no_arr;
 mod seams;
 
 pub(crate) use seams::{ArrApi, Qbittorrent};
@@ -33,8 +34,12 @@ pub(crate) fn connect_qbit(cfg: &QbitInstance, dry_run: bool) -> Arc<dyn Qbittor
     }
 }
 
-/// The client for one Arr section, wrapped for a dry run when asked.
+/// The client for one Arr section, wrapped for a dry run when asked; for a managed category,
+/// [`no_arr::NoArr`].
 pub(crate) fn connect_arr(cfg: &Arr, dry_run: bool) -> Box<dyn ArrApi> {
+    if !cfg.has_arr() {
+        return Box::new(no_arr::NoArr { kind: cfg.kind });
+    }
     let client = ArrClient::new(cfg);
     if dry_run {
         Box::new(dry_run::DryRun::new(client))

@@ -219,3 +219,81 @@ fn an_unregistered_torrent_with_a_cross_seed_is_removed_without_its_files() {
     assert!(api.torrent(&cross.hash).is_some());
     daemon.wait_for_log("files kept: torrent", Duration::from_secs(5));
 }
+
+/// `[qBit] ManagedCategories`: a category no Arr owns gets `[qBit.CategorySeeding]`'s rules
+/// from a worker of its own, and no Arr hears of it.
+#[test]
+fn a_managed_category_torrent_is_removed_by_category_seeding_without_an_arr_call() {
+    let Some(setup) = Scenario::radarr()
+        .qbit_lines(
+            "ManagedCategories = [\"seed\"]\n\
+             [qBit.CategorySeeding]\n\
+             RemoveTorrent = 2\n\
+             MaxSeedingTime = \"2s\"\n\
+             IgnoreTorrentsYoungerThan = 0",
+        )
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    api.create_category("seed", "");
+    let dir = setup.dir.subdir("data");
+    let seeded = make_torrent(&dir, "Seeded.Linux.iso", MB);
+    let private = make_private_torrent(&dir, "Private.Linux.iso", MB, "http://127.0.0.4:9/announce");
+    let radarrs = make_torrent(&dir, "Radarr.Movie.mkv", MB);
+    add_complete(&api, &seeded, "seed");
+    add_complete(&api, &private, "seed");
+    add_complete(&api, &radarrs, "radarr");
+
+    let s = setup.start_daemon();
+    let daemon = &s.daemon;
+    let gone = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        api.torrent(&seeded.hash).is_none()
+    });
+    assert!(
+        gone,
+        "past CategorySeeding's MaxSeedingTime: removed\n{}",
+        daemon.log()
+    );
+    assert!(!seeded.data_path.exists(), "with its files");
+    daemon.wait_for_log("private-kept", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        api.torrent(&private.hash).is_some() && private.data_path.exists(),
+        "private, no tracker entry: kept\n{}",
+        daemon.log()
+    );
+    assert!(
+        api.torrent(&radarrs.hash).is_some(),
+        "Radarr's category is not the managed category's: kept\n{}",
+        daemon.log()
+    );
+
+    // The worker is listed as a category, its removal audited under its name.
+    let worker = daemon.process("qBit.seed");
+    assert_eq!(worker["kind"], "category", "{worker}");
+    assert_eq!(worker["category"], "seed", "{worker}");
+    let (code, body) = daemon.get("/api/actions?instance=qBit.seed", true);
+    assert_eq!(code, 200, "{body}");
+    let actions: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let removal = actions["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["hash"] == seeded.hash.as_str())
+        .unwrap_or_else(|| panic!("no audit entry for the removal: {body}"));
+    assert_eq!(removal["rule"], "seeding-limit", "{removal}");
+
+    // No Arr heard of any of it: nothing sent to Radarr names a torrent of the category.
+    let radarr = s.radarr();
+    for r in radarr.requests() {
+        let text = format!("{} {} {:?} {}", r.method, r.path, r.query, r.body).to_lowercase();
+        assert!(
+            !text.contains(&seeded.hash.to_lowercase()) && !text.contains(&private.hash.to_lowercase()),
+            "Radarr was told about a managed-category torrent: {}",
+            r.summary()
+        );
+    }
+    assert!(radarr.queue_deletes().is_empty() && radarr.commands().is_empty());
+}

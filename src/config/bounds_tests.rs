@@ -7,16 +7,23 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use super::load::{load_str, ConfigError, Loaded};
-use super::schema::{Bounds, TableSchema, ARR, QBIT, SEEDING_MODE, SETTINGS, TORRENT, WEBUI};
+use super::schema::{
+    Bounds, TableSchema, ARR, CATEGORY_SEEDING, QBIT, SEEDING_MODE, SETTINGS, TORRENT, WEBUI,
+};
 use super::types::{Config, StalledDelay};
 
 /// The tables with supported keys: as the README names them, and their path in [`render`]'s
 /// config.
-fn tables() -> [(&'static str, &'static str, &'static TableSchema); 6] {
+fn tables() -> [(&'static str, &'static str, &'static TableSchema); 7] {
     [
         ("[Settings]", "Settings", &SETTINGS),
         ("[WebUI]", "WebUI", &WEBUI),
         ("[qBit]", "qBit", &QBIT),
+        (
+            "[qBit.CategorySeeding]",
+            "qBit.CategorySeeding",
+            &CATEGORY_SEEDING,
+        ),
         ("[<Arr>]", "Radarr-A", &ARR),
         ("[<Arr>.Torrent]", "Radarr-A.Torrent", &TORRENT),
         (
@@ -28,10 +35,11 @@ fn tables() -> [(&'static str, &'static str, &'static TableSchema); 6] {
 }
 
 /// The sections of the test config, with what each needs to load.
-const BASE: [(&str, &[(&str, &str)]); 6] = [
+const BASE: [(&str, &[(&str, &str)]); 7] = [
     ("Settings", &[]),
     ("WebUI", &[]),
     ("qBit", &[("Host", "\"127.0.0.1\"")]),
+    ("qBit.CategorySeeding", &[]),
     (
         "Radarr-A",
         &[
@@ -575,6 +583,91 @@ fn cases() -> Vec<Case> {
             "-1 (never), 1 (at MaxUploadRatio), 2 (at MaxSeedingTime), 3 (at either) or 4 (at both)",
             &["-1", "1", "2", "3", "4"],
             &big(vec!["0", "5", "-2"]),
+        ),
+        // [qBit] ManagedCategories and [qBit.CategorySeeding]
+        case(
+            "qBit",
+            "ManagedCategories",
+            "a list of at most 100 texts, each not blank and at most 255 characters, no control characters, no backslash, no / at either end or twice in a row",
+            &["[]", "[\"seed\"]", "[\"long/term\", \"Keep Me\"]"],
+            &["[\"\"]", "[\"/seed\"]", "[\"a//b\"]", "[\"a\\\\b\"]", "[\"a\\nb\"]"],
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "MaxUploadRatio",
+            "-1 (off) or more than 0 up to 1000000",
+            &["-1", "0.01", "2", "1000000"],
+            &["0", "-0.5", "-2", "1000000.5", "nan", "inf"],
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "MaxSeedingTime",
+            "-1 (off) or 0 to 315360000 seconds (3650d)",
+            &["-1", "0", "315360000", "\"3650d\""],
+            &big(vec!["-2", "315360001", "\"3651d\""]),
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "RemoveTorrent",
+            "-1 (never), 1 (at MaxUploadRatio), 2 (at MaxSeedingTime), 3 (at either) or 4 (at both)",
+            &["-1", "1", "2", "3", "4"],
+            &big(vec!["0", "5", "-2"]),
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "HitAndRunMode",
+            "and, or or disabled (any case)",
+            &["\"and\"", "\"OR\"", "\"disabled\"", "true", "false"],
+            &["\"both\"", "\"\""],
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "MinSeedRatio",
+            "0 to 1000000",
+            &["0", "1", "1000000"],
+            &["-1", "1000001", "nan"],
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "MinSeedingTimeDays",
+            "0 to 3650",
+            &["0", "7", "3650"],
+            &["-1", "3651", "nan"],
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "HitAndRunMinimumDownloadPercent",
+            "0 to 100",
+            &["0", "10", "100"],
+            &["-1", "100.5", "nan"],
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "HitAndRunPartialSeedRatio",
+            "0 to 1000000",
+            &["0", "1", "1000000"],
+            &["-1", "1000001", "nan"],
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "TrackerUpdateBuffer",
+            "0 to 2592000 seconds (30d)",
+            &["0", "600", "2592000", "\"30d\""],
+            &big(vec!["-1", "2592001", "\"31d\""]),
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "StalledDelay",
+            "-1 (off) or 0 to 525600 minutes (365d)",
+            &["-1", "0", "15", "525600", "\"365d\""],
+            &big(vec!["-2", "525601", "\"366d\""]),
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "IgnoreTorrentsYoungerThan",
+            "0 to 31536000 seconds (365d)",
+            &["0", "180", "31536000", "\"365d\""],
+            &big(vec!["-1", "31536001", "\"366d\""]),
         ),
     ]
 }

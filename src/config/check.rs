@@ -388,11 +388,6 @@ fn is_default(val: &Val, ty: Ty, default: Dflt, ctx: Ctx) -> bool {
             (Val::Str(s), _) => s.trim() == n.to_string(),
             _ => false,
         },
-        Dflt::Float(x) => match val {
-            Val::Int(v) => *v as f64 == x,
-            Val::Float(v) => *v == x,
-            _ => false,
-        },
         Dflt::Str(s) => match val {
             Val::Str(v) => v == s,
             Val::Int(v) => v.to_string() == s,

@@ -249,8 +249,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::types::{ImportMode, RemoveTorrent, StalledDelay};
+    use crate::config::types::{ImportMode, Owner, RemoveTorrent, StalledDelay};
     use crate::model::ArrKind;
+    use crate::tracker::HnrMode;
 
     const MINIMAL: &str = "\
 [qBit]
@@ -698,11 +699,92 @@ APIKey = \"k\"
         let text = e.to_string();
         assert!(text.contains(
             "config.toml:12: Radarr-4K.Category: \"movies\" is also the Category of [Radarr-1080] \
-             (line 8); every managed Arr section needs its own qBittorrent category"
+             (line 8); every managed Arr section and managed category needs its own qBittorrent \
+             category"
         ));
         assert!(text.contains("\"failed\" is also Settings.FailedCategory"));
         let e = err("[qBit]\nHost = \"h\"\n[Radarr-recheck]\nURI = \"http://r\"\nAPIKey = \"k\"\nCategory = \"recheck\"\n");
         assert!(has(&e, "Radarr-recheck.Category", 6), "{e}");
+    }
+
+    #[test]
+    fn managed_categories_get_a_worker_each_with_the_category_seeding_rules() {
+        let loaded = ok("\
+[qBit]
+Host = \"h\"
+ManagedCategories = [\"seed\", \"long/term\"]
+[qBit.CategorySeeding]
+MaxUploadRatio = 2.5
+MaxSeedingTime = \"7d\"
+RemoveTorrent = 3
+HitAndRunMode = \"and\"
+MinSeedingTimeDays = 2
+StalledDelay = 30
+[qBit-B]
+Host = \"b\"
+ManagedCategories = [\"seed\"]
+");
+        let c = &loaded.config;
+        let names: Vec<&str> = c.arrs.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["qBit.seed", "qBit.long_term", "qBit-B.seed"]);
+        let seed = &c.arrs[0];
+        assert_eq!(seed.owner, Owner::Qbit("qBit".into()));
+        assert!(seed.managed && !seed.has_arr() && !seed.re_search);
+        assert_eq!((seed.category.as_str(), seed.kind_label()), ("seed", "category"));
+        assert_eq!(seed.seeding.max_upload_ratio, Some(2.5));
+        assert_eq!(
+            seed.seeding.max_seeding_time,
+            Some(Duration::from_secs(7 * 86_400))
+        );
+        assert_eq!(seed.seeding.remove_torrent, RemoveTorrent::RatioOrTime);
+        assert_eq!(
+            seed.torrent.stalled_delay,
+            StalledDelay::After(Duration::from_secs(1_800))
+        );
+        assert_eq!(seed.torrent.ignore_younger_than, Duration::from_secs(180));
+        assert_eq!((seed.rss_sync_every, seed.refresh_downloads_every), (None, None));
+        // Hit-and-run for every torrent of the category, below any tracker entry.
+        let [entry] = seed.torrent.trackers.as_slice() else {
+            panic!("{:?}", seed.torrent.trackers)
+        };
+        assert_eq!(
+            (entry.name.as_str(), entry.host.as_str()),
+            ("qBit.CategorySeeding", "")
+        );
+        assert_eq!(entry.priority, i64::MIN);
+        assert_eq!(entry.hnr.mode, HnrMode::And);
+        assert_eq!(entry.hnr.min_seeding_secs, 2 * 86_400);
+        // qBitrr's defaults where [qBit.CategorySeeding] is absent: nothing removed for seeding
+        // or stalling, no hit-and-run entry.
+        let other = &c.arrs[2];
+        assert_eq!(other.owner, Owner::Qbit("qBit-B".into()));
+        assert_eq!(other.seeding.remove_torrent, RemoveTorrent::Never);
+        assert_eq!(other.torrent.stalled_delay, StalledDelay::Off);
+        assert!(other.torrent.trackers.is_empty());
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn a_managed_category_must_not_be_an_arrs_nor_listed_twice_on_one_qbit() {
+        let e = err("\
+[qBit]
+Host = \"h\"
+ManagedCategories = [\"movies\", \"seed\", \"seed\"]
+[Radarr-A]
+URI = \"http://r\"
+APIKey = \"k\"
+Category = \"movies\"
+");
+        assert!(has(&e, "Radarr-A.Category", 7), "{e}");
+        assert!(has(&e, "qBit.ManagedCategories", 3), "{e}");
+        assert!(
+            e.to_string()
+                .contains("\"movies\" is also in [qBit] ManagedCategories (line 3)"),
+            "{e}"
+        );
+        assert!(err("[qBit]\nHost = \"h\"\nManagedCategories = [\"failed\"]\n")
+            .to_string()
+            .contains("qBit.ManagedCategories: \"failed\" is also Settings.FailedCategory"));
     }
 
     #[test]
@@ -903,11 +985,9 @@ RemoveDeadTrackers = true
 ");
         assert_eq!(
             loaded.warnings,
-            [
-                "ignored (not supported yet): qBit.ManagedCategories, qBit.Trackers[1].SortTorrents, \
+            ["ignored (not supported yet): qBit.Trackers[1].SortTorrents, \
               Torrent.SeedingMode.RemoveDeadTrackers (in 2 sections), \
-              Torrent.SeedingMode.UploadRateLimitPerTorrent (in 1 section)"
-            ]
+              Torrent.SeedingMode.UploadRateLimitPerTorrent (in 1 section)"]
         );
     }
 

@@ -63,7 +63,6 @@ fn default_of(schema: &TableSchema, key: &str, arr: Arr) -> Option<Val> {
     let val = match default {
         Some(Dflt::Bool(b)) => Some(Val::Bool(b)),
         Some(Dflt::Int(n)) => Some(Val::Int(n)),
-        Some(Dflt::Float(x)) => Some(Val::Float(x)),
         Some(Dflt::Str(s)) => Some(Val::Str(s.to_string())),
         Some(Dflt::List(items)) => Some(Val::Array(
             items
@@ -226,7 +225,7 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
          order) is not applied yet (their limits and hit-and-run rules are)",
     );
     let mut rate_limits = Behaviour::new(
-        "SeedingMode.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent",
+        "SeedingMode/CategorySeeding.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent",
         "rate limits are not set on torrents yet",
     );
     let mut dead_trackers = Behaviour::new(
@@ -236,10 +235,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
     let mut subcategories = Behaviour::new(
         "MatchSubcategories",
         "subcategories are not matched yet (only the category itself)",
-    );
-    let mut managed_categories = Behaviour::new(
-        "qBit.ManagedCategories",
-        "categories without an Arr are not managed yet",
     );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
@@ -263,11 +258,21 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         subcategories
             .sections
             .push((q.name.clone(), flag(t, s, "MatchSubcategories", None)));
-        let managed = listed(t, s, "ManagedCategories", None);
-        managed_categories.sections.push((q.name.clone(), managed));
+        let category_seeding = t.and_then(|t| t.table("CategorySeeding"));
+        let cs = &schema::CATEGORY_SEEDING;
+        let limits = ["DownloadRateLimitPerTorrent", "UploadRateLimitPerTorrent"]
+            .iter()
+            .fold(On::Off, |acc, key| {
+                acc.or(not_off(category_seeding, cs, key, None))
+            });
+        // Only where a managed category uses them.
+        let managed = !matches!(listed(t, s, "ManagedCategories", None), On::Off);
+        rate_limits
+            .sections
+            .push((q.name.clone(), if managed { limits } else { On::Off }));
     }
 
-    for arr in config.arrs.iter().filter(|a| a.managed) {
+    for arr in config.arrs.iter().filter(|a| a.managed && a.has_arr()) {
         let name = &arr.name;
         let kind = Some((arr.kind, name.as_str()));
         let t = root.table(name);
@@ -321,7 +326,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         rate_limits,
         dead_trackers,
         subcategories,
-        managed_categories,
         auto_update,
         web_pages,
     ]
@@ -375,6 +379,8 @@ AutoUpdateEnabled = true
 Host = \"h\"
 ManagedCategories = [\"seed\"]
 MatchSubcategories = true
+[qBit.CategorySeeding]
+UploadRateLimitPerTorrent = 500
 [[qBit.Trackers]]
 Name = \"T\"
 URI = \"t.example\"
@@ -415,19 +421,17 @@ SearchOverseerrRequests = true
              RemoveIfExists/AddTags/SortTorrents is on in qBit (as set), but what tracker entries \
              set on torrents (rate limits, super-seeding, trackers, tags, queue order) is not \
              applied yet (their limits and hit-and-run rules are)",
-            "SeedingMode.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent is on in Radarr-A (as \
-             set), but rate limits are not set on torrents yet",
+            "SeedingMode/CategorySeeding.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent is on \
+             in qBit, Radarr-A (as set), but rate limits are not set on torrents yet",
             "SeedingMode.RemoveDeadTrackers is on in Radarr-A (as set), but dead trackers are not \
              removed yet",
             "MatchSubcategories is on in qBit (as set), but subcategories are not matched yet (only \
              the category itself)",
-            "qBit.ManagedCategories is on in qBit (as set), but categories without an \
-             Arr are not managed yet",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 10, "{lines:#?}");
+        assert_eq!(lines.len(), 9, "{lines:#?}");
     }
 }

@@ -78,7 +78,6 @@ impl Ty {
 pub(super) enum Dflt {
     Bool(bool),
     Int(i64),
-    Float(f64),
     Str(&'static str),
     /// A list; compared without regard to order (qBitrr writes some lists from a set).
     List(&'static [&'static str]),
@@ -213,6 +212,20 @@ const fn text(max: usize, chars: Chars) -> Bounds {
 const FLAG: Bounds = Bounds::Flag;
 const PORT: Bounds = int(1, 65_535);
 const CATEGORY: Bounds = text(255, Chars::Category);
+/// `[qBit] ManagedCategories`.
+const CATEGORIES: Bounds = Bounds::Texts {
+    items: 100,
+    max: 255,
+    chars: Chars::Category,
+};
+/// SeedingMode/CategorySeeding `RemoveTorrent`.
+const REMOVE_TORRENT: Bounds = Bounds::Codes(&[
+    (-1, "never"),
+    (1, "at MaxUploadRatio"),
+    (2, "at MaxSeedingTime"),
+    (3, "at either"),
+    (4, "at both"),
+]);
 const URL: Bounds = text(2_048, Chars::Word);
 const FOLDER: Bounds = text(4_096, Chars::Folder);
 const API_KEY: Bounds = text(1_024, Chars::Word);
@@ -519,30 +532,31 @@ pub(super) static QBIT: TableSchema = TableSchema {
         sup("APIKey", Ty::Str, API_KEY),
         // Ours: sync/maindata or filtered lists; auto chooses by version.
         sup("ReadMode", Ty::Str, Bounds::OneOf(READ_MODES)),
-        uns("ManagedCategories", Ty::StrList, Dflt::Empty),
+        sup("ManagedCategories", Ty::StrList, CATEGORIES),
         uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
         // Each entry's keys are checked (and reported when not supported) on their own.
         uns("Trackers", Ty::Tables(&TRACKER), Dflt::Any),
+        // Its keys are checked on their own.
         uns("CategorySeeding", Ty::Table(&CATEGORY_SEEDING), Dflt::Any),
     ],
 };
 
-/// `[qBit.CategorySeeding]`.
-static CATEGORY_SEEDING: TableSchema = TableSchema {
+/// `[qBit.CategorySeeding]`: the rules of the qBit section's ManagedCategories.
+pub(super) static CATEGORY_SEEDING: TableSchema = TableSchema {
     keys: &[
         uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
         uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
-        uns("MaxUploadRatio", Ty::Float, Dflt::Float(-1.0)),
-        uns("MaxSeedingTime", SECS, Dflt::Int(-1)),
-        uns("RemoveTorrent", Ty::Int, Dflt::Int(-1)),
-        uns("HitAndRunMode", Ty::BoolOrStr, Dflt::Str("disabled")),
-        uns("MinSeedRatio", Ty::Float, Dflt::Float(1.0)),
-        uns("MinSeedingTimeDays", Ty::Float, Dflt::Float(0.0)),
-        uns("HitAndRunMinimumDownloadPercent", Ty::Float, Dflt::Float(10.0)),
-        uns("HitAndRunPartialSeedRatio", Ty::Float, Dflt::Float(1.0)),
-        uns("TrackerUpdateBuffer", SECS, Dflt::Int(0)),
-        uns("StalledDelay", MINS, Dflt::Int(-1)),
-        uns("IgnoreTorrentsYoungerThan", SECS, Dflt::Int(180)),
+        sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
+        sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
+        sup("RemoveTorrent", Ty::Int, REMOVE_TORRENT),
+        sup("HitAndRunMode", Ty::BoolOrStr, Bounds::OneOf(HNR_MODES)),
+        sup("MinSeedRatio", Ty::Float, ratio(0.0, 1e6)),
+        sup("MinSeedingTimeDays", Ty::Float, ratio(0.0, 3_650.0)),
+        sup("HitAndRunMinimumDownloadPercent", Ty::Float, ratio(0.0, 100.0)),
+        sup("HitAndRunPartialSeedRatio", Ty::Float, ratio(0.0, 1e6)),
+        sup("TrackerUpdateBuffer", SECS, secs(0, 30 * DAY)),
+        sup("StalledDelay", MINS, secs_or_off(YEAR)),
+        sup("IgnoreTorrentsYoungerThan", SECS, AGE),
     ],
 };
 
@@ -715,17 +729,7 @@ pub(super) static SEEDING_MODE: TableSchema = TableSchema {
         uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
         sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
         sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
-        sup(
-            "RemoveTorrent",
-            Ty::Int,
-            Bounds::Codes(&[
-                (-1, "never"),
-                (1, "at MaxUploadRatio"),
-                (2, "at MaxSeedingTime"),
-                (3, "at either"),
-                (4, "at both"),
-            ]),
-        ),
+        sup("RemoveTorrent", Ty::Int, REMOVE_TORRENT),
         uns("RemoveDeadTrackers", Ty::Bool, Dflt::Bool(false)),
         uns(
             "RemoveTrackerWithMessage",

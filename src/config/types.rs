@@ -123,12 +123,16 @@ pub enum ReadMode {
     Lists,
 }
 
-/// One `[Radarr-*]`, `[Sonarr-*]`, `[Lidarr-*]` or `[Readarr-*]` section.
+/// One `[Radarr-*]`, `[Sonarr-*]`, `[Lidarr-*]` or `[Readarr-*]` section, or one category of a
+/// `[qBit] ManagedCategories` (see [`Owner`]): what one worker runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Arr {
-    /// Section name, e.g. "Radarr-1080".
+    /// Section name, e.g. "Radarr-1080"; for a managed category `<qBit section>.<category>`.
     pub name: String,
+    /// The kind of Arr (for a managed category, meaningless: see [`Owner`]).
     pub kind: ArrKind,
+    /// Whose the category is.
+    pub owner: Owner,
     /// Managed (default true). Unmanaged sections get no worker.
     pub managed: bool,
     /// URI, without a trailing slash.
@@ -162,6 +166,41 @@ pub struct Arr {
     pub torrent: TorrentRules,
     /// `[<Arr>.Torrent.SeedingMode]`.
     pub seeding: SeedingRules,
+}
+
+/// Who a worker's category belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// An Arr section: imports, blocklists and searches go to the Arr at `uri`.
+    Arr,
+    /// A category of `[qBit] ManagedCategories` on the qBit section named here: no Arr behind
+    /// it, so no import, blocklist or search; `[qBit.CategorySeeding]` gives its rules, and
+    /// only that qBittorrent is watched.
+    Qbit(String),
+}
+
+impl Arr {
+    /// Whether an Arr stands behind the category.
+    pub fn has_arr(&self) -> bool {
+        self.owner == Owner::Arr
+    }
+
+    /// What the worker is, for `/api/processes`: the kind of Arr, or `category`.
+    pub fn kind_label(&self) -> &'static str {
+        match self.owner {
+            Owner::Arr => self.kind.name(),
+            Owner::Qbit(_) => "category",
+        }
+    }
+
+    /// The key whose value is the category, for messages: `<section>.Category` or
+    /// `<qBit section>.ManagedCategories`.
+    pub fn category_key(&self) -> String {
+        match &self.owner {
+            Owner::Arr => format!("{}.Category", self.name),
+            Owner::Qbit(qbit) => format!("{qbit}.ManagedCategories"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

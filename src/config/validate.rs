@@ -18,8 +18,8 @@ use super::schema::{
 };
 use super::tree::{Table, Val};
 use super::types::{
-    Arr, Config, FreeSpaceGuard, ImportMode, QbitInstance, ReadMode, RemoveTorrent, SeedingRules, Settings,
-    StalledDelay, TorrentRules, WebUi,
+    Arr, Config, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent, SeedingRules,
+    Settings, StalledDelay, TorrentRules, WebUi,
 };
 
 /// RssSyncTimer and RefreshDownloadsTimer when absent: qBitrr's default, one minute.
@@ -47,7 +47,10 @@ pub(super) fn validate(root: &Table, locs: &Locs, file: &str, report: &mut Repor
         match section {
             Some(Section::Qbit) => {
                 qbit_sections.push(name);
-                qbit.extend(v.qbit(name, table));
+                if let Some(q) = v.qbit(name, table) {
+                    arrs.extend(v.managed_categories(name, table));
+                    qbit.push(q);
+                }
             }
             Some(Section::Arr(kind)) => arrs.push(v.arr(name, kind, table)),
             _ => {}
@@ -593,6 +596,7 @@ impl Validator<'_> {
         Arr {
             name: name.to_string(),
             kind,
+            owner: Owner::Arr,
             managed,
             uri,
             api_key,
@@ -610,6 +614,83 @@ impl Validator<'_> {
             torrent,
             seeding,
         }
+    }
+
+    /// A worker's section per `[qBit] ManagedCategories` entry, with the rules of
+    /// `[qBit.CategorySeeding]` (qBitrr's defaults: no seeding limit, stalled removal off, the
+    /// age gate at 180 s, hit-and-run disabled).
+    fn managed_categories(&mut self, qbit: &str, table: &Table) -> Vec<Arr> {
+        let mut q = self.keys(qbit, Some(table), &schema::QBIT);
+        let categories = q.texts("ManagedCategories").unwrap_or_default();
+        // Read (and so checked) even when no category uses them.
+        let mut s = q.sub("CategorySeeding", &schema::CATEGORY_SEEDING);
+        let seeding = seeding(&mut s, !categories.is_empty());
+        let hnr = hit_and_run(&mut s);
+        // One entry for every torrent of the category, below any tracker entry that matches.
+        let category_entry = (hnr.mode != HnrMode::Disabled).then(|| TrackerEntry {
+            name: format!("{qbit}.CategorySeeding"),
+            host: String::new(),
+            priority: i64::MIN,
+            maximum_eta: None,
+            max_upload_ratio: None,
+            max_seeding_time: None,
+            hnr,
+        });
+        let torrent = TorrentRules {
+            ignore_younger_than: s
+                .secs("IgnoreTorrentsYoungerThan")
+                .unwrap_or(Duration::from_secs(180)),
+            maximum_eta: None,
+            maximum_deletable_percentage: 0.99,
+            do_not_remove_slow: true,
+            stalled_delay: stalled_delay(s.secs_or_off("StalledDelay").unwrap_or(None)),
+            re_search_stalled: false,
+            max_removals_per_pass: 20,
+            max_removals_per_hour: 100,
+            file_filter: FileFilter::default(),
+            auto_delete: false,
+            trackers: category_entry.into_iter().collect(),
+            remove_private_without_entry: false,
+            unregistered_delay: Some(UNREGISTERED_DELAY_DEFAULT),
+            unregistered_messages: owned(&crate::tracker::UNREGISTERED_TEXTS),
+        };
+        let mut arrs = Vec::with_capacity(categories.len());
+        for category in categories {
+            let name = format!("{qbit}.{}", category.replace('/', "_"));
+            if name.chars().count() > SECTION_NAME_MAX {
+                q.error(
+                    "ManagedCategories",
+                    format!(
+                        "{category:?}: with the section name, too long to name its worker (at most \
+                         {SECTION_NAME_MAX} characters)"
+                    ),
+                );
+                continue;
+            }
+            arrs.push(Arr {
+                name,
+                // Unused without an Arr.
+                kind: ArrKind::Radarr,
+                owner: Owner::Qbit(qbit.to_string()),
+                managed: true,
+                uri: String::new(),
+                api_key: String::new(),
+                skip_tls_verify: false,
+                category,
+                re_search: false,
+                import_mode: ImportMode::Auto,
+                check_interval: None,
+                delay_after_import: Duration::ZERO,
+                delay_after_search: Duration::ZERO,
+                delay_after_blacklist: Duration::ZERO,
+                rss_sync_every: None,
+                refresh_downloads_every: None,
+                arr_error_codes: Vec::new(),
+                torrent: torrent.clone(),
+                seeding: seeding.clone(),
+            });
+        }
+        arrs
     }
 
     /// Whether a qBit or Arr section's name can name a worker thread, a log file and a status
@@ -650,22 +731,30 @@ impl Validator<'_> {
         }
     }
 
-    /// Managed Arr sections need their own category, distinct from Failed/RecheckCategory.
+    /// Managed Arr sections need their own category, distinct from Failed/RecheckCategory and
+    /// from every ManagedCategories entry (which need only differ on the same qBit section).
     fn distinct_categories(&mut self, settings: &Settings, arrs: &[Arr]) {
         let mut seen: Vec<&Arr> = Vec::new();
         for arr in arrs.iter().filter(|a| a.managed && a.category != PLACEHOLDER) {
-            let path = format!("{}.Category", arr.name);
-            if let Some(other) = seen.iter().find(|o| o.category == arr.category) {
-                let where_other = match self.loc(&format!("{}.Category", other.name)) {
+            let path = arr.category_key();
+            let clash = |o: &&&Arr| {
+                o.category == arr.category && (o.has_arr() || arr.has_arr() || o.owner == arr.owner)
+            };
+            if let Some(other) = seen.iter().find(clash) {
+                let where_other = match self.loc(&other.category_key()) {
                     Location::Line(line) => format!(" (line {line})"),
                     _ => String::new(),
+                };
+                let whose = match &other.owner {
+                    Owner::Arr => format!("the Category of [{}]", other.name),
+                    Owner::Qbit(qbit) => format!("in [{qbit}] ManagedCategories"),
                 };
                 self.error(
                     &path,
                     format!(
-                        "{:?} is also the Category of [{}]{where_other}; every managed Arr \
-                         section needs its own qBittorrent category",
-                        arr.category, other.name
+                        "{:?} is also {whose}{where_other}; every managed Arr section and \
+                         managed category needs its own qBittorrent category",
+                        arr.category
                     ),
                 );
             }
@@ -701,6 +790,7 @@ fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
     let stalled = t
         .secs_or_off("StalledDelay")
         .unwrap_or(Some(Duration::from_secs(15 * 60)));
+    let stalled_delay = stalled_delay(stalled);
     TorrentRules {
         ignore_younger_than: t
             .secs("IgnoreTorrentsYoungerThan")
@@ -708,11 +798,7 @@ fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
         maximum_eta: t.secs_or_off("MaximumETA").flatten(),
         maximum_deletable_percentage,
         do_not_remove_slow: t.bool("DoNotRemoveSlow").unwrap_or(true),
-        stalled_delay: match stalled {
-            None => StalledDelay::Off,
-            Some(Duration::ZERO) => StalledDelay::TagOnly,
-            Some(delay) => StalledDelay::After(delay),
-        },
+        stalled_delay,
         re_search_stalled: t.bool("ReSearchStalled").unwrap_or(false),
         max_removals_per_pass: t.number("MaxRemovalsPerPass").unwrap_or(20),
         max_removals_per_hour: t.number("MaxRemovalsPerHour").unwrap_or(100),
@@ -726,6 +812,15 @@ fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
         unregistered_messages: t
             .texts("UnregisteredMessages")
             .unwrap_or_else(|| owned(&crate::tracker::UNREGISTERED_TEXTS)),
+    }
+}
+
+/// StalledDelay: -1 off, 0 tag only, else after that long.
+fn stalled_delay(value: Option<Duration>) -> StalledDelay {
+    match value {
+        None => StalledDelay::Off,
+        Some(Duration::ZERO) => StalledDelay::TagOnly,
+        Some(delay) => StalledDelay::After(delay),
     }
 }
 
@@ -779,6 +874,19 @@ fn tracker_entry(e: &mut Keys) -> Option<TrackerEntry> {
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .filter(|s| *s > 0)
     };
+    Some(TrackerEntry {
+        name,
+        host,
+        priority: e.number("Priority").unwrap_or(-100),
+        maximum_eta: positive_secs(e.secs_or_off("MaximumETA")),
+        max_upload_ratio: positive(e.real("MaxUploadRatio", "")),
+        max_seeding_time: positive_secs(e.secs_or_off("MaxSeedingTime")),
+        hnr: hit_and_run(e),
+    })
+}
+
+/// The hit-and-run keys of a tracker entry or of `[qBit.CategorySeeding]`, with qBitrr's defaults.
+fn hit_and_run(e: &mut Keys) -> HitAndRun {
     let defaults = HitAndRun::default();
     let mode = match e.table.and_then(|t| t.get("HitAndRunMode")).map(|i| &i.val) {
         Some(Val::Bool(true)) => Some(HnrMode::And),
@@ -791,31 +899,23 @@ fn tracker_entry(e: &mut Keys) -> Option<TrackerEntry> {
         },
     };
     let days = e.real("MinSeedingTimeDays", " (days)").flatten().unwrap_or(0.0);
-    Some(TrackerEntry {
-        name,
-        host,
-        priority: e.number("Priority").unwrap_or(-100),
-        maximum_eta: positive_secs(e.secs_or_off("MaximumETA")),
-        max_upload_ratio: positive(e.real("MaxUploadRatio", "")),
-        max_seeding_time: positive_secs(e.secs_or_off("MaxSeedingTime")),
-        hnr: HitAndRun {
-            mode: mode.unwrap_or(defaults.mode),
-            min_ratio: e.real("MinSeedRatio", "").flatten().unwrap_or(defaults.min_ratio),
-            // At most 3650 days: whole seconds fit easily.
-            min_seeding_secs: (days * 86_400.0).round() as i64,
-            min_download_percent: e
-                .real("HitAndRunMinimumDownloadPercent", "")
-                .flatten()
-                .unwrap_or(defaults.min_download_percent),
-            partial_ratio: e
-                .real("HitAndRunPartialSeedRatio", "")
-                .flatten()
-                .unwrap_or(defaults.partial_ratio),
-            update_buffer_secs: e
-                .secs("TrackerUpdateBuffer")
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
-        },
-    })
+    HitAndRun {
+        mode: mode.unwrap_or(defaults.mode),
+        min_ratio: e.real("MinSeedRatio", "").flatten().unwrap_or(defaults.min_ratio),
+        // At most 3650 days: whole seconds fit easily.
+        min_seeding_secs: (days * 86_400.0).round() as i64,
+        min_download_percent: e
+            .real("HitAndRunMinimumDownloadPercent", "")
+            .flatten()
+            .unwrap_or(defaults.min_download_percent),
+        partial_ratio: e
+            .real("HitAndRunPartialSeedRatio", "")
+            .flatten()
+            .unwrap_or(defaults.partial_ratio),
+        update_buffer_secs: e
+            .secs("TrackerUpdateBuffer")
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+    }
 }
 
 /// A default list of texts from the schema, owned.

@@ -35,6 +35,7 @@ fn rules() -> Rules {
         remove_private_without_entry: false,
         tracker_limits: false,
         unregistered_delay: Some(HOUR),
+        has_arr: true,
     }
 }
 
@@ -1380,10 +1381,126 @@ fn decision_table() {
     ];
     rows.extend(tracker_rows());
     rows.extend(unregistered_rows());
+    rows.extend(managed_category_rows());
     for r in &rows {
         let d = run(r);
         assert_eq!(d.rule, r.rule, "{}: {}", r.name, d.detail);
         assert_eq!(d.actions, r.actions, "{}: {}", r.name, d.detail);
+    }
+}
+
+fn without_arr(r: &mut Rules) {
+    r.has_arr = false;
+    r.re_search = false;
+}
+
+fn without_arr_at_ratio(r: &mut Rules) {
+    without_arr(r);
+    remove_at_ratio(r);
+}
+
+/// Complete and past ratio 2.0, never imported.
+fn past_ratio(t: &mut Torrent) {
+    completed(t);
+    t.ratio = 2.5;
+}
+
+/// The rules of a `[qBit] ManagedCategories` category: no Arr, so no queue, no import, no
+/// blocklist, no search.
+fn managed_category_rows() -> Vec<Row> {
+    // Only the torrent and its files: no queue step, no search.
+    let removal = SEEDING_REMOVAL;
+    vec![
+        Row {
+            torrent: past_ratio,
+            rules: without_arr_at_ratio,
+            queue: false,
+            ..row(
+                "no Arr: complete, never imported, past the ratio: removed, nothing sent to an Arr",
+                Rule::SeedingLimit,
+                vec![SEEDING_REMOVAL],
+            )
+        },
+        Row {
+            torrent: completed,
+            rules: without_arr,
+            queue: false,
+            ..row(
+                "no Arr: complete below the limits: nothing to import, kept",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: stalled_long,
+            memory: stalled_since,
+            rules: without_arr,
+            queue: false,
+            ..row(
+                "no Arr: stalled past StalledDelay: removed without blocklist or search",
+                Rule::StalledDelete,
+                vec![removal.clone()],
+            )
+        },
+        Row {
+            torrent: stalled_long,
+            memory: stalled_since,
+            rules: |r| {
+                without_arr(r);
+                r.re_search_stalled = true;
+            },
+            queue: false,
+            ..row(
+                "no Arr, ReSearchStalled: nothing to blocklist in, removed only",
+                Rule::StalledDelete,
+                vec![removal.clone()],
+            )
+        },
+        Row {
+            torrent: |t| t.category = "failed".into(),
+            rules: without_arr,
+            queue: false,
+            ..row(
+                "no Arr: failed category: removed without blocklist or search",
+                Rule::FailedCategory,
+                vec![removal],
+            )
+        },
+        Row {
+            torrent: |t| {
+                past_ratio(t);
+                t.seeding_time = 2 * 24 * HOUR;
+            },
+            rules: without_arr_at_ratio,
+            queue: false,
+            trackers: Tr::Entry(category_entry),
+            ..row(
+                "no Arr: CategorySeeding hit-and-run owed (2 of 7 days): kept",
+                Rule::HitAndRun,
+                vec![Action::AddTag(tags::HNR_ACTIVE)],
+            )
+        },
+        Row {
+            torrent: past_ratio,
+            rules: without_arr_at_ratio,
+            queue: false,
+            trackers: Tr::Private,
+            ..row(
+                "no Arr: private, no entry (CategorySeeding hit-and-run disabled): kept",
+                Rule::PrivateKept,
+                vec![],
+            )
+        },
+    ]
+}
+
+/// The entry `[qBit.CategorySeeding]` makes when its HitAndRunMode is on: every host.
+fn category_entry() -> TrackerEntry {
+    TrackerEntry {
+        name: "qBit.CategorySeeding".into(),
+        host: String::new(),
+        priority: i64::MIN,
+        ..hnr_entry()
     }
 }
 
@@ -2147,6 +2264,7 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         r.remove_private_without_entry = g.below(4) == 0;
         r.tracker_limits = entry.as_ref().is_some_and(TrackerEntry::sets_limits);
         r.unregistered_delay = [None, Some(0), Some(HOUR)][g.below(3) as usize];
+        r.has_arr = g.below(4) != 0;
         let trackers = trackers_of(&entry, private, read_at, unregistered_since);
         let input = Inputs {
             torrent: &t,
@@ -2198,6 +2316,19 @@ fn safety_gates_hold_for_arbitrary_inputs() {
             assert!(!removes || unregistered, "private torrent removed: {}", ctx());
         }
 
+        // Without an Arr (a managed category) nothing is ever asked of one.
+        if !r.has_arr {
+            let asks_arr = d.actions.iter().any(|a| match a {
+                Action::Remove { queue, research, .. } => *queue != QueueStep::Keep || *research,
+                Action::BlocklistKeep { .. }
+                | Action::Import { .. }
+                | Action::FindImport { .. }
+                | Action::CheckImport { .. } => true,
+                _ => false,
+            });
+            assert!(!asks_arr, "an Arr call without an Arr: {}", ctx());
+        }
+
         // qBitrr-hnr_active goes on only where hit-and-run holds a removal back.
         if d.actions.contains(&Action::AddTag(tags::HNR_ACTIVE)) {
             assert_eq!(d.rule, Rule::HitAndRun, "{}", ctx());
@@ -2240,7 +2371,8 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                 if d.rule == Rule::AllFilesExcluded {
                     // Only after a file check found every file excluded, and never once imported.
                     assert!(m.all_files_excluded_at.is_some(), "{}", ctx());
-                    let imported = m.imported_at.is_some()
+                    let imported = !r.has_arr
+                        || m.imported_at.is_some()
                         || (!r.tagless && t.has_tag(tags::IMPORTED))
                         || q.as_ref().is_some_and(|q| q.tracked_state == "imported");
                     assert!(!imported, "imported, then failed for its files: {}", ctx());
@@ -2255,12 +2387,14 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                         .any(|m| r.arr_error_codes.iter().any(|c| m.contains(c.as_str())));
                     assert!(held && listed, "arr-error without a listed refusal: {}", ctx());
                 } else if complete && d.rule == Rule::Unregistered {
-                    let imported = m.imported_at.is_some()
+                    let imported = !r.has_arr
+                        || m.imported_at.is_some()
                         || (!r.tagless && t.has_tag(tags::IMPORTED))
                         || q.as_ref().is_some_and(|q| q.tracked_state == "imported");
                     assert!(imported, "unregistered, removed before import: {}", ctx());
                 } else if complete {
-                    let imported = m.imported_at.is_some()
+                    let imported = !r.has_arr
+                        || m.imported_at.is_some()
                         || (!r.tagless && t.has_tag(tags::IMPORTED))
                         || q.as_ref().is_some_and(|q| q.tracked_state == "imported");
                     assert!(imported, "completed torrent removed before import: {}", ctx());

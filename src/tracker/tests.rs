@@ -65,6 +65,19 @@ fn the_highest_priority_of_the_matching_entries_wins_and_subdomains_match() {
 }
 
 #[test]
+fn the_category_entry_matches_every_torrent_below_any_tracker_entry() {
+    // As the CategorySeeding entry comes: the Arr's list first, at the lowest priority.
+    let entries = merge(
+        &[entry("tracker", "tracker.example.org", -1_000_000)],
+        &[entry("category", "", i64::MIN)],
+    );
+    let name = |urls: &[&str]| pick(&entries, urls).map(|i| entries[i].name.as_str());
+    assert_eq!(name(&["https://tracker.example.org/a"]), Some("tracker"));
+    assert_eq!(name(&["https://elsewhere.net/a"]), Some("category"));
+    assert_eq!(name(&[]), Some("category"), "a trackerless torrent too");
+}
+
+#[test]
 fn an_arr_entry_replaces_the_qbit_entry_for_the_same_host() {
     let qbit = vec![entry("q-a", "a.org", 0), entry("q-b", "b.org", 0)];
     let arr = vec![entry("arr-a", "a.org", -5)];

@@ -82,12 +82,20 @@ pub struct ScenarioBuilder {
     /// `[qBit] ReadMode`; `None`: sync/maindata, the path of qBittorrent 5, on the 4.5.2
     /// of the suite too (filtered lists have their own tests: `read_modes`).
     read_mode: Option<&'static str>,
+    /// Lines at the end of `[qBit]` (they may open its sub-tables).
+    qbit_lines: &'static str,
 }
 
 impl ScenarioBuilder {
     /// `[qBit] ReadMode` (default `maindata`).
     pub fn read_mode(mut self, mode: &'static str) -> Self {
         self.read_mode = Some(mode);
+        self
+    }
+
+    /// Lines at the end of `[qBit]`, e.g. `ManagedCategories` and `[qBit.CategorySeeding]`.
+    pub fn qbit_lines(mut self, lines: &'static str) -> Self {
+        self.qbit_lines = lines;
         self
     }
 
@@ -228,8 +236,9 @@ impl ScenarioBuilder {
             "[Settings]\nConsoleLevel = \"DEBUG\"\nLogging = true\nLoopSleepTimer = 1\nQueueRefreshTimer = 5\n{settings}\n\n\
              [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{token}\"\n\n\
              [qBit]\nHost = \"{qbit_url}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\
-             ReadMode = \"{read_mode}\"\n\n\
+             ReadMode = \"{read_mode}\"\n{qbit_lines}\n\n\
              {second_text}{sections_text}",
+            qbit_lines = self.qbit_lines,
             settings = self.settings,
             read_mode = self.read_mode.unwrap_or("maindata"),
             port = free_tcp_port(),

@@ -1,0 +1,77 @@
+//! The Arr of a `[qBit] ManagedCategories` category: there is none. The rules never ask it
+//! for anything (no import, no queue step, no search: see `Rules::has_arr`); its queue is
+//! empty, and anything else is answered as done or refused, never sent anywhere.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::ArrApi;
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
+use crate::http::HttpError;
+use crate::model::{ArrKind, QueueEntry};
+
+/// Stands in for the Arr of a managed category.
+pub(crate) struct NoArr {
+    pub(crate) kind: ArrKind,
+}
+
+/// Where a refused call is said to have gone.
+const ENDPOINT: &str = "(no Arr: qBit.ManagedCategories)";
+
+impl ArrApi for NoArr {
+    fn kind(&self) -> ArrKind {
+        self.kind
+    }
+
+    fn version(&self) -> Result<String, HttpError> {
+        Ok("none (qBit.ManagedCategories)".into())
+    }
+
+    fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError> {
+        Ok(HashMap::new())
+    }
+
+    fn delete_queue_item(&self, _: i64, _: QueueDeleteOptions) -> Result<QueueDelete, HttpError> {
+        Ok(QueueDelete::NotFound)
+    }
+
+    fn command(&self, body: &Value) -> Result<i64, HttpError> {
+        Err(HttpError::Auth {
+            endpoint: ENDPOINT.into(),
+            detail: format!("a category without an Arr cannot run {body}"),
+        })
+    }
+
+    fn command_state(&self, _: i64) -> Result<Option<CommandState>, HttpError> {
+        Ok(None)
+    }
+
+    fn find_command(&self, _: &str, _: &str) -> Result<Option<i64>, HttpError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn its_queue_is_empty_and_nothing_is_sent() {
+        let arr = NoArr {
+            kind: ArrKind::Radarr,
+        };
+        assert!(arr.queue().unwrap().is_empty());
+        let opts = QueueDeleteOptions {
+            remove_from_client: false,
+            blocklist: true,
+            skip_redownload: true,
+        };
+        assert_eq!(arr.delete_queue_item(1, opts).unwrap(), QueueDelete::NotFound);
+        let refused = arr
+            .command(&serde_json::json!({"name": "MoviesSearch"}))
+            .unwrap_err();
+        assert!(!refused.is_transient(), "never retried: {refused}");
+        assert_eq!(arr.find_command("DownloadedMoviesScan", "ABC").unwrap(), None);
+    }
+}
