@@ -189,6 +189,9 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 max_ratio: -1.0,
                 max_seeding_minutes: -1,
                 tracker_working: true,
+                up_limit: 0,
+                dl_limit: 0,
+                super_seeding: false,
                 save_path,
                 queue_position: 0,
             };
@@ -242,6 +245,7 @@ fn rules(category: &str) -> Rules {
         max_deletable_progress: 0.99,
         max_upload_ratio: Some(10.0),
         max_seeding_time: None,
+        settings: Default::default(),
         remove_torrent: RemoveTorrent::Ratio,
         import_mode: ImportMode::Auto,
         arr_error_codes: vec!["Not an upgrade for existing movie file(s)".into()],

@@ -20,7 +20,8 @@ pub use crate::model::QueueStep;
 use crate::model::{
     tags, Connection, ImportState, Memory, QueueEntry, Torrent, TorrentState, TrackedStatus, UnixTime,
 };
-use crate::tracker::{self, Owing, TrackerEntry};
+use crate::qbit::Setting;
+use crate::tracker::{self, Owing, TorrentSettings, TrackerEntry};
 
 mod explain;
 pub use explain::{explain, render, Check, Explanation, Next};
@@ -60,6 +61,8 @@ pub struct Rules {
     /// Seconds.
     pub max_seeding_time: Option<i64>,
     pub remove_torrent: RemoveTorrent,
+    /// SeedingMode's (CategorySeeding's) DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent.
+    pub settings: TorrentSettings,
     pub import_mode: ImportMode,
     /// ArrErrorCodesToBlocklist: texts that, in the status messages of a download whose
     /// import the Arr holds back, fail it.
@@ -102,6 +105,7 @@ impl Rules {
             max_upload_ratio: arr.seeding.max_upload_ratio,
             max_seeding_time: arr.seeding.max_seeding_time.map(secs),
             remove_torrent: arr.seeding.remove_torrent,
+            settings: arr.seeding.settings,
             import_mode: arr.import_mode,
             arr_error_codes: arr.arr_error_codes.clone(),
             file_filter: arr.torrent.file_filter.clone(),
@@ -296,6 +300,9 @@ pub enum Action {
     ReadTrackers,
     AddTag(&'static str),
     RemoveTag(&'static str),
+    /// A rate limit or super-seeding, from its tracker entry or SeedingMode, where the torrent
+    /// differs (set once; set again only when it drifts).
+    Set(Setting),
 }
 
 impl Action {
@@ -335,6 +342,7 @@ impl fmt::Display for Action {
                 }
                 Ok(())
             }
+            Self::Set(setting) => write!(f, "set {setting}"),
             Self::BlocklistKeep { research } => {
                 f.write_str("blocklist (keep torrent)")?;
                 if *research {
@@ -649,6 +657,7 @@ pub(crate) fn decide_traced<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision
     let mut d = if touchable(d.rule) {
         let mut d = tracker_gate(input, d, tr);
         mark_hit_and_run(input, &mut d);
+        apply_settings(input, &mut d);
         d
     } else {
         d
@@ -862,6 +871,32 @@ fn mark_hit_and_run(input: Inputs<'_>, d: &mut Decision) {
         set_tag(input, d, tags::HNR_ACTIVE, true);
     } else if !removed && input.trackers != Trackers::Unread && input.has_tag(tags::HNR_ACTIVE) {
         set_tag(input, d, tags::HNR_ACTIVE, false);
+    }
+}
+
+/// Rate limits and super-seeding for a torrent of our category that stays: per setting, its
+/// tracker entry's, else SeedingMode's; set only where the torrent differs, so each is sent
+/// once and again only when the torrent drifts. Nothing while trackers that may set them are
+/// unread (they are read first), and super-seeding only once complete (qBittorrent has none
+/// for a download).
+fn apply_settings(input: Inputs<'_>, d: &mut Decision) {
+    let (t, r) = (input.torrent, input.rules);
+    let leaves = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
+    if t.category != r.category || leaves || (input.trackers == Trackers::Unread && r.tracker_limits) {
+        return;
+    }
+    let entry = input.trackers.entry().map(|e| e.settings).unwrap_or_default();
+    let upload = entry.upload_limit.or(r.settings.upload_limit);
+    let download = entry.download_limit.or(r.settings.download_limit);
+    if let Some(bytes) = upload.filter(|b| *b != t.up_limit) {
+        d.actions.push(Action::Set(Setting::UploadLimit(bytes)));
+    }
+    if let Some(bytes) = download.filter(|b| *b != t.dl_limit) {
+        d.actions.push(Action::Set(Setting::DownloadLimit(bytes)));
+    }
+    let complete = t.state.is_complete() && t.amount_left == 0;
+    if entry.super_seed && complete && !t.super_seeding {
+        d.actions.push(Action::Set(Setting::SuperSeeding(true)));
     }
 }
 

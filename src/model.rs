@@ -207,6 +207,12 @@ pub struct Torrent {
     /// Some tracker answered its last announce (qBittorrent's `tracker` is set); false for a
     /// torrent whose every tracker fails, and for one that is not announcing (paused).
     pub tracker_working: bool,
+    /// Its own upload and download limits in bytes/s (`up_limit`, `dl_limit`); 0: none
+    /// (qBittorrent says -1 or 0).
+    pub up_limit: u32,
+    pub dl_limit: u32,
+    /// Super-seeding is on (`super_seeding`).
+    pub super_seeding: bool,
 }
 
 /// What a torrent object without a field means: empty, zero, and no share limits.
@@ -234,6 +240,9 @@ impl Default for Torrent {
             queue_position: 0,
             // A torrent object without `tracker` gives no sign of failing trackers.
             tracker_working: true,
+            up_limit: 0,
+            dl_limit: 0,
+            super_seeding: false,
         }
     }
 }

@@ -58,6 +58,25 @@ impl Default for HitAndRun {
     }
 }
 
+/// What a tracker entry (or SeedingMode/CategorySeeding) sets on a torrent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TorrentSettings {
+    /// DownloadRateLimit in bytes/s (the config says KiB/s); `Some(0)`: unlimited; `None`
+    /// (-1): left as it is.
+    pub download_limit: Option<u32>,
+    /// UploadRateLimit, as `download_limit`.
+    pub upload_limit: Option<u32>,
+    /// SuperSeedMode: super-seeding on once complete (false: left as it is).
+    pub super_seed: bool,
+}
+
+impl TorrentSettings {
+    /// Whether it sets anything.
+    pub fn any(&self) -> bool {
+        self.download_limit.is_some() || self.upload_limit.is_some() || self.super_seed
+    }
+}
+
 /// One tracker entry, as the rules use it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrackerEntry {
@@ -76,12 +95,18 @@ pub struct TrackerEntry {
     /// MaxSeedingTime in seconds, when positive (it then replaces SeedingMode.MaxSeedingTime).
     pub max_seeding_time: Option<i64>,
     pub hnr: HitAndRun,
+    /// Rate limits and super-seeding to set on its torrents.
+    pub settings: TorrentSettings,
 }
 
 impl TrackerEntry {
-    /// Whether the entry changes when a torrent is removed or counted slow.
+    /// Whether the entry changes what is decided for a torrent that is not being removed: when
+    /// it is removed or counted slow, or what is set on it.
     pub fn sets_limits(&self) -> bool {
-        self.maximum_eta.is_some() || self.max_upload_ratio.is_some() || self.max_seeding_time.is_some()
+        self.maximum_eta.is_some()
+            || self.max_upload_ratio.is_some()
+            || self.max_seeding_time.is_some()
+            || self.settings.any()
     }
 
     fn matches(&self, host: &str) -> bool {

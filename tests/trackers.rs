@@ -297,3 +297,90 @@ fn a_managed_category_torrent_is_removed_by_category_seeding_without_an_arr_call
     }
     assert!(radarr.queue_deletes().is_empty() && radarr.commands().is_empty());
 }
+
+/// Rate limits and super-seeding: SeedingMode's upload limit on every torrent, a tracker
+/// entry's own limit and super-seeding on its torrents; each sent once, and again only after
+/// the torrent drifted (here: the user changed its limit in qBittorrent).
+#[test]
+fn rate_limits_and_super_seeding_are_set_once_and_again_only_after_a_drift() {
+    let Some(setup) = Scenario::radarr()
+        .recording_proxy()
+        .radarr_seeding("UploadRateLimitPerTorrent = 100")
+        .radarr_torrent(
+            "[[Radarr-Test.Torrent.Trackers]]\n\
+             Name = \"Limited\"\n\
+             URI = \"http://127.0.0.3:9/announce\"\n\
+             UploadRateLimit = 50\n\
+             SuperSeedMode = true",
+        )
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    let dir = setup.dir.subdir("data");
+    let public = make_torrent(&dir, "Public.Movie.mkv", MB);
+    let limited = make_private_torrent(&dir, "Limited.Movie.mkv", MB, "http://127.0.0.3:9/announce");
+    let mut queue = Vec::new();
+    for (i, fx) in [&public, &limited].iter().enumerate() {
+        add_complete(&api, fx, "radarr");
+        queue.push(queue_record(
+            FakeKind::Radarr,
+            400 + i as u64,
+            &fx.hash,
+            &fx.name,
+            20 + i as u64,
+        ));
+    }
+    setup.radarr().set_queue(queue);
+    let s = setup.start_daemon();
+    let daemon = &s.daemon;
+    let field = |hash: &str, key: &str| api.torrent(hash).map(|t| t[key].clone()).unwrap_or_default();
+    let set = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        field(&public.hash, "up_limit") == json!(102_400)
+            && field(&limited.hash, "up_limit") == json!(51_200)
+            && field(&limited.hash, "super_seeding") == json!(true)
+    });
+    assert!(
+        set,
+        "public {:?}, limited {:?}\n{}",
+        api.torrent(&public.hash),
+        api.torrent(&limited.hash),
+        daemon.log()
+    );
+    let sent = |path: &str| {
+        s.proxy()
+            .requests()
+            .iter()
+            .filter(|r| r.path == format!("/api/v2/torrents/{path}"))
+            .count()
+    };
+    // Several more passes (LoopSleepTimer 1 s): nothing sent again.
+    let passes = daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0);
+    let more = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0) >= passes + 3
+    });
+    assert!(more, "{}", daemon.log());
+    assert_eq!(
+        (sent("setUploadLimit"), sent("setSuperSeeding")),
+        (2, 1),
+        "one upload limit per value (100 and 50 KiB/s), one super-seeding"
+    );
+
+    // The user sets another limit: it drifted, so it is set back, once.
+    api.post(
+        "torrents/setUploadLimit",
+        &[("hashes", &public.hash), ("limit", "5000")],
+    );
+    let back = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        field(&public.hash, "up_limit") == json!(102_400)
+    });
+    assert!(back, "{:?}\n{}", api.torrent(&public.hash), daemon.log());
+    let passes = daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0);
+    let more = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0) >= passes + 3
+    });
+    assert!(more, "{}", daemon.log());
+    assert_eq!(sent("setUploadLimit"), 3, "set back once after the drift");
+    assert!(api.torrent(&public.hash).is_some() && api.torrent(&limited.hash).is_some());
+}

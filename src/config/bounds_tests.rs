@@ -584,7 +584,35 @@ fn cases() -> Vec<Case> {
             &["-1", "1", "2", "3", "4"],
             &big(vec!["0", "5", "-2"]),
         ),
+        case(
+            "Radarr-A.Torrent.SeedingMode",
+            "DownloadRateLimitPerTorrent",
+            "-1 to 4000000",
+            &["-1", "0", "100", "4000000"],
+            &big(vec!["-2", "4000001"]),
+        ),
+        case(
+            "Radarr-A.Torrent.SeedingMode",
+            "UploadRateLimitPerTorrent",
+            "-1 to 4000000",
+            &["-1", "0", "100", "4000000"],
+            &big(vec!["-2", "4000001"]),
+        ),
         // [qBit] ManagedCategories and [qBit.CategorySeeding]
+        case(
+            "qBit.CategorySeeding",
+            "DownloadRateLimitPerTorrent",
+            "-1 to 4000000",
+            &["-1", "0", "100", "4000000"],
+            &big(vec!["-2", "4000001"]),
+        ),
+        case(
+            "qBit.CategorySeeding",
+            "UploadRateLimitPerTorrent",
+            "-1 to 4000000",
+            &["-1", "0", "100", "4000000"],
+            &big(vec!["-2", "4000001"]),
+        ),
         case(
             "qBit",
             "ManagedCategories",

@@ -986,8 +986,7 @@ RemoveDeadTrackers = true
         assert_eq!(
             loaded.warnings,
             ["ignored (not supported yet): qBit.Trackers[1].SortTorrents, \
-              Torrent.SeedingMode.RemoveDeadTrackers (in 2 sections), \
-              Torrent.SeedingMode.UploadRateLimitPerTorrent (in 1 section)"]
+              Torrent.SeedingMode.RemoveDeadTrackers (in 2 sections)"]
         );
     }
 

@@ -93,17 +93,6 @@ fn flag(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On 
     on(matches!(val, Some(Val::Bool(true))), changed)
 }
 
-/// A list (or table of tables) that is not empty.
-fn listed(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On {
-    let (val, changed) = value(table, schema, key, arr);
-    let is_on = match val {
-        Some(Val::Array(items)) => !items.is_empty(),
-        Some(Val::Table(t)) => t.iter().next().is_some(),
-        _ => false,
-    };
-    on(is_on, changed)
-}
-
 /// The tracker entries' settings not applied yet, where one entry of `key` sets one.
 fn tracker_settings(table: Option<&Table>, key: &str) -> On {
     let Some(Val::Array(entries)) = table.and_then(|t| t.get(key)).map(|i| &i.val) else {
@@ -124,18 +113,6 @@ fn tracker_settings(table: Option<&Table>, key: &str) -> On {
         }
     }
     on
-}
-
-/// A number that is not -1 (qBitrr's "off"), or a string other than "-1".
-fn not_off(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On {
-    let (val, changed) = value(table, schema, key, arr);
-    let is_on = match val {
-        Some(Val::Int(n)) => n != -1,
-        Some(Val::Float(x)) => x != -1.0,
-        Some(Val::Str(s)) => s.trim() != "-1",
-        _ => false,
-    };
-    on(is_on, changed)
 }
 
 /// One behaviour of qBitrr that qbitrr-lite does not have yet, and where it is on.
@@ -220,13 +197,9 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "requests are not searched for yet",
     );
     let mut trackers = Behaviour::new(
-        "Trackers DownloadRateLimit/UploadRateLimit/SuperSeedMode/AddTrackerIfMissing/RemoveIfExists/AddTags/SortTorrents",
-        "what tracker entries set on torrents (rate limits, super-seeding, trackers, tags, queue \
-         order) is not applied yet (their limits and hit-and-run rules are)",
-    );
-    let mut rate_limits = Behaviour::new(
-        "SeedingMode/CategorySeeding.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent",
-        "rate limits are not set on torrents yet",
+        "Trackers AddTrackerIfMissing/RemoveIfExists/AddTags/SortTorrents",
+        "what tracker entries change on torrents (trackers, tags, queue order) is not applied yet \
+         (their limits, rate limits, super-seeding and hit-and-run rules are)",
     );
     let mut dead_trackers = Behaviour::new(
         "SeedingMode.RemoveDeadTrackers",
@@ -258,18 +231,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         subcategories
             .sections
             .push((q.name.clone(), flag(t, s, "MatchSubcategories", None)));
-        let category_seeding = t.and_then(|t| t.table("CategorySeeding"));
-        let cs = &schema::CATEGORY_SEEDING;
-        let limits = ["DownloadRateLimitPerTorrent", "UploadRateLimitPerTorrent"]
-            .iter()
-            .fold(On::Off, |acc, key| {
-                acc.or(not_off(category_seeding, cs, key, None))
-            });
-        // Only where a managed category uses them.
-        let managed = !matches!(listed(t, s, "ManagedCategories", None), On::Off);
-        rate_limits
-            .sections
-            .push((q.name.clone(), if managed { limits } else { On::Off }));
     }
 
     for arr in config.arrs.iter().filter(|a| a.managed && a.has_arr()) {
@@ -306,10 +267,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
             .sections
             .push((name.clone(), tracker_settings(torrent_t, "Trackers")));
         let ss = &schema::SEEDING_MODE;
-        let limits = ["DownloadRateLimitPerTorrent", "UploadRateLimitPerTorrent"]
-            .iter()
-            .fold(On::Off, |acc, key| acc.or(not_off(seeding_t, ss, key, kind)));
-        rate_limits.sections.push((name.clone(), limits));
         dead_trackers
             .sections
             .push((name.clone(), flag(seeding_t, ss, "RemoveDeadTrackers", kind)));
@@ -323,7 +280,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         upgrades,
         requests,
         trackers,
-        rate_limits,
         dead_trackers,
         subcategories,
         auto_update,
@@ -417,12 +373,9 @@ SearchOverseerrRequests = true
             // Lidarr has no Overseerr requests in qBitrr.
             "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
              searched for yet",
-            "Trackers DownloadRateLimit/UploadRateLimit/SuperSeedMode/AddTrackerIfMissing/\
-             RemoveIfExists/AddTags/SortTorrents is on in qBit (as set), but what tracker entries \
-             set on torrents (rate limits, super-seeding, trackers, tags, queue order) is not \
-             applied yet (their limits and hit-and-run rules are)",
-            "SeedingMode/CategorySeeding.DownloadRateLimitPerTorrent/UploadRateLimitPerTorrent is on \
-             in qBit, Radarr-A (as set), but rate limits are not set on torrents yet",
+            "Trackers AddTrackerIfMissing/RemoveIfExists/AddTags/SortTorrents is on in qBit (as \
+             set), but what tracker entries change on torrents (trackers, tags, queue order) is \
+             not applied yet (their limits, rate limits, super-seeding and hit-and-run rules are)",
             "SeedingMode.RemoveDeadTrackers is on in Radarr-A (as set), but dead trackers are not \
              removed yet",
             "MatchSubcategories is on in qBit (as set), but subcategories are not matched yet (only \
@@ -432,6 +385,6 @@ SearchOverseerrRequests = true
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 9, "{lines:#?}");
+        assert_eq!(lines.len(), 8, "{lines:#?}");
     }
 }

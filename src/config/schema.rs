@@ -544,8 +544,8 @@ pub(super) static QBIT: TableSchema = TableSchema {
 /// `[qBit.CategorySeeding]`: the rules of the qBit section's ManagedCategories.
 pub(super) static CATEGORY_SEEDING: TableSchema = TableSchema {
     keys: &[
-        uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
-        uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
+        sup("DownloadRateLimitPerTorrent", Ty::Int, RATE_LIMIT),
+        sup("UploadRateLimitPerTorrent", Ty::Int, RATE_LIMIT),
         sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
         sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
         sup("RemoveTorrent", Ty::Int, REMOVE_TORRENT),
@@ -569,11 +569,11 @@ pub(super) static TRACKER: TableSchema = TableSchema {
         sup("URI", Ty::Str, URL),
         sup("Priority", Ty::Int, int(-1_000_000, 1_000_000)),
         sup("MaximumETA", SECS, secs_or_off(YEAR)),
-        uns("DownloadRateLimit", Ty::Int, Dflt::Int(-1)),
-        uns("UploadRateLimit", Ty::Int, Dflt::Int(-1)),
+        sup("DownloadRateLimit", Ty::Int, RATE_LIMIT),
+        sup("UploadRateLimit", Ty::Int, RATE_LIMIT),
         sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
         sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
-        uns("SuperSeedMode", Ty::Bool, Dflt::Bool(false)),
+        sup("SuperSeedMode", Ty::Bool, FLAG),
         uns("AddTrackerIfMissing", Ty::Bool, Dflt::Bool(false)),
         uns("RemoveIfExists", Ty::Bool, Dflt::Bool(false)),
         uns("AddTags", Ty::StrList, Dflt::Empty),
@@ -587,6 +587,10 @@ pub(super) static TRACKER: TableSchema = TableSchema {
         sup("TrackerUpdateBuffer", SECS, secs(0, 30 * DAY)),
     ],
 };
+
+/// Rate limits in KiB/s: -1 leaves the torrent's alone, 0 is unlimited; at most ~4 GB/s, so
+/// that the limit in bytes fits qBittorrent's.
+const RATE_LIMIT: Bounds = int(-1, 4_000_000);
 
 /// MaxUploadRatio: -1 (off) or above 0.
 const UPLOAD_RATIO: Bounds = Bounds::Float {
@@ -725,8 +729,8 @@ pub(super) static TORRENT: TableSchema = TableSchema {
 /// `[<Arr>.Torrent.SeedingMode]`.
 pub(super) static SEEDING_MODE: TableSchema = TableSchema {
     keys: &[
-        uns("DownloadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
-        uns("UploadRateLimitPerTorrent", Ty::Int, Dflt::Int(-1)),
+        sup("DownloadRateLimitPerTorrent", Ty::Int, RATE_LIMIT),
+        sup("UploadRateLimitPerTorrent", Ty::Int, RATE_LIMIT),
         sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
         sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
         sup("RemoveTorrent", Ty::Int, REMOVE_TORRENT),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::file_filter::FileFilter;
 use crate::model::ArrKind;
-use crate::tracker::TrackerEntry;
+use crate::tracker::{TorrentSettings, TrackerEntry};
 
 /// The validated configuration the daemon runs with.
 #[derive(Debug, Clone, PartialEq)]
@@ -265,6 +265,9 @@ pub struct SeedingRules {
     pub max_seeding_time: Option<Duration>,
     /// RemoveTorrent: -1 never, 1 ratio, 2 time, 3 ratio OR time, 4 ratio AND time.
     pub remove_torrent: RemoveTorrent,
+    /// DownloadRateLimitPerTorrent / UploadRateLimitPerTorrent (default -1: left alone), set on
+    /// every torrent no tracker entry sets its own for.
+    pub settings: TorrentSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::file_filter::{FileFilter, FilterList};
 use crate::model::ArrKind;
-use crate::tracker::{self, HitAndRun, HnrMode, TrackerEntry};
+use crate::tracker::{self, HitAndRun, HnrMode, TorrentSettings, TrackerEntry};
 
 use super::check::{default_port, Locs};
 use super::duration::{self, DurationValue};
@@ -635,6 +635,7 @@ impl Validator<'_> {
             max_upload_ratio: None,
             max_seeding_time: None,
             hnr,
+            settings: TorrentSettings::default(),
         });
         let torrent = TorrentRules {
             ignore_younger_than: s
@@ -882,6 +883,11 @@ fn tracker_entry(e: &mut Keys) -> Option<TrackerEntry> {
         max_upload_ratio: positive(e.real("MaxUploadRatio", "")),
         max_seeding_time: positive_secs(e.secs_or_off("MaxSeedingTime")),
         hnr: hit_and_run(e),
+        settings: TorrentSettings {
+            download_limit: rate_limit(e, "DownloadRateLimit"),
+            upload_limit: rate_limit(e, "UploadRateLimit"),
+            super_seed: e.bool("SuperSeedMode").unwrap_or(false),
+        },
     })
 }
 
@@ -988,7 +994,19 @@ fn seeding(s: &mut Keys, managed: bool) -> SeedingRules {
         max_upload_ratio,
         max_seeding_time,
         remove_torrent,
+        settings: TorrentSettings {
+            download_limit: rate_limit(s, "DownloadRateLimitPerTorrent"),
+            upload_limit: rate_limit(s, "UploadRateLimitPerTorrent"),
+            super_seed: false,
+        },
     }
+}
+
+/// A rate limit in KiB/s as bytes/s; `None` for -1 (and absent).
+fn rate_limit(k: &mut Keys, key: &str) -> Option<u32> {
+    let kib: i64 = k.number(key)?;
+    // At most 4,000,000 KiB/s (the schema's range): the bytes fit.
+    (kib >= 0).then(|| u32::try_from(kib.saturating_mul(1024)).unwrap_or(u32::MAX))
 }
 
 /// Length of a leading `http://` or `https://` (any case).

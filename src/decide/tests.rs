@@ -24,6 +24,7 @@ fn rules() -> Rules {
         max_deletable_progress: 0.99,
         max_upload_ratio: None,
         max_seeding_time: None,
+        settings: Default::default(),
         remove_torrent: RemoveTorrent::Never,
         import_mode: ImportMode::Auto,
         arr_error_codes: vec![
@@ -106,6 +107,7 @@ fn hnr_entry() -> TrackerEntry {
         maximum_eta: None,
         max_upload_ratio: None,
         max_seeding_time: None,
+        settings: Default::default(),
         hnr: crate::tracker::HitAndRun {
             mode: crate::tracker::HnrMode::And,
             min_ratio: 1.0,
@@ -143,6 +145,9 @@ fn torrent() -> Torrent {
         save_path: "/downloads/radarr".into(),
         queue_position: 0,
         tracker_working: true,
+        up_limit: 0,
+        dl_limit: 0,
+        super_seeding: false,
     }
 }
 
@@ -1382,11 +1387,131 @@ fn decision_table() {
     rows.extend(tracker_rows());
     rows.extend(unregistered_rows());
     rows.extend(managed_category_rows());
+    rows.extend(settings_rows());
     for r in &rows {
         let d = run(r);
         assert_eq!(d.rule, r.rule, "{}: {}", r.name, d.detail);
         assert_eq!(d.actions, r.actions, "{}: {}", r.name, d.detail);
     }
+}
+
+/// SeedingMode's UploadRateLimitPerTorrent 100 KiB/s.
+fn upload_100k(r: &mut Rules) {
+    r.settings.upload_limit = Some(100 * 1024);
+}
+
+/// A private tracker's entry that sets its own upload limit, 50 KiB/s, and super-seeding.
+fn limiting_entry() -> TrackerEntry {
+    TrackerEntry {
+        settings: crate::tracker::TorrentSettings {
+            upload_limit: Some(50 * 1024),
+            download_limit: None,
+            super_seed: true,
+        },
+        ..hnr_entry()
+    }
+}
+
+/// Rate limits and super-seeding: set where the torrent differs, once.
+fn settings_rows() -> Vec<Row> {
+    vec![
+        Row {
+            rules: upload_100k,
+            ..row(
+                "SeedingMode upload limit, torrent unlimited: set",
+                Rule::NoAction,
+                vec![Action::Set(Setting::UploadLimit(102_400))],
+            )
+        },
+        Row {
+            torrent: |t| t.up_limit = 102_400,
+            rules: upload_100k,
+            ..row("already at the limit: nothing sent", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: |t| t.up_limit = 5_000,
+            rules: |r| {
+                upload_100k(r);
+                r.settings.download_limit = Some(0);
+            },
+            ..row(
+                "drifted (the user changed it): set again; download unlimited already",
+                Rule::NoAction,
+                vec![Action::Set(Setting::UploadLimit(102_400))],
+            )
+        },
+        Row {
+            torrent: |t| t.dl_limit = 5_000,
+            rules: |r| r.settings.download_limit = Some(0),
+            ..row(
+                "download limit 0: unlimited",
+                Rule::NoAction,
+                vec![Action::Set(Setting::DownloadLimit(0))],
+            )
+        },
+        Row {
+            rules: upload_100k,
+            trackers: Tr::Entry(limiting_entry),
+            ..row(
+                "the tracker entry's limit wins; no super-seeding for a download",
+                Rule::NoAction,
+                vec![Action::Set(Setting::UploadLimit(51_200))],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+                t.up_limit = 51_200;
+            },
+            trackers: Tr::Entry(limiting_entry),
+            ..row(
+                "complete, the entry wants super-seeding: set",
+                Rule::NoAction,
+                vec![Action::Set(Setting::SuperSeeding(true))],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+                t.up_limit = 51_200;
+                t.super_seeding = true;
+            },
+            trackers: Tr::Entry(limiting_entry),
+            ..row("super-seeding already: nothing", Rule::NoAction, vec![])
+        },
+        Row {
+            rules: |r| {
+                upload_100k(r);
+                r.tracker_limits = true;
+            },
+            trackers: Tr::Unread,
+            ..row(
+                "an entry may set its own: trackers read first, nothing set yet",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: |r| {
+                remove_at_ratio(r);
+                upload_100k(r);
+            },
+            ..row(
+                "removed: nothing set on it",
+                Rule::SeedingLimit,
+                vec![SEEDING_REMOVAL],
+            )
+        },
+        Row {
+            torrent: |t| t.category = "sonarr".into(),
+            rules: upload_100k,
+            ..row("not our category: nothing set", Rule::OtherCategory, vec![])
+        },
+    ]
 }
 
 fn without_arr(r: &mut Rules) {
@@ -2217,6 +2342,9 @@ fn arbitrary_trackers(g: &mut Gen) -> (Option<TrackerEntry>, bool, Option<i64>, 
             e.max_upload_ratio = Some(0.5);
             e.max_seeding_time = Some(HOUR);
         }
+        if g.below(3) == 0 {
+            e.settings = limiting_entry().settings;
+        }
         e
     });
     let private = g.below(2) == 0;
@@ -2265,6 +2393,7 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         r.tracker_limits = entry.as_ref().is_some_and(TrackerEntry::sets_limits);
         r.unregistered_delay = [None, Some(0), Some(HOUR)][g.below(3) as usize];
         r.has_arr = g.below(4) != 0;
+        r.settings.upload_limit = [None, Some(0), Some(102_400)][g.below(3) as usize];
         let trackers = trackers_of(&entry, private, read_at, unregistered_since);
         let input = Inputs {
             torrent: &t,
@@ -2327,6 +2456,18 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                 _ => false,
             });
             assert!(!asks_arr, "an Arr call without an Arr: {}", ctx());
+        }
+
+        // Settings only on a torrent of ours that stays, once its trackers (which may set their
+        // own) were read; super-seeding only once complete.
+        for a in &d.actions {
+            if let Action::Set(setting) = a {
+                assert!(t.category == r.category && !removes, "{}", ctx());
+                assert!(!(read_at.is_none() && r.tracker_limits), "{}", ctx());
+                if matches!(setting, Setting::SuperSeeding(_)) {
+                    assert!(t.state.is_complete() && t.amount_left == 0, "{}", ctx());
+                }
+            }
         }
 
         // qBitrr-hnr_active goes on only where hit-and-run holds a removal back.

@@ -266,6 +266,9 @@ fn fill_fields(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<(u
                 Field::MaxRatio => t.max_ratio = s.f64_value()?,
                 Field::MaxSeedingTime => t.max_seeding_minutes = s.i64_value()?,
                 Field::Priority => t.queue_position = s.i64_value()?,
+                Field::UpLimit => t.up_limit = rate_limit(s.i64_value()?),
+                Field::DlLimit => t.dl_limit = rate_limit(s.i64_value()?),
+                Field::SuperSeeding => t.super_seeding = s.bool_value()?,
                 Field::Tracker => {
                     t.tracker_working = if s.peek() == Some(b'n') {
                         s.null()?;
@@ -324,6 +327,14 @@ fn clear(t: &mut Torrent) {
     t.max_seeding_minutes = -1;
     t.queue_position = 0;
     t.tracker_working = true;
+    t.up_limit = 0;
+    t.dl_limit = 0;
+    t.super_seeding = false;
+}
+
+/// qBittorrent's per-torrent limit in bytes/s (-1 or 0: none) as [`Torrent::up_limit`] keeps it.
+fn rate_limit(bytes: i64) -> u32 {
+    u32::try_from(bytes.max(0)).unwrap_or(u32::MAX)
 }
 
 /// qBittorrent's ", "-joined tags into `tags`, reusing its strings.
@@ -381,6 +392,9 @@ pub(crate) enum Field {
     MaxSeedingTime,
     Priority,
     Tracker,
+    UpLimit,
+    DlLimit,
+    SuperSeeding,
     Other,
 }
 
@@ -407,6 +421,9 @@ impl Field {
             b"max_seeding_time" => Self::MaxSeedingTime,
             b"priority" => Self::Priority,
             b"tracker" => Self::Tracker,
+            b"up_limit" => Self::UpLimit,
+            b"dl_limit" => Self::DlLimit,
+            b"super_seeding" => Self::SuperSeeding,
             _ => Self::Other,
         }
     }

@@ -28,6 +28,29 @@ use crate::tracker::TrackerList;
 
 mod list;
 mod login;
+
+/// One thing set on torrents: `torrents/setUploadLimit`, `setDownloadLimit` (bytes/s; 0: no
+/// limit), `setSuperSeeding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Setting {
+    UploadLimit(u32),
+    DownloadLimit(u32),
+    SuperSeeding(bool),
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let limit = |f: &mut std::fmt::Formatter<'_>, what: &str, bytes: u32| match bytes {
+            0 => write!(f, "{what} limit none"),
+            b => write!(f, "{what} limit {} KiB/s", b / 1024),
+        };
+        match *self {
+            Self::UploadLimit(b) => limit(f, "upload", b),
+            Self::DownloadLimit(b) => limit(f, "download", b),
+            Self::SuperSeeding(on) => write!(f, "super-seeding {}", if on { "on" } else { "off" }),
+        }
+    }
+}
 pub(crate) use list::{parse_maindata, Field, Fields, SyncItem};
 pub use list::{parse_torrent_list, parse_torrents_each, ListError};
 pub use login::LoginBackoff;
@@ -568,6 +591,25 @@ impl QbitClient {
                 self.post(again, &params)
             }
             other => other,
+        }
+    }
+
+    /// Sets `setting` on `hashes`.
+    pub(crate) fn set(&self, hashes: &[&str], setting: Setting) -> Result<(), HttpError> {
+        let joined = hashes.join("|");
+        match setting {
+            Setting::UploadLimit(bytes) => self.post(
+                "/api/v2/torrents/setUploadLimit",
+                &[("hashes", &joined), ("limit", &bytes.to_string())],
+            ),
+            Setting::DownloadLimit(bytes) => self.post(
+                "/api/v2/torrents/setDownloadLimit",
+                &[("hashes", &joined), ("limit", &bytes.to_string())],
+            ),
+            Setting::SuperSeeding(on) => self.post(
+                "/api/v2/torrents/setSuperSeeding",
+                &[("hashes", &joined), ("value", if on { "true" } else { "false" })],
+            ),
         }
     }
 

@@ -8,6 +8,7 @@ fn entry(name: &str, host: &str, priority: i64) -> TrackerEntry {
         maximum_eta: None,
         max_upload_ratio: None,
         max_seeding_time: None,
+        settings: Default::default(),
         hnr: HitAndRun::default(),
     }
 }

@@ -11,7 +11,7 @@ use crate::arr::{ArrClient, CommandState, QueueDelete, QueueDeleteOptions};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
-use crate::qbit::{ApiVersion, ListQuery, QbitClient, SyncItem};
+use crate::qbit::{ApiVersion, ListQuery, QbitClient, Setting, SyncItem};
 use crate::tracker::TrackerList;
 
 impl Qbittorrent for QbitClient {
@@ -62,6 +62,9 @@ impl Qbittorrent for QbitClient {
     }
     fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError> {
         QbitClient::skip_files(self, hash, ids)
+    }
+    fn set(&self, hashes: &[&str], setting: Setting) -> Result<(), HttpError> {
+        QbitClient::set(self, hashes, setting)
     }
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         QbitClient::add_tags(self, hashes, tags)

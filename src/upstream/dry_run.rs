@@ -15,7 +15,7 @@ use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
-use crate::qbit::{ApiVersion, ListQuery, SyncItem};
+use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
 use crate::tracker::TrackerList;
 
 /// The id a dry run's commands get (the Arrs number theirs from 1).
@@ -100,6 +100,9 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
         let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
         let change = format!("skip files {} of {hash}", ids.join(","));
         self.would(self.name(), change)
+    }
+    fn set(&self, hashes: &[&str], setting: Setting) -> Result<(), HttpError> {
+        self.would(self.name(), format!("set {setting} on {}", hashes.join(",")))
     }
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         let change = format!("tag {} with {}", hashes.join(","), tags.join(","));

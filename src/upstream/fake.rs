@@ -14,7 +14,7 @@ use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
-use crate::qbit::{ApiVersion, ListFilter, ListQuery, SyncItem};
+use crate::qbit::{ApiVersion, ListFilter, ListQuery, Setting, SyncItem};
 use crate::tracker::TrackerList;
 
 /// One call a fake received.
@@ -37,6 +37,10 @@ pub(crate) enum Call {
     AddTags {
         hashes: Vec<String>,
         tags: Vec<String>,
+    },
+    Set {
+        hashes: Vec<String>,
+        setting: Setting,
     },
     RemoveTags {
         hashes: Vec<String>,
@@ -75,6 +79,7 @@ impl Call {
             Self::Pause(_) => "pause",
             Self::SetCategory { .. } => "set_category",
             Self::AddTags { .. } => "add_tags",
+            Self::Set { .. } => "set",
             Self::RemoveTags { .. } => "remove_tags",
             Self::Queue => "queue",
             Self::QueueDelete { .. } => "queue_delete",
@@ -286,6 +291,12 @@ impl Qbittorrent for FakeQbit {
             }
         }
         Ok(())
+    }
+    fn set(&self, hashes: &[&str], setting: Setting) -> Result<(), HttpError> {
+        self.journal.record(Call::Set {
+            hashes: owned(hashes),
+            setting,
+        })
     }
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         self.journal.record(Call::AddTags {

@@ -9,7 +9,7 @@ use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
-use crate::qbit::{ApiVersion, ListQuery, SyncItem};
+use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
 use crate::tracker::TrackerList;
 
 /// What the loop needs from one qBittorrent instance. Shared by the workers
@@ -46,6 +46,8 @@ pub(crate) trait Qbittorrent: Send + Sync {
     fn trackers(&self, hash: &str) -> Result<TrackerList, HttpError>;
     /// `torrents/filePrio` priority 0 for these file ids of one torrent.
     fn skip_files(&self, hash: &str, ids: &[u32]) -> Result<(), HttpError>;
+    /// A rate limit or super-seeding on `hashes`.
+    fn set(&self, hashes: &[&str], setting: Setting) -> Result<(), HttpError>;
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
     fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
     /// Records a failed call; true when this starts an outage, so exactly one worker reports it.

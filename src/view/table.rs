@@ -1,7 +1,7 @@
 //! The compact torrent table behind a view: one fixed-size entry per
 //! torrent (its 20-byte id, interned category, the tags the rules read as
 //! bits, the numbers the rules read, an interned set of tracker URLs),
-//! sorted by id, about 112 bytes each.
+//! sorted by id, about 120 bytes each.
 //! Names, paths and other tags are not kept, only what the rules ask of the
 //! paths (is there a content path; is it the save path), as fingerprints:
 //! what a torrent is called, where it lies and how the user tagged it is
@@ -44,7 +44,8 @@ impl Interner {
 pub(crate) struct Entry {
     pub(crate) id: TorrentId,
     pub(crate) category: u32,
-    /// Which of [`tags::READ_BY_RULES`] it has, one bit each; and [`TRACKERS_FAILING`].
+    /// Which of [`tags::READ_BY_RULES`] it has, one bit each; and [`TRACKERS_FAILING`] and
+    /// [`SUPER_SEEDING`].
     pub(crate) tags: u8,
     /// The set of tracker URLs it announces to (a [`TrackerSets`] id; 0: none known).
     pub(crate) trackers: u32,
@@ -66,6 +67,9 @@ pub(crate) struct Entry {
     /// Fingerprints of the content and save paths (trailing slashes trimmed); 0: empty.
     pub(crate) content_path: u64,
     pub(crate) save_path: u64,
+    /// Its own rate limits, bytes/s (0: none).
+    pub(crate) up_limit: u32,
+    pub(crate) dl_limit: u32,
 }
 
 /// Every field the rules read, the floats by their bits: equal entries hash equal. (The
@@ -96,6 +100,7 @@ impl std::hash::Hash for Entry {
             self.save_path,
         )
             .hash(h);
+        (self.up_limit, self.dl_limit).hash(h);
     }
 }
 
@@ -150,6 +155,8 @@ impl Entry {
             queue_position: 0,
             content_path: 0,
             save_path: 0,
+            up_limit: 0,
+            dl_limit: 0,
         }
     }
 
@@ -158,11 +165,9 @@ impl Entry {
         Self {
             id,
             category,
-            tags: if t.tracker_working {
-                tags
-            } else {
-                tags | TRACKERS_FAILING
-            },
+            tags: tags
+                | if t.tracker_working { 0 } else { TRACKERS_FAILING }
+                | if t.super_seeding { SUPER_SEEDING } else { 0 },
             trackers: 0,
             state: t.state,
             progress: t.progress,
@@ -179,6 +184,8 @@ impl Entry {
             queue_position: u16::try_from(t.queue_position.max(0)).unwrap_or(u16::MAX),
             content_path: path_key(&t.content_path),
             save_path: path_key(&t.save_path),
+            up_limit: t.up_limit,
+            dl_limit: t.dl_limit,
         }
     }
 
@@ -194,11 +201,15 @@ impl Entry {
                 })*
             };
         }
-        if present.has(Field::Tags) {
-            self.tags = (self.tags & TRACKERS_FAILING) | (src.tags & !TRACKERS_FAILING);
-        }
-        if present.has(Field::Tracker) {
-            self.tags = (self.tags & !TRACKERS_FAILING) | (src.tags & TRACKERS_FAILING);
+        // The tag bits and the two flags beside them each come with their own field.
+        for (field, bits) in [
+            (Field::Tags, !(TRACKERS_FAILING | SUPER_SEEDING)),
+            (Field::Tracker, TRACKERS_FAILING),
+            (Field::SuperSeeding, SUPER_SEEDING),
+        ] {
+            if present.has(field) {
+                self.tags = (self.tags & !bits) | (src.tags & bits);
+            }
         }
         take!(
             category: Category,
@@ -216,7 +227,9 @@ impl Entry {
             max_seeding_minutes: MaxSeedingTime,
             queue_position: Priority,
             content_path: ContentPath,
-            save_path: SavePath
+            save_path: SavePath,
+            up_limit: UpLimit,
+            dl_limit: DlLimit
         );
         before != self.category
     }
@@ -270,6 +283,9 @@ impl Entry {
         t.max_seeding_minutes = i64::from(self.max_seeding_minutes);
         t.queue_position = i64::from(self.queue_position);
         t.tracker_working = self.tracker_working();
+        t.super_seeding = self.tags & SUPER_SEEDING != 0;
+        t.up_limit = self.up_limit;
+        t.dl_limit = self.dl_limit;
     }
 
     /// Whether some tracker answered its last announce (see [`Torrent::tracker_working`]).
@@ -279,9 +295,11 @@ impl Entry {
 }
 
 /// The bit of [`Entry::tags`] that says no tracker answered the torrent's last announce (it
-/// has room beside the tags: an entry stays 112 bytes).
+/// has room beside the tags).
 const TRACKERS_FAILING: u8 = 1 << 7;
-const _: () = assert!(tags::READ_BY_RULES.len() < 8);
+/// The bit of [`Entry::tags`] that says super-seeding is on.
+const SUPER_SEEDING: u8 = 1 << 6;
+const _: () = assert!(tags::READ_BY_RULES.len() < 7);
 
 /// The tags of `t` the rules read, as bits.
 pub(crate) fn tag_bits(t: &Torrent) -> u8 {

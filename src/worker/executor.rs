@@ -24,6 +24,7 @@ use crate::decide::{Action, Decision, QueueStep};
 use crate::file_filter::FileFilter;
 use crate::http::HttpError;
 use crate::model::{tags, AuditEntry, ImportState, Intent, Memory, QueueEntry, UnixTime};
+use crate::qbit::Setting;
 use crate::shutdown::Shutdown;
 use crate::store::InstanceRecords;
 use crate::upstream::{ArrApi, Qbittorrent};
@@ -223,6 +224,7 @@ impl Executor<'_> {
             }
         }
         self.tags(plans, &mut done);
+        self.settings(plans, &mut done);
         done
     }
 
@@ -719,6 +721,30 @@ impl Executor<'_> {
         done.blocklists += u32::from(progress.blocklisted);
         done.searches += u32::from(progress.searched);
         done.errors += progress.errors;
+    }
+
+    /// Rate limits and super-seeding: one call per qBittorrent and value.
+    fn settings(&self, plans: &mut [Plan], done: &mut Applied) {
+        let mut groups: BTreeMap<(usize, Setting), Vec<usize>> = BTreeMap::new();
+        for (i, plan) in plans.iter().enumerate() {
+            if plan.removed {
+                continue;
+            }
+            for a in &plan.decision.actions {
+                if let Action::Set(setting) = a {
+                    groups.entry((plan.qbit, *setting)).or_default().push(i);
+                }
+            }
+        }
+        for ((q, setting), idx) in groups {
+            if self.stop.is_set() {
+                return;
+            }
+            let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
+            if let Err(e) = self.qbits[q].set(&hashes, setting) {
+                self.failed(done, "set", &setting.to_string(), &e);
+            }
+        }
     }
 
     fn tags(&self, plans: &mut [Plan], done: &mut Applied) {

@@ -140,6 +140,7 @@ mod tests {
             maximum_eta: None,
             max_upload_ratio: None,
             max_seeding_time: None,
+            settings: Default::default(),
             hnr: HitAndRun::default(),
         }
     }

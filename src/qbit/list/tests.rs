@@ -231,6 +231,12 @@ struct Oracle {
     /// Absent: no sign of failing trackers; null or "": none working.
     #[serde(default = "no_tracker_field")]
     tracker: Option<String>,
+    #[serde(default)]
+    up_limit: i64,
+    #[serde(default)]
+    dl_limit: i64,
+    #[serde(default)]
+    super_seeding: bool,
 }
 
 fn no_tracker_field() -> Option<String> {
@@ -270,6 +276,9 @@ impl From<Oracle> for Torrent {
             queue_position: o.priority,
             save_path: o.save_path,
             tracker_working: o.tracker.is_some_and(|t| !t.is_empty()),
+            up_limit: u32::try_from(o.up_limit.max(0)).unwrap_or(u32::MAX),
+            dl_limit: u32::try_from(o.dl_limit.max(0)).unwrap_or(u32::MAX),
+            super_seeding: o.super_seeding,
         }
     }
 }

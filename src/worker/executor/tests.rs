@@ -816,3 +816,40 @@ fn a_blocklist_that_failed_for_a_kept_torrent_is_retried() {
     );
     assert_eq!((done.blocklists, done.searches), (1, 1));
 }
+
+#[test]
+fn settings_go_in_one_call_per_value_after_the_tags() {
+    let mut bench = Bench::new();
+    let up = |bytes| Action::Set(crate::qbit::Setting::UploadLimit(bytes));
+    let mut plans = vec![
+        plan('a', vec![up(102_400)]),
+        plan(
+            'b',
+            vec![up(102_400), Action::Set(crate::qbit::Setting::SuperSeeding(true))],
+        ),
+        plan('c', vec![up(51_200), Action::AddTag(tags::HNR_ACTIVE)]),
+    ];
+    let done = bench.apply(&mut plans);
+    assert_eq!(
+        bench.journal.calls(),
+        [
+            Call::AddTags {
+                hashes: hashes(&['c']),
+                tags: vec![tags::HNR_ACTIVE.into()]
+            },
+            Call::Set {
+                hashes: hashes(&['c']),
+                setting: crate::qbit::Setting::UploadLimit(51_200)
+            },
+            Call::Set {
+                hashes: hashes(&['a', 'b']),
+                setting: crate::qbit::Setting::UploadLimit(102_400)
+            },
+            Call::Set {
+                hashes: hashes(&['b']),
+                setting: crate::qbit::Setting::SuperSeeding(true)
+            },
+        ]
+    );
+    assert_eq!(done.errors, 0);
+}
