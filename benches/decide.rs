@@ -254,6 +254,7 @@ fn rules(category: &str) -> Rules {
         remove_private_without_entry: false,
         tracker_limits: false,
         unregistered_delay: Some(3_600),
+        owned_tags: Vec::new(),
         has_arr: true,
     }
 }

@@ -79,6 +79,8 @@ pub struct Rules {
     pub tracker_limits: bool,
     /// Torrent.UnregisteredDelay (ours) in seconds; `None`: unregistered torrents are kept.
     pub unregistered_delay: Option<i64>,
+    /// Every AddTags tag of the tracker entries that can apply: ours to add and remove.
+    pub owned_tags: Vec<String>,
     /// An Arr stands behind the category. Without one (`[qBit] ManagedCategories`) there is
     /// nothing to import into, so a complete torrent is judged as imported, and no removal
     /// touches an Arr queue or searches.
@@ -113,6 +115,7 @@ impl Rules {
             remove_private_without_entry: arr.torrent.remove_private_without_entry,
             tracker_limits: false,
             unregistered_delay: arr.torrent.unregistered_delay.map(secs),
+            owned_tags: Vec::new(),
             has_arr: arr.has_arr(),
         }
     }
@@ -120,7 +123,14 @@ impl Rules {
     /// These rules where `entries` are the tracker entries that can apply (the Arr's and its
     /// qBittorrents').
     pub(crate) fn with_entries<'e>(mut self, entries: impl IntoIterator<Item = &'e TrackerEntry>) -> Self {
-        self.tracker_limits = entries.into_iter().any(TrackerEntry::sets_limits);
+        for entry in entries {
+            self.tracker_limits |= entry.sets_limits();
+            for tag in entry.add_tags.iter() {
+                if !self.owned_tags.contains(tag) {
+                    self.owned_tags.push(tag.clone());
+                }
+            }
+        }
         self
     }
 }
@@ -303,6 +313,10 @@ pub enum Action {
     /// A rate limit or super-seeding, from its tracker entry or SeedingMode, where the torrent
     /// differs (set once; set again only when it drifts).
     Set(Setting),
+    /// Its tracker entry's AddTags tag, which it lacks.
+    TagWith(String),
+    /// An AddTags tag of an entry that does not speak for it (any more).
+    Untag(String),
 }
 
 impl Action {
@@ -343,6 +357,8 @@ impl fmt::Display for Action {
                 Ok(())
             }
             Self::Set(setting) => write!(f, "set {setting}"),
+            Self::TagWith(tag) => write!(f, "tag {tag:?}"),
+            Self::Untag(tag) => write!(f, "untag {tag:?}"),
             Self::BlocklistKeep { research } => {
                 f.write_str("blocklist (keep torrent)")?;
                 if *research {
@@ -878,7 +894,7 @@ fn mark_hit_and_run(input: Inputs<'_>, d: &mut Decision) {
 /// tracker entry's, else SeedingMode's; set only where the torrent differs, so each is sent
 /// once and again only when the torrent drifts. Nothing while trackers that may set them are
 /// unread (they are read first), and super-seeding only once complete (qBittorrent has none
-/// for a download).
+/// for a download). Likewise its entry's AddTags, and off the other entries' AddTags.
 fn apply_settings(input: Inputs<'_>, d: &mut Decision) {
     let (t, r) = (input.torrent, input.rules);
     let leaves = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
@@ -897,6 +913,22 @@ fn apply_settings(input: Inputs<'_>, d: &mut Decision) {
     let complete = t.state.is_complete() && t.amount_left == 0;
     if entry.super_seed && complete && !t.super_seeding {
         d.actions.push(Action::Set(Setting::SuperSeeding(true)));
+    }
+    // AddTags: the entry's on, the other entries' off. With Tagless, qBitrr keeps them out of
+    // qBittorrent, and so do we.
+    if r.tagless || r.owned_tags.is_empty() {
+        return;
+    }
+    let wanted: &[String] = input.trackers.entry().map_or(&[], |e| &e.add_tags);
+    for tag in wanted.iter().filter(|tag| !t.has_tag(tag)) {
+        d.actions.push(Action::TagWith(tag.clone()));
+    }
+    for tag in r
+        .owned_tags
+        .iter()
+        .filter(|tag| !wanted.contains(tag) && t.has_tag(tag))
+    {
+        d.actions.push(Action::Untag(tag.clone()));
     }
 }
 

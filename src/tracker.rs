@@ -70,6 +70,9 @@ pub struct TorrentSettings {
     pub super_seed: bool,
 }
 
+/// The tags a tracker entry puts on its torrents (AddTags), shared so that rules are cheap to clone.
+pub type Tags = std::sync::Arc<[String]>;
+
 impl TorrentSettings {
     /// Whether it sets anything.
     pub fn any(&self) -> bool {
@@ -97,6 +100,8 @@ pub struct TrackerEntry {
     pub hnr: HitAndRun,
     /// Rate limits and super-seeding to set on its torrents.
     pub settings: TorrentSettings,
+    /// AddTags: tags it puts on its torrents (and takes off those it no longer speaks for).
+    pub add_tags: Tags,
 }
 
 impl TrackerEntry {
@@ -107,6 +112,7 @@ impl TrackerEntry {
             || self.max_upload_ratio.is_some()
             || self.max_seeding_time.is_some()
             || self.settings.any()
+            || !self.add_tags.is_empty()
     }
 
     fn matches(&self, host: &str) -> bool {

@@ -44,7 +44,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use table::{Entry, Interner, Table};
+pub(crate) use table::{Entry, Table};
 
 /// The first WebAPI version whose `sync/maindata` costs qBittorrent little
 /// (qBittorrent 5.0.0; measured on 5.1.0, against 4.5.2's full rebuild).
@@ -288,7 +288,7 @@ impl View {
         let mut out = Vec::new();
         let mut t = Torrent::default();
         state.table.each_in(categories, |e| {
-            e.fill(&mut t, &state.table.categories);
+            e.fill(&mut t, &state.table);
             out.push(t.clone());
         });
         out

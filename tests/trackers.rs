@@ -221,7 +221,9 @@ fn an_unregistered_torrent_with_a_cross_seed_is_removed_without_its_files() {
 }
 
 /// `[qBit] ManagedCategories`: a category no Arr owns gets `[qBit.CategorySeeding]`'s rules
-/// from a worker of its own, and no Arr hears of it.
+/// from a worker of its own, and no Arr hears of it. (MaxSeedingTime 0: qBittorrent 4.5.2 may
+/// not update an idle torrent's seeding time for a long while, so a limit of seconds would
+/// make the test depend on when it does.)
 #[test]
 fn a_managed_category_torrent_is_removed_by_category_seeding_without_an_arr_call() {
     let Some(setup) = Scenario::radarr()
@@ -229,7 +231,7 @@ fn a_managed_category_torrent_is_removed_by_category_seeding_without_an_arr_call
             "ManagedCategories = [\"seed\"]\n\
              [qBit.CategorySeeding]\n\
              RemoveTorrent = 2\n\
-             MaxSeedingTime = \"2s\"\n\
+             MaxSeedingTime = 0\n\
              IgnoreTorrentsYoungerThan = 0",
         )
         .setup()
@@ -298,11 +300,11 @@ fn a_managed_category_torrent_is_removed_by_category_seeding_without_an_arr_call
     assert!(radarr.queue_deletes().is_empty() && radarr.commands().is_empty());
 }
 
-/// Rate limits and super-seeding: SeedingMode's upload limit on every torrent, a tracker
-/// entry's own limit and super-seeding on its torrents; each sent once, and again only after
-/// the torrent drifted (here: the user changed its limit in qBittorrent).
+/// Rate limits, super-seeding and AddTags: SeedingMode's upload limit on every torrent, a
+/// tracker entry's own limit, super-seeding and tag on its torrents; each sent once, and again
+/// only after the torrent drifted (here: the user changed its limit and took the tag off).
 #[test]
-fn rate_limits_and_super_seeding_are_set_once_and_again_only_after_a_drift() {
+fn rate_limits_super_seeding_and_tags_are_set_once_and_again_only_after_a_drift() {
     let Some(setup) = Scenario::radarr()
         .recording_proxy()
         .radarr_seeding("UploadRateLimitPerTorrent = 100")
@@ -311,7 +313,8 @@ fn rate_limits_and_super_seeding_are_set_once_and_again_only_after_a_drift() {
              Name = \"Limited\"\n\
              URI = \"http://127.0.0.3:9/announce\"\n\
              UploadRateLimit = 50\n\
-             SuperSeedMode = true",
+             SuperSeedMode = true\n\
+             AddTags = [\"limited\"]",
         )
         .setup()
     else {
@@ -340,6 +343,10 @@ fn rate_limits_and_super_seeding_are_set_once_and_again_only_after_a_drift() {
         field(&public.hash, "up_limit") == json!(102_400)
             && field(&limited.hash, "up_limit") == json!(51_200)
             && field(&limited.hash, "super_seeding") == json!(true)
+            && field(&limited.hash, "tags")
+                .as_str()
+                .unwrap_or("")
+                .contains("limited")
     });
     assert!(
         set,
@@ -355,6 +362,13 @@ fn rate_limits_and_super_seeding_are_set_once_and_again_only_after_a_drift() {
             .filter(|r| r.path == format!("/api/v2/torrents/{path}"))
             .count()
     };
+    let tagged = || {
+        s.proxy()
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/api/v2/torrents/addTags" && r.body.contains("tags=limited"))
+            .count()
+    };
     // Several more passes (LoopSleepTimer 1 s): nothing sent again.
     let passes = daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0);
     let more = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
@@ -362,17 +376,20 @@ fn rate_limits_and_super_seeding_are_set_once_and_again_only_after_a_drift() {
     });
     assert!(more, "{}", daemon.log());
     assert_eq!(
-        (sent("setUploadLimit"), sent("setSuperSeeding")),
-        (2, 1),
-        "one upload limit per value (100 and 50 KiB/s), one super-seeding"
+        (sent("setUploadLimit"), sent("setSuperSeeding"), tagged()),
+        (2, 1, 1),
+        "one upload limit per value (100 and 50 KiB/s), one super-seeding, one tag"
     );
+    let public_tags = field(&public.hash, "tags");
+    assert!(!public_tags.to_string().contains("limited"), "{public_tags}");
 
-    // The user sets another limit: it drifted, so it is set back, once.
+    // The user sets another limit: it drifted, so it is set back, once (a drift within 10 s of
+    // the last time is set back once those 10 s are over).
     api.post(
         "torrents/setUploadLimit",
         &[("hashes", &public.hash), ("limit", "5000")],
     );
-    let back = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+    let back = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
         field(&public.hash, "up_limit") == json!(102_400)
     });
     assert!(back, "{:?}\n{}", api.torrent(&public.hash), daemon.log());
@@ -382,5 +399,19 @@ fn rate_limits_and_super_seeding_are_set_once_and_again_only_after_a_drift() {
     });
     assert!(more, "{}", daemon.log());
     assert_eq!(sent("setUploadLimit"), 3, "set back once after the drift");
+
+    // The user takes the tag off: put back, once.
+    api.post(
+        "torrents/removeTags",
+        &[("hashes", &limited.hash), ("tags", "limited")],
+    );
+    let back = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        field(&limited.hash, "tags")
+            .as_str()
+            .unwrap_or("")
+            .contains("limited")
+    });
+    assert!(back, "{:?}\n{}", api.torrent(&limited.hash), daemon.log());
+    assert_eq!(tagged(), 2, "tagged again once");
     assert!(api.torrent(&public.hash).is_some() && api.torrent(&limited.hash).is_some());
 }

@@ -197,9 +197,9 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "requests are not searched for yet",
     );
     let mut trackers = Behaviour::new(
-        "Trackers AddTrackerIfMissing/RemoveIfExists/AddTags/SortTorrents",
-        "what tracker entries change on torrents (trackers, tags, queue order) is not applied yet \
-         (their limits, rate limits, super-seeding and hit-and-run rules are)",
+        "Trackers AddTrackerIfMissing/RemoveIfExists/SortTorrents",
+        "what tracker entries change on torrents (trackers, queue order) is not applied yet \
+         (their limits, rate limits, super-seeding, tags and hit-and-run rules are)",
     );
     let mut dead_trackers = Behaviour::new(
         "SeedingMode.RemoveDeadTrackers",
@@ -340,7 +340,7 @@ UploadRateLimitPerTorrent = 500
 [[qBit.Trackers]]
 Name = \"T\"
 URI = \"t.example\"
-AddTags = [\"t\"]
+SortTorrents = true
 [[qBit.Trackers]]
 URI = \"u.example\"
 HitAndRunMode = \"and\"
@@ -373,9 +373,9 @@ SearchOverseerrRequests = true
             // Lidarr has no Overseerr requests in qBitrr.
             "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
              searched for yet",
-            "Trackers AddTrackerIfMissing/RemoveIfExists/AddTags/SortTorrents is on in qBit (as \
-             set), but what tracker entries change on torrents (trackers, tags, queue order) is \
-             not applied yet (their limits, rate limits, super-seeding and hit-and-run rules are)",
+            "Trackers AddTrackerIfMissing/RemoveIfExists/SortTorrents is on in qBit (as set), but \
+             what tracker entries change on torrents (trackers, queue order) is not applied yet \
+             (their limits, rate limits, super-seeding, tags and hit-and-run rules are)",
             "SeedingMode.RemoveDeadTrackers is on in Radarr-A (as set), but dead trackers are not \
              removed yet",
             "MatchSubcategories is on in qBit (as set), but subcategories are not matched yet (only \

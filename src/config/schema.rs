@@ -111,6 +111,8 @@ pub(super) enum Chars {
     Category,
     /// A folder: no control characters; `CHANGE_ME` (qBitrr's default) means "not set".
     Folder,
+    /// A qBittorrent tag: no control characters, no comma (qBittorrent splits tags on it).
+    Tag,
 }
 
 /// Why `text` breaks the bounds `max`/`chars`, if it does. Never shows the text; for a
@@ -135,6 +137,7 @@ pub(super) fn text_problem(text: &str, max: usize, chars: Chars, secret: bool) -
         Chars::Category if text.contains('\\') => "contains a backslash",
         Chars::Category if text.starts_with('/') || text.ends_with('/') => "starts or ends with /",
         Chars::Category if text.contains("//") => "contains //",
+        Chars::Tag if text.contains(',') => "contains a comma",
         _ => return None,
     };
     Some(problem.to_string())
@@ -300,6 +303,7 @@ impl Bounds {
                     Chars::Category => {
                         ", no control characters, no backslash, no / at either end or twice in a row"
                     }
+                    Chars::Tag => ", no control characters, no comma",
                 };
                 format!("at most {max} characters{rule}")
             }
@@ -576,7 +580,15 @@ pub(super) static TRACKER: TableSchema = TableSchema {
         sup("SuperSeedMode", Ty::Bool, FLAG),
         uns("AddTrackerIfMissing", Ty::Bool, Dflt::Bool(false)),
         uns("RemoveIfExists", Ty::Bool, Dflt::Bool(false)),
-        uns("AddTags", Ty::StrList, Dflt::Empty),
+        sup(
+            "AddTags",
+            Ty::StrList,
+            Bounds::Texts {
+                items: 20,
+                max: 255,
+                chars: Chars::Tag,
+            },
+        ),
         uns("SortTorrents", Ty::Bool, Dflt::Bool(false)),
         // true reads as "and", false as "disabled" (qBitrr's legacy booleans).
         sup("HitAndRunMode", Ty::BoolOrStr, Bounds::OneOf(HNR_MODES)),

@@ -636,6 +636,7 @@ impl Validator<'_> {
             max_seeding_time: None,
             hnr,
             settings: TorrentSettings::default(),
+            add_tags: Default::default(),
         });
         let torrent = TorrentRules {
             ignore_younger_than: s
@@ -888,7 +889,26 @@ fn tracker_entry(e: &mut Keys) -> Option<TrackerEntry> {
             upload_limit: rate_limit(e, "UploadRateLimit"),
             super_seed: e.bool("SuperSeedMode").unwrap_or(false),
         },
+        add_tags: add_tags(e),
     })
+}
+
+/// AddTags, trimmed, without repeats; a tag of our own (`qBitrr-…`) is an error: the rules set
+/// and clear those themselves.
+fn add_tags(e: &mut Keys) -> tracker::Tags {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in e.texts("AddTags").unwrap_or_default() {
+        let tag = tag.trim().to_string();
+        if tag.to_ascii_lowercase().starts_with("qbitrr-") {
+            e.error(
+                "AddTags",
+                format!("{tag:?}: tags starting with qBitrr- are qbitrr-lite's own; choose another name"),
+            );
+        } else if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    tags.into()
 }
 
 /// The hit-and-run keys of a tracker entry or of `[qBit.CategorySeeding]`, with qBitrr's defaults.
@@ -1211,7 +1231,8 @@ mod tracker_tests {
              Priority = 5\nMaxUploadRatio = 2.5\nMaxSeedingTime = \"2d\"\nMaximumETA = -1\n\
              HitAndRunMode = \"or\"\nMinSeedRatio = 1.5\nMinSeedingTimeDays = 7\n\
              HitAndRunMinimumDownloadPercent = 20\nHitAndRunPartialSeedRatio = 0.5\n\
-             TrackerUpdateBuffer = \"1h\"\n\
+             TrackerUpdateBuffer = \"1h\"\nUploadRateLimit = 100\nDownloadRateLimit = 0\n\
+             SuperSeedMode = true\nAddTags = [\" priv \", \"hd\", \"priv\"]\n\
              [[qBit.Trackers]]\nURI = \"other.net\"\nHitAndRunMode = true\n\
              {ARR}[Radarr-A.Torrent]\nRemovePrivateWithoutEntry = true\n\
              [[Radarr-A.Torrent.Trackers]]\nURI = \"udp://other.net:6969\"\nMaxUploadRatio = -1\n"
@@ -1238,6 +1259,16 @@ mod tracker_tests {
             ),
             (20.0, 0.5, 3_600)
         );
+        // KiB/s as bytes/s (0: unlimited); tags trimmed, each once.
+        assert_eq!(
+            p.settings,
+            crate::tracker::TorrentSettings {
+                upload_limit: Some(102_400),
+                download_limit: Some(0),
+                super_seed: true
+            }
+        );
+        assert_eq!(&*p.add_tags, ["priv".to_string(), "hd".to_string()]);
         // Defaults: named by host, priority -100, legacy `true` is "and", -1 sets no limit.
         let o = &qbit[1];
         assert_eq!(
@@ -1254,7 +1285,24 @@ mod tracker_tests {
         );
         assert_eq!(arr[0].host, "other.net");
         assert_eq!(arr[0].max_upload_ratio, None);
+        assert_eq!(o.settings, crate::tracker::TorrentSettings::default());
+        assert!(o.add_tags.is_empty());
         assert!(!loaded(&format!("{BASE}{ARR}")).2);
+    }
+
+    #[test]
+    fn add_tags_of_our_own_or_with_a_comma_are_refused() {
+        let e = refused(&format!(
+            "{BASE}[[qBit.Trackers]]\nURI = \"t.example\"\nAddTags = [\"qBitrr-imported\"]\n{ARR}"
+        ));
+        assert!(
+            e.contains("qBit.Trackers[1].AddTags: \"qBitrr-imported\": tags starting with qBitrr-"),
+            "{e}"
+        );
+        let e = refused(&format!(
+            "{BASE}[[qBit.Trackers]]\nURI = \"t.example\"\nAddTags = [\"a,b\"]\n{ARR}"
+        ));
+        assert!(e.contains("no comma"), "{e}");
     }
 
     #[test]

@@ -36,6 +36,7 @@ fn rules() -> Rules {
         remove_private_without_entry: false,
         tracker_limits: false,
         unregistered_delay: Some(HOUR),
+        owned_tags: Vec::new(),
         has_arr: true,
     }
 }
@@ -108,6 +109,7 @@ fn hnr_entry() -> TrackerEntry {
         max_upload_ratio: None,
         max_seeding_time: None,
         settings: Default::default(),
+        add_tags: Default::default(),
         hnr: crate::tracker::HitAndRun {
             mode: crate::tracker::HnrMode::And,
             min_ratio: 1.0,
@@ -1511,7 +1513,63 @@ fn settings_rows() -> Vec<Row> {
             rules: upload_100k,
             ..row("not our category: nothing set", Rule::OtherCategory, vec![])
         },
+        Row {
+            rules: owns_tags,
+            trackers: Tr::Entry(tagging_entry),
+            ..row(
+                "its entry's AddTags: tagged",
+                Rule::NoAction,
+                vec![Action::TagWith("priv".into())],
+            )
+        },
+        Row {
+            torrent: |t| t.tags = vec!["priv".into(), "mine".into()],
+            rules: owns_tags,
+            trackers: Tr::Entry(tagging_entry),
+            ..row("tagged already: nothing", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: |t| t.tags = vec!["priv".into(), "hd".into()],
+            rules: owns_tags,
+            trackers: Tr::Entry(tagging_entry),
+            ..row(
+                "another entry's tag: taken off, the user's own left",
+                Rule::NoAction,
+                vec![Action::Untag("hd".into())],
+            )
+        },
+        Row {
+            torrent: |t| t.tags = vec!["priv".into()],
+            rules: owns_tags,
+            ..row(
+                "no entry speaks for it (any more): its tag taken off",
+                Rule::NoAction,
+                vec![Action::Untag("priv".into())],
+            )
+        },
+        Row {
+            rules: |r| {
+                owns_tags(r);
+                r.tagless = true;
+            },
+            trackers: Tr::Entry(tagging_entry),
+            ..row("Tagless: no AddTags in qBittorrent", Rule::NoAction, vec![])
+        },
     ]
+}
+
+/// Entries with AddTags "priv" and "hd" can apply.
+fn owns_tags(r: &mut Rules) {
+    r.tracker_limits = true;
+    r.owned_tags = vec!["priv".into(), "hd".into()];
+}
+
+/// A private tracker's entry with AddTags "priv".
+fn tagging_entry() -> TrackerEntry {
+    TrackerEntry {
+        add_tags: vec!["priv".to_string()].into(),
+        ..hnr_entry()
+    }
 }
 
 fn without_arr(r: &mut Rules) {
@@ -2345,6 +2403,9 @@ fn arbitrary_trackers(g: &mut Gen) -> (Option<TrackerEntry>, bool, Option<i64>, 
         if g.below(3) == 0 {
             e.settings = limiting_entry().settings;
         }
+        if g.below(3) == 0 {
+            e.add_tags = tagging_entry().add_tags;
+        }
         e
     });
     let private = g.below(2) == 0;
@@ -2394,6 +2455,10 @@ fn safety_gates_hold_for_arbitrary_inputs() {
         r.unregistered_delay = [None, Some(0), Some(HOUR)][g.below(3) as usize];
         r.has_arr = g.below(4) != 0;
         r.settings.upload_limit = [None, Some(0), Some(102_400)][g.below(3) as usize];
+        if g.below(3) == 0 {
+            owns_tags(&mut r);
+        }
+        r.tracker_limits |= entry.as_ref().is_some_and(TrackerEntry::sets_limits);
         let trackers = trackers_of(&entry, private, read_at, unregistered_since);
         let input = Inputs {
             torrent: &t,
@@ -2467,6 +2532,19 @@ fn safety_gates_hold_for_arbitrary_inputs() {
                 if matches!(setting, Setting::SuperSeeding(_)) {
                     assert!(t.state.is_complete() && t.amount_left == 0, "{}", ctx());
                 }
+            }
+            // AddTags: only its entry's on, only tags of ours off, never with Tagless.
+            if let Action::TagWith(tag) | Action::Untag(tag) = a {
+                assert!(t.category == r.category && !removes && !r.tagless, "{}", ctx());
+                assert!(read_at.is_some() || !r.tracker_limits, "{}", ctx());
+                assert!(r.owned_tags.contains(tag), "{}", ctx());
+            }
+            if let Action::TagWith(tag) = a {
+                assert!(
+                    entry.as_ref().is_some_and(|e| e.add_tags.contains(tag)),
+                    "{}",
+                    ctx()
+                );
             }
         }
 

@@ -9,6 +9,7 @@ fn entry(name: &str, host: &str, priority: i64) -> TrackerEntry {
         max_upload_ratio: None,
         max_seeding_time: None,
         settings: Default::default(),
+        add_tags: Default::default(),
         hnr: HitAndRun::default(),
     }
 }

@@ -1,7 +1,7 @@
 //! The compact torrent table behind a view: one fixed-size entry per
 //! torrent (its 20-byte id, interned category, the tags the rules read as
 //! bits, the numbers the rules read, an interned set of tracker URLs),
-//! sorted by id, about 120 bytes each.
+//! sorted by id, about 128 bytes each.
 //! Names, paths and other tags are not kept, only what the rules ask of the
 //! paths (is there a content path; is it the save path), as fingerprints:
 //! what a torrent is called, where it lies and how the user tagged it is
@@ -70,6 +70,9 @@ pub(crate) struct Entry {
     /// Its own rate limits, bytes/s (0: none).
     pub(crate) up_limit: u32,
     pub(crate) dl_limit: u32,
+    /// All its tags, as one string interned in [`Table::tag_sets`] (plus one; 0: none), for the
+    /// tags the rules set that are not ours (tracker entries' AddTags).
+    pub(crate) tag_set: u32,
 }
 
 /// Every field the rules read, the floats by their bits: equal entries hash equal. (The
@@ -100,7 +103,7 @@ impl std::hash::Hash for Entry {
             self.save_path,
         )
             .hash(h);
-        (self.up_limit, self.dl_limit).hash(h);
+        (self.up_limit, self.dl_limit, self.tag_set).hash(h);
     }
 }
 
@@ -157,11 +160,12 @@ impl Entry {
             save_path: 0,
             up_limit: 0,
             dl_limit: 0,
+            tag_set: 0,
         }
     }
 
     /// `t`'s fields (category and tags already interned).
-    pub(crate) fn from_torrent(id: TorrentId, t: &Torrent, category: u32, tags: u8) -> Self {
+    pub(crate) fn from_torrent(id: TorrentId, t: &Torrent, category: u32, tags: u8, tag_set: u32) -> Self {
         Self {
             id,
             category,
@@ -186,6 +190,7 @@ impl Entry {
             save_path: path_key(&t.save_path),
             up_limit: t.up_limit,
             dl_limit: t.dl_limit,
+            tag_set,
         }
     }
 
@@ -229,13 +234,15 @@ impl Entry {
             content_path: ContentPath,
             save_path: SavePath,
             up_limit: UpLimit,
-            dl_limit: DlLimit
+            dl_limit: DlLimit,
+            tag_set: Tags
         );
         before != self.category
     }
 
     /// Writes this entry into `t`, reusing its strings; the name is left empty.
-    pub(crate) fn fill(&self, t: &mut Torrent, strings: &Interner) {
+    pub(crate) fn fill(&self, t: &mut Torrent, table: &Table) {
+        let strings = &table.categories;
         t.hash.clear();
         self.id.write_hex(&mut t.hash);
         t.name.clear();
@@ -255,16 +262,25 @@ impl Entry {
         t.category.clear();
         t.category.push_str(strings.get(self.category));
         let mut n = 0;
-        for (bit, tag) in tags::READ_BY_RULES.iter().enumerate() {
-            if self.tags & (1 << bit) == 0 {
-                continue;
-            }
+        let all = table.tag_set(self.tag_set);
+        let rule_tags = tags::READ_BY_RULES
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| self.tags & (1 << bit) != 0)
+            .map(|(_, tag)| *tag);
+        // Every tag when they were kept (they hold the rules' too), else the rules' from the bits.
+        let names: &mut dyn Iterator<Item = &str> = if all.is_empty() {
+            &mut rule_tags.into_iter()
+        } else {
+            &mut all.split(", ").filter(|s| !s.is_empty())
+        };
+        for tag in names {
             match t.tags.get_mut(n) {
                 Some(slot) => {
                     slot.clear();
                     slot.push_str(tag);
                 }
-                None => t.tags.push((*tag).to_string()),
+                None => t.tags.push(tag.to_string()),
             }
             n += 1;
         }
@@ -376,6 +392,8 @@ impl TrackerSets {
 pub(crate) struct Table {
     entries: Vec<Entry>,
     pub(crate) categories: Interner,
+    /// Each distinct tags string (see [`Entry::tag_set`]).
+    tag_sets: Interner,
     pub(crate) trackers: TrackerSets,
     /// Bumped for a category whenever a torrent comes into it or leaves it
     /// (added, removed, moved): what makes reading the Arr queue worth it (its
@@ -392,6 +410,22 @@ impl Table {
 
     pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// The tags string of [`Entry::tag_set`] `id` ("" for 0).
+    pub(crate) fn tag_set(&self, id: u32) -> &str {
+        match id {
+            0 => "",
+            id => self.tag_sets.get(id - 1),
+        }
+    }
+
+    /// `t`'s tags as an [`Entry::tag_set`].
+    fn intern_tags(&mut self, t: &Torrent) -> u32 {
+        if t.tags.is_empty() {
+            return 0;
+        }
+        self.tag_sets.intern(&t.tags.join(", ")).saturating_add(1)
     }
 
     pub(crate) fn get(&self, id: &TorrentId) -> Option<&Entry> {
@@ -418,6 +452,10 @@ impl Table {
     pub(crate) fn merge_from(&mut self, src: &Entry, present: Fields, from: &Table) {
         let mut e = *src;
         e.category = self.categories.intern(from.categories.get(src.category));
+        e.tag_set = match from.tag_set(src.tag_set) {
+            "" => 0,
+            tags => self.tag_sets.intern(tags).saturating_add(1),
+        };
         match self.entries.binary_search_by(|x| x.id.cmp(&src.id)) {
             Ok(i) => {
                 let old = self.entries[i].category;
@@ -441,7 +479,8 @@ impl Table {
     /// The torrent as `torrents/info` lists it (every field), added if new.
     pub(crate) fn upsert(&mut self, id: TorrentId, t: &Torrent) {
         let category = self.categories.intern(&t.category);
-        let e = Entry::from_torrent(id, t, category, tag_bits(t));
+        let tag_set = self.intern_tags(t);
+        let e = Entry::from_torrent(id, t, category, tag_bits(t), tag_set);
         match self.entries.binary_search_by(|x| x.id.cmp(&id)) {
             Ok(i) => {
                 let old = self.entries[i];
@@ -518,9 +557,13 @@ impl Table {
         } else {
             ""
         });
-        let tags = if present.has(Field::Tags) { tag_bits(t) } else { 0 };
+        let (tags, tag_set) = if present.has(Field::Tags) {
+            (tag_bits(t), self.intern_tags(t))
+        } else {
+            (0, 0)
+        };
         let mut e = Entry::blank(id, category, tags);
-        e.merge(&Entry::from_torrent(id, t, category, tags), present);
+        e.merge(&Entry::from_torrent(id, t, category, tags, tag_set), present);
         self.entries.push(e);
     }
 

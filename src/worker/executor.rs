@@ -748,17 +748,20 @@ impl Executor<'_> {
     }
 
     fn tags(&self, plans: &mut [Plan], done: &mut Applied) {
-        let mut groups: BTreeMap<(usize, bool, &'static str), Vec<usize>> = BTreeMap::new();
+        let mut groups: BTreeMap<(usize, bool, &str), Vec<usize>> = BTreeMap::new();
         for (i, plan) in plans.iter().enumerate() {
             if plan.removed {
                 continue;
             }
             for a in &plan.decision.actions {
-                match a {
-                    Action::AddTag(t) => groups.entry((plan.qbit, true, t)).or_default().push(i),
-                    Action::RemoveTag(t) => groups.entry((plan.qbit, false, t)).or_default().push(i),
-                    _ => {}
-                }
+                let (add, tag) = match a {
+                    Action::AddTag(t) => (true, *t),
+                    Action::RemoveTag(t) => (false, *t),
+                    Action::TagWith(t) => (true, t.as_str()),
+                    Action::Untag(t) => (false, t.as_str()),
+                    _ => continue,
+                };
+                groups.entry((plan.qbit, add, tag)).or_default().push(i);
             }
         }
         for ((q, add, tag), idx) in groups {

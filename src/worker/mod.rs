@@ -30,7 +30,7 @@ use crate::shutdown::Shutdown;
 use crate::status::{Board, PassFailure, PassSummary, QbitProblem, QbitRead};
 use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::{ArrApi, Qbittorrent};
-use crate::view::{Entry, Interner, Mode, View, Watch};
+use crate::view::{Entry, Mode, Table, View, Watch};
 
 mod arr_jobs;
 mod decision_log;
@@ -39,6 +39,7 @@ mod guard;
 mod intents;
 mod leftovers;
 mod memory_table;
+mod settle;
 pub(crate) mod space;
 mod trackers;
 
@@ -226,6 +227,8 @@ pub(crate) struct Worker {
     /// Queue rows of our torrents seen in the failed category, until they are acted on
     /// (see [`QueueView`]), with when each was last seen.
     held_queue: HashMap<String, (QueueEntry, UnixTime)>,
+    /// What was just set on torrents, not sent again while qBittorrent catches up.
+    settle: settle::Settle,
     /// The queue rows of our torrents as remembered in the store (a fingerprint each), so a
     /// row is written when it first appears or changes, not every pass.
     queue_rows: HashMap<TorrentId, u64>,
@@ -319,6 +322,7 @@ impl Worker {
             changed: Vec::new(),
             intents,
             held_queue: HashMap::new(),
+            settle: settle::Settle::default(),
             queue_rows,
             row_changes: Vec::new(),
             budget: guard::RemovalBudget::default(),
@@ -675,7 +679,7 @@ impl Worker {
             };
             table.each_in(&categories, |e| {
                 seen += 1;
-                if self.consider(e, ids, &table.categories, &mut t, &look, &mut report) {
+                if self.consider(e, ids, table, &mut t, &look, &mut report) {
                     suspects[i].push(t.hash.clone());
                 }
             });
@@ -753,6 +757,7 @@ impl Worker {
         }
 
         self.brake(&mut plans, &report, now);
+        self.settle.pace(&mut plans, now);
 
         // Apply. A write that fails because the store became unavailable ends the
         // pass between two actions, as shutdown does.
@@ -1056,7 +1061,7 @@ impl Worker {
         &mut self,
         e: &Entry,
         ids: CategoryIds,
-        categories: &Interner,
+        table: &Table,
         t: &mut Torrent,
         look: &Look<'_>,
         report: &mut PassReport,
@@ -1081,7 +1086,7 @@ impl Worker {
             report.decisions.push((Rule::ALL[usize::from(held.rule)], false));
             return false;
         }
-        e.fill(t, categories);
+        e.fill(t, table);
         let queued = look.queue.get(&t.hash);
         if ours && look.queue_fresh {
             if let Some(entry) = queued {

@@ -141,6 +141,7 @@ mod tests {
             max_upload_ratio: None,
             max_seeding_time: None,
             settings: Default::default(),
+            add_tags: Default::default(),
             hnr: HitAndRun::default(),
         }
     }
