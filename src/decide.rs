@@ -910,7 +910,7 @@ fn apply_settings(input: Inputs<'_>, d: &mut Decision) {
     if let Some(bytes) = download.filter(|b| *b != t.dl_limit) {
         d.actions.push(Action::Set(Setting::DownloadLimit(bytes)));
     }
-    let complete = t.state.is_complete() && t.amount_left == 0;
+    let complete = t.is_complete();
     if entry.super_seed && complete && !t.super_seeding {
         d.actions.push(Action::Set(Setting::SuperSeeding(true)));
     }
@@ -1083,7 +1083,7 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     });
 
     // 4a. The Arr refuses the import for a listed reason: fail the download.
-    let complete = t.state.is_complete() && t.amount_left == 0;
+    let complete = t.is_complete();
     if let Some(d) = arr_error(input, complete, tr) {
         return d;
     }
@@ -1197,7 +1197,7 @@ fn untag_free_space(input: Inputs<'_>, d: &mut Decision) {
     ) {
         return;
     }
-    let done = input.torrent.amount_left == 0 && input.torrent.state.is_complete();
+    let done = input.torrent.is_complete();
     let free = match input.space {
         Space::Off => true,
         Space::Fits => !input.torrent.state.is_stopped_download(),

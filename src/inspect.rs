@@ -9,7 +9,7 @@ use std::fmt;
 
 use crate::arr::ArrClient;
 use crate::clock::rfc3339;
-use crate::config::{Arr, Config, Owner};
+use crate::config::{Arr, Config};
 use crate::decide::{explain, render, Inputs, Rules, Trackers, Unregistered};
 use crate::free_space::Space;
 use crate::http::HttpError;
@@ -96,11 +96,7 @@ pub(crate) fn inspect(
     let concerned: Vec<&Arr> = config
         .arrs
         .iter()
-        .filter(|a| a.managed)
-        .filter(|a| match &a.owner {
-            Owner::Arr => true,
-            Owner::Qbit(owner) => *owner == qbit,
-        })
+        .filter(|a| a.managed && a.watches(&qbit))
         .filter(|a| {
             torrent.category == a.category
                 || torrent.category == s.failed_category

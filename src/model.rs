@@ -304,6 +304,11 @@ impl fmt::Display for TorrentId {
 pub(crate) const ETA_INFINITE: i64 = 8_640_000;
 
 impl Torrent {
+    /// Downloaded whole: a complete state and nothing left (what import and seeding go by).
+    pub(crate) fn is_complete(&self) -> bool {
+        self.state.is_complete() && self.amount_left == 0
+    }
+
     /// True when the torrent has the tag (qBittorrent tags are case-sensitive).
     pub(crate) fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime};
 use log::{error, info, warn};
 
 use crate::clock::unix_now;
-use crate::config::{self, Arr, Config, Owner, QbitInstance};
+use crate::config::{self, Arr, Config};
 use crate::control::{Command, Control, ReloadError, RestartError};
 use crate::logging;
 use crate::shutdown::Shutdown;
@@ -496,21 +496,12 @@ fn qbit_clients(config: &Config, dry_run: bool) -> Vec<Arc<View>> {
         .map(|q| {
             let client = upstream::connect_qbit(q, dry_run);
             let view = View::new(client, view_timers(config), q.read_mode).with_trackers(q.trackers.clone());
-            for arr in config.arrs.iter().filter(|a| a.managed && watches(a, q)) {
+            for arr in config.arrs.iter().filter(|a| a.managed && a.watches(&q.name)) {
                 view.register(&Watch::of(&config.settings, arr));
             }
             Arc::new(view)
         })
         .collect()
-}
-
-/// Whether `arr`'s worker watches qBittorrent `q`: an Arr's watches every one, a managed
-/// category only its own.
-fn watches(arr: &Arr, q: &QbitInstance) -> bool {
-    match &arr.owner {
-        Owner::Arr => true,
-        Owner::Qbit(name) => *name == q.name,
-    }
 }
 
 /// The views `arr`'s worker reads (`views` in the order of `config.qbit`).
@@ -519,7 +510,7 @@ fn watched_qbits(config: &Config, views: &[Arc<View>], arr: &Arr) -> Vec<Arc<Vie
         .qbit
         .iter()
         .zip(views)
-        .filter(|(q, _)| watches(arr, q))
+        .filter(|(q, _)| arr.watches(&q.name))
         .map(|(_, v)| Arc::clone(v))
         .collect()
 }

@@ -185,6 +185,15 @@ impl Arr {
         self.owner == Owner::Arr
     }
 
+    /// Whether its worker watches the qBit section named `qbit`: an Arr's watches every one, a
+    /// managed category only its own.
+    pub fn watches(&self, qbit: &str) -> bool {
+        match &self.owner {
+            Owner::Arr => true,
+            Owner::Qbit(name) => name == qbit,
+        }
+    }
+
     /// What the worker is, for `/api/processes`: the kind of Arr, or `category`.
     pub fn kind_label(&self) -> &'static str {
         match self.owner {

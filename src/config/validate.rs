@@ -440,9 +440,7 @@ impl Validator<'_> {
             failed_category: s.name("FailedCategory", "failed"),
             recheck_category: s.name("RecheckCategory", "recheck"),
             tagless: s.bool("Tagless").unwrap_or(false),
-            ignore_younger_than: s
-                .secs("IgnoreTorrentsYoungerThan")
-                .unwrap_or(Duration::from_secs(180)),
+            ignore_younger_than: s.secs("IgnoreTorrentsYoungerThan").unwrap_or(AGE_GATE_DEFAULT),
             dry_run: s.bool("DryRun").unwrap_or(false),
             trace_loop: s.bool("TraceLoopExecution").unwrap_or(false),
             auto_restart: s.bool("AutoRestartProcesses").unwrap_or(true),
@@ -639,16 +637,14 @@ impl Validator<'_> {
             add_tags: Default::default(),
         });
         let torrent = TorrentRules {
-            ignore_younger_than: s
-                .secs("IgnoreTorrentsYoungerThan")
-                .unwrap_or(Duration::from_secs(180)),
+            ignore_younger_than: s.secs("IgnoreTorrentsYoungerThan").unwrap_or(AGE_GATE_DEFAULT),
             maximum_eta: None,
-            maximum_deletable_percentage: 0.99,
+            maximum_deletable_percentage: MAX_DELETABLE_DEFAULT,
             do_not_remove_slow: true,
             stalled_delay: stalled_delay(s.secs_or_off("StalledDelay").unwrap_or(None)),
             re_search_stalled: false,
-            max_removals_per_pass: 20,
-            max_removals_per_hour: 100,
+            max_removals_per_pass: MAX_REMOVALS_PER_PASS_DEFAULT,
+            max_removals_per_hour: MAX_REMOVALS_PER_HOUR_DEFAULT,
             file_filter: FileFilter::default(),
             auto_delete: false,
             trackers: category_entry.into_iter().collect(),
@@ -782,28 +778,37 @@ impl Validator<'_> {
 
 /// UnregisteredDelay when absent (ours): an hour, so a tracker's passing trouble removes nothing.
 const UNREGISTERED_DELAY_DEFAULT: Duration = Duration::from_secs(60 * 60);
+/// IgnoreTorrentsYoungerThan when absent, in every section that has it: qBitrr's 180 s.
+const AGE_GATE_DEFAULT: Duration = Duration::from_secs(180);
+/// MaximumDeletablePercentage when absent: qBitrr's 0.99.
+const MAX_DELETABLE_DEFAULT: f64 = 0.99;
+/// MaxRemovalsPerPass / MaxRemovalsPerHour when absent (ours).
+const MAX_REMOVALS_PER_PASS_DEFAULT: u32 = 20;
+const MAX_REMOVALS_PER_HOUR_DEFAULT: u32 = 100;
 
 /// `[<Arr>.Torrent]`.
 fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {
     let maximum_deletable_percentage = t
         .real("MaximumDeletablePercentage", " (a fraction: 0.99 is 99%)")
         .flatten()
-        .unwrap_or(0.99);
+        .unwrap_or(MAX_DELETABLE_DEFAULT);
     let stalled = t
         .secs_or_off("StalledDelay")
         .unwrap_or(Some(Duration::from_secs(15 * 60)));
     let stalled_delay = stalled_delay(stalled);
     TorrentRules {
-        ignore_younger_than: t
-            .secs("IgnoreTorrentsYoungerThan")
-            .unwrap_or(Duration::from_secs(180)),
+        ignore_younger_than: t.secs("IgnoreTorrentsYoungerThan").unwrap_or(AGE_GATE_DEFAULT),
         maximum_eta: t.secs_or_off("MaximumETA").flatten(),
         maximum_deletable_percentage,
         do_not_remove_slow: t.bool("DoNotRemoveSlow").unwrap_or(true),
         stalled_delay,
         re_search_stalled: t.bool("ReSearchStalled").unwrap_or(false),
-        max_removals_per_pass: t.number("MaxRemovalsPerPass").unwrap_or(20),
-        max_removals_per_hour: t.number("MaxRemovalsPerHour").unwrap_or(100),
+        max_removals_per_pass: t
+            .number("MaxRemovalsPerPass")
+            .unwrap_or(MAX_REMOVALS_PER_PASS_DEFAULT),
+        max_removals_per_hour: t
+            .number("MaxRemovalsPerHour")
+            .unwrap_or(MAX_REMOVALS_PER_HOUR_DEFAULT),
         file_filter: file_filter(t, kind, section),
         auto_delete: t.bool("AutoDelete").unwrap_or(false),
         trackers: trackers(t),

@@ -282,12 +282,7 @@ impl Loop {
             let Some(conn) = self.conns.iter_mut().find(|c| c.id == done.conn) else {
                 continue; // closed meanwhile
             };
-            conn.output = http1::serialize(&done.response, done.head_only, done.keep_alive);
-            conn.written = 0;
-            conn.phase = Phase::Writing {
-                keep_alive: done.keep_alive,
-            };
-            conn.deadline = Instant::now() + self.timeout;
+            respond(conn, &done.response, done.head_only, done.keep_alive);
             // Try at once; poll reports when the rest can go.
             if !flush(conn) || !advance(conn, handler, &self.slow) {
                 let id = conn.id;
@@ -386,38 +381,13 @@ fn serve(conn: &mut Conn, flags: PollFlags, handler: &dyn Fn(&Request) -> Answer
     }
     let readable = flags.intersects(PollFlags::POLLIN | PollFlags::POLLHUP);
     match conn.phase {
-        Phase::Reading if readable => {
-            let mut chunk = [0u8; 8192];
-            loop {
-                match conn.stream.read(&mut chunk) {
-                    Ok(0) => {
-                        conn.peer_closed = true;
-                        break;
-                    }
-                    Ok(n) => {
-                        conn.input.extend_from_slice(&chunk[..n]);
-                        if conn.input.len() > MAX_BUFFERED {
-                            break;
-                        }
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return false,
-                }
-            }
-        }
-        Phase::Draining if readable => {
-            let mut chunk = [0u8; 8192];
-            loop {
-                match conn.stream.read(&mut chunk) {
-                    Ok(0) => return false,
-                    Ok(_) => {}
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return false,
-                }
-            }
-        }
+        Phase::Reading if readable => match read_available(&mut conn.stream, Some(&mut conn.input)) {
+            Received::Failed => return false,
+            Received::End => conn.peer_closed = true,
+            Received::More => {}
+        },
+        // What a closing connection still sends is read and dropped.
+        Phase::Draining if readable => return read_available(&mut conn.stream, None) == Received::More,
         Phase::Waiting if flags.contains(PollFlags::POLLHUP) => return false,
         _ => {}
     }
@@ -426,6 +396,37 @@ fn serve(conn: &mut Conn, flags: PollFlags, handler: &dyn Fn(&Request) -> Answer
     }
     // A client that has shut its side and sent no whole request is done.
     !(conn.peer_closed && conn.phase == Phase::Reading)
+}
+
+/// What reading a connection came to.
+#[derive(Debug, PartialEq, Eq)]
+enum Received {
+    /// It may send more (or `into` holds a whole request's worth).
+    More,
+    /// It shut its side.
+    End,
+    Failed,
+}
+
+/// Reads what `stream` has now, into `into` (at most [`MAX_BUFFERED`] bytes) or dropped.
+fn read_available(stream: &mut TcpStream, mut into: Option<&mut Vec<u8>>) -> Received {
+    let mut chunk = [0u8; 8192];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return Received::End,
+            Ok(n) => {
+                if let Some(input) = into.as_deref_mut() {
+                    input.extend_from_slice(&chunk[..n]);
+                    if input.len() > MAX_BUFFERED {
+                        return Received::More;
+                    }
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Received::More,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return Received::Failed,
+        }
+    }
 }
 
 /// Answers every complete request buffered, one at a time; false to close.

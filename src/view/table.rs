@@ -262,19 +262,8 @@ impl Entry {
         t.category.clear();
         t.category.push_str(strings.get(self.category));
         let mut n = 0;
-        let all = table.tag_set(self.tag_set);
-        let rule_tags = tags::READ_BY_RULES
-            .iter()
-            .enumerate()
-            .filter(|(bit, _)| self.tags & (1 << bit) != 0)
-            .map(|(_, tag)| *tag);
-        // Every tag when they were kept (they hold the rules' too), else the rules' from the bits.
-        let names: &mut dyn Iterator<Item = &str> = if all.is_empty() {
-            &mut rule_tags.into_iter()
-        } else {
-            &mut all.split(", ").filter(|s| !s.is_empty())
-        };
-        for tag in names {
+        // Every tag, the rules' among them (their bits come from the same field).
+        for tag in table.tag_set(self.tag_set).split(", ").filter(|s| !s.is_empty()) {
             match t.tags.get_mut(n) {
                 Some(slot) => {
                     slot.clear();
@@ -422,10 +411,15 @@ impl Table {
 
     /// `t`'s tags as an [`Entry::tag_set`].
     fn intern_tags(&mut self, t: &Torrent) -> u32 {
-        if t.tags.is_empty() {
-            return 0;
+        self.intern_tag_set(&t.tags.join(", "))
+    }
+
+    /// A tags string as an [`Entry::tag_set`] (0 for none).
+    fn intern_tag_set(&mut self, tags: &str) -> u32 {
+        match tags {
+            "" => 0,
+            tags => self.tag_sets.intern(tags).saturating_add(1),
         }
-        self.tag_sets.intern(&t.tags.join(", ")).saturating_add(1)
     }
 
     pub(crate) fn get(&self, id: &TorrentId) -> Option<&Entry> {
@@ -452,10 +446,7 @@ impl Table {
     pub(crate) fn merge_from(&mut self, src: &Entry, present: Fields, from: &Table) {
         let mut e = *src;
         e.category = self.categories.intern(from.categories.get(src.category));
-        e.tag_set = match from.tag_set(src.tag_set) {
-            "" => 0,
-            tags => self.tag_sets.intern(tags).saturating_add(1),
-        };
+        e.tag_set = self.intern_tag_set(from.tag_set(src.tag_set));
         match self.entries.binary_search_by(|x| x.id.cmp(&src.id)) {
             Ok(i) => {
                 let old = self.entries[i].category;

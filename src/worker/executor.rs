@@ -779,4 +779,4 @@ impl Executor<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -1009,7 +1009,7 @@ impl Worker {
             else {
                 continue;
             };
-            let complete = t.state.is_complete() && t.amount_left == 0;
+            let complete = t.is_complete();
             if *unknown && complete {
                 decide::keep_files(d, UNREAD_CROSS_SEEDS);
                 continue;

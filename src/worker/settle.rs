@@ -49,46 +49,27 @@ impl Settle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decide::{Decision, Rule};
-    use crate::model::Memory;
     use crate::qbit::Setting;
-
-    fn plan(hash: &str, actions: Vec<Action>) -> Plan {
-        Plan {
-            qbit: 0,
-            hash: hash.into(),
-            name: hash.into(),
-            save_path: String::new(),
-            content_path: String::new(),
-            decision: Decision {
-                rule: Rule::NoAction,
-                detail: String::new(),
-                actions,
-                memory: Memory::default(),
-            },
-            removed: false,
-            recorded: false,
-        }
-    }
+    use crate::worker::executor::tests::plan;
 
     #[test]
     fn a_setting_sent_is_not_sent_again_until_it_settled_but_a_new_one_goes_at_once() {
         let mut settle = Settle::default();
         let seed = Action::Set(Setting::SuperSeeding(true));
         let limit = Action::Set(Setting::UploadLimit(102_400));
-        let mut plans = vec![plan("a", vec![seed.clone(), Action::Resume])];
+        let mut plans = vec![plan('a', vec![seed.clone(), Action::Resume])];
         settle.pace(&mut plans, 1_000);
         assert_eq!(plans[0].decision.actions, [seed.clone(), Action::Resume]);
         // The next pass, before qBittorrent reports it: not again; other actions stay.
-        let mut plans = vec![plan("a", vec![seed.clone(), limit.clone(), Action::Resume])];
+        let mut plans = vec![plan('a', vec![seed.clone(), limit.clone(), Action::Resume])];
         settle.pace(&mut plans, 1_001);
         assert_eq!(plans[0].decision.actions, [limit.clone(), Action::Resume]);
         // Another torrent is its own.
-        let mut plans = vec![plan("b", vec![seed.clone()])];
+        let mut plans = vec![plan('b', vec![seed.clone()])];
         settle.pace(&mut plans, 1_002);
         assert_eq!(plans[0].decision.actions, std::slice::from_ref(&seed));
         // Still wanted once it settled (qBittorrent refused it): sent again.
-        let mut plans = vec![plan("a", vec![seed.clone()])];
+        let mut plans = vec![plan('a', vec![seed.clone()])];
         settle.pace(&mut plans, 1_000 + SETTLE_SECS);
         assert_eq!(plans[0].decision.actions, [seed]);
     }

@@ -26,7 +26,8 @@ fn hash_of(c: char) -> String {
     hash(c)
 }
 
-fn plan(c: char, actions: Vec<Action>) -> Plan {
+/// A plan for torrent `c` (hash `cccc…`) with `actions` (also the other worker modules' tests).
+pub(in crate::worker) fn plan(c: char, actions: Vec<Action>) -> Plan {
     Plan {
         qbit: 0,
         hash: hash(c),
