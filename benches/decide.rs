@@ -256,6 +256,7 @@ fn rules(category: &str) -> Rules {
         unregistered_delay: Some(3_600),
         owned_tags: Vec::new(),
         has_arr: true,
+        subcategories: Default::default(),
     }
 }
 

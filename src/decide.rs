@@ -13,6 +13,7 @@
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
+use crate::category::Subcategories;
 use crate::config::{ImportMode, RemoveTorrent, StalledDelay};
 use crate::file_filter::FileFilter;
 use crate::free_space::{human, Space};
@@ -40,6 +41,8 @@ pub(crate) const TRACKERS_FRESH_SECS: i64 = 3_600;
 pub struct Rules {
     /// The qBittorrent category this Arr owns.
     pub category: String,
+    /// MatchSubcategories: which categories below `category` are this Arr's too.
+    pub subcategories: Subcategories,
     /// Settings.FailedCategory / RecheckCategory.
     pub failed_category: String,
     pub recheck_category: String,
@@ -93,6 +96,7 @@ impl Rules {
         let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         Self {
             category: arr.category.clone(),
+            subcategories: arr.subcategories.clone(),
             failed_category: settings.failed_category.clone(),
             recheck_category: settings.recheck_category.clone(),
             tagless: settings.tagless,
@@ -118,6 +122,12 @@ impl Rules {
             owned_tags: Vec::new(),
             has_arr: arr.has_arr(),
         }
+    }
+
+    /// Whether a torrent in `category` is this Arr's: its own category, or one below it that
+    /// it matches (MatchSubcategories).
+    pub fn owns(&self, category: &str) -> bool {
+        self.subcategories.owns(&self.category, category)
     }
 
     /// These rules where `entries` are the tracker entries that can apply (the Arr's and its
@@ -801,7 +811,7 @@ pub(crate) fn keep_files(d: &mut Decision, why: &str) {
 fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Decision {
     let (t, r, now) = (input.torrent, input.rules, input.now);
     if !d.actions.iter().any(|a| matches!(a, Action::Remove { .. })) {
-        let ours = t.category == r.category;
+        let ours = r.owns(&t.category);
         let read = match input.trackers {
             Trackers::Unread => r.tracker_limits || input.announce_failing(),
             // Read again when they fail since a read that found one working, or an hour on.
@@ -898,7 +908,7 @@ fn mark_hit_and_run(input: Inputs<'_>, d: &mut Decision) {
 fn apply_settings(input: Inputs<'_>, d: &mut Decision) {
     let (t, r) = (input.torrent, input.rules);
     let leaves = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
-    if t.category != r.category || leaves || (input.trackers == Trackers::Unread && r.tracker_limits) {
+    if !r.owns(&t.category) || leaves || (input.trackers == Trackers::Unread && r.tracker_limits) {
         return;
     }
     let entry = input.trackers.entry().map(|e| e.settings).unwrap_or_default();
@@ -963,7 +973,8 @@ fn decide_rule<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     // 1. Category.
     let in_failed = t.category == r.failed_category;
     let in_recheck = t.category == r.recheck_category;
-    if t.category != r.category && !in_failed && !in_recheck {
+    let ours = r.owns(&t.category);
+    if !ours && !in_failed && !in_recheck {
         return decision(
             input,
             Rule::OtherCategory,
@@ -977,6 +988,8 @@ fn decide_rule<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
     tr.passed(Rule::OtherCategory, || {
         let which = if t.category == r.category {
             "ours"
+        } else if ours {
+            "below ours (MatchSubcategories)"
         } else if in_failed {
             "FailedCategory"
         } else {

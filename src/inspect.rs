@@ -98,7 +98,7 @@ pub(crate) fn inspect(
         .iter()
         .filter(|a| a.managed && a.watches(&qbit))
         .filter(|a| {
-            torrent.category == a.category
+            a.subcategories.owns(&a.category, &torrent.category)
                 || torrent.category == s.failed_category
                 || torrent.category == s.recheck_category
         })

@@ -24,6 +24,7 @@
 //! decide            the pure decision core and explain (under worker and inspect)
 //! file_filter       the pure file filters: which files of a torrent are not wanted (under config, decide, worker)
 //! free_space        the pure free-space walk: which downloads fit (under decide, worker, inspect)
+//! category          the pure category ownership: which categories (and subcategories) are a worker's
 //! tracker           the pure tracker entries: which entry speaks for a torrent, what it owes (hit-and-run)
 //! disk              statvfs: what a folder's disk has free (under worker)
 //! store             redb: memory, intents, queue rows, audit log (under worker, server, inspect)
@@ -35,6 +36,7 @@
 //! - [`decide`]: the pure decision core, one function per torrent.
 //! - [`file_filter`]: the file filters (folder, name, extension patterns), compiled from the config.
 //! - [`free_space`]: which downloads fit in the free space (Settings.FreeSpace), in queue order.
+//! - [`category`]: which categories a worker owns (MatchSubcategories).
 //! - [`tracker`]: tracker entries (limits, hit-and-run rules) and what a torrent owes its tracker.
 //! - [`http`], [`qbit`], [`arr`]: thin HTTP clients for qBittorrent and the Arrs.
 //! - `upstream`: what the loop needs from qBittorrent and an Arr, as traits;
@@ -52,6 +54,7 @@
 
 pub mod app;
 pub mod arr;
+pub mod category;
 mod cli;
 pub mod clock;
 pub mod config;

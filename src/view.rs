@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, info, warn};
 
+use crate::category::Subcategories;
 use crate::config::{QbitInstance, ReadMode};
 use crate::http::HttpError;
 use crate::model::{Connection, Torrent, TorrentId, UnixTime};
@@ -88,10 +89,12 @@ impl Mode {
     }
 }
 
-/// The categories one worker acts on: its own, and the failed and recheck ones.
+/// The categories one worker acts on: its own (with the subcategories it matches), and the
+/// failed and recheck ones.
 #[derive(Debug, Clone)]
 pub struct Watch {
     pub category: String,
+    pub subcategories: Subcategories,
     pub special: Vec<String>,
 }
 
@@ -100,10 +103,25 @@ impl Watch {
     pub(crate) fn of(settings: &crate::config::Settings, arr: &crate::config::Arr) -> Self {
         Self {
             category: arr.category.clone(),
+            subcategories: arr.subcategories.clone(),
             special: vec![
                 settings.failed_category.clone(),
                 settings.recheck_category.clone(),
             ],
+        }
+    }
+
+    /// Whether torrents in `category` are the worker's own (not failed or recheck ones).
+    pub(crate) fn owns(&self, category: &str) -> bool {
+        self.subcategories.owns(&self.category, category)
+    }
+
+    /// The numbers of the worker's own categories in `table`.
+    pub(crate) fn own_ids(&self, table: &Table) -> Vec<u32> {
+        if self.subcategories.matched {
+            table.categories.matching(|c| self.owns(c))
+        } else {
+            table.categories.find(&self.category).into_iter().collect()
         }
     }
 
@@ -119,11 +137,27 @@ struct Listed {
     name: String,
     /// The failed or recheck category of some worker (and no worker's own).
     special: bool,
+    /// Its subcategories are some worker's too: it is read without qBittorrent's category
+    /// filter (which takes subcategories only when qBittorrent's own "subcategories" option
+    /// is on) and what is below it kept.
+    subcategories: bool,
     /// When it was last listed whole.
     full_at: Option<Instant>,
     /// Its torrents not complete at the last read: looked up by hash once
     /// they leave the downloading and errored lists.
     unfinished: HashSet<TorrentId>,
+}
+
+impl Listed {
+    /// Whether torrents in `category` are read with it.
+    fn covers(&self, category: &str) -> bool {
+        category == self.name || (self.subcategories && crate::category::is_below(category, &self.name))
+    }
+
+    /// The category filter to list it with.
+    fn filter(&self) -> Option<&str> {
+        (!self.subcategories).then_some(self.name.as_str())
+    }
 }
 
 /// What qBittorrent says beside the torrents (`sync/maindata`; with filtered lists only the
@@ -184,19 +218,29 @@ impl ViewState {
         }
     }
 
-    /// Adds `watch`'s categories to those read; true when one is new.
+    /// Adds `watch`'s categories to those read; true when one is new, or newly read with its
+    /// subcategories.
     fn register(&mut self, watch: &Watch) -> bool {
         let mut new_category = false;
-        for (name, special) in
-            std::iter::once((&watch.category, false)).chain(watch.special.iter().map(|s| (s, true)))
+        let own = (&watch.category, false, watch.subcategories.matched);
+        for (name, special, subcategories) in
+            std::iter::once(own).chain(watch.special.iter().map(|s| (s, true, false)))
         {
             match self.listed.iter_mut().find(|l| l.name == *name) {
-                Some(l) => l.special &= special,
+                Some(l) => {
+                    l.special &= special;
+                    if subcategories && !l.subcategories {
+                        l.subcategories = true;
+                        l.full_at = None;
+                        new_category = true;
+                    }
+                }
                 None => {
                     new_category = true;
                     self.listed.push(Listed {
                         name: name.clone(),
                         special,
+                        subcategories,
                         full_at: None,
                         unfinished: HashSet::new(),
                     });
@@ -206,14 +250,12 @@ impl ViewState {
         new_category
     }
 
-    /// The table's numbers of the Arrs' own categories (not the failed and recheck ones):
-    /// the downloads the free-space guard weighs together.
+    /// The table's numbers of the Arrs' own categories and the subcategories they match (not
+    /// the failed and recheck ones): the downloads the free-space guard weighs together.
     pub(crate) fn managed_categories(&self) -> Vec<u32> {
-        self.listed
-            .iter()
-            .filter(|l| !l.special)
-            .filter_map(|l| self.table.categories.find(&l.name))
-            .collect()
+        self.table
+            .categories
+            .matching(|c| self.listed.iter().any(|l| !l.special && l.covers(c)))
     }
 
     /// Forgets everything read: the next read starts over.
@@ -415,7 +457,7 @@ impl View {
             .collect();
         let found = self.keyed_by_hash(&unseen, &mut state.reads)?;
         for (id, t) in &found {
-            let Some(listed) = state.listed.iter().position(|l| l.name == t.category) else {
+            let Some(listed) = state.listed.iter().position(|l| l.covers(&t.category)) else {
                 continue; // not a watched category: not the view's business
             };
             state.table.upsert(*id, t);
@@ -657,17 +699,23 @@ impl View {
         Ok(())
     }
 
-    /// The whole category: replaces what the view held of it.
+    /// The whole category (with its subcategories when they are read): replaces what the
+    /// view held of it.
     fn list_whole(&self, state: &mut ViewState, category: &str) -> Result<(), HttpError> {
         let started = Instant::now();
-        let listed = self.keyed(&ListQuery {
-            category: Some(category),
+        let Some(l) = state.listed.iter().find(|l| l.name == category) else {
+            return Ok(());
+        };
+        let mut listed = self.keyed(&ListQuery {
+            category: l.filter(),
             filter: ListFilter::All,
             hashes: &[],
         })?;
         state.reads.full_lists += 1;
+        listed.retain(|(_, t)| l.covers(&t.category));
+        let covered = state.table.categories.matching(|c| l.covers(c));
         let keep: HashSet<TorrentId> = listed.iter().map(|(id, _)| *id).collect();
-        state.table.retain_in_category(category, |id| keep.contains(id));
+        state.table.retain_in_categories(&covered, |id| keep.contains(id));
         let mut unfinished = HashSet::new();
         for (id, t) in &listed {
             state.table.upsert(*id, t);
@@ -682,17 +730,22 @@ impl View {
         Ok(())
     }
 
-    /// The downloads and errored torrents of `category`, and, by hash, those that left them.
+    /// The downloads and errored torrents of `category` (and its subcategories when they are
+    /// read), and, by hash, those that left them.
     fn list_unfinished(&self, state: &mut ViewState, category: &str) -> Result<(), HttpError> {
+        let Some(l) = state.listed.iter().find(|l| l.name == category) else {
+            return Ok(());
+        };
         let mut listed: Vec<(TorrentId, Torrent)> = Vec::new();
         for filter in [ListFilter::Downloading, ListFilter::Errored] {
             listed.extend(self.keyed(&ListQuery {
-                category: Some(category),
+                category: l.filter(),
                 filter,
                 hashes: &[],
             })?);
             state.reads.filtered_lists += 1;
         }
+        listed.retain(|(_, t)| l.covers(&t.category));
         let now_unfinished: HashSet<TorrentId> = listed.iter().map(|(id, _)| *id).collect();
         // Taken, not copied: a failed read drops the whole view anyway (see `sync`).
         let before = state
@@ -708,11 +761,15 @@ impl View {
         let found = self.keyed_by_hash(&left_hashes, &mut state.reads)?;
         // Applied only now that every read succeeded.
         let mut unfinished = now_unfinished;
+        let covers = |c: &str| state.listed.iter().any(|l| l.name == category && l.covers(c));
+        let more: Vec<TorrentId> = found
+            .iter()
+            .filter(|(_, t)| !t.state.is_complete() && covers(&t.category))
+            .map(|(id, _)| *id)
+            .collect();
+        unfinished.extend(more);
         for (id, t) in listed.iter().chain(&found) {
             state.table.upsert(*id, t);
-            if !t.state.is_complete() && t.category == category {
-                unfinished.insert(*id);
-            }
         }
         let found_ids: HashSet<TorrentId> = found.iter().map(|(id, _)| *id).collect();
         for id in left.iter().filter(|id| !found_ids.contains(id)) {

@@ -14,5 +14,6 @@ mod harness_selftest;
 mod qbit_client;
 mod read_modes;
 mod store;
+mod subcategories;
 mod supervisor_e2e;
 mod trackers;

@@ -31,6 +31,7 @@ const KB: u64 = 1024;
 fn watch() -> Watch {
     Watch {
         category: "radarr".into(),
+        subcategories: Default::default(),
         special: vec!["failed".into(), "recheck".into()],
     }
 }

@@ -765,6 +765,70 @@ ManagedCategories = [\"seed\"]
     }
 
     #[test]
+    fn match_subcategories_is_inherited_from_qbit_and_the_most_specific_owner_wins() {
+        let loaded = ok("\
+[Settings]
+FailedCategory = \"movies/failed\"
+[qBit]
+Host = \"h\"
+MatchSubcategories = true
+ManagedCategories = [\"movies/seed\"]
+[Radarr-A]
+URI = \"http://a\"
+APIKey = \"k\"
+Category = \"movies\"
+[Radarr-B]
+URI = \"http://b\"
+APIKey = \"k\"
+Category = \"movies/4k\"
+MatchSubcategories = false
+[Radarr-C]
+Managed = false
+Category = \"movies/old\"
+[Sonarr-A]
+URI = \"http://s\"
+APIKey = \"k\"
+Category = \"tv\"
+");
+        let c = &loaded.config;
+        let arr = |name: &str| c.arrs.iter().find(|a| a.name == name).unwrap();
+        let owner_of = |category: &str| -> Vec<&str> {
+            c.arrs
+                .iter()
+                .filter(|a| a.managed && a.subcategories.owns(&a.category, category))
+                .map(|a| a.name.as_str())
+                .collect()
+        };
+        assert!(arr("Radarr-A").subcategories.matched, "inherited from [qBit]");
+        assert!(!arr("Radarr-B").subcategories.matched, "its own key wins");
+        assert!(arr("Sonarr-A").subcategories.matched);
+        assert!(
+            arr("qBit.movies_seed").subcategories.matched,
+            "its qBit section's"
+        );
+        for (category, owners) in [
+            ("movies", vec!["Radarr-A"]),
+            ("movies/hd", vec!["Radarr-A"]),
+            ("movies/4k", vec!["Radarr-B"]),
+            // Radarr-B does not take its subcategories.
+            ("movies/4k/hdr", vec!["Radarr-A"]),
+            ("movies/seed", vec!["qBit.movies_seed"]),
+            ("movies/seed/x", vec!["qBit.movies_seed"]),
+            // FailedCategory has rules of its own; an unmanaged section owns nothing.
+            ("movies/failed", vec![]),
+            ("movies/old", vec!["Radarr-A"]),
+            ("tv/anime", vec!["Sonarr-A"]),
+            ("tvx", vec![]),
+        ] {
+            assert_eq!(owner_of(category), owners, "{category:?}");
+        }
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        // Off by default.
+        let plain = ok("[qBit]\nHost = \"h\"\n[Radarr-A]\nURI = \"http://a\"\nAPIKey = \"k\"\n");
+        assert!(!plain.config.arrs[0].subcategories.matched);
+    }
+
+    #[test]
     fn a_managed_category_must_not_be_an_arrs_nor_listed_twice_on_one_qbit() {
         let e = err("\
 [qBit]

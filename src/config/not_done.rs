@@ -205,10 +205,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "SeedingMode.RemoveDeadTrackers",
         "dead trackers are not removed yet",
     );
-    let mut subcategories = Behaviour::new(
-        "MatchSubcategories",
-        "subcategories are not matched yet (only the category itself)",
-    );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
         "Settings.AutoUpdateEnabled",
@@ -224,13 +220,9 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
 
     for q in &config.qbit {
         let t = root.table(&q.name);
-        let s = &schema::QBIT;
         trackers
             .sections
             .push((q.name.clone(), tracker_settings(t, "Trackers")));
-        subcategories
-            .sections
-            .push((q.name.clone(), flag(t, s, "MatchSubcategories", None)));
     }
 
     for arr in config.arrs.iter().filter(|a| a.managed && a.has_arr()) {
@@ -270,9 +262,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         dead_trackers
             .sections
             .push((name.clone(), flag(seeding_t, ss, "RemoveDeadTrackers", kind)));
-        subcategories
-            .sections
-            .push((name.clone(), flag(t, &schema::ARR, "MatchSubcategories", kind)));
     }
 
     [
@@ -281,7 +270,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         requests,
         trackers,
         dead_trackers,
-        subcategories,
         auto_update,
         web_pages,
     ]
@@ -378,13 +366,11 @@ SearchOverseerrRequests = true
              (their limits, rate limits, super-seeding, tags and hit-and-run rules are)",
             "SeedingMode.RemoveDeadTrackers is on in Radarr-A (as set), but dead trackers are not \
              removed yet",
-            "MatchSubcategories is on in qBit (as set), but subcategories are not matched yet (only \
-             the category itself)",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 8, "{lines:#?}");
+        assert_eq!(lines.len(), 7, "{lines:#?}");
     }
 }

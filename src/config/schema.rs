@@ -537,7 +537,7 @@ pub(super) static QBIT: TableSchema = TableSchema {
         // Ours: sync/maindata or filtered lists; auto chooses by version.
         sup("ReadMode", Ty::Str, Bounds::OneOf(READ_MODES)),
         sup("ManagedCategories", Ty::StrList, CATEGORIES),
-        uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
+        sup("MatchSubcategories", Ty::Bool, FLAG),
         // Each entry's keys are checked (and reported when not supported) on their own.
         uns("Trackers", Ty::Tables(&TRACKER), Dflt::Any),
         // Its keys are checked on their own.
@@ -639,7 +639,7 @@ pub(super) static ARR: TableSchema = TableSchema {
         sup("RssSyncTimer", MINS, secs(0, DAY)),
         sup("RefreshDownloadsTimer", MINS, secs(0, DAY)),
         sup("ArrErrorCodesToBlocklist", Ty::StrList, ERROR_TEXTS),
-        uns("MatchSubcategories", Ty::Bool, Dflt::Bool(false)),
+        sup("MatchSubcategories", Ty::Bool, FLAG),
         sup("CheckInterval", SECS, INTERVAL),
         sup("DelayAfterImport", SECS, DELAY),
         sup("DelayAfterSearch", SECS, DELAY),

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::category::Subcategories;
 use crate::file_filter::FileFilter;
 use crate::model::ArrKind;
 use crate::tracker::{TorrentSettings, TrackerEntry};
@@ -109,6 +110,9 @@ pub struct QbitInstance {
     pub read_mode: ReadMode,
     /// `[[<qBit>.Trackers]]`: entries every Arr on this instance inherits.
     pub trackers: Vec<TrackerEntry>,
+    /// MatchSubcategories: the default of the Arr sections (from the `[qBit]` section) and of
+    /// this instance's managed categories.
+    pub match_subcategories: bool,
 }
 
 /// `[qBit] ReadMode` (ours): how a qBittorrent's torrents are read.
@@ -143,6 +147,9 @@ pub struct Arr {
     pub skip_tls_verify: bool,
     /// Category (default: section name lower-cased).
     pub category: String,
+    /// MatchSubcategories (the Arr's own, else `[qBit]`'s; a managed category's from its qBit
+    /// section), with the categories of more specific owners it yields.
+    pub subcategories: Subcategories,
     /// ReSearch (default true).
     pub re_search: bool,
     /// importMode (default "Auto"): Auto, Move or Copy, as written.

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::category::Subcategories;
 use crate::file_filter::{FileFilter, FilterList};
 use crate::model::ArrKind;
 use crate::tracker::{self, HitAndRun, HnrMode, TorrentSettings, TrackerEntry};
@@ -60,6 +61,7 @@ pub(super) fn validate(root: &Table, locs: &Locs, file: &str, report: &mut Repor
         v.need_qbit(&qbit, &qbit_sections);
     }
     v.distinct_categories(&settings, &arrs);
+    subcategory_owners(root, &settings, &qbit, &mut arrs);
     Config {
         settings,
         webui,
@@ -529,6 +531,7 @@ impl Validator<'_> {
                 _ => ReadMode::Auto,
             },
             trackers: trackers(&mut q),
+            match_subcategories: q.bool("MatchSubcategories").unwrap_or(false),
         })
     }
 
@@ -570,6 +573,8 @@ impl Validator<'_> {
             Ok(key) => key.unwrap_or_default().to_string(),
         };
         let category = a.name("Category", &name.to_lowercase());
+        // Unset: `[qBit]`'s (see `subcategory_owners`).
+        let match_subcategories = a.bool("MatchSubcategories");
         let import_mode = match a.one_of("importMode") {
             Some("Move") => ImportMode::Move,
             Some("Copy") => ImportMode::Copy,
@@ -600,6 +605,10 @@ impl Validator<'_> {
             api_key,
             skip_tls_verify,
             category,
+            subcategories: Subcategories {
+                matched: match_subcategories.unwrap_or(false),
+                yielded: Vec::new(),
+            },
             re_search,
             import_mode,
             check_interval,
@@ -620,6 +629,7 @@ impl Validator<'_> {
     fn managed_categories(&mut self, qbit: &str, table: &Table) -> Vec<Arr> {
         let mut q = self.keys(qbit, Some(table), &schema::QBIT);
         let categories = q.texts("ManagedCategories").unwrap_or_default();
+        let match_subcategories = q.bool("MatchSubcategories").unwrap_or(false);
         // Read (and so checked) even when no category uses them.
         let mut s = q.sub("CategorySeeding", &schema::CATEGORY_SEEDING);
         let seeding = seeding(&mut s, !categories.is_empty());
@@ -675,6 +685,10 @@ impl Validator<'_> {
                 api_key: String::new(),
                 skip_tls_verify: false,
                 category,
+                subcategories: Subcategories {
+                    matched: match_subcategories,
+                    yielded: Vec::new(),
+                },
                 re_search: false,
                 import_mode: ImportMode::Auto,
                 check_interval: None,
@@ -773,6 +787,35 @@ impl Validator<'_> {
             }
             seen.push(arr);
         }
+    }
+}
+
+/// Settles MatchSubcategories: an Arr section without the key takes `[qBit]`'s (the first
+/// enabled qBit section's when there is no `[qBit]`); then each managed owner yields the
+/// categories of the owners below its own, on any qBittorrent (so a torrent in a category
+/// some owner claims on one instance is never another's on a second), and FailedCategory and
+/// RecheckCategory, which have rules of their own.
+fn subcategory_owners(root: &Table, settings: &Settings, qbit: &[QbitInstance], arrs: &mut [Arr]) {
+    let main = qbit.iter().find(|q| q.name == "qBit").or(qbit.first());
+    let inherited = main.is_some_and(|q| q.match_subcategories);
+    for arr in arrs.iter_mut().filter(|a| a.has_arr()) {
+        let set = root
+            .table(&arr.name)
+            .is_some_and(|t| t.get("MatchSubcategories").is_some());
+        if !set {
+            arr.subcategories.matched = inherited;
+        }
+    }
+    let managed: Vec<usize> = (0..arrs.len()).filter(|&i| arrs[i].managed).collect();
+    let mut owners: Vec<(&str, bool)> = managed
+        .iter()
+        .map(|&i| (arrs[i].category.as_str(), arrs[i].subcategories.matched))
+        .collect();
+    owners.push((&settings.failed_category, false));
+    owners.push((&settings.recheck_category, false));
+    let resolved = crate::category::resolve(&owners);
+    for (&i, subcategories) in managed.iter().zip(resolved) {
+        arrs[i].subcategories = subcategories;
     }
 }
 

@@ -38,6 +38,7 @@ fn rules() -> Rules {
         unregistered_delay: Some(HOUR),
         owned_tags: Vec::new(),
         has_arr: true,
+        subcategories: Default::default(),
     }
 }
 
@@ -893,6 +894,60 @@ fn decision_table() {
                     queue: QueueStep::Remove,
                     research: true,
                 }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::MissingFiles;
+                t.category = "radarr/4k".into();
+            },
+            ..row(
+                "a subcategory, not matched: not ours",
+                Rule::OtherCategory,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::MissingFiles;
+                t.category = "radarr/4k".into();
+            },
+            rules: |r| r.subcategories.matched = true,
+            ..row(
+                "a subcategory matched (MatchSubcategories): ours",
+                Rule::MissingFiles,
+                vec![Action::Remove {
+                    delete_files: false,
+                    queue: QueueStep::Remove,
+                    research: true,
+                }],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::MissingFiles;
+                t.category = "radarr/4k".into();
+            },
+            rules: |r| {
+                r.subcategories.matched = true;
+                r.subcategories.yielded = vec![("radarr/4k".into(), false)];
+            },
+            ..row(
+                "a subcategory another owner has: not ours",
+                Rule::OtherCategory,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::MissingFiles;
+                t.category = "radarrx".into();
+            },
+            rules: |r| r.subcategories.matched = true,
+            ..row(
+                "a look-alike category is not below ours",
+                Rule::OtherCategory,
+                vec![],
             )
         },
         Row {

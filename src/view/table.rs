@@ -37,6 +37,15 @@ impl Interner {
     pub(crate) fn get(&self, id: u32) -> &str {
         self.strings.get(id as usize).map_or("", |s| s)
     }
+
+    /// The numbers of the strings `wanted` says yes to.
+    pub(crate) fn matching(&self, mut wanted: impl FnMut(&str) -> bool) -> Vec<u32> {
+        (0u32..)
+            .zip(&self.strings)
+            .filter(|(_, s)| wanted(s))
+            .map(|(id, _)| id)
+            .collect()
+    }
 }
 
 /// One torrent as the view keeps it.
@@ -433,7 +442,16 @@ impl Table {
         *self.changes.entry(category).or_default() += 1;
     }
 
+    /// The change counters of these categories, summed.
+    pub(crate) fn changes_of_all(&self, categories: &[u32]) -> u64 {
+        categories
+            .iter()
+            .filter_map(|c| self.changes.get(c))
+            .fold(0, |sum, n| sum.wrapping_add(*n))
+    }
+
     /// The change counter of `category` (0 for one never seen).
+    #[cfg(test)]
     pub(crate) fn changes_of(&self, category: &str) -> u64 {
         self.categories
             .find(category)
@@ -513,13 +531,16 @@ impl Table {
     }
 
     /// Drops the torrents of `category` that `keep` does not hold.
-    pub(crate) fn retain_in_category(&mut self, category: &str, keep: impl Fn(&TorrentId) -> bool) {
-        let Some(c) = self.categories.find(category) else {
-            return;
-        };
-        let before = self.entries.len();
-        self.entries.retain(|e| e.category != c || keep(&e.id));
-        if self.entries.len() != before {
+    pub(crate) fn retain_in_categories(&mut self, categories: &[u32], keep: impl Fn(&TorrentId) -> bool) {
+        let mut dropped = Vec::new();
+        self.entries.retain(|e| {
+            let stays = !categories.contains(&e.category) || keep(&e.id);
+            if !stays && !dropped.contains(&e.category) {
+                dropped.push(e.category);
+            }
+            stays
+        });
+        for c in dropped {
             self.bump(c);
         }
     }
@@ -568,13 +589,18 @@ impl Table {
     }
 
     /// The entries of the torrents whose category is one of `categories`.
-    pub(crate) fn each_in(&self, categories: &[&str], mut f: impl FnMut(&Entry)) {
+    pub(crate) fn each_in(&self, categories: &[&str], f: impl FnMut(&Entry)) {
         let ids: Vec<u32> = categories
             .iter()
             .filter_map(|c| self.categories.find(c))
             .collect();
+        self.each_of(&ids, f);
+    }
+
+    /// Each torrent whose category has one of these numbers.
+    pub(crate) fn each_of(&self, categories: &[u32], mut f: impl FnMut(&Entry)) {
         for e in &self.entries {
-            if ids.contains(&e.category) {
+            if categories.contains(&e.category) {
                 f(e);
             }
         }

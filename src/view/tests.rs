@@ -390,6 +390,7 @@ impl Qbittorrent for FakeSync {
 fn watch() -> Watch {
     Watch {
         category: "radarr".into(),
+        subcategories: Default::default(),
         special: vec!["failed".into(), "recheck".into()],
     }
 }
@@ -676,4 +677,87 @@ fn tracker_urls_follow_sync_maindata_per_torrent() {
     let state = view.lock();
     let sets: HashSet<u32> = state.table.entries().iter().map(|e| e.trackers).collect();
     assert!(sets.len() <= 3, "{sets:?}");
+}
+
+/// MatchSubcategories: the torrents of every subcategory the worker owns are in the view and
+/// its own ids, read either way; a more specific owner's and a look-alike's are not its own.
+#[test]
+fn subcategories_are_read_and_owned_in_both_modes() {
+    const SUBCATEGORIES: [&str; 7] = [
+        "radarr",
+        "radarr/4k",
+        "radarr/4k/hdr",
+        "radarr/kids",
+        "radarrx",
+        "sonarr",
+        "failed",
+    ];
+    let watch = Watch {
+        category: "radarr".into(),
+        subcategories: crate::category::Subcategories {
+            matched: true,
+            yielded: vec![("radarr/kids".into(), false)],
+        },
+        special: vec!["failed".into(), "recheck".into()],
+    };
+    let own = ["radarr", "radarr/4k", "radarr/4k/hdr"];
+    let relabel = |fake: &FakeSync, rng: &mut Rng, count: usize| {
+        let mut torrents = lock(&fake.torrents);
+        let keys: Vec<String> = torrents.keys().cloned().collect();
+        for _ in 0..count {
+            let hash = &keys[rng.below(keys.len() as u64) as usize];
+            let category = SUBCATEGORIES[rng.below(SUBCATEGORIES.len() as u64) as usize];
+            if let Some(t) = torrents.get_mut(hash) {
+                t.insert("category".into(), json!(category));
+            }
+        }
+    };
+    for api in [ApiVersion(2, 8, 19), ApiVersion(2, 11, 2)] {
+        let fake = Arc::new(FakeSync::new(api, 2_000, 31));
+        let mut rng = Rng(7);
+        relabel(&fake, &mut rng, 2_000);
+        let timers = ViewTimers {
+            full_list: Duration::from_secs(3600),
+            ..ViewTimers::default()
+        };
+        let view = view_of(&fake, timers);
+        let unfinished =
+            |t: &Torrent| ListFilter::Downloading.matches(t.state) || ListFilter::Errored.matches(t.state);
+        for round in 0..8 {
+            if round > 0 {
+                fake.churn(&mut rng, 50);
+                relabel(&fake, &mut rng, 50);
+            }
+            let sweep = round % 2 == 0;
+            if sweep {
+                view.lock().listed.iter_mut().for_each(|l| l.full_at = None);
+            }
+            lock(&fake.calls).clear();
+            view.sync(&watch, Duration::ZERO, 0).unwrap();
+            let state = view.lock();
+            let ids = watch.own_ids(&state.table);
+            let mut names: Vec<&str> = ids.iter().map(|&i| state.table.categories.get(i)).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert!(
+                names.iter().all(|n| own.contains(n)),
+                "{api}: own ids name only owned categories: {names:?}"
+            );
+            drop(state);
+            let only: &dyn Fn(&Torrent) -> bool = if sweep || api >= MAINDATA_FROM {
+                &|_| true
+            } else {
+                &unfinished
+            };
+            let (got, want) = (viewed(&view, &own, only), fake.expected(&own, only));
+            assert!(got == want, "{api} round {round}:\n{}", diff(&got, &want));
+            if api < MAINDATA_FROM {
+                let calls = lock(&fake.calls).clone();
+                assert!(
+                    calls.iter().all(|c| !c.starts_with("list Some(\"radarr\")")),
+                    "{api}: a category with subcategories is listed without the filter: {calls:?}"
+                );
+            }
+        }
+    }
 }

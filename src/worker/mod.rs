@@ -533,7 +533,10 @@ impl Worker {
             .iter()
             .zip(synced)
             .filter(|(_, ok)| **ok)
-            .map(|(v, _)| v.lock().table.changes_of(&self.watch.category))
+            .map(|(v, _)| {
+                let state = v.lock();
+                state.table.changes_of_all(&self.watch.own_ids(&state.table))
+            })
             .sum()
     }
 
@@ -654,7 +657,6 @@ impl Worker {
         let mut seen = 0;
         let mut suspects: Vec<Vec<String>> = vec![Vec::new(); self.views.len()];
         let watch = self.watch.clone();
-        let categories = watch.all();
         let mut t = std::mem::take(&mut self.scratch);
         let spaces = std::mem::take(&mut self.spaces);
         for (i, view) in self.views.clone().iter().enumerate() {
@@ -665,9 +667,11 @@ impl Worker {
             complete &= state.complete_for(&self.watch);
             let table = &state.table;
             let ids = CategoryIds {
-                ours: table.categories.find(&self.rules.category),
+                ours: watch.own_ids(table),
                 failed: table.categories.find(&self.rules.failed_category),
             };
+            let mut categories = ids.ours.clone();
+            categories.extend(watch.special.iter().filter_map(|c| table.categories.find(c)));
             let look = Look {
                 qbit: i,
                 queue: &queue,
@@ -677,9 +681,9 @@ impl Worker {
                 now,
                 seen_at,
             };
-            table.each_in(&categories, |e| {
+            table.each_of(&categories, |e| {
                 seen += 1;
-                if self.consider(e, ids, table, &mut t, &look, &mut report) {
+                if self.consider(e, &ids, table, &mut t, &look, &mut report) {
                     suspects[i].push(t.hash.clone());
                 }
             });
@@ -1060,14 +1064,14 @@ impl Worker {
     fn consider(
         &mut self,
         e: &Entry,
-        ids: CategoryIds,
+        ids: &CategoryIds,
         table: &Table,
         t: &mut Torrent,
         look: &Look<'_>,
         report: &mut PassReport,
     ) -> bool {
         report.count_state(e.state);
-        let ours = ids.ours == Some(e.category);
+        let ours = ids.ours.contains(&e.category);
         let failed = ids.failed == Some(e.category);
         if ours {
             report.ours += 1;
@@ -1416,10 +1420,10 @@ impl std::hash::Hasher for FoldHasher {
     }
 }
 
-/// The ids of our category and the failed one in a view's table.
-#[derive(Clone, Copy)]
+/// The ids of our categories (ours and the subcategories we match) and the failed one in a
+/// view's table.
 struct CategoryIds {
-    ours: Option<u32>,
+    ours: Vec<u32>,
     failed: Option<u32>,
 }
 
