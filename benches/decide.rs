@@ -227,6 +227,7 @@ const PUBLIC: Trackers<'static> = Trackers::Read {
     at: NOW,
     working: true,
     unregistered: None,
+    edit: None,
 };
 
 fn rules(category: &str) -> Rules {
@@ -257,6 +258,7 @@ fn rules(category: &str) -> Rules {
         owned_tags: Vec::new(),
         has_arr: true,
         subcategories: Default::default(),
+        tracker_edits: false,
     }
 }
 

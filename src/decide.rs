@@ -22,7 +22,7 @@ use crate::model::{
     tags, Connection, ImportState, Memory, QueueEntry, Torrent, TorrentState, TrackedStatus, UnixTime,
 };
 use crate::qbit::Setting;
-use crate::tracker::{self, Owing, TorrentSettings, TrackerEntry};
+use crate::tracker::{self, Owing, TorrentSettings, TrackerEdit, TrackerEntry};
 
 mod explain;
 pub use explain::{explain, render, Check, Explanation, Next};
@@ -35,6 +35,9 @@ pub(crate) const ERROR_RECHECK_INTERVAL_SECS: i64 = 600;
 /// A removal rests on what `torrents/trackers` said at most this many seconds ago (the worker
 /// reads them again before a removal when older).
 pub(crate) const TRACKERS_FRESH_SECS: i64 = 3_600;
+/// With tracker edits on, a torrent's trackers are read again this long after the last read
+/// (a tracker that dies while another still answers leaves no trace in the torrent list).
+pub(crate) const TRACKER_EDITS_REFRESH_SECS: i64 = 86_400;
 
 /// The rules of one Arr instance, as the decision core needs them.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +87,10 @@ pub struct Rules {
     pub unregistered_delay: Option<i64>,
     /// Every AddTags tag of the tracker entries that can apply: ours to add and remove.
     pub owned_tags: Vec<String>,
+    /// Some tracker entry adds or removes trackers (AddTrackerIfMissing, RemoveIfExists), or
+    /// SeedingMode.RemoveDeadTrackers is on: every torrent of ours has its trackers read once,
+    /// and again a day on.
+    pub tracker_edits: bool,
     /// An Arr stands behind the category. Without one (`[qBit] ManagedCategories`) there is
     /// nothing to import into, so a complete torrent is judged as imported, and no removal
     /// touches an Arr queue or searches.
@@ -120,6 +127,7 @@ impl Rules {
             tracker_limits: false,
             unregistered_delay: arr.torrent.unregistered_delay.map(secs),
             owned_tags: Vec::new(),
+            tracker_edits: !arr.seeding.dead_tracker_texts.is_empty(),
             has_arr: arr.has_arr(),
         }
     }
@@ -135,6 +143,7 @@ impl Rules {
     pub(crate) fn with_entries<'e>(mut self, entries: impl IntoIterator<Item = &'e TrackerEntry>) -> Self {
         for entry in entries {
             self.tracker_limits |= entry.sets_limits();
+            self.tracker_edits |= entry.add_url.is_some() || entry.remove_if_exists;
             for tag in entry.add_tags.iter() {
                 if !self.owned_tags.contains(tag) {
                     self.owned_tags.push(tag.clone());
@@ -327,6 +336,9 @@ pub enum Action {
     TagWith(String),
     /// An AddTags tag of an entry that does not speak for it (any more).
     Untag(String),
+    /// Trackers to add (AddTrackerIfMissing) and remove (RemoveIfExists, RemoveDeadTrackers);
+    /// its trackers are read again after.
+    EditTrackers(TrackerEdit),
 }
 
 impl Action {
@@ -369,6 +381,7 @@ impl fmt::Display for Action {
             Self::Set(setting) => write!(f, "set {setting}"),
             Self::TagWith(tag) => write!(f, "tag {tag:?}"),
             Self::Untag(tag) => write!(f, "untag {tag:?}"),
+            Self::EditTrackers(edit) => write!(f, "edit trackers ({})", edit.why),
             Self::BlocklistKeep { research } => {
                 f.write_str("blocklist (keep torrent)")?;
                 if *research {
@@ -427,6 +440,8 @@ pub enum Trackers<'a> {
         working: bool,
         /// Every tracker has called it unregistered, in each read since `since`.
         unregistered: Option<Unregistered<'a>>,
+        /// What the tracker entries and RemoveDeadTrackers would change in its trackers.
+        edit: Option<&'a TrackerEdit>,
     },
 }
 
@@ -813,7 +828,7 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
     if !d.actions.iter().any(|a| matches!(a, Action::Remove { .. })) {
         let ours = r.owns(&t.category);
         let read = match input.trackers {
-            Trackers::Unread => r.tracker_limits || input.announce_failing(),
+            Trackers::Unread => r.tracker_limits || r.tracker_edits || input.announce_failing(),
             // Read again when they fail since a read that found one working, or an hour on.
             Trackers::Read {
                 at,
@@ -825,6 +840,13 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
                     "its trackers, failing, are read again".into()
                 });
                 working || now - at >= TRACKERS_FRESH_SECS
+            }
+            // Tracker edits: once a day.
+            Trackers::Read { at, .. } if r.tracker_edits => {
+                tr.clock(at.saturating_add(TRACKER_EDITS_REFRESH_SECS), || {
+                    "its trackers are read again for the tracker edits".into()
+                });
+                now - at >= TRACKER_EDITS_REFRESH_SECS
             }
             // Rule 9a reads them again when its delay has passed.
             Trackers::Read { .. } => false,
@@ -910,6 +932,9 @@ fn apply_settings(input: Inputs<'_>, d: &mut Decision) {
     let leaves = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
     if !r.owns(&t.category) || leaves || (input.trackers == Trackers::Unread && r.tracker_limits) {
         return;
+    }
+    if let Trackers::Read { edit: Some(edit), .. } = input.trackers {
+        d.actions.push(Action::EditTrackers(edit.clone()));
     }
     let entry = input.trackers.entry().map(|e| e.settings).unwrap_or_default();
     let upload = entry.upload_limit.or(r.settings.upload_limit);

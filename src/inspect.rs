@@ -116,6 +116,10 @@ pub(crate) fn inspect(
             .unwrap_or_default();
         let entries = tracker::merge(qbit_entries, &arr.torrent.trackers);
         let rules = Rules::from_config(s, arr).with_entries(&entries);
+        let edit = listed
+            .as_ref()
+            .map(|list| tracker::edit(list, &entries, &arr.seeding.dead_tracker_texts))
+            .unwrap_or_default();
         let trackers = match &listed {
             Some(list) => Trackers::Read {
                 private: list.private,
@@ -125,6 +129,7 @@ pub(crate) fn inspect(
                 // Read once, now: a delay counts from this read.
                 unregistered: tracker::unregistered(list, &arr.torrent.unregistered_messages)
                     .map(|message| Unregistered { since: now, message }),
+                edit: Some(&edit).filter(|e| !e.is_empty()),
             },
             None => Trackers::Unread,
         };

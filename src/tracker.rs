@@ -102,6 +102,12 @@ pub struct TrackerEntry {
     pub settings: TorrentSettings,
     /// AddTags: tags it puts on its torrents (and takes off those it no longer speaks for).
     pub add_tags: Tags,
+    /// AddTrackerIfMissing: URI, added to every public torrent that announces to no tracker of
+    /// its host.
+    pub add_url: Option<String>,
+    /// RemoveIfExists: the torrents' trackers of its host are removed (never a torrent's last
+    /// tracker); such an entry speaks for no torrent.
+    pub remove_if_exists: bool,
 }
 
 impl TrackerEntry {
@@ -158,12 +164,92 @@ pub fn pick<S: AsRef<str>>(entries: &[TrackerEntry], urls: &[S]) -> Option<usize
     let hosts: Vec<String> = urls.iter().filter_map(|u| host_of(u.as_ref())).collect();
     let mut best: Option<usize> = None;
     for (i, entry) in entries.iter().enumerate() {
+        if entry.remove_if_exists {
+            continue;
+        }
         let higher = best.is_none_or(|b| entry.priority > entries[b].priority);
         if higher && (entry.host.is_empty() || hosts.iter().any(|h| entry.matches(h))) {
             best = Some(i);
         }
     }
     best
+}
+
+/// `RemoveTrackerWithMessage` when absent: qBitrr's texts of a tracker that cannot answer.
+pub const DEAD_TRACKER_TEXTS: [&str; 4] = [
+    "skipping tracker announce (unreachable)",
+    "No such host is known",
+    "unsupported URL protocol",
+    "info hash is not authorized with this tracker",
+];
+
+/// What to change in a torrent's trackers (`torrents/addTrackers`, `torrents/removeTrackers`),
+/// and why, for the log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackerEdit {
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+    pub why: String,
+}
+
+impl TrackerEdit {
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// The edit `entries` and `dead_texts` (RemoveTrackerWithMessage, when RemoveDeadTrackers is
+/// on) ask of the torrent `list` describes:
+/// - its trackers of a RemoveIfExists entry's host go;
+/// - so do those whose last message holds one of `dead_texts` (case aside), unless an
+///   AddTrackerIfMissing entry wants their host (removed, it would be added back each read);
+/// - a public torrent gets each AddTrackerIfMissing URI whose host none of its trackers has
+///   (never a private one: its tracker must not learn of other trackers, nor others of it);
+/// - a torrent is never left without a tracker: when every one it has would go and none is
+///   added, none goes (an unregistered torrent is then the unregistered rule's to judge).
+pub fn edit<S: AsRef<str>>(list: &TrackerList, entries: &[TrackerEntry], dead_texts: &[S]) -> TrackerEdit {
+    let hosts: Vec<Option<String>> = list.urls.iter().map(|u| host_of(u)).collect();
+    let matches = |entry: &TrackerEntry, host: &Option<String>| {
+        !entry.host.is_empty() && host.as_deref().is_some_and(|h| entry.matches(h))
+    };
+    let dead = |msg: &str| {
+        let msg = msg.to_lowercase();
+        dead_texts
+            .iter()
+            .any(|t| !t.as_ref().is_empty() && msg.contains(&t.as_ref().to_lowercase()))
+    };
+    let mut edit = TrackerEdit::default();
+    let mut why: Vec<String> = Vec::new();
+    for (i, url) in list.urls.iter().enumerate() {
+        let host = &hosts[i];
+        if let Some(e) = entries.iter().find(|e| e.remove_if_exists && matches(e, host)) {
+            edit.remove.push(url.clone());
+            why.push(format!("{url}: RemoveIfExists of {}", e.name));
+            continue;
+        }
+        let wanted = entries.iter().any(|e| e.add_url.is_some() && matches(e, host));
+        let msg = list.messages.get(i).map_or("", String::as_str);
+        if !wanted && dead(msg) {
+            edit.remove.push(url.clone());
+            why.push(format!("{url}: dead ({msg:?}, RemoveDeadTrackers)"));
+        }
+    }
+    if !list.private {
+        for e in entries {
+            let Some(url) = &e.add_url else { continue };
+            let present = hosts.iter().any(|h| matches(e, h));
+            if !present && !edit.add.contains(url) {
+                edit.add.push(url.clone());
+                why.push(format!("{url}: AddTrackerIfMissing of {}", e.name));
+            }
+        }
+    }
+    if edit.add.is_empty() && !edit.remove.is_empty() && edit.remove.len() == list.urls.len() {
+        edit.remove.clear();
+        why.retain(|w| w.contains("AddTrackerIfMissing"));
+    }
+    edit.why = why.join("; ");
+    edit
 }
 
 /// What a torrent owes its tracker, by [`hit_and_run`].

@@ -17,11 +17,18 @@ use crate::support::fake_arr::{queue_record, FakeKind};
 use crate::support::qbittorrent::{
     add, add_complete, make_private_torrent, make_private_torrent_from, make_torrent,
 };
+use crate::support::recording_proxy::RecordingProxy;
 use crate::support::scenario::Scenario;
 use crate::support::tracker::{Answer, TestTracker};
 use crate::support::util::{wait_until, Subdir};
 
 const MB: u64 = 1 << 20;
+
+/// How many `torrents/<path>` requests went through the proxy.
+fn calls_to(proxy: &RecordingProxy, path: &str) -> usize {
+    let path = format!("/api/v2/torrents/{path}");
+    proxy.requests().iter().filter(|r| r.path == path).count()
+}
 
 #[test]
 fn hit_and_run_and_private_torrents_are_kept_past_the_seeding_limit() {
@@ -355,13 +362,7 @@ fn rate_limits_super_seeding_and_tags_are_set_once_and_again_only_after_a_drift(
         api.torrent(&limited.hash),
         daemon.log()
     );
-    let sent = |path: &str| {
-        s.proxy()
-            .requests()
-            .iter()
-            .filter(|r| r.path == format!("/api/v2/torrents/{path}"))
-            .count()
-    };
+    let sent = |path: &str| calls_to(s.proxy(), path);
     let tagged = || {
         s.proxy()
             .requests()
@@ -414,4 +415,102 @@ fn rate_limits_super_seeding_and_tags_are_set_once_and_again_only_after_a_drift(
     assert!(back, "{:?}\n{}", api.torrent(&limited.hash), daemon.log());
     assert_eq!(tagged(), 2, "tagged again once");
     assert!(api.torrent(&public.hash).is_some() && api.torrent(&limited.hash).is_some());
+}
+
+/// AddTrackerIfMissing, RemoveIfExists and RemoveDeadTrackers on a public torrent: the
+/// missing tracker is added, the listed host's and the dead one (its tracker answers "No such
+/// host is known", one of RemoveTrackerWithMessage's defaults) removed, each with one call;
+/// the torrent keeps the trackers no rule names, and nothing is sent again.
+#[test]
+fn trackers_are_added_and_removed_once() {
+    let alive = TestTracker::start(Answer::NoPeers);
+    let dead = TestTracker::start(Answer::Failure("No such host is known".into()));
+    let alias = alive.announce_url().replace("127.0.0.1", "localhost");
+    let entries: &'static str = Box::leak(
+        format!(
+            "[[Radarr-Test.Torrent.Trackers]]\n\
+             Name = \"Alias\"\n\
+             URI = \"{alias}\"\n\
+             AddTrackerIfMissing = true\n\
+             [[Radarr-Test.Torrent.Trackers]]\n\
+             Name = \"Retired\"\n\
+             URI = \"127.0.0.3\"\n\
+             RemoveIfExists = true"
+        )
+        .into_boxed_str(),
+    );
+    let Some(setup) = Scenario::radarr()
+        .recording_proxy()
+        .radarr_seeding("RemoveDeadTrackers = true")
+        .radarr_torrent(entries)
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    // Trackers added by the WebAPI share a tier: announce to each, not only the first that works.
+    api.post(
+        "app/setPreferences",
+        &[("json", "{\"announce_to_all_trackers\":true}")],
+    );
+    let fx = make_torrent(&setup.dir.subdir("data"), "Public.Movie.mkv", MB);
+    add_complete(&api, &fx, "radarr");
+    let retired = "http://127.0.0.3:9/announce";
+    let urls = [alive.announce_url(), dead.announce_url(), retired.to_string()];
+    api.post(
+        "torrents/addTrackers",
+        &[("hash", &fx.hash), ("urls", &urls.join("\n"))],
+    );
+    setup
+        .radarr()
+        .set_queue(vec![queue_record(FakeKind::Radarr, 501, &fx.hash, &fx.name, 51)]);
+    // The dead tracker has said so before the daemon looks.
+    let said = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        api.get("torrents/trackers", &[("hash", &fx.hash)])
+            .contains("No such host is known")
+    });
+    assert!(said, "{}", api.get("torrents/trackers", &[("hash", &fx.hash)]));
+
+    let s = setup.start_daemon();
+    let daemon = &s.daemon;
+    let trackers = || -> Vec<String> {
+        let text = api.get("torrents/trackers", &[("hash", &fx.hash)]);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+        let mut urls: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r["url"].as_str())
+            .filter(|u| !u.starts_with("** ["))
+            .map(str::to_string)
+            .collect();
+        urls.sort();
+        urls
+    };
+    let mut want = vec![
+        "http://127.0.0.1:9/announce".to_string(),
+        alive.announce_url(),
+        alias.clone(),
+    ];
+    want.sort();
+    let edited = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        trackers() == want
+    });
+    assert!(edited, "{:?}\n{}", trackers(), daemon.log());
+
+    // Several more passes (LoopSleepTimer 1 s): nothing sent again.
+    let passes = daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0);
+    let more = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0) >= passes + 3
+    });
+    assert!(more, "{}", daemon.log());
+    let sent = |path: &str| calls_to(s.proxy(), path);
+    assert_eq!(
+        (sent("addTrackers"), sent("removeTrackers")),
+        (1, 1),
+        "{}",
+        daemon.log()
+    );
+    assert_eq!(trackers(), want);
+    // Read to decide, and once more to see the edit took.
+    assert_eq!(sent("trackers"), 2, "{}", daemon.log());
+    assert!(api.torrent(&fx.hash).is_some(), "the torrent stays");
 }

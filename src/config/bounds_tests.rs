@@ -565,6 +565,13 @@ fn cases() -> Vec<Case> {
         // [<Arr>.Torrent.SeedingMode]
         case(
             "Radarr-A.Torrent.SeedingMode",
+            "RemoveTrackerWithMessage",
+            "a list of at most 100 texts, each not blank and at most 1000 characters, no control characters",
+            &["[]", "[\"skipping tracker announce (unreachable)\"]"],
+            &["[\"\"]", "[\"a\\nb\"]"],
+        ),
+        case(
+            "Radarr-A.Torrent.SeedingMode",
             "MaxUploadRatio",
             "-1 (off) or more than 0 up to 1000000",
             &["-1", "0.01", "2", "1000000"],

@@ -1034,8 +1034,9 @@ FileExtensionAllowlist = [\".mkv\"]
 AutoDelete = true
 FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\\bsamples?\\\\b\", \"\\\\bscreens?\\\\b\", \"\\\\bnc(ed|op)?(\\\\\\\\d+)?\\\\b\"]
 [Radarr-A.Torrent.SeedingMode]
-RemoveDeadTrackers = true
 UploadRateLimitPerTorrent = 1000
+[Radarr-A.EntrySearch]
+SearchInReverse = true
 
 [Sonarr-Anime]
 URI = \"http://b\"
@@ -1044,13 +1045,13 @@ RssSyncTimer = \"1m\"
 [Sonarr-Anime.Torrent]
 FileExtensionAllowlist = [\".mkv\"]
 FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\\bsamples?\\\\b\", \"\\\\bscreens?\\\\b\", \"\\\\bnc(ed|op)?(\\\\\\\\d+)?\\\\b\"]
-[Sonarr-Anime.Torrent.SeedingMode]
-RemoveDeadTrackers = true
+[Sonarr-Anime.EntrySearch]
+SearchInReverse = true
 ");
         assert_eq!(
             loaded.warnings,
             ["ignored (not supported yet): qBit.Trackers[1].SortTorrents, \
-              Torrent.SeedingMode.RemoveDeadTrackers (in 2 sections)"]
+              EntrySearch.SearchInReverse (in 2 sections)"]
         );
     }
 

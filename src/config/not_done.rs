@@ -197,13 +197,9 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "requests are not searched for yet",
     );
     let mut trackers = Behaviour::new(
-        "Trackers AddTrackerIfMissing/RemoveIfExists/SortTorrents",
-        "what tracker entries change on torrents (trackers, queue order) is not applied yet \
-         (their limits, rate limits, super-seeding, tags and hit-and-run rules are)",
-    );
-    let mut dead_trackers = Behaviour::new(
-        "SeedingMode.RemoveDeadTrackers",
-        "dead trackers are not removed yet",
+        "Trackers SortTorrents",
+        "the queue is not sorted by tracker priority yet (every other key of a tracker entry \
+         is applied)",
     );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
@@ -231,7 +227,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let t = root.table(name);
         let search_t = t.and_then(|t| t.table("EntrySearch"));
         let torrent_t = t.and_then(|t| t.table("Torrent"));
-        let seeding_t = torrent_t.and_then(|t| t.table("SeedingMode"));
         let es = &schema::ENTRY_SEARCH;
         search
             .sections
@@ -258,24 +253,12 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         trackers
             .sections
             .push((name.clone(), tracker_settings(torrent_t, "Trackers")));
-        let ss = &schema::SEEDING_MODE;
-        dead_trackers
-            .sections
-            .push((name.clone(), flag(seeding_t, ss, "RemoveDeadTrackers", kind)));
     }
 
-    [
-        search,
-        upgrades,
-        requests,
-        trackers,
-        dead_trackers,
-        auto_update,
-        web_pages,
-    ]
-    .iter()
-    .filter_map(Behaviour::line)
-    .collect()
+    [search, upgrades, requests, trackers, auto_update, web_pages]
+        .iter()
+        .filter_map(Behaviour::line)
+        .collect()
 }
 
 #[cfg(test)]
@@ -361,16 +344,13 @@ SearchOverseerrRequests = true
             // Lidarr has no Overseerr requests in qBitrr.
             "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
              searched for yet",
-            "Trackers AddTrackerIfMissing/RemoveIfExists/SortTorrents is on in qBit (as set), but \
-             what tracker entries change on torrents (trackers, queue order) is not applied yet \
-             (their limits, rate limits, super-seeding, tags and hit-and-run rules are)",
-            "SeedingMode.RemoveDeadTrackers is on in Radarr-A (as set), but dead trackers are not \
-             removed yet",
+            "Trackers SortTorrents is on in qBit (as set), but the queue is not sorted by tracker \
+             priority yet (every other key of a tracker entry is applied)",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 7, "{lines:#?}");
+        assert_eq!(lines.len(), 6, "{lines:#?}");
     }
 }

@@ -578,8 +578,8 @@ pub(super) static TRACKER: TableSchema = TableSchema {
         sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
         sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
         sup("SuperSeedMode", Ty::Bool, FLAG),
-        uns("AddTrackerIfMissing", Ty::Bool, Dflt::Bool(false)),
-        uns("RemoveIfExists", Ty::Bool, Dflt::Bool(false)),
+        sup("AddTrackerIfMissing", Ty::Bool, FLAG),
+        sup("RemoveIfExists", Ty::Bool, FLAG),
         sup(
             "AddTags",
             Ty::StrList,
@@ -746,17 +746,8 @@ pub(super) static SEEDING_MODE: TableSchema = TableSchema {
         sup("MaxUploadRatio", Ty::Float, UPLOAD_RATIO),
         sup("MaxSeedingTime", SECS, secs_or_off(10 * YEAR)),
         sup("RemoveTorrent", Ty::Int, REMOVE_TORRENT),
-        uns("RemoveDeadTrackers", Ty::Bool, Dflt::Bool(false)),
-        uns(
-            "RemoveTrackerWithMessage",
-            Ty::StrList,
-            Dflt::List(&[
-                "skipping tracker announce (unreachable)",
-                "No such host is known",
-                "unsupported URL protocol",
-                "info hash is not authorized with this tracker",
-            ]),
-        ),
+        sup("RemoveDeadTrackers", Ty::Bool, FLAG),
+        sup("RemoveTrackerWithMessage", Ty::StrList, ERROR_TEXTS),
     ],
 };
 

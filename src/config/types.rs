@@ -284,6 +284,9 @@ pub struct SeedingRules {
     /// DownloadRateLimitPerTorrent / UploadRateLimitPerTorrent (default -1: left alone), set on
     /// every torrent no tracker entry sets its own for.
     pub settings: TorrentSettings,
+    /// RemoveTrackerWithMessage when RemoveDeadTrackers is on (empty: off): a tracker whose
+    /// last message holds one of these is removed from its torrent (never the last one).
+    pub dead_tracker_texts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -645,6 +645,8 @@ impl Validator<'_> {
             hnr,
             settings: TorrentSettings::default(),
             add_tags: Default::default(),
+            add_url: None,
+            remove_if_exists: false,
         });
         let torrent = TorrentRules {
             ignore_younger_than: s.secs("IgnoreTorrentsYoungerThan").unwrap_or(AGE_GATE_DEFAULT),
@@ -938,7 +940,39 @@ fn tracker_entry(e: &mut Keys) -> Option<TrackerEntry> {
             super_seed: e.bool("SuperSeedMode").unwrap_or(false),
         },
         add_tags: add_tags(e),
+        add_url: add_url(e, uri.unwrap_or_default()),
+        remove_if_exists: e.bool("RemoveIfExists").unwrap_or(false),
     })
+}
+
+/// URI when AddTrackerIfMissing is on: it must then be an announce URL qBittorrent can add
+/// (http, https or udp); with RemoveIfExists too the entry would undo itself (an error).
+fn add_url(e: &mut Keys, uri: &str) -> Option<String> {
+    if e.bool("AddTrackerIfMissing") != Some(true) {
+        return None;
+    }
+    if e.bool("RemoveIfExists") == Some(true) {
+        e.error(
+            "AddTrackerIfMissing",
+            "and RemoveIfExists are both on: the entry would add its tracker and remove it again; \
+             turn one off",
+        );
+        return None;
+    }
+    let uri = uri.trim();
+    let scheme = uri.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    if !matches!(scheme.as_deref(), Some("http" | "https" | "udp")) {
+        e.error(
+            "AddTrackerIfMissing",
+            format!(
+                "needs URI to be a whole announce URL to add (http://, https:// or udp://), not \
+                 {}",
+                quoted(&redact_userinfo(uri))
+            ),
+        );
+        return None;
+    }
+    Some(uri.to_string())
 }
 
 /// AddTags, trimmed, without repeats; a tag of our own (`qBitrr-…`) is an error: the rules set
@@ -1067,7 +1101,22 @@ fn seeding(s: &mut Keys, managed: bool) -> SeedingRules {
             upload_limit: rate_limit(s, "UploadRateLimitPerTorrent"),
             super_seed: false,
         },
+        dead_tracker_texts: dead_tracker_texts(s),
     }
+}
+
+/// RemoveTrackerWithMessage when RemoveDeadTrackers is on (`[<Arr>.Torrent.SeedingMode]` only);
+/// else none.
+fn dead_tracker_texts(s: &mut Keys) -> Vec<String> {
+    if !std::ptr::eq(s.schema, &schema::SEEDING_MODE) {
+        return Vec::new();
+    }
+    // Read (and so checked) even when off.
+    let texts = s.texts("RemoveTrackerWithMessage");
+    if s.bool("RemoveDeadTrackers") != Some(true) {
+        return Vec::new();
+    }
+    texts.unwrap_or_else(|| owned(&tracker::DEAD_TRACKER_TEXTS))
 }
 
 /// A rate limit in KiB/s as bytes/s; `None` for -1 (and absent).
@@ -1270,6 +1319,54 @@ mod tracker_tests {
             Ok(_) => panic!("loaded:\n{text}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn tracker_edits_are_read_and_an_entry_that_cannot_add_its_tracker_is_refused() {
+        let base = "[qBit]\nHost = \"h\"\n[Radarr-A]\nURI = \"http://a\"\nAPIKey = \"k\"\n";
+        let (_, arr, _) = loaded(&format!(
+            "{base}[[Radarr-A.Torrent.Trackers]]\nURI = \"udp://open.example:6969/announce\"\n\
+             AddTrackerIfMissing = true\n[[Radarr-A.Torrent.Trackers]]\nURI = \"old.example\"\n\
+             RemoveIfExists = true\n"
+        ));
+        assert_eq!(
+            arr[0].add_url.as_deref(),
+            Some("udp://open.example:6969/announce")
+        );
+        assert!(!arr[0].remove_if_exists);
+        assert_eq!((arr[1].add_url.as_deref(), arr[1].remove_if_exists), (None, true));
+
+        let e = refused(&format!(
+            "{base}[[Radarr-A.Torrent.Trackers]]\nURI = \"open.example\"\nAddTrackerIfMissing = true\n"
+        ));
+        assert!(
+            e.contains("Radarr-A.Torrent.Trackers[1].AddTrackerIfMissing")
+                && e.contains("needs URI to be a whole announce URL"),
+            "{e}"
+        );
+        let e = refused(&format!(
+            "{base}[[Radarr-A.Torrent.Trackers]]\nURI = \"https://t.example/a\"\n\
+             AddTrackerIfMissing = true\nRemoveIfExists = true\n"
+        ));
+        assert!(e.contains("and RemoveIfExists are both on"), "{e}");
+
+        let texts = |seeding: &str| {
+            let text = format!("{base}[Radarr-A.Torrent.SeedingMode]\n{seeding}");
+            load_str(&text, "config.toml", &[]).unwrap().config.arrs[0]
+                .seeding
+                .dead_tracker_texts
+                .clone()
+        };
+        assert!(texts("").is_empty(), "off by default");
+        assert!(
+            texts("RemoveTrackerWithMessage = [\"x\"]\n").is_empty(),
+            "off without RemoveDeadTrackers"
+        );
+        assert_eq!(texts("RemoveDeadTrackers = true\n").len(), 4, "qBitrr's texts");
+        assert_eq!(
+            texts("RemoveDeadTrackers = true\nRemoveTrackerWithMessage = [\"gone\"]\n"),
+            ["gone"]
+        );
     }
 
     #[test]

@@ -39,6 +39,7 @@ fn rules() -> Rules {
         owned_tags: Vec::new(),
         has_arr: true,
         subcategories: Default::default(),
+        tracker_edits: false,
     }
 }
 
@@ -57,7 +58,17 @@ enum Tr {
     Unreg(i64, i64),
     /// Read `.0` seconds ago: public, no entry, some tracker working then (`.1`) or none.
     ReadAgo(i64, bool),
+    /// Read just now: public, no entry, with [`EDIT`] to make.
+    Edit,
 }
+
+/// A tracker edit, for [`Tr::Edit`].
+static EDIT: std::sync::LazyLock<crate::tracker::TrackerEdit> =
+    std::sync::LazyLock::new(|| crate::tracker::TrackerEdit {
+        add: vec!["udp://open.example:6969/announce".into()],
+        remove: vec!["http://dead.example/announce".into()],
+        why: "because".into(),
+    });
 
 impl Tr {
     fn inputs(self, entry: &Option<TrackerEntry>) -> Trackers<'_> {
@@ -70,6 +81,7 @@ impl Tr {
                 at: NOW - 60,
                 working: true,
                 unregistered: None,
+                edit: None,
             },
             Tr::Unreg(since, read) => Trackers::Read {
                 private: true,
@@ -80,6 +92,15 @@ impl Tr {
                     since: NOW - since,
                     message: "Unregistered torrent",
                 }),
+                edit: None,
+            },
+            Tr::Edit => Trackers::Read {
+                private: false,
+                entry: None,
+                at: NOW - 60,
+                working: true,
+                unregistered: None,
+                edit: Some(&EDIT),
             },
             Tr::ReadAgo(ago, working) => Trackers::Read {
                 private: false,
@@ -87,6 +108,7 @@ impl Tr {
                 at: NOW - ago,
                 working,
                 unregistered: None,
+                edit: None,
             },
         }
     }
@@ -111,6 +133,8 @@ fn hnr_entry() -> TrackerEntry {
         max_seeding_time: None,
         settings: Default::default(),
         add_tags: Default::default(),
+        add_url: None,
+        remove_if_exists: false,
         hnr: crate::tracker::HitAndRun {
             mode: crate::tracker::HnrMode::And,
             min_ratio: 1.0,
@@ -161,6 +185,7 @@ const PUBLIC: Trackers<'static> = Trackers::Read {
     at: NOW,
     working: true,
     unregistered: None,
+    edit: None,
 };
 
 fn completed(t: &mut Torrent) {
@@ -1623,6 +1648,8 @@ fn owns_tags(r: &mut Rules) {
 fn tagging_entry() -> TrackerEntry {
     TrackerEntry {
         add_tags: vec!["priv".to_string()].into(),
+        add_url: None,
+        remove_if_exists: false,
         ..hnr_entry()
     }
 }
@@ -2205,6 +2232,62 @@ fn tracker_rows() -> Vec<Row> {
             trackers: Tr::Unread,
             ..row("not ours: trackers never read", Rule::OtherCategory, vec![])
         },
+        Row {
+            rules: |r| r.tracker_edits = true,
+            trackers: Tr::Unread,
+            ..row(
+                "tracker edits on, trackers unread: read them",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            rules: |r| r.tracker_edits = true,
+            trackers: Tr::ReadAgo(HOUR, true),
+            ..row(
+                "tracker edits on, read an hour ago: not again",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            rules: |r| r.tracker_edits = true,
+            trackers: Tr::ReadAgo(24 * HOUR, true),
+            ..row(
+                "tracker edits on, read a day ago: again",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            rules: |r| r.tracker_edits = true,
+            trackers: Tr::Edit,
+            ..row(
+                "an edit to make: made",
+                Rule::NoAction,
+                vec![Action::EditTrackers(EDIT.clone())],
+            )
+        },
+        Row {
+            torrent: |t| t.category = "sonarr".into(),
+            rules: |r| r.tracker_edits = true,
+            trackers: Tr::Edit,
+            ..row("not ours: no edit", Rule::OtherCategory, vec![])
+        },
+        Row {
+            torrent: |t| t.state = TorrentState::MissingFiles,
+            rules: |r| r.tracker_edits = true,
+            trackers: Tr::Edit,
+            ..row(
+                "removed: no edit",
+                Rule::MissingFiles,
+                vec![Action::Remove {
+                    delete_files: false,
+                    queue: QueueStep::Remove,
+                    research: true,
+                }],
+            )
+        },
     ]
 }
 
@@ -2493,6 +2576,7 @@ fn trackers_of(
                 since,
                 message: "Unregistered torrent",
             }),
+            edit: None,
         },
     }
 }

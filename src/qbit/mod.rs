@@ -24,7 +24,7 @@ use crate::config::QbitInstance;
 use crate::file_filter::TorrentFile;
 use crate::http::{self, HttpError};
 use crate::model::Torrent;
-use crate::tracker::TrackerList;
+use crate::tracker::{TrackerEdit, TrackerList};
 
 mod list;
 mod login;
@@ -618,6 +618,23 @@ impl QbitClient {
             "/api/v2/torrents/addTags",
             &[("hashes", &hashes.join("|")), ("tags", &tags.join(","))],
         )
+    }
+
+    /// `torrents/addTrackers`, then `torrents/removeTrackers`, on one torrent.
+    pub(crate) fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError> {
+        if !edit.add.is_empty() {
+            self.post(
+                "/api/v2/torrents/addTrackers",
+                &[("hash", hash), ("urls", &edit.add.join("\n"))],
+            )?;
+        }
+        if !edit.remove.is_empty() {
+            self.post(
+                "/api/v2/torrents/removeTrackers",
+                &[("hash", hash), ("urls", &edit.remove.join("|"))],
+            )?;
+        }
+        Ok(())
     }
 
     pub(crate) fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {

@@ -10,6 +10,8 @@ fn entry(name: &str, host: &str, priority: i64) -> TrackerEntry {
         max_seeding_time: None,
         settings: Default::default(),
         add_tags: Default::default(),
+        add_url: None,
+        remove_if_exists: false,
         hnr: HitAndRun::default(),
     }
 }
@@ -210,4 +212,154 @@ fn unregistered_only_when_every_tracker_says_so() {
     let mut odd = one.clone();
     odd.messages.clear();
     assert_eq!(unregistered(&odd, &texts), None);
+}
+
+fn editing(name: &str, host: &str, add_url: Option<&str>, remove: bool) -> TrackerEntry {
+    TrackerEntry {
+        add_url: add_url.map(str::to_string),
+        remove_if_exists: remove,
+        ..entry(name, host, -100)
+    }
+}
+
+fn list(private: bool, rows: &[(&str, &str)]) -> TrackerList {
+    TrackerList {
+        private,
+        urls: rows.iter().map(|(u, _)| u.to_string()).collect(),
+        messages: rows.iter().map(|(_, m)| m.to_string()).collect(),
+        working: true,
+    }
+}
+
+#[test]
+fn tracker_edits_add_what_is_missing_remove_what_is_dead_and_never_the_last_tracker() {
+    let add = editing(
+        "Open",
+        "open.example",
+        Some("udp://open.example:6969/announce"),
+        false,
+    );
+    let gone = editing("Gone", "gone.example", None, true);
+    let dead = DEAD_TRACKER_TEXTS;
+    let none: [&str; 0] = [];
+    let a = "http://a.example/announce";
+    let open = "udp://open.example:1337/announce";
+    let old = "https://tracker.gone.example/announce";
+    let unreachable = "skipping tracker announce (unreachable)";
+    type Case<'c> = (&'c str, TrackerList, &'c [&'c str], Vec<&'c str>, Vec<&'c str>);
+    let cases: Vec<Case> = vec![
+        (
+            "public, missing: added",
+            list(false, &[(a, "")]),
+            &none,
+            vec!["udp://open.example:6969/announce"],
+            vec![],
+        ),
+        (
+            "public, present by host: nothing",
+            list(false, &[(a, ""), (open, "")]),
+            &none,
+            vec![],
+            vec![],
+        ),
+        (
+            "private: never added to",
+            list(true, &[(a, "")]),
+            &none,
+            vec![],
+            vec![],
+        ),
+        (
+            "RemoveIfExists by host (subdomain)",
+            list(false, &[(a, ""), (old, "")]),
+            &none,
+            vec!["udp://open.example:6969/announce"],
+            vec![old],
+        ),
+        (
+            "RemoveIfExists on a private torrent",
+            list(true, &[(a, ""), (old, "")]),
+            &none,
+            vec![],
+            vec![old],
+        ),
+        (
+            "RemoveIfExists of the only tracker of a private torrent: kept",
+            list(true, &[(old, "")]),
+            &none,
+            vec![],
+            vec![],
+        ),
+        (
+            "the only tracker of a public torrent goes when one is added",
+            list(false, &[(old, "")]),
+            &none,
+            vec!["udp://open.example:6969/announce"],
+            vec![old],
+        ),
+        (
+            "dead by message, RemoveDeadTrackers on",
+            list(true, &[(a, unreachable), ("http://b.example/x", "")]),
+            &dead,
+            vec![],
+            vec![a],
+        ),
+        (
+            "dead by message, RemoveDeadTrackers off",
+            list(true, &[(a, unreachable), ("http://b.example/x", "")]),
+            &none,
+            vec![],
+            vec![],
+        ),
+        (
+            "case aside",
+            list(true, &[(a, "No Such Host Is Known"), ("http://b.example/x", "")]),
+            &dead,
+            vec![],
+            vec![a],
+        ),
+        (
+            "every tracker dead: none goes",
+            list(true, &[(a, unreachable), ("http://b.example/x", unreachable)]),
+            &dead,
+            vec![],
+            vec![],
+        ),
+        (
+            "unauthorized everywhere (unregistered): none goes",
+            list(true, &[(a, "info hash is not authorized with this tracker")]),
+            &dead,
+            vec![],
+            vec![],
+        ),
+        (
+            "a dead tracker AddTrackerIfMissing wants stays",
+            list(false, &[(a, ""), (open, unreachable)]),
+            &dead,
+            vec![],
+            vec![],
+        ),
+        (
+            "no trackers: added to",
+            list(false, &[]),
+            &dead,
+            vec!["udp://open.example:6969/announce"],
+            vec![],
+        ),
+    ];
+    for (name, l, texts, want_add, want_remove) in cases {
+        let e = edit(&l, &[add.clone(), gone.clone()], texts);
+        assert_eq!(e.add, want_add, "{name}");
+        assert_eq!(e.remove, want_remove, "{name}");
+        assert_eq!(e.is_empty(), e.why.is_empty(), "{name}: {}", e.why);
+    }
+}
+
+#[test]
+fn a_remove_if_exists_entry_speaks_for_no_torrent() {
+    let gone = editing("Gone", "gone.example", None, true);
+    let all = entry("All", "", i64::MIN);
+    let urls = ["https://tracker.gone.example/announce"];
+    assert_eq!(pick(std::slice::from_ref(&gone), &urls), None);
+    assert_eq!(pick(&[gone, all], &urls), Some(1));
 }

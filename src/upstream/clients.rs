@@ -12,7 +12,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, QbitClient, Setting, SyncItem};
-use crate::tracker::TrackerList;
+use crate::tracker::{TrackerEdit, TrackerList};
 
 impl Qbittorrent for QbitClient {
     fn name(&self) -> &str {
@@ -71,6 +71,9 @@ impl Qbittorrent for QbitClient {
     }
     fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         QbitClient::remove_tags(self, hashes, tags)
+    }
+    fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError> {
+        QbitClient::edit_trackers(self, hash, edit)
     }
     fn mark_down(&self) -> bool {
         QbitClient::mark_down(self)

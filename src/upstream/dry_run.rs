@@ -16,7 +16,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
-use crate::tracker::TrackerList;
+use crate::tracker::{TrackerEdit, TrackerList};
 
 /// The id a dry run's commands get (the Arrs number theirs from 1).
 const DRY_RUN_COMMAND: i64 = 0;
@@ -110,6 +110,10 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
     }
     fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         let change = format!("untag {} from {}", tags.join(","), hashes.join(","));
+        self.would(self.name(), change)
+    }
+    fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError> {
+        let change = format!("edit the trackers of {hash}: {}", edit.why);
         self.would(self.name(), change)
     }
     fn mark_down(&self) -> bool {

@@ -15,7 +15,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListFilter, ListQuery, Setting, SyncItem};
-use crate::tracker::TrackerList;
+use crate::tracker::{TrackerEdit, TrackerList};
 
 /// One call a fake received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,11 @@ pub(crate) enum Call {
     RemoveTags {
         hashes: Vec<String>,
         tags: Vec<String>,
+    },
+    EditTrackers {
+        hash: String,
+        add: Vec<String>,
+        remove: Vec<String>,
     },
     Queue,
     QueueDelete {
@@ -81,6 +86,7 @@ impl Call {
             Self::AddTags { .. } => "add_tags",
             Self::Set { .. } => "set",
             Self::RemoveTags { .. } => "remove_tags",
+            Self::EditTrackers { .. } => "edit_trackers",
             Self::Queue => "queue",
             Self::QueueDelete { .. } => "queue_delete",
             Self::Command(_) => "command",
@@ -309,6 +315,26 @@ impl Qbittorrent for FakeQbit {
             hashes: owned(hashes),
             tags: owned(tags),
         })
+    }
+    fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError> {
+        self.journal.record(Call::EditTrackers {
+            hash: hash.to_string(),
+            add: edit.add.clone(),
+            remove: edit.remove.clone(),
+        })?;
+        let mut trackers = lock(&self.trackers);
+        let list = trackers.entry(hash.to_string()).or_default();
+        for url in &edit.remove {
+            if let Some(i) = list.urls.iter().position(|u| u == url) {
+                list.urls.remove(i);
+                list.messages.remove(i);
+            }
+        }
+        for url in &edit.add {
+            list.urls.push(url.clone());
+            list.messages.push(String::new());
+        }
+        Ok(())
     }
     fn mark_down(&self) -> bool {
         !std::mem::replace(&mut *lock(&self.down), true)

@@ -10,7 +10,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
-use crate::tracker::TrackerList;
+use crate::tracker::{TrackerEdit, TrackerList};
 
 /// What the loop needs from one qBittorrent instance. Shared by the workers
 /// of every Arr that uses it, so `&self` and `Send + Sync`.
@@ -50,6 +50,8 @@ pub(crate) trait Qbittorrent: Send + Sync {
     fn set(&self, hashes: &[&str], setting: Setting) -> Result<(), HttpError>;
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
     fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
+    /// Adds and removes trackers of one torrent.
+    fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError>;
     /// Records a failed call; true when this starts an outage, so exactly one worker reports it.
     fn mark_down(&self) -> bool;
     /// Records a good call; the outage's length when this ends one.

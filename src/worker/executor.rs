@@ -50,7 +50,7 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    fn has(&self, pred: impl Fn(&Action) -> bool) -> bool {
+    pub(super) fn has(&self, pred: impl Fn(&Action) -> bool) -> bool {
         self.decision.actions.iter().any(pred)
     }
 }
@@ -225,6 +225,7 @@ impl Executor<'_> {
         }
         self.tags(plans, &mut done);
         self.settings(plans, &mut done);
+        self.edit_trackers(plans, &mut done);
         done
     }
 
@@ -743,6 +744,25 @@ impl Executor<'_> {
             let hashes: Vec<&str> = idx.iter().map(|&i| plans[i].hash.as_str()).collect();
             if let Err(e) = self.qbits[q].set(&hashes, setting) {
                 self.failed(done, "set", &setting.to_string(), &e);
+            }
+        }
+    }
+
+    /// Trackers added and removed, one torrent at a time (qBittorrent takes one hash).
+    fn edit_trackers(&self, plans: &mut [Plan], done: &mut Applied) {
+        for plan in plans.iter().filter(|p| !p.removed) {
+            for a in &plan.decision.actions {
+                let Action::EditTrackers(edit) = a else { continue };
+                if self.stop.is_set() {
+                    return;
+                }
+                match self.qbits[plan.qbit].edit_trackers(&plan.hash, edit) {
+                    Ok(()) => {
+                        info!("{}: {}: trackers edited: {}", self.instance, plan.name, edit.why);
+                        self.note_step(plan, "edit trackers", edit.why.clone());
+                    }
+                    Err(e) => self.failed(done, "edit trackers", &plan.hash, &e),
+                }
             }
         }
     }

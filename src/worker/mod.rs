@@ -297,6 +297,7 @@ impl Worker {
             &per_qbit,
             &arr_cfg.torrent.trackers,
             &arr_cfg.torrent.unregistered_messages,
+            &arr_cfg.seeding.dead_tracker_texts,
         );
         Ok(Self {
             rules: Rules::from_config(settings, arr_cfg).with_entries(trackers.all()),
@@ -838,6 +839,13 @@ impl Worker {
         for plan in plans.iter().filter(|p| p.removed) {
             self.held_queue.remove(&plan.hash);
             if let Some(id) = TorrentId::parse(&plan.hash) {
+                self.trackers.forget(&id);
+            }
+        }
+        // Trackers edited (or not, on an error) are read again: the next pass sees what is.
+        for plan in &plans {
+            let edited = plan.has(|a| matches!(a, Action::EditTrackers(_)));
+            if let Some(id) = TorrentId::parse(&plan.hash).filter(|_| edited) {
                 self.trackers.forget(&id);
             }
         }

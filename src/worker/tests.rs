@@ -1123,3 +1123,69 @@ fn a_tracker_that_answers_again_resets_the_unregistered_clock() {
     let report = worker.pass(NOW + 7201 + 3600, &Shutdown::new()).unwrap();
     assert_eq!(report.applied.removals, 1, "{:?}", journal.calls());
 }
+
+/// AddTrackerIfMissing and RemoveDeadTrackers: a torrent's trackers are read once, edited
+/// once, read again to see the edit took, and then left alone until a day on.
+#[test]
+fn trackers_are_edited_once_then_read_again_only_a_day_later() {
+    let config = format!(
+        "{CONFIG}[Radarr-Movies.Torrent.SeedingMode]\nRemoveDeadTrackers = true\n\
+         [[Radarr-Movies.Torrent.Trackers]]\nURI = \"udp://open.example:6969/announce\"\n\
+         AddTrackerIfMissing = true\n"
+    );
+    let journal = Journal::default();
+    let store = Arc::new(Store::in_memory());
+    let seeding = Torrent {
+        state: TorrentState::Uploading,
+        tags: vec![tags::IMPORTED.into()],
+        ..completed()
+    };
+    let (mut worker, qbit, _) = build(
+        &journal,
+        vec![seeding],
+        QueueEntry::default(),
+        store,
+        &config,
+        false,
+    );
+    let dead = "http://dead.example/announce";
+    qbit.set_trackers(
+        HASH,
+        crate::tracker::TrackerList {
+            private: false,
+            urls: vec!["http://alive.example/announce".into(), dead.into()],
+            messages: vec![String::new(), "skipping tracker announce (unreachable)".into()],
+            working: true,
+        },
+    );
+    let edits = |journal: &Journal| -> Vec<Call> {
+        journal
+            .calls()
+            .into_iter()
+            .filter(|c| matches!(c, Call::EditTrackers { .. }))
+            .collect()
+    };
+    for minute in 0..30 {
+        worker.pass(NOW + minute * 60, &Shutdown::new()).unwrap();
+    }
+    assert_eq!(
+        edits(&journal),
+        [Call::EditTrackers {
+            hash: HASH.into(),
+            add: vec!["udp://open.example:6969/announce".into()],
+            remove: vec![dead.into()],
+        }]
+    );
+    assert_eq!(
+        trackers_read(&journal),
+        2,
+        "read, edited, read again: {:?}",
+        journal.calls()
+    );
+    assert!(removals(&journal).is_empty());
+    // A day on: read again; nothing more to change.
+    worker.pass(NOW + 86_400 + 60, &Shutdown::new()).unwrap();
+    worker.pass(NOW + 86_400 + 120, &Shutdown::new()).unwrap();
+    assert_eq!(trackers_read(&journal), 3);
+    assert_eq!(edits(&journal).len(), 1);
+}

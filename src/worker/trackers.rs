@@ -1,14 +1,15 @@
 //! What each torrent's trackers said (`torrents/trackers`), kept while the worker runs: read
-//! only for a torrent some rule wants to remove, or whose limits a tracker entry may set, at
-//! most [`READS_PER_PASS`] per pass, and again once older than
-//! [`crate::decide::TRACKERS_FRESH_SECS`] before a removal. Not stored: after a restart a
+//! only for a torrent some rule wants to remove, whose limits a tracker entry may set, or whose
+//! trackers may be edited (AddTrackerIfMissing, RemoveIfExists, RemoveDeadTrackers), at most
+//! [`READS_PER_PASS`] per pass; again once older than [`crate::decide::TRACKERS_FRESH_SECS`]
+//! before a removal, after an edit, and a day on while edits are on. Not stored: after a restart a
 //! torrent's trackers are read again when they are next needed.
 
 use std::collections::HashMap;
 
 use crate::decide::{Trackers, Unregistered};
 use crate::model::{TorrentId, UnixTime};
-use crate::tracker::{self, TrackerEntry, TrackerList};
+use crate::tracker::{self, TrackerEdit, TrackerEntry, TrackerList};
 
 /// At most this many `torrents/trackers` calls per worker and pass; the rest wait their turn
 /// (kept meanwhile: nothing is removed on trackers not read).
@@ -24,6 +25,8 @@ struct Read {
     working: bool,
     /// Since when every read has found every tracker calling it unregistered, and what one said.
     unregistered: Option<(UnixTime, Box<str>)>,
+    /// What the entries and RemoveDeadTrackers would change in its trackers (none: nothing).
+    edit: Option<Box<TrackerEdit>>,
 }
 
 /// The entries per qBittorrent, and what was read per torrent.
@@ -33,20 +36,25 @@ pub(crate) struct TrackerBook {
     entries: Vec<Vec<TrackerEntry>>,
     /// Torrent.UnregisteredMessages.
     unregistered_texts: Vec<String>,
+    /// SeedingMode.RemoveTrackerWithMessage when RemoveDeadTrackers is on.
+    dead_texts: Vec<String>,
     reads: HashMap<TorrentId, Read>,
 }
 
 impl TrackerBook {
     /// `per_qbit`: each qBittorrent's own entries; `arr`: the Arr's; `unregistered_texts`:
-    /// what in a tracker's message says it no longer knows the torrent.
+    /// what in a tracker's message says it no longer knows the torrent; `dead_texts`: what says
+    /// a tracker is dead (RemoveDeadTrackers; empty when off).
     pub(crate) fn new(
         per_qbit: &[&[TrackerEntry]],
         arr: &[TrackerEntry],
         unregistered_texts: &[String],
+        dead_texts: &[String],
     ) -> Self {
         Self {
             entries: per_qbit.iter().map(|q| tracker::merge(q, arr)).collect(),
             unregistered_texts: unregistered_texts.to_vec(),
+            dead_texts: dead_texts.to_vec(),
             reads: HashMap::new(),
         }
     }
@@ -70,6 +78,7 @@ impl TrackerBook {
                     since: *since,
                     message,
                 }),
+                edit: r.edit.as_deref(),
             },
             _ => Trackers::Unread,
         }
@@ -103,6 +112,9 @@ impl TrackerBook {
             };
             (since, message.into())
         });
+        let edit = Some(tracker::edit(list, entries, &self.dead_texts))
+            .filter(|e| !e.is_empty())
+            .map(Box::new);
         self.reads.insert(
             id,
             Read {
@@ -112,6 +124,7 @@ impl TrackerBook {
                 at: now,
                 working: list.working,
                 unregistered,
+                edit,
             },
         );
         entry.and_then(|i| entries.get(i)).map(|e| e.name.as_str())
@@ -142,6 +155,8 @@ mod tests {
             max_seeding_time: None,
             settings: Default::default(),
             add_tags: Default::default(),
+            add_url: None,
+            remove_if_exists: false,
             hnr: HitAndRun::default(),
         }
     }
@@ -151,7 +166,7 @@ mod tests {
         let one = [entry("one-a", "a.org")];
         let two = [entry("two-a", "a.org"), entry("two-b", "b.org")];
         let arr = [entry("arr-b", "b.org")];
-        let mut book = TrackerBook::new(&[&one, &two], &arr, &[]);
+        let mut book = TrackerBook::new(&[&one, &two], &arr, &[], &[]);
         let id = TorrentId::parse(&"ab".repeat(20)).unwrap();
         assert_eq!(book.of(0, &id), Trackers::Unread);
         let list = TrackerList {
