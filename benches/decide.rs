@@ -259,6 +259,7 @@ fn rules(category: &str) -> Rules {
         has_arr: true,
         subcategories: Default::default(),
         tracker_edits: false,
+        sorts_queue: false,
     }
 }
 

@@ -91,6 +91,8 @@ pub struct Rules {
     /// SeedingMode.RemoveDeadTrackers is on: every torrent of ours has its trackers read once,
     /// and again a day on.
     pub tracker_edits: bool,
+    /// Some tracker entry has SortTorrents on: every download of ours has its trackers read.
+    pub sorts_queue: bool,
     /// An Arr stands behind the category. Without one (`[qBit] ManagedCategories`) there is
     /// nothing to import into, so a complete torrent is judged as imported, and no removal
     /// touches an Arr queue or searches.
@@ -128,6 +130,7 @@ impl Rules {
             unregistered_delay: arr.torrent.unregistered_delay.map(secs),
             owned_tags: Vec::new(),
             tracker_edits: !arr.seeding.dead_tracker_texts.is_empty(),
+            sorts_queue: false,
             has_arr: arr.has_arr(),
         }
     }
@@ -144,6 +147,7 @@ impl Rules {
         for entry in entries {
             self.tracker_limits |= entry.sets_limits();
             self.tracker_edits |= entry.add_url.is_some() || entry.remove_if_exists;
+            self.sorts_queue |= entry.sort;
             for tag in entry.add_tags.iter() {
                 if !self.owned_tags.contains(tag) {
                     self.owned_tags.push(tag.clone());
@@ -828,7 +832,12 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
     if !d.actions.iter().any(|a| matches!(a, Action::Remove { .. })) {
         let ours = r.owns(&t.category);
         let read = match input.trackers {
-            Trackers::Unread => r.tracker_limits || r.tracker_edits || input.announce_failing(),
+            Trackers::Unread => {
+                r.tracker_limits
+                    || r.tracker_edits
+                    || (r.sorts_queue && !t.is_complete())
+                    || input.announce_failing()
+            }
             // Read again when they fail since a read that found one working, or an hour on.
             Trackers::Read {
                 at,

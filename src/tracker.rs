@@ -108,6 +108,8 @@ pub struct TrackerEntry {
     /// RemoveIfExists: the torrents' trackers of its host are removed (never a torrent's last
     /// tracker); such an entry speaks for no torrent.
     pub remove_if_exists: bool,
+    /// SortTorrents: its downloads go up the qBittorrent queue by Priority.
+    pub sort: bool,
 }
 
 impl TrackerEntry {
@@ -250,6 +252,47 @@ pub fn edit<S: AsRef<str>>(list: &TrackerList, entries: &[TrackerEntry], dead_te
     }
     edit.why = why.join("; ");
     edit
+}
+
+/// A download's place in qBittorrent's queue and the Priority it is sorted by
+/// ([`sort_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued<Id> {
+    pub id: Id,
+    /// qBittorrent's queue position (1 is the top).
+    pub position: i64,
+    pub key: i64,
+}
+
+/// What SortTorrents sorts a download by: the Priority of the entry that speaks for it when
+/// that entry has SortTorrents on; below every such entry otherwise.
+pub fn sort_key(entry: Option<&TrackerEntry>) -> i64 {
+    entry.filter(|e| e.sort).map_or(i64::MIN, |e| e.priority)
+}
+
+/// The `torrents/topPrio` calls, in order, that put `downloads` in order of their keys (highest
+/// first; equals keep their order): none when they are in order already. qBittorrent moves the
+/// torrents of one call to the top keeping their order, so one call per key above the lowest,
+/// lowest first, does it; what else is in the queue keeps its order below them.
+pub fn queue_moves<Id: Clone>(downloads: &[Queued<Id>]) -> Vec<Vec<Id>> {
+    let mut by_position: Vec<&Queued<Id>> = downloads.iter().collect();
+    by_position.sort_by_key(|d| d.position);
+    if by_position.windows(2).all(|w| w[0].key >= w[1].key) {
+        return Vec::new();
+    }
+    let mut keys: Vec<i64> = downloads.iter().map(|d| d.key).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.iter()
+        .skip(1)
+        .map(|k| {
+            by_position
+                .iter()
+                .filter(|d| d.key == *k)
+                .map(|d| d.id.clone())
+                .collect()
+        })
+        .collect()
 }
 
 /// What a torrent owes its tracker, by [`hit_and_run`].

@@ -514,3 +514,95 @@ fn trackers_are_added_and_removed_once() {
     assert_eq!(sent("trackers"), 2, "{}", daemon.log());
     assert!(api.torrent(&fx.hash).is_some(), "the torrent stays");
 }
+
+/// SortTorrents against qbittorrent-nox's own queue: three downloads added lowest priority
+/// first end up highest first, with one `torrents/topPrio` per priority above the lowest, and
+/// nothing is sent again once they are in order.
+#[test]
+fn downloads_are_sorted_by_tracker_priority_in_the_queue() {
+    let Some(setup) = Scenario::radarr()
+        .recording_proxy()
+        .radarr_torrent(
+            "[[Radarr-Test.Torrent.Trackers]]\n\
+             Name = \"High\"\n\
+             URI = \"127.0.0.5\"\n\
+             Priority = 10\n\
+             SortTorrents = true\n\
+             [[Radarr-Test.Torrent.Trackers]]\n\
+             Name = \"Middle\"\n\
+             URI = \"127.0.0.6\"\n\
+             Priority = 5\n\
+             SortTorrents = true",
+        )
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    api.post(
+        "app/setPreferences",
+        &[(
+            "json",
+            "{\"queueing_enabled\":true,\"max_active_downloads\":1,\"max_active_torrents\":1}",
+        )],
+    );
+    let seed = setup.dir.subdir("seed");
+    let leech = setup.dir.subdir("leech");
+    let plain = make_private_torrent(&seed, "Plain.Movie.mkv", MB, "http://127.0.0.7:9/announce");
+    let middle = make_private_torrent(&seed, "Middle.Movie.mkv", MB, "http://127.0.0.6:9/announce");
+    let high = make_private_torrent(&seed, "High.Movie.mkv", MB, "http://127.0.0.5:9/announce");
+    for fx in [&plain, &middle, &high] {
+        add(&api, fx, "radarr", &leech, None);
+    }
+    let position = |hash: &str| {
+        api.torrent(hash)
+            .and_then(|t| t["priority"].as_i64())
+            .unwrap_or(-1)
+    };
+    let queued = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        (
+            position(&plain.hash),
+            position(&middle.hash),
+            position(&high.hash),
+        ) == (1, 2, 3)
+    });
+    assert!(
+        queued,
+        "added in order: {} {} {}",
+        position(&plain.hash),
+        position(&middle.hash),
+        position(&high.hash)
+    );
+
+    let s = setup.start_daemon();
+    let daemon = &s.daemon;
+    let sorted = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        (
+            position(&high.hash),
+            position(&middle.hash),
+            position(&plain.hash),
+        ) == (1, 2, 3)
+    });
+    assert!(
+        sorted,
+        "high {} middle {} plain {}\n{}",
+        position(&high.hash),
+        position(&middle.hash),
+        position(&plain.hash),
+        daemon.log()
+    );
+    let passes = daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0);
+    let more = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0) >= passes + 3
+    });
+    assert!(more, "{}", daemon.log());
+    assert_eq!(calls_to(s.proxy(), "topPrio"), 2, "{}", daemon.log());
+    assert_eq!(
+        (
+            position(&high.hash),
+            position(&middle.hash),
+            position(&plain.hash)
+        ),
+        (1, 2, 3)
+    );
+}

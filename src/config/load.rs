@@ -1050,8 +1050,7 @@ SearchInReverse = true
 ");
         assert_eq!(
             loaded.warnings,
-            ["ignored (not supported yet): qBit.Trackers[1].SortTorrents, \
-              EntrySearch.SearchInReverse (in 2 sections)"]
+            ["ignored (not supported yet): EntrySearch.SearchInReverse (in 2 sections)"]
         );
     }
 

@@ -93,28 +93,6 @@ fn flag(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On 
     on(matches!(val, Some(Val::Bool(true))), changed)
 }
 
-/// The tracker entries' settings not applied yet, where one entry of `key` sets one.
-fn tracker_settings(table: Option<&Table>, key: &str) -> On {
-    let Some(Val::Array(entries)) = table.and_then(|t| t.get(key)).map(|i| &i.val) else {
-        return On::Off;
-    };
-    let schema = &schema::TRACKER;
-    let mut on = On::Off;
-    for entry in entries {
-        let Val::Table(t) = &entry.val else { continue };
-        for spec in schema
-            .keys
-            .iter()
-            .filter(|k| matches!(k.usage, Use::Unsupported(_)))
-        {
-            if value(Some(t), schema, spec.name, None).1 {
-                on = On::AsSet;
-            }
-        }
-    }
-    on
-}
-
 /// One behaviour of qBitrr that qbitrr-lite does not have yet, and where it is on.
 struct Behaviour {
     /// The keys that turn it on, as a user finds them.
@@ -196,11 +174,6 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "EntrySearch.Overseerr/Ombi requests",
         "requests are not searched for yet",
     );
-    let mut trackers = Behaviour::new(
-        "Trackers SortTorrents",
-        "the queue is not sorted by tracker priority yet (every other key of a tracker entry \
-         is applied)",
-    );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
         "Settings.AutoUpdateEnabled",
@@ -214,19 +187,11 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         On::ByDefault,
     );
 
-    for q in &config.qbit {
-        let t = root.table(&q.name);
-        trackers
-            .sections
-            .push((q.name.clone(), tracker_settings(t, "Trackers")));
-    }
-
     for arr in config.arrs.iter().filter(|a| a.managed && a.has_arr()) {
         let name = &arr.name;
         let kind = Some((arr.kind, name.as_str()));
         let t = root.table(name);
         let search_t = t.and_then(|t| t.table("EntrySearch"));
-        let torrent_t = t.and_then(|t| t.table("Torrent"));
         let es = &schema::ENTRY_SEARCH;
         search
             .sections
@@ -250,12 +215,9 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let can_request = matches!(arr.kind, ArrKind::Radarr | ArrKind::Sonarr);
         let request = if can_request { ombi.or(overseerr) } else { On::Off };
         requests.sections.push((name.clone(), request));
-        trackers
-            .sections
-            .push((name.clone(), tracker_settings(torrent_t, "Trackers")));
     }
 
-    [search, upgrades, requests, trackers, auto_update, web_pages]
+    [search, upgrades, requests, auto_update, web_pages]
         .iter()
         .filter_map(Behaviour::line)
         .collect()
@@ -344,13 +306,11 @@ SearchOverseerrRequests = true
             // Lidarr has no Overseerr requests in qBitrr.
             "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
              searched for yet",
-            "Trackers SortTorrents is on in qBit (as set), but the queue is not sorted by tracker \
-             priority yet (every other key of a tracker entry is applied)",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 6, "{lines:#?}");
+        assert_eq!(lines.len(), 5, "{lines:#?}");
     }
 }

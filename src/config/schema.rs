@@ -589,7 +589,7 @@ pub(super) static TRACKER: TableSchema = TableSchema {
                 chars: Chars::Tag,
             },
         ),
-        uns("SortTorrents", Ty::Bool, Dflt::Bool(false)),
+        sup("SortTorrents", Ty::Bool, FLAG),
         // true reads as "and", false as "disabled" (qBitrr's legacy booleans).
         sup("HitAndRunMode", Ty::BoolOrStr, Bounds::OneOf(HNR_MODES)),
         sup("MinSeedRatio", Ty::Float, ratio(0.0, 1e6)),

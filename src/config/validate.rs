@@ -647,6 +647,7 @@ impl Validator<'_> {
             add_tags: Default::default(),
             add_url: None,
             remove_if_exists: false,
+            sort: false,
         });
         let torrent = TorrentRules {
             ignore_younger_than: s.secs("IgnoreTorrentsYoungerThan").unwrap_or(AGE_GATE_DEFAULT),
@@ -942,6 +943,7 @@ fn tracker_entry(e: &mut Keys) -> Option<TrackerEntry> {
         add_tags: add_tags(e),
         add_url: add_url(e, uri.unwrap_or_default()),
         remove_if_exists: e.bool("RemoveIfExists").unwrap_or(false),
+        sort: e.bool("SortTorrents").unwrap_or(false),
     })
 }
 

@@ -40,6 +40,7 @@ fn rules() -> Rules {
         has_arr: true,
         subcategories: Default::default(),
         tracker_edits: false,
+        sorts_queue: false,
     }
 }
 
@@ -135,6 +136,7 @@ fn hnr_entry() -> TrackerEntry {
         add_tags: Default::default(),
         add_url: None,
         remove_if_exists: false,
+        sort: false,
         hnr: crate::tracker::HitAndRun {
             mode: crate::tracker::HnrMode::And,
             min_ratio: 1.0,
@@ -1650,6 +1652,7 @@ fn tagging_entry() -> TrackerEntry {
         add_tags: vec!["priv".to_string()].into(),
         add_url: None,
         remove_if_exists: false,
+        sort: false,
         ..hnr_entry()
     }
 }

@@ -620,6 +620,11 @@ impl QbitClient {
         )
     }
 
+    /// `torrents/topPrio`: these torrents to the top of the queue, in their order.
+    pub(crate) fn top_priority(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.post("/api/v2/torrents/topPrio", &[("hashes", &hashes.join("|"))])
+    }
+
     /// `torrents/addTrackers`, then `torrents/removeTrackers`, on one torrent.
     pub(crate) fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError> {
         if !edit.add.is_empty() {

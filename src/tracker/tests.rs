@@ -12,6 +12,7 @@ fn entry(name: &str, host: &str, priority: i64) -> TrackerEntry {
         add_tags: Default::default(),
         add_url: None,
         remove_if_exists: false,
+        sort: false,
         hnr: HitAndRun::default(),
     }
 }
@@ -218,6 +219,7 @@ fn editing(name: &str, host: &str, add_url: Option<&str>, remove: bool) -> Track
     TrackerEntry {
         add_url: add_url.map(str::to_string),
         remove_if_exists: remove,
+        sort: false,
         ..entry(name, host, -100)
     }
 }
@@ -362,4 +364,64 @@ fn a_remove_if_exists_entry_speaks_for_no_torrent() {
     let urls = ["https://tracker.gone.example/announce"];
     assert_eq!(pick(std::slice::from_ref(&gone), &urls), None);
     assert_eq!(pick(&[gone, all], &urls), Some(1));
+}
+
+#[test]
+fn the_queue_is_sorted_by_priority_with_one_call_per_key_above_the_lowest() {
+    let q = |id: &'static str, position: i64, key: i64| Queued { id, position, key };
+    let low = i64::MIN;
+    type Case = (&'static str, Vec<Queued<&'static str>>, Vec<Vec<&'static str>>);
+    let cases: Vec<Case> = vec![
+        ("nothing queued", vec![], vec![]),
+        (
+            "in order already",
+            vec![q("a", 1, 10), q("b", 2, 5), q("c", 3, low)],
+            vec![],
+        ),
+        (
+            "equals keep their order",
+            vec![q("a", 1, 5), q("b", 2, 5), q("c", 7, low)],
+            vec![],
+        ),
+        (
+            "reversed",
+            vec![q("c", 1, low), q("b", 2, 5), q("a", 3, 10)],
+            vec![vec!["b"], vec!["a"]],
+        ),
+        (
+            "a group moves together, in its queue order",
+            vec![q("x", 4, 10), q("n", 1, low), q("y", 2, 10), q("m", 3, low)],
+            vec![vec!["y", "x"]],
+        ),
+        (
+            "one out of place",
+            vec![q("a", 1, 10), q("c", 2, low), q("b", 3, 10)],
+            vec![vec!["a", "b"]],
+        ),
+    ];
+    for (name, downloads, want) in cases {
+        let moves = queue_moves(&downloads);
+        assert_eq!(moves, want, "{name}");
+        // Applying the moves as qBittorrent does leaves the keys in order.
+        let mut queue: Vec<Queued<&str>> = downloads.clone();
+        queue.sort_by_key(|d| d.position);
+        for group in &moves {
+            let (mut top, rest): (Vec<_>, Vec<_>) = queue.into_iter().partition(|d| group.contains(&d.id));
+            top.extend(rest);
+            queue = top;
+        }
+        assert!(
+            queue.windows(2).all(|w| w[0].key >= w[1].key),
+            "{name}: {queue:?}"
+        );
+    }
+}
+
+#[test]
+fn only_an_entry_with_sort_torrents_gives_a_sort_key() {
+    let mut e = entry("A", "a.org", 7);
+    assert_eq!(sort_key(Some(&e)), i64::MIN);
+    e.sort = true;
+    assert_eq!(sort_key(Some(&e)), 7);
+    assert_eq!(sort_key(None), i64::MIN);
 }

@@ -72,6 +72,9 @@ impl Qbittorrent for QbitClient {
     fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError> {
         QbitClient::remove_tags(self, hashes, tags)
     }
+    fn top_priority(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        QbitClient::top_priority(self, hashes)
+    }
     fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError> {
         QbitClient::edit_trackers(self, hash, edit)
     }

@@ -112,6 +112,12 @@ impl<C: Qbittorrent> Qbittorrent for DryRun<C> {
         let change = format!("untag {} from {}", tags.join(","), hashes.join(","));
         self.would(self.name(), change)
     }
+    fn top_priority(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.would(
+            self.name(),
+            format!("move {} to the top of the queue", hashes.join(",")),
+        )
+    }
     fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError> {
         let change = format!("edit the trackers of {hash}: {}", edit.why);
         self.would(self.name(), change)

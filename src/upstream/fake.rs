@@ -46,6 +46,7 @@ pub(crate) enum Call {
         hashes: Vec<String>,
         tags: Vec<String>,
     },
+    TopPriority(Vec<String>),
     EditTrackers {
         hash: String,
         add: Vec<String>,
@@ -87,6 +88,7 @@ impl Call {
             Self::Set { .. } => "set",
             Self::RemoveTags { .. } => "remove_tags",
             Self::EditTrackers { .. } => "edit_trackers",
+            Self::TopPriority(_) => "top_priority",
             Self::Queue => "queue",
             Self::QueueDelete { .. } => "queue_delete",
             Self::Command(_) => "command",
@@ -191,6 +193,11 @@ impl FakeQbit {
     /// Sets what `transfer/info` reports as `connection_status` (not journaled).
     pub(crate) fn set_connection(&self, status: &'static str) {
         *lock(&self.connection) = status;
+    }
+
+    /// What `torrents_each(category)` lists now.
+    pub(crate) fn listed(&self, category: &str) -> Vec<Torrent> {
+        lock(&self.lists).get(category).cloned().unwrap_or_default()
     }
 
     /// Sets what `torrents_each(category)` lists.
@@ -315,6 +322,30 @@ impl Qbittorrent for FakeQbit {
             hashes: owned(hashes),
             tags: owned(tags),
         })
+    }
+    fn top_priority(&self, hashes: &[&str]) -> Result<(), HttpError> {
+        self.journal.record(Call::TopPriority(owned(hashes)))?;
+        // As qBittorrent: to the top of the queue, keeping their order; the rest keep theirs.
+        let mut lists = lock(&self.lists);
+        let mut queue: Vec<(bool, i64, String)> = lists
+            .values()
+            .flatten()
+            .filter(|t| t.queue_position > 0)
+            .map(|t| {
+                (
+                    !hashes.contains(&t.hash.as_str()),
+                    t.queue_position,
+                    t.hash.clone(),
+                )
+            })
+            .collect();
+        queue.sort();
+        for t in lists.values_mut().flatten() {
+            if let Some(place) = queue.iter().position(|(_, _, h)| *h == t.hash) {
+                t.queue_position = i64::try_from(place).unwrap_or(i64::MAX) + 1;
+            }
+        }
+        Ok(())
     }
     fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError> {
         self.journal.record(Call::EditTrackers {

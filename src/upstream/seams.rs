@@ -50,6 +50,8 @@ pub(crate) trait Qbittorrent: Send + Sync {
     fn set(&self, hashes: &[&str], setting: Setting) -> Result<(), HttpError>;
     fn add_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
     fn remove_tags(&self, hashes: &[&str], tags: &[&str]) -> Result<(), HttpError>;
+    /// Moves these torrents to the top of the queue, keeping their order.
+    fn top_priority(&self, hashes: &[&str]) -> Result<(), HttpError>;
     /// Adds and removes trackers of one torrent.
     fn edit_trackers(&self, hash: &str, edit: &TrackerEdit) -> Result<(), HttpError>;
     /// Records a failed call; true when this starts an outage, so exactly one worker reports it.

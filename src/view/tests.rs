@@ -379,6 +379,9 @@ impl Qbittorrent for FakeSync {
     fn remove_tags(&self, _: &[&str], _: &[&str]) -> Result<(), HttpError> {
         Ok(())
     }
+    fn top_priority(&self, _: &[&str]) -> Result<(), HttpError> {
+        Ok(())
+    }
     fn edit_trackers(&self, _: &str, _: &crate::tracker::TrackerEdit) -> Result<(), HttpError> {
         Ok(())
     }

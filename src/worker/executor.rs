@@ -757,6 +757,7 @@ impl Executor<'_> {
                     return;
                 }
                 match self.qbits[plan.qbit].edit_trackers(&plan.hash, edit) {
+                    Ok(()) if self.dry_run => {}
                     Ok(()) => {
                         info!("{}: {}: trackers edited: {}", self.instance, plan.name, edit.why);
                         self.note_step(plan, "edit trackers", edit.why.clone());

@@ -39,6 +39,7 @@ mod guard;
 mod intents;
 mod leftovers;
 mod memory_table;
+mod queue_order;
 mod settle;
 pub(crate) mod space;
 mod trackers;
@@ -229,6 +230,8 @@ pub(crate) struct Worker {
     held_queue: HashMap<String, (QueueEntry, UnixTime)>,
     /// What was just set on torrents, not sent again while qBittorrent catches up.
     settle: settle::Settle,
+    /// SortTorrents: when each queue was last sorted.
+    queue_order: queue_order::QueueOrder,
     /// The queue rows of our torrents as remembered in the store (a fingerprint each), so a
     /// row is written when it first appears or changes, not every pass.
     queue_rows: HashMap<TorrentId, u64>,
@@ -324,6 +327,7 @@ impl Worker {
             intents,
             held_queue: HashMap::new(),
             settle: settle::Settle::default(),
+            queue_order: queue_order::QueueOrder::default(),
             queue_rows,
             row_changes: Vec::new(),
             budget: guard::RemovalBudget::default(),
@@ -657,6 +661,7 @@ impl Worker {
         let mut complete = failure.is_none();
         let mut seen = 0;
         let mut suspects: Vec<Vec<String>> = vec![Vec::new(); self.views.len()];
+        let mut sorts: Vec<Option<Vec<Vec<String>>>> = vec![None; self.views.len()];
         let watch = self.watch.clone();
         let mut t = std::mem::take(&mut self.scratch);
         let spaces = std::mem::take(&mut self.spaces);
@@ -688,6 +693,9 @@ impl Worker {
                     suspects[i].push(t.hash.clone());
                 }
             });
+            if self.rules.sorts_queue {
+                sorts[i] = queue_order::plan(table, &ids.ours, &self.trackers, i);
+            }
         }
         self.scratch = t;
         self.spaces = spaces;
@@ -816,6 +824,10 @@ impl Worker {
             held: &held,
         };
         report.applied = executor.apply(&mut plans, &view, &mut self.intents);
+        if !halt.is_set() {
+            self.queue_order
+                .apply(&name, &self.qbits, sorts, now, self.dry_run);
+        }
         // What earlier passes (or runs) left undone, when due and when it can be recorded.
         let resumed = if self.records.is_down() {
             Vec::new()
@@ -842,8 +854,9 @@ impl Worker {
                 self.trackers.forget(&id);
             }
         }
-        // Trackers edited (or not, on an error) are read again: the next pass sees what is.
-        for plan in &plans {
+        // Trackers edited (or not, on an error) are read again: the next pass sees what is. A
+        // dry run changed nothing, and reading again would only find the same edit.
+        for plan in plans.iter().filter(|_| !self.dry_run) {
             let edited = plan.has(|a| matches!(a, Action::EditTrackers(_)));
             if let Some(id) = TorrentId::parse(&plan.hash).filter(|_| edited) {
                 self.trackers.forget(&id);

@@ -1189,3 +1189,69 @@ fn trackers_are_edited_once_then_read_again_only_a_day_later() {
     assert_eq!(trackers_read(&journal), 3);
     assert_eq!(edits(&journal).len(), 1);
 }
+
+/// SortTorrents: once every download's trackers are read, the downloads are put in the order
+/// of their entries' Priority with one `topPrio` per priority above the lowest, and left alone
+/// once in order.
+#[test]
+fn downloads_are_sorted_by_tracker_priority_once() {
+    let config = format!(
+        "{CONFIG}[[Radarr-Movies.Torrent.Trackers]]\nURI = \"a.example\"\nPriority = 10\nSortTorrents = true\n\
+         [[Radarr-Movies.Torrent.Trackers]]\nURI = \"b.example\"\nPriority = 5\nSortTorrents = true\n"
+    );
+    let download = |hash: char, position: i64| Torrent {
+        hash: hash.to_string().repeat(40),
+        name: format!("D-{hash}"),
+        state: TorrentState::Downloading,
+        progress: 0.5,
+        amount_left: 500,
+        completion_on: -1,
+        last_activity: NOW,
+        queue_position: position,
+        ..completed()
+    };
+    // In the queue: no entry first, then b (5), then a (10).
+    let torrents = vec![download('c', 1), download('b', 2), download('a', 3)];
+    let journal = Journal::default();
+    let store = Arc::new(Store::in_memory());
+    let (mut worker, qbit, _) = build(&journal, torrents, QueueEntry::default(), store, &config, false);
+    for (hash, host) in [('a', "a.example"), ('b', "b.example"), ('c', "c.example")] {
+        qbit.set_trackers(
+            &hash.to_string().repeat(40),
+            crate::tracker::TrackerList {
+                urls: vec![format!("https://{host}/announce")],
+                messages: vec![String::new()],
+                working: true,
+                ..Default::default()
+            },
+        );
+    }
+    let moves = |journal: &Journal| -> Vec<Vec<String>> {
+        journal
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::TopPriority(hashes) => Some(hashes),
+                _ => None,
+            })
+            .collect()
+    };
+    for minute in 0..10 {
+        worker.pass(NOW + minute * 60, &Shutdown::new()).unwrap();
+    }
+    assert_eq!(
+        moves(&journal),
+        [vec!["b".repeat(40)], vec!["a".repeat(40)]],
+        "{:?}",
+        journal.calls()
+    );
+    assert_eq!(trackers_read(&journal), 3, "each download's trackers read once");
+    let mut order: Vec<(i64, String)> = qbit
+        .listed("radarr")
+        .into_iter()
+        .map(|t| (t.queue_position, t.name))
+        .collect();
+    order.sort();
+    let names: Vec<&str> = order.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["D-a", "D-b", "D-c"]);
+}
