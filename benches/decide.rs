@@ -192,6 +192,7 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 up_limit: 0,
                 dl_limit: 0,
                 super_seeding: false,
+                tracker_url: String::new(),
                 save_path,
                 queue_position: 0,
             };

@@ -81,7 +81,8 @@ pub struct Rules {
     /// for may be removed.
     pub remove_private_without_entry: bool,
     /// Some tracker entry of this Arr sets a limit (MaxUploadRatio, MaxSeedingTime,
-    /// MaximumETA): a torrent's trackers are read before its limits are judged.
+    /// MaximumETA): a torrent the view knows no announce URL of has its trackers read before
+    /// its limits are judged.
     pub tracker_limits: bool,
     /// Torrent.UnregisteredDelay (ours) in seconds; `None`: unregistered torrents are kept.
     pub unregistered_delay: Option<i64>,
@@ -432,8 +433,13 @@ pub struct Inputs<'a> {
 /// What `torrents/trackers` said of a torrent, as the rules need it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Trackers<'a> {
-    /// Not read yet.
+    /// Not read yet, and no announce URL known.
     Unread,
+    /// Not read yet, but the view knows announce URLs of it (sync/maindata's tracker map, or
+    /// the tracker that answered last on older qBittorrent): the entry they pick is enough to
+    /// judge limits and set what entries set. Not enough to remove it (privacy, hit-and-run and
+    /// the trackers' messages are unknown): that reads its trackers first.
+    Hosts { entry: Option<&'a TrackerEntry> },
     Read {
         private: bool,
         /// The tracker entry that speaks for it (see [`tracker::pick`]).
@@ -461,9 +467,13 @@ pub struct Unregistered<'a> {
 impl<'a> Trackers<'a> {
     fn entry(self) -> Option<&'a TrackerEntry> {
         match self {
-            Self::Read { entry, .. } => entry,
+            Self::Read { entry, .. } | Self::Hosts { entry } => entry,
             Self::Unread => None,
         }
+    }
+
+    fn is_read(self) -> bool {
+        matches!(self, Self::Read { .. })
     }
 }
 
@@ -750,7 +760,7 @@ fn unregistered<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Opti
     } = input.trackers
     else {
         tr.passed(Rule::Unregistered, || match input.trackers {
-            Trackers::Unread => "its trackers were not read".into(),
+            Trackers::Unread | Trackers::Hosts { .. } => "its trackers were not read".into(),
             Trackers::Read { .. } => "not every tracker calls it unregistered".into(),
         });
         return None;
@@ -826,7 +836,8 @@ pub(crate) fn keep_files(d: &mut Decision, why: &str) {
 /// (`hit-and-run`); none of a private torrent no entry speaks for, unless
 /// RemovePrivateWithoutEntry (`private-kept`); `unregistered` is held back by neither. What
 /// else the decision does stands. Without a removal, a torrent has its trackers read when a
-/// tracker entry may set its limits, or when they fail (for rule 9a).
+/// tracker entry may set its limits and the view knows no announce URL of it, for tracker
+/// edits, for SortTorrents (a download), or when they fail (for rule 9a).
 fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Decision {
     let (t, r, now) = (input.torrent, input.rules, input.now);
     if !d.actions.iter().any(|a| matches!(a, Action::Remove { .. })) {
@@ -838,6 +849,8 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
                     || (r.sorts_queue && !t.is_complete())
                     || input.announce_failing()
             }
+            // The view's announce URLs pick its entry; edits need the trackers' messages.
+            Trackers::Hosts { .. } => r.tracker_edits || input.announce_failing(),
             // Read again when they fail since a read that found one working, or an hour on.
             Trackers::Read {
                 at,
@@ -926,7 +939,7 @@ fn mark_hit_and_run(input: Inputs<'_>, d: &mut Decision) {
     let removed = d.actions.iter().any(|a| matches!(a, Action::Remove { .. }));
     if d.rule == Rule::HitAndRun {
         set_tag(input, d, tags::HNR_ACTIVE, true);
-    } else if !removed && input.trackers != Trackers::Unread && input.has_tag(tags::HNR_ACTIVE) {
+    } else if !removed && input.trackers.is_read() && input.has_tag(tags::HNR_ACTIVE) {
         set_tag(input, d, tags::HNR_ACTIVE, false);
     }
 }

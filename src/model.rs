@@ -207,6 +207,9 @@ pub struct Torrent {
     /// Some tracker answered its last announce (qBittorrent's `tracker` is set); false for a
     /// torrent whose every tracker fails, and for one that is not announcing (paused).
     pub tracker_working: bool,
+    /// qBittorrent's `tracker`: the URL of the tracker that answered its last announce; empty
+    /// when none did.
+    pub tracker_url: String,
     /// Its own upload and download limits in bytes/s (`up_limit`, `dl_limit`); 0: none
     /// (qBittorrent says -1 or 0).
     pub up_limit: u32,
@@ -243,6 +246,7 @@ impl Default for Torrent {
             up_limit: 0,
             dl_limit: 0,
             super_seeding: false,
+            tracker_url: String::new(),
         }
     }
 }

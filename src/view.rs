@@ -336,7 +336,8 @@ impl View {
         out
     }
 
-    /// The announce URLs of torrent `hash` (from sync/maindata; none with filtered lists).
+    /// The announce URLs of torrent `hash`: all of them with sync/maindata; with filtered lists
+    /// the one that answered its last announce (none when none did).
     pub fn trackers_of(&self, hash: &str) -> Vec<String> {
         let state = self.lock();
         let Some(e) = TorrentId::parse(hash).and_then(|id| state.table.get(&id).copied()) else {

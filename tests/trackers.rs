@@ -606,3 +606,64 @@ fn downloads_are_sorted_by_tracker_priority_in_the_queue() {
         (1, 2, 3)
     );
 }
+
+/// A tracker entry's limit, set from the announce URLs the view already holds (sync/maindata's
+/// tracker map; with filtered lists, the tracker that answered last): no `torrents/trackers`
+/// call for a torrent whose trackers answer and that nothing wants to remove.
+fn limits_are_set_without_reading_trackers(read_mode: &'static str) {
+    let tracker = TestTracker::start(Answer::NoPeers);
+    let Some(setup) = Scenario::radarr()
+        .read_mode(read_mode)
+        .recording_proxy()
+        .radarr_torrent(
+            "[[Radarr-Test.Torrent.Trackers]]\n\
+             Name = \"Local\"\n\
+             URI = \"127.0.0.1\"\n\
+             UploadRateLimit = 50",
+        )
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    let fx = make_private_torrent(
+        &setup.dir.subdir("data"),
+        "Answered.Movie.mkv",
+        MB,
+        &tracker.announce_url(),
+    );
+    add_complete(&api, &fx, "radarr");
+    setup
+        .radarr()
+        .set_queue(vec![queue_record(FakeKind::Radarr, 601, &fx.hash, &fx.name, 61)]);
+    let answered = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        api.torrent(&fx.hash)
+            .is_some_and(|t| t["tracker"].as_str().is_some_and(|u| !u.is_empty()))
+    });
+    assert!(answered, "{:?}", api.torrent(&fx.hash));
+
+    let s = setup.start_daemon();
+    let daemon = &s.daemon;
+    let limited = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        api.torrent(&fx.hash)
+            .is_some_and(|t| t["up_limit"] == serde_json::json!(51_200))
+    });
+    assert!(limited, "{:?}\n{}", api.torrent(&fx.hash), daemon.log());
+    let passes = daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0);
+    let more = wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
+        daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0) >= passes + 3
+    });
+    assert!(more, "{}", daemon.log());
+    assert_eq!(calls_to(s.proxy(), "trackers"), 0, "{}", daemon.log());
+    assert_eq!(calls_to(s.proxy(), "setUploadLimit"), 1);
+}
+
+#[test]
+fn limits_are_set_without_reading_trackers_with_sync_maindata() {
+    limits_are_set_without_reading_trackers("maindata");
+}
+
+#[test]
+fn limits_are_set_without_reading_trackers_with_filtered_lists() {
+    limits_are_set_without_reading_trackers("lists");
+}

@@ -61,6 +61,8 @@ enum Tr {
     ReadAgo(i64, bool),
     /// Read just now: public, no entry, with [`EDIT`] to make.
     Edit,
+    /// Unread; the view's announce URLs pick this entry.
+    Hosts(fn() -> TrackerEntry),
 }
 
 /// A tracker edit, for [`Tr::Edit`].
@@ -95,6 +97,9 @@ impl Tr {
                 }),
                 edit: None,
             },
+            Tr::Hosts(_) => Trackers::Hosts {
+                entry: entry.as_ref(),
+            },
             Tr::Edit => Trackers::Read {
                 private: false,
                 entry: None,
@@ -116,7 +121,7 @@ impl Tr {
 
     fn entry(self) -> Option<TrackerEntry> {
         match self {
-            Tr::Entry(f) => Some(f()),
+            Tr::Entry(f) | Tr::Hosts(f) => Some(f()),
             Tr::Unreg(..) => Some(hnr_entry()),
             _ => None,
         }
@@ -177,6 +182,7 @@ fn torrent() -> Torrent {
         up_limit: 0,
         dl_limit: 0,
         super_seeding: false,
+        tracker_url: String::new(),
     }
 }
 
@@ -2236,6 +2242,46 @@ fn tracker_rows() -> Vec<Row> {
             ..row("not ours: trackers never read", Rule::OtherCategory, vec![])
         },
         Row {
+            rules: |r| {
+                upload_100k(r);
+                r.tracker_limits = true;
+            },
+            trackers: Tr::Hosts(limiting_entry),
+            ..row(
+                "unread, the view's announce URLs pick the entry: its limit, no read",
+                Rule::NoAction,
+                vec![Action::Set(Setting::UploadLimit(51_200))],
+            )
+        },
+        Row {
+            torrent: seeded_past_ratio,
+            memory: imported,
+            rules: |r| {
+                r.remove_torrent = RemoveTorrent::Ratio;
+                r.tracker_limits = true;
+            },
+            trackers: Tr::Hosts(|| {
+                let mut e = hnr_entry();
+                e.hnr.mode = crate::tracker::HnrMode::Disabled;
+                e.max_upload_ratio = Some(0.5);
+                e
+            }),
+            ..row(
+                "the view's entry says its limit is reached: its trackers are read before removing",
+                Rule::TrackersUnread,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            rules: |r| r.tracker_edits = true,
+            trackers: Tr::Hosts(limiting_entry),
+            ..row(
+                "tracker edits need the trackers' messages: read them",
+                Rule::NoAction,
+                vec![Action::ReadTrackers, Action::Set(Setting::UploadLimit(51_200))],
+            )
+        },
+        Row {
             rules: |r| r.tracker_edits = true,
             trackers: Tr::Unread,
             ..row(
@@ -2601,7 +2647,14 @@ fn safety_gates_hold_for_arbitrary_inputs() {
             owns_tags(&mut r);
         }
         r.tracker_limits |= entry.as_ref().is_some_and(TrackerEntry::sets_limits);
-        let trackers = trackers_of(&entry, private, read_at, unregistered_since);
+        // Unread, sometimes with the entry the view's announce URLs pick.
+        let trackers = if read_at.is_none() && g.below(2) == 0 {
+            Trackers::Hosts {
+                entry: entry.as_ref(),
+            }
+        } else {
+            trackers_of(&entry, private, read_at, unregistered_since)
+        };
         let input = Inputs {
             torrent: &t,
             queue: q.as_ref(),
@@ -2665,12 +2718,13 @@ fn safety_gates_hold_for_arbitrary_inputs() {
             assert!(!asks_arr, "an Arr call without an Arr: {}", ctx());
         }
 
-        // Settings only on a torrent of ours that stays, once its trackers (which may set their
-        // own) were read; super-seeding only once complete.
+        // Settings only on a torrent of ours that stays, once the entry that speaks for it (which
+        // may set its own) is known, read or from the view; super-seeding only once complete.
+        let entry_unknown = trackers == Trackers::Unread;
         for a in &d.actions {
             if let Action::Set(setting) = a {
                 assert!(t.category == r.category && !removes, "{}", ctx());
-                assert!(!(read_at.is_none() && r.tracker_limits), "{}", ctx());
+                assert!(!(entry_unknown && r.tracker_limits), "{}", ctx());
                 if matches!(setting, Setting::SuperSeeding(_)) {
                     assert!(t.state.is_complete() && t.amount_left == 0, "{}", ctx());
                 }
@@ -2678,7 +2732,7 @@ fn safety_gates_hold_for_arbitrary_inputs() {
             // AddTags: only its entry's on, only tags of ours off, never with Tagless.
             if let Action::TagWith(tag) | Action::Untag(tag) = a {
                 assert!(t.category == r.category && !removes && !r.tagless, "{}", ctx());
-                assert!(read_at.is_some() || !r.tracker_limits, "{}", ctx());
+                assert!(!entry_unknown || !r.tracker_limits, "{}", ctx());
                 assert!(r.owned_tags.contains(tag), "{}", ctx());
             }
             if let Action::TagWith(tag) = a {

@@ -270,12 +270,13 @@ fn fill_fields(t: &mut Torrent, scratch: &mut String, bytes: &[u8]) -> Result<(u
                 Field::DlLimit => t.dl_limit = rate_limit(s.i64_value()?),
                 Field::SuperSeeding => t.super_seeding = s.bool_value()?,
                 Field::Tracker => {
-                    t.tracker_working = if s.peek() == Some(b'n') {
+                    if s.peek() == Some(b'n') {
                         s.null()?;
-                        false
+                        t.tracker_url.clear();
                     } else {
-                        !s.raw_string()?.0.is_empty()
-                    };
+                        s.string_into(&mut t.tracker_url)?;
+                    }
+                    t.tracker_working = !t.tracker_url.is_empty();
                 }
                 Field::Other => s.skip_value()?,
             }
@@ -309,6 +310,7 @@ fn clear(t: &mut Torrent) {
         &mut t.category,
         &mut t.content_path,
         &mut t.save_path,
+        &mut t.tracker_url,
     ] {
         s.clear();
     }

@@ -257,6 +257,7 @@ impl Entry {
         t.name.clear();
         t.content_path.clear();
         t.save_path.clear();
+        t.tracker_url.clear();
         // Only what the rules ask of the paths holds: whether there is one, and whether they are the same.
         if self.content_path != 0 {
             t.content_path.push_str(CONTENT_PATH_NOT_KEPT);
@@ -486,10 +487,16 @@ impl Table {
     }
 
     /// The torrent as `torrents/info` lists it (every field), added if new.
+    /// Puts `t` in as a torrent list has it: its announce URLs are only the one that answered
+    /// last (`tracker`).
     pub(crate) fn upsert(&mut self, id: TorrentId, t: &Torrent) {
         let category = self.categories.intern(&t.category);
         let tag_set = self.intern_tags(t);
-        let e = Entry::from_torrent(id, t, category, tag_bits(t), tag_set);
+        let mut e = Entry::from_torrent(id, t, category, tag_bits(t), tag_set);
+        if !t.tracker_url.is_empty() {
+            let url = self.trackers.urls.intern(&t.tracker_url);
+            e.trackers = self.trackers.with(0, url, true);
+        }
         match self.entries.binary_search_by(|x| x.id.cmp(&id)) {
             Ok(i) => {
                 let old = self.entries[i];

@@ -767,3 +767,35 @@ fn subcategories_are_read_and_owned_in_both_modes() {
         }
     }
 }
+
+/// Filtered lists carry one announce URL per torrent, the tracker that answered last: the view
+/// keeps it, so the entry that speaks for the torrent is known without reading its trackers.
+#[test]
+fn filtered_lists_keep_the_tracker_that_answered_last() {
+    let fake = Arc::new(FakeSync::new(ApiVersion(2, 8, 19), 40, 5));
+    let (answered, silent) = {
+        let mut torrents = lock(&fake.torrents);
+        let mut radarr = torrents
+            .iter_mut()
+            .filter(|(_, t)| t["category"] == "radarr")
+            .map(|(h, t)| (h.clone(), t));
+        let (a, t) = radarr.next().expect("a radarr torrent");
+        t.insert("tracker".into(), json!("https://t.example/announce?k=1"));
+        let (b, t) = radarr.next().expect("another");
+        t.insert("tracker".into(), json!(""));
+        (a, b)
+    };
+    let view = view_of(&fake, ViewTimers::default());
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
+    assert_eq!(view.mode(), Some(Mode::Lists));
+    assert_eq!(view.trackers_of(&answered), ["https://t.example/announce?k=1"]);
+    assert!(view.trackers_of(&silent).is_empty());
+    // It stops answering: gone from the view too.
+    lock(&fake.torrents)
+        .get_mut(&answered)
+        .unwrap()
+        .insert("tracker".into(), json!(""));
+    view.lock().listed.iter_mut().for_each(|l| l.full_at = None);
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
+    assert!(view.trackers_of(&answered).is_empty());
+}

@@ -1135,7 +1135,9 @@ impl Worker {
             rules: &self.rules,
             connection: look.connection,
             space,
-            trackers: self.trackers.of(look.qbit, &e.id),
+            trackers: self
+                .trackers
+                .of(look.qbit, &e.id, table.trackers.urls(e.trackers)),
             now: look.now,
         });
         if !d.actions.is_empty() {
@@ -1210,6 +1212,16 @@ impl Worker {
             (Some(spaces), Some(id)) => spaces.of(&id),
             _ => Space::Unknown,
         };
+        // The announce URLs the view holds, as the pass's first decision had them.
+        let urls: Vec<String> = match (self.views.get(qbit), id) {
+            (Some(view), Some(id)) => {
+                let state = view.lock();
+                let set = state.table.get(&id).map_or(0, |e| e.trackers);
+                state.table.trackers.urls(set).map(str::to_string).collect()
+            }
+            _ => Vec::new(),
+        };
+        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
         decide::decide(Inputs {
             torrent: t,
             queue: queue.get(&t.hash),
@@ -1217,7 +1229,9 @@ impl Worker {
             rules: &self.rules,
             connection: self.views.get(qbit).map(|v| v.lock().link).unwrap_or_default(),
             space,
-            trackers: id.map_or(Trackers::Unread, |id| self.trackers.of(qbit, &id)),
+            trackers: id.map_or(Trackers::Unread, |id| {
+                self.trackers.of(qbit, &id, urls.iter().copied())
+            }),
             now,
         })
     }

@@ -64,8 +64,15 @@ impl TrackerBook {
         self.entries.iter().flatten()
     }
 
-    /// What the trackers of torrent `id` on qBittorrent `qbit` said, for the rules.
-    pub(crate) fn of(&self, qbit: usize, id: &TorrentId) -> Trackers<'_> {
+    /// What the trackers of torrent `id` on qBittorrent `qbit` said, for the rules; when unread,
+    /// the entry its announce URLs `urls` (as the view holds them) pick.
+    pub(crate) fn of<'u>(
+        &self,
+        qbit: usize,
+        id: &TorrentId,
+        urls: impl IntoIterator<Item = &'u str>,
+    ) -> Trackers<'_> {
+        let entries = self.entries.get(qbit).map(Vec::as_slice).unwrap_or_default();
         match self.reads.get(id) {
             Some(r) if r.qbit == qbit => Trackers::Read {
                 private: r.private,
@@ -80,7 +87,18 @@ impl TrackerBook {
                 }),
                 edit: r.edit.as_deref(),
             },
-            _ => Trackers::Unread,
+            // Without entries there is nothing to pick (and nothing to pay for it).
+            _ if entries.is_empty() => Trackers::Unread,
+            _ => {
+                let urls: Vec<&str> = urls.into_iter().collect();
+                if urls.is_empty() {
+                    Trackers::Unread
+                } else {
+                    Trackers::Hosts {
+                        entry: tracker::pick(entries, &urls).and_then(|i| entries.get(i)),
+                    }
+                }
+            }
         }
     }
 
@@ -186,7 +204,7 @@ mod tests {
         let arr = [entry("arr-b", "b.org")];
         let mut book = TrackerBook::new(&[&one, &two], &arr, &[], &[]);
         let id = TorrentId::parse(&"ab".repeat(20)).unwrap();
-        assert_eq!(book.of(0, &id), Trackers::Unread);
+        assert_eq!(book.of(0, &id, []), Trackers::Unread);
         let list = TrackerList {
             private: true,
             urls: vec!["https://b.org/announce".into()],
@@ -195,15 +213,15 @@ mod tests {
         assert_eq!(book.record(1, id, &list, 100), Some("arr-b"));
         let Trackers::Read {
             private, entry, at, ..
-        } = book.of(1, &id)
+        } = book.of(1, &id, [])
         else {
             panic!("read")
         };
         assert!(private);
         assert_eq!((entry.map(|e| e.name.as_str()), at), (Some("arr-b"), 100));
-        assert_eq!(book.of(0, &id), Trackers::Unread);
+        assert_eq!(book.of(0, &id, []), Trackers::Unread);
         assert_eq!(book.read_at(&id), 100);
         book.forget(&id);
-        assert_eq!(book.of(1, &id), Trackers::Unread);
+        assert_eq!(book.of(1, &id, []), Trackers::Unread);
     }
 }
