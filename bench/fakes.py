@@ -804,6 +804,14 @@ class World:
                 if new != cur:
                     self._update(t, {"tags": ", ".join(sorted(new))})
 
+    def set_fields(self, hashes, fields):
+        """Rate limits and super-seeding, as setUploadLimit/setDownloadLimit/setSuperSeeding."""
+        with self.lock:
+            for t in list(self.each(hashes)):
+                changed = {k: v for k, v in fields.items() if t.fields.get(k) != v}
+                if changed:
+                    self._update(t, changed)
+
     def create_tags(self, tags):
         with self.lock:
             self.tag_set.update(tags)
@@ -1151,6 +1159,15 @@ class QbitHandler(Handler):
         elif path in ("/api/v2/torrents/addTags", "/api/v2/torrents/removeTags"):
             tags = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
             world.tags(hashes, tags, path.endswith("addTags"))
+        elif path in ("/api/v2/torrents/setUploadLimit", "/api/v2/torrents/setDownloadLimit"):
+            try:
+                limit = int(form.get("limit", ""))
+            except ValueError:
+                return self.send(400, "Bad Request", "text/plain")
+            key = "up_limit" if "Upload" in path else "dl_limit"
+            world.set_fields(hashes, {key: limit if limit > 0 else -1})
+        elif path == "/api/v2/torrents/setSuperSeeding":
+            world.set_fields(hashes, {"super_seeding": form.get("value") == "true"})
         elif path in ("/api/v2/torrents/createTags", "/api/v2/torrents/deleteTags"):
             tags = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
             (world.create_tags if path.endswith("createTags") else world.delete_tags)(tags)

@@ -179,6 +179,37 @@ def delta(c1, c0, minutes):
     return {k: round((v - c0.get(k, 0)) / minutes, 1) for k, v in sorted(c1.items()) if v - c0.get(k, 0) > 0}
 
 
+# --trackers: tracker entries for the fakes' private trackers (limits, tags, hit-and-run) and a
+# public one, so a pass weighs every torrent's entry.
+TRACKER_ENTRIES = [
+    "[[qBit.Trackers]]",
+    'Name = "Aither"',
+    'URI = "tracker.aither.cc"',
+    "Priority = 10",
+    "UploadRateLimit = 1024",
+    'AddTags = ["aither"]',
+    'HitAndRunMode = "and"',
+    "MinSeedRatio = 1.0",
+    "MinSeedingTimeDays = 7",
+    "",
+    "[[qBit.Trackers]]",
+    'Name = "Blutopia"',
+    'URI = "blutopia.cc"',
+    "Priority = 5",
+    'MaxSeedingTime = "30d"',
+    "SuperSeedMode = true",
+    'HitAndRunMode = "or"',
+    "MinSeedRatio = 1.0",
+    "",
+    "[[qBit.Trackers]]",
+    'Name = "OpenTrackr"',
+    'URI = "tracker.opentrackr.org"',
+    "DownloadRateLimit = 4096",
+    "",
+]
+TRACKERS_ON = False
+
+
 def write_config(path, fakes, webui_port, loop):
     lines = [
         "[Settings]",
@@ -201,6 +232,8 @@ def write_config(path, fakes, webui_port, loop):
         'Password = "adminadmin"',
         "",
     ]
+    if TRACKERS_ON:
+        lines += TRACKER_ENTRIES
     for (section, category), port in zip(fakes["sections"], fakes["arrs"]):
         lines += [
             f"[{section}]",
@@ -624,6 +657,9 @@ def table(results, start, binary_size, mach, profile, target, churn=0.0):
                    "(downloads progressing and completing, seeds uploading, a few torrents replaced).")
     else:
         out.append("Churn: none (unchanged torrents once warmed up).")
+    if TRACKERS_ON:
+        out.append("Tracker entries (--trackers): three [[qBit.Trackers]] (two private trackers with rate limits, "
+                   "AddTags, SuperSeedMode and hit-and-run rules; one public with a download limit).")
     out.append("")
     out.append("| K × N | list JSON | peak RSS | steady RSS (anon + file) | CPU s/min | CPU/pass/instance | "
                "writes/h | threads | fds | qBit req/min | bytes from qBit/min | req/min per Arr | "
@@ -707,10 +743,17 @@ def main():
     ap.add_argument("--commit", default="", help="the commit the binary was built from")
     ap.add_argument("--source", default=REPO, help="the source tree the binary was built from")
     ap.add_argument("--keep", action="store_true", help="keep the daemon's data, config and logs")
+    ap.add_argument("--warmup-min", type=float, default=0, metavar="S",
+                    help="warm up at least S seconds (default: per scenario, 12-15)")
+    ap.add_argument("--warmup-max", type=float, default=0, metavar="S",
+                    help="wait up to S seconds for the warm-up to end (default: per scenario, 60-90)")
+    ap.add_argument("--trackers", action="store_true",
+                    help="add [[qBit.Trackers]] entries (limits, tags, hit-and-run) for the fakes' trackers")
     ap.add_argument("--smaps", metavar="DIR", help="copy the daemon's /proc/PID/smaps into DIR at the end of each window")
     args = ap.parse_args()
-    global SMAPS_DIR
+    global SMAPS_DIR, TRACKERS_ON
     SMAPS_DIR = args.smaps
+    TRACKERS_ON = args.trackers
     binary = os.path.abspath(args.binary)
     if not os.access(binary, os.X_OK):
         sys.exit(f"{binary}: not built (bench/run.sh builds it)")
@@ -738,6 +781,8 @@ def main():
     results = []
     try:
         for k, n, wmin, wmax, window in plan:
+            wmin = args.warmup_min or wmin
+            wmax = max(args.warmup_max or wmax, wmin)
             results.append(scenario(binary, work, f"{k}x{n}", k, n, wmin, wmax, window, 5, args.qbit, env,
                                     args.count_mallocs, args.churn))
         start = []
