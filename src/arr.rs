@@ -358,18 +358,46 @@ impl ArrClient {
     /// (its `downloadClientId`, any case), among those the Arr still lists.
     pub fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
         let commands: Vec<ListedCommand> = self.get_json("/command", QUEUE_BODY_LIMIT)?;
-        Ok(commands
-            .iter()
-            .filter(|c| c.name.eq_ignore_ascii_case(name))
-            .filter(|c| {
-                c.body
-                    .download_client_id
-                    .as_deref()
-                    .is_some_and(|d| d.eq_ignore_ascii_case(download_id))
-            })
-            .map(|c| c.id)
-            .max())
+        Ok(newest_command(&commands, name, download_id))
     }
+}
+
+/// Of `commands`, the newest named `name` for download `download_id` (any case).
+fn newest_command(commands: &[ListedCommand], name: &str, download_id: &str) -> Option<i64> {
+    commands
+        .iter()
+        .filter(|c| c.name.eq_ignore_ascii_case(name))
+        .filter(|c| {
+            c.body
+                .download_client_id
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case(download_id))
+        })
+        .map(|c| c.id)
+        .max()
+}
+
+/// A `GET queue` page folded into `out` as [`ArrClient::queue`] does, and how many records it
+/// says the queue has (for the fuzz targets).
+pub(crate) fn fold_queue_page(
+    kind: ArrKind,
+    body: &[u8],
+    out: &mut HashMap<String, QueueEntry>,
+) -> Result<u64, serde_json::Error> {
+    let page: QueuePage = serde_json::from_slice(body)?;
+    fold_queue(kind, out, page.records);
+    Ok(page.total_records)
+}
+
+/// A `GET command` answer and the newest command in it named `name` for `download_id`, as
+/// [`ArrClient::find_command`] decides (for the fuzz targets).
+pub(crate) fn newest_command_in(
+    body: &[u8],
+    name: &str,
+    download_id: &str,
+) -> Result<Option<i64>, serde_json::Error> {
+    let commands: Vec<ListedCommand> = serde_json::from_slice(body)?;
+    Ok(newest_command(&commands, name, download_id))
 }
 
 /// A command as `GET command/{id}` answers: its status (queued, started, completed,

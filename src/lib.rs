@@ -29,6 +29,7 @@
 //! disk              statvfs: what a folder's disk has free (under worker)
 //! store             redb: memory, intents, queue rows, audit log (under worker, server, inspect)
 //! model, config, clock, logging, shutdown: used throughout
+//! fuzzing           entry points for the fuzz targets in fuzz/ (not the daemon's API)
 //! ```
 //!
 //! - [`config`]: qBitrr's schema, validated into [`config::Config`].
@@ -63,6 +64,8 @@ pub mod decide;
 mod disk;
 pub mod file_filter;
 pub mod free_space;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod inspect;
 mod logging;

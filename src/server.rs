@@ -15,7 +15,7 @@
 //! `/api/explain` calls an upstream, on a slow thread, so `/health` never waits.
 
 mod connections;
-mod http1;
+pub(crate) mod http1;
 
 use std::fmt;
 use std::io::Read;
