@@ -193,6 +193,7 @@ fn generate(n: usize, category: &str) -> Vec<Case> {
                 dl_limit: 0,
                 super_seeding: false,
                 tracker_url: String::new(),
+                tracker_status_unknown: false,
                 save_path,
                 queue_position: 0,
             };

@@ -38,6 +38,10 @@ pub(crate) const TRACKERS_FRESH_SECS: i64 = 3_600;
 /// With tracker edits on, a torrent's trackers are read again this long after the last read
 /// (a tracker that dies while another still answers leaves no trace in the torrent list).
 pub(crate) const TRACKER_EDITS_REFRESH_SECS: i64 = 86_400;
+/// Where qBittorrent does not say whether a torrent's trackers answer (5.x), an announcing
+/// private torrent's trackers are read again this long after the last read, for the
+/// unregistered rule.
+pub(crate) const UNKNOWN_STATUS_REFRESH_SECS: i64 = 6 * 3_600;
 
 /// The rules of one Arr instance, as the decision core needs them.
 #[derive(Debug, Clone, PartialEq)]
@@ -478,16 +482,27 @@ impl<'a> Trackers<'a> {
 }
 
 impl Inputs<'_> {
-    /// Whether its trackers are worth reading for the unregistered rule: UnregisteredDelay is
-    /// set, and the torrent announces (it is active) yet no tracker answered its last announce.
-    fn announce_failing(&self) -> bool {
+    /// Whether the unregistered rule watches it: UnregisteredDelay is set, and the torrent
+    /// announces (it is active).
+    fn announces(&self) -> bool {
         use TorrentState as S;
         self.rules.unregistered_delay.is_some()
-            && !self.torrent.tracker_working
             && matches!(
                 self.torrent.state,
                 S::Downloading | S::StalledDl | S::MetaDl | S::Uploading | S::StalledUp
             )
+    }
+
+    /// Whether its trackers are worth reading for the unregistered rule: it announces, yet no
+    /// tracker answered its last announce.
+    fn announce_failing(&self) -> bool {
+        self.announces() && !self.torrent.tracker_status_unknown && !self.torrent.tracker_working
+    }
+
+    /// It announces, and qBittorrent (5) does not say whether a tracker answers: its trackers
+    /// are read once, and a private torrent's again every [`UNKNOWN_STATUS_REFRESH_SECS`].
+    fn announce_unknown(&self) -> bool {
+        self.announces() && self.torrent.tracker_status_unknown
     }
 
     /// Torrent.MaximumETA, or its tracker entry's when that sets one.
@@ -848,9 +863,10 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
                     || r.tracker_edits
                     || (r.sorts_queue && !t.is_complete())
                     || input.announce_failing()
+                    || input.announce_unknown()
             }
             // The view's announce URLs pick its entry; edits need the trackers' messages.
-            Trackers::Hosts { .. } => r.tracker_edits || input.announce_failing(),
+            Trackers::Hosts { .. } => r.tracker_edits || input.announce_failing() || input.announce_unknown(),
             // Read again when they fail since a read that found one working, or an hour on.
             Trackers::Read {
                 at,
@@ -862,6 +878,18 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
                     "its trackers, failing, are read again".into()
                 });
                 working || now - at >= TRACKERS_FRESH_SECS
+            }
+            // qBittorrent 5 does not say whether they answer: a private torrent's, every 6 hours.
+            Trackers::Read {
+                private: true,
+                at,
+                unregistered: None,
+                ..
+            } if input.announce_unknown() => {
+                tr.clock(at.saturating_add(UNKNOWN_STATUS_REFRESH_SECS), || {
+                    "its trackers are read again (qBittorrent does not say whether they answer)".into()
+                });
+                now - at >= UNKNOWN_STATUS_REFRESH_SECS
             }
             // Tracker edits: once a day.
             Trackers::Read { at, .. } if r.tracker_edits => {

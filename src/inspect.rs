@@ -76,7 +76,9 @@ pub(crate) fn inspect(
     let mut found = None;
     for q in &config.qbit {
         let client = QbitClient::new(q);
-        if let Some(t) = client.torrent(&hash).map_err(InspectError::Http)? {
+        if let Some(mut t) = client.torrent(&hash).map_err(InspectError::Http)? {
+            t.tracker_status_unknown = client.capabilities().map_err(InspectError::Http)?.api
+                >= crate::view::TRACKER_FIELD_ALWAYS_SET;
             // When the outage began is not known here: it counts as beginning now.
             let status = client.connection_status().map_err(InspectError::Http)?;
             let connection = Connection::default().after(Some(&status), now);

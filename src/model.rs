@@ -207,6 +207,10 @@ pub struct Torrent {
     /// Some tracker answered its last announce (qBittorrent's `tracker` is set); false for a
     /// torrent whose every tracker fails, and for one that is not announcing (paused).
     pub tracker_working: bool,
+    /// qBittorrent 5 (WebAPI 2.11) names a tracker in `tracker` whether or not it answers
+    /// (checked on 5.1.0; 4.5.2 leaves it empty while none does): `tracker_working` then
+    /// says nothing, and only `torrents/trackers` tells. Set by whoever knows the version.
+    pub tracker_status_unknown: bool,
     /// qBittorrent's `tracker`: the URL of the tracker that answered its last announce; empty
     /// when none did.
     pub tracker_url: String,
@@ -247,6 +251,7 @@ impl Default for Torrent {
             dl_limit: 0,
             super_seeding: false,
             tracker_url: String::new(),
+            tracker_status_unknown: false,
         }
     }
 }

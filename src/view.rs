@@ -52,6 +52,9 @@ pub(crate) use table::{Entry, Table};
 pub(crate) const MAINDATA_FROM: ApiVersion = ApiVersion(2, 11, 0);
 /// The failed and recheck categories are listed at most this often (filtered-list mode).
 const SPECIAL_LIST_PERIOD: Duration = Duration::from_secs(30);
+/// From this WebAPI version (qBittorrent 5.0) `tracker` names a tracker whether or not it
+/// answers (see [`Torrent::tracker_status_unknown`]).
+pub(crate) const TRACKER_FIELD_ALWAYS_SET: ApiVersion = ApiVersion(2, 11, 0);
 /// At most this many hashes per `torrents/info?hashes=` request.
 pub(crate) const HASHES_PER_LOOKUP: usize = 200;
 
@@ -177,6 +180,8 @@ pub(crate) struct ViewState {
     /// Whether qBittorrent can reach its peers, followed from `server.connection_status`
     /// (kept across resets: an outage outlasts a dropped view).
     pub(crate) link: Connection,
+    /// Its `tracker` field says nothing of whether a tracker answers (qBittorrent 5).
+    pub(crate) tracker_status_unknown: bool,
     mode: Option<Mode>,
     /// sync/maindata: the last `rid`; 0 when the next read must be a full one.
     rid: i64,
@@ -295,6 +300,7 @@ impl View {
                 table: Table::default(),
                 server: Server::default(),
                 link: Connection::default(),
+                tracker_status_unknown: false,
                 mode: None,
                 rid: 0,
                 full_at: None,
@@ -561,6 +567,7 @@ impl View {
         // Cached by the client until a new session, an outage or a 404: a qBittorrent
         // that came back as another version is read the way that suits it.
         let api = self.client.api_version()?;
+        state.tracker_status_unknown = api >= TRACKER_FIELD_ALWAYS_SET;
         let mode = match self.forced {
             ReadMode::MainData => Mode::MainData,
             ReadMode::Lists => Mode::Lists,

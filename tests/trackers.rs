@@ -609,7 +609,8 @@ fn downloads_are_sorted_by_tracker_priority_in_the_queue() {
 
 /// A tracker entry's limit, set from the announce URLs the view already holds (sync/maindata's
 /// tracker map; with filtered lists, the tracker that answered last): no `torrents/trackers`
-/// call for a torrent whose trackers answer and that nothing wants to remove.
+/// call for a torrent whose trackers answer and that nothing wants to remove (on qBittorrent
+/// 4.x; 5.x does not say whether they answer, see below).
 fn limits_are_set_without_reading_trackers(read_mode: &'static str) {
     let tracker = TestTracker::start(Answer::NoPeers);
     let Some(setup) = Scenario::radarr()
@@ -654,7 +655,15 @@ fn limits_are_set_without_reading_trackers(read_mode: &'static str) {
         daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0) >= passes + 3
     });
     assert!(more, "{}", daemon.log());
-    assert_eq!(calls_to(s.proxy(), "trackers"), 0, "{}", daemon.log());
+    // qBittorrent 5 names a tracker in `tracker` whether or not it answers, so an announcing
+    // torrent's trackers are read once for the unregistered rule (and a private one's again
+    // six hours on); 4.5 says so itself.
+    let qbit5 = api
+        .get("app/version", &[])
+        .trim_start_matches('v')
+        .starts_with('5');
+    let reads = if qbit5 { 1 } else { 0 };
+    assert_eq!(calls_to(s.proxy(), "trackers"), reads, "{}", daemon.log());
     assert_eq!(calls_to(s.proxy(), "setUploadLimit"), 1);
 }
 

@@ -36,7 +36,9 @@ pub(super) fn apply(root: &mut Table, env: &[(String, String)], file: &str, repo
     vars.sort();
     for (var, value) in vars {
         let rest = &var[PREFIX.len()..];
-        if rest.starts_with("OVERRIDES_") {
+        // qBitrr's own OVERRIDES_*, and QBITRR_LITE_* (this project's tools and tests: the
+        // fault-injection hooks, the test chroot), are not config overrides.
+        if rest.starts_with("OVERRIDES_") || rest.starts_with("LITE_") {
             continue;
         }
         let mut target = Override {
@@ -483,13 +485,14 @@ mod tests {
                 ("QBITRR_QBIT_HOST", "h"),
                 ("QBITRR_SETTINGS__TAGLES", "1"),
                 ("QBITRR_SOMETHING", "1"),
+                ("QBITRR_LITE_QBITTORRENT", "5.1"),
                 ("PATH", "/usr/bin"),
             ],
         );
         assert!(report.problems.is_empty());
         let all = report.warnings.join("\n");
         assert_eq!(report.warnings.len(), 4, "{all}");
-        assert!(!all.contains("OVERRIDES"));
+        assert!(!all.contains("OVERRIDES") && !all.contains("LITE"));
         assert!(all.contains("QBITRR_SONARR_TV__URI: no section of config.toml matches SONARR_TV"));
         assert!(all.contains("QBITRR_QBIT_HOST: there is no [qBit]"));
         assert!(all.contains("did you mean `Tagless` (QBITRR_SETTINGS__TAGLESS)?"));

@@ -63,6 +63,8 @@ enum Tr {
     Edit,
     /// Unread; the view's announce URLs pick this entry.
     Hosts(fn() -> TrackerEntry),
+    /// Read `.0` seconds ago: private, no entry, a tracker working then.
+    PrivateAgo(i64),
 }
 
 /// A tracker edit, for [`Tr::Edit`].
@@ -95,6 +97,14 @@ impl Tr {
                     since: NOW - since,
                     message: "Unregistered torrent",
                 }),
+                edit: None,
+            },
+            Tr::PrivateAgo(ago) => Trackers::Read {
+                private: true,
+                entry: None,
+                at: NOW - ago,
+                working: true,
+                unregistered: None,
                 edit: None,
             },
             Tr::Hosts(_) => Trackers::Hosts {
@@ -183,6 +193,7 @@ fn torrent() -> Torrent {
         dl_limit: 0,
         super_seeding: false,
         tracker_url: String::new(),
+        tracker_status_unknown: false,
     }
 }
 
@@ -2280,6 +2291,69 @@ fn tracker_rows() -> Vec<Row> {
                 Rule::NoAction,
                 vec![Action::ReadTrackers, Action::Set(Setting::UploadLimit(51_200))],
             )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+                t.tracker_status_unknown = true;
+            },
+            rules: |r| r.unregistered_delay = Some(HOUR),
+            trackers: Tr::Unread,
+            ..row(
+                "qBittorrent 5 does not say whether trackers answer: an announcing torrent's are read once",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+                t.tracker_status_unknown = true;
+            },
+            rules: |r| r.unregistered_delay = Some(HOUR),
+            trackers: Tr::PrivateAgo(7 * HOUR),
+            ..row(
+                "… and a private one's again six hours on",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+                t.tracker_status_unknown = true;
+            },
+            rules: |r| r.unregistered_delay = Some(HOUR),
+            trackers: Tr::PrivateAgo(5 * HOUR),
+            ..row("… not sooner", Rule::NoAction, vec![])
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+                t.tracker_status_unknown = true;
+                t.tracker_working = false;
+            },
+            rules: |r| r.unregistered_delay = Some(HOUR),
+            trackers: Tr::ReadAgo(7 * HOUR, true),
+            ..row(
+                "… and a public one's not again (its tracker field means nothing)",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+                t.tracker_status_unknown = true;
+            },
+            rules: |r| r.unregistered_delay = None,
+            trackers: Tr::Unread,
+            ..row("UnregisteredDelay off: not read", Rule::NoAction, vec![])
         },
         Row {
             rules: |r| r.tracker_edits = true,

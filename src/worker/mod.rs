@@ -683,6 +683,7 @@ impl Worker {
                 queue: &queue,
                 queue_fresh,
                 connection: state.link,
+                tracker_status_unknown: state.tracker_status_unknown,
                 space: &spaces[i],
                 now,
                 seen_at,
@@ -1112,6 +1113,7 @@ impl Worker {
             return false;
         }
         e.fill(t, table);
+        t.tracker_status_unknown = look.tracker_status_unknown;
         let queued = look.queue.get(&t.hash);
         if ours && look.queue_fresh {
             if let Some(entry) = queued {
@@ -1194,7 +1196,12 @@ impl Worker {
     fn read_again(&self, qbit: usize, hashes: &[String]) -> Result<Vec<Torrent>, HttpError> {
         let mut fresh = Vec::with_capacity(hashes.len());
         let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
-        self.views[qbit].read_by_hash(&hashes, &mut |t| fresh.push(t.clone()))?;
+        let view = &self.views[qbit];
+        view.read_by_hash(&hashes, &mut |t| fresh.push(t.clone()))?;
+        let unknown = view.lock().tracker_status_unknown;
+        for t in &mut fresh {
+            t.tracker_status_unknown = unknown;
+        }
         Ok(fresh)
     }
 
@@ -1471,6 +1478,8 @@ struct Look<'a> {
     queue_fresh: bool,
     /// Whether the view's qBittorrent can reach its peers.
     connection: Connection,
+    /// Its `tracker` field says nothing of whether a tracker answers (qBittorrent 5).
+    tracker_status_unknown: bool,
     /// The free-space verdicts for the view's downloads.
     space: &'a SpaceOf,
     now: UnixTime,

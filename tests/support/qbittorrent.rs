@@ -6,16 +6,21 @@
 //! `scripts/qbittorrent5-chroot.sh` builds.
 //!
 //! # qBittorrent 5.1 in the chroot
-//! It runs as `unshare --mount -- sh -c 'mount -t proc proc ROOT/proc; exec
-//! chroot ROOT qbittorrent-nox --profile=/tmp/qbitrr-qbt5-…'`: a private mount
-//! namespace of its own, so its /proc is mounted for it alone and vanishes
-//! with its last process (nothing to unmount, nothing left behind when a test
-//! binary is killed, no sharing between parallel instances), while the
+//! It runs as `unshare --mount -- sh -c 'mount -t proc proc ROOT/proc; mount
+//! --bind TMP ROOT/TMP; exec chroot ROOT qbittorrent-nox --profile=TMP/qbitrr-qbt5-…'`:
+//! a private mount namespace of its own, so its /proc and the bind mount of
+//! the host's temp dir (TMP, `std::env::temp_dir()`) exist for it alone and
+//! vanish with its last process (nothing to unmount, nothing left behind when
+//! a test binary is killed, no sharing between parallel instances), while the
 //! network namespace (loopback) is the host's. Its PID is the one spawned
-//! (every step `exec`s), so stopping by PID stops qBittorrent. It sees only
-//! what is under ROOT: profile, fixtures and save paths must be made there
-//! ([`QbitNox::temp_dir`]) and named to it as chroot paths ([`QbitNox::path`],
-//! [`QbitApi::path`]; [`add_complete`] and [`seed`] translate by themselves).
+//! (every step `exec`s), so stopping by PID stops qBittorrent. Outside the
+//! temp dir it sees only what is under ROOT; inside it, every path is the
+//! host's own, so profile, fixtures and save paths made with the usual temp
+//! dirs need no translation ([`QbitNox::path`] and [`QbitApi::path`] are the
+//! identity there), and the daemon, on the host, finds the content paths
+//! qBittorrent reports. `QBITRR_LITE_QBITTORRENT=5.1` makes [`QbitNox::start`]
+//! and [`QbitNox::try_start`] (and so every scenario) start 5.1: how
+//! `scripts/test.sh` runs the integration suite a second time.
 //! Needs root (chroot, mount); outside CI the 5.1 tests are skipped loudly
 //! when the chroot or root is missing, in CI they fail.
 //!
@@ -93,8 +98,7 @@
 //!   the JSON integer `1`; `tags` come back joined with ", ".
 
 use super::util::{
-    form_encode, free_tcp_port, free_tcp_udp_port, temp_dir, temp_dir_in, torrent_info_hash, with_headers,
-    TempDir,
+    form_encode, free_tcp_port, free_tcp_udp_port, temp_dir, torrent_info_hash, with_headers, TempDir,
 };
 use serde_json::Value;
 use std::fs::File;
@@ -124,9 +128,19 @@ pub const DEFAULT_CHROOT: &str = "/var/cache/qbitrr-lite/trixie";
 /// `sh -c SCRIPT sh ROOT BIN ARGS…`: mounts /proc in the chroot for this
 /// namespace only, then becomes qbittorrent-nox inside the chroot.
 const IN_CHROOT: &str = r#"export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-root=$1; shift
+root=$1; shared=$2; shift 2
 mount -t proc proc "$root/proc" || { echo "qbitrr-lite tests: cannot mount /proc in $root" >&2; exit 125; }
+mkdir -p "$root$shared" && mount --bind "$shared" "$root$shared" || { echo "qbitrr-lite tests: cannot bind $shared into $root" >&2; exit 125; }
 exec chroot "$root" "$@""#;
+
+/// The flavor [`QbitNox::start`] and [`QbitNox::try_start`] run: 4.5.2, or 5.1 when
+/// `QBITRR_LITE_QBITTORRENT=5.1`.
+pub fn default_flavor() -> Flavor {
+    match std::env::var("QBITRR_LITE_QBITTORRENT").as_deref() {
+        Ok("5.1") => Flavor::V5_1,
+        _ => Flavor::V4_5,
+    }
+}
 
 /// Which qbittorrent-nox a [`QbitNox`] runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,10 +286,10 @@ pub struct QbitNox {
 }
 
 impl QbitNox {
-    /// Starts a fresh 4.5.2 instance (panics if the binary is missing; call
-    /// [`qbittorrent_nox`] first to skip politely, or use [`QbitNox::try_start`]).
+    /// Starts a fresh instance of the [`default_flavor`] (panics if it cannot run; use
+    /// [`QbitNox::try_start`] to skip politely).
     pub fn start() -> QbitNox {
-        QbitNox::start_flavor(Flavor::V4_5)
+        QbitNox::start_flavor(default_flavor())
     }
 
     /// Starts a fresh instance of `flavor` (panics if it cannot).
@@ -295,7 +309,7 @@ impl QbitNox {
         };
         let dir = match &root {
             None => temp_dir("qbitrr-qbt"),
-            Some(root) => temp_dir_in(&root.join("tmp"), "qbitrr-qbt5"),
+            Some(_) => temp_dir("qbitrr-qbt5"),
         };
         let config_dir = dir.path().join("qBittorrent").join("config");
         std::fs::create_dir_all(&config_dir).expect("create qBittorrent profile dir");
@@ -329,9 +343,9 @@ impl QbitNox {
     }
 
     /// [`QbitNox::start`], or None (after the loud SKIPPED line) when
-    /// qbittorrent-nox is not installed and `CI` is not set.
+    /// that qbittorrent-nox cannot run here and `CI` is not set.
     pub fn try_start() -> Option<QbitNox> {
-        QbitNox::try_start_flavor(Flavor::V4_5)
+        QbitNox::try_start_flavor(default_flavor())
     }
 
     /// A fresh 5.1 instance in the chroot, or None (after the loud SKIPPED line) when the
@@ -392,20 +406,17 @@ Connection\ResolvePeerCountries=false
         self.dir.path()
     }
 
-    /// A temp dir (removed on drop) this instance can see: under the system
-    /// temp dir for 4.5.2, under `ROOT/tmp` for 5.1. For fixtures and save paths.
+    /// A temp dir (removed on drop) this instance can see, under the system temp dir
+    /// (bound into the 5.1 chroot at the same path). For fixtures and save paths.
     pub fn temp_dir(&self, prefix: &str) -> TempDir {
-        match &self.root {
-            None => temp_dir(prefix),
-            Some(root) => temp_dir_in(&root.join("tmp"), prefix),
-        }
+        temp_dir(prefix)
     }
 
     /// `host` as this instance sees it, to send it (e.g. `AddOptions::save_path`):
-    /// unchanged for 4.5.2; for 5.1 the path inside the chroot (panics if
-    /// `host` is outside it: make it with [`QbitNox::temp_dir`]).
+    /// unchanged (for 5.1, paths must be under the system temp dir, which its chroot
+    /// shares; panics otherwise).
     pub fn path(&self, host: &Path) -> String {
-        chroot_path(self.root.as_deref(), host)
+        chroot_path(self.root.is_some(), host)
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -476,6 +487,7 @@ Connection\ResolvePeerCountries=false
                 cmd.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
                     .args([IN_CHROOT, "sh"])
                     .arg(root)
+                    .arg(shared_temp())
                     .arg(&self.bin);
                 cmd
             }
@@ -622,19 +634,25 @@ impl Drop for QbitNox {
     }
 }
 
-/// `host` as a qBittorrent chrooted to `root` sees it (unchanged without one).
-fn chroot_path(root: Option<&Path>, host: &Path) -> String {
-    let Some(root) = root else {
-        return host.display().to_string();
-    };
-    match host.strip_prefix(root) {
-        Ok(inside) => format!("/{}", inside.display()),
-        Err(_) => panic!(
-            "{} is outside the chroot {}: qBittorrent 5.1 cannot see it (make it with QbitNox::temp_dir)",
+/// The host's temp dir, bound into the 5.1 chroot at the same path.
+fn shared_temp() -> PathBuf {
+    let tmp = std::env::temp_dir();
+    std::fs::canonicalize(&tmp).unwrap_or(tmp)
+}
+
+/// `host` as qBittorrent sees it: the same path (a chrooted 5.1 sees the host's temp dir at
+/// the same path, and nothing else of the host's).
+fn chroot_path(chrooted: bool, host: &Path) -> String {
+    if chrooted {
+        let host_real = std::fs::canonicalize(host).unwrap_or_else(|_| host.to_path_buf());
+        assert!(
+            host_real.starts_with(shared_temp()),
+            "{} is outside the temp dir {}: qBittorrent 5.1 cannot see it (make it with QbitNox::temp_dir)",
             host.display(),
-            root.display()
-        ),
+            shared_temp().display()
+        );
     }
+    host.display().to_string()
 }
 
 /// Adds a torrent whose data is already in place, so it is complete at once.
@@ -728,7 +746,7 @@ impl QbitApi {
     /// `host` as the instance sees it (see [`QbitNox::path`]; unchanged for
     /// a client made with [`QbitApi::new`]).
     pub fn path(&self, host: &Path) -> String {
-        chroot_path(self.root.as_deref(), host)
+        chroot_path(self.root.is_some(), host)
     }
 
     /// The current SID cookie value, if logged in.

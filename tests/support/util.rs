@@ -4,7 +4,7 @@
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::net::{TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -74,16 +74,6 @@ pub fn temp_dir(prefix: &str) -> TempDir {
         .disable_cleanup(std::env::var_os("QBITRR_TEST_KEEP").is_some())
         .tempdir()
         .expect("create temp dir")
-}
-
-/// [`temp_dir`] under `base` instead of the system temp dir (e.g. a chroot's
-/// `/tmp`, for what a qBittorrent in that chroot must see).
-pub fn temp_dir_in(base: &Path, prefix: &str) -> TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("{prefix}-"))
-        .disable_cleanup(std::env::var_os("QBITRR_TEST_KEEP").is_some())
-        .tempdir_in(base)
-        .unwrap_or_else(|e| panic!("create temp dir in {}: {e}", base.display()))
 }
 
 pub trait Subdir {

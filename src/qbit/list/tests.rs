@@ -277,6 +277,7 @@ impl From<Oracle> for Torrent {
             save_path: o.save_path,
             tracker_working: o.tracker.as_ref().is_some_and(|t| !t.is_empty()),
             tracker_url: o.tracker.filter(|t| t != "(absent)").unwrap_or_default(),
+            tracker_status_unknown: false,
             up_limit: u32::try_from(o.up_limit.max(0)).unwrap_or(u32::MAX),
             dl_limit: u32::try_from(o.dl_limit.max(0)).unwrap_or(u32::MAX),
             super_seeding: o.super_seeding,
