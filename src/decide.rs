@@ -879,17 +879,25 @@ fn tracker_gate<T: Trace>(input: Inputs<'_>, mut d: Decision, tr: &mut T) -> Dec
                 });
                 working || now - at >= TRACKERS_FRESH_SECS
             }
-            // qBittorrent 5 does not say whether they answer: a private torrent's, every 6 hours.
+            // qBittorrent 5 does not say whether they answer: read again an hour on when none
+            // answered at the last read (as a failing tracker on 4.x), and a private torrent's
+            // every 6 hours.
             Trackers::Read {
-                private: true,
+                private,
                 at,
+                working,
                 unregistered: None,
                 ..
-            } if input.announce_unknown() => {
-                tr.clock(at.saturating_add(UNKNOWN_STATUS_REFRESH_SECS), || {
+            } if input.announce_unknown() && (private || !working) => {
+                let every = if working {
+                    UNKNOWN_STATUS_REFRESH_SECS
+                } else {
+                    TRACKERS_FRESH_SECS
+                };
+                tr.clock(at.saturating_add(every), || {
                     "its trackers are read again (qBittorrent does not say whether they answer)".into()
                 });
-                now - at >= UNKNOWN_STATUS_REFRESH_SECS
+                now - at >= every
             }
             // Tracker edits: once a day.
             Trackers::Read { at, .. } if r.tracker_edits => {

@@ -215,6 +215,12 @@ fn an_unregistered_torrent_with_a_cross_seed_is_removed_without_its_files() {
     // Imported already (the tag), so only the unregistered rule can remove it.
     api.add_tags(&fx.hash, "qBitrr-imported");
     assert!(tracker.wait_for_announces(1, Duration::from_secs(20)));
+    // The announce is counted when it arrives; qBittorrent shows the answer a moment later.
+    let said = wait_until(Duration::from_secs(10), Duration::from_millis(100), || {
+        api.get("torrents/trackers", &[("hash", &fx.hash)])
+            .contains("not registered")
+    });
+    assert!(said, "{}", api.get("torrents/trackers", &[("hash", &fx.hash)]));
 
     let s = setup.start_daemon();
     let daemon = &s.daemon;

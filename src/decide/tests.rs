@@ -2340,9 +2340,23 @@ fn tracker_rows() -> Vec<Row> {
             rules: |r| r.unregistered_delay = Some(HOUR),
             trackers: Tr::ReadAgo(7 * HOUR, true),
             ..row(
-                "… and a public one's not again (its tracker field means nothing)",
+                "… and a public one's not again while one answered (its tracker field means nothing)",
                 Rule::NoAction,
                 vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.tags = vec![tags::IMPORTED.into()];
+                t.tracker_status_unknown = true;
+            },
+            rules: |r| r.unregistered_delay = Some(HOUR),
+            trackers: Tr::ReadAgo(HOUR, false),
+            ..row(
+                "… but an hour on when none answered at the last read",
+                Rule::NoAction,
+                vec![Action::ReadTrackers],
             )
         },
         Row {
