@@ -468,6 +468,74 @@ fn no_removal_while_the_arr_queue_answer_is_not_a_queue() {
     assert_eq!(arr.queue_deletes().len(), 1, "blocklisted once");
 }
 
+/// The Arr down (503), refusing the key (401, a key regenerated in the Arr), then answering an
+/// HTML page, each asked at least once past the stall delay: nothing is removed, the daemon
+/// keeps answering, and nothing is sent to the Arr but reads; once it answers again with the key it had, the
+/// stalled download is removed, blocklisted and searched, once.
+#[test]
+fn nothing_is_removed_while_the_arr_is_down_refuses_the_key_or_answers_garbage() {
+    let Some(setup) = Scenario::radarr()
+        .radarr_torrent("StalledDelay = \"1s\"")
+        .first_pass_of(&[])
+        .setup()
+    else {
+        return;
+    };
+    let fx = make_torrent(&setup.dir.subdir("nowhere"), "Dead.Movie.2025.mkv", MB);
+    let arr = setup.radarr();
+    arr.set_queue(vec![queue_record(
+        FakeKind::Radarr,
+        401,
+        &fx.hash,
+        "Dead.Movie",
+        17,
+    )]);
+    arr.set_down(true);
+    let api = setup.api();
+    add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
+    api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
+
+    let s = setup.start_daemon();
+    let (arr, daemon) = (s.radarr(), &s.daemon);
+    let faults: [(&str, &dyn Fn(bool)); 3] = [
+        ("down (503)", &|on| arr.set_down(on)),
+        ("refusing the key (401)", &|on| {
+            arr.set_key(on.then_some("a-key-regenerated-in-the-arr"))
+        }),
+        ("answering an HTML page", &|on| arr.set_garbage(on)),
+    ];
+    for (what, fault) in faults {
+        fault(true);
+        // Asked again while the fault lasts (the worker backs off: 2, 4, 8 s).
+        let before = arr.requests().len();
+        let asked = wait_until(Duration::from_secs(30), Duration::from_millis(100), || {
+            arr.requests().len() > before
+        });
+        assert!(asked, "the Arr {what} was not asked again:\n{}", daemon.log());
+        let (health, _) = daemon.get("/health", false);
+        assert!(
+            matches!(health, 200 | 503),
+            "the Arr {what}: /health answered {health}"
+        );
+        assert!(
+            api.torrent(&fx.hash).is_some(),
+            "removed while the Arr was {what}:\n{}",
+            daemon.log()
+        );
+        let mutating: Vec<String> = arr.mutating_requests().iter().map(Recorded::summary).collect();
+        assert!(mutating.is_empty(), "the Arr {what} got: {mutating:?}");
+        fault(false);
+    }
+
+    // It answers again: removed, blocklisted and searched, once.
+    let search = arr.wait_for_command("MoviesSearch", Duration::from_secs(40));
+    assert_eq!(search["movieIds"], json!([17]));
+    assert!(api.torrent(&fx.hash).is_none());
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(arr.queue_deletes().len(), 1, "blocklisted once");
+    assert_eq!(arr.commands_named("MoviesSearch").len(), 1, "searched once");
+}
+
 #[test]
 fn unmanaged_and_ignored_torrents_are_never_touched() {
     let Some(setup) = Scenario::radarr()

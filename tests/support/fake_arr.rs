@@ -281,6 +281,9 @@ struct State {
     bulk_deletes: Vec<(Vec<u64>, BTreeMap<String, String>)>,
     down: bool,
     garbage: bool,
+    /// When set, the API key it takes instead of the one it started with (a key the user
+    /// regenerated in the Arr).
+    key: Option<String>,
     /// When set, GET queue answers this body (200) instead of a page.
     queue_answer: Option<Value>,
     /// Requests (method, path fragment) to answer 500 "database is locked", and how many more times.
@@ -351,6 +354,12 @@ impl FakeArr {
     /// While down, every request gets 503 with an empty body.
     pub fn set_down(&self, down: bool) {
         self.state().down = down;
+    }
+
+    /// Takes `key` from now on instead of the one it started with (`None`: that one again):
+    /// a key regenerated in the Arr, so the daemon's gets 401.
+    pub fn set_key(&self, key: Option<&str>) {
+        self.state().key = key.map(str::to_string);
     }
 
     /// While on, every request gets 200 with a non-JSON (HTML) body.
@@ -579,7 +588,8 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
             _ => Reply::empty(405),
         };
     }
-    if presented_key(rec).as_deref() != Some(ctx.api_key.as_str()) {
+    let key = ctx.state.lock().unwrap_or_else(|e| e.into_inner()).key.clone();
+    if presented_key(rec).as_deref() != Some(key.as_deref().unwrap_or(&ctx.api_key)) {
         return Reply::empty(401);
     }
     let Some(rest) = path.strip_prefix(ctx.kind.api_base()) else {
