@@ -470,8 +470,14 @@ pub struct Unregistered<'a> {
 
 impl<'a> Trackers<'a> {
     fn entry(self) -> Option<&'a TrackerEntry> {
+        self.known_entry().flatten()
+    }
+
+    /// The entry that speaks for the torrent, read or picked from the view's announce URLs
+    /// (`Some(None)`: none does); `None` while neither is known.
+    pub(crate) fn known_entry(self) -> Option<Option<&'a TrackerEntry>> {
         match self {
-            Self::Read { entry, .. } | Self::Hosts { entry } => entry,
+            Self::Read { entry, .. } | Self::Hosts { entry } => Some(entry),
             Self::Unread => None,
         }
     }

@@ -177,6 +177,14 @@ pub fn pick<S: AsRef<str>>(entries: &[TrackerEntry], urls: &[S]) -> Option<usize
     best
 }
 
+/// Whether a tracker's message contains one of `texts` (case aside; blank texts say nothing).
+fn says_any<S: AsRef<str>>(msg: &str, texts: &[S]) -> bool {
+    let msg = msg.to_lowercase();
+    texts
+        .iter()
+        .any(|t| !t.as_ref().is_empty() && msg.contains(&t.as_ref().to_lowercase()))
+}
+
 /// `RemoveTrackerWithMessage` when absent: qBitrr's texts of a tracker that cannot answer.
 pub const DEAD_TRACKER_TEXTS: [&str; 4] = [
     "skipping tracker announce (unreachable)",
@@ -214,12 +222,6 @@ pub fn edit<S: AsRef<str>>(list: &TrackerList, entries: &[TrackerEntry], dead_te
     let matches = |entry: &TrackerEntry, host: &Option<String>| {
         !entry.host.is_empty() && host.as_deref().is_some_and(|h| entry.matches(h))
     };
-    let dead = |msg: &str| {
-        let msg = msg.to_lowercase();
-        dead_texts
-            .iter()
-            .any(|t| !t.as_ref().is_empty() && msg.contains(&t.as_ref().to_lowercase()))
-    };
     let mut edit = TrackerEdit::default();
     let mut why: Vec<String> = Vec::new();
     for (i, url) in list.urls.iter().enumerate() {
@@ -231,7 +233,7 @@ pub fn edit<S: AsRef<str>>(list: &TrackerList, entries: &[TrackerEntry], dead_te
         }
         let wanted = entries.iter().any(|e| e.add_url.is_some() && matches(e, host));
         let msg = list.messages.get(i).map_or("", String::as_str);
-        if !wanted && dead(msg) {
+        if !wanted && says_any(msg, dead_texts) {
             edit.remove.push(url.clone());
             why.push(format!("{url}: dead ({msg:?}, RemoveDeadTrackers)"));
         }
@@ -424,15 +426,9 @@ pub fn unregistered<'l, S: AsRef<str>>(list: &'l TrackerList, texts: &[S]) -> Op
     if list.urls.is_empty() || list.messages.len() != list.urls.len() || list.working {
         return None;
     }
-    let says = |msg: &str| {
-        let msg = msg.to_lowercase();
-        texts
-            .iter()
-            .any(|t| !t.as_ref().is_empty() && msg.contains(&t.as_ref().to_lowercase()))
-    };
     list.messages
         .iter()
-        .all(|m| says(m))
+        .all(|m| says_any(m, texts))
         .then(|| list.messages.first().map(String::as_str))
         .flatten()
 }

@@ -711,9 +711,10 @@ impl View {
     /// view held of it.
     fn list_whole(&self, state: &mut ViewState, category: &str) -> Result<(), HttpError> {
         let started = Instant::now();
-        let Some(l) = state.listed.iter().find(|l| l.name == category) else {
+        let Some(i) = state.listed.iter().position(|l| l.name == category) else {
             return Ok(());
         };
+        let l = &state.listed[i];
         let mut listed = self.keyed(&ListQuery {
             category: l.filter(),
             filter: ListFilter::All,
@@ -731,19 +732,19 @@ impl View {
                 unfinished.insert(*id);
             }
         }
-        if let Some(l) = state.listed.iter_mut().find(|l| l.name == category) {
-            l.full_at = Some(started);
-            l.unfinished = unfinished;
-        }
+        let l = &mut state.listed[i];
+        l.full_at = Some(started);
+        l.unfinished = unfinished;
         Ok(())
     }
 
     /// The downloads and errored torrents of `category` (and its subcategories when they are
     /// read), and, by hash, those that left them.
     fn list_unfinished(&self, state: &mut ViewState, category: &str) -> Result<(), HttpError> {
-        let Some(l) = state.listed.iter().find(|l| l.name == category) else {
+        let Some(i) = state.listed.iter().position(|l| l.name == category) else {
             return Ok(());
         };
+        let l = &state.listed[i];
         let mut listed: Vec<(TorrentId, Torrent)> = Vec::new();
         for filter in [ListFilter::Downloading, ListFilter::Errored] {
             listed.extend(self.keyed(&ListQuery {
@@ -756,12 +757,7 @@ impl View {
         listed.retain(|(_, t)| l.covers(&t.category));
         let now_unfinished: HashSet<TorrentId> = listed.iter().map(|(id, _)| *id).collect();
         // Taken, not copied: a failed read drops the whole view anyway (see `sync`).
-        let before = state
-            .listed
-            .iter_mut()
-            .find(|l| l.name == category)
-            .map(|l| std::mem::take(&mut l.unfinished))
-            .unwrap_or_default();
+        let before = std::mem::take(&mut state.listed[i].unfinished);
         // Those that left the lists: completed, moving, recategorised or deleted.
         let left: Vec<TorrentId> = before.difference(&now_unfinished).copied().collect();
         let left_hashes: Vec<String> = left.iter().map(ToString::to_string).collect();
@@ -769,10 +765,10 @@ impl View {
         let found = self.keyed_by_hash(&left_hashes, &mut state.reads)?;
         // Applied only now that every read succeeded.
         let mut unfinished = now_unfinished;
-        let covers = |c: &str| state.listed.iter().any(|l| l.name == category && l.covers(c));
+        let l = &state.listed[i];
         let more: Vec<TorrentId> = found
             .iter()
-            .filter(|(_, t)| !t.state.is_complete() && covers(&t.category))
+            .filter(|(_, t)| !t.state.is_complete() && l.covers(&t.category))
             .map(|(id, _)| *id)
             .collect();
         unfinished.extend(more);
@@ -783,9 +779,7 @@ impl View {
         for id in left.iter().filter(|id| !found_ids.contains(id)) {
             state.table.remove(id);
         }
-        if let Some(l) = state.listed.iter_mut().find(|l| l.name == category) {
-            l.unfinished = unfinished;
-        }
+        state.listed[i].unfinished = unfinished;
         Ok(())
     }
 }

@@ -595,7 +595,9 @@ impl Validator<'_> {
             .unwrap_or_else(|| owned(schema::arr_error_codes_default(kind)));
         let mut t = a.sub("Torrent", &schema::TORRENT);
         let torrent = torrent(&mut t, kind, name);
-        let seeding = seeding(&mut t.sub("SeedingMode", &schema::SEEDING_MODE), managed);
+        let mut seeding_keys = t.sub("SeedingMode", &schema::SEEDING_MODE);
+        let mut seeding = seeding(&mut seeding_keys, managed);
+        seeding.dead_tracker_texts = dead_tracker_texts(&mut seeding_keys);
         Arr {
             name: name.to_string(),
             kind,
@@ -1059,7 +1061,8 @@ fn file_filter(t: &mut Keys, kind: ArrKind, section: &str) -> FileFilter {
     }
 }
 
-/// `[<Arr>.Torrent.SeedingMode]`; a removal rule without its limit is a warning when `managed`.
+/// `[<Arr>.Torrent.SeedingMode]` (or `[qBit.CategorySeeding]`); a removal rule without its limit
+/// is a warning when `managed`. RemoveDeadTrackers is the Arr section's alone ([`dead_tracker_texts`]).
 fn seeding(s: &mut Keys, managed: bool) -> SeedingRules {
     let max_upload_ratio = s.real("MaxUploadRatio", "").flatten();
     let max_seeding_time = s.secs_or_off("MaxSeedingTime").flatten();
@@ -1103,16 +1106,13 @@ fn seeding(s: &mut Keys, managed: bool) -> SeedingRules {
             upload_limit: rate_limit(s, "UploadRateLimitPerTorrent"),
             super_seed: false,
         },
-        dead_tracker_texts: dead_tracker_texts(s),
+        dead_tracker_texts: Vec::new(),
     }
 }
 
-/// RemoveTrackerWithMessage when RemoveDeadTrackers is on (`[<Arr>.Torrent.SeedingMode]` only);
-/// else none.
+/// `[<Arr>.Torrent.SeedingMode]` RemoveTrackerWithMessage when RemoveDeadTrackers is on; else
+/// none.
 fn dead_tracker_texts(s: &mut Keys) -> Vec<String> {
-    if !std::ptr::eq(s.schema, &schema::SEEDING_MODE) {
-        return Vec::new();
-    }
     // Read (and so checked) even when off.
     let texts = s.texts("RemoveTrackerWithMessage");
     if s.bool("RemoveDeadTrackers") != Some(true) {

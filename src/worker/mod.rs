@@ -1219,25 +1219,26 @@ impl Worker {
             (Some(spaces), Some(id)) => spaces.of(&id),
             _ => Space::Unknown,
         };
-        // The announce URLs the view holds, as the pass's first decision had them.
-        let urls: Vec<String> = match (self.views.get(qbit), id) {
-            (Some(view), Some(id)) => {
+        // The connection, and the announce URLs the view holds as the pass's first decision
+        // had them.
+        let (connection, urls): (Connection, Vec<String>) = match self.views.get(qbit) {
+            Some(view) => {
                 let state = view.lock();
-                let set = state.table.get(&id).map_or(0, |e| e.trackers);
-                state.table.trackers.urls(set).map(str::to_string).collect()
+                let set = id.and_then(|id| state.table.get(&id)).map_or(0, |e| e.trackers);
+                let urls = state.table.trackers.urls(set).map(str::to_string).collect();
+                (state.link, urls)
             }
-            _ => Vec::new(),
+            None => Default::default(),
         };
-        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
         decide::decide(Inputs {
             torrent: t,
             queue: queue.get(&t.hash),
             memory: &memory,
             rules: &self.rules,
-            connection: self.views.get(qbit).map(|v| v.lock().link).unwrap_or_default(),
+            connection,
             space,
             trackers: id.map_or(Trackers::Unread, |id| {
-                self.trackers.of(qbit, &id, urls.iter().copied())
+                self.trackers.of(qbit, &id, urls.iter().map(String::as_str))
             }),
             now,
         })

@@ -33,8 +33,10 @@ pub(super) fn plan(table: &Table, own: &[u32], book: &TrackerBook, qbit: usize) 
         if e.queue_position == 0 {
             return;
         }
-        let urls: Vec<&str> = table.trackers.urls(e.trackers).collect();
-        match book.entry_of(qbit, &e.id, &urls) {
+        match book
+            .of(qbit, &e.id, table.trackers.urls(e.trackers))
+            .known_entry()
+        {
             Some(entry) => downloads.push(Queued {
                 id: e.id,
                 position: i64::from(e.queue_position),

@@ -102,23 +102,6 @@ impl TrackerBook {
         }
     }
 
-    /// The entry that speaks for torrent `id` on qBittorrent `qbit`: as read, else by the
-    /// announce URLs the view holds for it (sync/maindata); `None` when neither is known, and
-    /// `Some(None)` when no entry does.
-    pub(crate) fn entry_of(
-        &self,
-        qbit: usize,
-        id: &TorrentId,
-        urls: &[&str],
-    ) -> Option<Option<&TrackerEntry>> {
-        let entries = self.entries.get(qbit)?;
-        match self.reads.get(id) {
-            Some(r) if r.qbit == qbit => Some(r.entry.and_then(|i| entries.get(i))),
-            _ if !urls.is_empty() => Some(tracker::pick(entries, urls).and_then(|i| entries.get(i))),
-            _ => None,
-        }
-    }
-
     /// When the trackers of `id` were last read (0: never), for the inputs' fingerprint.
     pub(crate) fn read_at(&self, id: &TorrentId) -> UnixTime {
         self.reads.get(id).map_or(0, |r| r.at)
