@@ -16,7 +16,8 @@ use crate::http::{ceil_secs, HttpError};
 use crate::model::UnixTime;
 
 /// Consecutive failed passes after which an unreachable upstream makes `/health` fail
-/// (refused credentials and a login ban do at once: they do not pass by themselves within a pass or two).
+/// (refused credentials, a login ban and a refused API key do at once: they do not pass by
+/// themselves within a pass or two).
 pub(crate) const UNHEALTHY_AFTER_FAILED_PASSES: u32 = 3;
 
 /// A worker's life-cycle state, as `/api/processes` shows it.
@@ -61,6 +62,8 @@ pub(crate) struct WorkerState {
     /// qBittorrent instance failing, for how many consecutive passes, and how (the last time).
     pub qbit_down: Option<(String, u32, QbitProblem)>,
     pub arr_failed_passes: u32,
+    /// The Arr refused the API key on the last failed pass (a config change is needed).
+    pub arr_key_refused: bool,
     pub arr_version: Option<String>,
     pub torrents_by_state: BTreeMap<&'static str, u64>,
     pub actions_by_rule: BTreeMap<&'static str, u64>,
@@ -101,6 +104,7 @@ impl WorkerState {
             last_error: None,
             qbit_down: None,
             arr_failed_passes: 0,
+            arr_key_refused: false,
             arr_version: None,
             torrents_by_state: BTreeMap::new(),
             actions_by_rule: BTreeMap::new(),
@@ -186,6 +190,8 @@ pub(crate) enum PassFailure {
     },
     Arr {
         error: String,
+        /// The Arr answered 401: the API key is wrong, which does not pass by itself.
+        key_refused: bool,
     },
 }
 
@@ -232,7 +238,7 @@ impl std::fmt::Display for PassFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Qbit { name, error, .. } => write!(f, "{name}: {error}"),
-            Self::Arr { error } => write!(f, "Arr: {error}"),
+            Self::Arr { error, .. } => write!(f, "Arr: {error}"),
         }
     }
 }
@@ -368,6 +374,7 @@ impl Board {
             w.pass_seconds_total += p.seconds;
             w.qbit_down = None;
             w.arr_failed_passes = 0;
+            w.arr_key_refused = false;
             w.torrents_by_state = p.torrents_by_state;
             w.imports_failing = p.imports_failing;
             for (rule, n) in p.actions_by_rule {
@@ -397,8 +404,9 @@ impl Board {
                 *w.upstream_errors.entry("qbit").or_default() += 1;
                 w.last_error = Some(error);
             }
-            PassFailure::Arr { error } => {
+            PassFailure::Arr { error, key_refused } => {
                 w.arr_failed_passes += 1;
+                w.arr_key_refused = key_refused;
                 *w.upstream_errors.entry("arr").or_default() += 1;
                 w.last_error = Some(error);
             }
@@ -412,7 +420,8 @@ impl Board {
     /// `/health`: (healthy, JSON body). Healthy when every worker runs and
     /// completed a pass recently, no upstream has failed for
     /// [`UNHEALTHY_AFTER_FAILED_PASSES`] passes in a row, no qBittorrent
-    /// refused the credentials or banned the login, and the store works.
+    /// refused the credentials or banned the login, no Arr refused its API key, and the
+    /// store works.
     pub(crate) fn health(&self, now: UnixTime) -> (bool, Value) {
         self.with(|s| {
             let mut problems: Vec<Value> = Vec::new();
@@ -468,7 +477,12 @@ impl Board {
                 if let Some(storm) = w.storm.as_ref().filter(|_| !w.storm_acknowledged) {
                     push(&w.name, storm.clone());
                 }
-                if w.arr_failed_passes >= UNHEALTHY_AFTER_FAILED_PASSES {
+                if w.arr_key_refused {
+                    push(
+                        &w.name,
+                        format!("{} refused the API key (check [{}] APIKey)", w.kind, w.name),
+                    );
+                } else if w.arr_failed_passes >= UNHEALTHY_AFTER_FAILED_PASSES {
                     push(
                         &w.name,
                         format!("{} unreachable for {} passes", w.kind, w.arr_failed_passes),
@@ -906,6 +920,34 @@ mod tests {
         b.pass_ok("Sonarr", NOW + 300, PassSummary::default());
         assert!(b.health(NOW + 301).0);
         assert_eq!(b.status_json(NOW + 301)["qbit"][0]["problem"], Value::Null);
+    }
+
+    #[test]
+    fn health_names_a_refused_arr_key_at_once_and_an_arr_outage_after_three_passes() {
+        let b = board_with("Radarr-1080");
+        b.pass_ok("Radarr-1080", NOW, PassSummary::default());
+        let arr_failed = |key_refused| PassFailure::Arr {
+            error: "Radarr GET /api/v3/queue: HTTP 401".into(),
+            key_refused,
+        };
+        b.pass_failed("Radarr-1080", arr_failed(true));
+        let (ok, body) = b.health(NOW + 1);
+        assert!(!ok, "no need to wait three passes: {body}");
+        assert_eq!(
+            body["problems"],
+            json!([{"part": "Radarr-1080", "problem": "Radarr refused the API key (check [Radarr-1080] APIKey)"}])
+        );
+        b.pass_ok("Radarr-1080", NOW + 2, PassSummary::default());
+        assert!(b.health(NOW + 3).0, "a good pass ends it");
+
+        for _ in 0..UNHEALTHY_AFTER_FAILED_PASSES - 1 {
+            b.pass_failed("Radarr-1080", arr_failed(false));
+        }
+        assert!(b.health(NOW + 4).0, "two failed passes are not an outage yet");
+        b.pass_failed("Radarr-1080", arr_failed(false));
+        let (ok, body) = b.health(NOW + 4);
+        assert!(!ok);
+        assert_eq!(body["problems"][0]["problem"], "Radarr unreachable for 3 passes");
     }
 
     #[test]

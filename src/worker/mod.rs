@@ -558,7 +558,10 @@ impl Worker {
             Err(e) => {
                 let what = format!("Arr queue ({})", self.arr_cfg.uri);
                 self.arr_outage.failed(&self.arr_cfg.name, &what, &e);
-                Err(PassFailure::Arr { error: e.to_string() })
+                Err(PassFailure::Arr {
+                    error: e.to_string(),
+                    key_refused: matches!(e, HttpError::Auth { .. }),
+                })
             }
         }
     }
