@@ -22,6 +22,7 @@ pub(crate) const SMALL_BODY_LIMIT: u64 = 1 << 20;
 /// Builds the agent for one upstream. Statuses are mapped by the caller,
 /// redirects are not followed (an API answering with a redirect is misconfigured).
 pub(crate) fn agent(skip_tls_verify: bool) -> ureq::Agent {
+    let (request_timeout, body_timeout) = timeouts();
     let tls = ureq::tls::TlsConfig::builder()
         .disable_verification(skip_tls_verify)
         .build();
@@ -33,10 +34,10 @@ pub(crate) fn agent(skip_tls_verify: bool) -> ureq::Agent {
         // covers the host name lookup, for which ureq then starts a thread on every
         // request. Lookups are bounded by the system resolver's own timeouts.
         .timeout_connect(Some(CONNECT_TIMEOUT))
-        .timeout_send_request(Some(REQUEST_TIMEOUT))
-        .timeout_recv_response(Some(REQUEST_TIMEOUT))
-        .timeout_recv_body(Some(BODY_TIMEOUT))
-        .timeout_per_read(Some(REQUEST_TIMEOUT))
+        .timeout_send_request(Some(request_timeout))
+        .timeout_recv_response(Some(request_timeout))
+        .timeout_recv_body(Some(body_timeout))
+        .timeout_per_read(Some(request_timeout))
         // ureq's default buffers are 128 KiB each per connection.
         .input_buffer_size(32 * 1024)
         .output_buffer_size(16 * 1024)
@@ -44,6 +45,21 @@ pub(crate) fn agent(skip_tls_verify: bool) -> ureq::Agent {
         .tls_config(tls)
         .build()
         .new_agent()
+}
+
+/// The request and body timeouts. Test builds of the binary (the `fault-injection`
+/// feature) take `QBITRR_LITE_FAULT_HTTP_TIMEOUT_SECS` for both, so a test can drive an
+/// upstream past them in seconds.
+fn timeouts() -> (Duration, Duration) {
+    #[cfg(feature = "fault-injection")]
+    if let Some(secs) = std::env::var("QBITRR_LITE_FAULT_HTTP_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        let timeout = Duration::from_secs(secs);
+        return (timeout, timeout);
+    }
+    (REQUEST_TIMEOUT, BODY_TIMEOUT)
 }
 
 /// The error underneath an [`HttpError`] (ureq's, serde_json's, an I/O error).

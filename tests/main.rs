@@ -8,6 +8,7 @@ mod arr_client;
 mod cli;
 mod config_compat;
 mod daemon_e2e;
+mod faults;
 mod file_filters;
 mod free_space;
 mod harness_selftest;

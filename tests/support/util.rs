@@ -322,3 +322,36 @@ pub fn report(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
 }
+
+/// A small seeded generator (xorshift64*) for tests that draw fault points.
+pub struct TestRng(u64);
+
+impl TestRng {
+    /// Seeded from `QBITRR_TEST_SEED` if set, else from the clock; the seed is
+    /// printed, so a failing run can be repeated with `QBITRR_TEST_SEED=<seed>`.
+    pub fn from_env_or_clock(what: &str) -> TestRng {
+        let seed = std::env::var("QBITRR_TEST_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_nanos() as u64
+            });
+        eprintln!("{what}: seed {seed} (repeat with QBITRR_TEST_SEED={seed})");
+        TestRng(seed | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
