@@ -11,7 +11,7 @@ use crate::support::qbittorrent::{
     add, add_complete, complete_from, make_torrent, seed, AddOptions, QbitApi, TorrentFixture,
 };
 use crate::support::scenario::Scenario;
-use crate::support::util::{wait_until, Subdir};
+use crate::support::util::{wait_until, Subdir, TestRng};
 use serde_json::{json, Value};
 
 const MB: u64 = 1 << 20;
@@ -497,14 +497,18 @@ fn nothing_is_removed_while_the_arr_is_down_refuses_the_key_or_answers_garbage()
 
     let s = setup.start_daemon();
     let (arr, daemon) = (s.radarr(), &s.daemon);
-    let faults: [(&str, &dyn Fn(bool)); 3] = [
-        ("down (503)", &|on| arr.set_down(on)),
-        ("refusing the key (401)", &|on| {
-            arr.set_key(on.then_some("a-key-regenerated-in-the-arr"))
-        }),
-        ("answering an HTML page", &|on| arr.set_garbage(on)),
+    // Each fault, and what /health names at once (an outage only after three passes).
+    type Switch<'a> = &'a dyn Fn(bool);
+    let faults: [(&str, Switch, Option<&str>); 3] = [
+        ("down (503)", &|on| arr.set_down(on), None),
+        (
+            "refusing the key (401)",
+            &|on| arr.set_key(on.then_some("a-key-regenerated-in-the-arr")),
+            Some("Radarr refused the API key (check [Radarr-Test] APIKey)"),
+        ),
+        ("answering an HTML page", &|on| arr.set_garbage(on), None),
     ];
-    for (what, fault) in faults {
+    for (what, fault, health_says) in faults {
         fault(true);
         // Asked again while the fault lasts (the worker backs off: 2, 4, 8 s).
         let before = arr.requests().len();
@@ -517,6 +521,17 @@ fn nothing_is_removed_while_the_arr_is_down_refuses_the_key_or_answers_garbage()
             matches!(health, 200 | 503),
             "the Arr {what}: /health answered {health}"
         );
+        if let Some(says) = health_says {
+            let named = wait_until(Duration::from_secs(10), Duration::from_millis(100), || {
+                let (code, body) = daemon.get("/health", false);
+                code == 503 && body.contains(says)
+            });
+            assert!(
+                named,
+                "the Arr {what}: /health says {:?}",
+                daemon.get("/health", false)
+            );
+        }
         assert!(
             api.torrent(&fx.hash).is_some(),
             "removed while the Arr was {what}:\n{}",
@@ -897,6 +912,17 @@ fn outages_are_logged_once_and_do_not_stall_other_instances() {
         .wait_for_command("DownloadedMoviesScan", Duration::from_secs(40));
     s.daemon
         .wait_for_log("Sonarr-Test: Arr queue", Duration::from_secs(5));
+    // Asked again and again (with backoff), and logged once.
+    let retried = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        s.sonarr().requests().len() >= 3
+    });
+    assert!(retried, "Sonarr was not asked again:\n{}", s.daemon.log());
+    let log = s.daemon.log();
+    let sonarr_warnings = log
+        .lines()
+        .filter(|l| (l.contains(" WARN ") || l.contains(" ERROR ")) && l.contains("Sonarr-Test: Arr queue"))
+        .count();
+    assert_eq!(sonarr_warnings, 1, "the Arr's outage is logged once:\n{log}");
 
     // qBittorrent goes away: logged once per instance, the daemon keeps running.
     s.qbit.stop_process();
@@ -966,8 +992,10 @@ fn imports_are_sent_exactly_once_through_crashes_with_a_slow_arr() {
     std::thread::sleep(Duration::from_secs(11)); // past the import settling time
 
     let mut s = setup.start_daemon();
-    for round in 0..8u64 {
-        std::thread::sleep(Duration::from_millis(700 + 500 * (round % 5)));
+    // Kill points drawn at random (the seed is printed): before, during and after imports.
+    let mut rng = TestRng::from_env_or_clock("SIGKILL points");
+    for _ in 0..8 {
+        std::thread::sleep(Duration::from_millis(300 + rng.below(2700)));
         s.daemon.kill();
         s.restart_daemon();
     }

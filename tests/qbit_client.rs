@@ -548,13 +548,14 @@ fn the_daemon_recovers_when_a_login_ban_lifts() {
         webapi: "2.8.19",
         state: "stalledDL",
     }));
-    let (fake, _arr, daemon) = daemon_on_scripted(dir.path(), Arc::clone(&served));
-    let banned =
+    let (fake, _arr, mut daemon) = daemon_on_scripted(dir.path(), Arc::clone(&served));
+    let named_ban = |daemon: &crate::support::daemon::Daemon| {
         crate::support::util::wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
             let (status, body) = daemon.get("/health", false);
             status == 503 && body.contains("login banned")
-        });
-    assert!(banned, "/health names the ban:\n{}", daemon.log());
+        })
+    };
+    assert!(named_ban(&daemon), "/health names the ban:\n{}", daemon.log());
     served.lock().unwrap().banned = false;
     let healthy =
         crate::support::util::wait_until(Duration::from_secs(20), Duration::from_millis(200), || {
@@ -565,6 +566,17 @@ fn the_daemon_recovers_when_a_login_ban_lifts() {
         fake.count("/api/v2/torrents/info") > 0,
         "the daemon reads qBittorrent again"
     );
+
+    // Banned again (qBittorrent restarted, the session gone): SIGTERM stops it in time.
+    {
+        let mut st = served.lock().unwrap();
+        st.banned = true;
+        st.generation += 1;
+    }
+    assert!(named_ban(&daemon), "/health names the new ban:\n{}", daemon.log());
+    let (status, took) = daemon.terminate();
+    assert!(status.success(), "{status:?}\n{}", daemon.log());
+    assert!(took < Duration::from_secs(5), "stopped in {took:?}");
 }
 
 #[test]

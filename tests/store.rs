@@ -214,6 +214,31 @@ fn damaged_store_files_are_moved_aside_and_the_daemon_runs() {
     }
 }
 
+/// A second daemon on a data directory in use: exit 1 naming the store and the
+/// likely cause; the first daemon runs on and its store is not moved aside.
+#[test]
+fn a_second_daemon_on_the_same_data_directory_exits_1_and_the_first_runs_on() {
+    let dir = temp_dir("store-second");
+    let mut first = Daemon::start(dir.path(), &offline_config(), &[], &[]);
+    first.wait_for_log("Radarr-Test: watching category", Duration::from_secs(10));
+    // Its own status port, so the store is what stops it.
+    let config = dir.subdir("second").join("config.toml");
+    std::fs::write(&config, offline_config()).unwrap();
+    let (code, err) = run_to_end(&[], &config, &first.data_dir, Duration::from_secs(10));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(STORE) && err.contains("another qbitrr-lite"),
+        "names the store and the cause: {err}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(first.is_running(), "the first daemon runs on:\n{}", first.log());
+    assert!(moved_aside(&first.data_dir).is_empty(), "nothing moved aside");
+    let (status, body) = first.get("/api/status", true);
+    assert_eq!(status, 200, "{body}");
+    let passes = first.process("Radarr-Test")["passes"].as_u64();
+    assert!(first.terminate().0.success(), "{passes:?}\n{}", first.log());
+}
+
 /// A store the daemon may not write: exit 1 with the file, both uids and
 /// what to do; the file keeps its bytes and its place.
 #[test]
@@ -419,6 +444,51 @@ fn a_full_disk_pauses_the_daemon_until_space_is_freed() {
         "no second import after a restart:\n{}",
         s.daemon.log()
     );
+
+    // SIGTERM while the disk is full: a clean exit in time, and a clean start once freed.
+    // A second download gives the daemon something to record, so it meets the full disk.
+    if real {
+        fill(&filler);
+    } else {
+        std::fs::write(&flag, b"full").unwrap();
+    }
+    let second = make_torrent(&s.dir.subdir("media2"), "Full.Disk.Second.mkv", 1 << 20);
+    s.radarr().set_queue(vec![
+        queue_record(FakeKind::Radarr, 501, &fx.hash, "Full", 9),
+        queue_record(FakeKind::Radarr, 502, &second.hash, "Second", 10),
+    ]);
+    add_complete(&api, &second, "radarr");
+    let named = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        health(&s.daemon).0 == 503
+    });
+    assert!(named, "{:?}\n{}", health(&s.daemon), s.daemon.log());
+    let (status, took) = s.daemon.terminate();
+    assert!(status.success(), "{status:?}\n{}", s.daemon.log());
+    assert!(took < Duration::from_secs(5), "stopped in {took:?}");
+    if real {
+        std::fs::remove_file(&filler).unwrap();
+    } else {
+        std::fs::remove_file(&flag).unwrap();
+    }
+    s.restart_daemon();
+    assert!(
+        !s.daemon.log().contains("could not be read"),
+        "the store opens clean:\n{}",
+        s.daemon.log()
+    );
+    let both = wait_until(Duration::from_secs(40), Duration::from_millis(200), || {
+        imports(&s) == 2
+    });
+    assert!(both, "{} imports:\n{}", imports(&s), s.daemon.log());
+    std::thread::sleep(Duration::from_secs(2));
+    let ids: Vec<Value> = s
+        .radarr()
+        .commands_named("DownloadedMoviesScan")
+        .iter()
+        .map(|c| c["downloadClientId"].clone())
+        .collect();
+    assert_eq!(ids.len(), 2, "each imported once: {ids:?}");
+    assert_ne!(ids[0], ids[1], "each imported once: {ids:?}");
     assert!(s.daemon.terminate().0.success());
     drop(mount);
 }
