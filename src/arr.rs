@@ -354,11 +354,52 @@ impl ArrClient {
         }
     }
 
+    /// `GET command`: the newest id it lists, and whether a search for exactly `media_ids`
+    /// was queued after command `sent_after` (the newest id read before an earlier attempt
+    /// whose answer was lost).
+    pub fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
+        let commands: Vec<ListedCommand> = self.get_json("/command", QUEUE_BODY_LIMIT)?;
+        Ok(seen_search(self.kind, &commands, media_ids, sent_after))
+    }
+
     /// `GET command`: the newest command named `name` (any case) for download `download_id`
     /// (its `downloadClientId`, any case), among those the Arr still lists.
     pub fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
         let commands: Vec<ListedCommand> = self.get_json("/command", QUEUE_BODY_LIMIT)?;
         Ok(newest_command(&commands, name, download_id))
+    }
+}
+
+/// What `GET command` says before a search is sent; see [`ArrClient::search_seen`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SearchSeen {
+    /// The newest command id listed (0 when none is).
+    pub newest_id: i64,
+    /// A search for the same media was queued after the id read before the last attempt.
+    pub already_queued: bool,
+}
+
+fn seen_search(
+    kind: ArrKind,
+    commands: &[ListedCommand],
+    media_ids: &[i64],
+    sent_after: Option<i64>,
+) -> SearchSeen {
+    let (name, _) = kind.search_command();
+    let mut wanted = media_ids.to_vec();
+    wanted.sort_unstable();
+    let same_media = |c: &ListedCommand| {
+        let mut ids = c.body.media_ids(kind).to_vec();
+        ids.sort_unstable();
+        ids == wanted
+    };
+    SearchSeen {
+        newest_id: commands.iter().map(|c| c.id).max().unwrap_or(0).max(0),
+        already_queued: sent_after.is_some_and(|after| {
+            commands
+                .iter()
+                .any(|c| c.id > after && c.name.eq_ignore_ascii_case(name) && same_media(c))
+        }),
     }
 }
 
@@ -400,6 +441,18 @@ pub(crate) fn newest_command_in(
     Ok(newest_command(&commands, name, download_id))
 }
 
+/// A `GET command` answer and what [`ArrClient::search_seen`] makes of it (for the fuzz
+/// targets).
+pub(crate) fn search_seen_in(
+    kind: ArrKind,
+    body: &[u8],
+    media_ids: &[i64],
+    sent_after: Option<i64>,
+) -> Result<SearchSeen, serde_json::Error> {
+    let commands: Vec<ListedCommand> = serde_json::from_slice(body)?;
+    Ok(seen_search(kind, &commands, media_ids, sent_after))
+}
+
 /// A command as `GET command/{id}` answers: its status (queued, started, completed,
 /// failed, aborted, cancelled, orphaned) and the Arr's message.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -424,7 +477,7 @@ impl CommandState {
     }
 }
 
-/// One entry of `GET command`, the fields used to find an import.
+/// One entry of `GET command`, the fields used to find an import or a search.
 #[derive(Deserialize)]
 struct ListedCommand {
     id: i64,
@@ -439,6 +492,27 @@ struct ListedCommand {
 struct ListedCommandBody {
     #[serde(default)]
     download_client_id: Option<String>,
+    /// What a search command was for (one of these, by the Arr's kind).
+    #[serde(default)]
+    movie_ids: Vec<i64>,
+    #[serde(default)]
+    episode_ids: Vec<i64>,
+    #[serde(default)]
+    album_ids: Vec<i64>,
+    #[serde(default)]
+    book_ids: Vec<i64>,
+}
+
+impl ListedCommandBody {
+    /// The media ids of `kind`'s search command ([`ArrKind::search_command`]).
+    fn media_ids(&self, kind: ArrKind) -> &[i64] {
+        match kind {
+            ArrKind::Radarr => &self.movie_ids,
+            ArrKind::Sonarr => &self.episode_ids,
+            ArrKind::Lidarr => &self.album_ids,
+            ArrKind::Readarr => &self.book_ids,
+        }
+    }
 }
 
 fn bool_str(b: bool) -> &'static str {
@@ -541,6 +615,44 @@ mod tests {
             "unknown statuses count as ok"
         );
         assert!(q["def"].status_messages.is_empty());
+    }
+
+    #[test]
+    fn a_search_counts_as_sent_when_listed_after_the_attempt_for_the_same_media() {
+        // As Radarr lists commands: the body echoes what was posted, plus its own fields.
+        let listed: Vec<ListedCommand> = serde_json::from_str(
+            r#"[
+              {"id": 7, "name": "MoviesSearch", "body": {"movieIds": [62, 61], "sendUpdatesToClient": true}},
+              {"id": 9, "name": "RefreshMonitoredDownloads", "body": {}},
+              {"id": 11, "name": "moviessearch", "body": {"movieIds": [61, 62]}},
+              {"id": 12, "name": "MoviesSearch", "body": {"movieIds": [61]}},
+              {"id": 13, "name": "DownloadedMoviesScan", "body": {"downloadClientId": "AB"}}
+            ]"#,
+        )
+        .unwrap();
+        let seen = |ids: &[i64], after| seen_search(ArrKind::Radarr, &listed, ids, after);
+        assert_eq!(seen(&[61, 62], None).newest_id, 13);
+        assert!(
+            !seen(&[61, 62], None).already_queued,
+            "no attempt yet: nothing counts"
+        );
+        assert!(
+            seen(&[61, 62], Some(7)).already_queued,
+            "id 11, any order and case"
+        );
+        assert!(!seen(&[61, 62], Some(11)).already_queued, "nothing newer");
+        assert!(seen(&[61], Some(11)).already_queued);
+        assert!(!seen(&[62], Some(0)).already_queued, "other media");
+        // Sonarr lists episodeIds; a Radarr field means nothing to it.
+        assert!(!seen_search(ArrKind::Sonarr, &listed, &[61], Some(0)).already_queued);
+        let none = seen_search(ArrKind::Radarr, &[], &[1], Some(5));
+        assert_eq!(
+            none,
+            SearchSeen {
+                newest_id: 0,
+                already_queued: false
+            }
+        );
     }
 
     #[test]

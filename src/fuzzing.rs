@@ -138,6 +138,7 @@ pub fn arr_json(data: &[u8]) {
         }
         _ => {
             let _ = crate::arr::newest_command_in(body, "DownloadedMoviesScan", "ABC");
+            let _ = crate::arr::search_seen_in(crate::model::ArrKind::Sonarr, body, &[1, 2], Some(3));
         }
     }
 }

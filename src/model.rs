@@ -619,6 +619,11 @@ pub(crate) struct Intent {
     pub(crate) deleted: bool,
     pub(crate) queue_done: bool,
     pub(crate) searched: bool,
+    /// Set just before a search is sent: the newest command id the Arr listed then. Still
+    /// set on the next attempt, it means the last answer was lost, and a search the Arr
+    /// queued after this id is that one (not sent again).
+    #[serde(default)]
+    pub(crate) search_after: Option<i64>,
     pub(crate) started_at: UnixTime,
     /// Failed attempts so far, and when to try again.
     pub(crate) attempts: u32,

@@ -174,6 +174,7 @@ fn intent(i: usize) -> Intent {
         deleted: false,
         queue_done: false,
         searched: false,
+        search_after: None,
         started_at: 1_800_000_000,
         attempts: 0,
         next_try_at: 1_800_000_000,

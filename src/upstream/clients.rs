@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{ArrClient, CommandState, QueueDelete, QueueDeleteOptions};
+use crate::arr::{ArrClient, CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
@@ -107,5 +107,8 @@ impl ArrApi for ArrClient {
     }
     fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
         ArrClient::find_command(self, name, download_id)
+    }
+    fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
+        ArrClient::search_seen(self, media_ids, sent_after)
     }
 }

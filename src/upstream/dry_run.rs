@@ -11,7 +11,7 @@ use log::info;
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
@@ -160,6 +160,10 @@ impl<C: ArrApi> ArrApi for DryRun<C> {
     }
     fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
         self.inner.find_command(name, download_id)
+    }
+    /// No search is sent in a dry run, so none is looked up either.
+    fn search_seen(&self, _: &[i64], _: Option<i64>) -> Result<SearchSeen, HttpError> {
+        Ok(SearchSeen::default())
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
@@ -63,6 +63,8 @@ pub(crate) enum Call {
     CommandState(i64),
     /// `find_command`, by download id.
     FindCommand(String),
+    /// `search_seen`, with the media ids.
+    FindSearch(Vec<i64>),
     /// `files`, by hash.
     Files(String),
     /// `trackers`, by hash.
@@ -94,6 +96,7 @@ impl Call {
             Self::Command(_) => "command",
             Self::CommandState(_) => "command_state",
             Self::FindCommand(_) => "find_command",
+            Self::FindSearch(_) => "find_search",
             Self::Files(_) => "files",
             Self::Trackers(_) => "trackers",
             Self::SkipFiles { .. } => "skip_files",
@@ -377,11 +380,20 @@ impl Qbittorrent for FakeQbit {
 
 /// An Arr whose queue is what the test put in it. Commands are numbered from 1 and
 /// listed (name, download id); each is "completed" unless the test says otherwise.
+/// A command the fake Arr lists.
+struct Listed {
+    id: i64,
+    name: String,
+    download_id: String,
+    /// What a search was for.
+    media_ids: Vec<i64>,
+}
+
 pub(crate) struct FakeArr {
     kind: ArrKind,
     journal: Journal,
     queue: Mutex<HashMap<String, QueueEntry>>,
-    commands: Mutex<Vec<(i64, String, String)>>,
+    commands: Mutex<Vec<Listed>>,
     states: Mutex<HashMap<i64, Option<CommandState>>>,
 }
 
@@ -403,7 +415,23 @@ impl FakeArr {
 
     /// A command the Arr lists though this fake was not sent it (one sent before a crash).
     pub(crate) fn list_command(&self, id: i64, name: &str, download_id: &str) {
-        lock(&self.commands).push((id, name.to_string(), download_id.to_string()));
+        lock(&self.commands).push(Listed {
+            id,
+            name: name.to_string(),
+            download_id: download_id.to_string(),
+            media_ids: Vec::new(),
+        });
+    }
+
+    /// A search the Arr lists though this fake was not told it went out (its answer was lost).
+    pub(crate) fn list_search(&self, id: i64, media_ids: &[i64]) {
+        let (name, _) = self.kind.search_command();
+        lock(&self.commands).push(Listed {
+            id,
+            name: name.to_string(),
+            download_id: String::new(),
+            media_ids: media_ids.to_vec(),
+        });
     }
 
     /// Takes a download out of the queue.
@@ -443,9 +471,20 @@ impl ArrApi for FakeArr {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
+        let (_, field) = self.kind.search_command();
+        let media: Vec<i64> = body
+            .get(field)
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
         let mut commands = lock(&self.commands);
-        let id = commands.iter().map(|c| c.0).max().unwrap_or(0) + 1;
-        commands.push((id, name.to_string(), download));
+        let id = commands.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        commands.push(Listed {
+            id,
+            name: name.to_string(),
+            download_id: download,
+            media_ids: media,
+        });
         Ok(id)
     }
     fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError> {
@@ -459,9 +498,22 @@ impl ArrApi for FakeArr {
         self.journal.record(Call::FindCommand(download_id.to_string()))?;
         Ok(lock(&self.commands)
             .iter()
-            .filter(|c| c.1.eq_ignore_ascii_case(name) && c.2.eq_ignore_ascii_case(download_id))
-            .map(|c| c.0)
+            .filter(|c| c.name.eq_ignore_ascii_case(name) && c.download_id.eq_ignore_ascii_case(download_id))
+            .map(|c| c.id)
             .max())
+    }
+    fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
+        self.journal.record(Call::FindSearch(media_ids.to_vec()))?;
+        let (name, _) = self.kind.search_command();
+        let commands = lock(&self.commands);
+        Ok(SearchSeen {
+            newest_id: commands.iter().map(|c| c.id).max().unwrap_or(0),
+            already_queued: sent_after.is_some_and(|after| {
+                commands
+                    .iter()
+                    .any(|c| c.id > after && c.name == name && c.media_ids == media_ids)
+            }),
+        })
     }
 }
 
@@ -487,5 +539,8 @@ impl<T: ArrApi + Sync> ArrApi for Arc<T> {
     }
     fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
         T::find_command(self, name, download_id)
+    }
+    fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
+        T::search_seen(self, media_ids, sent_after)
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::ArrApi;
-use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry};
 
@@ -49,6 +49,10 @@ impl ArrApi for NoArr {
 
     fn find_command(&self, _: &str, _: &str) -> Result<Option<i64>, HttpError> {
         Ok(None)
+    }
+
+    fn search_seen(&self, _: &[i64], _: Option<i64>) -> Result<SearchSeen, HttpError> {
+        Ok(SearchSeen::default())
     }
 }
 

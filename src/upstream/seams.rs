@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
@@ -75,4 +75,7 @@ pub(crate) trait ArrApi: Send {
     fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError>;
     /// The newest command named `name` for download `download_id` the Arr still lists.
     fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError>;
+    /// The newest command id the Arr lists, and whether a search for `media_ids` was
+    /// queued after command `sent_after`.
+    fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError>;
 }

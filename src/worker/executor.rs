@@ -678,6 +678,7 @@ impl Executor<'_> {
                 deleted: false,
                 queue_done: false,
                 searched: false,
+                search_after: None,
                 started_at: self.now,
                 attempts: 0,
                 next_try_at: self.now,

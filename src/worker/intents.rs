@@ -301,6 +301,45 @@ impl IntentSteps<'_> {
             let Some(cmd) = arr::search_command(self.arr.kind(), &entry) else {
                 return; // no media ids: nothing to search (is_done says so too)
             };
+            // The Arr's command list first: a search whose answer was lost is found there
+            // and not sent again (indexers count every search); otherwise its newest id,
+            // recorded before the send, is what the next attempt looks after.
+            let seen = match self.arr.search_seen(&intent.media_ids, intent.search_after) {
+                Ok(seen) => seen,
+                Err(e) => {
+                    self.record(hash, intent, "search", format!("failed: {e}"));
+                    self.failed("search", hash, intent, &e, progress);
+                    return;
+                }
+            };
+            if seen.already_queued {
+                self.record(
+                    hash,
+                    intent,
+                    "search",
+                    "ok (the Arr queued the last attempt, whose answer was lost)".into(),
+                );
+                info!(
+                    "{}: the search for {} was queued by the Arr though its answer was lost; not sent again",
+                    self.instance,
+                    label(hash, intent)
+                );
+                intent.searched = true;
+                intent.search_after = None;
+                progress.searched = true;
+                return;
+            }
+            intent.search_after = Some(seen.newest_id);
+            if let Err(e) = self.records.save_intent(hash, Some(intent)) {
+                // Sent unrecorded, a lost answer would mean a second search after a restart.
+                warn!(
+                    "{}: the search for {} could not be recorded first, so it is not sent yet: {e}",
+                    self.instance,
+                    label(hash, intent)
+                );
+                progress.errors += 1;
+                return;
+            }
             if let Err(e) = self.arr.command(&cmd) {
                 self.record(hash, intent, "search", format!("failed: {e}"));
                 self.failed("search", hash, intent, &e, progress);
@@ -313,6 +352,7 @@ impl IntentSteps<'_> {
                 label(hash, intent)
             );
             intent.searched = true;
+            intent.search_after = None;
             progress.searched = true;
         }
     }

@@ -253,6 +253,7 @@ fn a_torrent_moved_to_the_failed_category_is_blocklisted_after_the_arr_dropped_i
                 id: 1,
                 blocklist: true
             },
+            Call::FindSearch(vec![10]),
             Call::Command("MoviesSearch".into()),
         ]
     );

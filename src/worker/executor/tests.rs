@@ -248,11 +248,13 @@ fn a_pass_runs_its_actions_in_the_fixed_order() {
                 id: 5,
                 blocklist: true
             },
+            Call::FindSearch(vec![50]),
             command("MoviesSearch"),
             Call::QueueDelete {
                 id: 6,
                 blocklist: true
             },
+            Call::FindSearch(vec![60]),
             command("MoviesSearch"),
             Call::AddTags {
                 hashes: hashes(&['g']),
@@ -311,7 +313,7 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
         RemovalCase {
             fail: None,
             queued: true,
-            calls: &[Delete, QueueDelete, Search],
+            calls: &[Delete, QueueDelete, FindSearch, Search],
             counts: (1, 1, 1, 0),
             removed: true,
             pending: false,
@@ -336,7 +338,16 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
         RemovalCase {
             fail: Some("command"),
             queued: true,
-            calls: &[Delete, QueueDelete, Search],
+            calls: &[Delete, QueueDelete, FindSearch, Search],
+            counts: (1, 1, 0, 1),
+            removed: true,
+            pending: true,
+        },
+        // The Arr's command list unreadable: the search is not sent blind.
+        RemovalCase {
+            fail: Some("find_search"),
+            queued: true,
+            calls: &[Delete, QueueDelete, FindSearch],
             counts: (1, 1, 0, 1),
             removed: true,
             pending: true,
@@ -387,19 +398,23 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
         let expected: Vec<(String, bool)> = case
             .calls
             .iter()
-            .map(|step| {
+            .filter_map(|step| {
                 let name = match step {
                     Step::Delete => "delete with files",
                     Step::QueueDelete => "blocklist",
+                    // The lookup before a search is audited only when it fails (as the search).
+                    Step::FindSearch if case.fail == Some("find_search") => "search",
+                    Step::FindSearch => return None,
                     Step::Search => "search",
                 };
                 let failed = matches!(
                     (step, case.fail),
                     (Step::Delete, Some("delete"))
                         | (Step::QueueDelete, Some("queue_delete"))
+                        | (Step::FindSearch, Some("find_search"))
                         | (Step::Search, Some("command"))
                 );
-                (name.to_string(), !failed)
+                Some((name.to_string(), !failed))
             })
             .collect();
         assert_eq!(audit, expected, "{label}");
@@ -412,6 +427,7 @@ fn each_partial_failure_of_a_removal_stops_where_it_failed() {
 enum Step {
     Delete,
     QueueDelete,
+    FindSearch,
     Search,
 }
 
@@ -423,6 +439,7 @@ impl Step {
                 id: 5,
                 blocklist: true,
             },
+            Self::FindSearch => Call::FindSearch(vec![50]),
             Self::Search => command("MoviesSearch"),
         }
     }
@@ -699,21 +716,74 @@ fn what_a_removal_left_undone_is_done_on_a_later_pass_exactly_once() {
     let done = bench.resume(NOW + 5);
     assert_eq!(
         bench.journal.calls(),
-        [Step::QueueDelete.call(), Step::Search.call()],
+        [
+            Step::QueueDelete.call(),
+            Step::FindSearch.call(),
+            Step::Search.call()
+        ],
         "the blocklist, then the search; no second delete"
     );
     assert_eq!((done.blocklists, done.searches, done.errors), (1, 1, 0));
     assert!(bench.intents.is_empty() && bench.stored_intent('e').is_none());
     // Nothing more, ever.
     bench.resume(NOW + 86_400);
-    assert_eq!(bench.journal.calls().len(), 2);
+    assert_eq!(bench.journal.calls().len(), 3);
 }
 
 #[test]
 fn only_the_failed_search_is_sent_again() {
     let mut bench = removal_left_undone("command");
     bench.resume(NOW + 5);
-    assert_eq!(bench.journal.calls(), [Step::Search.call()]);
+    assert_eq!(
+        bench.journal.calls(),
+        [Step::FindSearch.call(), Step::Search.call()]
+    );
+    assert!(bench.intents.is_empty());
+}
+
+#[test]
+fn a_search_whose_answer_was_lost_is_found_in_the_arrs_commands_and_not_sent_again() {
+    let mut bench = Bench::new();
+    bench.enqueue('e', queued(5, 50));
+    // The Arr already lists two commands, one of them an older search for the same movie.
+    bench.fake_arr.list_search(1, &[50]);
+    bench.fake_arr.list_command(2, "RefreshMonitoredDownloads", "");
+    bench.fail("command");
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    bench.apply(&mut plans);
+    let stored = bench.stored_intent('e').expect("the search is owed");
+    assert_eq!(
+        stored.search_after,
+        Some(2),
+        "the newest command id before the send, recorded first"
+    );
+    bench.journal.heal("command");
+    bench.journal.clear();
+
+    // The search went out after all (only its answer was lost): the Arr lists it.
+    bench.fake_arr.list_search(3, &[50]);
+    let done = bench.resume(NOW + 5);
+    assert_eq!(bench.journal.calls(), [Step::FindSearch.call()], "not sent again");
+    assert_eq!((done.searches, done.errors), (1, 0));
+    assert!(bench.intents.is_empty() && bench.stored_intent('e').is_none());
+    let audit = bench.audit.borrow();
+    let last = audit.last().expect("audited");
+    assert_eq!(last.step, "search");
+    assert!(last.outcome.starts_with("ok"), "{}", last.outcome);
+}
+
+#[test]
+fn a_search_older_than_the_attempt_or_for_other_media_does_not_count_as_sent() {
+    let mut bench = removal_left_undone("command");
+    // Listed, but not after the id read before the attempt (0), or for other media.
+    assert_eq!(bench.stored_intent('e').and_then(|i| i.search_after), Some(0));
+    bench.fake_arr.list_search(0, &[50]);
+    bench.fake_arr.list_search(4, &[51]);
+    bench.resume(NOW + 5);
+    assert_eq!(
+        bench.journal.calls(),
+        [Step::FindSearch.call(), Step::Search.call()]
+    );
     assert!(bench.intents.is_empty());
 }
 
@@ -730,7 +800,11 @@ fn an_unfinished_removal_survives_a_restart() {
     bench.resume(NOW + 5);
     assert_eq!(
         bench.journal.calls(),
-        [Step::QueueDelete.call(), Step::Search.call()]
+        [
+            Step::QueueDelete.call(),
+            Step::FindSearch.call(),
+            Step::Search.call()
+        ]
     );
     assert!(bench.stored_intent('e').is_none());
 }
@@ -758,6 +832,7 @@ fn a_delete_whose_answer_was_lost_carries_on_when_the_torrent_is_gone() {
         [
             Call::Lookup(hash('e')),
             Step::QueueDelete.call(),
+            Step::FindSearch.call(),
             Step::Search.call()
         ]
     );
@@ -771,7 +846,12 @@ fn a_removal_decided_again_takes_over_the_unfinished_intent() {
     bench.apply(&mut plans);
     assert_eq!(
         bench.journal.calls(),
-        [delete('e'), Step::QueueDelete.call(), Step::Search.call()]
+        [
+            delete('e'),
+            Step::QueueDelete.call(),
+            Step::FindSearch.call(),
+            Step::Search.call()
+        ]
     );
     assert!(plans[0].removed && bench.intents.is_empty());
 }
@@ -811,6 +891,7 @@ fn a_blocklist_that_failed_for_a_kept_torrent_is_retried() {
                 id: 6,
                 blocklist: true
             },
+            Call::FindSearch(vec![60]),
             command("MoviesSearch")
         ],
         "the torrent stays: no lookup, no delete"
