@@ -1,15 +1,16 @@
 //! The fault matrix against the running daemon, compared with a fault-free run.
 //!
 //! The same scenario (a completed download to import, a dead download to remove,
-//! blocklist and search, a torrent of another category) runs twice on fresh
-//! qBittorrents and fake Radarrs: once with nothing broken, once with qBittorrent's
-//! answers broken at random (a printed seed; `QBITRR_TEST_SEED` repeats a run) by the
-//! recording proxy: 500s, closed connections, HTML instead of JSON, bodies cut short,
-//! bodies arriving slowly (below the daemon's timeouts) and answers later than its
-//! timeouts (shortened to 3 s with the fault-injection hook). The assertion: the fault
-//! run makes no call on qBittorrent or the Arr that the fault-free run did not make,
-//! sends the Arr each mutating request exactly as often, loses no action, ends in the
-//! same state, and the daemon recovers; then SIGTERM while qBittorrent hangs stops it
+//! blocklist and search, a torrent of another category) runs on fresh qBittorrents
+//! and fake Radarrs, each behind a recording proxy: once with nothing broken, and
+//! once with the answers of qBittorrent, or of the Arr, broken at random (a printed
+//! seed; `QBITRR_TEST_SEED` repeats a run): 500s, closed connections, HTML instead of
+//! JSON, bodies cut short, bodies arriving slowly (below the daemon's timeouts) and
+//! answers later than its timeouts (shortened to 3 s with the fault-injection hook);
+//! the Arr also refuses connections for a while. The assertion: the fault run makes no
+//! call on qBittorrent or the Arr that the fault-free run did not make, the Arr acts on
+//! each mutating request exactly as often, no action is lost, both runs end in the same
+//! state, and the daemon recovers; then SIGTERM while the broken side hangs stops it
 //! in time.
 
 use std::collections::BTreeSet;
@@ -29,8 +30,42 @@ const TIMEOUT_SECS: &str = "3";
 const HANG: Duration = Duration::from_secs(5);
 /// Shorter than the timeouts: the daemon waits for the rest of the body.
 const SLOW: Duration = Duration::from_millis(1500);
-/// How long qBittorrent's answers are broken in the fault run.
+/// How long answers are broken in a fault run (at least).
 const FAULTY_FOR: Duration = Duration::from_secs(45);
+
+/// Which side a run breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Broken {
+    Nothing,
+    Qbittorrent,
+    Arr,
+}
+
+/// Whether a request to `path` whose body holds `body` reached the upstream and then
+/// lost its answer to `fault`.
+fn lost_answer(proxy: &RecordingProxy, path: &str, body: &str, fault: Fault) -> bool {
+    proxy
+        .requests()
+        .iter()
+        .any(|r| r.path == path && r.body.contains(body) && r.fault == Some(fault) && r.reached_qbittorrent)
+}
+
+fn random_faults(first_to: Vec<(&'static str, &'static str, Fault)>) -> Injection {
+    Injection::Random {
+        rng: TestRng::from_env_or_clock("faults"),
+        per_mille: 350,
+        kinds: vec![
+            Fault::Status500,
+            Fault::Close,
+            Fault::Garbage,
+            Fault::Truncated,
+            Fault::SlowBody(SLOW),
+            Fault::Hang(HANG),
+        ],
+        drawn: 0,
+        first_to,
+    }
+}
 
 /// What a run did and how it ended.
 #[derive(Debug)]
@@ -68,13 +103,16 @@ fn arr_call(r: &Recorded) -> String {
     key
 }
 
-/// Runs the scenario; with `faults`, qBittorrent's answers are broken for
-/// [`FAULTY_FOR`] from before the daemon starts. None when qbittorrent-nox is missing.
-fn run(faults: bool) -> Option<Outcome> {
+/// Runs the scenario, with `broken`'s answers broken from before the daemon starts,
+/// for [`FAULTY_FOR`] and until the answers the run must lose were lost. None when
+/// qbittorrent-nox is missing.
+fn run(broken: Broken) -> Option<Outcome> {
+    let faults = broken != Broken::Nothing;
     let setup = Scenario::radarr()
         .radarr_torrent("StalledDelay = \"1s\"")
         .read_mode("auto")
         .recording_proxy()
+        .arr_proxy()
         .env("QBITRR_LITE_FAULT_HTTP_TIMEOUT_SECS", TIMEOUT_SECS)
         .first_pass_of(&[])
         .setup()?;
@@ -100,52 +138,62 @@ fn run(faults: bool) -> Option<Outcome> {
         Duration::from_secs(20),
         &["stalledUP", "uploading", "pausedUP", "stoppedUP", "queuedUP"],
     );
-    if faults {
-        setup.proxy().inject(Some(Injection::Random {
-            rng: TestRng::from_env_or_clock("qBittorrent faults"),
-            per_mille: 350,
-            kinds: vec![
-                Fault::Status500,
-                Fault::Close,
-                Fault::Garbage,
-                Fault::Truncated,
-                Fault::SlowBody(SLOW),
-                Fault::Hang(HANG),
-            ],
-            drawn: 0,
-            // qBittorrent does these, and the answer is lost.
-            first_to: vec![
-                ("/api/v2/torrents/delete", Fault::Truncated),
-                ("/api/v2/torrents/addTags", Fault::Garbage),
-            ],
-        }));
+    // What each fault run must lose: answers to requests the upstream carried out.
+    let must_lose: Vec<(&'static str, &'static str, Fault)> = match broken {
+        Broken::Nothing => vec![],
+        Broken::Qbittorrent => vec![
+            ("/api/v2/torrents/delete", "", Fault::Truncated),
+            ("/api/v2/torrents/addTags", "", Fault::Garbage),
+        ],
+        Broken::Arr => vec![
+            ("/api/v3/command", "DownloadedMoviesScan", Fault::Truncated),
+            ("/api/v3/command", "MoviesSearch", Fault::Hang(HANG)),
+            ("/api/v3/queue/602", "", Fault::Garbage),
+        ],
+    };
+    let broken_proxy = match broken {
+        Broken::Nothing => None,
+        Broken::Qbittorrent => Some(setup.proxy()),
+        Broken::Arr => Some(setup.arr_proxy("Radarr-Test")),
+    };
+    if let Some(proxy) = broken_proxy {
+        proxy.inject(Some(random_faults(must_lose.clone())));
     }
     let mut s = setup.start_daemon();
     if faults {
-        // Faults for FAULTY_FOR, and until the answers to a delete and to a tagging were lost.
+        let proxy = match broken {
+            Broken::Arr => s.arr_proxy("Radarr-Test"),
+            _ => s.proxy(),
+        };
         let started = Instant::now();
+        let mut refused = false;
         let lost = wait_until(Duration::from_secs(150), Duration::from_millis(100), || {
-            let requests = s.proxy().requests();
-            let lost_answer = |path: &str, fault: Fault| {
-                requests
-                    .iter()
-                    .any(|r| r.path == path && r.fault == Some(fault) && r.reached_qbittorrent)
-            };
+            // The Arr also refuses connections for 10 s, 15 s in.
+            if broken == Broken::Arr {
+                let refusing = (15..25).contains(&started.elapsed().as_secs());
+                refused |= refusing;
+                proxy.refuse_connections(refusing);
+            }
             started.elapsed() >= FAULTY_FOR
-                && lost_answer("/api/v2/torrents/delete", Fault::Truncated)
-                && lost_answer("/api/v2/torrents/addTags", Fault::Garbage)
+                && must_lose
+                    .iter()
+                    .all(|(path, body, fault)| lost_answer(proxy, path, body, *fault))
         });
-        assert!(lost, "no delete or tagging under faults:\n{}", s.daemon.log());
-        s.proxy().inject(None);
-        let injected: BTreeSet<String> = s
-            .proxy()
-            .requests()
+        proxy.refuse_connections(false);
+        assert!(
+            lost,
+            "not every answer that must be lost was ({broken:?}):\n{}",
+            s.daemon.log()
+        );
+        assert!(refused || broken != Broken::Arr);
+        proxy.inject(None);
+        let requests = proxy.requests();
+        let injected: BTreeSet<String> = requests
             .iter()
             .filter_map(|r| r.fault.map(|f| format!("{f:?}")))
             .collect();
-        let requests = s.proxy().requests();
-        let broken = requests.iter().filter(|r| r.fault.is_some()).count();
-        eprintln!("{broken} of {} requests to qBittorrent broken", requests.len());
+        let n = requests.iter().filter(|r| r.fault.is_some()).count();
+        eprintln!("{broken:?}: {n} of {} requests broken", requests.len());
         assert_eq!(injected.len(), 6, "not every kind of fault came up: {injected:?}");
     }
 
@@ -157,7 +205,7 @@ fn run(faults: bool) -> Option<Outcome> {
     });
     assert!(
         settled,
-        "the import, removal or search did not happen (faults: {faults}):\n{}",
+        "the import, removal or search did not happen ({broken:?}):\n{}",
         s.daemon.log()
     );
     // Healthy again once a pass succeeds: a worker whose passes failed in a row waits
@@ -167,7 +215,7 @@ fn run(faults: bool) -> Option<Outcome> {
     });
     assert!(
         healthy,
-        "not recovered (faults: {faults}): {:?}\n{}",
+        "not recovered ({broken:?}): {:?}\n{}",
         s.daemon.get("/health", false),
         s.daemon.log()
     );
@@ -212,7 +260,7 @@ fn run(faults: bool) -> Option<Outcome> {
             })
             .collect(),
     };
-    if faults {
+    if broken == Broken::Qbittorrent {
         // Every Arr request that reached the fake succeeded (only qBittorrent is broken).
         let failed: Vec<String> = s
             .radarr()
@@ -222,14 +270,19 @@ fn run(faults: bool) -> Option<Outcome> {
             .map(Recorded::summary)
             .collect();
         assert!(failed.is_empty(), "{failed:?}");
-        sigterm_while_qbittorrent_hangs(&mut s);
+    }
+    if faults {
+        sigterm_while_hanging(&mut s, broken);
     }
     Some(outcome)
 }
 
-/// SIGTERM while every qBittorrent request hangs: exit 0 within 5 s.
-fn sigterm_while_qbittorrent_hangs(s: &mut Scenario) {
-    let proxy: &RecordingProxy = s.proxy();
+/// SIGTERM while every request to the broken side hangs: exit 0 within 5 s.
+fn sigterm_while_hanging(s: &mut Scenario, broken: Broken) {
+    let proxy: &RecordingProxy = match broken {
+        Broken::Arr => s.arr_proxy("Radarr-Test"),
+        _ => s.proxy(),
+    };
     let seen = proxy.requests().len();
     proxy.inject(Some(Injection::Every(Fault::Hang(Duration::from_secs(60)))));
     let hanging = wait_until(Duration::from_secs(20), Duration::from_millis(50), || {
@@ -237,7 +290,7 @@ fn sigterm_while_qbittorrent_hangs(s: &mut Scenario) {
     });
     assert!(
         hanging,
-        "no request to qBittorrent after the switch:\n{}",
+        "no request after the switch ({broken:?}):\n{}",
         s.daemon.log()
     );
     let started = Instant::now();
@@ -251,12 +304,9 @@ fn sigterm_while_qbittorrent_hangs(s: &mut Scenario) {
     assert!(took < Duration::from_secs(5), "stopped in {took:?}");
 }
 
-#[test]
-fn broken_qbittorrent_answers_cause_no_call_a_fault_free_run_would_not_make() {
-    let Some(clean) = run(false) else { return };
-    let Some(faulty) = run(true) else { return };
+/// The fault run against the fault-free one; see the module docs.
+fn compare(clean: &Outcome, faulty: &Outcome) {
     eprintln!("fault-free: {clean:#?}\nfaulty: {faulty:#?}");
-
     let extra: Vec<_> = faulty.qbit_calls.difference(&clean.qbit_calls).collect();
     assert!(
         extra.is_empty(),
@@ -277,7 +327,7 @@ fn broken_qbittorrent_answers_cause_no_call_a_fault_free_run_would_not_make() {
     );
     assert_eq!(
         faulty.arr_calls, clean.arr_calls,
-        "the Arr got different mutating requests"
+        "the Arr acted on different mutating requests"
     );
     assert_eq!(faulty.end_state, clean.end_state, "the runs ended differently");
     assert_eq!(
@@ -292,4 +342,20 @@ fn broken_qbittorrent_answers_cause_no_call_a_fault_free_run_would_not_make() {
             ("Fault.Other.2025.mkv".to_string(), true, vec![]),
         ]
     );
+}
+
+#[test]
+fn broken_qbittorrent_answers_cause_no_call_a_fault_free_run_would_not_make() {
+    let Some(clean) = run(Broken::Nothing) else { return };
+    let Some(faulty) = run(Broken::Qbittorrent) else {
+        return;
+    };
+    compare(&clean, &faulty);
+}
+
+#[test]
+fn broken_arr_answers_cause_no_call_a_fault_free_run_would_not_make() {
+    let Some(clean) = run(Broken::Nothing) else { return };
+    let Some(faulty) = run(Broken::Arr) else { return };
+    compare(&clean, &faulty);
 }

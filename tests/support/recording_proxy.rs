@@ -1,8 +1,9 @@
-//! A recording HTTP proxy put between the daemon and a real qbittorrent-nox,
-//! so tests can assert exactly which requests reached qBittorrent (e.g. that
-//! a dry run sent nothing mutating), and which can break answers on the way
+//! A recording HTTP proxy put between the daemon and a real qbittorrent-nox
+//! (or a fake Arr), so tests can assert exactly which requests reached it (e.g.
+//! that a dry run sent nothing mutating), and which can break answers on the way
 //! ([`Fault`]): 500s, closed connections, garbage, truncated and slow bodies,
-//! answers later than the daemon's timeouts.
+//! answers later than the daemon's timeouts, and refuse connections altogether
+//! ([`RecordingProxy::refuse_connections`]).
 //!
 //! It speaks HTTP/1.1 itself over plain sockets (a thread per connection,
 //! keep-alive as the daemon asks), because a broken answer — a body shorter
@@ -58,15 +59,16 @@ pub enum Injection {
         per_mille: u64,
         kinds: Vec<Fault>,
         drawn: usize,
-        /// The first request to each of these paths gets this fault, whatever the draw.
-        first_to: Vec<(&'static str, Fault)>,
+        /// The first request to each of these (path, a text its body holds; "" for any)
+        /// gets this fault, whatever the draw.
+        first_to: Vec<(&'static str, &'static str, Fault)>,
     },
     /// Every request.
     Every(Fault),
 }
 
 impl Injection {
-    fn draw(&mut self, path: &str) -> Option<Fault> {
+    fn draw(&mut self, path: &str, body: &str) -> Option<Fault> {
         match self {
             Injection::Every(f) => Some(*f),
             Injection::Random {
@@ -76,8 +78,11 @@ impl Injection {
                 drawn,
                 first_to,
             } => {
-                if let Some(i) = first_to.iter().position(|(p, _)| *p == path) {
-                    return Some(first_to.remove(i).1);
+                if let Some(i) = first_to
+                    .iter()
+                    .position(|(p, b, _)| *p == path && body.contains(b))
+                {
+                    return Some(first_to.remove(i).2);
                 }
                 if kinds.is_empty() || rng.below(1000) >= *per_mille {
                     return None;
@@ -98,6 +103,7 @@ struct Shared {
     agent: ureq::Agent,
     log: Mutex<Vec<Forwarded>>,
     injection: Mutex<Option<Injection>>,
+    refusing: AtomicBool,
     stopping: AtomicBool,
 }
 
@@ -123,14 +129,29 @@ impl RecordingProxy {
                 .new_agent(),
             log: Mutex::new(Vec::new()),
             injection: Mutex::new(None),
+            refusing: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
         });
-        let sh = Arc::clone(&shared);
+        let (sh, bound) = (Arc::clone(&shared), addr.clone());
         let accept = std::thread::Builder::new()
             .name("recording-proxy".into())
             .spawn(move || {
+                let mut listener = Some(listener);
                 while !sh.stopping.load(Ordering::SeqCst) {
-                    match listener.accept() {
+                    if sh.refusing.load(Ordering::SeqCst) {
+                        listener = None;
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    }
+                    let Some(l) = listener.as_ref() else {
+                        // Listening again on the same port (std sets SO_REUSEADDR).
+                        listener = TcpListener::bind(&bound)
+                            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                            .ok();
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
+                    match l.accept() {
                         Ok((stream, _)) => {
                             let sh = Arc::clone(&sh);
                             let _ = std::thread::Builder::new()
@@ -151,6 +172,11 @@ impl RecordingProxy {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Refuses connections (the port closed, open connections closed) until called with false.
+    pub fn refuse_connections(&self, refuse: bool) {
+        self.shared.refusing.store(refuse, Ordering::SeqCst);
     }
 
     /// From now on, faults as `injection` says (None: none).
@@ -263,22 +289,32 @@ struct Answer {
 
 fn forward(sh: &Shared, req: &Incoming) -> Option<Answer> {
     let url = format!("{}{}", sh.target, req.target);
-    let forwarded: Vec<(&str, &str)> = ["Cookie", "Authorization", "Content-Type"]
+    let forwarded: Vec<(&str, &str)> = ["Cookie", "Authorization", "Content-Type", "X-Api-Key"]
         .into_iter()
         .filter_map(|name| Some((name, req.header(name)?)))
         .collect();
-    let result = if req.method == "GET" {
-        let mut b = sh.agent.get(&url);
-        for (k, v) in &forwarded {
-            b = b.header(*k, *v);
+    let result = match req.method.as_str() {
+        "GET" | "DELETE" if req.body.is_empty() => {
+            let mut b = match req.method.as_str() {
+                "GET" => sh.agent.get(&url),
+                _ => sh.agent.delete(&url),
+            };
+            for (k, v) in &forwarded {
+                b = b.header(*k, *v);
+            }
+            b.call()
         }
-        b.call()
-    } else {
-        let mut b = sh.agent.post(&url);
-        for (k, v) in &forwarded {
-            b = b.header(*k, *v);
+        method => {
+            let mut b = match method {
+                "PUT" => sh.agent.put(&url),
+                "DELETE" => sh.agent.delete(&url).force_send_body(),
+                _ => sh.agent.post(&url),
+            };
+            for (k, v) in &forwarded {
+                b = b.header(*k, *v);
+            }
+            b.send(&req.body[..])
         }
-        b.send(&req.body[..])
     };
     let mut resp = result.ok()?;
     let mut headers = Vec::new();
@@ -324,12 +360,21 @@ fn serve_connection(sh: &Shared, stream: TcpStream) {
         let Some(req) = read_request(&mut reader) else {
             break;
         };
+        if sh.refusing.load(Ordering::SeqCst) {
+            break;
+        }
         let path = req.target.split('?').next().unwrap_or("").to_string();
-        let fault = sh.injection.lock().unwrap().as_mut().and_then(|i| i.draw(&path));
+        let body = String::from_utf8_lossy(&req.body).into_owned();
+        let fault = sh
+            .injection
+            .lock()
+            .unwrap()
+            .as_mut()
+            .and_then(|i| i.draw(&path, &body));
         let mut record = Forwarded {
             method: req.method.clone(),
             path,
-            body: String::from_utf8_lossy(&req.body).into_owned(),
+            body,
             fault,
             reached_qbittorrent: false,
             status: None,

@@ -77,6 +77,8 @@ pub struct ScenarioBuilder {
     /// A second managed qBittorrent, `[qBit-Two]`.
     second_qbit: bool,
     proxy: bool,
+    /// A [`RecordingProxy`] in front of each fake Arr.
+    arr_proxy: bool,
     generated_token: bool,
     first_pass_of: Option<Vec<&'static str>>,
     /// `[qBit] ReadMode`; `None`: sync/maindata, the path of qBittorrent 5, on the 4.5.2
@@ -175,6 +177,12 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Puts a [`RecordingProxy`] between the daemon and each fake Arr ([`Setup::arr_proxy`]).
+    pub fn arr_proxy(mut self) -> Self {
+        self.arr_proxy = true;
+        self
+    }
+
     /// An empty `[WebUI] Token`, so the daemon generates one. The first-pass
     /// wait needs the token: with this, [`Setup::start_daemon`] waits for none.
     pub fn generated_token(mut self) -> Self {
@@ -198,6 +206,7 @@ impl ScenarioBuilder {
         let proxy = self.proxy.then(|| RecordingProxy::start(&qbit.url()));
         let api = qbit.api();
         let mut arrs = Vec::new();
+        let mut arr_proxies = Vec::new();
         let mut sections_text = String::new();
         for s in &self.sections {
             api.create_category(s.category, "");
@@ -206,7 +215,12 @@ impl ScenarioBuilder {
             }
             let uri = s.uri.clone().unwrap_or_else(|| {
                 let arr = FakeArr::start(s.kind, KEY);
-                let uri = arr.url();
+                let mut uri = arr.url();
+                if self.arr_proxy {
+                    let proxy = RecordingProxy::start(&uri);
+                    uri = proxy.url();
+                    arr_proxies.push((s.name, proxy));
+                }
                 arrs.push((s.name, arr));
                 uri
             });
@@ -253,6 +267,7 @@ impl ScenarioBuilder {
         };
         Some(Setup {
             proxy,
+            arr_proxies,
             arrs,
             qbit,
             seeder,
@@ -276,6 +291,7 @@ impl ScenarioBuilder {
 /// under) its daemon.
 pub struct Setup {
     proxy: Option<RecordingProxy>,
+    arr_proxies: Vec<(&'static str, RecordingProxy)>,
     arrs: Vec<(&'static str, FakeArr)>,
     /// The qBittorrent the daemon manages.
     pub qbit: QbitNox,
@@ -334,6 +350,15 @@ impl Setup {
     /// The proxy the daemon reaches qBittorrent through ([`ScenarioBuilder::recording_proxy`]).
     pub fn proxy(&self) -> &RecordingProxy {
         self.proxy.as_ref().expect("built without .recording_proxy()")
+    }
+
+    /// The proxy the daemon reaches section `name`'s fake Arr through ([`ScenarioBuilder::arr_proxy`]).
+    pub fn arr_proxy(&self, name: &str) -> &RecordingProxy {
+        self.arr_proxies
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| p)
+            .unwrap_or_else(|| panic!("built without .arr_proxy(), or no fake Arr for {name}"))
     }
 
     /// Starts the daemon on the config and waits until each worker of
