@@ -6,7 +6,7 @@
 //! - `GET /api/processes`, `POST /api/processes/{name}/restart`,
 //!   `POST /api/processes/{name}/acknowledge` (a storm the guard holds back), `GET /api/status`,
 //!   `GET /api/actions`, `GET /api/explain/{hash}`, `POST /api/config/reload`;
-//! - `GET /metrics` (Prometheus text).
+//! - `GET /metrics` (Prometheus text, with the standard `process_*` metrics: [`process`]).
 //!
 //! `/api/*` and `/metrics` need `Authorization: Bearer <token>` unless
 //! AuthDisabled. Unknown paths answer 404, wrong methods 405, bodies over
@@ -16,6 +16,7 @@
 
 mod connections;
 pub(crate) mod http1;
+mod process;
 
 use std::fmt;
 use std::io::Read;
@@ -310,7 +311,8 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
         ("/metrics", true, _) => {
             let mut text = board.metrics(now);
             text.push_str(&store_metrics(&ctx.store));
-            Response::new(200, "text/plain; version=0.0.4", text.into_bytes())
+            text.push_str(&process::metrics(board.started_at()));
+            Response::new(200, "text/plain; version=0.0.4; charset=utf-8", text.into_bytes())
         }
         ("/api/processes", true, _) => json_response(200, &board.processes_json(now)),
         ("/api/status", true, _) => json_response(200, &board.status_json(now)),

@@ -413,6 +413,11 @@ impl Board {
         });
     }
 
+    /// When the daemon started (Unix seconds).
+    pub(crate) fn started_at(&self) -> UnixTime {
+        self.with(|s| s.started_at)
+    }
+
     pub(crate) fn snapshot(&self) -> Vec<WorkerState> {
         self.with(|s| s.workers.clone())
     }
@@ -607,14 +612,50 @@ impl Board {
                 let _ = writeln!(out, "qbitrr_lite_{name}{{{labels}}} {value}");
             }
         };
-        let label = |w: &WorkerState| format!("instance=\"{}\"", escape(&w.name));
+        // `arr`, not `instance`: Prometheus sets `instance` on every scraped series itself.
+        let label = |w: &WorkerState| format!("arr=\"{}\"", escape(&w.name));
         family(
-            "up",
+            "build_info",
+            "gauge",
+            "Always 1; the version in a label.",
+            vec![(format!("version=\"{}\"", env!("CARGO_PKG_VERSION")), "1".into())],
+        );
+        family(
+            "worker_running",
             "gauge",
             "1 while the worker runs, 0 when restarting or stopped.",
             workers
                 .iter()
                 .map(|w| (label(w), u8::from(w.life == Life::Running).to_string()))
+                .collect(),
+        );
+        let qbits: Vec<QbitState> = self.with(|s| s.qbits.clone());
+        family(
+            "upstream_up",
+            "gauge",
+            "1 when the upstream answered its last call, 0 when it failed (absent until known).",
+            qbits
+                .iter()
+                .filter_map(|q| {
+                    let up = q.alive?;
+                    Some((
+                        format!("upstream=\"{}\",kind=\"qbittorrent\"", escape(&q.name)),
+                        u8::from(up).to_string(),
+                    ))
+                })
+                .chain(workers.iter().filter_map(|w| {
+                    let known = w.passes > 0 || w.arr_failed_passes > 0;
+                    known.then(|| {
+                        (
+                            format!(
+                                "upstream=\"{}\",kind=\"{}\"",
+                                escape(&w.name),
+                                w.kind.to_ascii_lowercase()
+                            ),
+                            u8::from(w.arr_failed_passes == 0).to_string(),
+                        )
+                    })
+                }))
                 .collect(),
         );
         family(
@@ -675,13 +716,14 @@ impl Board {
         family(
             "actions_total",
             "counter",
-            "Decisions that produced actions, by rule.",
+            "Decisions that produced actions, by rule (every rule from 0, so rate() sees the first).",
             workers
                 .iter()
                 .flat_map(|w| {
-                    w.actions_by_rule
-                        .iter()
-                        .map(move |(rule, n)| (format!("{},rule=\"{rule}\"", label(w)), n.to_string()))
+                    crate::decide::Rule::ALL.iter().map(move |rule| {
+                        let n = w.actions_by_rule.get(rule.name()).copied().unwrap_or(0);
+                        (format!("{},rule=\"{}\"", label(w), rule.name()), n.to_string())
+                    })
                 })
                 .collect(),
         );
@@ -767,6 +809,7 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decide::Rule;
 
     const NOW: i64 = 1_800_000_000;
 
@@ -1005,20 +1048,36 @@ mod tests {
             "{m}"
         );
         assert!(
-            m.contains("qbitrr_lite_passes_total{instance=\"Radarr-1080\"} 1"),
+            m.contains("qbitrr_lite_passes_total{arr=\"Radarr-1080\"} 1"),
             "{m}"
         );
         assert!(
-            m.contains("qbitrr_lite_torrents{instance=\"Radarr-1080\",state=\"stalledDL\"} 2"),
+            m.contains("qbitrr_lite_torrents{arr=\"Radarr-1080\",state=\"stalledDL\"} 2"),
             "{m}"
         );
         assert!(
-            m.contains("qbitrr_lite_actions_total{instance=\"Radarr-1080\",rule=\"import\"} 1"),
+            m.contains("qbitrr_lite_actions_total{arr=\"Radarr-1080\",rule=\"import\"} 1"),
             "{m}"
         );
         assert!(m.contains(&format!(
-            "qbitrr_lite_last_successful_pass_timestamp_seconds{{instance=\"Radarr-1080\"}} {NOW}"
+            "qbitrr_lite_last_successful_pass_timestamp_seconds{{arr=\"Radarr-1080\"}} {NOW}"
         )));
+        // Every rule's counter from 0; the version; the Arr answered, qBittorrent not known yet.
+        assert!(
+            m.contains("qbitrr_lite_actions_total{arr=\"Radarr-1080\",rule=\"stalled-delete\"} 0"),
+            "{m}"
+        );
+        assert_eq!(m.matches("qbitrr_lite_actions_total{").count(), Rule::ALL.len());
+        assert!(m.contains(&format!(
+            "qbitrr_lite_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )));
+        assert!(
+            m.contains("qbitrr_lite_upstream_up{upstream=\"Radarr-1080\",kind=\"radarr\"} 1"),
+            "{m}"
+        );
+        assert!(!m.contains("kind=\"qbittorrent\""), "{m}");
+        assert!(!m.contains("instance="), "Prometheus' own label: {m}");
         for line in m.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");

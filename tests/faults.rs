@@ -104,7 +104,8 @@ fn arr_call(r: &Recorded) -> String {
 }
 
 /// Runs the scenario, with `broken`'s answers broken from before the daemon starts,
-/// for [`FAULTY_FOR`] and until the answers the run must lose were lost. None when
+/// for [`FAULTY_FOR`] and until every kind of fault came up and the answers the run
+/// must lose were lost (at most 150 s). None when
 /// qbittorrent-nox is missing.
 fn run(broken: Broken) -> Option<Outcome> {
     let faults = broken != Broken::Nothing;
@@ -174,7 +175,13 @@ fn run(broken: Broken) -> Option<Outcome> {
                 refused |= refusing;
                 proxy.refuse_connections(refusing);
             }
+            let kinds: BTreeSet<String> = proxy
+                .requests()
+                .iter()
+                .filter_map(|r| r.fault.map(|f| format!("{f:?}")))
+                .collect();
             started.elapsed() >= FAULTY_FOR
+                && kinds.len() == 6
                 && must_lose
                     .iter()
                     .all(|(path, body, fault)| lost_answer(proxy, path, body, *fault))
@@ -182,7 +189,7 @@ fn run(broken: Broken) -> Option<Outcome> {
         proxy.refuse_connections(false);
         assert!(
             lost,
-            "not every answer that must be lost was ({broken:?}):\n{}",
+            "not every kind of fault came up, or not every answer that must be lost was ({broken:?}):\n{}",
             s.daemon.log()
         );
         assert!(refused || broken != Broken::Arr);

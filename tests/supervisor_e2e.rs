@@ -150,6 +150,71 @@ fn health_follows_qbittorrent() {
     eprintln!("bodies: ok={ok_body} unhealthy={bad_body}");
 }
 
+/// `/metrics` as a Prometheus server reads it: `promtool check metrics` finds nothing to
+/// say, the conventional families are there, and the labels leave `instance` to Prometheus.
+#[test]
+fn metrics_pass_promtool_with_the_conventional_families() {
+    let Some(promtool) = crate::support::qbittorrent::promtool() else {
+        return;
+    };
+    let Some(s) = Scenario::radarr().start() else {
+        return;
+    };
+    let d = &s.daemon;
+    let token = format!("Bearer {TOKEN}");
+    let reply = crate::support::util::http(
+        "GET",
+        &format!("{}/metrics", d.url()),
+        &[("Authorization", &token)],
+        None,
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("Content-Type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let mut child = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run promtool");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(reply.body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool check metrics: {said}\n{}",
+        reply.body
+    );
+    let m = &reply.body;
+    for family in [
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_start_time_seconds ",
+        "process_open_fds ",
+        "process_max_fds ",
+        "qbitrr_lite_build_info{version=",
+        "qbitrr_lite_upstream_up{upstream=\"qBit\",kind=\"qbittorrent\"} 1",
+        "qbitrr_lite_upstream_up{upstream=\"Radarr-Test\",kind=\"radarr\"} 1",
+        "qbitrr_lite_worker_running{arr=\"Radarr-Test\"} 1",
+        "qbitrr_lite_actions_total{arr=\"Radarr-Test\",rule=\"stalled-delete\"} 0",
+    ] {
+        assert!(m.contains(family), "{family} missing:\n{m}");
+    }
+    assert!(!m.contains("instance="), "{m}");
+}
+
 #[test]
 fn the_api_needs_the_token_and_never_logs_it() {
     let Some(s) = Scenario::radarr().start() else {
@@ -177,7 +242,7 @@ fn the_api_needs_the_token_and_never_logs_it() {
     assert_eq!(status["arrs"][0]["version"], "5.14.0.9383", "{status}");
     let (_, metrics) = d.get("/metrics", true);
     assert!(
-        metrics.contains("qbitrr_lite_passes_total{instance=\"Radarr-Test\"}"),
+        metrics.contains("qbitrr_lite_passes_total{arr=\"Radarr-Test\"}"),
         "{metrics}"
     );
     let commits = metrics

@@ -228,6 +228,20 @@ pub fn qbittorrent_nox() -> Option<PathBuf> {
     find_tool("qbittorrent-nox", "QBITTORRENT_NOX")
 }
 
+/// `promtool` (`$PROMTOOL`, `PATH`, else where scripts/install-test-deps.sh puts it),
+/// with the same skip/fail rules as [`qbittorrent_nox`].
+pub fn promtool() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    if let Some(p) = cache.map(|c| c.join("qbitrr-lite-tools/promtool")) {
+        if p.is_file() && std::env::var_os("PROMTOOL").is_none() && find_in_path("promtool").is_none() {
+            return Some(p);
+        }
+    }
+    find_tool("promtool", "PROMTOOL")
+}
+
 /// The `mktorrent` binary, with the same skip/fail rules as [`qbittorrent_nox`].
 pub fn mktorrent() -> Option<PathBuf> {
     find_tool("mktorrent", "MKTORRENT")
