@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::advice;
 use crate::arr::ArrClient;
 use crate::cli::{
-    ActionsArgs, CheckArgs, Cli, Command, ExplainArgs, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK,
+    ActionsArgs, CheckArgs, Cli, Command, ExplainArgs, HealthArgs, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK,
     EXIT_RUNTIME,
 };
 use crate::clock::unix_now;
@@ -36,6 +37,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run(args),
         Some(Command::Check(args)) => check(args),
         Some(Command::Status(args)) => status(args),
+        Some(Command::Health(args)) => health(args),
         Some(Command::Actions(args)) => actions(args),
         Some(Command::Explain(args)) => explain(args),
         Some(Command::GenConfig(_)) => {
@@ -44,7 +46,7 @@ pub fn main() -> ExitCode {
         }
         None => {
             eprintln!(
-                "qbitrr-lite: a command is required (run, check, status, actions, explain, gen-config); see --help"
+                "qbitrr-lite: a command is required (run, check, status, health, actions, explain, gen-config); see --help"
             );
             EXIT_CONFIG
         }
@@ -210,40 +212,50 @@ fn check(args: CheckArgs) -> u8 {
         "auth".into(),
     ]];
     let mut failed = false;
-    let mut row = |name: &str, url: &str, outcome: Result<String, HttpError>| {
-        let (reachable, version, auth) = match outcome {
-            Ok(version) => ("yes", version, "ok"),
-            Err(e) => {
-                failed = true;
-                eprintln!("{e}");
-                match e {
-                    HttpError::Auth { .. } => ("yes", "-".into(), "refused"),
-                    HttpError::Banned { .. } => ("yes", "-".into(), "banned"),
-                    _ => ("no", "-".into(), "-"),
-                }
-            }
-        };
-        rows.push([
-            name.to_string(),
-            url.to_string(),
-            reachable.into(),
-            version,
-            auth.into(),
-        ]);
-    };
+    let mut problems: Vec<String> = Vec::new();
     for q in &cfg.qbit {
         let client = QbitClient::new(q);
         let outcome = client.login().and_then(|()| client.version()).map(|v| {
             let api = client.capabilities().map(|c| format!(" (WebAPI {})", c.api));
             format!("{v}{}", api.unwrap_or_default())
         });
-        row(&q.name, &q.url, outcome);
+        let checked = match outcome {
+            Ok(version) => Checked::answered(version),
+            Err(e) => {
+                problems.push(described(
+                    advice::Upstream::Qbittorrent,
+                    &q.name,
+                    "Host",
+                    &q.url,
+                    &e,
+                ));
+                Checked::failed(&e)
+            }
+        };
+        failed |= !checked.ok;
+        rows.push(checked.row(&q.name, &q.url));
     }
     for a in cfg.arrs.iter().filter(|a| a.managed && a.has_arr()) {
-        let outcome = ArrClient::new(a)
-            .system_status()
-            .map(|s| format!("{} {}", s.app_name, s.version));
-        row(&a.name, &a.uri, outcome);
+        let checked = match ArrClient::new(a).system_status() {
+            Ok(s) => {
+                let mut checked = Checked::answered(format!("{} {}", s.app_name, s.version));
+                if let Some(wrong) = advice::wrong_kind(&a.name, a.kind, &s.app_name) {
+                    problems.push(format!("{}: not a {}\n  → {wrong}", a.name, a.kind.name()));
+                    checked.ok = false;
+                }
+                checked
+            }
+            Err(e) => {
+                let upstream = advice::Upstream::Arr(a.kind);
+                problems.push(described(upstream, &a.name, "URI", &a.uri, &e));
+                Checked::failed(&e)
+            }
+        };
+        failed |= !checked.ok;
+        rows.push(checked.row(&a.name, &a.uri));
+    }
+    for p in &problems {
+        eprintln!("{p}");
     }
     print_table(&rows);
     if failed {
@@ -251,6 +263,62 @@ fn check(args: CheckArgs) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// One upstream as `check` found it.
+struct Checked {
+    reachable: bool,
+    version: String,
+    auth: &'static str,
+    ok: bool,
+}
+
+impl Checked {
+    fn answered(version: String) -> Self {
+        Self {
+            reachable: true,
+            version,
+            auth: "ok",
+            ok: true,
+        }
+    }
+
+    fn failed(e: &HttpError) -> Self {
+        let (reachable, auth) = match e {
+            HttpError::Auth { .. } => (true, "refused"),
+            HttpError::Banned { .. } => (true, "banned"),
+            HttpError::Status { .. } | HttpError::Decode { .. } => (true, "-"),
+            _ => (false, "-"),
+        };
+        Self {
+            reachable,
+            version: "-".into(),
+            auth,
+            ok: false,
+        }
+    }
+
+    fn row(&self, name: &str, url: &str) -> [String; 5] {
+        [
+            name.to_string(),
+            url.to_string(),
+            if self.reachable { "yes" } else { "no" }.into(),
+            self.version.clone(),
+            self.auth.into(),
+        ]
+    }
+}
+
+/// A failure for `check`: the error's first line (a body can be a whole HTML page), and
+/// what to do about it when that can be told.
+fn described(upstream: advice::Upstream, section: &str, key: &str, url: &str, e: &HttpError) -> String {
+    let text = e.to_string();
+    let mut said = text.lines().next().unwrap_or("").to_string();
+    if let Some(advice) = advice::for_error(upstream, section, key, url, e) {
+        said.push_str("\n  → ");
+        said.push_str(&advice);
+    }
+    said
 }
 
 /// `status`: a running daemon's `/api/processes`, as a table.
@@ -267,17 +335,7 @@ fn daemon_api_get(
         Some(path) => Some(load_config(path)?.config),
         None => None,
     };
-    let url = url.map(str::to_string).unwrap_or_else(|| match &cfg {
-        Some(c) => {
-            let host = match c.webui.host.as_str() {
-                "0.0.0.0" | "::" | "" => "127.0.0.1".to_string(),
-                h if h.contains(':') => format!("[{h}]"),
-                h => h.to_string(),
-            };
-            format!("http://{host}:{}", c.webui.port)
-        }
-        None => "http://127.0.0.1:6969".into(),
-    });
+    let url = daemon_url(url, cfg.as_ref());
     let data_dir = data_dir
         .map(Path::to_path_buf)
         .or_else(|| config.map(default_data_dir));
@@ -315,6 +373,90 @@ fn daemon_api_get(
         return Err(EXIT_RUNTIME);
     }
     Ok(body)
+}
+
+/// The running daemon's address: `url`, else the config's `[WebUI]` (a wildcard host as
+/// 127.0.0.1), else qBitrr's default port on this machine.
+fn daemon_url(url: Option<&str>, cfg: Option<&config::Config>) -> String {
+    if let Some(u) = url {
+        return u.trim_end_matches('/').to_string();
+    }
+    match cfg {
+        Some(c) => {
+            let host = match c.webui.host.as_str() {
+                "0.0.0.0" | "::" | "" => "127.0.0.1".to_string(),
+                h if h.contains(':') => format!("[{h}]"),
+                h => h.to_string(),
+            };
+            format!("http://{host}:{}", c.webui.port)
+        }
+        None => "http://127.0.0.1:6969".into(),
+    }
+}
+
+/// The daemon's `/health` at `url`: Ok when healthy, else each problem in words (or why it
+/// could not be asked). A short timeout: a health probe must not hang.
+fn daemon_health(url: &str) -> Result<(), Vec<String>> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .build()
+        .new_agent();
+    let mut resp = agent
+        .get(format!("{url}/health"))
+        .call()
+        .map_err(|e| vec![format!("the daemon at {url} does not answer: {e}")])?;
+    let code = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_string()
+        .unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| vec![format!("{url}/health answered HTTP {code} without JSON: {e}")])?;
+    if code == 200 && body["status"] == "ok" {
+        return Ok(());
+    }
+    let problems: Vec<String> = body["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p["part"].as_str().unwrap_or("?"),
+                p["problem"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        return Err(vec![format!("{url}/health answered HTTP {code}: {body}")]);
+    }
+    Err(problems)
+}
+
+/// `health`: exit 0 when the daemon is healthy, 1 when it is not or does not answer.
+fn health(args: HealthArgs) -> u8 {
+    let cfg = match args.config.as_deref().map(load_config).transpose() {
+        Ok(loaded) => loaded.map(|l| l.config),
+        Err(code) => return code,
+    };
+    let url = daemon_url(args.url.as_deref(), cfg.as_ref());
+    match daemon_health(&url) {
+        Ok(()) => {
+            println!("healthy ({url})");
+            EXIT_OK
+        }
+        Err(problems) => {
+            println!("unhealthy ({url})");
+            for p in problems {
+                println!("  {p}");
+            }
+            EXIT_RUNTIME
+        }
+    }
 }
 
 /// `status`: the workers of a running daemon, as a table.
@@ -355,7 +497,22 @@ fn status(args: StatusArgs) -> u8 {
         ]);
     }
     print_table(&rows);
-    EXIT_OK
+    // The config loaded fine above, for the same address.
+    let cfg = args
+        .config
+        .as_deref()
+        .and_then(|p| load_config(p).ok())
+        .map(|l| l.config);
+    match daemon_health(&daemon_url(args.url.as_deref(), cfg.as_ref())) {
+        Ok(()) => EXIT_OK,
+        Err(problems) => {
+            eprintln!("unhealthy:");
+            for p in problems {
+                eprintln!("  {p}");
+            }
+            EXIT_RUNTIME
+        }
+    }
 }
 
 /// `actions`: the audit log of a running daemon, as a table.

@@ -1,5 +1,5 @@
-//! Command line (argh): `run`, `check`, `status`, `gen-config`, `--version`,
-//! and the exit codes.
+//! Command line (argh): `run`, `check`, `status`, `health`, `actions`, `explain`,
+//! `gen-config`, `--version`, and the exit codes.
 
 use std::path::PathBuf;
 
@@ -30,6 +30,7 @@ pub(crate) enum Command {
     Run(RunArgs),
     Check(CheckArgs),
     Status(StatusArgs),
+    Health(HealthArgs),
     Actions(ActionsArgs),
     Explain(ExplainArgs),
     GenConfig(GenConfigArgs),
@@ -62,7 +63,21 @@ pub(crate) struct CheckArgs {
     pub config: PathBuf,
 }
 
-/// Show the workers of a running daemon (its /api/processes).
+/// Ask a running daemon whether it is healthy (its /health): exit 0 when it is, 1 when it
+/// is not (each problem printed) or does not answer, 2 on bad usage. For a container's
+/// HEALTHCHECK, procd and cron.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "health")]
+pub(crate) struct HealthArgs {
+    /// the daemon's address (default: from --config's WebUI section, else http://127.0.0.1:6969)
+    #[argh(option)]
+    pub url: Option<String>,
+    /// path of the config.toml the daemon runs with
+    #[argh(option)]
+    pub config: Option<PathBuf>,
+}
+
+/// Show the workers of a running daemon (its /api/processes); exit 1 when it is unhealthy.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "status")]
 pub(crate) struct StatusArgs {

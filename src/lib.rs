@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! app ─┬─ cli                      the binary's commands and exit codes
+//!      ├─ advice                   a failed connection in words: http↔https, URL base, wrong kind of Arr
 //!      ├─ server ─┬─ control       status HTTP server; commands to the supervisor
 //!      │          ├─ status        the status board: /health, /api/*, /metrics
 //!      │          └─ inspect       one torrent explained on request (/api/explain)
@@ -53,6 +54,7 @@
 //! - [`clock`], `shutdown`, `logging`, `cli`, [`app`]: process plumbing.
 #![forbid(unsafe_code)]
 
+mod advice;
 pub mod app;
 pub mod arr;
 pub mod category;

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::support::daemon::{run_cli, Daemon, TOKEN};
-use crate::support::fake_arr::KEY;
+use crate::support::fake_arr::{FakeArr, FakeKind, KEY};
 use crate::support::scenario::Scenario;
 use crate::support::util::wait_until;
 use serde_json::Value;
@@ -445,16 +445,76 @@ fn check_and_status_commands() {
     assert_eq!(code, 1, "{out}");
     radarr.set_down(false);
 
-    let s = setup.start_daemon();
+    // Mistakes in the Radarr section's URI, each explained in words.
+    let sonarr = FakeArr::start(FakeKind::Sonarr, KEY);
+    let mistakes = [
+        (
+            sonarr.url(),
+            "[Radarr-Test] is a Radarr section, but its URI reaches a Sonarr",
+        ),
+        (format!("{}/radarr", radarr.url()), "URL Base"),
+        (
+            radarr.url().replace("http://", "https://"),
+            // (a server that answers the TLS hello with an error says "plain HTTP, not HTTPS";
+            // this fake waits for a request line, so the handshake times out)
+            "write http:// in [Radarr-Test] URI",
+        ),
+    ];
+    for (uri, says) in mistakes {
+        let wrong = setup.dir.path().join("mistake.toml");
+        let text = setup.config.replace(
+            &format!("URI = \"{}\"", radarr.url()),
+            &format!("URI = \"{uri}\""),
+        );
+        assert_ne!(text, setup.config);
+        std::fs::write(&wrong, text).unwrap();
+        let (code, out, err) = run_cli(&["check", "--config", wrong.to_str().unwrap()]);
+        assert_eq!(code, 1, "{uri}: {out}{err}");
+        assert!(err.contains(says), "{uri}: {err}");
+    }
+
+    let mut s = setup.start_daemon();
+    let config = s.daemon.config_path.to_str().unwrap().to_string();
     let d = &s.daemon;
     wait_for("a pass", d, Duration::from_secs(10), || {
         d.get("/health", false).0 == 200
     });
-    let (code, out, err) = run_cli(&["status", "--config", d.config_path.to_str().unwrap()]);
+    let (code, out, err) = run_cli(&["status", "--config", &config]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("Radarr-Test") && out.contains("running"), "{out}");
     let (code, _, _) = run_cli(&["status", "--url", &d.url(), "--token", "wrong"]);
     assert_eq!(code, 1);
+
+    // `health`: 0 when healthy, 1 when not or not answering, 2 on bad usage.
+    let (code, out, err) = run_cli(&["health", "--config", &config]);
+    assert_eq!(
+        (code, out.trim_end()),
+        (0, format!("healthy ({})", d.url()).as_str()),
+        "{err}"
+    );
+    let (code, out, _) = run_cli(&["health", "--url", "http://127.0.0.1:9"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not answer"), "{out}");
+    let (code, _, err) = run_cli(&["health", "--bogus"]);
+    assert_eq!(code, 2, "{err}");
+
+    s.qbit.stop_process();
+    let d = &s.daemon;
+    wait_for("/health 503", d, Duration::from_secs(60), || {
+        d.get("/health", false).0 == 503
+    });
+    let (code, out, _) = run_cli(&["health", "--config", &config]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("unhealthy") && out.contains("qBit: qBittorrent unreachable"),
+        "{out}"
+    );
+    let (code, out, err) = run_cli(&["status", "--config", &config]);
+    assert_eq!(code, 1, "the table, then unhealthy: {out}{err}");
+    assert!(
+        out.contains("Radarr-Test") && err.contains("qBittorrent unreachable"),
+        "{err}"
+    );
 }
 
 /// `GET /health` on a new connection, within `limit` from connecting to the last byte:
