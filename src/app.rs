@@ -156,7 +156,8 @@ fn run(args: RunArgs) -> u8 {
         args.dry_run,
         Arc::clone(&store),
         Arc::clone(&board),
-    );
+    )
+    .notify_systemd(crate::notify::Notifier::from_env());
     let control = supervisor.control();
     let server = match StatusServer::start(
         &cfg.webui.host,

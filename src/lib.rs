@@ -13,6 +13,7 @@
 //!      │          ├─ status        the status board: /health, /api/*, /metrics
 //!      │          └─ inspect       one torrent explained on request (/api/explain)
 //!      └─ supervisor               one worker thread per managed Arr; restarts, reload, shutdown
+//!           ├─ notify              systemd: READY, the watchdog fed while workers make progress, STOPPING
 //!           ├─ upstream            the seams: Qbittorrent, ArrApi; dry-run wrappers; test fakes
 //!           └─ worker              one Arr's loop: read → decide → verify → brake → apply → persist → sleep
 //!                ├─ view           one qBittorrent as the workers see it, shared: sync/maindata or filtered lists
@@ -72,6 +73,7 @@ pub mod http;
 mod inspect;
 mod logging;
 pub mod model;
+mod notify;
 pub mod qbit;
 mod server;
 mod shutdown;

@@ -74,6 +74,9 @@ pub(crate) struct WorkerState {
     pub storm_acknowledged: bool,
     /// Torrents whose import failed and waits for its next try (last pass).
     pub imports_failing: u64,
+    /// The worker said it would show life again by then (its sleep plus a generous pass);
+    /// later, it is stuck, and the service watchdog stops being fed.
+    pub alive_until: Option<UnixTime>,
 }
 
 impl WorkerState {
@@ -112,6 +115,7 @@ impl WorkerState {
             storm: None,
             storm_acknowledged: false,
             imports_failing: 0,
+            alive_until: None,
         }
     }
 
@@ -411,6 +415,22 @@ impl Board {
                 w.last_error = Some(error);
             }
         });
+    }
+
+    /// A worker shows life: it will again by `until` (see [`WorkerState::alive_until`]).
+    pub(crate) fn beat(&self, name: &str, until: UnixTime) {
+        self.update(name, |w| w.alive_until = Some(until));
+    }
+
+    /// The running workers that showed no life by when they said they would.
+    pub(crate) fn stuck(&self, now: UnixTime) -> Vec<String> {
+        self.with(|s| {
+            s.workers
+                .iter()
+                .filter(|w| w.life == Life::Running && w.alive_until.is_some_and(|t| t < now))
+                .map(|w| w.name.clone())
+                .collect()
+        })
     }
 
     /// When the daemon started (Unix seconds).

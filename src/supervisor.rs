@@ -27,6 +27,7 @@ use crate::clock::unix_now;
 use crate::config::{self, Arr, Config};
 use crate::control::{Command, Control, ReloadError, RestartError};
 use crate::logging;
+use crate::notify::Notifier;
 use crate::shutdown::Shutdown;
 use crate::status::{Board, Life, QbitState, WorkerState};
 use crate::store::{InstanceRecords, Store, Writes};
@@ -108,6 +109,12 @@ pub(crate) struct Supervisor {
     events: Sender<Event>,
     inbox: Receiver<Event>,
     next_config_check: Instant,
+    /// systemd's notifications, when run as a `Type=notify` service.
+    notifier: Option<Notifier>,
+    /// The next watchdog ping, when systemd's watchdog is on.
+    next_watchdog: Option<Instant>,
+    /// The workers last seen stuck (logged when that changes).
+    stuck: Vec<String>,
 }
 
 impl Supervisor {
@@ -134,7 +141,21 @@ impl Supervisor {
             events,
             inbox,
             next_config_check: Instant::now() + CONFIG_CHECK_EVERY,
+            notifier: None,
+            next_watchdog: None,
+            stuck: Vec::new(),
         }
+    }
+
+    /// Tells systemd when the workers run, feeds its watchdog while they make progress, and
+    /// says when it stops (see [`Notifier`]).
+    pub(crate) fn notify_systemd(mut self, notifier: Option<Notifier>) -> Self {
+        self.next_watchdog = notifier
+            .as_ref()
+            .and_then(Notifier::watchdog_every)
+            .map(|_| Instant::now());
+        self.notifier = notifier;
+        self
     }
 
     /// The command handle for the status server and the signal handler.
@@ -161,6 +182,9 @@ impl Supervisor {
             self.add(arr);
         }
         info!("{} worker(s) running", self.slots.len());
+        if let Some(n) = &self.notifier {
+            n.ready();
+        }
         loop {
             let timeout = self.next_deadline().saturating_duration_since(Instant::now());
             match self.inbox.recv_timeout(timeout) {
@@ -182,6 +206,7 @@ impl Supervisor {
                 Err(RecvTimeoutError::Timeout) => {}
             }
             self.due_restarts();
+            self.feed_watchdog();
             if Instant::now() >= self.next_config_check {
                 self.next_config_check = Instant::now() + CONFIG_CHECK_EVERY;
                 let now = mtime(&self.config_path);
@@ -192,6 +217,9 @@ impl Supervisor {
                 }
             }
         }
+        if let Some(n) = &self.notifier {
+            n.stopping();
+        }
         self.stop_all();
     }
 
@@ -199,7 +227,37 @@ impl Supervisor {
         self.slots
             .values()
             .filter_map(|s| s.restart_at)
+            .chain(self.next_watchdog)
             .fold(self.next_config_check, Instant::min)
+    }
+
+    /// Pings systemd's watchdog when it is due and no worker is stuck: a worker that shows
+    /// no life long past its pass and sleep (a hang) lets the watchdog restart the service.
+    fn feed_watchdog(&mut self) {
+        let (Some(n), Some(due)) = (&self.notifier, self.next_watchdog) else {
+            return;
+        };
+        let now = Instant::now();
+        if now < due {
+            return;
+        }
+        let stuck = self.board.stuck(unix_now());
+        if stuck != self.stuck {
+            if stuck.is_empty() {
+                info!("every worker makes progress again; feeding the service watchdog again");
+            } else {
+                error!(
+                    "stuck, with no progress for far longer than a pass: {}; the service watchdog is \
+                     no longer fed, so the service manager restarts the daemon",
+                    stuck.join(", ")
+                );
+            }
+            self.stuck = stuck;
+        }
+        if self.stuck.is_empty() {
+            n.watchdog();
+        }
+        self.next_watchdog = n.watchdog_every().map(|every| now + every);
     }
 
     fn add(&mut self, arr: Arr) {

@@ -517,6 +517,72 @@ fn check_and_status_commands() {
     );
 }
 
+/// What arrives on a notify socket for `for_how_long`.
+fn notifications(socket: &std::os::unix::net::UnixDatagram, for_how_long: Duration) -> Vec<String> {
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let deadline = Instant::now() + for_how_long;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while Instant::now() < deadline {
+        if let Ok(n) = socket.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    got
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Under systemd (`Type=notify`, `WatchdogSec`): READY once the workers run, the watchdog
+/// fed while they make progress, STOPPING at SIGTERM; a stuck worker starves the watchdog.
+#[test]
+fn systemd_is_told_ready_fed_while_workers_progress_and_told_stopping() {
+    let dir = crate::support::util::temp_dir("notify");
+    let path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    let path = leak(path.display().to_string());
+    let Some(mut s) = Scenario::radarr()
+        .env("NOTIFY_SOCKET", path)
+        .env("WATCHDOG_USEC", "1000000")
+        .start()
+    else {
+        return;
+    };
+    let got = notifications(&socket, Duration::from_secs(3));
+    assert_eq!(got.first().map(String::as_str), Some("READY=1"), "{got:?}");
+    let pings = got.iter().filter(|m| *m == "WATCHDOG=1").count();
+    assert!(pings >= 4, "fed every half second: {got:?}");
+    let (status, _) = s.daemon.terminate();
+    assert!(status.success());
+    let got = notifications(&socket, Duration::from_millis(300));
+    assert!(got.contains(&"STOPPING=1".to_string()), "{got:?}");
+
+    // A worker that hangs: once it is overdue, the watchdog is no longer fed.
+    let Some(s) = Scenario::radarr()
+        .env("NOTIFY_SOCKET", path)
+        .env("WATCHDOG_USEC", "1000000")
+        .env("QBITRR_LITE_FAULT_HANG", "Radarr-Test")
+        .env("QBITRR_LITE_FAULT_STUCK_AFTER_SECS", "2")
+        .first_pass_of(&[])
+        .start()
+    else {
+        return;
+    };
+    let early = notifications(&socket, Duration::from_secs(4));
+    assert_eq!(early.first().map(String::as_str), Some("READY=1"), "{early:?}");
+    let late = notifications(&socket, Duration::from_secs(3));
+    assert!(
+        !late.contains(&"WATCHDOG=1".to_string()),
+        "still fed while stuck: {late:?}\n{}",
+        s.daemon.log()
+    );
+    s.daemon
+        .wait_for_log("the service watchdog is no longer fed", Duration::from_secs(1));
+    assert!(s.daemon.log().contains("Radarr-Test"));
+}
+
 /// `GET /health` on a new connection, within `limit` from connecting to the last byte:
 /// the status code, or the error.
 fn health_within(port: u16, limit: Duration) -> Result<u16, String> {

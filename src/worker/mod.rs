@@ -105,6 +105,23 @@ pub(crate) struct Connections {
     pub(crate) dry_run: bool,
 }
 
+/// How long a pass may take before its worker counts as stuck, and the service watchdog
+/// (systemd's `WatchdogSec`) stops being fed: far beyond any pass, whose every request has
+/// its own timeout. Test builds take `QBITRR_LITE_FAULT_STUCK_AFTER_SECS`.
+fn stuck_after() -> i64 {
+    #[cfg(feature = "fault-injection")]
+    if let Some(secs) = std::env::var("QBITRR_LITE_FAULT_STUCK_AFTER_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return secs;
+    }
+    STUCK_AFTER_SECS
+}
+
+/// See [`stuck_after`].
+const STUCK_AFTER_SECS: i64 = 15 * 60;
+
 /// Tracks one upstream's reachability so an outage is logged once.
 #[derive(Default)]
 struct Outage {
@@ -252,6 +269,9 @@ pub(crate) struct Worker {
     /// Test-only fault injection: panic at the start of every pass.
     #[cfg(feature = "fault-injection")]
     fault_panic: bool,
+    /// Test-only fault injection: hang in the first pass (a stuck worker).
+    #[cfg(feature = "fault-injection")]
+    fault_hang: bool,
     passes: u64,
     /// The Arr's periodic jobs (RssSync, RefreshMonitoredDownloads), set up at the first
     /// pass that has read the store; never in a dry run.
@@ -340,6 +360,9 @@ impl Worker {
             // A fault-injection hook for the supervisor's tests: QBITRR_LITE_FAULT_PANIC=<section>.
             #[cfg(feature = "fault-injection")]
             fault_panic: std::env::var("QBITRR_LITE_FAULT_PANIC").is_ok_and(|v| v == arr_cfg.name),
+            // QBITRR_LITE_FAULT_HANG=<section>: that worker hangs (the watchdog's tests).
+            #[cfg(feature = "fault-injection")]
+            fault_hang: std::env::var("QBITRR_LITE_FAULT_HANG").is_ok_and(|v| v == arr_cfg.name),
             passes: 0,
             jobs: None,
             dry_run,
@@ -368,6 +391,8 @@ impl Worker {
         while !shutdown.is_set() {
             let started = Instant::now();
             let now = unix_now();
+            self.board
+                .beat(&self.arr_cfg.name, now.saturating_add(stuck_after()));
             let sleep = match self.pass(now, shutdown) {
                 Ok(report) => {
                     failures = 0;
@@ -402,6 +427,11 @@ impl Worker {
             if self.trace {
                 debug!("{}: sleep phase: {}s", self.name(), sleep.as_secs_f64());
             }
+            let sleep_secs = i64::try_from(sleep.as_secs()).unwrap_or(i64::MAX);
+            let until = unix_now()
+                .saturating_add(sleep_secs)
+                .saturating_add(stuck_after());
+            self.board.beat(&self.arr_cfg.name, until);
             if shutdown.wait_timeout(sleep) {
                 break;
             }
@@ -625,6 +655,16 @@ impl Worker {
             "fault injection: QBITRR_LITE_FAULT_PANIC={}",
             self.arr_cfg.name
         );
+        #[cfg(feature = "fault-injection")]
+        if self.fault_hang {
+            warn!(
+                "{}: fault injection: QBITRR_LITE_FAULT_HANG: hanging",
+                self.name()
+            );
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
         // Nothing is done that could not be recorded: an unavailable store skips the pass.
         self.records.available().map_err(PassError::Store)?;
         if !self.loaded {
