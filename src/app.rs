@@ -142,7 +142,10 @@ fn run(args: RunArgs) -> u8 {
         Access::Open
     } else {
         match server::token(cfg.webui.token.as_deref(), &data_dir) {
-            Ok(t) => Access::Token(t),
+            Ok(token) => Access::Token {
+                token,
+                in_query: cfg.webui.allow_token_query,
+            },
             Err(e) => {
                 log::error!("{e}");
                 return EXIT_RUNTIME;
@@ -159,9 +162,13 @@ fn run(args: RunArgs) -> u8 {
     )
     .notify_systemd(crate::notify::Notifier::from_env());
     let control = supervisor.control();
+    let listen = server::Listen {
+        host: &cfg.webui.host,
+        port: cfg.webui.port,
+        url_base: &cfg.webui.url_base,
+    };
     let server = match StatusServer::start(
-        &cfg.webui.host,
-        cfg.webui.port,
+        listen,
         access,
         board,
         control.clone(),

@@ -4,13 +4,14 @@
 //! lacks and small NAS partitions need.
 //!
 //! A worker thread names its section once with [`set_section`]; its lines
-//! then go to that section's file too. Under procd or systemd, `--log-stdout`
+//! then go to that section's file too. The newest lines at INFO and above are also
+//! kept in memory ([`tail`]) for `/api/logs` and the status page, with or without files. Under procd or systemd, `--log-stdout`
 //! sends everything to standard output instead, for the service manager to
 //! collect. Secrets are never passed to the logger: callers log key names
 //! and endpoints, never values.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,35 @@ pub(crate) fn level(name: &str) -> LevelFilter {
 
 thread_local! {
     static SECTION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Lines kept in memory for [`tail`] (about 75 KB).
+pub(crate) const TAIL_LINES: usize = 500;
+
+/// The newest lines at INFO and above, with the section that logged each.
+static TAIL: Mutex<VecDeque<(Option<String>, String)>> = Mutex::new(VecDeque::new());
+
+/// The newest `n` lines kept in memory (oldest first), of one section when `section`
+/// is given (a worker's own lines), else of all.
+pub(crate) fn tail(section: Option<&str>, n: usize) -> Vec<String> {
+    let kept = TAIL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut lines: Vec<String> = kept
+        .iter()
+        .rev()
+        .filter(|(s, _)| section.is_none_or(|want| s.as_deref() == Some(want)))
+        .take(n)
+        .map(|(_, line)| line.clone())
+        .collect();
+    lines.reverse();
+    lines
+}
+
+fn keep(section: Option<String>, line: &str) {
+    let mut kept = TAIL.lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() == TAIL_LINES {
+        kept.pop_front();
+    }
+    kept.push_back((section, line.trim_end().to_string()));
 }
 
 /// Routes this thread's log lines to `<section>.log` as well as `Main.log`.
@@ -125,13 +155,15 @@ impl Log for Logger {
                 let _ = std::io::stdout().lock().write_all(line.as_bytes());
             }
         }
+        let section = SECTION.with(|s| s.borrow().clone());
+        if record.level() <= log::Level::Info {
+            keep(section.clone(), &line);
+        }
         if let Some(files) = &self.files {
             files.write("Main", &line);
-            SECTION.with(|s| {
-                if let Some(section) = s.borrow().as_deref() {
-                    files.write(section, &line);
-                }
-            });
+            if let Some(section) = section.as_deref() {
+                files.write(section, &line);
+            }
         }
     }
 
@@ -245,6 +277,30 @@ mod tests {
         files.write("a/b", "y\n");
         assert!(dir.join("a_b.log").exists());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_tail_keeps_the_newest_lines_per_section() {
+        for i in 0..TAIL_LINES + 5 {
+            let section = (i % 2 == 0).then(|| "Radarr-Tail".to_string());
+            keep(section, &format!("line {i}\n"));
+        }
+        let all = tail(None, TAIL_LINES + 100);
+        assert!(all.len() <= TAIL_LINES);
+        let last = TAIL_LINES + 4;
+        assert_eq!(
+            all.last().map(String::as_str),
+            Some(format!("line {last}").as_str())
+        );
+        let ours = tail(Some("Radarr-Tail"), 3);
+        assert_eq!(
+            ours,
+            [
+                format!("line {}", last - 4),
+                format!("line {}", last - 2),
+                format!("line {last}")
+            ]
+        );
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! requests are read in [`http1`].
 //!
 //! - `GET /health` (no auth): 200 `{"status":"ok",…}` or 503 naming each failing part;
-//! - `GET /api/processes`, `POST /api/processes/{name}/restart`,
+//! - `GET /api/processes`, `POST /api/processes/{name}/restart`, `POST /api/processes/restart_all`,
+//!   qBitrr's `POST /api/processes/{category}/{kind}/restart`,
 //!   `POST /api/processes/{name}/acknowledge` (a storm the guard holds back), `GET /api/status`,
-//!   `GET /api/actions`, `GET /api/explain/{hash}`, `POST /api/config/reload`;
+//!   `GET /api/actions`, `GET /api/explain/{hash}`, `GET /api/logs`, `POST /api/config/reload`;
 //! - `GET /metrics` (Prometheus text, with the standard `process_*` metrics: [`process`]).
 //!
-//! `/api/*` and `/metrics` need `Authorization: Bearer <token>` unless
-//! AuthDisabled. Unknown paths answer 404, wrong methods 405, bodies over
+//! `/api/*` and `/metrics` need `Authorization: Bearer <token>` (or `?token=` with
+//! AllowInsecureTokenQuery) unless AuthDisabled. Every route also answers under
+//! `[WebUI] UrlBase` (for a reverse proxy). Unknown paths answer 404, wrong methods 405, bodies over
 //! 64 KiB 413, malformed requests 4xx; none of them stops the server. Every
 //! answer is built from the status board, the store or the supervisor; only
 //! `/api/explain` calls an upstream, on a slow thread, so `/health` never waits.
@@ -56,20 +58,32 @@ pub(crate) struct StatusServer {
 #[derive(Clone)]
 pub(crate) enum Access {
     Open,
-    Token(String),
+    /// The token, and whether it may come as `?token=` (AllowInsecureTokenQuery).
+    Token {
+        token: String,
+        in_query: bool,
+    },
+}
+
+/// Where the server listens, and under which path prefix.
+pub(crate) struct Listen<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    /// `[WebUI] UrlBase`, without a trailing `/` ("" for none).
+    pub url_base: &'a str,
 }
 
 impl StatusServer {
     /// Binds `host:port` and serves until [`StatusServer::stop`].
     pub(crate) fn start(
-        host: &str,
-        port: u16,
+        listen: Listen<'_>,
         access: Access,
         board: Arc<Board>,
         control: Control,
         store: Arc<Store>,
         config: Arc<RwLock<Config>>,
     ) -> Result<Self, ServerError> {
+        let (host, port) = (listen.host, listen.port);
         let addr = if host.contains(':') {
             format!("[{host}]:{port}")
         } else {
@@ -88,6 +102,7 @@ impl StatusServer {
             .map_or(MAX_CONNECTIONS, |soft| soft.saturating_sub(RESERVED_FDS) / 2)
             .clamp(8, MAX_CONNECTIONS);
         let ctx = Arc::new(Context {
+            url_base: listen.url_base.trim_end_matches('/').to_string(),
             access,
             board,
             control,
@@ -100,7 +115,10 @@ impl StatusServer {
         };
         let serving = Serving::start(listener, limits, move |request| route(request, &ctx))
             .map_err(ServerError::Thread)?;
-        info!("status server listening on http://{bound} (/health, /api/*, /metrics)");
+        info!(
+            "status server listening on http://{bound}{} (/health, /api/*, /metrics)",
+            listen.url_base
+        );
         Ok(Self { serving })
     }
 
@@ -239,13 +257,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn authorized(request: &Request, access: &Access) -> bool {
-    let Access::Token(token) = access else {
+    let Access::Token { token, in_query } = access else {
         return true;
     };
-    request
+    let matches = |given: &str| constant_time_eq(given.trim().as_bytes(), token.as_bytes());
+    let by_header = request
         .header("Authorization")
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes()))
+        .is_some_and(matches);
+    by_header
+        || (*in_query
+            && query_pairs(&request.target)
+                .iter()
+                .any(|(k, v)| k == "token" && matches(v)))
 }
 
 fn json_response(status: u16, body: &Value) -> Response {
@@ -258,6 +282,8 @@ fn error(status: u16, message: &str) -> Response {
 
 /// What the routes answer from.
 struct Context {
+    /// `[WebUI] UrlBase` ("" for none).
+    url_base: String,
     access: Access,
     board: Arc<Board>,
     control: Control,
@@ -267,19 +293,46 @@ struct Context {
     config: Arc<RwLock<Config>>,
 }
 
+/// The path a route sees: without the query, the URL base and a trailing `/`; None when
+/// the request is not under the URL base.
+fn local_path<'a>(request: &'a Request, url_base: &str) -> Option<&'a str> {
+    let path = request.path();
+    let rest = if url_base.is_empty() {
+        path
+    } else {
+        let rest = path.strip_prefix(url_base)?;
+        if !(rest.is_empty() || rest.starts_with('/')) {
+            return None;
+        }
+        rest
+    };
+    Some(rest.trim_end_matches('/'))
+}
+
 fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
     let (access, board) = (&ctx.access, &*ctx.board);
     let now = unix_now();
     let method = request.method;
     let get = method == Method::Get || method == Method::Head;
     let post = method == Method::Post;
-    let path = request.path().trim_end_matches('/');
+    let Some(path) = local_path(request, &ctx.url_base) else {
+        return Answer::Now(error(404, "not found"));
+    };
     let known = matches!(
         path,
-        "/health" | "/metrics" | "/api/processes" | "/api/status" | "/api/config/reload" | "/api/actions"
+        "/health"
+            | "/metrics"
+            | "/api/processes"
+            | "/api/processes/restart_all"
+            | "/api/status"
+            | "/api/config/reload"
+            | "/api/actions"
+            | "/api/logs"
     ) || restart_target(path).is_some()
+        || category_restart_target(path).is_some()
         || explain_target(path).is_some()
-        || acknowledge_target(path).is_some();
+        || acknowledge_target(path).is_some()
+        || log_target(path).is_some();
     if !known {
         return Answer::Now(error(404, "not found"));
     }
@@ -288,6 +341,9 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
             401,
             "missing or wrong token: send Authorization: Bearer <WebUI.Token>",
         ));
+    }
+    if path == "/api/processes/restart_all" && !post {
+        return Answer::Now(error(405, "method not allowed"));
     }
     // Answers that wait on the supervisor, the store or an upstream run off the loop.
     let later = |f: fn(&Context, &Request) -> Response| {
@@ -317,9 +373,22 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
         ("/api/processes", true, _) => json_response(200, &board.processes_json(now)),
         ("/api/status", true, _) => json_response(200, &board.status_json(now)),
         ("/api/actions", true, _) => return later(|ctx, r| actions(&r.target, &ctx.store)),
+        ("/api/logs", true, _) => logs(&request.target, None),
+        (p, true, _) if log_target(p).is_some() => logs(&request.target, log_target(p)),
+        ("/api/processes/restart_all", _, true) => {
+            return later(|ctx, _| restart_all(&ctx.control, &ctx.board))
+        }
+        (p, _, true) if category_restart_target(p).is_some() => {
+            return later(|ctx, r| {
+                let path = local_path(r, &ctx.url_base).unwrap_or_default();
+                let (category, kind) = category_restart_target(path).unwrap_or_default();
+                restart_category(&ctx.control, &ctx.board, category, kind)
+            })
+        }
         (p, true, _) if explain_target(p).is_some() => {
             return later(|ctx, r| {
-                let hash = explain_target(r.path().trim_end_matches('/')).unwrap_or_default();
+                let path = local_path(r, &ctx.url_base).unwrap_or_default();
+                let hash = explain_target(path).unwrap_or_default();
                 let snapshot = ctx.config.read().unwrap_or_else(|p| p.into_inner()).clone();
                 explain_response(&snapshot, &ctx.store, hash)
             })
@@ -336,7 +405,8 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
         }
         (p, _, true) if restart_target(p).is_some() => {
             return later(|ctx, r| {
-                let name = restart_target(r.path().trim_end_matches('/')).unwrap_or_default();
+                let path = local_path(r, &ctx.url_base).unwrap_or_default();
+                let name = restart_target(path).unwrap_or_default();
                 restart(&ctx.control, name)
             })
         }
@@ -360,6 +430,53 @@ fn reload(control: &Control) -> Response {
         ),
         Err(e) => error(503, &e.to_string()),
     }
+}
+
+/// `POST /api/processes/restart_all`: every worker, one after the other.
+fn restart_all(control: &Control, board: &Board) -> Response {
+    let mut restarted = Vec::new();
+    for w in board.snapshot() {
+        match control.restart(&w.name, SUPERVISOR_TIMEOUT) {
+            Ok(()) => restarted.push(w.name),
+            Err(ControlError::Refused(_)) => {} // left the config meanwhile
+            Err(e) => return error(503, &e.to_string()),
+        }
+    }
+    json_response(200, &json!({ "result": "restarting", "restarted": restarted }))
+}
+
+/// qBitrr's `POST /api/processes/{category}/{kind}/restart`: kind `torrent` is the worker
+/// watching that category; there is no separate `search` process (searching is not
+/// implemented yet).
+fn restart_category(control: &Control, board: &Board, category: &str, kind: &str) -> Response {
+    if kind != "torrent" {
+        return error(
+            404,
+            &format!(
+                "no {kind:?} process: searching is not implemented yet (kind torrent restarts the worker)"
+            ),
+        );
+    }
+    match board.snapshot().into_iter().find(|w| w.category == category) {
+        Some(w) => restart(control, &w.name),
+        None => error(404, &format!("no worker watches category {category:?}")),
+    }
+}
+
+/// `GET /api/logs[/{section}]?lines=N`: the newest lines at INFO and above (default 200,
+/// at most all that are kept), of one Arr section or of all.
+fn logs(url: &str, section: Option<&str>) -> Response {
+    let mut n = 200;
+    for (key, value) in query_pairs(url) {
+        if key == "lines" {
+            match value.parse::<usize>() {
+                Ok(v) => n = v.clamp(1, crate::logging::TAIL_LINES),
+                Err(_) => return error(400, "lines: a number expected"),
+            }
+        }
+    }
+    let lines = crate::logging::tail(section, n);
+    json_response(200, &json!({ "section": section, "lines": lines }))
 }
 
 fn restart(control: &Control, name: &str) -> Response {
@@ -473,6 +590,19 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `/api/logs/{section}` → section.
+fn log_target(path: &str) -> Option<&str> {
+    let name = path.strip_prefix("/api/logs/")?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// qBitrr's `/api/processes/{category}/{kind}/restart` → (category, kind).
+fn category_restart_target(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/api/processes/")?.strip_suffix("/restart")?;
+    let (category, kind) = rest.rsplit_once('/')?;
+    (!category.is_empty() && matches!(kind, "torrent" | "search")).then_some((category, kind))
+}
+
 /// `/api/processes/{name}/restart` → name (URL-decoded `%20` etc. are not expected in section names).
 fn restart_target(path: &str) -> Option<&str> {
     process_target(path, "/restart")
@@ -507,6 +637,21 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn qbitrrs_category_restart_paths() {
+        assert_eq!(
+            category_restart_target("/api/processes/radarr/torrent/restart"),
+            Some(("radarr", "torrent"))
+        );
+        assert_eq!(
+            category_restart_target("/api/processes/movies/4k/search/restart"),
+            Some(("movies/4k", "search"))
+        );
+        assert_eq!(category_restart_target("/api/processes/radarr/other/restart"), None);
+        assert_eq!(category_restart_target("/api/processes/Radarr-1080/restart"), None);
+        assert_eq!(category_restart_target("/api/processes//torrent/restart"), None);
     }
 
     #[test]

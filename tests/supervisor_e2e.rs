@@ -150,6 +150,87 @@ fn health_follows_qbittorrent() {
     eprintln!("bodies: ok={ok_body} unhealthy={bad_body}");
 }
 
+/// qBitrr's HTTP conventions: every route under `UrlBase`, `?token=` with
+/// AllowInsecureTokenQuery, `/api/logs`, `restart_all` and the `{category}/{kind}` restart.
+#[test]
+fn routes_answer_under_the_url_base_with_qbitrrs_conventions() {
+    let Some(s) = Scenario::radarr()
+        .webui_lines("UrlBase = \"/qbitrr/\"\nAllowInsecureTokenQuery = true")
+        .first_pass_of(&[])
+        .start()
+    else {
+        return;
+    };
+    let d = &s.daemon;
+    let base = format!("{}/qbitrr", d.url());
+    let call = |method: &str, path: &str, auth: bool| {
+        let token = format!("Bearer {TOKEN}");
+        let headers: Vec<(&str, &str)> = if auth {
+            vec![("Authorization", &token)]
+        } else {
+            vec![]
+        };
+        crate::support::util::try_http(method, &format!("{base}{path}"), &headers, None).unwrap_or(
+            crate::support::util::HttpReply {
+                status: 0,
+                headers: Vec::new(),
+                body: String::new(),
+            },
+        )
+    };
+    wait_for("a pass", d, Duration::from_secs(10), || {
+        call("GET", "/api/processes", true).body.contains("\"passes\":1")
+            || call("GET", "/health", false).status == 200
+    });
+    assert_eq!(call("GET", "/health", false).status, 200);
+    assert_eq!(d.get("/health", false).0, 404, "only under the URL base");
+    assert_eq!(call("GET", "/metricsx", true).status, 404);
+    // ?token= is accepted because AllowInsecureTokenQuery is on; a wrong one is not.
+    assert_eq!(
+        call("GET", &format!("/api/status?token={TOKEN}"), false).status,
+        200
+    );
+    assert_eq!(call("GET", "/api/status?token=wrong", false).status, 401);
+    assert_eq!(call("GET", "/api/status", false).status, 401);
+
+    let logs = call("GET", "/api/logs?lines=50", true);
+    assert_eq!(logs.status, 200, "{}", logs.body);
+    let logs: Value = serde_json::from_str(&logs.body).unwrap();
+    let lines = logs["lines"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("Radarr-Test: watching category")),
+        "{logs}"
+    );
+    assert!(lines.len() <= 50);
+    let own = call("GET", "/api/logs/Radarr-Test", true);
+    assert!(own.body.contains("watching category"), "{}", own.body);
+    assert!(!own.body.contains("status server listening"), "{}", own.body);
+    assert!(!logs.to_string().contains(TOKEN), "no token in the logs");
+
+    assert_eq!(call("GET", "/api/processes/restart_all", true).status, 405);
+    let all = call("POST", "/api/processes/restart_all", true);
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(all.body.contains("Radarr-Test"), "{}", all.body);
+    let torrent = call("POST", "/api/processes/radarr/torrent/restart", true);
+    assert_eq!(torrent.status, 200, "{}", torrent.body);
+    let search = call("POST", "/api/processes/radarr/search/restart", true);
+    assert_eq!(search.status, 404, "{}", search.body);
+    assert!(search.body.contains("not implemented"), "{}", search.body);
+    assert_eq!(
+        call("POST", "/api/processes/tv/torrent/restart", true).status,
+        404
+    );
+    // Both asked the supervisor (a manual restart does not count towards the restart limit).
+    assert_eq!(
+        d.log().matches("Radarr-Test: restart requested").count(),
+        2,
+        "{}",
+        d.log()
+    );
+}
+
 /// `/metrics` as a Prometheus server reads it: `promtool check metrics` finds nothing to
 /// say, the conventional families are there, and the labels leave `instance` to Prometheus.
 #[test]

@@ -336,6 +336,13 @@ fn cases() -> Vec<Case> {
             &["\"t\\u0000k\"", "\"t\\nk\""],
         )
         .more(vec![long(1_024)], vec![long(1_025)]),
+        case(
+            "WebUI",
+            "UrlBase",
+            "at most 255 characters, empty or from /, no spaces, ?, # or backslash",
+            &["\"\"", "\"/qbitrr\"", "\"/a/b/\""],
+            &["\"qbitrr\"", "\"/a b\"", "\"/a?b\"", "\"/a#b\"", "\"/a\\\\b\"", "\"/a\\nb\""],
+        ),
         // [qBit]
         case(
             "qBit",

@@ -111,6 +111,8 @@ pub(super) enum Chars {
     Category,
     /// A folder: no control characters; `CHANGE_ME` (qBitrr's default) means "not set".
     Folder,
+    /// A URL path prefix for a reverse proxy: empty, or from `/`, no spaces, `?`, `#` or `\`.
+    UrlPath,
     /// A qBittorrent tag: no control characters, no comma (qBittorrent splits tags on it).
     Tag,
 }
@@ -138,6 +140,9 @@ pub(super) fn text_problem(text: &str, max: usize, chars: Chars, secret: bool) -
         Chars::Category if text.starts_with('/') || text.ends_with('/') => "starts or ends with /",
         Chars::Category if text.contains("//") => "contains //",
         Chars::Tag if text.contains(',') => "contains a comma",
+        Chars::UrlPath if text.chars().any(char::is_whitespace) => "contains a space",
+        Chars::UrlPath if !text.is_empty() && !text.starts_with('/') => "does not start with /",
+        Chars::UrlPath if text.contains(['?', '#', '\\']) => "contains ?, # or a backslash",
         _ => return None,
     };
     Some(problem.to_string())
@@ -304,6 +309,7 @@ impl Bounds {
                         ", no control characters, no backslash, no / at either end or twice in a row"
                     }
                     Chars::Tag => ", no control characters, no comma",
+                    Chars::UrlPath => ", empty or from /, no spaces, ?, # or backslash",
                 };
                 format!("at most {max} characters{rule}")
             }
@@ -493,9 +499,9 @@ pub(super) static WEBUI: TableSchema = TableSchema {
         sup("Token", Ty::Str, text(1_024, Chars::Line)),
         sup("AuthDisabled", Ty::Bool, FLAG),
         uns("AllowInsecureExposure", Ty::Bool, Dflt::Bool(false)),
-        uns("AllowInsecureTokenQuery", Ty::Bool, Dflt::Bool(false)),
+        sup("AllowInsecureTokenQuery", Ty::Bool, FLAG),
         uns("BehindHttpsProxy", Ty::Bool, Dflt::Bool(false)),
-        uns("UrlBase", Ty::Str, Dflt::Str("")),
+        sup("UrlBase", Ty::Str, text(255, Chars::UrlPath)),
         uns("LocalAuthEnabled", Ty::Bool, Dflt::Bool(false)),
         uns("OIDCEnabled", Ty::Bool, Dflt::Bool(false)),
         uns("Username", Ty::Str, Dflt::Str("")),

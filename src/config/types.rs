@@ -90,6 +90,12 @@ pub struct WebUi {
     pub token: Option<String>,
     /// AuthDisabled (default false): `/api/*` and `/metrics` without a token.
     pub auth_disabled: bool,
+    /// AllowInsecureTokenQuery (default false, also when missing): the token may come as
+    /// `?token=` (it then shows in proxy logs and browser history).
+    pub allow_token_query: bool,
+    /// UrlBase (default ""): the path prefix a reverse proxy serves us under, e.g.
+    /// `/qbitrr`, without a trailing `/`; every route answers under it too.
+    pub url_base: String,
 }
 
 /// One `[qBit]` / `[qBit-<Name>]` section that is not `Disabled`.

@@ -470,6 +470,13 @@ impl Validator<'_> {
             port,
             token: token.filter(|t| !t.is_empty()).map(str::to_string),
             auth_disabled: w.bool("AuthDisabled").unwrap_or(false),
+            allow_token_query: w.bool("AllowInsecureTokenQuery").unwrap_or(false),
+            url_base: w
+                .text("UrlBase")
+                .ok()
+                .flatten()
+                .map(|b| b.trim().trim_end_matches('/').to_string())
+                .unwrap_or_default(),
         }
     }
 

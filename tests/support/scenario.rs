@@ -86,6 +86,8 @@ pub struct ScenarioBuilder {
     read_mode: Option<&'static str>,
     /// Lines at the end of `[qBit]` (they may open its sub-tables).
     qbit_lines: &'static str,
+    /// More lines for `[WebUI]`.
+    webui_lines: &'static str,
 }
 
 impl ScenarioBuilder {
@@ -98,6 +100,12 @@ impl ScenarioBuilder {
     /// Lines at the end of `[qBit]`, e.g. `ManagedCategories` and `[qBit.CategorySeeding]`.
     pub fn qbit_lines(mut self, lines: &'static str) -> Self {
         self.qbit_lines = lines;
+        self
+    }
+
+    /// More lines for `[WebUI]`, e.g. `UrlBase`.
+    pub fn webui_lines(mut self, lines: &'static str) -> Self {
+        self.webui_lines = lines;
         self
     }
 
@@ -248,11 +256,12 @@ impl ScenarioBuilder {
         });
         let config = format!(
             "[Settings]\nConsoleLevel = \"DEBUG\"\nLogging = true\nLoopSleepTimer = 1\nQueueRefreshTimer = 5\n{settings}\n\n\
-             [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{token}\"\n\n\
+             [WebUI]\nHost = \"127.0.0.1\"\nPort = {port}\nToken = \"{token}\"\n{webui_lines}\n\n\
              [qBit]\nHost = \"{qbit_url}\"\nUserName = \"admin\"\nPassword = \"adminadmin\"\n\
              ReadMode = \"{read_mode}\"\n{qbit_lines}\n\n\
              {second_text}{sections_text}",
             qbit_lines = self.qbit_lines,
+            webui_lines = self.webui_lines,
             settings = self.settings,
             read_mode = self.read_mode.unwrap_or("maindata"),
             port = free_tcp_port(),
