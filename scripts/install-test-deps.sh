@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need: qbittorrent-nox (the real
-# qBittorrent the tests run against) and mktorrent (makes test torrents),
+# qBittorrent the tests run against), mktorrent (makes test torrents), chromium
+# (loads the status page headless),
 # promtool (checks /metrics; taken out of Debian's prometheus package without
 # installing the server), and, when run as root, the Debian 13 chroot with
 # qbittorrent-nox 5.1 the tests also run against (scripts/qbittorrent5-chroot.sh;
@@ -47,7 +48,8 @@ qbittorrent5_chroot() {
     fi
 }
 
-packages=(qbittorrent-nox mktorrent)
+# chromium: the status page is tested in a real headless browser.
+packages=(qbittorrent-nox mktorrent chromium)
 missing=()
 for pkg in "${packages[@]}"; do
     if command -v "$pkg" >/dev/null 2>&1; then
@@ -84,6 +86,6 @@ for pkg in "${packages[@]}"; do
         exit 1
     }
 done
-echo "install-test-deps: installed: $(qbittorrent-nox --version 2>/dev/null || echo qbittorrent-nox), mktorrent"
+echo "install-test-deps: installed: $(qbittorrent-nox --version 2>/dev/null || echo qbittorrent-nox), mktorrent, chromium"
 install_promtool
 qbittorrent5_chroot

@@ -2,11 +2,13 @@
 //! and what it answers from. How connections are kept is in [`connections`], how
 //! requests are read in [`http1`].
 //!
+//! - `GET /` (no auth): the status page ([`page`]);
 //! - `GET /health` (no auth): 200 `{"status":"ok",…}` or 503 naming each failing part;
 //! - `GET /api/processes`, `POST /api/processes/{name}/restart`, `POST /api/processes/restart_all`,
 //!   qBitrr's `POST /api/processes/{category}/{kind}/restart`,
 //!   `POST /api/processes/{name}/acknowledge` (a storm the guard holds back), `GET /api/status`,
-//!   `GET /api/actions`, `GET /api/explain/{hash}`, `GET /api/logs`, `POST /api/config/reload`;
+//!   `GET /api/actions`, `GET /api/explain/{hash}`, `GET /api/logs`, `GET /api/history`,
+//!   `POST /api/config/reload`;
 //! - `GET /metrics` (Prometheus text, with the standard `process_*` metrics: [`process`]).
 //!
 //! `/api/*` and `/metrics` need `Authorization: Bearer <token>` (or `?token=` with
@@ -18,6 +20,7 @@
 
 mod connections;
 pub(crate) mod http1;
+mod page;
 mod process;
 
 use std::fmt;
@@ -320,7 +323,8 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
     };
     let known = matches!(
         path,
-        "/health"
+        "" | "/health"
+            | "/api/history"
             | "/metrics"
             | "/api/processes"
             | "/api/processes/restart_all"
@@ -336,7 +340,7 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
     if !known {
         return Answer::Now(error(404, "not found"));
     }
-    if path != "/health" && !authorized(request, access) {
+    if !matches!(path, "" | "/health") && !authorized(request, access) {
         return Answer::Now(error(
             401,
             "missing or wrong token: send Authorization: Bearer <WebUI.Token>",
@@ -360,6 +364,10 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
         }))
     };
     let response = match (path, get, post) {
+        ("", true, _) => {
+            let in_query = matches!(access, Access::Token { in_query: true, .. });
+            page::render(&board.health(now).1, &ctx.url_base, in_query)
+        }
         ("/health", true, _) => {
             let (ok, body) = board.health(now);
             json_response(if ok { 200 } else { 503 }, &body)
@@ -371,7 +379,12 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
             Response::new(200, "text/plain; version=0.0.4; charset=utf-8", text.into_bytes())
         }
         ("/api/processes", true, _) => json_response(200, &board.processes_json(now)),
-        ("/api/status", true, _) => json_response(200, &board.status_json(now)),
+        ("/api/status", true, _) => {
+            let mut status = board.status_json(now);
+            status["health"] = board.health(now).1;
+            json_response(200, &status)
+        }
+        ("/api/history", true, _) => json_response(200, &board.history_json()),
         ("/api/actions", true, _) => return later(|ctx, r| actions(&r.target, &ctx.store)),
         ("/api/logs", true, _) => logs(&request.target, None),
         (p, true, _) if log_target(p).is_some() => logs(&request.target, log_target(p)),
@@ -649,8 +662,14 @@ mod tests {
             category_restart_target("/api/processes/movies/4k/search/restart"),
             Some(("movies/4k", "search"))
         );
-        assert_eq!(category_restart_target("/api/processes/radarr/other/restart"), None);
-        assert_eq!(category_restart_target("/api/processes/Radarr-1080/restart"), None);
+        assert_eq!(
+            category_restart_target("/api/processes/radarr/other/restart"),
+            None
+        );
+        assert_eq!(
+            category_restart_target("/api/processes/Radarr-1080/restart"),
+            None
+        );
         assert_eq!(category_restart_target("/api/processes//torrent/restart"), None);
     }
 

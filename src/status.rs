@@ -158,12 +158,75 @@ pub(crate) struct QbitRead {
 #[derive(Debug, Default)]
 struct State {
     started_at: UnixTime,
+    /// One sample a minute, the newest last, at most [`HISTORY_MINUTES`] (the status page's chart).
+    history: std::collections::VecDeque<Sample>,
     workers: Vec<WorkerState>,
     qbits: Vec<QbitState>,
     config_path: String,
     config_error: Option<String>,
     /// Why the store is unavailable, while it is.
     store_problem: Option<String>,
+}
+
+/// How many minutes of history the board keeps (6 hours, about 30 KB).
+pub(crate) const HISTORY_MINUTES: usize = 360;
+
+/// The groups of qBittorrent states the chart shows, in its order.
+pub(crate) const STATE_GROUPS: [&str; 6] = ["downloading", "stalled", "seeding", "paused", "error", "other"];
+
+/// Which of [`STATE_GROUPS`] a qBittorrent state is in.
+fn state_group(state: &str) -> usize {
+    match state {
+        "downloading" | "forcedDL" | "metaDL" | "forcedMetaDL" | "queuedDL" | "allocating" | "checkingDL" => {
+            0
+        }
+        "stalledDL" => 1,
+        "uploading" | "stalledUP" | "forcedUP" | "queuedUP" | "checkingUP" => 2,
+        "pausedDL" | "pausedUP" | "stoppedDL" | "stoppedUP" => 3,
+        "error" | "missingFiles" => 4,
+        _ => 5,
+    }
+}
+
+/// One minute of history: torrents by state group as the last pass in it saw them (summed
+/// over the workers), and the actions taken in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sample {
+    /// The minute's start (Unix seconds).
+    pub minute: UnixTime,
+    /// Torrents per [`STATE_GROUPS`].
+    pub torrents: [u64; 6],
+    pub actions: u64,
+}
+
+impl State {
+    /// A pass ended at `now` with `actions` actions: the current minute's sample is
+    /// brought up to date (a new minute starts a sample, the oldest beyond the bound go).
+    fn sample(&mut self, now: UnixTime, actions: u64) {
+        let mut torrents = [0u64; 6];
+        for w in &self.workers {
+            for (state, n) in &w.torrents_by_state {
+                torrents[state_group(state)] += n;
+            }
+        }
+        let minute = now - now.rem_euclid(60);
+        match self.history.back_mut() {
+            Some(last) if last.minute == minute => {
+                last.torrents = torrents;
+                last.actions += actions;
+            }
+            _ => {
+                if self.history.len() == HISTORY_MINUTES {
+                    self.history.pop_front();
+                }
+                self.history.push_back(Sample {
+                    minute,
+                    torrents,
+                    actions,
+                });
+            }
+        }
+    }
 }
 
 /// The shared board.
@@ -371,6 +434,7 @@ impl Board {
     }
 
     pub(crate) fn pass_ok(&self, name: &str, now: UnixTime, p: PassSummary) {
+        let actions: u64 = p.actions_by_rule.values().sum();
         self.update(name, |w| {
             w.passes += 1;
             w.last_pass_at = Some(now);
@@ -388,6 +452,25 @@ impl Board {
                 w.arr_version = p.arr_version;
             }
         });
+        self.with(|s| s.sample(now, actions));
+    }
+
+    /// `/api/history`: the last [`HISTORY_MINUTES`] minutes, one sample each (minutes with no
+    /// pass are absent), oldest first.
+    pub(crate) fn history_json(&self) -> Value {
+        let samples: Vec<Value> = self.with(|s| {
+            s.history
+                .iter()
+                .map(|h| {
+                    let mut v = json!({ "t": h.minute, "actions": h.actions });
+                    for (group, n) in STATE_GROUPS.iter().zip(h.torrents) {
+                        v[*group] = json!(n);
+                    }
+                    v
+                })
+                .collect()
+        });
+        json!({ "minutes": HISTORY_MINUTES, "groups": STATE_GROUPS, "samples": samples })
     }
 
     pub(crate) fn pass_failed(&self, name: &str, failure: PassFailure) {
@@ -1011,6 +1094,43 @@ mod tests {
         let (ok, body) = b.health(NOW + 4);
         assert!(!ok);
         assert_eq!(body["problems"][0]["problem"], "Radarr unreachable for 3 passes");
+    }
+
+    #[test]
+    fn history_keeps_a_sample_a_minute_for_six_hours() {
+        let b = board_with("Radarr-1080");
+        let pass = |stalled: u64, actions: u64| {
+            let mut p = PassSummary::default();
+            p.torrents_by_state.insert("stalledDL", stalled);
+            p.torrents_by_state.insert("uploading", 5);
+            p.torrents_by_state.insert("moving", 1);
+            if actions > 0 {
+                p.actions_by_rule.insert("stalled-delete", actions);
+            }
+            p
+        };
+        let minute = NOW - NOW.rem_euclid(60);
+        b.pass_ok("Radarr-1080", minute + 1, pass(3, 1));
+        b.pass_ok("Radarr-1080", minute + 30, pass(2, 1));
+        b.pass_ok("Radarr-1080", minute + 61, pass(2, 0));
+        let h = b.history_json();
+        let samples = h["samples"].as_array().unwrap();
+        assert_eq!(samples.len(), 2, "{h}");
+        assert_eq!(
+            samples[0],
+            json!({"t": minute, "actions": 2, "downloading": 0, "stalled": 2, "seeding": 5, "paused": 0, "error": 0, "other": 1})
+        );
+        assert_eq!(samples[1]["t"], minute + 60);
+        for i in 2..HISTORY_MINUTES as i64 + 10 {
+            b.pass_ok("Radarr-1080", minute + 60 * i, pass(1, 0));
+        }
+        let h = b.history_json();
+        let samples = h["samples"].as_array().unwrap();
+        assert_eq!(samples.len(), HISTORY_MINUTES, "bounded");
+        assert_eq!(
+            samples.last().unwrap()["t"],
+            minute + 60 * (HISTORY_MINUTES as i64 + 9)
+        );
     }
 
     #[test]

@@ -123,8 +123,8 @@ fn filled_qbitrr_config_loads() {
             "EntrySearch.SearchMissing is on in Sonarr-TV, Sonarr-Anime, Radarr-1080, Radarr-4K, \
              Lidarr-Music, Readarr-Books (qBitrr's default), but searching for missing media is not \
              implemented yet",
-            "WebUI is on (qBitrr's default), but its pages are not served yet (the API, /health and \
-             /metrics are)",
+            "WebUI is on (qBitrr's default), but only the status page is served at / (not qBitrr's \
+             library, config and log views)",
         ]
     );
 }

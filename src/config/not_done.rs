@@ -183,7 +183,7 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
     // qBitrr always serves its pages; no key turns them off.
     let web_pages = Behaviour::global(
         "WebUI",
-        "its pages are not served yet (the API, /health and /metrics are)",
+        "only the status page is served at / (not qBitrr's library, config and log views)",
         On::ByDefault,
     );
 
@@ -243,8 +243,8 @@ mod tests {
             [
                 "EntrySearch.SearchMissing is on in Radarr-A (qBitrr's default), but searching for \
                  missing media is not implemented yet",
-                "WebUI is on (qBitrr's default), but its pages are not served yet (the API, /health \
-                 and /metrics are)",
+                "WebUI is on (qBitrr's default), but only the status page is served at / (not \
+                 qBitrr's library, config and log views)",
             ]
         );
     }

@@ -251,6 +251,8 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) content_type: &'static str,
     pub(crate) body: Vec<u8>,
+    /// More header lines, each `Name: value` (the status page's security headers).
+    pub(crate) headers: &'static [&'static str],
 }
 
 impl Response {
@@ -259,21 +261,27 @@ impl Response {
             status,
             content_type,
             body,
+            headers: &[],
         }
     }
 }
 
 /// The bytes of `response`; `head_only` for HEAD (the length is still the body's).
 pub(crate) fn serialize(response: &Response, head_only: bool, keep_alive: bool) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\nCache-Control: no-store\r\n\r\n",
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\nCache-Control: no-store\r\n",
         response.status,
         reason(response.status),
         response.content_type,
         response.body.len(),
         if keep_alive { "keep-alive" } else { "close" },
-    )
-    .into_bytes();
+    );
+    for line in response.headers {
+        head.push_str(line);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
     if !head_only {
         out.extend_from_slice(&response.body);
     }

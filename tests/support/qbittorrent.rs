@@ -195,7 +195,7 @@ fn find_tool(name: &str, env_override: &str) -> Option<PathBuf> {
     }
     skip_or_fail(
         &format!("{name} is not installed"),
-        "Run scripts/install-test-deps.sh (apt-get install qbittorrent-nox mktorrent) first.",
+        "Run scripts/install-test-deps.sh first (it installs qbittorrent-nox, mktorrent, chromium and promtool).",
     );
     None
 }
@@ -240,6 +240,11 @@ pub fn promtool() -> Option<PathBuf> {
         }
     }
     find_tool("promtool", "PROMTOOL")
+}
+
+/// `chromium` (`$CHROMIUM`, else `PATH`), with the same skip/fail rules as [`qbittorrent_nox`].
+pub fn chromium() -> Option<PathBuf> {
+    find_tool("chromium", "CHROMIUM")
 }
 
 /// The `mktorrent` binary, with the same skip/fail rules as [`qbittorrent_nox`].
