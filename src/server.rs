@@ -8,6 +8,7 @@
 //!   qBitrr's `POST /api/processes/{category}/{kind}/restart`,
 //!   `POST /api/processes/{name}/acknowledge` (a storm the guard holds back), `GET /api/status`,
 //!   `GET /api/actions`, `GET /api/explain/{hash}`, `GET /api/logs`, `GET /api/history`,
+//!   `GET /api/upcoming`,
 //!   `POST /api/config/reload`;
 //! - `GET /metrics` (Prometheus text, with the standard `process_*` metrics: [`process`]).
 //!
@@ -325,6 +326,7 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
         path,
         "" | "/health"
             | "/api/history"
+            | "/api/upcoming"
             | "/metrics"
             | "/api/processes"
             | "/api/processes/restart_all"
@@ -385,6 +387,7 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
             json_response(200, &status)
         }
         ("/api/history", true, _) => json_response(200, &board.history_json()),
+        ("/api/upcoming", true, _) => json_response(200, &board.upcoming_json(now)),
         ("/api/actions", true, _) => return later(|ctx, r| actions(&r.target, &ctx.store)),
         ("/api/logs", true, _) => logs(&request.target, None),
         (p, true, _) if log_target(p).is_some() => logs(&request.target, log_target(p)),

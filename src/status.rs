@@ -77,6 +77,8 @@ pub(crate) struct WorkerState {
     /// The worker said it would show life again by then (its sleep plus a generous pass);
     /// later, it is stuck, and the service watchdog stops being fed.
     pub alive_until: Option<UnixTime>,
+    /// Its torrents' next clock-driven changes, soonest first (a few).
+    pub upcoming: Vec<Upcoming>,
 }
 
 impl WorkerState {
@@ -116,6 +118,7 @@ impl WorkerState {
             storm_acknowledged: false,
             imports_failing: 0,
             alive_until: None,
+            upcoming: Vec::new(),
         }
     }
 
@@ -166,6 +169,22 @@ struct State {
     config_error: Option<String>,
     /// Why the store is unavailable, while it is.
     store_problem: Option<String>,
+}
+
+/// One torrent's next change the clock alone brings (from `explain`), for the status page.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Upcoming {
+    /// Which of the worker's qBittorrents holds it (its index).
+    pub qbit: usize,
+    pub hash: String,
+    pub name: String,
+    /// The rule that decides now, and why.
+    pub rule: crate::decide::Rule,
+    pub detail: String,
+    /// When the decision changes, the rule that decides then and what it does.
+    pub at: UnixTime,
+    pub next_rule: crate::decide::Rule,
+    pub what: String,
 }
 
 /// How many minutes of history the board keeps (6 hours, about 30 KB).
@@ -498,6 +517,33 @@ impl Board {
                 w.last_error = Some(error);
             }
         });
+    }
+
+    /// A worker's torrents' next changes (see [`Upcoming`]).
+    pub(crate) fn set_upcoming(&self, name: &str, upcoming: Vec<Upcoming>) {
+        self.update(name, |w| w.upcoming = upcoming);
+    }
+
+    /// `/api/upcoming`: every worker's next changes, soonest first.
+    pub(crate) fn upcoming_json(&self, now: UnixTime) -> Value {
+        let mut all: Vec<(String, Upcoming)> = self.with(|s| {
+            s.workers
+                .iter()
+                .flat_map(|w| w.upcoming.iter().map(|u| (w.name.clone(), u.clone())))
+                .collect()
+        });
+        all.sort_by(|a, b| (a.1.at, &a.1.hash).cmp(&(b.1.at, &b.1.hash)));
+        let list: Vec<Value> = all
+            .into_iter()
+            .map(|(arr, u)| {
+                json!({
+                    "arr": arr, "hash": u.hash, "name": u.name,
+                    "rule": u.rule.name(), "detail": u.detail,
+                    "at": u.at, "in": u.at - now, "next_rule": u.next_rule.name(), "what": u.what,
+                })
+            })
+            .collect();
+        json!({ "upcoming": list })
     }
 
     /// A worker shows life: it will again by `until` (see [`WorkerState::alive_until`]).

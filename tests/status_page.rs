@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::support::daemon::TOKEN;
 use crate::support::fake_arr::{queue_record, FakeKind};
-use crate::support::qbittorrent::{add, chromium, make_torrent};
+use crate::support::qbittorrent::{add, add_complete, chromium, make_torrent};
 use crate::support::scenario::Scenario;
 use crate::support::util::{http, temp_dir, Subdir};
 
@@ -60,6 +60,7 @@ fn the_status_page_shows_the_daemon_in_a_real_browser_without_console_errors() {
     };
     let Some(setup) = Scenario::radarr()
         .radarr_torrent("StalledDelay = \"1s\"")
+        .radarr_seeding("MaxSeedingTime = 7200\nRemoveTorrent = 2")
         .first_pass_of(&[])
         .setup()
     else {
@@ -68,20 +69,33 @@ fn the_status_page_shows_the_daemon_in_a_real_browser_without_console_errors() {
     // A stalled download the daemon removes, blocklists and searches: the audit log has
     // something to show.
     let fx = make_torrent(&setup.dir.subdir("nowhere"), "Page.Stalled.Movie.mkv", 1 << 20);
-    setup.radarr().set_queue(vec![queue_record(
-        FakeKind::Radarr,
-        71,
-        &fx.hash,
-        "Page.Stalled.Movie",
-        7,
-    )]);
+    // And a download that is imported, then seeds until MaxSeedingTime: what happens next.
+    let done = make_torrent(&setup.dir.subdir("done"), "Page.Seeding.Movie.mkv", 1 << 20);
+    setup.radarr().set_queue(vec![
+        queue_record(FakeKind::Radarr, 71, &fx.hash, "Page.Stalled.Movie", 7),
+        queue_record(FakeKind::Radarr, 72, &done.hash, "Page.Seeding.Movie", 8),
+    ]);
     let api = setup.api();
     add(&api, &fx, "radarr", &setup.dir.subdir("leech"), None);
+    add_complete(&api, &done, "radarr");
     api.wait_for_state(&fx.hash, Duration::from_secs(20), &["stalledDL"]);
     let s = setup.start_daemon();
     s.radarr()
         .wait_for_command("MoviesSearch", Duration::from_secs(40));
+    s.radarr()
+        .wait_for_command("DownloadedMoviesScan", Duration::from_secs(40));
     let d = &s.daemon;
+    let listed =
+        crate::support::util::wait_until(Duration::from_secs(30), Duration::from_millis(250), || {
+            d.get("/api/upcoming", true).1.contains("Page.Seeding.Movie")
+        });
+    let (_, upcoming) = d.get("/api/upcoming", true);
+    assert!(listed, "{upcoming}\n{}", d.log());
+    let upcoming: serde_json::Value = serde_json::from_str(&upcoming).unwrap();
+    let next = &upcoming["upcoming"][0];
+    assert_eq!(next["next_rule"], "seeding-limit", "{upcoming}");
+    let secs = next["in"].as_i64().unwrap();
+    assert!((7000..=7200).contains(&secs), "in {secs}s: {upcoming}");
 
     // Without JavaScript: the health summary, rendered by the server, and no token in it.
     let plain = http("GET", &format!("{}/", d.url()), &[], None);
@@ -108,6 +122,8 @@ fn the_status_page_shows_the_daemon_in_a_real_browser_without_console_errors() {
         "blocklist",
         "search",
         "watching category",
+        "Page.Seeding.Movie",
+        "seeding-limit",
         "<rect",
         "actions per minute",
     ] {

@@ -43,6 +43,7 @@ mod queue_order;
 mod settle;
 pub(crate) mod space;
 mod trackers;
+mod watch;
 
 use arr_jobs::{ArrJobs, News};
 pub(crate) use decision_log::DecisionLog;
@@ -214,6 +215,8 @@ pub(crate) struct Worker {
     qbits: Vec<Arc<dyn Qbittorrent>>,
     /// The categories this worker acts on.
     watch: Watch,
+    /// Its torrents' next clock-driven changes (the status page's "what happens next").
+    upcoming: watch::Watchlist,
     /// The Arr queue as last read, when, and the views' change count of our category then.
     queue: HashMap<String, QueueEntry>,
     queue_read: Option<(Instant, u64)>,
@@ -331,6 +334,7 @@ impl Worker {
             views,
             qbits,
             watch: Watch::of(settings, arr_cfg),
+            upcoming: watch::Watchlist::default(),
             queue: HashMap::new(),
             queue_read: None,
             queue_reads: 0,
@@ -740,7 +744,11 @@ impl Worker {
             if self.rules.sorts_queue {
                 sorts[i] = queue_order::plan(table, &ids.ours, &self.trackers, i);
             }
+            self.upcoming.prune(now, |u| {
+                u.qbit != i || TorrentId::parse(&u.hash).is_some_and(|id| table.get(&id).is_some())
+            });
         }
+        self.name_upcoming();
         self.scratch = t;
         self.spaces = spaces;
         report.torrents = seen;
@@ -1173,7 +1181,7 @@ impl Worker {
                 *seen = look.now;
             }
         }
-        let (d, until) = decide::decide_until(Inputs {
+        let inputs = Inputs {
             torrent: t,
             queue: queued,
             memory: &memory,
@@ -1184,9 +1192,28 @@ impl Worker {
                 .trackers
                 .of(look.qbit, &e.id, table.trackers.urls(e.trackers)),
             now: look.now,
-        });
+        };
+        let (d, until) = decide::decide_until(inputs);
         if !d.actions.is_empty() {
+            self.upcoming.set(&t.hash, None);
             return true;
+        }
+        match until {
+            Some(at) if self.upcoming.wants(&t.hash, at, look.now) => {
+                let next = decide::explain(inputs).next.map(|n| watch::Upcoming {
+                    qbit: look.qbit,
+                    hash: t.hash.clone(),
+                    name: t.name.clone(),
+                    rule: d.rule,
+                    detail: d.detail.clone(),
+                    at: n.at,
+                    next_rule: n.rule,
+                    what: n.what,
+                });
+                self.upcoming.set(&t.hash, next);
+            }
+            None => self.upcoming.set(&t.hash, None),
+            Some(_) => {}
         }
         report.decisions.push((d.rule, false));
         self.decisions.log(&self.arr_cfg.name, t, &d);
@@ -1236,6 +1263,27 @@ impl Worker {
     }
 
     /// The torrents `hashes` of qBittorrent `qbit` as it lists them now.
+    /// Looks up the names of torrents new to the "what happens next" list (the view keeps
+    /// none), one request per qBittorrent, and publishes the list.
+    fn name_upcoming(&mut self) {
+        for (i, view) in self.views.iter().enumerate() {
+            let hashes = self.upcoming.unnamed(i);
+            if hashes.is_empty() {
+                continue;
+            }
+            let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
+            let mut names: Vec<(String, String)> = Vec::new();
+            if let Err(e) = view.read_by_hash(&refs, &mut |t| names.push((t.hash.clone(), t.name.clone()))) {
+                debug!("{}: names for the status page: {e}", self.arr_cfg.name);
+            }
+            for (hash, name) in names {
+                self.upcoming.name(&hash, &name);
+            }
+        }
+        self.board
+            .set_upcoming(&self.arr_cfg.name, self.upcoming.soonest());
+    }
+
     fn read_again(&self, qbit: usize, hashes: &[String]) -> Result<Vec<Torrent>, HttpError> {
         let mut fresh = Vec::with_capacity(hashes.len());
         let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
