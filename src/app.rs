@@ -10,8 +10,8 @@ use std::sync::Arc;
 use crate::advice;
 use crate::arr::ArrClient;
 use crate::cli::{
-    ActionsArgs, CheckArgs, Cli, Command, ExplainArgs, HealthArgs, RunArgs, StatusArgs, EXIT_CONFIG, EXIT_OK,
-    EXIT_RUNTIME,
+    ActionsArgs, CheckArgs, Cli, Command, ExplainArgs, HealthArgs, InitArgs, RunArgs, StatusArgs,
+    EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME,
 };
 use crate::clock::unix_now;
 use crate::http::HttpError;
@@ -38,6 +38,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::Status(args)) => status(args),
         Some(Command::Health(args)) => health(args),
+        Some(Command::Init(args)) => init(&args),
         Some(Command::Actions(args)) => actions(args),
         Some(Command::Explain(args)) => explain(args),
         Some(Command::GenConfig(_)) => {
@@ -46,7 +47,7 @@ pub fn main() -> ExitCode {
         }
         None => {
             eprintln!(
-                "qbitrr-lite: a command is required (run, check, status, health, actions, explain, gen-config); see --help"
+                "qbitrr-lite: a command is required (run, check, status, health, actions, explain, init, gen-config); see --help"
             );
             EXIT_CONFIG
         }
@@ -443,6 +444,23 @@ fn daemon_health(url: &str) -> Result<(), Vec<String>> {
         return Err(vec![format!("{url}/health answered HTTP {code}: {body}")]);
     }
     Err(problems)
+}
+
+/// `init`: 0 when written, 2 when it may not or was not answered, 1 when writing failed.
+fn init(args: &InitArgs) -> u8 {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout();
+    match crate::init::init(&args.config, &mut input, &mut out) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("qbitrr-lite: {e}");
+            match e {
+                crate::init::InitError::Exists(_) | crate::init::InitError::NoAnswer => EXIT_CONFIG,
+                _ => EXIT_RUNTIME,
+            }
+        }
+    }
 }
 
 /// `health`: exit 0 when the daemon is healthy, 1 when it is not or does not answer.

@@ -1,5 +1,5 @@
 //! Command line (argh): `run`, `check`, `status`, `health`, `actions`, `explain`,
-//! `gen-config`, `--version`, and the exit codes.
+//! `init`, `gen-config`, `--version`, and the exit codes.
 
 use std::path::PathBuf;
 
@@ -31,6 +31,7 @@ pub(crate) enum Command {
     Check(CheckArgs),
     Status(StatusArgs),
     Health(HealthArgs),
+    Init(InitArgs),
     Actions(ActionsArgs),
     Explain(ExplainArgs),
     GenConfig(GenConfigArgs),
@@ -145,6 +146,16 @@ pub(crate) struct ExplainArgs {
     /// the daemon's data directory (default: the config file's directory)
     #[argh(option)]
     pub data_dir: Option<PathBuf>,
+}
+
+/// Write a first config by asking for qBittorrent's and each Arr's address and login,
+/// trying each as it goes; never overwrites a file.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "init")]
+pub(crate) struct InitArgs {
+    /// where to write the config (default: config.toml here)
+    #[argh(option, default = "PathBuf::from(\"config.toml\")")]
+    pub config: PathBuf,
 }
 
 /// Print a commented example config.toml to standard output.

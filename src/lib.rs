@@ -9,6 +9,7 @@
 //! ```text
 //! app ─┬─ cli                      the binary's commands and exit codes
 //!      ├─ advice                   a failed connection in words: http↔https, URL base, wrong kind of Arr
+//!      ├─ init                     a first config, asked for and tried as it goes
 //!      ├─ server ─┬─ control       status HTTP server; commands to the supervisor
 //!      │          ├─ status        the status board: /health, /api/*, /metrics
 //!      │          └─ inspect       one torrent explained on request (/api/explain)
@@ -70,6 +71,7 @@ pub mod free_space;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+mod init;
 mod inspect;
 mod logging;
 pub mod model;

@@ -221,3 +221,82 @@ fn out_of_range_reloads_keep_the_running_config_and_the_longest_delay_is_safe() 
     let (status, _) = d.terminate();
     assert!(status.success(), "{status:?}\n{}", d.log());
 }
+
+/// `init` driven through standard input against a real qBittorrent and fake Arrs: a wrong
+/// password and a Sonarr given as the Radarr are caught and asked again, the file written
+/// is one `check` accepts, readable by its owner only, and never written over.
+#[test]
+fn init_asks_tries_each_answer_and_writes_a_config_check_accepts() {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt;
+    let Some(setup) = crate::support::scenario::Scenario::radarr().setup() else {
+        return;
+    };
+    let sonarr = crate::support::fake_arr::FakeArr::start(
+        crate::support::fake_arr::FakeKind::Sonarr,
+        crate::support::fake_arr::KEY,
+    );
+    let (qbit, radarr, key) = (
+        setup.qbit.url(),
+        setup.radarr().url(),
+        crate::support::fake_arr::KEY,
+    );
+    let path = setup.dir.path().join("first").join("config.toml");
+    let answers = format!(
+        "{qbit}\nadmin\nnot-the-password\ny\n\
+         {qbit}\n\nadminadmin\n\
+         radarr\n{sonarr}\n{key}\n\ny\n\
+         radarr\n{radarr}\n{key}\n\n\
+         \n",
+        sonarr = sonarr.url()
+    );
+    let run = |input: &str| {
+        let mut child = std::process::Command::new(crate::support::daemon::BIN)
+            .args(["init", "--config", path.to_str().unwrap()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&answers);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("That did not work") && out.contains("refused"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[Radarr-radarr] is a Radarr section, but its URI reaches a Sonarr"),
+        "{out}"
+    );
+    assert!(
+        out.contains("logged in") && out.contains("Radarr 5.14.0.9383: answers"),
+        "{out}"
+    );
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("[Radarr-radarr]") && !text.contains(&sonarr.url()),
+        "{text}"
+    );
+    let (code, out, err) = run_cli(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Never over an existing file; the end of input writes nothing.
+    let (code, _, err) = run(&answers);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("never overwrites"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    std::fs::remove_file(&path).unwrap();
+    let (code, _, err) = run(&format!("{qbit}\n"));
+    assert_eq!(code, 2, "{err}");
+    assert!(!path.exists());
+}
