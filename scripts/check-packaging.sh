@@ -207,7 +207,7 @@ check_spk() {
     file -b "$spk" | grep -q 'tar archive' || bad "$name: not an uncompressed tar ($(file -b "$spk"))"
     local want=(INFO package.tgz scripts/start-stop-status scripts/preinst scripts/postinst scripts/preuninst
         scripts/postuninst scripts/preupgrade scripts/postupgrade conf/privilege conf/resource
-        PACKAGE_ICON.PNG PACKAGE_ICON_256.PNG)
+        WIZARD_UIFILES/install_uifile PACKAGE_ICON.PNG PACKAGE_ICON_256.PNG)
     local m
     for m in "${want[@]}"; do
         grep -qE "[[:space:]]$m\$" <<<"$listing" || bad "$name: member $m missing"
@@ -362,6 +362,39 @@ EOF
     rc=0; "$s/start-stop-status" start || rc=$?
     [ "$rc" = 0 ] && "$s/start-stop-status" status && "$s/start-stop-status" stop \
         && ok "SPK after upgrade: start, status 0, stop" || bad "SPK after upgrade: start/status/stop"
+
+    # A first install through the wizard: its answers make a config that `check` accepts
+    # (against the fakes); answers that make no valid config leave the example instead.
+    local wiz=$WORK/dsm-wizard/qbitrr-lite
+    mkdir -p "$wiz/target" "$wiz/var"
+    cp -a "$d/payload/." "$wiz/target/"
+    export SYNOPKG_PKG_STATUS=INSTALL SYNOPKG_PKGDEST=$wiz/target SYNOPKG_PKGVAR=$wiz/var
+    : >"$SYNOPKG_TEMP_LOGFILE"
+    if wizard_qbit_url="http://127.0.0.1:$qport" wizard_qbit_user=admin wizard_qbit_password='p"w\d' \
+        wizard_arr_kind=radarr wizard_arr_url="http://127.0.0.1:$rport" \
+        wizard_arr_key=0123456789abcdef0123456789abcdef wizard_arr_category=radarr \
+        "$s/preinst" && \
+        wizard_qbit_url="http://127.0.0.1:$qport" wizard_qbit_user=admin wizard_qbit_password='p"w\d' \
+        wizard_arr_kind=radarr wizard_arr_url="http://127.0.0.1:$rport" \
+        wizard_arr_key=0123456789abcdef0123456789abcdef wizard_arr_category=radarr \
+        "$s/postinst"; then
+        if grep -q '^\[Radarr-Movies\]' "$wiz/var/config.toml" && grep -qF 'Password = "p\"w\\d"' "$wiz/var/config.toml" \
+            && "$wiz/target/bin/qbitrr-lite" check --config "$wiz/var/config.toml" >/dev/null 2>&1 \
+            && [ "$(stat -c %a "$wiz/var/config.toml")" = 600 ]; then
+            ok "SPK wizard: its answers make a 0600 config that check accepts against the fakes"
+        else
+            bad "SPK wizard: config from the answers: $(cat "$wiz/var/config.toml" "$SYNOPKG_TEMP_LOGFILE" 2>&1 | tail -20)"
+        fi
+    else
+        bad "SPK wizard: preinst/postinst failed: $(cat "$SYNOPKG_TEMP_LOGFILE")"
+    fi
+    rm -f "$wiz/var/config.toml"
+    : >"$SYNOPKG_TEMP_LOGFILE"
+    wizard_qbit_url="http://127.0.0.1:$qport" wizard_qbit_password=x wizard_arr_url="http://127.0.0.1:$rport" \
+        wizard_arr_key=abc wizard_arr_category=/bad/ "$s/postinst" \
+        && grep -q CHANGE_ME "$wiz/var/config.toml" && grep -q 'example was written instead' "$SYNOPKG_TEMP_LOGFILE" \
+        && ok "SPK wizard: answers that make no valid config leave the example, and say why" \
+        || bad "SPK wizard: invalid answers: $(cat "$SYNOPKG_TEMP_LOGFILE")"
     unset SYNOPKG_PKGNAME SYNOPKG_PKGDEST SYNOPKG_PKGVAR SYNOPKG_TEMP_LOGFILE SYNOPKG_DSM_VERSION_MAJOR SYNOPKG_PKG_STATUS
 }
 

@@ -61,9 +61,9 @@ tar_det -czf "$STAGE/package.tgz" -C "$STAGE/payload" .
 
 mkdir -p "$STAGE/spk"
 mv "$STAGE/package.tgz" "$STAGE/spk/"
-cp -r "$HERE/scripts" "$HERE/conf" "$STAGE/spk/"
+cp -r "$HERE/scripts" "$HERE/conf" "$HERE/WIZARD_UIFILES" "$STAGE/spk/"
 chmod 0755 "$STAGE/spk/scripts/"*
-chmod 0644 "$STAGE/spk/conf/"*
+chmod 0644 "$STAGE/spk/conf/"* "$STAGE/spk/WIZARD_UIFILES/"*
 python3 "$ROOT/packaging/make_icon.py" 64 "$STAGE/spk/PACKAGE_ICON.PNG"
 python3 "$ROOT/packaging/make_icon.py" 256 "$STAGE/spk/PACKAGE_ICON_256.PNG"
 
@@ -74,7 +74,7 @@ os_min_ver="7.0-40000"
 arch="$SYNO_ARCH"
 maintainer="$MAINTAINER"
 displayname="qbitrr-lite"
-description="Keeps qBittorrent and Radarr/Sonarr/Lidarr/Readarr in step, reading qBitrr's config.toml. Edit /var/packages/$PKG/var/config.toml, then start the package."
+description="Keeps qBittorrent and Radarr/Sonarr/Lidarr/Readarr in step, reading qBitrr's config.toml. The installer asks for qBittorrent and one Radarr or Sonarr; more in /var/packages/$PKG/var/config.toml."
 startable="yes"
 ctl_stop="yes"
 thirdparty="yes"
@@ -88,5 +88,5 @@ EOF
 
 mkdir -p "$OUT_DIR"
 SPK="$OUT_DIR/$PKG-$SYNO_NAME-$SPK_VERSION.spk"
-tar_det -cf "$SPK" -C "$STAGE/spk" INFO package.tgz scripts conf PACKAGE_ICON.PNG PACKAGE_ICON_256.PNG
+tar_det -cf "$SPK" -C "$STAGE/spk" INFO package.tgz scripts conf WIZARD_UIFILES PACKAGE_ICON.PNG PACKAGE_ICON_256.PNG
 echo "$SPK"
