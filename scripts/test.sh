@@ -13,3 +13,5 @@ cargo test --all-targets
 # (read_modes::, harness_selftest::) and those that start no qBittorrent.
 QBITRR_LITE_QBITTORRENT=5.1 cargo test --test integration -- \
     --skip read_modes:: --skip harness_selftest:: --skip config_compat:: --skip arr_client::
+# The demo (README "See it work"), bounded: it must tell the whole story and stop everything.
+scripts/demo.sh --for 0

@@ -6,8 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// The daemon binary cargo built for this test run.
-pub const BIN: &str = env!("CARGO_BIN_EXE_qbitrr-lite");
+/// The daemon binary cargo built for this test run (for `examples/demo.rs`, which cargo
+/// does not tell: the debug build, from the repository's root).
+pub const BIN: &str = match option_env!("CARGO_BIN_EXE_qbitrr-lite") {
+    Some(path) => path,
+    None => "target/debug/qbitrr-lite",
+};
 
 /// Runs `qbitrr-lite ARGS` to its end: (exit code or -1, stdout, stderr).
 pub fn run_cli(args: &[&str]) -> (i32, String, String) {
