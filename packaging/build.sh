@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every package for every static binary found in DIST_DIR
 # (cross/build.sh puts them there as qbitrr-lite-<version>-<triple>):
-#   Synology .spk, OpenWrt .ipk + tarball, systemd tarball.
+#   Synology .spk, OpenWrt .ipk + tarball, systemd tarball, and one multi-arch
+#   OCI container image (an OCI layout and its oci-archive tar) of them all.
 #
 #   packaging/build.sh [DIST_DIR [OUT_DIR]]
 #
@@ -15,6 +16,7 @@ OUT_DIR=${2:-$DIST_DIR/packages}
 VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)
 
 found=0
+images=()
 rm -rf "$OUT_DIR"
 mkdir -p "$OUT_DIR"
 for triple in x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf; do
@@ -25,8 +27,12 @@ for triple in x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown
     "$HERE/synology/build-spk.sh" "$bin" "$triple" "$OUT_DIR"
     "$HERE/openwrt/build-ipk.sh" "$bin" "$triple" "$OUT_DIR"
     "$HERE/systemd/build-tarball.sh" "$bin" "$triple" "$OUT_DIR"
+    images+=("$triple=$bin")
 done
 if [ "$found" -eq 0 ]; then
     echo "packaging: no binaries in $DIST_DIR (run cross/build.sh first)" >&2
     exit 1
 fi
+echo "packaging: container image" >&2
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)} \
+    python3 "$HERE/container/build-oci.py" "$VERSION" "$OUT_DIR" "${images[@]}"

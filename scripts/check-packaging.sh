@@ -61,6 +61,7 @@ ensure_tools() {
     command -v file >/dev/null 2>&1 || missing+=(file)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     command -v dash >/dev/null 2>&1 || missing+=(dash)
+    command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
     if [ ${#missing[@]} -gt 0 ]; then
         local sudo=()
         [ "$(id -u)" -eq 0 ] || sudo=(sudo)
@@ -109,14 +110,14 @@ lint() {
             *) bad "$f: unexpected shebang '$shebang'" ;;
         esac
     done
-    for f in cross/fake_upstreams.py packaging/make_icon.py; do
+    for f in cross/fake_upstreams.py packaging/make_icon.py packaging/container/build-oci.py; do
         if python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$f"; then
             ok "python syntax $f"
         else
             bad "python syntax $f"
         fi
     done
-    for f in packaging/synology/conf/privilege packaging/synology/conf/resource; do
+    for f in packaging/synology/conf/privilege packaging/synology/conf/resource packaging/synology/WIZARD_UIFILES/install_uifile; do
         if python3 -m json.tool "$f" >/dev/null; then ok "JSON $f"; else bad "JSON $f"; fi
     done
 }
@@ -522,6 +523,118 @@ check_systemd_tarball() {
     fi
 }
 
+# ---------------------------------------------------------- container image --
+# The multi-arch OCI archive: each architecture's config (entrypoint, command, /config,
+# port, HEALTHCHECK) as skopeo reads it, each layer's binary for that machine; and, as
+# root, the amd64 image's root filesystem run the way a runtime would (chroot, its
+# command, against the fakes): /health 200 and its HEALTHCHECK command exits 0.
+# The digest of the first layer of the image for ARCH (and VARIANT) in OCI layout LAYOUT.
+oci_layer() {
+    python3 -c '
+import json, os, sys
+layout, arch, variant = sys.argv[1:4]
+def blob(digest):
+    return json.load(open(os.path.join(layout, "blobs", "sha256", digest.split(":")[1])))
+index = json.load(open(os.path.join(layout, "index.json")))
+images = blob(index["manifests"][0]["digest"])
+for m in images["manifests"]:
+    p = m["platform"]
+    if p["architecture"] == arch and p.get("variant", "") == variant:
+        print(blob(m["digest"])["layers"][0]["digest"].split(":")[1])
+        break
+else:
+    sys.exit("no image for " + arch)
+' "$1" "$2" "${3:-}"
+}
+
+check_oci() {
+    local archive=$1 name version layout
+    name=$(basename "$archive" .tar)
+    version=${name#qbitrr-lite-}
+    version=${version%-oci}
+    layout=$WORK/oci/$name
+    mkdir -p "$layout"
+    tar -xf "$archive" -C "$layout" || { bad "$name: not a tar"; return; }
+    local spec machine arch variant config layer bin
+    for spec in x86_64:amd64: aarch64:arm64:v8 armv7:arm:v7; do
+        IFS=: read -r machine arch variant <<<"$spec"
+        # Each architecture packaged here (a systemd tarball) has its image.
+        compgen -G "$PKG_DIR/qbitrr-lite-*-$machine-*-systemd.tar.gz" >/dev/null || continue
+        local flags=(--override-arch "$arch")
+        [ -n "$variant" ] && flags+=(--override-variant "$variant")
+        config=$(skopeo inspect "${flags[@]}" --config --raw "oci:$layout:$version" 2>&1) || { bad "$name $arch: $config"; continue; }
+        if python3 -c '
+import json, sys
+c = json.loads(sys.argv[1]); cfg = c["config"]
+assert c["architecture"] == sys.argv[2] and c["os"] == "linux", c
+assert cfg["Entrypoint"] == ["/qbitrr-lite"], cfg
+assert cfg["Cmd"][:3] == ["run", "--config", "/config/config.toml"] and "--log-stdout" in cfg["Cmd"], cfg
+assert "/config" in cfg["Volumes"] and "6969/tcp" in cfg["ExposedPorts"], cfg
+assert cfg["Healthcheck"]["Test"][:3] == ["CMD", "/qbitrr-lite", "health"], cfg
+' "$config" "$arch"; then
+            ok "$name $arch: entrypoint, command, /config, port 6969, HEALTHCHECK"
+        else
+            bad "$name $arch: image config $config"
+        fi
+        # The layer's binary is for that machine.
+        bin=$WORK/oci/$arch.bin
+        layer=$(oci_layer "$layout" "$arch" "$variant") || { bad "$name $arch: no manifest"; continue; }
+        tar -xzOf "$layout/blobs/sha256/$layer" qbitrr-lite >"$bin" 2>/dev/null || { bad "$name $arch: no /qbitrr-lite in the layer"; continue; }
+        if [ "$(elf_machine "$bin")" = "$(machine_of_triple "$machine-")" ]; then
+            ok "$name $arch: /qbitrr-lite is a $machine binary"
+        else
+            bad "$name $arch: /qbitrr-lite is ELF machine $(elf_machine "$bin")"
+        fi
+    done
+    if [ "$(id -u)" -ne 0 ]; then
+        pend "$name: running the amd64 image needs root (chroot)"
+        return
+    fi
+    local root=$WORK/oci/rootfs
+    mkdir -p "$root"
+    layer=$(oci_layer "$layout" amd64) || { bad "$name: no amd64 image"; return; }
+    tar -xzf "$layout/blobs/sha256/$layer" -C "$root"
+    # What a runtime provides and the image does not hold: /dev/urandom (the token).
+    mkdir -p "$root/dev"
+    mknod -m 444 "$root/dev/urandom" c 1 9
+    python3 cross/fake_upstreams.py --ports-file "$WORK/oci-ports" --log "$WORK/oci-upstreams.log" &
+    pids+=($!)
+    local qport rport wport
+    for _ in $(seq 1 50); do [ -s "$WORK/oci-ports" ] && break; sleep 0.1; done
+    read -r qport rport <"$WORK/oci-ports"
+    wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    printf '%s\n' '[Settings]' 'LoopSleepTimer = 1' '[WebUI]' 'Host = "127.0.0.1"' "Port = $wport" \
+        '[qBit]' "Host = \"http://127.0.0.1:$qport\"" 'UserName = "admin"' 'Password = "x"' \
+        '[Radarr-Image]' "URI = \"http://127.0.0.1:$rport\"" 'APIKey = "0123456789abcdef0123456789abcdef"' \
+        'Category = "radarr"' >"$root/config/config.toml"
+    chroot "$root" /qbitrr-lite run --config /config/config.toml --data-dir /config --log-stdout \
+        >"$WORK/oci-run.log" 2>&1 &
+    local pid=$! answer=
+    pids+=("$pid")
+    for _ in $(seq 1 50); do
+        answer=$(python3 -c "import urllib.request as u; r=u.urlopen('http://127.0.0.1:$wport/health', timeout=3); print(r.status)" 2>/dev/null) && break
+        sleep 0.2
+    done
+    if [ "$answer" = 200 ]; then
+        ok "$name: the amd64 image runs (chroot, its command): /health 200"
+    else
+        bad "$name: /health from the image: ${answer:-no answer} $(tail -5 "$WORK/oci-run.log")"
+    fi
+    if chroot "$root" /qbitrr-lite health --config /config/config.toml >/dev/null 2>&1; then
+        ok "$name: its HEALTHCHECK command exits 0"
+    else
+        bad "$name: its HEALTHCHECK command failed"
+    fi
+    kill -TERM "$pid" 2>/dev/null
+    local rc=0
+    wait "$pid" || rc=$?
+    if [ "$rc" = 0 ] && [ -s "$root/config/qbitrr-lite.redb" ]; then
+        ok "$name: SIGTERM -> 0, the store in /config"
+    else
+        bad "$name: stop rc=$rc"
+    fi
+}
+
 SPK_X86_DIR=
 IPK_DATA_DIR=
 SYSTEMD_X86_BIN=
@@ -545,6 +658,12 @@ for p in "${owrt_tars[@]}"; do
     fi
 done
 for p in "${sdtars[@]}"; do check_systemd_tarball "$p"; done
+ocis=("$PKG_DIR"/*-oci.tar)
+if [ -e "${ocis[0]}" ]; then
+    for p in "${ocis[@]}"; do check_oci "$p"; done
+else
+    bad "no OCI image archive in $PKG_DIR"
+fi
 
 if [ -n "$IPK_DATA_DIR" ]; then check_init_script "$IPK_DATA_DIR/etc/init.d/qbitrr-lite"; fi
 
