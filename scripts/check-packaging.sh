@@ -273,6 +273,16 @@ EOF
     if [ "$family" = x86_64 ]; then SPK_X86_DIR=$d; fi
 }
 
+# Starts cross/fake_upstreams.py (logging to $2) and, once both listen, leaves
+# "QBIT_PORT RADARR_PORT FREE_PORT" in $1 (the last for a status server).
+start_fakes() {
+    python3 cross/fake_upstreams.py --ports-file "$1.fakes" --log "$2" &
+    pids+=($!)
+    for _ in $(seq 1 50); do [ -s "$1.fakes" ] && break; sleep 0.1; done
+    printf '%s %s\n' "$(cat "$1.fakes")" \
+        "$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" >"$1"
+}
+
 # Runs the x86_64 SPK's scripts the way DSM 7 does.
 exercise_spk() {
     local d=$1 dsm=$WORK/dsm/qbitrr-lite
@@ -297,12 +307,9 @@ exercise_spk() {
     fi
 
     # A real config against the fakes.
-    python3 cross/fake_upstreams.py --ports-file "$WORK/ports" --log "$WORK/upstreams.log" &
-    pids+=($!)
     local qport rport wport
-    for _ in $(seq 1 50); do [ -s "$WORK/ports" ] && break; sleep 0.1; done
-    read -r qport rport <"$WORK/ports"
-    wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    start_fakes "$WORK/ports" "$WORK/upstreams.log"
+    read -r qport rport wport <"$WORK/ports"
     cat >"$dsm/var/config.toml" <<EOF
 [Settings]
 LoopSleepTimer = 1
@@ -597,12 +604,9 @@ assert cfg["Healthcheck"]["Test"][:3] == ["CMD", "/qbitrr-lite", "health"], cfg
     # What a runtime provides and the image does not hold: /dev/urandom (the token).
     mkdir -p "$root/dev"
     mknod -m 444 "$root/dev/urandom" c 1 9
-    python3 cross/fake_upstreams.py --ports-file "$WORK/oci-ports" --log "$WORK/oci-upstreams.log" &
-    pids+=($!)
     local qport rport wport
-    for _ in $(seq 1 50); do [ -s "$WORK/oci-ports" ] && break; sleep 0.1; done
-    read -r qport rport <"$WORK/oci-ports"
-    wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    start_fakes "$WORK/oci-ports" "$WORK/oci-upstreams.log"
+    read -r qport rport wport <"$WORK/oci-ports"
     printf '%s\n' '[Settings]' 'LoopSleepTimer = 1' '[WebUI]' 'Host = "127.0.0.1"' "Port = $wport" \
         '[qBit]' "Host = \"http://127.0.0.1:$qport\"" 'UserName = "admin"' 'Password = "x"' \
         '[Radarr-Image]' "URI = \"http://127.0.0.1:$rport\"" 'APIKey = "0123456789abcdef0123456789abcdef"' \
