@@ -303,8 +303,13 @@ def metrics(port):
         return out
     for line in body.decode(errors="replace").splitlines():
         if line.startswith("qbitrr_lite_last_pass_duration_seconds{"):
-            name = line.split('instance="', 1)[1].split('"', 1)[0]
-            out[name] = float(line.rsplit(" ", 1)[1])
+            # The worker's label: `arr` (`instance` in binaries before 2f2b0d5, still measured
+            # back to back with newer ones).
+            labels = line.split("{", 1)[1].split("}", 1)[0]
+            for key in ('arr="', 'instance="'):
+                if key in labels:
+                    out[labels.split(key, 1)[1].split('"', 1)[0]] = float(line.rsplit(" ", 1)[1])
+                    break
     return out
 
 
