@@ -104,8 +104,8 @@ fn arr_call(r: &Recorded) -> String {
 }
 
 /// Runs the scenario, with `broken`'s answers broken from before the daemon starts,
-/// for [`FAULTY_FOR`] and until every kind of fault came up and the answers the run
-/// must lose were lost (at most 150 s). None when
+/// for [`FAULTY_FOR`] at random and then until the answers the run must lose were lost
+/// (at most 420 s), every kind of fault coming up first. None when
 /// qbittorrent-nox is missing.
 fn run(broken: Broken) -> Option<Outcome> {
     let faults = broken != Broken::Nothing;
@@ -168,7 +168,15 @@ fn run(broken: Broken) -> Option<Outcome> {
         };
         let started = Instant::now();
         let mut refused = false;
-        let lost = wait_until(Duration::from_secs(150), Duration::from_millis(100), || {
+        let mut calm = false;
+        // Long enough for a worker in its longest backoff (300 s) to come back.
+        let lost = wait_until(Duration::from_secs(420), Duration::from_millis(100), || {
+            // Random faults for FAULTY_FOR; then only the answers still to be lost, so a
+            // worker that backed off far comes back and makes those requests.
+            if !calm && started.elapsed() >= FAULTY_FOR {
+                calm = true;
+                proxy.calm();
+            }
             // The Arr also refuses connections for 10 s, 15 s in.
             if broken == Broken::Arr {
                 let refusing = (15..25).contains(&started.elapsed().as_secs());
@@ -189,7 +197,12 @@ fn run(broken: Broken) -> Option<Outcome> {
         proxy.refuse_connections(false);
         assert!(
             lost,
-            "not every kind of fault came up, or not every answer that must be lost was ({broken:?}):\n{}",
+            "not every kind of fault came up, or not every answer that must be lost was ({broken:?}): {:?}\n{}",
+            proxy
+                .requests()
+                .iter()
+                .map(|r| format!("{} {:?} {:?}", r.path, r.fault, r.status))
+                .collect::<Vec<_>>(),
             s.daemon.log()
         );
         assert!(refused || broken != Broken::Arr);

@@ -52,8 +52,8 @@ pub enum Fault {
 
 /// Which requests get a fault.
 pub enum Injection {
-    /// Each request, with probability `per_mille`/1000, one of `kinds`: the first
-    /// faults take the kinds in order (so each comes up), later ones are drawn from `rng`.
+    /// The first requests get each of `kinds` in order (so each comes up at once); later
+    /// ones, with probability `per_mille`/1000, one of `kinds` drawn from `rng`.
     Random {
         rng: TestRng,
         per_mille: u64,
@@ -84,15 +84,14 @@ impl Injection {
                 {
                     return Some(first_to.remove(i).2);
                 }
+                if *drawn < kinds.len() {
+                    *drawn += 1;
+                    return Some(kinds[*drawn - 1]);
+                }
                 if kinds.is_empty() || rng.below(1000) >= *per_mille {
                     return None;
                 }
-                let i = match *drawn < kinds.len() {
-                    true => *drawn,
-                    false => rng.below(kinds.len() as u64) as usize,
-                };
-                *drawn += 1;
-                Some(kinds[i])
+                Some(kinds[rng.below(kinds.len() as u64) as usize])
             }
         }
     }
@@ -177,6 +176,13 @@ impl RecordingProxy {
     /// Refuses connections (the port closed, open connections closed) until called with false.
     pub fn refuse_connections(&self, refuse: bool) {
         self.shared.refusing.store(refuse, Ordering::SeqCst);
+    }
+
+    /// No more random faults; what `first_to` still waits for stays.
+    pub fn calm(&self) {
+        if let Some(Injection::Random { per_mille, .. }) = self.shared.injection.lock().unwrap().as_mut() {
+            *per_mille = 0;
+        }
     }
 
     /// From now on, faults as `injection` says (None: none).
