@@ -84,6 +84,18 @@ pub(crate) fn for_error(
     }
 }
 
+/// A failure as `check` and `init` print it: the error's first line (a body can be a whole
+/// HTML page), and on the next line what to do, when [`for_error`] can tell.
+pub(crate) fn described(upstream: Upstream, section: &str, key: &str, url: &str, e: &HttpError) -> String {
+    let text = e.to_string();
+    let mut said = text.lines().next().unwrap_or("").to_string();
+    if let Some(advice) = for_error(upstream, section, key, url, e) {
+        said.push_str("\n  → ");
+        said.push_str(&advice);
+    }
+    said
+}
+
 /// When `[section]` (a `kind` section) reaches an Arr whose `system/status` says
 /// `app_name`: None when it is that kind, else what is wrong.
 pub(crate) fn wrong_kind(section: &str, kind: ArrKind, app_name: &str) -> Option<String> {

@@ -231,7 +231,7 @@ fn check(args: CheckArgs) -> u8 {
         let checked = match outcome {
             Ok(version) => Checked::answered(version),
             Err(e) => {
-                problems.push(described(
+                problems.push(advice::described(
                     advice::Upstream::Qbittorrent,
                     &q.name,
                     "Host",
@@ -256,7 +256,7 @@ fn check(args: CheckArgs) -> u8 {
             }
             Err(e) => {
                 let upstream = advice::Upstream::Arr(a.kind);
-                problems.push(described(upstream, &a.name, "URI", &a.uri, &e));
+                problems.push(advice::described(upstream, &a.name, "URI", &a.uri, &e));
                 Checked::failed(&e)
             }
         };
@@ -318,20 +318,8 @@ impl Checked {
     }
 }
 
-/// A failure for `check`: the error's first line (a body can be a whole HTML page), and
-/// what to do about it when that can be told.
-fn described(upstream: advice::Upstream, section: &str, key: &str, url: &str, e: &HttpError) -> String {
-    let text = e.to_string();
-    let mut said = text.lines().next().unwrap_or("").to_string();
-    if let Some(advice) = advice::for_error(upstream, section, key, url, e) {
-        said.push_str("\n  → ");
-        said.push_str(&advice);
-    }
-    said
-}
-
-/// `status`: a running daemon's `/api/processes`, as a table.
-/// Where a running daemon's API is and its token, from the command line, the config
+/// GETs `path_and_query` of a running daemon's API: (the daemon's address, the JSON it
+/// answered). Where the daemon is and its token come from the command line, the config
 /// file, or the data directory's generated token.
 fn daemon_api_get(
     url: Option<&str>,
@@ -339,7 +327,7 @@ fn daemon_api_get(
     config: Option<&Path>,
     data_dir: Option<&Path>,
     path_and_query: &str,
-) -> Result<serde_json::Value, u8> {
+) -> Result<(String, serde_json::Value), u8> {
     let cfg = match config {
         Some(path) => Some(load_config(path)?.config),
         None => None,
@@ -381,7 +369,7 @@ fn daemon_api_get(
         eprintln!("qbitrr-lite: {url} answered HTTP {code}: {body}");
         return Err(EXIT_RUNTIME);
     }
-    Ok(body)
+    Ok((url, body))
 }
 
 /// The running daemon's address: `url`, else the config's `[WebUI]` (a wildcard host as
@@ -487,14 +475,14 @@ fn health(args: HealthArgs) -> u8 {
 
 /// `status`: the workers of a running daemon, as a table.
 fn status(args: StatusArgs) -> u8 {
-    let body = match daemon_api_get(
+    let (url, body) = match daemon_api_get(
         args.url.as_deref(),
         args.token.as_deref(),
         args.config.as_deref(),
         args.data_dir.as_deref(),
         "/api/processes",
     ) {
-        Ok(body) => body,
+        Ok(answer) => answer,
         Err(code) => return code,
     };
     let mut rows = vec![[
@@ -523,13 +511,7 @@ fn status(args: StatusArgs) -> u8 {
         ]);
     }
     print_table(&rows);
-    // The config loaded fine above, for the same address.
-    let cfg = args
-        .config
-        .as_deref()
-        .and_then(|p| load_config(p).ok())
-        .map(|l| l.config);
-    match daemon_health(&daemon_url(args.url.as_deref(), cfg.as_ref())) {
+    match daemon_health(&url) {
         Ok(()) => EXIT_OK,
         Err(problems) => {
             eprintln!("unhealthy:");
@@ -565,7 +547,7 @@ fn actions(args: ActionsArgs) -> u8 {
         args.data_dir.as_deref(),
         &query,
     ) {
-        Ok(body) => body,
+        Ok((_, body)) => body,
         Err(code) => return code,
     };
     let mut rows = vec![[
@@ -607,7 +589,7 @@ fn explain(args: ExplainArgs) -> u8 {
         args.data_dir.as_deref(),
         &format!("/api/explain/{}", percent_encode(args.hash.trim())),
     ) {
-        Ok(body) => body,
+        Ok((_, body)) => body,
         Err(code) => return code,
     };
     let text = |k: &str| body[k].as_str().unwrap_or("-").to_string();

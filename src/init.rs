@@ -85,7 +85,7 @@ pub(crate) fn init(path: &Path, input: &mut dyn BufRead, out: &mut dyn Write) ->
             client
                 .login()
                 .and_then(|()| client.version())
-                .map_err(|e| explained(advice::Upstream::Qbittorrent, "qBit", "Host", &q.url, &e))
+                .map_err(|e| advice::described(advice::Upstream::Qbittorrent, "qBit", "Host", &q.url, &e))
         });
         match tried {
             Ok(Ok(version)) => {
@@ -147,7 +147,13 @@ pub(crate) fn init(path: &Path, input: &mut dyn BufRead, out: &mut dyn Write) ->
                     None => Ok(format!("{} {}", s.app_name, s.version)),
                     Some(wrong) => Err(wrong),
                 },
-                Err(e) => Err(explained(advice::Upstream::Arr(kind), &a.name, "URI", &a.uri, &e)),
+                Err(e) => Err(advice::described(
+                    advice::Upstream::Arr(kind),
+                    &a.name,
+                    "URI",
+                    &a.uri,
+                    &e,
+                )),
             }
         });
         let keep = match tried {
@@ -204,21 +210,6 @@ fn loaded(text: &str) -> Result<Config, String> {
 /// An unmanaged Arr, so a config with only `[qBit]` loads.
 fn placeholder_arr() -> &'static str {
     "[Radarr-placeholder]\nManaged = false\nURI = \"http://127.0.0.1:7878\"\nAPIKey = \"x\"\nCategory = \"radarr\"\n"
-}
-
-fn explained(
-    upstream: advice::Upstream,
-    section: &str,
-    key: &str,
-    url: &str,
-    e: &crate::http::HttpError,
-) -> String {
-    let text = e.to_string();
-    let first = text.lines().next().unwrap_or("").to_string();
-    match advice::for_error(upstream, section, key, url, e) {
-        Some(a) => format!("{first}\n  → {a}"),
-        None => first,
-    }
 }
 
 /// A TOML string, quoted and escaped.

@@ -348,9 +348,6 @@ fn route(request: &Request, ctx: &Arc<Context>) -> Answer {
             "missing or wrong token: send Authorization: Bearer <WebUI.Token>",
         ));
     }
-    if path == "/api/processes/restart_all" && !post {
-        return Answer::Now(error(405, "method not allowed"));
-    }
     // Answers that wait on the supervisor, the store or an upstream run off the loop.
     let later = |f: fn(&Context, &Request) -> Response| {
         let (ctx, request) = (Arc::clone(ctx), request.clone());

@@ -122,6 +122,11 @@ impl WorkerState {
         }
     }
 
+    /// Whether its Arr answered its last call: None before it was asked.
+    fn arr_alive(&self) -> Option<bool> {
+        (self.passes > 0 || self.arr_failed_passes > 0).then_some(self.arr_failed_passes == 0)
+    }
+
     /// How long without a completed pass before `/health` fails:
     /// three intervals plus the slowest request timeout.
     fn stale_after(&self) -> i64 {
@@ -733,7 +738,7 @@ impl Board {
                 .map(|w| {
                     json!({
                         "name": w.name, "type": w.kind, "category": w.category, "url": w.arr_url,
-                        "alive": if w.passes == 0 && w.arr_failed_passes == 0 { Value::Null } else { json!(w.arr_failed_passes == 0) },
+                        "alive": w.arr_alive(),
                         "version": w.arr_version,
                     })
                 })
@@ -793,17 +798,15 @@ impl Board {
                     ))
                 })
                 .chain(workers.iter().filter_map(|w| {
-                    let known = w.passes > 0 || w.arr_failed_passes > 0;
-                    known.then(|| {
-                        (
-                            format!(
-                                "upstream=\"{}\",kind=\"{}\"",
-                                escape(&w.name),
-                                w.kind.to_ascii_lowercase()
-                            ),
-                            u8::from(w.arr_failed_passes == 0).to_string(),
-                        )
-                    })
+                    let up = w.arr_alive()?;
+                    Some((
+                        format!(
+                            "upstream=\"{}\",kind=\"{}\"",
+                            escape(&w.name),
+                            w.kind.to_ascii_lowercase()
+                        ),
+                        u8::from(up).to_string(),
+                    ))
                 }))
                 .collect(),
         );

@@ -26,21 +26,21 @@ pub(crate) fn metrics(started_at: UnixTime) -> String {
         );
     }
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    if let Some(kib) = status_kib(&status, "VmRSS:") {
-        gauge(
+    for (key, name, help) in [
+        (
+            "VmRSS:",
             "process_resident_memory_bytes",
-            "gauge",
             "Resident memory size in bytes.",
-            (kib * 1024).to_string(),
-        );
-    }
-    if let Some(kib) = status_kib(&status, "VmSize:") {
-        gauge(
+        ),
+        (
+            "VmSize:",
             "process_virtual_memory_bytes",
-            "gauge",
             "Virtual memory size in bytes.",
-            (kib * 1024).to_string(),
-        );
+        ),
+    ] {
+        if let Some(kib) = status_kib(&status, key) {
+            gauge(name, "gauge", help, (kib * 1024).to_string());
+        }
     }
     if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
         gauge(

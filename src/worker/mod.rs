@@ -1262,7 +1262,6 @@ impl Worker {
         }
     }
 
-    /// The torrents `hashes` of qBittorrent `qbit` as it lists them now.
     /// Looks up the names of torrents new to the "what happens next" list (the view keeps
     /// none), one request per qBittorrent, and publishes the list.
     fn name_upcoming(&mut self) {
@@ -1284,6 +1283,7 @@ impl Worker {
             .set_upcoming(&self.arr_cfg.name, self.upcoming.soonest());
     }
 
+    /// The torrents `hashes` of qBittorrent `qbit` as it lists them now.
     fn read_again(&self, qbit: usize, hashes: &[String]) -> Result<Vec<Torrent>, HttpError> {
         let mut fresh = Vec::with_capacity(hashes.len());
         let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
