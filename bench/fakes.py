@@ -1192,6 +1192,31 @@ class QbitHandler(Handler):
         self.handle_any("POST")
 
 
+def wanted_record(kind, i):
+    """Wanted item i (`wanted/missing`), shaped like the Arr's resource, about as large: an
+    episode of series i // 20 on Sonarr, else a movie, album or book. Generated per page, so a
+    50,000-item library costs the fake nothing to hold."""
+    year = 2000 + i % 26
+    date = f"{year}-{1 + i % 12:02d}-{1 + i % 28:02d}T20:00:00Z"
+    overview = ("A generated overview of about the length the Arrs send, so that pages weigh "
+                "what real ones do. ") * 3
+    if kind == "sonarr":
+        return {"id": i + 1, "seriesId": i // 20 + 1, "tvdbId": 100000 + i, "episodeFileId": 0,
+                "seasonNumber": i // 10 % 5 + 1, "episodeNumber": i % 10 + 1,
+                "title": f"Episode {i + 1}", "airDate": date[:10], "airDateUtc": date,
+                "lastSearchTime": None, "runtime": 42, "overview": overview, "hasFile": False,
+                "monitored": True, "unverifiedSceneNumbering": False, "grabbed": False}
+    if kind == "radarr":
+        return {"id": i + 1, "title": f"Movie {i + 1}", "originalTitle": f"Movie {i + 1}",
+                "sortTitle": f"movie {i + 1}", "year": year, "releaseDate": date,
+                "digitalRelease": date, "overview": overview, "hasFile": False, "monitored": True,
+                "isAvailable": True, "qualityProfileId": 1, "tmdbId": 100000 + i,
+                "path": f"/movies/Movie {i + 1} ({year})", "genres": ["Drama"], "tags": []}
+    parent = "artistId" if kind == "lidarr" else "authorId"
+    return {"id": i + 1, "title": f"Title {i + 1}", parent: i // 20 + 1, "monitored": True,
+            "releaseDate": date, "overview": overview, "genres": []}
+
+
 class ArrHandler(Handler):
     def handle_any(self, method):
         url = urlsplit(self.path)
@@ -1244,6 +1269,18 @@ class ArrHandler(Handler):
             return self.send(201, json.dumps(answer), headers=[("Location", f"{api}/command/{cid}")])
         if sub.startswith("/command/") and method == "GET":
             return self.send(200, json.dumps({"id": 1, "status": "completed"}))
+        if sub == "/command" and method == "GET":
+            return self.send(200, "[]")
+        if sub in ("/wanted/missing", "/wanted/cutoff") and method == "GET":
+            monitored = q.get("monitored", "true").lower() == "true"
+            total = srv.wanted if sub.endswith("missing") and monitored else 0
+            page = max(1, int(q.get("page", "1")))
+            size = max(1, min(int(q.get("pageSize", "10")), 1000))
+            first = (page - 1) * size
+            records = [wanted_record(kind, i) for i in range(first, min(first + size, total))]
+            return self.send(200, json.dumps({"page": page, "pageSize": size, "sortKey": None,
+                                              "sortDirection": "default", "totalRecords": total,
+                                              "records": records}))
         return self.send(404 if method in ("GET", "POST", "DELETE") else 405)
 
     def do_GET(self):
@@ -1325,6 +1362,8 @@ def main():
     ap.add_argument("--arrs", default="radarr:radarr-1", help="comma list of kind:category")
     ap.add_argument("--qbit", choices=["4.5", "5.0"], default="5.0")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--wanted", type=int, default=0,
+                    help="items in each Arr's wanted/missing list (0: an empty list)")
     ap.add_argument("--complete-share", type=float, default=0.85)
     ap.add_argument("--qbit-port", type=int, default=0)
     ap.add_argument("--api-key", default="benchkey0123456789abcdef01234567")
@@ -1348,6 +1387,7 @@ def main():
     for i in range(len(arrs)):
         s = Server(("127.0.0.1", 0), ArrHandler)
         s.world, s.stats, s.arr_index, s.api_key = world, stats, i, args.api_key
+        s.wanted = args.wanted
         servers.append(s)
     # Render every payload once before announcing readiness.
     for _, category in arrs:

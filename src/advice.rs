@@ -132,6 +132,7 @@ mod tests {
             endpoint: "e".into(),
             status,
             body: body.into(),
+            retry_after: None,
         }
     }
 

@@ -10,9 +10,11 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::clock;
 use crate::config::{Arr, ImportMode};
 use crate::http::{self, HttpError};
 use crate::model::{ArrKind, QueueEntry, TrackedStatus};
+use crate::search::WantedItem;
 
 /// Queue rows fetched per page.
 pub(crate) const QUEUE_PAGE_SIZE: u32 = 500;
@@ -229,7 +231,7 @@ impl ArrClient {
                 endpoint: endpoint.to_string(),
                 detail: "API key refused (check APIKey)".into(),
             }),
-            status => Err(HttpError::status(endpoint, status, resp.body_mut())),
+            _ => Err(HttpError::status_of(endpoint, &mut resp)),
         }
     }
 
@@ -362,6 +364,60 @@ impl ArrClient {
         Ok(seen_search(self.kind, &commands, media_ids, sent_after))
     }
 
+    /// Every page of the wanted list `list` (`monitored` or unmonitored items), handed to
+    /// `page` one page at a time; `Ok(false)` when this Arr has no such list (Radarr before
+    /// 5.6). A list that could not be read whole — fewer items than it says it has, more pages
+    /// than we read — is an error, never a shorter list.
+    pub(crate) fn wanted(
+        &self,
+        list: WantedList,
+        monitored: bool,
+        page: &mut dyn FnMut(Vec<WantedItem>),
+    ) -> Result<bool, HttpError> {
+        let path = list.path();
+        let endpoint = self.endpoint("GET", path);
+        let page_size = WANTED_PAGE_SIZE.to_string();
+        let (mut read, mut total) = (0u64, 0u64);
+        for number in 1..=WANTED_MAX_PAGES {
+            let number_str = number.to_string();
+            let req = self
+                .agent
+                .get(format!("{}{path}", self.base))
+                .header("X-Api-Key", &self.api_key)
+                .query("page", &number_str)
+                .query("pageSize", &page_size)
+                .query("monitored", bool_str(monitored));
+            let mut resp = match self.check(&endpoint, req.call()) {
+                Err(HttpError::Status { status: 404, .. }) if number == 1 => return Ok(false),
+                other => other?,
+            };
+            let body: WantedPage = http::read_json(&endpoint, resp.body_mut(), WANTED_BODY_LIMIT)?;
+            if body.page != 0 && body.page != number {
+                break; // past the last page, answered with the last again
+            }
+            total = body.total_records;
+            let got = body.records.len() as u64;
+            read += got;
+            page(body.records.into_iter().map(|r| r.item(self.kind)).collect());
+            if got == 0 || u64::from(number) * u64::from(WANTED_PAGE_SIZE) >= total {
+                break;
+            }
+        }
+        if read < total {
+            return Err(HttpError::decode(
+                &endpoint,
+                format!("incomplete list: {read} of {total} items"),
+            ));
+        }
+        Ok(true)
+    }
+
+    /// `GET command`: how many `*Search` commands are queued or running (SearchLimit).
+    pub(crate) fn searches_running(&self) -> Result<usize, HttpError> {
+        let commands: Vec<ListedCommand> = self.get_json("/command", QUEUE_BODY_LIMIT)?;
+        Ok(running_searches(&commands))
+    }
+
     /// `GET command`: the newest command named `name` (any case) for download `download_id`
     /// (its `downloadClientId`, any case), among those the Arr still lists.
     pub fn find_command(&self, name: &str, download_id: &str) -> Result<Option<i64>, HttpError> {
@@ -401,6 +457,149 @@ fn seen_search(
                 .any(|c| c.id > after && c.name.eq_ignore_ascii_case(name) && same_media(c))
         }),
     }
+}
+
+/// How many of `commands` are searches still queued or running.
+fn running_searches(commands: &[ListedCommand]) -> usize {
+    commands
+        .iter()
+        .filter(|c| c.name.to_ascii_lowercase().ends_with("search"))
+        .filter(|c| matches!(c.status.as_deref(), Some("queued" | "started")))
+        .count()
+}
+
+/// Wanted items fetched per page.
+pub(crate) const WANTED_PAGE_SIZE: u32 = 250;
+/// Upper bound on pages read (250,000 items), so a misbehaving server cannot loop us.
+const WANTED_MAX_PAGES: u32 = 1_000;
+/// Largest wanted page body accepted.
+const WANTED_BODY_LIMIT: u64 = 32 << 20;
+
+/// The Arr's wanted lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WantedList {
+    /// `wanted/missing`: monitored, without a file.
+    Missing,
+    /// `wanted/cutoff`: with a file below the profile's quality cutoff.
+    Cutoff,
+}
+
+impl WantedList {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Missing => "/wanted/missing",
+            Self::Cutoff => "/wanted/cutoff",
+        }
+    }
+}
+
+/// A `wanted/*` page.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WantedPage {
+    #[serde(default)]
+    page: u32,
+    total_records: u64,
+    records: Vec<WantedRow>,
+}
+
+/// One `wanted/*` record: a movie, an episode, an album or a book; the fields the search loop
+/// uses.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WantedRow {
+    id: i64,
+    #[serde(default)]
+    series_id: Option<i64>,
+    #[serde(default)]
+    artist_id: Option<i64>,
+    #[serde(default)]
+    author_id: Option<i64>,
+    #[serde(default)]
+    season_number: Option<i64>,
+    #[serde(default)]
+    episode_number: Option<i64>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    air_date_utc: Option<String>,
+    #[serde(default)]
+    release_date: Option<String>,
+    #[serde(default)]
+    digital_release: Option<String>,
+    #[serde(default)]
+    physical_release: Option<String>,
+    #[serde(default)]
+    in_cinemas: Option<String>,
+    #[serde(default)]
+    year: Option<i64>,
+    #[serde(default = "yes")]
+    monitored: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl WantedRow {
+    fn item(self, kind: ArrKind) -> WantedItem {
+        let parent = match kind {
+            ArrKind::Radarr => None,
+            ArrKind::Sonarr => self.series_id,
+            ArrKind::Lidarr => self.artist_id,
+            ArrKind::Readarr => self.author_id,
+        };
+        let date = [
+            &self.air_date_utc,
+            &self.release_date,
+            &self.digital_release,
+            &self.physical_release,
+            &self.in_cinemas,
+        ]
+        .into_iter()
+        .find_map(|d| d.as_deref().and_then(clock::parse_rfc3339))
+        .or_else(|| {
+            // A movie known only by its year: the first of January.
+            let year = self.year.filter(|y| (1800..=9999).contains(y))?;
+            clock::parse_rfc3339(&format!("{year:04}-01-01"))
+        });
+        let title = self.title.unwrap_or_default();
+        let title = match (kind, self.season_number, self.episode_number) {
+            (ArrKind::Sonarr, Some(s), Some(e)) => format!("S{s:02}E{e:02} {title}"),
+            _ => title,
+        };
+        WantedItem {
+            id: self.id,
+            parent,
+            season: if kind == ArrKind::Sonarr {
+                self.season_number
+            } else {
+                None
+            },
+            title,
+            date,
+            monitored: self.monitored,
+        }
+    }
+}
+
+/// A `wanted/*` page and the items [`ArrClient::wanted`] makes of it, with how many the list
+/// says it has (for the fuzz targets and tests).
+pub(crate) fn wanted_page_in(
+    kind: ArrKind,
+    body: &[u8],
+) -> Result<(u64, Vec<WantedItem>), serde_json::Error> {
+    let page: WantedPage = serde_json::from_slice(body)?;
+    Ok((
+        page.total_records,
+        page.records.into_iter().map(|r| r.item(kind)).collect(),
+    ))
+}
+
+/// A `GET command` answer and how many searches are still queued or running in it.
+pub(crate) fn searches_running_in(body: &[u8]) -> Result<usize, serde_json::Error> {
+    let commands: Vec<ListedCommand> = serde_json::from_slice(body)?;
+    Ok(running_searches(&commands))
 }
 
 /// Of `commands`, the newest named `name` for download `download_id` (any case).
@@ -483,6 +682,9 @@ struct ListedCommand {
     id: i64,
     #[serde(default)]
     name: String,
+    /// queued, started, completed, failed, …
+    #[serde(default)]
+    status: Option<String>,
     #[serde(default)]
     body: ListedCommandBody,
 }

@@ -43,6 +43,54 @@ pub fn rfc3339(t: UnixTime) -> String {
     )
 }
 
+/// An RFC 3339 / ISO 8601 time as the Arrs write it ("2024-01-30T18:00:00Z", also with a
+/// fraction or a `+hh:mm` offset, or a bare date) in Unix seconds; `None` when it is not one.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<UnixTime> {
+    let text = text.trim();
+    let (date, rest) = text.split_at(text.find(['T', 't', ' ']).unwrap_or(text.len()));
+    let mut parts = date.splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut secs = 0;
+    let mut offset = 0;
+    if let Some(time) = rest.get(1..) {
+        let (clock, zone) = match time.find(['Z', 'z', '+', '-']) {
+            Some(i) => time.split_at(i),
+            None => (time, ""),
+        };
+        let clock = clock.split('.').next()?;
+        let mut hms = clock.split(':');
+        let h: i64 = hms.next()?.parse().ok()?;
+        let m: i64 = hms.next().unwrap_or("0").parse().ok()?;
+        let s: i64 = hms.next().unwrap_or("0").parse().ok()?;
+        if h > 23 || m > 59 || s > 60 {
+            return None;
+        }
+        secs = h * 3600 + m * 60 + s;
+        if let Some(sign @ ('+' | '-')) = zone.chars().next() {
+            let (oh, om) = zone[1..].split_once(':').unwrap_or((&zone[1..], "0"));
+            let off = oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60;
+            offset = if sign == '+' { off } else { -off };
+        }
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + secs - offset)
+}
+
+/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +100,25 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_381_914), "2026-11-22T21:11:54Z");
+    }
+
+    #[test]
+    fn arr_times_are_read_back() {
+        for t in [0, 951_782_400, 1_795_381_914, 4_102_444_799] {
+            assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+        }
+        assert_eq!(parse_rfc3339("2026-11-22T21:11:54.1234567Z"), Some(1_795_381_914));
+        assert_eq!(parse_rfc3339("2026-11-22T23:11:54+02:00"), Some(1_795_381_914));
+        assert_eq!(parse_rfc3339("2026-11-22"), Some(1_795_381_914 - 76_314));
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-11-22T25:00:00Z",
+            "2026-11-22Tx",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

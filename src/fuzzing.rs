@@ -110,7 +110,7 @@ pub fn view_answers(data: &[u8]) {
 }
 
 /// The Arr answers the daemon decodes (the first byte chooses which): a queue page, folded
-/// per download; a command's state; `system/status`; the command list.
+/// per download; a command's state; `system/status` or a wanted page; the command list.
 pub fn arr_json(data: &[u8]) {
     let Some((&which, body)) = data.split_first() else {
         return;
@@ -135,8 +135,22 @@ pub fn arr_json(data: &[u8]) {
         }
         2 => {
             let _ = serde_json::from_slice::<crate::arr::SystemStatus>(body);
+            // A wanted page: every item it yields is searchable and orderable.
+            if let Ok((_, items)) = crate::arr::wanted_page_in(kind, body) {
+                let cfg = crate::config::EntrySearch::default();
+                let mut picker = crate::search::Picker::new(5);
+                for item in items {
+                    let _ = crate::search::keys_of(kind, &item);
+                    let candidate =
+                        crate::search::Candidate::new(crate::search::Reason::Missing, item, kind, &cfg, 0);
+                    picker.offer(candidate);
+                }
+                let picked = picker.best();
+                let _ = crate::search::commands(kind, &picked, cfg.by_series);
+            }
         }
         _ => {
+            let _ = crate::arr::searches_running_in(body);
             let _ = crate::arr::newest_command_in(body, "DownloadedMoviesScan", "ABC");
             let _ = crate::arr::search_seen_in(crate::model::ArrKind::Sonarr, body, &[1, 2], Some(3));
         }

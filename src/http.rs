@@ -88,6 +88,8 @@ pub enum HttpError {
         endpoint: String,
         status: u16,
         body: String,
+        /// A 429 or 503's `Retry-After`, in seconds (a date there is not read).
+        retry_after: Option<Duration>,
     },
     /// The body was not what the API documents.
     Decode {
@@ -131,6 +133,46 @@ impl HttpError {
             endpoint: endpoint.to_string(),
             status,
             body: read_snippet(body),
+            retry_after: None,
+        }
+    }
+
+    /// An unexpected status, with the `Retry-After` seconds of a 429 or 503.
+    pub(crate) fn status_of(endpoint: &str, resp: &mut ureq::http::Response<ureq::Body>) -> Self {
+        let status = resp.status().as_u16();
+        let retry_after = matches!(status, 429 | 503)
+            .then(|| {
+                resp.headers()
+                    .get("retry-after")?
+                    .to_str()
+                    .ok()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .flatten()
+            .map(Duration::from_secs);
+        let mut err = Self::status(endpoint, status, resp.body_mut());
+        if let Self::Status { retry_after: r, .. } = &mut err {
+            *r = retry_after;
+        }
+        err
+    }
+
+    /// The Arr asked us to slow down (429, or 503 with a `Retry-After`): how long, if it said.
+    pub fn slow_down(&self) -> Option<Option<Duration>> {
+        match self {
+            Self::Status {
+                status: 429,
+                retry_after,
+                ..
+            } => Some(*retry_after),
+            Self::Status {
+                status: 503,
+                retry_after: Some(wait),
+                ..
+            } => Some(Some(*wait)),
+            _ => None,
         }
     }
 
@@ -171,11 +213,16 @@ impl fmt::Display for HttpError {
                 endpoint,
                 status,
                 body,
+                retry_after,
             } => {
+                write!(f, "{endpoint}: HTTP {status}")?;
+                if let Some(wait) = retry_after {
+                    write!(f, " (retry after {}s)", ceil_secs(*wait))?;
+                }
                 if body.is_empty() {
-                    write!(f, "{endpoint}: HTTP {status}")
+                    Ok(())
                 } else {
-                    write!(f, "{endpoint}: HTTP {status}: {body}")
+                    write!(f, ": {body}")
                 }
             }
             Self::Decode { endpoint, detail, .. } => write!(f, "{endpoint}: unexpected answer: {detail}"),

@@ -22,12 +22,14 @@
 //!                ├─ intents        removals as durable intents, finished across passes and restarts
 //!                ├─ leftovers      AutoDelete on the disk, inside a torrent's content folder only
 //!                ├─ space          the free-space guard's inputs: free bytes (disk), downloads in queue order
+//!                ├─ search         the Arr's search loop, a thread beside the torrent loop: wanted lists → searches
 //!                └─ guard          removal caps and the storm guard
 //! qbit, arr, http   HTTP clients (ureq) for qBittorrent and the Arrs (under upstream and inspect)
 //! decide            the pure decision core and explain (under worker and inspect)
 //! file_filter       the pure file filters: which files of a torrent are not wanted (under config, decide, worker)
 //! free_space        the pure free-space walk: which downloads fit (under decide, worker, inspect)
 //! category          the pure category ownership: which categories (and subcategories) are a worker's
+//! search            the pure search order and budget: which wanted items, grouped how, how fast
 //! tracker           the pure tracker entries: which entry speaks for a torrent, what it owes (hit-and-run)
 //! disk              statvfs: what a folder's disk has free (under worker)
 //! store             redb: memory, intents, queue rows, audit log (under worker, server, inspect)
@@ -41,6 +43,7 @@
 //! - [`file_filter`]: the file filters (folder, name, extension patterns), compiled from the config.
 //! - [`free_space`]: which downloads fit in the free space (Settings.FreeSpace), in queue order.
 //! - [`category`]: which categories a worker owns (MatchSubcategories).
+//! - `search`: what the search loop asks an Arr for, in which order, within which budget.
 //! - [`tracker`]: tracker entries (limits, hit-and-run rules) and what a torrent owes its tracker.
 //! - [`http`], [`qbit`], [`arr`]: thin HTTP clients for qBittorrent and the Arrs.
 //! - `upstream`: what the loop needs from qBittorrent and an Arr, as traits;
@@ -77,6 +80,7 @@ mod logging;
 pub mod model;
 mod notify;
 pub mod qbit;
+mod search;
 mod server;
 mod shutdown;
 mod status;

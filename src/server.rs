@@ -459,21 +459,22 @@ fn restart_all(control: &Control, board: &Board) -> Response {
 }
 
 /// qBitrr's `POST /api/processes/{category}/{kind}/restart`: kind `torrent` is the worker
-/// watching that category; there is no separate `search` process (searching is not
-/// implemented yet).
+/// watching that category; kind `search` is its search loop, which runs in the worker's thread
+/// and restarts with it.
 fn restart_category(control: &Control, board: &Board, category: &str, kind: &str) -> Response {
-    if kind != "torrent" {
+    let Some(w) = board.snapshot().into_iter().find(|w| w.category == category) else {
+        return error(404, &format!("no worker watches category {category:?}"));
+    };
+    if kind == "search" && w.search.is_none() {
         return error(
             404,
             &format!(
-                "no {kind:?} process: searching is not implemented yet (kind torrent restarts the worker)"
+                "{} has no search loop (EntrySearch.SearchMissing is off, or it has no Arr)",
+                w.name
             ),
         );
     }
-    match board.snapshot().into_iter().find(|w| w.category == category) {
-        Some(w) => restart(control, &w.name),
-        None => error(404, &format!("no worker watches category {category:?}")),
-    }
+    restart(control, &w.name)
 }
 
 /// `GET /api/logs[/{section}]?lines=N`: the newest lines at INFO and above (default 200,

@@ -79,6 +79,49 @@ pub(crate) struct WorkerState {
     pub alive_until: Option<UnixTime>,
     /// Its torrents' next clock-driven changes, soonest first (a few).
     pub upcoming: Vec<Upcoming>,
+    /// Its search loop, once it ran (`None`: off, or not started yet).
+    pub search: Option<SearchState>,
+}
+
+/// Where an Arr's search loop stands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SearchState {
+    /// What it does now, in words.
+    pub doing: String,
+    /// When it acts next (`None`: now).
+    pub next_at: Option<UnixTime>,
+    pub budget: crate::search::BudgetLeft,
+    /// Wanted items the last read found, by reason ("missing", "quality").
+    pub wanted: BTreeMap<&'static str, u64>,
+    /// Of those, not searched yet this round.
+    pub left_this_round: Option<u64>,
+    /// Searches sent since the worker started, by reason.
+    pub sent: BTreeMap<&'static str, u64>,
+    /// The last search sent: when, and what.
+    pub last: Option<(UnixTime, String)>,
+    /// Rounds finished (every wanted item searched) since the worker started.
+    pub rounds_done: u64,
+}
+
+impl SearchState {
+    /// `/api/status`'s `search` of an Arr.
+    fn json(&self) -> Value {
+        json!({
+            "doing": self.doing,
+            "next_at": self.next_at,
+            "budget": {
+                "hour_left": self.budget.hour,
+                "day_left": self.budget.day,
+                "next_at": self.budget.next_at.filter(|&t| t != UnixTime::MAX),
+                "held_until": self.budget.held_until,
+            },
+            "wanted": self.wanted,
+            "left_this_round": self.left_this_round,
+            "sent": self.sent,
+            "last": self.last.as_ref().map(|(at, what)| json!({"at": at, "what": what})),
+            "rounds_done": self.rounds_done,
+        })
+    }
 }
 
 impl WorkerState {
@@ -119,6 +162,7 @@ impl WorkerState {
             imports_failing: 0,
             alive_until: None,
             upcoming: Vec::new(),
+            search: None,
         }
     }
 
@@ -740,6 +784,7 @@ impl Board {
                         "name": w.name, "type": w.kind, "category": w.category, "url": w.arr_url,
                         "alive": w.arr_alive(),
                         "version": w.arr_version,
+                        "search": w.search.as_ref().map(|s| s.json()),
                     })
                 })
                 .collect();
@@ -877,6 +922,61 @@ impl Board {
                         (format!("{},rule=\"{}\"", label(w), rule.name()), n.to_string())
                     })
                 })
+                .collect(),
+        );
+        let searching: Vec<(&WorkerState, &SearchState)> = workers
+            .iter()
+            .filter_map(|w| w.search.as_ref().map(|s| (w, s)))
+            .collect();
+        family(
+            "searches_total",
+            "counter",
+            "Searches the search loop sent, by reason (every reason from 0).",
+            searching
+                .iter()
+                .flat_map(|(w, s)| {
+                    crate::search::Reason::ALL.iter().map(move |r| {
+                        let n = s.sent.get(r.name()).copied().unwrap_or(0);
+                        (format!("{},reason=\"{}\"", label(w), r.name()), n.to_string())
+                    })
+                })
+                .collect(),
+        );
+        family(
+            "search_wanted",
+            "gauge",
+            "Wanted items the search loop's last read found, by reason.",
+            searching
+                .iter()
+                .flat_map(|(w, s)| {
+                    s.wanted
+                        .iter()
+                        .map(move |(r, n)| (format!("{},reason=\"{r}\"", label(w)), n.to_string()))
+                })
+                .collect(),
+        );
+        family(
+            "search_budget_remaining",
+            "gauge",
+            "Searches the budget still allows, per window (absent without a limit).",
+            searching
+                .iter()
+                .flat_map(|(w, s)| {
+                    [("hour", s.budget.hour), ("day", s.budget.day)]
+                        .into_iter()
+                        .filter_map(move |(window, left)| {
+                            Some((format!("{},window=\"{window}\"", label(w)), left?.to_string()))
+                        })
+                })
+                .collect(),
+        );
+        family(
+            "search_next_timestamp_seconds",
+            "gauge",
+            "Unix time the search loop acts next.",
+            searching
+                .iter()
+                .filter_map(|(w, s)| s.next_at.map(|t| (label(w), t.to_string())))
                 .collect(),
         );
         family(

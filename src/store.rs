@@ -69,7 +69,13 @@ const QUEUE_ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("queue_row
 /// it, a Unix time as 8 little-endian bytes, so a restart does not ask again at once.
 const ARR_JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("arr_jobs");
 
-const TABLES: [TableDefinition<&str, &[u8]>; 4] = [TORRENTS, INTENTS, QUEUE_ROWS, ARR_JOBS];
+/// Key: `"<instance>\0<search key>"` (see `search::keys_of`); value: when the search loop sent
+/// that search, a Unix time as 8 little-endian bytes, so a restart does not search it again.
+/// Under keys that start with `#` (no search key does), the search loop's own state: `#budget`
+/// (see `search::Budget::encode`) and `#round` (when the next round starts).
+const SEARCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("searches");
+
+const TABLES: [TableDefinition<&str, &[u8]>; 5] = [TORRENTS, INTENTS, QUEUE_ROWS, ARR_JOBS, SEARCHES];
 
 /// The key of the probe write after a reopen: written, then removed (no
 /// instance name is empty, so no instance's range holds it).
@@ -515,6 +521,68 @@ impl InstanceRecords {
     pub(crate) fn save_job_ran_at(&self, job: &str, at: UnixTime) -> Result<(), StoreError> {
         match self.writes {
             Writes::Commit => self.noted(self.store.save_job_ran_at(&self.instance, job, at)),
+            Writes::Discard => Ok(()),
+        }
+    }
+
+    /// Which of `keys` the search loop searched, and when (see [`Store::searched`]).
+    pub(crate) fn searched(&self, keys: &[String]) -> Result<Vec<Option<UnixTime>>, StoreError> {
+        self.store.searched(&self.instance, keys)
+    }
+
+    /// Records searches sent; nothing with [`Writes::Discard`].
+    pub(crate) fn mark_searched(&self, keys: &[String], at: UnixTime) -> Result<(), StoreError> {
+        match self.writes {
+            Writes::Commit => self.noted(self.store.mark_searched(&self.instance, keys, at)),
+            Writes::Discard => Ok(()),
+        }
+    }
+
+    /// Forgets searches the Arr refused; nothing with [`Writes::Discard`].
+    pub(crate) fn unmark_searched(&self, keys: &[String]) -> Result<(), StoreError> {
+        match self.writes {
+            Writes::Commit => self.noted(self.store.unmark_searched(&self.instance, keys)),
+            Writes::Discard => Ok(()),
+        }
+    }
+
+    /// Forgets every search sent (a new round); nothing with [`Writes::Discard`].
+    pub(crate) fn forget_searched(&self) -> Result<usize, StoreError> {
+        match self.writes {
+            Writes::Commit => self.noted(self.store.forget_searched(&self.instance)),
+            Writes::Discard => Ok(0),
+        }
+    }
+
+    /// The stored search budget.
+    pub(crate) fn search_budget(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.store.search_state(&self.instance, "#budget")
+    }
+
+    /// Stores the search budget; nothing with [`Writes::Discard`].
+    pub(crate) fn save_search_budget(&self, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.save_search_state("#budget", Some(bytes))
+    }
+
+    /// When the search loop's next round starts, if it finished one.
+    pub(crate) fn next_search_round(&self) -> Result<Option<UnixTime>, StoreError> {
+        let bytes = self.store.search_state(&self.instance, "#round")?;
+        Ok(bytes.and_then(|b| {
+            <[u8; 8]>::try_from(b.as_slice())
+                .ok()
+                .map(UnixTime::from_le_bytes)
+        }))
+    }
+
+    /// Records when the next search round starts (`None`: it started); nothing with
+    /// [`Writes::Discard`].
+    pub(crate) fn save_next_search_round(&self, at: Option<UnixTime>) -> Result<(), StoreError> {
+        self.save_search_state("#round", at.map(|t| t.to_le_bytes().to_vec()))
+    }
+
+    fn save_search_state(&self, name: &str, bytes: Option<Vec<u8>>) -> Result<(), StoreError> {
+        match self.writes {
+            Writes::Commit => self.noted(self.store.save_search_state(&self.instance, name, bytes)),
             Writes::Discard => Ok(()),
         }
     }
@@ -1145,6 +1213,75 @@ impl Store {
     pub(crate) fn save_job_ran_at(&self, instance: &str, job: &str, at: UnixTime) -> Result<(), StoreError> {
         let change = (job.to_string(), Some(at.to_le_bytes().to_vec()));
         self.write(ARR_JOBS, instance, std::iter::once(change))
+    }
+
+    /// Which of `keys` the search loop of `instance` searched (and when), in their order.
+    pub(crate) fn searched(
+        &self,
+        instance: &str,
+        keys: &[String],
+    ) -> Result<Vec<Option<UnixTime>>, StoreError> {
+        self.with_db(|db| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(SEARCHES)?;
+            keys.iter()
+                .map(|key| {
+                    let full = format!("{instance}\u{0}{key}");
+                    Ok(table
+                        .get(full.as_str())?
+                        .and_then(|v| <[u8; 8]>::try_from(v.value()).ok())
+                        .map(UnixTime::from_le_bytes))
+                })
+                .collect()
+        })
+    }
+
+    /// Records that the search loop of `instance` searched `keys` at `at`.
+    pub(crate) fn mark_searched(
+        &self,
+        instance: &str,
+        keys: &[String],
+        at: UnixTime,
+    ) -> Result<(), StoreError> {
+        let changes = keys.iter().map(|k| (k.clone(), Some(at.to_le_bytes().to_vec())));
+        self.write(SEARCHES, instance, changes)
+    }
+
+    /// Forgets the searches `keys` of `instance` (the Arr refused them).
+    pub(crate) fn unmark_searched(&self, instance: &str, keys: &[String]) -> Result<(), StoreError> {
+        self.write(SEARCHES, instance, keys.iter().map(|k| (k.clone(), None)))
+    }
+
+    /// Forgets every search of `instance` (a new round over its wanted lists); the loop's own
+    /// state stays.
+    /// Returns how many were forgotten.
+    pub(crate) fn forget_searched(&self, instance: &str) -> Result<usize, StoreError> {
+        let mut keys = Vec::new();
+        self.scan(SEARCHES, instance, |key, _| {
+            if !key.starts_with('#') {
+                keys.push(key.to_string());
+            }
+        })?;
+        let n = keys.len();
+        self.write(SEARCHES, instance, keys.into_iter().map(|k| (k, None)))?;
+        Ok(n)
+    }
+
+    /// The search loop's own state `name` of `instance` (`#budget`, `#round`).
+    pub(crate) fn search_state(&self, instance: &str, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        debug_assert!(name.starts_with('#'));
+        self.get(SEARCHES, instance, name, |v| Some(v.to_vec()))
+    }
+
+    /// Stores (`Some`) or forgets the search loop's own state `name` of `instance`.
+    pub(crate) fn save_search_state(
+        &self,
+        instance: &str,
+        name: &str,
+        bytes: Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        debug_assert!(name.starts_with('#'));
+        self.write(SEARCHES, instance, std::iter::once((name.to_string(), bytes)))
     }
 
     /// The remembered queue row of one torrent of one instance.

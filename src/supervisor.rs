@@ -33,7 +33,7 @@ use crate::status::{Board, Life, QbitState, WorkerState};
 use crate::store::{InstanceRecords, Store, Writes};
 use crate::upstream;
 use crate::view::{View, ViewTimers, Watch};
-use crate::worker::{Connections, DecisionLog, Worker, WorkerError};
+use crate::worker::{Connections, DecisionLog, SearchBudget, SearchLoop, Worker, WorkerError};
 
 /// How long shutdown waits for workers to finish the action in hand.
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_millis(4500);
@@ -310,15 +310,40 @@ impl Supervisor {
                 logging::set_section(&arr.name);
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let writes = if dry_run { Writes::Discard } else { Writes::Commit };
+                    let search_records = InstanceRecords::new(Arc::clone(&store), &arr.name, writes);
+                    let search_budget = if arr.has_arr() {
+                        SearchBudget::load(&arr.search, &search_records, unix_now())
+                    } else {
+                        SearchBudget::unlimited()
+                    };
                     let connections = Connections {
                         arr: upstream::connect_arr(&arr, dry_run),
                         qbits,
                         records: InstanceRecords::new(store, &arr.name, writes),
                         decisions: DecisionLog::new(dry_run),
+                        search_budget: search_budget.clone(),
                         dry_run,
                     };
-                    let mut worker = Worker::new(&settings, &arr, connections, board)?;
-                    worker.run(&stop)
+                    let mut worker = Worker::new(&settings, &arr, connections, Arc::clone(&board))?;
+                    std::thread::scope(|scope| {
+                        // The search loop runs beside the torrent loop and stops with it, also
+                        // when the torrent loop panics (the scope waits for every thread first).
+                        let search_stop = stop.child();
+                        let _stop_search = StopOnDrop(search_stop.clone());
+                        if arr.has_arr() && arr.search.runs() {
+                            let search = SearchLoop::new(
+                                &arr,
+                                settings.search_delay,
+                                upstream::connect_arr(&arr, dry_run),
+                                search_records,
+                                search_budget,
+                                board,
+                                dry_run,
+                            );
+                            spawn_search_loop(scope, &arr.name, search, search_stop.clone());
+                        }
+                        worker.run(&stop)
+                    })
                 }));
                 let outcome = match outcome {
                     Ok(Ok(())) => Ok(()),
@@ -607,6 +632,52 @@ fn mtime(path: &Path) -> Option<SystemTime> {
 }
 
 /// The text of a panic payload.
+/// Starts `search` in its own thread of `scope`, until `stop`. A panic in it is logged and
+/// the loop starts again after a pause: the torrent loop beside it runs on.
+fn spawn_search_loop<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    name: &str,
+    mut search: SearchLoop,
+    stop: Shutdown,
+) {
+    let section = name.to_string();
+    let spawned = std::thread::Builder::new()
+        .name(format!("{name}.search"))
+        .spawn_scoped(scope, move || {
+            logging::set_section(&section);
+            loop {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| search.run(&stop))) {
+                    Ok(()) => break,
+                    Err(panic) => {
+                        error!(
+                            "{section}: the search loop failed ({}); it starts again in {} min",
+                            panic_message(panic.as_ref()),
+                            SEARCH_RESTART_PAUSE.as_secs() / 60
+                        );
+                        if stop.wait_timeout(SEARCH_RESTART_PAUSE) {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        error!("{name}: cannot start its search thread, so nothing is searched: {e}");
+    }
+}
+
+/// Sets its token when dropped, on return or while a panic unwinds.
+struct StopOnDrop(Shutdown);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.trigger();
+    }
+}
+
+/// The pause before a search loop that panicked starts again.
+const SEARCH_RESTART_PAUSE: Duration = Duration::from_secs(15 * 60);
+
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()

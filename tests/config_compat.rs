@@ -120,9 +120,6 @@ fn filled_qbitrr_config_loads() {
     assert_eq!(
         loaded.not_done,
         [
-            "EntrySearch.SearchMissing is on in Sonarr-TV, Sonarr-Anime, Radarr-1080, Radarr-4K, \
-             Lidarr-Music, Readarr-Books (qBitrr's default), but searching for missing media is not \
-             implemented yet",
             "WebUI is on (qBitrr's default), but only the status page is served at / (not qBitrr's \
              library, config and log views)",
         ]

@@ -14,6 +14,7 @@ mod free_space;
 mod harness_selftest;
 mod qbit_client;
 mod read_modes;
+mod search;
 mod status_page;
 mod store;
 mod subcategories;

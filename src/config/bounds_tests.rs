@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use super::load::{load_str, ConfigError, Loaded};
 use super::schema::{
-    Bounds, TableSchema, ARR, CATEGORY_SEEDING, QBIT, SEEDING_MODE, SETTINGS, TORRENT, WEBUI,
+    Bounds, TableSchema, ARR, CATEGORY_SEEDING, ENTRY_SEARCH, QBIT, SEEDING_MODE, SETTINGS, TORRENT, WEBUI,
 };
 use super::types::{Config, StalledDelay};
 
 /// The tables with supported keys: as the README names them, and their path in [`render`]'s
 /// config.
-fn tables() -> [(&'static str, &'static str, &'static TableSchema); 7] {
+fn tables() -> [(&'static str, &'static str, &'static TableSchema); 8] {
     [
         ("[Settings]", "Settings", &SETTINGS),
         ("[WebUI]", "WebUI", &WEBUI),
@@ -25,6 +25,7 @@ fn tables() -> [(&'static str, &'static str, &'static TableSchema); 7] {
             &CATEGORY_SEEDING,
         ),
         ("[<Arr>]", "Radarr-A", &ARR),
+        ("[<Arr>.EntrySearch]", "Radarr-A.EntrySearch", &ENTRY_SEARCH),
         ("[<Arr>.Torrent]", "Radarr-A.Torrent", &TORRENT),
         (
             "[<Arr>.Torrent.SeedingMode]",
@@ -35,7 +36,7 @@ fn tables() -> [(&'static str, &'static str, &'static TableSchema); 7] {
 }
 
 /// The sections of the test config, with what each needs to load.
-const BASE: [(&str, &[(&str, &str)]); 7] = [
+const BASE: [(&str, &[(&str, &str)]); 8] = [
     ("Settings", &[]),
     ("WebUI", &[]),
     ("qBit", &[("Host", "\"127.0.0.1\"")]),
@@ -47,6 +48,7 @@ const BASE: [(&str, &[(&str, &str)]); 7] = [
             ("APIKey", "\"0123456789abcdef\""),
         ],
     ),
+    ("Radarr-A.EntrySearch", &[]),
     ("Radarr-A.Torrent", &[]),
     ("Radarr-A.Torrent.SeedingMode", &[]),
 ];
@@ -311,6 +313,42 @@ fn cases() -> Vec<Case> {
             "5 to 86400 seconds (1d)",
             &["5", "60", "86400", "\"1m\""],
             &big(vec!["4", "86401"]),
+        ),
+        case(
+            "Settings",
+            "SearchLoopDelay",
+            "-1 (off) or 0 to 86400 seconds (1d)",
+            &["-1", "0", "30", "86400", "\"1m\""],
+            &big(vec!["-2", "86401"]),
+        ),
+        // [<Arr>.EntrySearch]
+        case(
+            "Radarr-A.EntrySearch",
+            "SearchLimit",
+            "1 to 100",
+            &["1", "5", "100"],
+            &big(vec!["0", "-1", "101"]),
+        ),
+        case(
+            "Radarr-A.EntrySearch",
+            "SearchBySeries",
+            "smart, true or false (any case)",
+            &["\"smart\"", "\"True\"", "\"false\"", "true", "false"],
+            &["\"series\"", "\"\""],
+        ),
+        case(
+            "Radarr-A.EntrySearch",
+            "SearchesPerHour",
+            "-1 to 10000",
+            &["-1", "0", "20", "10000"],
+            &big(vec!["-2", "10001"]),
+        ),
+        case(
+            "Radarr-A.EntrySearch",
+            "SearchesPerDay",
+            "-1 to 100000",
+            &["-1", "0", "200", "100000"],
+            &big(vec!["-2", "100001"]),
         ),
         // [WebUI]
         case(

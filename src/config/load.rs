@@ -21,9 +21,9 @@ pub struct Loaded {
     /// mean `LoopSleepTimer`?` or `ignored (not supported yet): Settings.FreeSpace, ...`.
     pub warnings: Vec<String>,
     /// What qBitrr does with this config that qbitrr-lite does not do yet, one line per
-    /// behaviour that is on (at qBitrr's default or as set), e.g. `EntrySearch.SearchMissing is
-    /// on in Radarr-1080 (qBitrr's default), but searching for missing media is not implemented
-    /// yet`. Logged once at start.
+    /// behaviour that is on (at qBitrr's default or as set), e.g. `EntrySearch.Overseerr/Ombi
+    /// requests is on in Radarr-1080 (as set), but requests are not searched for yet`. Logged
+    /// once at start.
     pub not_done: Vec<String>,
 }
 
@@ -290,6 +290,56 @@ APIKey = \"0123456789abcdef\"
         err.problems()
             .iter()
             .any(|p| p.key == key && p.line() == Some(line))
+    }
+
+    #[test]
+    fn entry_search_keys_are_read_with_qbitrrs_defaults_and_ours() {
+        let arr = |extra: &str| {
+            let loaded = ok(&format!("{MINIMAL}{extra}"));
+            assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+            (
+                loaded.config.arrs[0].search.clone(),
+                loaded.config.settings.search_delay,
+            )
+        };
+        let (search, delay) = arr("");
+        assert_eq!(search, crate::config::EntrySearch::default());
+        assert!(search.runs() && search.today_first && search.again_on_completion);
+        assert_eq!(
+            (search.limit, search.per_hour, search.per_day),
+            (5, Some(20), Some(200))
+        );
+        assert_eq!(delay, Duration::from_secs(30));
+        let (search, delay) = arr(
+            "[Settings]\nSearchLoopDelay = 0\n[Radarr-Movies.EntrySearch]\nSearchMissing = false\n\
+             QualityUnmetSearch = true\nAlsoSearchSpecials = true\nUnmonitored = true\nSearchLimit = 2\n\
+             SearchInReverse = true\nSearchAgainOnSearchCompletion = false\nSearchBySeries = false\n\
+             PrioritizeTodaysReleases = false\nSearchesPerHour = -1\nSearchesPerDay = 50\n",
+        );
+        assert_eq!(delay, Duration::ZERO);
+        assert!(!search.runs() && search.quality_unmet && search.specials && search.unmonitored);
+        assert!(search.reverse && !search.again_on_completion && !search.today_first);
+        assert_eq!(search.by_series, crate::config::SeriesSearch::Episode);
+        assert_eq!(
+            (search.limit, search.per_hour, search.per_day),
+            (2, None, Some(50))
+        );
+        for (value, want) in [
+            ("true", crate::config::SeriesSearch::Series),
+            ("\"SMART\"", crate::config::SeriesSearch::Smart),
+        ] {
+            let (search, _) = arr(&format!(
+                "[Radarr-Movies.EntrySearch]\nSearchBySeries = {value}\n"
+            ));
+            assert_eq!(search.by_series, want, "{value}");
+        }
+        // A managed category has no Arr to search in.
+        let loaded = ok(&MINIMAL.replace("[qBit]\n", "[qBit]\nManagedCategories = [\"seed\"]\n"));
+        assert!(loaded
+            .config
+            .arrs
+            .iter()
+            .any(|a| !a.has_arr() && !a.search.runs()));
     }
 
     #[test]
@@ -1036,7 +1086,7 @@ FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\
 [Radarr-A.Torrent.SeedingMode]
 UploadRateLimitPerTorrent = 1000
 [Radarr-A.EntrySearch]
-SearchInReverse = true
+DoUpgradeSearch = true
 
 [Sonarr-Anime]
 URI = \"http://b\"
@@ -1046,11 +1096,11 @@ RssSyncTimer = \"1m\"
 FileExtensionAllowlist = [\".mkv\"]
 FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\\bsamples?\\\\b\", \"\\\\bscreens?\\\\b\", \"\\\\bnc(ed|op)?(\\\\\\\\d+)?\\\\b\"]
 [Sonarr-Anime.EntrySearch]
-SearchInReverse = true
+DoUpgradeSearch = true
 ");
         assert_eq!(
             loaded.warnings,
-            ["ignored (not supported yet): EntrySearch.SearchInReverse (in 2 sections)"]
+            ["ignored (not supported yet): EntrySearch.DoUpgradeSearch (in 2 sections)"]
         );
     }
 

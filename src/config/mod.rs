@@ -30,6 +30,6 @@ pub(crate) use duration::seconds as duration_seconds;
 pub use load::{load, load_str, ConfigError, Loaded};
 pub use report::{Location, Problem};
 pub use types::{
-    Arr, Config, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent, SeedingRules,
-    Settings, StalledDelay, TorrentRules, WebUi,
+    Arr, Config, EntrySearch, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent,
+    SeedingRules, SeriesSearch, Settings, StalledDelay, TorrentRules, WebUi,
 };

@@ -162,13 +162,9 @@ impl Behaviour {
 
 /// The warnings, one per behaviour that is on somewhere, in a fixed order.
 pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
-    let mut search = Behaviour::new(
-        "EntrySearch.SearchMissing",
-        "searching for missing media is not implemented yet",
-    );
     let mut upgrades = Behaviour::new(
-        "EntrySearch.DoUpgradeSearch/QualityUnmetSearch/CustomFormatUnmetSearch",
-        "upgrade searches are not implemented yet",
+        "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch",
+        "upgrade and custom-format searches are not implemented yet",
     );
     let mut requests = Behaviour::new(
         "EntrySearch.Overseerr/Ombi requests",
@@ -193,10 +189,7 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let t = root.table(name);
         let search_t = t.and_then(|t| t.table("EntrySearch"));
         let es = &schema::ENTRY_SEARCH;
-        search
-            .sections
-            .push((name.clone(), flag(search_t, es, "SearchMissing", kind)));
-        let upgrade = ["DoUpgradeSearch", "QualityUnmetSearch", "CustomFormatUnmetSearch"]
+        let upgrade = ["DoUpgradeSearch", "CustomFormatUnmetSearch"]
             .iter()
             .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key, kind)));
         upgrades.sections.push((name.clone(), upgrade));
@@ -217,7 +210,7 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         requests.sections.push((name.clone(), request));
     }
 
-    [search, upgrades, requests, auto_update, web_pages]
+    [upgrades, requests, auto_update, web_pages]
         .iter()
         .filter_map(Behaviour::line)
         .collect()
@@ -241,8 +234,6 @@ mod tests {
         assert_eq!(
             not_done(BASE),
             [
-                "EntrySearch.SearchMissing is on in Radarr-A (qBitrr's default), but searching for \
-                 missing media is not implemented yet",
                 "WebUI is on (qBitrr's default), but only the status page is served at / (not \
                  qBitrr's library, config and log views)",
             ]
@@ -299,10 +290,8 @@ SearchOverseerrRequests = true
         let lines = not_done(text);
         let has = |want: &str| lines.iter().any(|l| l == want);
         for want in [
-            "EntrySearch.SearchMissing is on in Radarr-A, Lidarr-M (qBitrr's default), but searching \
-             for missing media is not implemented yet",
-            "EntrySearch.DoUpgradeSearch/QualityUnmetSearch/CustomFormatUnmetSearch is on in Radarr-A \
-             (as set), but upgrade searches are not implemented yet",
+            "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch is on in Radarr-A (as set), but \
+             upgrade and custom-format searches are not implemented yet",
             // Lidarr has no Overseerr requests in qBitrr.
             "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
              searched for yet",
@@ -311,6 +300,6 @@ SearchOverseerrRequests = true
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 5, "{lines:#?}");
+        assert_eq!(lines.len(), 4, "{lines:#?}");
     }
 }

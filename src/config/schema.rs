@@ -454,7 +454,8 @@ pub(super) static SETTINGS: TableSchema = TableSchema {
         sup("AutoPauseResume", Ty::Bool, FLAG),
         uns("NoInternetSleepTimer", SECS, Dflt::Int(15)),
         sup("LoopSleepTimer", SECS, INTERVAL),
-        uns("SearchLoopDelay", SECS, Dflt::Int(-1)),
+        // -1: 30 s.
+        sup("SearchLoopDelay", SECS, secs_or_off(DAY)),
         sup("FailedCategory", Ty::Str, CATEGORY),
         sup("RecheckCategory", Ty::Str, CATEGORY),
         sup("Tagless", Ty::Bool, FLAG),
@@ -618,6 +619,9 @@ const UPLOAD_RATIO: Bounds = Bounds::Float {
     off: true,
 };
 
+/// `SearchBySeries`.
+pub(super) const SERIES_SEARCH: &[&str] = &["smart", "true", "false"];
+
 /// `HitAndRunMode`.
 pub(super) const HNR_MODES: &[&str] = &["and", "or", "disabled"];
 
@@ -658,26 +662,30 @@ pub(super) static ARR: TableSchema = TableSchema {
 /// `[<Arr>.EntrySearch]`.
 pub(super) static ENTRY_SEARCH: TableSchema = TableSchema {
     keys: &[
-        uns("SearchMissing", Ty::Bool, Dflt::Bool(true)),
-        uns("AlsoSearchSpecials", Ty::Bool, Dflt::Bool(false)),
-        uns("Unmonitored", Ty::Bool, Dflt::Bool(false)),
-        uns("SearchLimit", Ty::Int, Dflt::Int(5)),
-        uns("SearchByYear", Ty::Bool, Dflt::Bool(true)),
-        uns("SearchInReverse", Ty::Bool, Dflt::Bool(false)),
+        sup("SearchMissing", Ty::Bool, FLAG),
+        sup("AlsoSearchSpecials", Ty::Bool, FLAG),
+        sup("Unmonitored", Ty::Bool, FLAG),
+        sup("SearchLimit", Ty::Int, int(1, 100)),
+        sup("SearchByYear", Ty::Bool, FLAG),
+        sup("SearchInReverse", Ty::Bool, FLAG),
         uns("SearchRequestsEvery", SECS, Dflt::Int(300)),
         uns("DoUpgradeSearch", Ty::Bool, Dflt::Bool(false)),
-        uns("QualityUnmetSearch", Ty::Bool, Dflt::Bool(false)),
+        sup("QualityUnmetSearch", Ty::Bool, FLAG),
         uns("CustomFormatUnmetSearch", Ty::Bool, Dflt::Bool(false)),
         uns("ForceMinimumCustomFormat", Ty::Bool, Dflt::Bool(false)),
-        uns("SearchAgainOnSearchCompletion", Ty::Bool, Dflt::Bool(true)),
+        sup("SearchAgainOnSearchCompletion", Ty::Bool, FLAG),
         uns("UseTempForMissing", Ty::Bool, Dflt::Bool(false)),
         uns("KeepTempProfile", Ty::Bool, Dflt::Bool(false)),
         uns("QualityProfileMappings", Ty::Map, Dflt::Empty),
         uns("ForceResetTempProfiles", Ty::Bool, Dflt::Bool(false)),
         uns("TempProfileResetTimeoutMinutes", Ty::Int, Dflt::Int(0)),
         uns("ProfileSwitchRetryAttempts", Ty::Int, Dflt::Int(3)),
-        uns("SearchBySeries", Ty::BoolOrStr, Dflt::Str("smart")),
-        uns("PrioritizeTodaysReleases", Ty::Bool, Dflt::Bool(true)),
+        // true and false may also be written as booleans.
+        sup("SearchBySeries", Ty::BoolOrStr, Bounds::OneOf(SERIES_SEARCH)),
+        sup("PrioritizeTodaysReleases", Ty::Bool, FLAG),
+        // Ours: -1 is no limit.
+        sup("SearchesPerHour", Ty::Int, int(-1, 10_000)),
+        sup("SearchesPerDay", Ty::Int, int(-1, 100_000)),
         uns("Ombi", Ty::Table(&OMBI), Dflt::Any),
         uns("Overseerr", Ty::Table(&OVERSEERR), Dflt::Any),
     ],

@@ -63,6 +63,9 @@ pub struct Settings {
     /// QueueRefreshTimer (ours; default 60 s): the Arr queue is read at least this often,
     /// and otherwise only when the category changed or something is to be done.
     pub queue_refresh: Duration,
+    /// SearchLoopDelay (default -1, which is 30 s): the pause after each search the search loop
+    /// sends.
+    pub search_delay: Duration,
     /// FreeSpace with AutoPauseResume: `None` when FreeSpace is -1 or AutoPauseResume false.
     pub free_space: Option<FreeSpaceGuard>,
 }
@@ -179,6 +182,88 @@ pub struct Arr {
     pub torrent: TorrentRules,
     /// `[<Arr>.Torrent.SeedingMode]`.
     pub seeding: SeedingRules,
+    /// `[<Arr>.EntrySearch]`: the Arr's search loop (off for a managed category).
+    pub search: EntrySearch,
+}
+
+/// `[<Arr>.EntrySearch]` keys we act on: what the search loop asks the Arr to look for, in
+/// which order, and how fast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntrySearch {
+    /// SearchMissing (default true): search for monitored media without a file. As in qBitrr,
+    /// it also decides whether the search loop runs at all.
+    pub missing: bool,
+    /// QualityUnmetSearch (default false): also search media below its quality cutoff.
+    pub quality_unmet: bool,
+    /// AlsoSearchSpecials (default false): Sonarr's season 0 too.
+    pub specials: bool,
+    /// Unmonitored (default false): unmonitored media too.
+    pub unmonitored: bool,
+    /// SearchLimit (default 5): at most this many `*Search` commands queued or running in the
+    /// Arr (counted from its command list) before another is sent.
+    pub limit: u32,
+    /// SearchByYear (default true): newest year first (oldest with SearchInReverse).
+    pub by_year: bool,
+    /// SearchInReverse (default false): oldest first.
+    pub reverse: bool,
+    /// SearchAgainOnSearchCompletion (default true): once everything was searched, start over.
+    pub again_on_completion: bool,
+    /// SearchBySeries (default "smart"; Sonarr only).
+    pub by_series: SeriesSearch,
+    /// PrioritizeTodaysReleases (default true; Sonarr only): episodes aired today first.
+    pub today_first: bool,
+    /// Ours, SearchesPerHour / SearchesPerDay (default 20 / 200; `None`: -1, no limit): the
+    /// searches this Arr may be asked for, shared by the search loop and the searches after a
+    /// removal, so that indexers are not hammered.
+    pub per_hour: Option<u32>,
+    pub per_day: Option<u32>,
+}
+
+impl EntrySearch {
+    /// No search loop (a managed category has no Arr to ask).
+    pub fn off() -> Self {
+        Self {
+            missing: false,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the search loop runs.
+    pub fn runs(&self) -> bool {
+        self.missing
+    }
+}
+
+impl Default for EntrySearch {
+    /// qBitrr's defaults, and ours for the budget.
+    fn default() -> Self {
+        Self {
+            missing: true,
+            quality_unmet: false,
+            specials: false,
+            unmonitored: false,
+            limit: 5,
+            by_year: true,
+            reverse: false,
+            again_on_completion: true,
+            by_series: SeriesSearch::Smart,
+            today_first: true,
+            per_hour: Some(20),
+            per_day: Some(200),
+        }
+    }
+}
+
+/// SearchBySeries: how Sonarr is asked for episodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesSearch {
+    /// true: one `SeriesSearch` per series.
+    Series,
+    /// false: one `EpisodeSearch` per episode.
+    Episode,
+    /// "smart": a `SeasonSearch` for a season with several episodes wanted, an `EpisodeSearch`
+    /// for a single one.
+    Smart,
 }
 
 /// Who a worker's category belongs to.

@@ -19,8 +19,8 @@ use super::schema::{
 };
 use super::tree::{Table, Val};
 use super::types::{
-    Arr, Config, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent, SeedingRules,
-    Settings, StalledDelay, TorrentRules, WebUi,
+    Arr, Config, EntrySearch, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent,
+    SeedingRules, SeriesSearch, Settings, StalledDelay, TorrentRules, WebUi,
 };
 
 /// RssSyncTimer and RefreshDownloadsTimer when absent: qBitrr's default, one minute.
@@ -452,6 +452,10 @@ impl Validator<'_> {
             full_sync: s.secs("FullSyncTimer").unwrap_or(Duration::from_secs(600)),
             full_list: s.secs("FullListTimer").unwrap_or(Duration::from_secs(300)),
             queue_refresh: s.secs("QueueRefreshTimer").unwrap_or(Duration::from_secs(60)),
+            search_delay: s
+                .secs_or_off("SearchLoopDelay")
+                .unwrap_or(None)
+                .unwrap_or(SEARCH_DELAY_DEFAULT),
             free_space: free_space(&mut s),
         }
     }
@@ -600,6 +604,7 @@ impl Validator<'_> {
         let arr_error_codes = a
             .texts("ArrErrorCodesToBlocklist")
             .unwrap_or_else(|| owned(schema::arr_error_codes_default(kind)));
+        let search = entry_search(&mut a.sub("EntrySearch", &schema::ENTRY_SEARCH));
         let mut t = a.sub("Torrent", &schema::TORRENT);
         let torrent = torrent(&mut t, kind, name);
         let mut seeding_keys = t.sub("SeedingMode", &schema::SEEDING_MODE);
@@ -629,6 +634,7 @@ impl Validator<'_> {
             arr_error_codes,
             torrent,
             seeding,
+            search,
         }
     }
 
@@ -712,6 +718,7 @@ impl Validator<'_> {
                 arr_error_codes: Vec::new(),
                 torrent: torrent.clone(),
                 seeding: seeding.clone(),
+                search: EntrySearch::off(),
             });
         }
         arrs
@@ -840,6 +847,47 @@ const MAX_DELETABLE_DEFAULT: f64 = 0.99;
 /// MaxRemovalsPerPass / MaxRemovalsPerHour when absent (ours).
 const MAX_REMOVALS_PER_PASS_DEFAULT: u32 = 20;
 const MAX_REMOVALS_PER_HOUR_DEFAULT: u32 = 100;
+
+/// SearchLoopDelay at -1 (qBitrr's default).
+const SEARCH_DELAY_DEFAULT: Duration = Duration::from_secs(30);
+
+/// `[<Arr>.EntrySearch]`, with qBitrr's defaults (and ours for the budget).
+fn entry_search(e: &mut Keys) -> EntrySearch {
+    let d = EntrySearch::default();
+    let by_series = match e.table.and_then(|t| t.get("SearchBySeries")).map(|i| &i.val) {
+        Some(Val::Bool(true)) => SeriesSearch::Series,
+        Some(Val::Bool(false)) => SeriesSearch::Episode,
+        _ => match e.one_of("SearchBySeries") {
+            Some("true") => SeriesSearch::Series,
+            Some("false") => SeriesSearch::Episode,
+            _ => d.by_series,
+        },
+    };
+    // -1: no limit.
+    let mut budget = |key, default| match e.number::<i64>(key) {
+        Some(-1) => None,
+        Some(n) => u32::try_from(n).ok(),
+        None => default,
+    };
+    let per_hour = budget("SearchesPerHour", d.per_hour);
+    let per_day = budget("SearchesPerDay", d.per_day);
+    EntrySearch {
+        missing: e.bool("SearchMissing").unwrap_or(d.missing),
+        quality_unmet: e.bool("QualityUnmetSearch").unwrap_or(d.quality_unmet),
+        specials: e.bool("AlsoSearchSpecials").unwrap_or(d.specials),
+        unmonitored: e.bool("Unmonitored").unwrap_or(d.unmonitored),
+        limit: e.number("SearchLimit").unwrap_or(d.limit),
+        by_year: e.bool("SearchByYear").unwrap_or(d.by_year),
+        reverse: e.bool("SearchInReverse").unwrap_or(d.reverse),
+        again_on_completion: e
+            .bool("SearchAgainOnSearchCompletion")
+            .unwrap_or(d.again_on_completion),
+        by_series,
+        today_first: e.bool("PrioritizeTodaysReleases").unwrap_or(d.today_first),
+        per_hour,
+        per_day,
+    }
+}
 
 /// `[<Arr>.Torrent]`.
 fn torrent(t: &mut Keys, kind: ArrKind, section: &str) -> TorrentRules {

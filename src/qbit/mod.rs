@@ -309,6 +309,7 @@ impl QbitClient {
                 endpoint,
                 status,
                 body,
+                retry_after: None,
             }),
         }
     }

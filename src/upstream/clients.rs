@@ -7,11 +7,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{ArrClient, CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
+use crate::arr::{ArrClient, CommandState, QueueDelete, QueueDeleteOptions, SearchSeen, WantedList};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, QbitClient, Setting, SyncItem};
+use crate::search::WantedItem;
 use crate::tracker::{TrackerEdit, TrackerList};
 
 impl Qbittorrent for QbitClient {
@@ -110,5 +111,16 @@ impl ArrApi for ArrClient {
     }
     fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
         ArrClient::search_seen(self, media_ids, sent_after)
+    }
+    fn wanted(
+        &self,
+        list: WantedList,
+        monitored: bool,
+        page: &mut dyn FnMut(Vec<WantedItem>),
+    ) -> Result<bool, HttpError> {
+        ArrClient::wanted(self, list, monitored, page)
+    }
+    fn searches_running(&self) -> Result<usize, HttpError> {
+        ArrClient::searches_running(self)
     }
 }

@@ -11,11 +11,12 @@ use log::info;
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen, WantedList};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
+use crate::search::WantedItem;
 use crate::tracker::{TrackerEdit, TrackerList};
 
 /// The id a dry run's commands get (the Arrs number theirs from 1).
@@ -164,6 +165,18 @@ impl<C: ArrApi> ArrApi for DryRun<C> {
     /// No search is sent in a dry run, so none is looked up either.
     fn search_seen(&self, _: &[i64], _: Option<i64>) -> Result<SearchSeen, HttpError> {
         Ok(SearchSeen::default())
+    }
+    fn wanted(
+        &self,
+        list: WantedList,
+        monitored: bool,
+        page: &mut dyn FnMut(Vec<WantedItem>),
+    ) -> Result<bool, HttpError> {
+        self.inner.wanted(list, monitored, page)
+    }
+    /// No search is sent in a dry run, so none counts as running.
+    fn searches_running(&self) -> Result<usize, HttpError> {
+        Ok(0)
     }
 }
 

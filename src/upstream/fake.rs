@@ -3,18 +3,19 @@
 //! shared [`Journal`] (so the order across qBittorrent and the Arr can be
 //! asserted), and fail the calls the test names.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::seams::{ArrApi, Qbittorrent};
-use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen, WantedList};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListFilter, ListQuery, Setting, SyncItem};
+use crate::search::WantedItem;
 use crate::tracker::{TrackerEdit, TrackerList};
 
 /// One call a fake received.
@@ -65,6 +66,10 @@ pub(crate) enum Call {
     FindCommand(String),
     /// `search_seen`, with the media ids.
     FindSearch(Vec<i64>),
+    /// `wanted`, which list and whether monitored.
+    Wanted(WantedList, bool),
+    /// `searches_running`.
+    SearchesRunning,
     /// `files`, by hash.
     Files(String),
     /// `trackers`, by hash.
@@ -97,6 +102,8 @@ impl Call {
             Self::CommandState(_) => "command_state",
             Self::FindCommand(_) => "find_command",
             Self::FindSearch(_) => "find_search",
+            Self::Wanted(..) => "wanted",
+            Self::SearchesRunning => "searches_running",
             Self::Files(_) => "files",
             Self::Trackers(_) => "trackers",
             Self::SkipFiles { .. } => "skip_files",
@@ -108,8 +115,12 @@ impl Call {
 #[derive(Clone, Default)]
 pub(crate) struct Journal {
     calls: Arc<Mutex<Vec<Call>>>,
-    failing: Arc<Mutex<HashSet<&'static str>>>,
+    /// Calls that fail, with the status and `Retry-After` they answer.
+    failing: Arc<Mutex<HashMap<&'static str, Failure>>>,
 }
+
+/// How a scripted call fails: its status and `Retry-After`.
+type Failure = (u16, Option<Duration>);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -122,7 +133,12 @@ impl Journal {
 
     /// From now on, calls of this kind (see [`Call`]: "delete", "queue_delete", "command", …) fail.
     pub(crate) fn fail(&self, op: &'static str) {
-        lock(&self.failing).insert(op);
+        self.fail_with(op, 500, None);
+    }
+
+    /// From now on, calls of this kind answer `status`, with `retry_after` as `Retry-After`.
+    pub(crate) fn fail_with(&self, op: &'static str, status: u16, retry_after: Option<Duration>) {
+        lock(&self.failing).insert(op, (status, retry_after));
     }
 
     /// Calls of this kind answer again.
@@ -139,11 +155,12 @@ impl Journal {
     fn record(&self, call: Call) -> Result<(), HttpError> {
         let op = call.op();
         lock(&self.calls).push(call);
-        if lock(&self.failing).contains(op) {
+        if let Some(&(status, retry_after)) = lock(&self.failing).get(op) {
             return Err(HttpError::Status {
                 endpoint: format!("fake {op}"),
-                status: 500,
+                status,
                 body: "scripted failure".into(),
+                retry_after,
             });
         }
         Ok(())
@@ -251,6 +268,7 @@ impl Qbittorrent for FakeQbit {
             endpoint: format!("{} /api/v2/sync/maindata", self.name),
             status: 404,
             body: "the fake lists torrents only".into(),
+            retry_after: None,
         })
     }
     fn connection_status(&self) -> Result<String, HttpError> {
@@ -395,6 +413,14 @@ pub(crate) struct FakeArr {
     queue: Mutex<HashMap<String, QueueEntry>>,
     commands: Mutex<Vec<Listed>>,
     states: Mutex<HashMap<i64, Option<CommandState>>>,
+    /// The wanted lists, by list and monitored; a list absent here is one the Arr lacks.
+    wanted: Mutex<HashMap<(WantedList, bool), Vec<WantedItem>>>,
+    /// What `searches_running` answers.
+    running: Mutex<usize>,
+    /// The bodies of the commands sent, in order.
+    bodies: Mutex<Vec<Value>>,
+    /// Commands are carried out, but their answers lost (a timeout).
+    lose_answers: Mutex<bool>,
 }
 
 impl FakeArr {
@@ -405,7 +431,31 @@ impl FakeArr {
             queue: Mutex::new(HashMap::new()),
             commands: Mutex::new(Vec::new()),
             states: Mutex::new(HashMap::new()),
+            wanted: Mutex::new(HashMap::new()),
+            running: Mutex::new(0),
+            bodies: Mutex::new(Vec::new()),
+            lose_answers: Mutex::new(false),
         }
+    }
+
+    /// From now on (`true`), commands are carried out but answer with a timeout.
+    pub(crate) fn lose_command_answers(&self, lose: bool) {
+        *lock(&self.lose_answers) = lose;
+    }
+
+    /// The bodies of the commands sent so far, in order.
+    pub(crate) fn sent_commands(&self) -> Vec<Value> {
+        lock(&self.bodies).clone()
+    }
+
+    /// What the wanted list `list` holds (`monitored` or not), read in pages of 3.
+    pub(crate) fn set_wanted(&self, list: WantedList, monitored: bool, items: Vec<WantedItem>) {
+        lock(&self.wanted).insert((list, monitored), items);
+    }
+
+    /// How many searches the Arr says are queued or running.
+    pub(crate) fn set_searches_running(&self, n: usize) {
+        *lock(&self.running) = n;
     }
 
     /// What `command_state(id)` answers from now on (`None`: unknown to the Arr).
@@ -477,6 +527,7 @@ impl ArrApi for FakeArr {
             .and_then(Value::as_array)
             .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
             .unwrap_or_default();
+        lock(&self.bodies).push(body.clone());
         let mut commands = lock(&self.commands);
         let id = commands.iter().map(|c| c.id).max().unwrap_or(0) + 1;
         commands.push(Listed {
@@ -485,6 +536,13 @@ impl ArrApi for FakeArr {
             download_id: download,
             media_ids: media,
         });
+        if *lock(&self.lose_answers) {
+            return Err(HttpError::Unreachable {
+                endpoint: "fake command".into(),
+                detail: "timed out reading the answer".into(),
+                source: None,
+            });
+        }
         Ok(id)
     }
     fn command_state(&self, id: i64) -> Result<Option<CommandState>, HttpError> {
@@ -501,6 +559,25 @@ impl ArrApi for FakeArr {
             .filter(|c| c.name.eq_ignore_ascii_case(name) && c.download_id.eq_ignore_ascii_case(download_id))
             .map(|c| c.id)
             .max())
+    }
+    fn wanted(
+        &self,
+        list: WantedList,
+        monitored: bool,
+        page: &mut dyn FnMut(Vec<WantedItem>),
+    ) -> Result<bool, HttpError> {
+        self.journal.record(Call::Wanted(list, monitored))?;
+        let Some(items) = lock(&self.wanted).get(&(list, monitored)).cloned() else {
+            return Ok(false);
+        };
+        for chunk in items.chunks(3) {
+            page(chunk.to_vec());
+        }
+        Ok(true)
+    }
+    fn searches_running(&self) -> Result<usize, HttpError> {
+        self.journal.record(Call::SearchesRunning)?;
+        Ok(*lock(&self.running))
     }
     fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
         self.journal.record(Call::FindSearch(media_ids.to_vec()))?;
@@ -542,5 +619,16 @@ impl<T: ArrApi + Sync> ArrApi for Arc<T> {
     }
     fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
         T::search_seen(self, media_ids, sent_after)
+    }
+    fn wanted(
+        &self,
+        list: WantedList,
+        monitored: bool,
+        page: &mut dyn FnMut(Vec<WantedItem>),
+    ) -> Result<bool, HttpError> {
+        T::wanted(self, list, monitored, page)
+    }
+    fn searches_running(&self) -> Result<usize, HttpError> {
+        T::searches_running(self)
     }
 }

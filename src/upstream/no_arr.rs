@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::ArrApi;
-use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen, WantedList};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry};
+use crate::search::WantedItem;
 
 /// Stands in for the Arr of a managed category.
 pub(crate) struct NoArr {
@@ -53,6 +54,12 @@ impl ArrApi for NoArr {
 
     fn search_seen(&self, _: &[i64], _: Option<i64>) -> Result<SearchSeen, HttpError> {
         Ok(SearchSeen::default())
+    }
+    fn wanted(&self, _: WantedList, _: bool, _: &mut dyn FnMut(Vec<WantedItem>)) -> Result<bool, HttpError> {
+        Ok(false)
+    }
+    fn searches_running(&self) -> Result<usize, HttpError> {
+        Ok(0)
     }
 }
 

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen};
+use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen, WantedList};
 use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
+use crate::search::WantedItem;
 use crate::tracker::{TrackerEdit, TrackerList};
 
 /// What the loop needs from one qBittorrent instance. Shared by the workers
@@ -78,4 +79,13 @@ pub(crate) trait ArrApi: Send {
     /// The newest command id the Arr lists, and whether a search for `media_ids` was
     /// queued after command `sent_after`.
     fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError>;
+    /// Every page of a wanted list, one page at a time; `Ok(false)` when the Arr has none.
+    fn wanted(
+        &self,
+        list: WantedList,
+        monitored: bool,
+        page: &mut dyn FnMut(Vec<WantedItem>),
+    ) -> Result<bool, HttpError>;
+    /// How many `*Search` commands are queued or running.
+    fn searches_running(&self) -> Result<usize, HttpError>;
 }

@@ -31,6 +31,7 @@ use crate::upstream::{ArrApi, Qbittorrent};
 
 use super::intents::{IntentSteps, Intents, Progress};
 use super::leftovers::delete_leftovers;
+use super::search::SearchBudget;
 
 /// One torrent's decision, with where it lives.
 #[derive(Debug, Clone)]
@@ -120,6 +121,8 @@ pub(super) struct Executor<'a> {
     pub auto_delete: bool,
     /// A dry run: AutoDelete only says what it would delete.
     pub dry_run: bool,
+    /// The Arr's search budget: a search after a removal waits for it.
+    pub search_budget: &'a SearchBudget,
 }
 
 impl Executor<'_> {
@@ -638,6 +641,8 @@ impl Executor<'_> {
             now: self.now,
             retry_base: self.retry_base,
             audit: self.audit,
+            search_budget: self.search_budget,
+            dry_run: self.dry_run,
         }
     }
 

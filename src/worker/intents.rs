@@ -19,8 +19,10 @@ use log::{debug, info, warn};
 use crate::arr::{self, QueueDelete, QueueDeleteOptions};
 use crate::http::HttpError;
 use crate::model::{AuditEntry, Intent, QueueEntry, QueueStep, UnixTime};
-use crate::store::InstanceRecords;
+use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::{ArrApi, Qbittorrent};
+
+use super::search::{slow_down_wait, NotNow, SearchBudget};
 
 /// Unfinished intents of one instance, by torrent hash.
 pub(super) type Intents = BTreeMap<String, Intent>;
@@ -46,6 +48,8 @@ pub(super) struct Progress {
     pub(super) blocklisted: bool,
     pub(super) searched: bool,
     pub(super) errors: u32,
+    /// The search waits for the search budget until then (not a failure).
+    pub(super) search_waits_until: Option<UnixTime>,
 }
 
 /// Runs intents' steps against qBittorrent and the Arr, recording each.
@@ -59,6 +63,10 @@ pub(super) struct IntentSteps<'a> {
     pub(super) retry_base: i64,
     /// Where each step's outcome goes (the audit log, written at the end of the pass).
     pub(super) audit: &'a RefCell<Vec<AuditEntry>>,
+    /// The Arr's search budget, shared with its search loop: a search waits for it.
+    pub(super) search_budget: &'a SearchBudget,
+    /// A dry run sends nothing, so it spends no budget.
+    pub(super) dry_run: bool,
 }
 
 impl IntentSteps<'_> {
@@ -174,7 +182,19 @@ impl IntentSteps<'_> {
             self.forget(hash, &intent);
             return progress;
         }
-        self.reschedule(hash, &mut intent);
+        if let Some(at) = progress.search_waits_until.filter(|_| progress.errors == 0) {
+            // Not a failure: the search goes out when the budget allows, without a warning.
+            intent.next_try_at = at;
+            if let Err(e) = self.records.save_intent(hash, Some(&intent)) {
+                warn!(
+                    "{}: could not record the progress of {}: {e}",
+                    self.instance,
+                    label(hash, &intent)
+                );
+            }
+        } else {
+            self.reschedule(hash, &mut intent);
+        }
         intents.insert(hash.to_string(), intent);
         progress
     }
@@ -329,18 +349,45 @@ impl IntentSteps<'_> {
                 progress.searched = true;
                 return;
             }
+            if !self.dry_run {
+                match self.search_budget.take(self.records, self.now) {
+                    Ok(()) => {}
+                    Err(NotNow::Until(UnixTime::MAX)) => {
+                        // A budget of 0: no search at all, so none is owed.
+                        self.record(hash, intent, "search", "skipped: the search budget is 0".into());
+                        info!(
+                            "{}: no search for {}: SearchesPerHour or SearchesPerDay is 0",
+                            self.instance,
+                            label(hash, intent)
+                        );
+                        intent.research = false;
+                        return;
+                    }
+                    Err(NotNow::Until(at)) => {
+                        info!(
+                            "{}: the search for {} waits for the search budget (SearchesPerHour/\
+                             SearchesPerDay) until {}",
+                            self.instance,
+                            label(hash, intent),
+                            crate::clock::rfc3339(at)
+                        );
+                        progress.search_waits_until = Some(at);
+                        return;
+                    }
+                    Err(NotNow::Store(e)) => return self.unrecorded(hash, intent, &e, progress),
+                }
+            }
             intent.search_after = Some(seen.newest_id);
             if let Err(e) = self.records.save_intent(hash, Some(intent)) {
                 // Sent unrecorded, a lost answer would mean a second search after a restart.
-                warn!(
-                    "{}: the search for {} could not be recorded first, so it is not sent yet: {e}",
-                    self.instance,
-                    label(hash, intent)
-                );
-                progress.errors += 1;
-                return;
+                return self.unrecorded(hash, intent, &e, progress);
             }
             if let Err(e) = self.arr.command(&cmd) {
+                if let Some(wait) = slow_down_wait(&e, intent.attempts + 1) {
+                    let secs = i64::try_from(wait.as_secs()).unwrap_or(i64::MAX);
+                    self.search_budget
+                        .hold(self.records, self.now.saturating_add(secs));
+                }
                 self.record(hash, intent, "search", format!("failed: {e}"));
                 self.failed("search", hash, intent, &e, progress);
                 return;
@@ -355,6 +402,16 @@ impl IntentSteps<'_> {
             intent.search_after = None;
             progress.searched = true;
         }
+    }
+
+    /// A search that could not be recorded first is not sent yet.
+    fn unrecorded(&self, hash: &str, intent: &Intent, err: &StoreError, progress: &mut Progress) {
+        warn!(
+            "{}: the search for {} could not be recorded first, so it is not sent yet: {err}",
+            self.instance,
+            label(hash, intent)
+        );
+        progress.errors += 1;
     }
 
     /// One step's outcome for the audit log.

@@ -40,6 +40,7 @@ mod intents;
 mod leftovers;
 mod memory_table;
 mod queue_order;
+mod search;
 mod settle;
 pub(crate) mod space;
 mod trackers;
@@ -50,6 +51,7 @@ pub(crate) use decision_log::DecisionLog;
 use executor::{Applied, Executor, Plan, QueueView};
 use intents::Intents;
 use memory_table::{Held, MemoryTable};
+pub(crate) use search::{SearchBudget, SearchLoop};
 use space::{SpaceOf, SpaceSource};
 use trackers::TrackerBook;
 
@@ -101,6 +103,8 @@ pub(crate) struct Connections {
     /// This instance's records in the store.
     pub(crate) records: InstanceRecords,
     pub(crate) decisions: DecisionLog,
+    /// The Arr's search budget, shared with its search loop.
+    pub(crate) search_budget: SearchBudget,
     /// A dry run: the clients change nothing, and the Arr's periodic jobs are not asked for
     /// at all (rather than logged as "would" every minute).
     pub(crate) dry_run: bool,
@@ -234,6 +238,8 @@ pub(crate) struct Worker {
     scratch: Torrent,
     records: InstanceRecords,
     decisions: DecisionLog,
+    /// The Arr's search budget: a search after a removal waits for it.
+    search_budget: SearchBudget,
     /// What is remembered per torrent, and when each was last listed (in [`Self::clock`] seconds).
     memory: MemoryTable,
     /// Start of the worker's own clock for "last listed".
@@ -302,6 +308,7 @@ impl Worker {
             qbits: views,
             records,
             decisions,
+            search_budget,
             dry_run,
         } = connections;
         let qbits: Vec<Arc<dyn Qbittorrent>> = views.iter().map(|v| Arc::clone(v.client())).collect();
@@ -345,6 +352,7 @@ impl Worker {
             verified_up_to: vec![None; qbits_len],
             records,
             decisions,
+            search_budget,
             memory,
             started: Instant::now(),
             changed: Vec::new(),
@@ -843,6 +851,7 @@ impl Worker {
             filter: &self.rules.file_filter,
             auto_delete: self.rules.auto_delete,
             dry_run: self.dry_run,
+            search_budget: &self.search_budget,
         };
         let mut held: HashMap<String, QueueEntry> = self
             .held_queue

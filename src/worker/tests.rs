@@ -100,6 +100,7 @@ fn build(
         qbits: every_pass(Arc::clone(&qbit) as Arc<dyn Qbittorrent>),
         records: InstanceRecords::new(store, &arr_cfg.name, Writes::Commit),
         decisions: DecisionLog::new(false),
+        search_budget: SearchBudget::unlimited(),
         dry_run,
     };
     let board = Arc::new(Board::new("config.toml", NOW));
@@ -568,6 +569,7 @@ fn a_queue_row_remembered_before_a_restart_serves_a_later_removal() {
             qbits: every_pass(qbit as Arc<dyn Qbittorrent>),
             records: InstanceRecords::new(Arc::clone(&store), &arr_cfg.name, Writes::Commit),
             decisions: DecisionLog::new(false),
+            search_budget: SearchBudget::unlimited(),
             dry_run: false,
         };
         let board = Arc::new(Board::new("config.toml", NOW));

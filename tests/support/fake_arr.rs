@@ -292,6 +292,14 @@ struct State {
     delay: Duration,
     /// Requests (method, path fragment) of which every n-th answers 500, and how many were seen.
     flaky: Vec<(String, String, usize, usize)>,
+    /// `wanted/missing` and `wanted/cutoff` records (each with its `monitored`); `None`: the
+    /// Arr has no such endpoint (Radarr before 5.6 answers 404).
+    wanted_missing: Option<Vec<Value>>,
+    wanted_cutoff: Option<Vec<Value>>,
+    /// Search commands stay "started" in the command list (SearchLimit) while set.
+    searches_pending: bool,
+    /// The next n `POST command` answer 429 with this `Retry-After` (seconds).
+    throttled: Option<(usize, u64)>,
 }
 
 struct Ctx {
@@ -319,6 +327,8 @@ impl FakeArr {
             started: now_rfc3339(),
             state: Mutex::new(State {
                 next_command_id: 1,
+                wanted_missing: Some(Vec::new()),
+                wanted_cutoff: Some(Vec::new()),
                 ..State::default()
             }),
         });
@@ -342,6 +352,36 @@ impl FakeArr {
     }
 
     /// Replaces the queue records (see [`queue_record`]).
+    /// What `wanted/missing` lists (records as [`wanted_record`] makes them); `None`: 404.
+    pub fn set_wanted_missing(&self, records: Option<Vec<Value>>) {
+        self.state().wanted_missing = records;
+    }
+
+    /// What `wanted/cutoff` lists.
+    pub fn set_wanted_cutoff(&self, records: Option<Vec<Value>>) {
+        self.state().wanted_cutoff = records;
+    }
+
+    /// While set, search commands stay "started" in `GET command` (they count for SearchLimit).
+    pub fn set_searches_pending(&self, pending: bool) {
+        self.state().searches_pending = pending;
+    }
+
+    /// The next `n` `POST command` answer 429 Too Many Requests with `Retry-After: retry_after`.
+    pub fn throttle_commands(&self, n: usize, retry_after: u64) {
+        self.state().throttled = Some((n, retry_after));
+    }
+
+    /// The search commands accepted (201), in order.
+    pub fn searches(&self) -> Vec<Value> {
+        self.state()
+            .commands
+            .iter()
+            .filter(|c| c["name"].as_str().is_some_and(|n| n.ends_with("Search")))
+            .map(|c| c["body"].clone())
+            .collect()
+    }
+
     pub fn set_queue(&self, records: Vec<Value>) {
         self.state().queue = records;
     }
@@ -473,6 +513,7 @@ struct Reply {
     body: Vec<u8>,
     content_type: Option<&'static str>,
     location: Option<String>,
+    retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -482,6 +523,7 @@ impl Reply {
             body: Vec::new(),
             content_type: None,
             location: None,
+            retry_after: None,
         }
     }
 
@@ -491,6 +533,7 @@ impl Reply {
             body: v.to_string().into_bytes(),
             content_type: Some("application/json; charset=utf-8"),
             location: None,
+            retry_after: None,
         }
     }
 }
@@ -528,6 +571,9 @@ fn handle(ctx: &Ctx, mut req: tiny_http::Request) {
     }
     if let Some(loc) = reply.location {
         resp.add_header(tiny_http::Header::from_bytes("Location", loc).expect("header"));
+    }
+    if let Some(secs) = reply.retry_after {
+        resp.add_header(tiny_http::Header::from_bytes("Retry-After", secs.to_string()).expect("header"));
     }
     let _ = req.respond(resp);
 }
@@ -578,6 +624,7 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
                 body: b"<!DOCTYPE html><html><body>Not JSON: upstream proxy page</body></html>".to_vec(),
                 content_type: Some("text/html"),
                 location: None,
+                retry_after: None,
             };
         }
     }
@@ -603,22 +650,16 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
         ["queue", "status"] => only(m, "GET", || queue_status(ctx)),
         ["queue", "details"] => only(m, "GET", || queue_details(ctx, rec)),
         ["queue", "bulk"] => only(m, "DELETE", || queue_bulk_delete(ctx, rec)),
+        ["wanted", list @ ("missing" | "cutoff")] => only(m, "GET", || wanted_page(ctx, rec, list)),
         ["queue", id] if id.parse::<i64>().is_ok() => {
             only(m, "DELETE", || queue_delete(ctx, rec, id.parse().unwrap_or(-1)))
         }
         ["command"] => match m {
-            "GET" => Reply::json(
-                200,
-                &Value::Array(
-                    ctx.state
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .commands
-                        .iter()
-                        .map(completed)
-                        .collect(),
-                ),
-            ),
+            "GET" => {
+                let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+                let listing: Vec<Value> = s.commands.iter().map(|c| listed(c, s.searches_pending)).collect();
+                Reply::json(200, &Value::Array(listing))
+            }
             "POST" => post_command(ctx, rec),
             _ => Reply::empty(405),
         },
@@ -880,6 +921,94 @@ fn split_camel(s: &str) -> String {
     out
 }
 
+/// A stored command as `GET command` lists it: finished, unless it is a search and searches
+/// are held pending.
+fn listed(c: &Value, pending: bool) -> Value {
+    if pending && c["name"].as_str().is_some_and(|n| n.ends_with("Search")) {
+        let mut c = c.clone();
+        let started = c["queued"].clone();
+        merge(&mut c, json!({"status": "started", "started": started}));
+        return c;
+    }
+    completed(c)
+}
+
+/// A `wanted/missing` or `wanted/cutoff` page, as the OpenAPI contract shapes it
+/// (`*ResourcePagingResource`): `page`, `pageSize`, `totalRecords`, `records`, filtered by
+/// `monitored` (default true), in the order the test gave.
+fn wanted_page(ctx: &Ctx, rec: &Recorded, list: &str) -> Reply {
+    let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    let records = match list {
+        "missing" => &s.wanted_missing,
+        _ => &s.wanted_cutoff,
+    };
+    let Some(records) = records else {
+        return Reply::empty(404);
+    };
+    let monitored = rec
+        .query_value("monitored")
+        .is_none_or(|v| v.eq_ignore_ascii_case("true"));
+    let matching: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["monitored"].as_bool().unwrap_or(true) == monitored)
+        .collect();
+    let page: usize = rec
+        .query_value("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let size: usize = rec
+        .query_value("pageSize")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(10)
+        .clamp(1, 10_000);
+    let slice: Vec<Value> = matching
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|v| (*v).clone())
+        .collect();
+    Reply::json(
+        200,
+        &json!({
+            "page": page, "pageSize": size, "sortKey": null, "sortDirection": "default",
+            "totalRecords": matching.len(), "records": slice,
+        }),
+    )
+}
+
+/// A schema-shaped wanted record: a `MovieResource`, an `EpisodeResource` (series 7000 + id /
+/// 10, season `season`), an `AlbumResource` or a `BookResource`, released `date` (RFC 3339).
+pub fn wanted_record(
+    kind: FakeKind,
+    id: u64,
+    title: &str,
+    date: &str,
+    monitored: bool,
+    season: i64,
+) -> Value {
+    match kind {
+        FakeKind::Radarr => json!({
+            "id": id, "title": title, "year": date.get(..4).and_then(|y| y.parse::<i64>().ok()),
+            "releaseDate": date, "digitalRelease": date, "hasFile": false, "monitored": monitored,
+            "isAvailable": true, "qualityProfileId": 1, "tmdbId": 1000 + id,
+        }),
+        FakeKind::Sonarr => json!({
+            "id": id, "seriesId": 7000 + id / 10, "tvdbId": 0, "episodeFileId": 0,
+            "seasonNumber": season, "episodeNumber": id % 10 + 1, "title": title,
+            "airDate": date.get(..10), "airDateUtc": date, "hasFile": false, "monitored": monitored,
+        }),
+        FakeKind::Lidarr => json!({
+            "id": id, "title": title, "artistId": 7000 + id / 10, "foreignAlbumId": format!("a{id}"),
+            "monitored": monitored, "releaseDate": date, "albumType": "Album",
+        }),
+        FakeKind::Readarr => json!({
+            "id": id, "title": title, "authorId": 7000 + id / 10, "monitored": monitored,
+            "releaseDate": date,
+        }),
+    }
+}
+
 fn post_command(ctx: &Ctx, rec: &Recorded) -> Reply {
     let body: Value = match serde_json::from_str(&rec.body) {
         Ok(v @ Value::Object(_)) => v,
@@ -892,6 +1021,12 @@ fn post_command(ctx: &Ctx, rec: &Recorded) -> Reply {
     };
     let mut s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
     s.command_bodies.push(body.clone());
+    if let Some((n, secs)) = s.throttled.filter(|(n, _)| *n > 0) {
+        s.throttled = Some((n - 1, secs));
+        let mut reply = Reply::json(429, &json!({"message": "Too Many Requests"}));
+        reply.retry_after = Some(secs);
+        return reply;
+    }
     let asked = body["name"].as_str().unwrap_or("");
     let Some(name) = ctx.kind.known_commands().find(|n| n.eq_ignore_ascii_case(asked)) else {
         // The real servers' `.Single()` throws: 500, not 400.

@@ -42,6 +42,8 @@ struct Section {
     /// More lines for `[<name>]`; by default the Arr's periodic jobs are off, so they do
     /// not mix with the commands a test counts.
     arr_lines: &'static str,
+    /// Lines for `[<name>.EntrySearch]` (the search loop runs at qBitrr's defaults without).
+    search: &'static str,
 }
 
 /// The default of [`Section::file_filters`].
@@ -62,6 +64,7 @@ impl Section {
             file_filters: NO_FILE_FILTERS,
             seeding: "",
             arr_lines: NO_ARR_JOBS,
+            search: "",
         }
     }
 }
@@ -131,6 +134,14 @@ impl ScenarioBuilder {
     /// Lines for `[Radarr-Test.Torrent.SeedingMode]`.
     pub fn radarr_seeding(mut self, lines: &'static str) -> Self {
         self.sections[0].seeding = lines;
+        self
+    }
+
+    /// Lines for `[<name>.EntrySearch]` of the section added last.
+    pub fn search_lines(mut self, lines: &'static str) -> Self {
+        if let Some(section) = self.sections.last_mut() {
+            section.search = lines;
+        }
         self
     }
 
@@ -235,13 +246,14 @@ impl ScenarioBuilder {
             sections_text.push_str(&format!(
                 "[{name}]\nManaged = true\nURI = \"{uri}\"\nAPIKey = \"{KEY}\"\nCategory = \"{cat}\"\n{lines}\n\n\
                  [{name}.Torrent]\nIgnoreTorrentsYoungerThan = 0\n{filters}\n{torrent}\n\n\
-                 [{name}.Torrent.SeedingMode]\n{seeding}\n\n",
+                 [{name}.Torrent.SeedingMode]\n{seeding}\n\n[{name}.EntrySearch]\n{search}\n\n",
                 name = s.name,
                 cat = s.category,
                 torrent = s.torrent,
                 filters = s.file_filters,
                 seeding = s.seeding,
                 lines = s.arr_lines,
+                search = s.search,
             ));
         }
         let qbit_url = proxy.as_ref().map_or_else(|| qbit.url(), RecordingProxy::url);

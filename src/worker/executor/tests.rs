@@ -14,6 +14,7 @@ use crate::store::{Store, Writes};
 use crate::upstream::dry_run::DryRun;
 use crate::upstream::fake::{Call, FakeArr, FakeQbit, Journal};
 use crate::worker::intents::{Intents, ABANDON_AFTER_SECS};
+use crate::worker::SearchBudget;
 
 const NOW: UnixTime = 1_800_000_000;
 const INSTANCE: &str = "Radarr";
@@ -78,6 +79,7 @@ struct Bench {
     fake_arr: Arc<FakeArr>,
     audit: RefCell<Vec<crate::model::AuditEntry>>,
     filter: FileFilter,
+    search_budget: SearchBudget,
 }
 
 impl Bench {
@@ -121,6 +123,7 @@ impl Bench {
             fake_arr,
             audit: RefCell::new(Vec::new()),
             filter: FileFilter::default(),
+            search_budget: SearchBudget::unlimited(),
         }
     }
 
@@ -143,6 +146,7 @@ impl Bench {
             filter: &self.filter,
             auto_delete: false,
             dry_run: false,
+            search_budget: &self.search_budget,
         }
     }
 
@@ -934,4 +938,74 @@ fn settings_go_in_one_call_per_value_after_the_tags() {
         ]
     );
     assert_eq!(done.errors, 0);
+}
+
+/// A budget of `per_hour` searches an hour, `spent` of them already.
+fn budget_spent(bench: &mut Bench, per_hour: u32, spent: u32) {
+    let cfg = crate::config::EntrySearch {
+        per_hour: Some(per_hour),
+        per_day: None,
+        ..crate::config::EntrySearch::default()
+    };
+    bench.search_budget = SearchBudget::load(&cfg, &bench.records, NOW);
+    for i in 0..spent {
+        let at = NOW - 100 + i64::from(i);
+        assert!(bench.search_budget.take(&bench.records, at).is_ok());
+    }
+}
+
+#[test]
+fn a_search_after_a_removal_waits_for_the_search_budget_without_counting_a_failure() {
+    let mut bench = Bench::new();
+    budget_spent(&mut bench, 1, 1);
+    bench.enqueue('e', queued(5, 50));
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    let done = bench.apply(&mut plans);
+    // Removed and blocklisted now; the search waits until the budget frees, an hour after
+    // the last one.
+    assert_eq!(
+        (done.removals, done.blocklists, done.searches, done.errors),
+        (1, 1, 0, 0)
+    );
+    assert!(!bench.journal.calls().contains(&Step::Search.call()));
+    let stored = bench.stored_intent('e').expect("the search is owed");
+    assert!(!stored.searched);
+    assert_eq!(stored.next_try_at, NOW - 100 + 3600);
+    assert_eq!(stored.attempts, 0, "waiting for the budget is not a failure");
+    // Not due before then; then sent.
+    bench.journal.clear();
+    bench.resume(NOW + 60);
+    assert!(bench.journal.calls().is_empty());
+    let done = bench.resume(NOW - 100 + 3600);
+    assert_eq!(done.searches, 1);
+    assert!(bench.stored_intent('e').is_none());
+}
+
+#[test]
+fn a_search_budget_of_zero_sends_no_search_after_a_removal_and_owes_none() {
+    let mut bench = Bench::new();
+    budget_spent(&mut bench, 0, 0);
+    bench.enqueue('e', queued(5, 50));
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    let done = bench.apply(&mut plans);
+    assert_eq!((done.removals, done.blocklists, done.searches), (1, 1, 0));
+    assert!(!bench.journal.calls().contains(&Step::Search.call()));
+    assert!(bench.stored_intent('e').is_none());
+    let audit = bench.audit.borrow();
+    assert!(audit
+        .iter()
+        .any(|e| e.step == "search" && e.outcome.contains("budget is 0")));
+}
+
+#[test]
+fn a_429_on_a_search_after_a_removal_holds_the_search_loop_too() {
+    let mut bench = Bench::new();
+    bench.enqueue('e', queued(5, 50));
+    bench
+        .journal
+        .fail_with("command", 429, Some(std::time::Duration::from_secs(600)));
+    let mut plans = vec![plan('e', vec![failed_download()])];
+    let done = bench.apply(&mut plans);
+    assert_eq!(done.errors, 1);
+    assert_eq!(bench.search_budget.next_at(NOW), Some(NOW + 600));
 }

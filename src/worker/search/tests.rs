@@ -1,0 +1,472 @@
+use super::*;
+
+use crate::config::SeriesSearch;
+use crate::model::QueueEntry;
+use crate::search::WantedItem;
+use crate::status::WorkerState;
+use crate::store::{Store, Writes};
+use crate::upstream::dry_run::DryRun;
+use crate::upstream::fake::{Call, FakeArr, Journal};
+use serde_json::{json, Value};
+
+const NOW: UnixTime = 1_795_381_914;
+const NAME: &str = "Radarr-1080";
+
+fn now() -> UnixTime {
+    NOW
+}
+
+/// After the pause between two rounds.
+fn next_round() -> UnixTime {
+    NOW + 15 * 60
+}
+
+fn movie(id: i64, days_ago: i64) -> WantedItem {
+    WantedItem {
+        id,
+        parent: None,
+        season: None,
+        title: format!("Movie {id}"),
+        date: Some(NOW - days_ago * 86_400),
+        monitored: true,
+    }
+}
+
+struct Bench {
+    journal: Journal,
+    fake: Arc<FakeArr>,
+    store: Arc<Store>,
+    board: Arc<Board>,
+}
+
+impl Bench {
+    fn new(kind: ArrKind) -> Self {
+        let journal = Journal::default();
+        let board = Arc::new(Board::new("config.toml", NOW));
+        board.register(WorkerState::new(
+            NAME,
+            kind.name(),
+            "radarr",
+            "http://r",
+            Duration::from_secs(5),
+            NOW,
+        ));
+        Self {
+            fake: Arc::new(FakeArr::new(kind, &journal)),
+            journal,
+            store: Arc::new(Store::in_memory()),
+            board,
+        }
+    }
+
+    fn search_loop(&self, cfg: EntrySearch) -> SearchLoop {
+        self.search_loop_with(cfg, false)
+    }
+
+    fn search_loop_with(&self, cfg: EntrySearch, dry_run: bool) -> SearchLoop {
+        let arr_cfg = Arr {
+            search: cfg,
+            ..arr_section(self.fake.kind())
+        };
+        let writes = if dry_run { Writes::Discard } else { Writes::Commit };
+        let records = InstanceRecords::new(Arc::clone(&self.store), NAME, writes);
+        let budget = SearchBudget::load(&arr_cfg.search, &records, NOW);
+        let arr: Box<dyn ArrApi> = if dry_run {
+            Box::new(DryRun::new(Arc::clone(&self.fake)))
+        } else {
+            Box::new(Arc::clone(&self.fake))
+        };
+        let mut search_loop = SearchLoop::new(
+            &arr_cfg,
+            Duration::ZERO,
+            arr,
+            records,
+            budget,
+            Arc::clone(&self.board),
+            dry_run,
+        );
+        search_loop.clock = now;
+        search_loop
+    }
+
+    /// The searches sent, in order.
+    fn sent(&self) -> Vec<Value> {
+        self.fake.sent_commands()
+    }
+
+    fn state(&self) -> SearchState {
+        self.board.snapshot()[0].search.clone().unwrap_or_default()
+    }
+}
+
+fn arr_section(kind: ArrKind) -> Arr {
+    let text = format!(
+        "[qBit]\nHost = \"h\"\n[{}-1080]\nURI = \"http://r\"\nAPIKey = \"k\"\n",
+        kind.name()
+    );
+    let loaded = crate::config::load_str(&text, "config.toml", &[]).expect("config");
+    let mut arr = loaded.config.arrs[0].clone();
+    arr.name = NAME.into();
+    arr
+}
+
+fn unlimited() -> EntrySearch {
+    EntrySearch {
+        per_hour: None,
+        per_day: None,
+        ..EntrySearch::default()
+    }
+}
+
+#[test]
+fn a_round_searches_the_best_first_skipping_the_queue_and_a_restart_does_not_search_again() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(
+        WantedList::Missing,
+        true,
+        vec![
+            movie(1, 400),
+            movie(2, 3),
+            movie(3, 30),
+            movie(4, 1),
+            movie(5, 10),
+        ],
+    );
+    // Movie 4 is downloading already.
+    b.fake.enqueue(
+        "aaaa",
+        QueueEntry {
+            media_ids: vec![4],
+            ..QueueEntry::default()
+        },
+    );
+    let stop = Shutdown::new();
+    let mut search_loop = b.search_loop(unlimited());
+    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(Duration::ZERO)));
+    let ids: Vec<Value> = b.sent().iter().map(|c| c["movieIds"][0].clone()).collect();
+    assert_eq!(ids, [json!(2), json!(5), json!(3), json!(1)]);
+    let state = b.state();
+    assert_eq!(state.sent.get("missing"), Some(&4));
+    assert_eq!(state.wanted.get("missing"), Some(&5));
+    // Searches are in the audit log.
+    let audit = b.store.audit(0, 100, |_| true).expect("audit");
+    assert_eq!(audit.iter().filter(|e| e.rule == "search-missing").count(), 4);
+
+    // A restart: nothing searched again; the round is over, and a new one starts after a pause.
+    let mut again = b.search_loop(unlimited());
+    assert_eq!(again.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(b.sent().len(), 4);
+    assert_eq!(b.state().rounds_done, 1);
+    assert!(
+        b.state().doing.contains("next round starts at"),
+        "{}",
+        b.state().doing
+    );
+    // Another restart during the pause does not start the next round early.
+    let mut during = b.search_loop(unlimited());
+    assert_eq!(during.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(b.sent().len(), 4);
+    // The next round searches everything again (movie 4 is still in the queue).
+    again.clock = next_round;
+    assert_eq!(again.round(&stop).ok(), Some(Next::After(Duration::ZERO)));
+    assert_eq!(b.sent().len(), 8);
+}
+
+#[test]
+fn without_search_again_on_completion_a_finished_round_stays_finished() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(WantedList::Missing, true, vec![movie(1, 1)]);
+    let cfg = EntrySearch {
+        again_on_completion: false,
+        ..unlimited()
+    };
+    let stop = Shutdown::new();
+    let mut search_loop = b.search_loop(cfg);
+    search_loop.round(&stop).ok();
+    for _ in 0..3 {
+        assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    }
+    assert_eq!(b.sent().len(), 1);
+    // A new item is still searched.
+    b.fake
+        .set_wanted(WantedList::Missing, true, vec![movie(1, 1), movie(2, 1)]);
+    search_loop.round(&stop).ok();
+    assert_eq!(b.sent().len(), 2);
+}
+
+#[test]
+fn quality_unmet_comes_after_missing_and_unmonitored_only_when_asked() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(WantedList::Missing, true, vec![movie(1, 100)]);
+    b.fake.set_wanted(WantedList::Cutoff, true, vec![movie(2, 1)]);
+    let unmonitored = WantedItem {
+        monitored: false,
+        ..movie(3, 1)
+    };
+    b.fake.set_wanted(WantedList::Missing, false, vec![unmonitored]);
+    let stop = Shutdown::new();
+    // Defaults: missing and monitored only.
+    b.search_loop(unlimited()).round(&stop).ok();
+    assert_eq!(b.sent(), [json!({"name": "MoviesSearch", "movieIds": [1]})]);
+    assert!(!b
+        .journal
+        .calls()
+        .contains(&Call::Wanted(WantedList::Cutoff, true)));
+    assert!(!b
+        .journal
+        .calls()
+        .contains(&Call::Wanted(WantedList::Missing, false)));
+
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(WantedList::Missing, true, vec![movie(1, 100)]);
+    b.fake.set_wanted(WantedList::Cutoff, true, vec![movie(2, 1)]);
+    b.fake.set_wanted(
+        WantedList::Missing,
+        false,
+        vec![WantedItem {
+            monitored: false,
+            ..movie(3, 1)
+        }],
+    );
+    let cfg = EntrySearch {
+        quality_unmet: true,
+        unmonitored: true,
+        ..unlimited()
+    };
+    b.search_loop(cfg).round(&stop).ok();
+    let ids: Vec<Value> = b.sent().iter().map(|c| c["movieIds"][0].clone()).collect();
+    assert_eq!(ids, [json!(3), json!(1), json!(2)]);
+    assert_eq!(b.state().sent.get("quality"), Some(&1));
+}
+
+#[test]
+fn sonarr_episodes_are_grouped_by_season_and_specials_left_out() {
+    let b = Bench::new(ArrKind::Sonarr);
+    let ep = |id, season| WantedItem {
+        parent: Some(7),
+        season: Some(season),
+        ..movie(id, id)
+    };
+    b.fake.set_wanted(
+        WantedList::Missing,
+        true,
+        vec![ep(1, 1), ep(2, 1), ep(3, 2), ep(4, 0)],
+    );
+    let stop = Shutdown::new();
+    let mut search_loop = b.search_loop(unlimited());
+    search_loop.round(&stop).ok();
+    assert_eq!(
+        b.sent(),
+        [
+            json!({"name": "SeasonSearch", "seriesId": 7, "seasonNumber": 1}),
+            json!({"name": "EpisodeSearch", "episodeIds": [3]}),
+        ]
+    );
+    // A later episode of the searched season counts as searched.
+    b.fake.set_wanted(
+        WantedList::Missing,
+        true,
+        vec![ep(1, 1), ep(2, 1), ep(3, 2), ep(5, 1)],
+    );
+    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(b.sent().len(), 2);
+
+    let b = Bench::new(ArrKind::Sonarr);
+    b.fake
+        .set_wanted(WantedList::Missing, true, vec![ep(1, 1), ep(2, 1), ep(4, 0)]);
+    let cfg = EntrySearch {
+        by_series: SeriesSearch::Episode,
+        specials: true,
+        ..unlimited()
+    };
+    b.search_loop(cfg).round(&stop).ok();
+    assert_eq!(b.sent().len(), 3);
+}
+
+#[test]
+fn the_budget_stops_a_round_and_is_kept_across_a_restart() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(
+        WantedList::Missing,
+        true,
+        (1..=10).map(|id| movie(id, id)).collect(),
+    );
+    let cfg = EntrySearch {
+        per_hour: Some(3),
+        per_day: Some(100),
+        ..EntrySearch::default()
+    };
+    let stop = Shutdown::new();
+    let mut search_loop = b.search_loop(cfg.clone());
+    assert_eq!(
+        search_loop.round(&stop).ok(),
+        Some(Next::After(Duration::from_secs(3600)))
+    );
+    assert_eq!(b.sent().len(), 3);
+    let state = b.state();
+    assert_eq!(state.budget.hour, Some(0));
+    assert_eq!(state.budget.day, Some(97));
+    assert_eq!(state.next_at, Some(NOW + 3600));
+    // A restart remembers the budget: nothing more this hour, and the lists are not read.
+    b.journal.clear();
+    let mut again = b.search_loop(cfg);
+    assert_eq!(
+        again.round(&stop).ok(),
+        Some(Next::After(Duration::from_secs(3600)))
+    );
+    assert_eq!(b.sent().len(), 3);
+    assert!(!b.journal.calls().iter().any(|c| matches!(c, Call::Wanted(..))));
+}
+
+#[test]
+fn the_searches_after_a_removal_share_the_budget() {
+    let b = Bench::new(ArrKind::Radarr);
+    let cfg = EntrySearch {
+        per_hour: Some(2),
+        ..EntrySearch::default()
+    };
+    let records = InstanceRecords::new(Arc::clone(&b.store), NAME, Writes::Commit);
+    let budget = SearchBudget::load(&cfg, &records, NOW);
+    // The torrent loop searched twice after removals.
+    budget.take(&records, NOW - 10).expect("first");
+    budget.take(&records, NOW - 5).expect("second");
+    assert!(matches!(budget.take(&records, NOW), Err(NotNow::Until(t)) if t == NOW - 10 + 3600));
+    // The search loop, started later, sees the same budget in the store.
+    b.fake.set_wanted(WantedList::Missing, true, vec![movie(1, 1)]);
+    let mut search_loop = b.search_loop(cfg);
+    search_loop.round(&Shutdown::new()).ok();
+    assert!(b.sent().is_empty());
+}
+
+#[test]
+fn search_limit_waits_while_the_arr_runs_that_many_searches() {
+    let b = Bench::new(ArrKind::Radarr);
+    let cfg = EntrySearch {
+        limit: 2,
+        ..unlimited()
+    };
+    let mut search_loop = b.search_loop(cfg);
+    let search = &crate::search::commands(
+        ArrKind::Radarr,
+        &[Candidate::new(
+            Reason::Missing,
+            movie(1, 1),
+            ArrKind::Radarr,
+            &unlimited(),
+            NOW,
+        )],
+        SeriesSearch::Smart,
+    )[0];
+    let stopped = Shutdown::new();
+    stopped.trigger();
+    b.fake.set_searches_running(2);
+    assert_eq!(
+        search_loop.send(search, &stopped).ok(),
+        Some(Some(Next::After(Duration::ZERO)))
+    );
+    assert!(b.sent().is_empty());
+    assert!(b.state().doing.contains("SearchLimit 2"), "{}", b.state().doing);
+    b.fake.set_searches_running(1);
+    assert_eq!(search_loop.send(search, &Shutdown::new()).ok(), Some(None));
+    assert_eq!(b.sent().len(), 1);
+}
+
+#[test]
+fn a_429_holds_every_search_until_the_arr_said_and_the_item_is_searched_later() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake
+        .set_wanted(WantedList::Missing, true, vec![movie(1, 1), movie(2, 2)]);
+    b.journal
+        .fail_with("command", 429, Some(Duration::from_secs(120)));
+    let stop = Shutdown::new();
+    let mut search_loop = b.search_loop(unlimited());
+    assert_eq!(
+        search_loop.round(&stop).ok(),
+        Some(Next::After(Duration::from_secs(120)))
+    );
+    let records = InstanceRecords::new(Arc::clone(&b.store), NAME, Writes::Commit);
+    // Not remembered as searched (the Arr did not take it), and held in the stored budget.
+    assert_eq!(records.searched(&["m1".into()]).ok(), Some(vec![None]));
+    let budget = SearchBudget::load(&unlimited(), &records, NOW);
+    assert_eq!(budget.next_at(NOW), Some(NOW + 120));
+    assert_eq!(b.state().budget.held_until, Some(NOW + 120));
+    // The torrent loop's searches wait too.
+    assert!(matches!(budget.take(&records, NOW + 60), Err(NotNow::Until(t)) if t == NOW + 120));
+    // Without Retry-After: a doubling wait.
+    assert_eq!(slow_down_wait(&http_status(429, None), 1), Some(BACKOFF_FIRST));
+    assert_eq!(
+        slow_down_wait(&http_status(429, None), 3),
+        Some(BACKOFF_FIRST * 4)
+    );
+    assert_eq!(slow_down_wait(&http_status(503, None), 1), None);
+    assert_eq!(
+        slow_down_wait(&http_status(503, Some(Duration::from_secs(9))), 1),
+        Some(Duration::from_secs(9))
+    );
+    assert_eq!(slow_down_wait(&http_status(500, None), 1), None);
+}
+
+fn http_status(status: u16, retry_after: Option<Duration>) -> HttpError {
+    HttpError::Status {
+        endpoint: "e".into(),
+        status,
+        body: String::new(),
+        retry_after,
+    }
+}
+
+#[test]
+fn a_refused_search_is_searched_again_and_a_lost_answer_is_not() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(WantedList::Missing, true, vec![movie(1, 1)]);
+    let records = InstanceRecords::new(Arc::clone(&b.store), NAME, Writes::Commit);
+    b.journal.fail("command");
+    let stop = Shutdown::new();
+    let mut search_loop = b.search_loop(unlimited());
+    assert!(search_loop.round(&stop).is_err());
+    assert_eq!(records.searched(&["m1".into()]).ok(), Some(vec![None]));
+    assert!(b.sent().is_empty());
+    // An Arr whose answer is lost may have queued it: it stays searched, and is not sent again.
+    b.journal.heal("command");
+    b.fake.lose_command_answers(true);
+    assert!(search_loop.round(&stop).is_err());
+    assert_eq!(b.sent().len(), 1);
+    assert_eq!(records.searched(&["m1".into()]).ok(), Some(vec![Some(NOW)]));
+    b.fake.lose_command_answers(false);
+    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(b.sent().len(), 1);
+}
+
+#[test]
+fn a_dry_run_sends_nothing_records_nothing_and_says_each_search_once() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake
+        .set_wanted(WantedList::Missing, true, vec![movie(1, 1), movie(2, 2)]);
+    let stop = Shutdown::new();
+    let mut search_loop = b.search_loop_with(EntrySearch::default(), true);
+    search_loop.round(&stop).ok();
+    assert!(b.sent().is_empty());
+    assert_eq!(b.state().sent.get("missing"), Some(&2));
+    // Said once: the next read finds both said, and the budget was not spent.
+    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(b.state().sent.get("missing"), Some(&2));
+    let records = InstanceRecords::new(Arc::clone(&b.store), NAME, Writes::Commit);
+    assert_eq!(
+        records.searched(&["m1".into(), "m2".into()]).ok(),
+        Some(vec![None, None])
+    );
+    assert_eq!(records.search_budget().ok(), Some(None));
+    let audit = b.store.audit(0, 100, |_| true).expect("audit");
+    assert!(audit.iter().all(|e| e.dry_run), "{audit:?}");
+}
+
+#[test]
+fn an_arr_without_wanted_lists_is_said_once_and_asked_again_hourly() {
+    let b = Bench::new(ArrKind::Radarr);
+    let stop = Shutdown::new();
+    let mut search_loop = b.search_loop(unlimited());
+    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(BACKOFF_MAX)));
+    assert!(b.state().doing.contains("no wanted lists"));
+    assert!(b.sent().is_empty());
+}

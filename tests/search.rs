@@ -1,0 +1,286 @@
+//! The search loop (`[<Arr>.EntrySearch]`) end to end: the daemon against real
+//! qbittorrent-nox and fake Arrs that serve `wanted/missing` and `wanted/cutoff` as the
+//! OpenAPI contracts shape them, and record every search they are sent.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::fake_arr::{queue_record, wanted_record, FakeKind};
+use crate::support::scenario::Scenario;
+use crate::support::util::wait_until;
+
+/// A movie released `days` days before 2026-11-01.
+fn movie(id: u64, day: u32, monitored: bool) -> Value {
+    wanted_record(
+        FakeKind::Radarr,
+        id,
+        &format!("Movie {id}"),
+        &format!("2026-10-{day:02}T00:00:00Z"),
+        monitored,
+        0,
+    )
+}
+
+fn movie_ids(searches: &[Value]) -> Vec<i64> {
+    searches
+        .iter()
+        .map(|s| {
+            assert_eq!(s["name"], "MoviesSearch", "{s}");
+            s["movieIds"][0].as_i64().unwrap_or(-1)
+        })
+        .collect()
+}
+
+fn search_status(s: &Scenario) -> Value {
+    let (code, body) = s.daemon.get("/api/status", true);
+    assert_eq!(code, 200, "{body}");
+    let status: Value = serde_json::from_str(&body).expect("JSON");
+    status["arrs"][0]["search"].clone()
+}
+
+/// Waits until Radarr-Test's search loop says it does `doing` (a part of it), then a little
+/// longer, and checks that the Arr was still sent only `searches` commands.
+fn holds_at(s: &Scenario, doing: &str, searches: usize) {
+    let ok = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        search_status(s)["doing"]
+            .as_str()
+            .is_some_and(|d| d.contains(doing))
+    });
+    assert!(ok, "{}\n{}", search_status(s), s.daemon.log());
+    std::thread::sleep(Duration::from_secs(2));
+    let sent = s.arr("Radarr-Test").requests();
+    let posts = sent
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/command"))
+        .count();
+    assert_eq!(posts, searches, "{}", s.daemon.log());
+}
+
+/// Waits until the fake Arr accepted `n` searches; panics with the daemon's log if not.
+fn wait_for_searches(s: &Scenario, name: &str, n: usize) -> Vec<Value> {
+    let arr = s.arr(name);
+    let ok = wait_until(Duration::from_secs(30), Duration::from_millis(100), || {
+        arr.searches().len() >= n
+    });
+    assert!(
+        ok,
+        "{} searches, not {n}:\n{}",
+        arr.searches().len(),
+        s.daemon.log()
+    );
+    arr.searches()
+}
+
+#[test]
+fn missing_media_is_searched_newest_first_within_the_budget_and_the_budget_survives_a_restart() {
+    let Some(setup) = Scenario::radarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines("SearchesPerHour = 3\nSearchesPerDay = 10")
+        .setup()
+    else {
+        return;
+    };
+    let radarr = setup.arr("Radarr-Test");
+    radarr.set_wanted_missing(Some(vec![
+        movie(1, 1, true),
+        movie(2, 20, true),
+        movie(3, 10, true),
+        movie(4, 30, true),  // downloading: in the queue
+        movie(5, 25, false), // unmonitored
+        movie(6, 5, true),
+    ]));
+    radarr.set_queue(vec![queue_record(FakeKind::Radarr, 40, "ABCDEF", "Movie.4", 4)]);
+    let mut s = setup.start_daemon();
+
+    // Newest first, without the queued and the unmonitored one, three (the hourly budget).
+    let searches = wait_for_searches(&s, "Radarr-Test", 3);
+    assert_eq!(movie_ids(&searches), [2, 3, 6]);
+    let ok = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
+        search_status(&s)["budget"]["hour_left"] == 0
+    });
+    assert!(ok, "{}", search_status(&s));
+    let status = search_status(&s);
+    assert_eq!(status["budget"]["day_left"], 7, "{status}");
+    assert_eq!(status["sent"]["missing"], 3, "{status}");
+    assert_eq!(status["wanted"]["missing"], 5, "{status}");
+    assert!(
+        status["doing"].as_str().unwrap_or("").contains("budget is spent"),
+        "{status}"
+    );
+    let (_, metrics) = s.daemon.get("/metrics", true);
+    for line in [
+        "qbitrr_lite_searches_total{arr=\"Radarr-Test\",reason=\"missing\"} 3",
+        "qbitrr_lite_searches_total{arr=\"Radarr-Test\",reason=\"quality\"} 0",
+        "qbitrr_lite_search_budget_remaining{arr=\"Radarr-Test\",window=\"hour\"} 0",
+        "qbitrr_lite_search_wanted{arr=\"Radarr-Test\",reason=\"missing\"} 5",
+    ] {
+        assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
+    }
+    let (_, audit) = s.daemon.get("/api/actions", true);
+    assert!(audit.contains("search-missing"), "{audit}");
+
+    // A restart keeps the budget: nothing more this hour.
+    let (code, _) = s.daemon.terminate();
+    assert!(code.success());
+    s.restart_daemon();
+    holds_at(&s, "budget is spent", 3);
+}
+
+#[test]
+fn what_was_searched_is_not_searched_again_after_a_restart_and_quality_comes_after_missing() {
+    let Some(setup) = Scenario::radarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines("SearchesPerHour = -1\nSearchesPerDay = -1\nQualityUnmetSearch = true")
+        .setup()
+    else {
+        return;
+    };
+    let radarr = setup.arr("Radarr-Test");
+    radarr.set_wanted_missing(Some(vec![movie(1, 1, true), movie(2, 2, true)]));
+    radarr.set_wanted_cutoff(Some(vec![movie(3, 30, true)]));
+    let mut s = setup.start_daemon();
+    let searches = wait_for_searches(&s, "Radarr-Test", 3);
+    assert_eq!(movie_ids(&searches), [2, 1, 3]);
+    assert!(
+        s.arr("Radarr-Test")
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/wanted/cutoff") && r.query_value("pageSize").is_some()),
+        "the cutoff list is read in pages"
+    );
+
+    // Killed without a goodbye, then started again: nothing is searched twice.
+    s.daemon.kill();
+    s.restart_daemon();
+    holds_at(&s, "the next round starts at", 3);
+}
+
+#[test]
+fn a_429_holds_every_search_until_retry_after_also_across_a_restart() {
+    let Some(setup) = Scenario::radarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines("SearchesPerHour = -1\nSearchesPerDay = -1")
+        .setup()
+    else {
+        return;
+    };
+    let radarr = setup.arr("Radarr-Test");
+    radarr.set_wanted_missing(Some(vec![movie(1, 1, true), movie(2, 2, true)]));
+    radarr.throttle_commands(1, 3600);
+    let mut s = setup.start_daemon();
+    let radarr = s.arr("Radarr-Test");
+    radarr.wait_for_request(Duration::from_secs(30), |r| r.method == "POST" && r.status == 429);
+    let ok = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
+        search_status(&s)["budget"]["held_until"].is_i64()
+    });
+    assert!(ok, "{}", search_status(&s));
+    let held = search_status(&s)["budget"]["held_until"].as_i64().unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    assert!(
+        (now + 3500..=now + 3600).contains(&held),
+        "held until {held}, now {now}"
+    );
+    s.daemon
+        .wait_for_log("asked us to slow down", Duration::from_secs(5));
+    // Nothing more is sent while held, also after a restart.
+    holds_at(&s, "asked us to wait", 1);
+    let (code, _) = s.daemon.terminate();
+    assert!(code.success());
+    s.restart_daemon();
+    holds_at(&s, "asked us to wait", 1);
+}
+
+#[test]
+fn search_limit_waits_for_the_arrs_running_searches_and_sonarr_gets_season_searches() {
+    let Some(setup) = Scenario::radarr()
+        .sonarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines("SearchesPerHour = -1\nSearchLimit = 1")
+        .setup()
+    else {
+        return;
+    };
+    let ep = |id: u64, season: i64, day: u32| {
+        wanted_record(
+            FakeKind::Sonarr,
+            id,
+            &format!("Episode {id}"),
+            &format!("2026-10-{day:02}T20:00:00Z"),
+            true,
+            season,
+        )
+    };
+    let sonarr = setup.arr("Sonarr-Test");
+    // Series 7001: two episodes of season 2 and one of season 3; a special.
+    sonarr.set_wanted_missing(Some(vec![ep(10, 2, 5), ep(11, 2, 6), ep(12, 3, 1), ep(13, 0, 9)]));
+    sonarr.set_searches_pending(true);
+    let s = setup.start_daemon();
+    let searches = wait_for_searches(&s, "Sonarr-Test", 1);
+    assert_eq!(
+        searches[0],
+        json!({"name": "SeasonSearch", "seriesId": 7001, "seasonNumber": 2})
+    );
+    // One search runs in the Arr: the next waits for it.
+    let ok = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
+        let (_, body) = s.daemon.get("/api/status", true);
+        body.contains("SearchLimit 1")
+    });
+    assert!(ok, "{}", s.daemon.log());
+    assert_eq!(s.arr("Sonarr-Test").searches().len(), 1);
+    s.arr("Sonarr-Test").set_searches_pending(false);
+    let searches = wait_for_searches(&s, "Sonarr-Test", 2);
+    assert_eq!(searches[1], json!({"name": "EpisodeSearch", "episodeIds": [12]}));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(s.arr("Sonarr-Test").searches().len(), 2, "no special searched");
+}
+
+#[test]
+fn a_dry_run_reads_the_wanted_lists_and_sends_no_search() {
+    let Some(setup) = Scenario::radarr()
+        .dry_run()
+        .settings("SearchLoopDelay = 0")
+        .setup()
+    else {
+        return;
+    };
+    setup
+        .arr("Radarr-Test")
+        .set_wanted_missing(Some(vec![movie(1, 1, true), movie(2, 2, true)]));
+    let s = setup.start_daemon();
+    s.daemon
+        .wait_for_log("would search \"Movie 2\"", Duration::from_secs(30));
+    s.daemon
+        .wait_for_log("would search \"Movie 1\"", Duration::from_secs(10));
+    let radarr = s.arr("Radarr-Test");
+    assert!(radarr
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with("/wanted/missing")));
+    assert!(
+        !radarr.requests().iter().any(|r| r.method == "POST"),
+        "a dry run sends nothing:\n{}",
+        s.daemon.log()
+    );
+}
+
+#[test]
+fn an_arr_without_wanted_lists_is_named_once_and_the_torrent_loop_runs_on() {
+    let Some(setup) = Scenario::radarr().setup() else {
+        return;
+    };
+    setup.arr("Radarr-Test").set_wanted_missing(None);
+    let s = setup.start_daemon();
+    s.daemon.wait_for_log(
+        "has no wanted lists (Radarr needs 5.6 or later)",
+        Duration::from_secs(30),
+    );
+    let passes = s.daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0);
+    let ok = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
+        s.daemon.process("Radarr-Test")["passes"].as_u64().unwrap_or(0) > passes + 2
+    });
+    assert!(ok, "the torrent loop goes on");
+    assert_eq!(s.daemon.log().matches("has no wanted lists").count(), 1);
+}
