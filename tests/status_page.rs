@@ -126,6 +126,9 @@ fn the_status_page_shows_the_daemon_in_a_real_browser_without_console_errors() {
         "seeding-limit",
         "<rect",
         "actions per minute",
+        // The search loop, with the fake Radarr's empty wanted list.
+        "nothing is wanted",
+        "20 / 200",
     ] {
         assert!(
             dom.contains(shown),
