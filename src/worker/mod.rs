@@ -490,6 +490,14 @@ impl Worker {
             }
         }
         self.board.pass_ok(&self.arr_cfg.name, now, summary);
+        // The budget as it stands, with the searches after removals (the search loop shows
+        // only its own as it spends them).
+        let left = self.search_budget.left(now);
+        self.board.update(&self.arr_cfg.name, |w| {
+            if let Some(s) = &mut w.search {
+                s.budget = left;
+            }
+        });
     }
 
     /// The pause after a good pass: the interval, or longer after imports,
