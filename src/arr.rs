@@ -412,6 +412,16 @@ impl ArrClient {
         Ok(true)
     }
 
+    /// `GET series?tvdbId=`: Sonarr's id of the series with TVDB id `tvdb`, if it has it.
+    pub(crate) fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
+        #[derive(Deserialize)]
+        struct Series {
+            id: i64,
+        }
+        let series: Vec<Series> = self.get_json(&format!("/series?tvdbId={tvdb}"), QUEUE_BODY_LIMIT)?;
+        Ok(series.first().map(|s| s.id))
+    }
+
     /// `GET command`: how many `*Search` commands are queued or running (SearchLimit).
     pub(crate) fn searches_running(&self) -> Result<usize, HttpError> {
         let commands: Vec<ListedCommand> = self.get_json("/command", QUEUE_BODY_LIMIT)?;
@@ -520,6 +530,8 @@ struct WantedRow {
     #[serde(default)]
     episode_number: Option<i64>,
     #[serde(default)]
+    tmdb_id: Option<i64>,
+    #[serde(default)]
     title: Option<String>,
     #[serde(default)]
     air_date_utc: Option<String>,
@@ -573,6 +585,11 @@ impl WantedRow {
             parent,
             season: if kind == ArrKind::Sonarr {
                 self.season_number
+            } else {
+                None
+            },
+            tmdb: if kind == ArrKind::Radarr {
+                self.tmdb_id
             } else {
                 None
             },

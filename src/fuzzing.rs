@@ -110,7 +110,8 @@ pub fn view_answers(data: &[u8]) {
 }
 
 /// The Arr answers the daemon decodes (the first byte chooses which): a queue page, folded
-/// per download; a command's state; `system/status` or a wanted page; the command list.
+/// per download; a command's state or a request manager's answer; `system/status` or a wanted
+/// page; the command list.
 pub fn arr_json(data: &[u8]) {
     let Some((&which, body)) = data.split_first() else {
         return;
@@ -132,6 +133,18 @@ pub fn arr_json(data: &[u8]) {
         }
         1 => {
             let _ = serde_json::from_slice::<crate::arr::CommandState>(body);
+            // The request managers' answers (Overseerr's page, Ombi's lists).
+            let source = crate::config::RequestSource {
+                manager: crate::config::RequestManager::Overseerr,
+                uri: String::new(),
+                api_key: String::new(),
+                approved_only: which & 1 == 1,
+                skip_tls_verify: false,
+                is_4k: which & 2 == 2,
+            };
+            let _ = crate::requests::overseerr_page(body, &source, &mut Default::default());
+            let _ = crate::requests::ombi_movies(body, source.approved_only);
+            let _ = crate::requests::ombi_series(body, source.approved_only);
         }
         2 => {
             let _ = serde_json::from_slice::<crate::arr::SystemStatus>(body);

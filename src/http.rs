@@ -273,12 +273,16 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     body: &mut ureq::Body,
     limit: u64,
 ) -> Result<T, HttpError> {
-    let bytes = body
-        .with_config()
+    let bytes = read_bytes(endpoint, body, limit)?;
+    serde_json::from_slice(&bytes).map_err(|e| HttpError::decode_error(endpoint, e))
+}
+
+/// Reads a body of at most `limit` bytes.
+pub(crate) fn read_bytes(endpoint: &str, body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>, HttpError> {
+    body.with_config()
         .limit(limit)
         .read_to_vec()
-        .map_err(|e| HttpError::from_ureq(endpoint, e))?;
-    serde_json::from_slice(&bytes).map_err(|e| HttpError::decode_error(endpoint, e))
+        .map_err(|e| HttpError::from_ureq(endpoint, e))
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@
 //!                ├─ search         the Arr's search loop, a thread beside the torrent loop: wanted lists → searches
 //!                └─ guard          removal caps and the storm guard
 //! qbit, arr, http   HTTP clients (ureq) for qBittorrent and the Arrs (under upstream and inspect)
+//! requests          Overseerr and Ombi: what users requested (under worker's search loop)
 //! decide            the pure decision core and explain (under worker and inspect)
 //! file_filter       the pure file filters: which files of a torrent are not wanted (under config, decide, worker)
 //! free_space        the pure free-space walk: which downloads fit (under decide, worker, inspect)
@@ -45,7 +46,8 @@
 //! - [`category`]: which categories a worker owns (MatchSubcategories).
 //! - `search`: what the search loop asks an Arr for, in which order, within which budget.
 //! - [`tracker`]: tracker entries (limits, hit-and-run rules) and what a torrent owes its tracker.
-//! - [`http`], [`qbit`], [`arr`]: thin HTTP clients for qBittorrent and the Arrs.
+//! - [`http`], [`qbit`], [`arr`]: thin HTTP clients for qBittorrent and the Arrs; `requests`
+//!   for Overseerr and Ombi.
 //! - `upstream`: what the loop needs from qBittorrent and an Arr, as traits;
 //!   implemented by the clients, by a dry-run wrapper (decided once, where the
 //!   clients are built) and by recording fakes in unit tests.
@@ -80,6 +82,7 @@ mod logging;
 pub mod model;
 mod notify;
 pub mod qbit;
+mod requests;
 mod search;
 mod server;
 mod shutdown;

@@ -6,7 +6,7 @@
 //! - [`Candidate`]s come from the Arr's `wanted/missing` and `wanted/cutoff` pages; a
 //!   [`Picker`] keeps the best few while the pages stream by, so a 50,000-episode library
 //!   never sits in memory.
-//! - The order is qBitrr's: the reason (missing before quality cutoff unmet), then, on Sonarr,
+//! - The order is qBitrr's: the reason (requested, then missing, then quality cutoff unmet), then, on Sonarr,
 //!   what aired today, then the date, newest first (oldest with SearchInReverse).
 //! - [`commands`] turns the picked items into the Arr's search commands, grouping episodes as
 //!   SearchBySeries asks.
@@ -28,6 +28,8 @@ mod tests;
 /// Why an item is searched, in qBitrr's order of precedence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Reason {
+    /// Wanted, and asked for in Overseerr or Ombi.
+    Request,
     /// Monitored, without a file (`wanted/missing`).
     Missing,
     /// Has a file below its profile's quality cutoff (`wanted/cutoff`).
@@ -35,11 +37,12 @@ pub(crate) enum Reason {
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 2] = [Reason::Missing, Reason::Quality];
+    pub(crate) const ALL: [Reason; 3] = [Reason::Request, Reason::Missing, Reason::Quality];
 
     /// For logs, the audit log and metrics.
     pub(crate) fn name(self) -> &'static str {
         match self {
+            Reason::Request => "request",
             Reason::Missing => "missing",
             Reason::Quality => "quality",
         }
@@ -54,6 +57,8 @@ pub(crate) struct WantedItem {
     pub(crate) parent: Option<i64>,
     /// Sonarr's season number.
     pub(crate) season: Option<i64>,
+    /// Radarr's TMDB id (to match Overseerr's and Ombi's requests).
+    pub(crate) tmdb: Option<i64>,
     pub(crate) title: String,
     /// When it was (or will be) released or aired.
     pub(crate) date: Option<UnixTime>,

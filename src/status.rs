@@ -101,6 +101,8 @@ pub(crate) struct SearchState {
     pub last: Option<(UnixTime, String)>,
     /// Rounds finished (every wanted item searched) since the worker started.
     pub rounds_done: u64,
+    /// The request manager searched first, and how many of its requests are open.
+    pub requests: Option<(&'static str, u64)>,
 }
 
 impl SearchState {
@@ -120,6 +122,7 @@ impl SearchState {
             "sent": self.sent,
             "last": self.last.as_ref().map(|(at, what)| json!({"at": at, "what": what})),
             "rounds_done": self.rounds_done,
+            "requests": self.requests.map(|(manager, open)| json!({"manager": manager, "open": open})),
         })
     }
 }

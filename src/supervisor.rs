@@ -28,6 +28,7 @@ use crate::config::{self, Arr, Config};
 use crate::control::{Command, Control, ReloadError, RestartError};
 use crate::logging;
 use crate::notify::Notifier;
+use crate::requests::RequestClient;
 use crate::shutdown::Shutdown;
 use crate::status::{Board, Life, QbitState, WorkerState};
 use crate::store::{InstanceRecords, Store, Writes};
@@ -331,7 +332,7 @@ impl Supervisor {
                         let search_stop = stop.child();
                         let _stop_search = StopOnDrop(search_stop.clone());
                         if arr.has_arr() && arr.search.runs() {
-                            let search = SearchLoop::new(
+                            let mut search = SearchLoop::new(
                                 &arr,
                                 settings.search_delay,
                                 upstream::connect_arr(&arr, dry_run),
@@ -340,6 +341,9 @@ impl Supervisor {
                                 board,
                                 dry_run,
                             );
+                            if let Some(source) = &arr.search.requests {
+                                search = search.with_requests(Box::new(RequestClient::new(source)));
+                            }
                             spawn_search_loop(scope, &arr.name, search, search_stop.clone());
                         }
                         worker.run(&stop)

@@ -1,12 +1,13 @@
 //! The search loop (`[<Arr>.EntrySearch]`) end to end: the daemon against real
-//! qbittorrent-nox and fake Arrs that serve `wanted/missing` and `wanted/cutoff` as the
-//! OpenAPI contracts shape them, and record every search they are sent.
+//! qbittorrent-nox, fake Arrs that serve `wanted/missing` and `wanted/cutoff` as the OpenAPI
+//! contracts shape them and record every search they are sent, and fake Overseerr and Ombi.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::support::fake_arr::{queue_record, wanted_record, FakeKind};
+use crate::support::fake_requests::{FakeRequests, Manager, Request};
 use crate::support::scenario::Scenario;
 use crate::support::util::wait_until;
 
@@ -19,6 +20,18 @@ fn movie(id: u64, day: u32, monitored: bool) -> Value {
         &format!("2026-10-{day:02}T00:00:00Z"),
         monitored,
         0,
+    )
+}
+
+/// Sonarr episode `id` of series 7000 + id / 10, season `season`, aired on October `day`.
+fn episode(id: u64, season: i64, day: u32) -> Value {
+    wanted_record(
+        FakeKind::Sonarr,
+        id,
+        &format!("Episode {id}"),
+        &format!("2026-10-{day:02}T20:00:00Z"),
+        true,
+        season,
     )
 }
 
@@ -203,16 +216,7 @@ fn search_limit_waits_for_the_arrs_running_searches_and_sonarr_gets_season_searc
     else {
         return;
     };
-    let ep = |id: u64, season: i64, day: u32| {
-        wanted_record(
-            FakeKind::Sonarr,
-            id,
-            &format!("Episode {id}"),
-            &format!("2026-10-{day:02}T20:00:00Z"),
-            true,
-            season,
-        )
-    };
+    let ep = episode;
     let sonarr = setup.arr("Sonarr-Test");
     // Series 7001: two episodes of season 2 and one of season 3; a special.
     sonarr.set_wanted_missing(Some(vec![ep(10, 2, 5), ep(11, 2, 6), ep(12, 3, 1), ep(13, 0, 9)]));
@@ -283,4 +287,96 @@ fn an_arr_without_wanted_lists_is_named_once_and_the_torrent_loop_runs_on() {
     });
     assert!(ok, "the torrent loop goes on");
     assert_eq!(s.daemon.log().matches("has no wanted lists").count(), 1);
+}
+
+fn request(movie: bool, id: i64, approved: bool) -> Request {
+    Request {
+        movie,
+        id,
+        approved,
+        available: false,
+        is4k: false,
+    }
+}
+
+#[test]
+fn approved_overseerr_requests_are_searched_first() {
+    let overseerr = FakeRequests::start(Manager::Overseerr, "overseerr-key");
+    // Movie 1, the oldest, is requested and approved; movie 3's request waits for approval;
+    // movie 2's is for the 4K server.
+    overseerr.set(vec![
+        request(true, 1001, true),
+        request(true, 1003, false),
+        Request {
+            is4k: true,
+            ..request(true, 1002, true)
+        },
+    ]);
+    let Some(setup) = Scenario::radarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines(format!(
+            "SearchesPerHour = -1\n[Radarr-Test.EntrySearch.Overseerr]\nSearchOverseerrRequests = true\n\
+             OverseerrURI = \"{}\"\nOverseerrAPIKey = \"overseerr-key\"\n",
+            overseerr.url()
+        ))
+        .setup()
+    else {
+        return;
+    };
+    setup.arr("Radarr-Test").set_wanted_missing(Some(vec![
+        movie(1, 1, true),
+        movie(2, 20, true),
+        movie(3, 10, true),
+    ]));
+    let s = setup.start_daemon();
+    let searches = wait_for_searches(&s, "Radarr-Test", 3);
+    assert_eq!(movie_ids(&searches), [1, 2, 3]);
+    let status = search_status(&s);
+    assert_eq!(
+        status["requests"],
+        json!({"manager": "Overseerr", "open": 1}),
+        "{status}"
+    );
+    assert_eq!(status["sent"]["request"], 1, "{status}");
+    let seen = overseerr.seen();
+    assert!(
+        seen.iter().any(|(path, q)| path == "/api/v1/request"
+            && q.contains(&("filter".into(), "approved".into()))
+            && q.contains(&("take".into(), "100".into()))),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn ombi_requested_series_are_searched_first_on_sonarr() {
+    let ombi = FakeRequests::start(Manager::Ombi, "ombi-key");
+    ombi.set(vec![request(false, 81_002, true), request(true, 5, true)]);
+    let Some(setup) = Scenario::radarr()
+        .sonarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines(format!(
+            "SearchesPerHour = -1\nSearchBySeries = false\n[Sonarr-Test.EntrySearch.Ombi]\n\
+             SearchOmbiRequests = true\nOmbiURI = \"{}\"\nOmbiAPIKey = \"ombi-key\"\n",
+            ombi.url()
+        ))
+        .setup()
+    else {
+        return;
+    };
+    let ep = |id, day| episode(id, 1, day);
+    let sonarr = setup.arr("Sonarr-Test");
+    // Series 7001 (episodes 10, 11) and 7002 (episode 20, the oldest), TVDB 81001 and 81002.
+    sonarr.set_wanted_missing(Some(vec![ep(10, 20), ep(11, 21), ep(20, 1)]));
+    sonarr.set_series(vec![(7001, 81_001), (7002, 81_002)]);
+    let s = setup.start_daemon();
+    let searches = wait_for_searches(&s, "Sonarr-Test", 3);
+    let ids: Vec<Value> = searches.iter().map(|c| c["episodeIds"][0].clone()).collect();
+    assert_eq!(ids, [json!(20), json!(11), json!(10)]);
+    let seen: Vec<String> = ombi.seen().into_iter().map(|(p, _)| p).collect();
+    assert!(seen.contains(&"/api/v1/Request/tvlite".to_string()), "{seen:?}");
+    assert!(s
+        .arr("Sonarr-Test")
+        .requests()
+        .iter()
+        .any(|r| r.path.ends_with("/series") && r.query_value("tvdbId") == Some("81002")));
 }

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use super::load::{load_str, ConfigError, Loaded};
 use super::schema::{
-    Bounds, TableSchema, ARR, CATEGORY_SEEDING, ENTRY_SEARCH, QBIT, SEEDING_MODE, SETTINGS, TORRENT, WEBUI,
+    Bounds, TableSchema, ARR, CATEGORY_SEEDING, ENTRY_SEARCH, OMBI, OVERSEERR, QBIT, SEEDING_MODE, SETTINGS,
+    TORRENT, WEBUI,
 };
 use super::types::{Config, StalledDelay};
 
 /// The tables with supported keys: as the README names them, and their path in [`render`]'s
 /// config.
-fn tables() -> [(&'static str, &'static str, &'static TableSchema); 8] {
+fn tables() -> [(&'static str, &'static str, &'static TableSchema); 10] {
     [
         ("[Settings]", "Settings", &SETTINGS),
         ("[WebUI]", "WebUI", &WEBUI),
@@ -26,6 +27,12 @@ fn tables() -> [(&'static str, &'static str, &'static TableSchema); 8] {
         ),
         ("[<Arr>]", "Radarr-A", &ARR),
         ("[<Arr>.EntrySearch]", "Radarr-A.EntrySearch", &ENTRY_SEARCH),
+        (
+            "[<Arr>.EntrySearch.Overseerr]",
+            "Radarr-A.EntrySearch.Overseerr",
+            &OVERSEERR,
+        ),
+        ("[<Arr>.EntrySearch.Ombi]", "Radarr-A.EntrySearch.Ombi", &OMBI),
         ("[<Arr>.Torrent]", "Radarr-A.Torrent", &TORRENT),
         (
             "[<Arr>.Torrent.SeedingMode]",
@@ -36,7 +43,7 @@ fn tables() -> [(&'static str, &'static str, &'static TableSchema); 8] {
 }
 
 /// The sections of the test config, with what each needs to load.
-const BASE: [(&str, &[(&str, &str)]); 8] = [
+const BASE: [(&str, &[(&str, &str)]); 10] = [
     ("Settings", &[]),
     ("WebUI", &[]),
     ("qBit", &[("Host", "\"127.0.0.1\"")]),
@@ -49,6 +56,8 @@ const BASE: [(&str, &[(&str, &str)]); 8] = [
         ],
     ),
     ("Radarr-A.EntrySearch", &[]),
+    ("Radarr-A.EntrySearch.Overseerr", &[]),
+    ("Radarr-A.EntrySearch.Ombi", &[]),
     ("Radarr-A.Torrent", &[]),
     ("Radarr-A.Torrent.SeedingMode", &[]),
 ];
@@ -335,6 +344,43 @@ fn cases() -> Vec<Case> {
             "smart, true or false (any case)",
             &["\"smart\"", "\"True\"", "\"false\"", "true", "false"],
             &["\"series\"", "\"\""],
+        ),
+        case(
+            "Radarr-A.EntrySearch",
+            "SearchRequestsEvery",
+            "60 to 86400 seconds (1d)",
+            &["60", "300", "86400", "\"5m\""],
+            &big(vec!["59", "0", "-1", "86401"]),
+        ),
+        case(
+            "Radarr-A.EntrySearch.Overseerr",
+            "OverseerrURI",
+            "at most 2048 characters, no spaces or control characters",
+            &["\"http://overseerr:5055\"", "\"CHANGE_ME\""],
+            &["\"http://over seerr\"", "\"http://o\\n:5055\""],
+        )
+        .more(vec![], vec![long(2_049)]),
+        case(
+            "Radarr-A.EntrySearch.Overseerr",
+            "OverseerrAPIKey",
+            "at most 1024 characters, no spaces or control characters",
+            &["\"MTY4Nzk0NTY3ODkwMTIzNDU2Nzg5\"", "\"CHANGE_ME\""],
+            &["\"0123 4567\"", "\"k\\u007fk\""],
+        )
+        .more(vec![long(1_024)], vec![long(1_025)]),
+        case(
+            "Radarr-A.EntrySearch.Ombi",
+            "OmbiURI",
+            "at most 2048 characters, no spaces or control characters",
+            &["\"https://ombi.example/ombi\"", "\"CHANGE_ME\""],
+            &["\"http://om bi\""],
+        ),
+        case(
+            "Radarr-A.EntrySearch.Ombi",
+            "OmbiAPIKey",
+            "at most 1024 characters, no spaces or control characters",
+            &["\"0123456789abcdef0123456789abcdef\"", "\"CHANGE_ME\""],
+            &["\"0123 4567\""],
         ),
         case(
             "Radarr-A.EntrySearch",

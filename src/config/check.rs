@@ -184,7 +184,7 @@ impl Walker<'_> {
             }
             self.placeholder(&full, spec, item, ctx);
             if let Use::Unsupported(default) = spec.usage {
-                if !is_default(&item.val, spec.ty, default, ctx) {
+                if !is_default(&item.val, spec.ty, default) {
                     self.ignore(&full, &rel_key, ctx);
                 }
             }
@@ -218,7 +218,7 @@ impl Walker<'_> {
                 ..
             })
         );
-        if optional {
+        if optional || schema::placeholder_is_unset(spec.name) {
             return;
         }
         if matches!(spec.usage, Use::Supported(_)) && ctx.active {
@@ -362,23 +362,14 @@ fn type_error(val: &Val, spec: &Key) -> Option<String> {
     })
 }
 
-/// Whether a well-typed value equals qBitrr's default (`CHANGE_ME` always counts as default).
-/// Whether `val` is qBitrr's `default` for a key of type `ty` (`arr`: the Arr section it is
-/// in, for per-Arr defaults); `CHANGE_ME` counts as the default.
-pub(super) fn at_default(val: &Val, ty: Ty, default: Dflt, arr: Option<(ArrKind, &str)>) -> bool {
-    is_default(val, ty, default, Ctx { active: true, arr })
-}
-
-fn is_default(val: &Val, ty: Ty, default: Dflt, ctx: Ctx) -> bool {
+/// Whether `val` is qBitrr's `default` for a key of type `ty`; `CHANGE_ME` counts as the
+/// default.
+pub(super) fn is_default(val: &Val, ty: Ty, default: Dflt) -> bool {
     if val.as_str() == Some(PLACEHOLDER) {
         return true;
     }
     match default {
         Dflt::Any => true,
-        Dflt::PerArr(pick) => match ctx.arr {
-            Some((kind, section)) => is_default(val, ty, pick(kind, section), ctx),
-            None => true,
-        },
         Dflt::Bool(b) => matches!(val, Val::Bool(v) if *v == b),
         Dflt::Int(n) => match (val, ty) {
             (Val::Int(v), Ty::Duration(unit)) => duration::from_int(*v, unit) == duration::from_int(n, unit),

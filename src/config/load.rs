@@ -343,6 +343,68 @@ APIKey = \"0123456789abcdef\"
     }
 
     #[test]
+    fn request_managers_are_read_when_on_and_must_then_be_set() {
+        use crate::config::RequestManager;
+        let base = "[qBit]\nHost = \"h\"\n[Radarr-4K]\nURI = \"http://r\"\nAPIKey = \"k\"\n";
+        let source = |extra: &str| {
+            ok(&format!("{base}{extra}")).config.arrs[0]
+                .search
+                .requests
+                .clone()
+        };
+        assert_eq!(source(""), None);
+        let overseerr = "[Radarr-4K.EntrySearch.Overseerr]\nSearchOverseerrRequests = true\n\
+                         OverseerrURI = \"http://o:5055/\"\nOverseerrAPIKey = \"ok\"\n";
+        let ombi = "[Radarr-4K.EntrySearch.Ombi]\nSearchOmbiRequests = true\nOmbiURI = \"http://b\"\n\
+                    OmbiAPIKey = \"bk\"\nApprovedOnly = false\n";
+        let o = source(overseerr).expect("Overseerr");
+        assert_eq!(
+            (o.manager, o.uri.as_str(), o.api_key.as_str()),
+            (RequestManager::Overseerr, "http://o:5055", "ok")
+        );
+        // Is4K defaults from the section name, as qBitrr's generator does.
+        assert!(o.is_4k && o.approved_only && !o.skip_tls_verify);
+        let b = source(ombi).expect("Ombi");
+        assert_eq!(
+            (b.manager, b.approved_only, b.is_4k),
+            (RequestManager::Ombi, false, false)
+        );
+        // Both on: Overseerr, as in qBitrr.
+        assert_eq!(
+            source(&format!("{overseerr}{ombi}")).map(|s| s.manager),
+            Some(RequestManager::Overseerr)
+        );
+        // On without its address or key: an error naming the key.
+        let e = err(&format!(
+            "{base}[Radarr-4K.EntrySearch.Overseerr]\nSearchOverseerrRequests = true\n\
+             OverseerrURI = \"CHANGE_ME\"\n"
+        ));
+        assert!(has(&e, "Radarr-4K.EntrySearch.Overseerr.OverseerrURI", 8), "{e}");
+        assert!(
+            e.to_string().contains("or SearchOverseerrRequests = false"),
+            "{e}"
+        );
+        // An absent key is placed at its table.
+        assert!(
+            has(&e, "Radarr-4K.EntrySearch.Overseerr.OverseerrAPIKey", 6),
+            "{e}"
+        );
+        // Lidarr: qBitrr does not ask request managers for music; the keys do nothing.
+        let lidarr = ok(
+            "[qBit]\nHost = \"h\"\n[Lidarr-M]\nURI = \"http://l\"\nAPIKey = \"k\"\n\
+                         [Lidarr-M.EntrySearch.Ombi]\nSearchOmbiRequests = true\n",
+        );
+        assert_eq!(lidarr.config.arrs[0].search.requests, None);
+        let every = ok(&format!(
+            "{base}[Radarr-4K.EntrySearch]\nSearchRequestsEvery = \"10m\"\n"
+        ));
+        assert_eq!(
+            every.config.arrs[0].search.requests_every,
+            Duration::from_secs(600)
+        );
+    }
+
+    #[test]
     fn minimal_config_gets_qbitrr_defaults() {
         let loaded = ok(MINIMAL);
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
@@ -672,8 +734,8 @@ URI = \"CHANGE_ME\"
         assert_eq!(
             unused,
             [
+                // A request manager's key at CHANGE_ME is "not set" while its search is off.
                 ("qBit-Off.Host", Some(8)),
-                ("Sonarr-TV.EntrySearch.Ombi.OmbiAPIKey", Some(13)),
                 ("Radarr-Off.URI", Some(16)),
             ]
         );
@@ -682,14 +744,15 @@ URI = \"CHANGE_ME\"
             shown.contains("config.toml:10: Sonarr-TV.URI: still CHANGE_ME; set it to the Sonarr address")
         );
         assert!(shown.contains("also still CHANGE_ME (not used by qbitrr-lite"));
-        assert!(shown.contains("  config.toml:13: Sonarr-TV.EntrySearch.Ombi.OmbiAPIKey"));
+        assert!(shown.contains("  config.toml:8: qBit-Off.Host"));
+        assert!(!shown.contains("OmbiAPIKey"), "{shown}");
 
         // With another error too, placeholders join the problems and the unused list stays.
         let e =
             err(&format!("{text}[Settings.X]\n").replace("[Settings]\n", "[Settings]\nLoopSleepTimer = 0\n"));
         assert!(matches!(e, ConfigError::Invalid { .. }));
         assert!(has(&e, "Settings.LoopSleepTimer", 2) && has(&e, "qBit.Host", 5));
-        assert_eq!(e.unused_placeholders().len(), 3);
+        assert_eq!(e.unused_placeholders().len(), 2);
 
         // Unused placeholders alone are fine.
         let loaded = ok(&format!("{MINIMAL}[Settings]\nAutoUpdateCron = \"CHANGE_ME\"\n"));
@@ -1152,7 +1215,7 @@ OmbiAPIKey = true
         .expect("valid");
         let warnings = loaded.warnings.join("\n");
         assert!(!warnings.contains(secret), "{warnings}");
-        assert!(warnings.contains("EntrySearch.Ombi.OmbiAPIKey"));
+        assert!(warnings.contains("EntrySearch.Ombi.ApiKey"), "{warnings}");
         assert_eq!(loaded.config.webui.token.as_deref(), Some(secret));
         assert_eq!(loaded.config.arrs[0].api_key, secret);
     }

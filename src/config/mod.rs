@@ -31,5 +31,5 @@ pub use load::{load, load_str, ConfigError, Loaded};
 pub use report::{Location, Problem};
 pub use types::{
     Arr, Config, EntrySearch, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent,
-    SeedingRules, SeriesSearch, Settings, StalledDelay, TorrentRules, WebUi,
+    RequestManager, RequestSource, SeedingRules, SeriesSearch, Settings, StalledDelay, TorrentRules, WebUi,
 };

@@ -9,10 +9,6 @@ use super::check;
 use super::schema::{self, Dflt, TableSchema, Use};
 use super::tree::{Table, Val};
 use super::types::Config;
-use crate::model::ArrKind;
-
-/// The Arr section a table belongs to (its kind and name), for qBitrr's per-Arr defaults.
-type Arr<'a> = Option<(ArrKind, &'a str)>;
 
 /// Whether a behaviour is on in one table, and whether by qBitrr's default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,32 +30,28 @@ impl On {
     }
 }
 
-/// A key's value in `table`, or qBitrr's default for it (`arr`: the Arr section, for per-Arr
-/// defaults), and whether it differs from that default (as the "ignored" line judges it).
-fn value(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> (Option<Val>, bool) {
+/// A key's value in `table`, or qBitrr's default for it, and whether it differs from that
+/// default (as the "ignored" line judges it).
+fn value(table: Option<&Table>, schema: &TableSchema, key: &str) -> (Option<Val>, bool) {
     match (table.and_then(|t| t.get(key)), schema.get(key)) {
         (Some(item), Some(spec)) => {
             let changed = match spec.usage {
-                Use::Unsupported(default) => !check::at_default(&item.val, spec.ty, default, arr),
+                Use::Unsupported(default) => !check::is_default(&item.val, spec.ty, default),
                 Use::Supported(_) => true,
             };
             (Some(item.val.clone()), changed)
         }
         (Some(item), None) => (Some(item.val.clone()), true),
-        (None, _) => (default_of(schema, key, arr), false),
+        (None, _) => (default_of(schema, key), false),
     }
 }
 
 /// qBitrr's default for `key`, as a value.
-fn default_of(schema: &TableSchema, key: &str, arr: Arr) -> Option<Val> {
+fn default_of(schema: &TableSchema, key: &str) -> Option<Val> {
     let default = schema.get(key).and_then(|k| match k.usage {
         Use::Unsupported(d) => Some(d),
         Use::Supported(_) => None,
     });
-    let default = match (default, arr) {
-        (Some(Dflt::PerArr(f)), Some((kind, section))) => Some(f(kind, section)),
-        (d, _) => d,
-    };
     let val = match default {
         Some(Dflt::Bool(b)) => Some(Val::Bool(b)),
         Some(Dflt::Int(n)) => Some(Val::Int(n)),
@@ -88,8 +80,8 @@ fn on(is_on: bool, changed: bool) -> On {
 }
 
 /// A flag that is true.
-fn flag(table: Option<&Table>, schema: &TableSchema, key: &str, arr: Arr) -> On {
-    let (val, changed) = value(table, schema, key, arr);
+fn flag(table: Option<&Table>, schema: &TableSchema, key: &str) -> On {
+    let (val, changed) = value(table, schema, key);
     on(matches!(val, Some(Val::Bool(true))), changed)
 }
 
@@ -166,15 +158,11 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch",
         "upgrade and custom-format searches are not implemented yet",
     );
-    let mut requests = Behaviour::new(
-        "EntrySearch.Overseerr/Ombi requests",
-        "requests are not searched for yet",
-    );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
         "Settings.AutoUpdateEnabled",
         "self-update is not done (update the package instead)",
-        flag(settings, &schema::SETTINGS, "AutoUpdateEnabled", None),
+        flag(settings, &schema::SETTINGS, "AutoUpdateEnabled"),
     );
     // qBitrr always serves its pages; no key turns them off.
     let web_pages = Behaviour::global(
@@ -185,32 +173,16 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
 
     for arr in config.arrs.iter().filter(|a| a.managed && a.has_arr()) {
         let name = &arr.name;
-        let kind = Some((arr.kind, name.as_str()));
         let t = root.table(name);
         let search_t = t.and_then(|t| t.table("EntrySearch"));
         let es = &schema::ENTRY_SEARCH;
         let upgrade = ["DoUpgradeSearch", "CustomFormatUnmetSearch"]
             .iter()
-            .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key, kind)));
+            .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key)));
         upgrades.sections.push((name.clone(), upgrade));
-        let ombi = flag(
-            search_t.and_then(|t| t.table("Ombi")),
-            &schema::OMBI,
-            "SearchOmbiRequests",
-            kind,
-        );
-        let overseerr = flag(
-            search_t.and_then(|t| t.table("Overseerr")),
-            &schema::OVERSEERR,
-            "SearchOverseerrRequests",
-            kind,
-        );
-        let can_request = matches!(arr.kind, ArrKind::Radarr | ArrKind::Sonarr);
-        let request = if can_request { ombi.or(overseerr) } else { On::Off };
-        requests.sections.push((name.clone(), request));
     }
 
-    [upgrades, requests, auto_update, web_pages]
+    [upgrades, auto_update, web_pages]
         .iter()
         .filter_map(Behaviour::line)
         .collect()
@@ -273,8 +245,6 @@ URI = \"http://a\"
 APIKey = \"k\"
 [Radarr-A.EntrySearch]
 DoUpgradeSearch = true
-[Radarr-A.EntrySearch.Overseerr]
-SearchOverseerrRequests = true
 [Radarr-A.Torrent]
 AutoDelete = true
 FileExtensionAllowlist = [\".mkv\"]
@@ -284,22 +254,17 @@ RemoveDeadTrackers = true
 [Lidarr-M]
 URI = \"http://m\"
 APIKey = \"k\"
-[Lidarr-M.EntrySearch.Overseerr]
-SearchOverseerrRequests = true
 ";
         let lines = not_done(text);
         let has = |want: &str| lines.iter().any(|l| l == want);
         for want in [
             "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch is on in Radarr-A (as set), but \
              upgrade and custom-format searches are not implemented yet",
-            // Lidarr has no Overseerr requests in qBitrr.
-            "EntrySearch.Overseerr/Ombi requests is on in Radarr-A (as set), but requests are not \
-             searched for yet",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert_eq!(lines.len(), 3, "{lines:#?}");
     }
 }

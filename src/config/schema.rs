@@ -85,8 +85,6 @@ pub(super) enum Dflt {
     Empty,
     /// Any value counts as the default (internal keys, tracker entries).
     Any,
-    /// The default depends on the Arr kind and section name.
-    PerArr(fn(ArrKind, &str) -> Dflt),
 }
 
 const MINUTE: u64 = 60;
@@ -429,7 +427,6 @@ const fn uns(name: &'static str, ty: Ty, default: Dflt) -> Key {
 
 const SECS: Ty = Ty::Duration(Unit::Seconds);
 const MINS: Ty = Ty::Duration(Unit::Minutes);
-const CHANGE_ME: Dflt = Dflt::Str(PLACEHOLDER);
 
 /// The placeholder qBitrr writes into keys the user must fill in.
 pub(super) const PLACEHOLDER: &str = "CHANGE_ME";
@@ -668,7 +665,7 @@ pub(super) static ENTRY_SEARCH: TableSchema = TableSchema {
         sup("SearchLimit", Ty::Int, int(1, 100)),
         sup("SearchByYear", Ty::Bool, FLAG),
         sup("SearchInReverse", Ty::Bool, FLAG),
-        uns("SearchRequestsEvery", SECS, Dflt::Int(300)),
+        sup("SearchRequestsEvery", SECS, secs(60, DAY)),
         uns("DoUpgradeSearch", Ty::Bool, Dflt::Bool(false)),
         sup("QualityUnmetSearch", Ty::Bool, FLAG),
         uns("CustomFormatUnmetSearch", Ty::Bool, Dflt::Bool(false)),
@@ -694,25 +691,31 @@ pub(super) static ENTRY_SEARCH: TableSchema = TableSchema {
 /// `[<Arr>.EntrySearch.Ombi]`.
 pub(super) static OMBI: TableSchema = TableSchema {
     keys: &[
-        uns("SearchOmbiRequests", Ty::Bool, Dflt::Bool(false)),
-        uns("OmbiURI", Ty::Str, CHANGE_ME),
-        uns("OmbiAPIKey", Ty::Str, CHANGE_ME),
-        uns("ApprovedOnly", Ty::Bool, Dflt::Bool(true)),
-        uns("SkipTLSVerify", Ty::Bool, Dflt::Bool(false)),
+        sup("SearchOmbiRequests", Ty::Bool, FLAG),
+        sup("OmbiURI", Ty::Str, URL),
+        sup("OmbiAPIKey", Ty::Str, API_KEY),
+        sup("ApprovedOnly", Ty::Bool, FLAG),
+        sup("SkipTLSVerify", Ty::Bool, FLAG),
     ],
 };
 
 /// `[<Arr>.EntrySearch.Overseerr]`.
 pub(super) static OVERSEERR: TableSchema = TableSchema {
     keys: &[
-        uns("SearchOverseerrRequests", Ty::Bool, Dflt::Bool(false)),
-        uns("OverseerrURI", Ty::Str, CHANGE_ME),
-        uns("OverseerrAPIKey", Ty::Str, CHANGE_ME),
-        uns("ApprovedOnly", Ty::Bool, Dflt::Bool(true)),
-        uns("SkipTLSVerify", Ty::Bool, Dflt::Bool(false)),
-        uns("Is4K", Ty::Bool, Dflt::PerArr(is_4k_default)),
+        sup("SearchOverseerrRequests", Ty::Bool, FLAG),
+        sup("OverseerrURI", Ty::Str, URL),
+        sup("OverseerrAPIKey", Ty::Str, API_KEY),
+        sup("ApprovedOnly", Ty::Bool, FLAG),
+        sup("SkipTLSVerify", Ty::Bool, FLAG),
+        sup("Is4K", Ty::Bool, FLAG),
     ],
 };
+
+/// Keys whose `CHANGE_ME` means "not set" rather than "set me": the request managers' address
+/// and key matter only when their search is on (qBitrr's example config has them so, off).
+pub(super) fn placeholder_is_unset(key: &str) -> bool {
+    matches!(key, "OmbiURI" | "OmbiAPIKey" | "OverseerrURI" | "OverseerrAPIKey")
+}
 
 /// `[<Arr>.Torrent]`.
 pub(super) static TORRENT: TableSchema = TableSchema {
@@ -858,8 +861,8 @@ pub(super) fn arr_error_codes_default(kind: ArrKind) -> &'static [&'static str] 
     }
 }
 
-fn is_4k_default(_kind: ArrKind, section: &str) -> Dflt {
-    Dflt::Bool(section.to_lowercase().contains("4k"))
+pub(super) fn is_4k_default(section: &str) -> bool {
+    section.to_lowercase().contains("4k")
 }
 
 /// A section name as a message shows it: as written, or quoted and cut short when it is too
@@ -1040,13 +1043,7 @@ mod tests {
         assert_eq!(folder_exclusion_default(ArrKind::Sonarr, "Sonarr-Anime").len(), 7);
         assert_eq!(folder_exclusion_default(ArrKind::Radarr, "Radarr-1080").len(), 5);
         assert_eq!(folder_exclusion_default(ArrKind::Lidarr, "Lidarr-anime").len(), 3);
-        assert!(matches!(
-            is_4k_default(ArrKind::Radarr, "Radarr-4K"),
-            Dflt::Bool(true)
-        ));
-        assert!(matches!(
-            is_4k_default(ArrKind::Radarr, "Radarr-1080"),
-            Dflt::Bool(false)
-        ));
+        assert!(is_4k_default("Radarr-4K") && is_4k_default("radarr-4k"));
+        assert!(!is_4k_default("Radarr-1080"));
     }
 }

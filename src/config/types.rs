@@ -217,6 +217,43 @@ pub struct EntrySearch {
     /// removal, so that indexers are not hammered.
     pub per_hour: Option<u32>,
     pub per_day: Option<u32>,
+    /// `[<Arr>.EntrySearch.Overseerr]` or `.Ombi` (Overseerr when both are on; Radarr and Sonarr
+    /// only): requested media is searched first.
+    pub requests: Option<RequestSource>,
+    /// SearchRequestsEvery (default 300 s): how often the requests are read.
+    pub requests_every: Duration,
+}
+
+/// A request manager whose requests are searched first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestSource {
+    pub manager: RequestManager,
+    /// OverseerrURI / OmbiURI, without a trailing slash.
+    pub uri: String,
+    /// OverseerrAPIKey / OmbiAPIKey.
+    pub api_key: String,
+    /// ApprovedOnly (default true): only approved requests.
+    pub approved_only: bool,
+    pub skip_tls_verify: bool,
+    /// Is4K (Overseerr; default true only for a section whose name holds "4K"): the 4K requests
+    /// instead of the others.
+    pub is_4k: bool,
+}
+
+/// Which request manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestManager {
+    Overseerr,
+    Ombi,
+}
+
+impl RequestManager {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Overseerr => "Overseerr",
+            Self::Ombi => "Ombi",
+        }
+    }
 }
 
 impl EntrySearch {
@@ -250,6 +287,8 @@ impl Default for EntrySearch {
             today_first: true,
             per_hour: Some(20),
             per_day: Some(200),
+            requests: None,
+            requests_every: Duration::from_secs(300),
         }
     }
 }

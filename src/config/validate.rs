@@ -20,7 +20,7 @@ use super::schema::{
 use super::tree::{Table, Val};
 use super::types::{
     Arr, Config, EntrySearch, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent,
-    SeedingRules, SeriesSearch, Settings, StalledDelay, TorrentRules, WebUi,
+    RequestManager, RequestSource, SeedingRules, SeriesSearch, Settings, StalledDelay, TorrentRules, WebUi,
 };
 
 /// RssSyncTimer and RefreshDownloadsTimer when absent: qBitrr's default, one minute.
@@ -604,7 +604,7 @@ impl Validator<'_> {
         let arr_error_codes = a
             .texts("ArrErrorCodesToBlocklist")
             .unwrap_or_else(|| owned(schema::arr_error_codes_default(kind)));
-        let search = entry_search(&mut a.sub("EntrySearch", &schema::ENTRY_SEARCH));
+        let search = entry_search(&mut a.sub("EntrySearch", &schema::ENTRY_SEARCH), kind, name);
         let mut t = a.sub("Torrent", &schema::TORRENT);
         let torrent = torrent(&mut t, kind, name);
         let mut seeding_keys = t.sub("SeedingMode", &schema::SEEDING_MODE);
@@ -852,7 +852,7 @@ const MAX_REMOVALS_PER_HOUR_DEFAULT: u32 = 100;
 const SEARCH_DELAY_DEFAULT: Duration = Duration::from_secs(30);
 
 /// `[<Arr>.EntrySearch]`, with qBitrr's defaults (and ours for the budget).
-fn entry_search(e: &mut Keys) -> EntrySearch {
+fn entry_search(e: &mut Keys, kind: ArrKind, section: &str) -> EntrySearch {
     let d = EntrySearch::default();
     let by_series = match e.table.and_then(|t| t.get("SearchBySeries")).map(|i| &i.val) {
         Some(Val::Bool(true)) => SeriesSearch::Series,
@@ -886,7 +886,85 @@ fn entry_search(e: &mut Keys) -> EntrySearch {
         today_first: e.bool("PrioritizeTodaysReleases").unwrap_or(d.today_first),
         per_hour,
         per_day,
+        requests: request_source(e, kind, section),
+        requests_every: e.secs("SearchRequestsEvery").unwrap_or(d.requests_every),
     }
+}
+
+/// `[<Arr>.EntrySearch.Overseerr]`, else `.Ombi`, when its search is on (qBitrr: Radarr and
+/// Sonarr only; Overseerr wins when both are on). Its address and key must then be set.
+fn request_source(e: &mut Keys, kind: ArrKind, section: &str) -> Option<RequestSource> {
+    // qBitrr asks them for movies and series only: on Lidarr and Readarr the keys do nothing.
+    let can = matches!(kind, ArrKind::Radarr | ArrKind::Sonarr);
+    let mut o = e.sub("Overseerr", &schema::OVERSEERR);
+    let overseerr_on = can && o.bool("SearchOverseerrRequests").unwrap_or(false);
+    let is_4k = o.bool("Is4K").unwrap_or_else(|| schema::is_4k_default(section));
+    let overseerr = manager(&mut o, RequestManager::Overseerr, overseerr_on, is_4k);
+    let mut b = e.sub("Ombi", &schema::OMBI);
+    let ombi_on = can && !overseerr_on && b.bool("SearchOmbiRequests").unwrap_or(false);
+    let ombi = manager(&mut b, RequestManager::Ombi, ombi_on, false);
+    overseerr.or(ombi)
+}
+
+/// A text key's value unless it is empty or `CHANGE_ME` ("not set").
+fn set_text(value: Option<&str>) -> Option<&str> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && *v != PLACEHOLDER)
+}
+
+/// One request manager's keys, each checked; when its search is `on`, its address and key must
+/// be set (reported when not).
+fn manager(m: &mut Keys, manager: RequestManager, on: bool, is_4k: bool) -> Option<RequestSource> {
+    let name = manager.name();
+    let (uri_key, key_key) = match manager {
+        RequestManager::Overseerr => ("OverseerrURI", "OverseerrAPIKey"),
+        RequestManager::Ombi => ("OmbiURI", "OmbiAPIKey"),
+    };
+    let switch = format!("Search{name}Requests");
+    let uri = m.text(uri_key).map(set_text);
+    let api_key = m.text(key_key).map(set_text);
+    let approved_only = m.bool("ApprovedOnly").unwrap_or(true);
+    let skip_tls_verify = m.bool("SkipTLSVerify").unwrap_or(false);
+    let uri = match uri {
+        Ok(Some(uri)) if scheme_len(uri).is_none() => {
+            let message = format!(
+                "{} must start with http:// or https://",
+                quoted(&redact_userinfo(uri))
+            );
+            m.error(uri_key, message);
+            None
+        }
+        Ok(Some(uri)) => Some(uri.trim_end_matches('/').to_string()),
+        Ok(None) if on => {
+            m.error(
+                uri_key,
+                format!("not set; set {name}'s address, or {switch} = false"),
+            );
+            None
+        }
+        _ => None,
+    };
+    let api_key = match api_key {
+        Ok(Some(key)) => Some(key.to_string()),
+        Ok(None) if on => {
+            m.error(
+                key_key,
+                format!("not set; copy {name}'s API key, or {switch} = false"),
+            );
+            None
+        }
+        _ => None,
+    };
+    Some(RequestSource {
+        manager,
+        uri: uri?,
+        api_key: api_key?,
+        approved_only,
+        skip_tls_verify,
+        is_4k,
+    })
+    .filter(|_| on)
 }
 
 /// `[<Arr>.Torrent]`.

@@ -8,6 +8,7 @@ fn item(id: i64, date: Option<UnixTime>) -> WantedItem {
         id,
         parent: None,
         season: None,
+        tmdb: None,
         title: format!("item {id}"),
         date,
         monitored: true,

@@ -123,4 +123,7 @@ impl ArrApi for ArrClient {
     fn searches_running(&self) -> Result<usize, HttpError> {
         ArrClient::searches_running(self)
     }
+    fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
+        ArrClient::series_by_tvdb(self, tvdb)
+    }
 }

@@ -178,6 +178,9 @@ impl<C: ArrApi> ArrApi for DryRun<C> {
     fn searches_running(&self) -> Result<usize, HttpError> {
         Ok(0)
     }
+    fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
+        self.inner.series_by_tvdb(tvdb)
+    }
 }
 
 #[cfg(test)]

@@ -70,6 +70,8 @@ pub(crate) enum Call {
     Wanted(WantedList, bool),
     /// `searches_running`.
     SearchesRunning,
+    /// `series_by_tvdb`.
+    SeriesByTvdb(i64),
     /// `files`, by hash.
     Files(String),
     /// `trackers`, by hash.
@@ -104,6 +106,7 @@ impl Call {
             Self::FindSearch(_) => "find_search",
             Self::Wanted(..) => "wanted",
             Self::SearchesRunning => "searches_running",
+            Self::SeriesByTvdb(_) => "series_by_tvdb",
             Self::Files(_) => "files",
             Self::Trackers(_) => "trackers",
             Self::SkipFiles { .. } => "skip_files",
@@ -579,6 +582,11 @@ impl ArrApi for FakeArr {
         self.journal.record(Call::SearchesRunning)?;
         Ok(*lock(&self.running))
     }
+    /// Series `n` has TVDB id `n + 1000`, for n below 1000.
+    fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
+        self.journal.record(Call::SeriesByTvdb(tvdb))?;
+        Ok(Some(tvdb - 1000).filter(|id| (0..1000).contains(id)))
+    }
     fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
         self.journal.record(Call::FindSearch(media_ids.to_vec()))?;
         let (name, _) = self.kind.search_command();
@@ -630,5 +638,8 @@ impl<T: ArrApi + Sync> ArrApi for Arc<T> {
     }
     fn searches_running(&self) -> Result<usize, HttpError> {
         T::searches_running(self)
+    }
+    fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
+        T::series_by_tvdb(self, tvdb)
     }
 }

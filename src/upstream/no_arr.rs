@@ -61,6 +61,9 @@ impl ArrApi for NoArr {
     fn searches_running(&self) -> Result<usize, HttpError> {
         Ok(0)
     }
+    fn series_by_tvdb(&self, _: i64) -> Result<Option<i64>, HttpError> {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

@@ -88,4 +88,6 @@ pub(crate) trait ArrApi: Send {
     ) -> Result<bool, HttpError>;
     /// How many `*Search` commands are queued or running.
     fn searches_running(&self) -> Result<usize, HttpError>;
+    /// Sonarr's id of the series with TVDB id `tvdb`, if it has it.
+    fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError>;
 }

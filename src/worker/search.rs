@@ -10,12 +10,16 @@
 //! - SearchLoopDelay apart;
 //! - each recorded before it is sent, so a restart never sends it again this round.
 //!
+//! With Overseerr or Ombi on, their requests are read every SearchRequestsEvery; a wanted item
+//! that was requested (a movie by its TMDB id; an episode by its series' TVDB id, looked up
+//! once per series) is searched ahead of the rest.
+//!
 //! When every wanted item was searched, a new round starts after [`ROUND_PAUSE`]
 //! (SearchAgainOnSearchCompletion). A 429 (or a 503 with `Retry-After`) holds every search of
 //! this Arr until the Arr said, or for a doubling wait. A dry run reads the lists and says what
 //! it would search, once per item, and sends nothing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -26,6 +30,7 @@ use crate::clock::{rfc3339, unix_now, UnixTime};
 use crate::config::{Arr, EntrySearch};
 use crate::http::HttpError;
 use crate::model::{ArrKind, AuditEntry};
+use crate::requests::RequestApi;
 use crate::search::{self, Budget, BudgetLeft, Candidate, Picker, Reason, Search};
 use crate::shutdown::Shutdown;
 use crate::status::{Board, SearchState};
@@ -171,6 +176,23 @@ pub(crate) struct SearchLoop {
     failures: u32,
     /// The Arr has no wanted lists (said once).
     no_lists_said: bool,
+    /// Overseerr or Ombi, with what it said.
+    requests: Option<RequestState>,
+}
+
+/// A request manager and what was last read from it.
+struct RequestState {
+    api: Box<dyn RequestApi>,
+    /// When to read it again.
+    due: UnixTime,
+    /// Requested movies, by TMDB id.
+    movies: BTreeSet<i64>,
+    /// Requested series, by Sonarr's series id.
+    series: BTreeSet<i64>,
+    /// Sonarr's series id of each TVDB id looked up (`None`: Sonarr has no such series yet).
+    series_ids: HashMap<i64, Option<i64>>,
+    /// The last read failed (said once, until one works).
+    failing: bool,
 }
 
 impl SearchLoop {
@@ -198,7 +220,83 @@ impl SearchLoop {
             slowed: 0,
             failures: 0,
             no_lists_said: false,
+            requests: None,
         }
+    }
+
+    /// Searches what `api` says was requested first.
+    pub(crate) fn with_requests(mut self, api: Box<dyn RequestApi>) -> Self {
+        self.requests = Some(RequestState {
+            api,
+            due: 0,
+            movies: BTreeSet::new(),
+            series: BTreeSet::new(),
+            series_ids: HashMap::new(),
+            failing: false,
+        });
+        self
+    }
+
+    /// Reads the requests again when that is due. A failure keeps what was read before (and
+    /// the searches go on): requests only change the order.
+    fn refresh_requests(&mut self, now: UnixTime) {
+        let every = i64::try_from(self.cfg.requests_every.as_secs()).unwrap_or(i64::MAX);
+        let (name, arr, kind) = (&self.name, self.arr.as_ref(), self.kind);
+        let Some(r) = self.requests.as_mut().filter(|r| r.due <= now) else {
+            return;
+        };
+        r.due = now.saturating_add(every);
+        let manager = r.api.manager().name();
+        let requested = match r.api.requested() {
+            Ok(requested) => requested,
+            Err(e) => {
+                if !std::mem::replace(&mut r.failing, true) {
+                    warn!("{name}: {manager}'s requests could not be read, so none goes first: {e}");
+                }
+                return;
+            }
+        };
+        if std::mem::replace(&mut r.failing, false) {
+            info!("{name}: {manager}'s requests are read again");
+        }
+        r.movies = requested.movies;
+        if kind == ArrKind::Sonarr {
+            let mut series = BTreeSet::new();
+            for tvdb in requested.series {
+                let id = match r.series_ids.get(&tvdb) {
+                    Some(id) => *id,
+                    None => match arr.series_by_tvdb(tvdb) {
+                        Ok(id) => {
+                            // Not in Sonarr yet: asked again at the next read.
+                            if id.is_some() {
+                                r.series_ids.insert(tvdb, id);
+                            }
+                            id
+                        }
+                        Err(e) => {
+                            debug!("{name}: the series with TVDB id {tvdb} could not be looked up: {e}");
+                            None
+                        }
+                    },
+                };
+                series.extend(id);
+            }
+            r.series = series;
+        }
+        let open = (r.movies.len() + r.series.len()) as u64;
+        self.board.update(&self.name, |w| {
+            let s = w.search.get_or_insert_with(SearchState::default);
+            s.requests = Some((manager, open));
+        });
+    }
+
+    /// Whether `item` was requested in Overseerr or Ombi.
+    fn requested(&self, item: &search::WantedItem) -> bool {
+        self.requests.as_ref().is_some_and(|r| match self.kind {
+            ArrKind::Radarr => item.tmdb.is_some_and(|t| r.movies.contains(&t)),
+            ArrKind::Sonarr => item.parent.is_some_and(|s| r.series.contains(&s)),
+            _ => false,
+        })
     }
 
     /// Runs rounds until `stop` is set.
@@ -269,6 +367,7 @@ impl SearchLoop {
             self.show(budget_wait_words(self.budget.left(now), at), Some(wait));
             return Ok(Next::After(wait));
         }
+        self.refresh_requests(now);
         let picked = match self.pick(now)? {
             Picked::NoLists => {
                 if !std::mem::replace(&mut self.no_lists_said, true) {
@@ -408,6 +507,7 @@ impl SearchLoop {
             &[true]
         };
         let (kind, cfg) = (self.kind, self.cfg.clone());
+        let requested = |item: &search::WantedItem| self.requested(item);
         for (reason, list) in lists {
             for &monitored in monitored {
                 let count = wanted.entry(reason.name()).or_default();
@@ -451,6 +551,7 @@ impl SearchLoop {
                             || said.as_ref().is_some_and(|s| keys.iter().any(|k| s.contains(k)));
                         at += keys.len();
                         if !done {
+                            let reason = if requested(&item) { Reason::Request } else { reason };
                             picker.offer(Candidate::new(reason, item, kind, &cfg, now));
                         }
                     }

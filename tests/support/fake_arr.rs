@@ -300,6 +300,8 @@ struct State {
     searches_pending: bool,
     /// The next n `POST command` answer 429 with this `Retry-After` (seconds).
     throttled: Option<(usize, u64)>,
+    /// Sonarr's series, (id, TVDB id), for `GET series?tvdbId=`.
+    series: Vec<(u64, u64)>,
 }
 
 struct Ctx {
@@ -360,6 +362,11 @@ impl FakeArr {
     /// What `wanted/cutoff` lists.
     pub fn set_wanted_cutoff(&self, records: Option<Vec<Value>>) {
         self.state().wanted_cutoff = records;
+    }
+
+    /// Sonarr's series as (id, TVDB id), for `GET series?tvdbId=`.
+    pub fn set_series(&self, series: Vec<(u64, u64)>) {
+        self.state().series = series;
     }
 
     /// While set, search commands stay "started" in `GET command` (they count for SearchLimit).
@@ -651,6 +658,7 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
         ["queue", "details"] => only(m, "GET", || queue_details(ctx, rec)),
         ["queue", "bulk"] => only(m, "DELETE", || queue_bulk_delete(ctx, rec)),
         ["wanted", list @ ("missing" | "cutoff")] => only(m, "GET", || wanted_page(ctx, rec, list)),
+        ["series"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || series_list(ctx, rec)),
         ["queue", id] if id.parse::<i64>().is_ok() => {
             only(m, "DELETE", || queue_delete(ctx, rec, id.parse().unwrap_or(-1)))
         }
@@ -975,6 +983,20 @@ fn wanted_page(ctx: &Ctx, rec: &Recorded, list: &str) -> Reply {
             "totalRecords": matching.len(), "records": slice,
         }),
     )
+}
+
+/// `GET series` (Sonarr's `SeriesResource` list, the fields a client reads), filtered by
+/// `tvdbId` when given.
+fn series_list(ctx: &Ctx, rec: &Recorded) -> Reply {
+    let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    let tvdb: Option<u64> = rec.query_value("tvdbId").and_then(|v| v.parse().ok());
+    let list: Vec<Value> = s
+        .series
+        .iter()
+        .filter(|(_, t)| tvdb.is_none_or(|want| want == *t))
+        .map(|(id, t)| json!({"id": id, "tvdbId": t, "title": format!("Series {id}"), "monitored": true, "seasons": []}))
+        .collect();
+    Reply::json(200, &Value::Array(list))
 }
 
 /// A schema-shaped wanted record: a `MovieResource`, an `EpisodeResource` (series 7000 + id /

@@ -42,8 +42,9 @@ struct Section {
     /// More lines for `[<name>]`; by default the Arr's periodic jobs are off, so they do
     /// not mix with the commands a test counts.
     arr_lines: &'static str,
-    /// Lines for `[<name>.EntrySearch]` (the search loop runs at qBitrr's defaults without).
-    search: &'static str,
+    /// Lines for `[<name>.EntrySearch]` (the search loop runs at qBitrr's defaults without);
+    /// they may open its sub-tables (`[<name>.EntrySearch.Overseerr]`).
+    search: String,
 }
 
 /// The default of [`Section::file_filters`].
@@ -64,7 +65,7 @@ impl Section {
             file_filters: NO_FILE_FILTERS,
             seeding: "",
             arr_lines: NO_ARR_JOBS,
-            search: "",
+            search: String::new(),
         }
     }
 }
@@ -138,9 +139,9 @@ impl ScenarioBuilder {
     }
 
     /// Lines for `[<name>.EntrySearch]` of the section added last.
-    pub fn search_lines(mut self, lines: &'static str) -> Self {
+    pub fn search_lines(mut self, lines: impl Into<String>) -> Self {
         if let Some(section) = self.sections.last_mut() {
-            section.search = lines;
+            section.search = lines.into();
         }
         self
     }
@@ -253,7 +254,7 @@ impl ScenarioBuilder {
                 filters = s.file_filters,
                 seeding = s.seeding,
                 lines = s.arr_lines,
-                search = s.search,
+                search = &s.search,
             ));
         }
         let qbit_url = proxy.as_ref().map_or_else(|| qbit.url(), RecordingProxy::url);

@@ -26,6 +26,7 @@ fn movie(id: i64, days_ago: i64) -> WantedItem {
         id,
         parent: None,
         season: None,
+        tmdb: Some(1000 + id),
         title: format!("Movie {id}"),
         date: Some(NOW - days_ago * 86_400),
         monitored: true,
@@ -469,4 +470,104 @@ fn an_arr_without_wanted_lists_is_said_once_and_asked_again_hourly() {
     assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(BACKOFF_MAX)));
     assert!(b.state().doing.contains("no wanted lists"));
     assert!(b.sent().is_empty());
+}
+
+/// A request manager that answers what the test set, and counts its reads.
+#[derive(Clone, Default)]
+struct FakeRequests {
+    answer: Arc<std::sync::Mutex<Option<crate::requests::Requested>>>,
+    reads: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl crate::requests::RequestApi for FakeRequests {
+    fn manager(&self) -> crate::config::RequestManager {
+        crate::config::RequestManager::Overseerr
+    }
+    fn requested(&self) -> Result<crate::requests::Requested, HttpError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.answer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| http_status(503, None))
+    }
+}
+
+fn requested(movies: &[i64], series: &[i64]) -> Option<crate::requests::Requested> {
+    Some(crate::requests::Requested {
+        movies: movies.iter().copied().collect(),
+        series: series.iter().copied().collect(),
+    })
+}
+
+#[test]
+fn requested_movies_are_searched_first_and_requests_are_read_every_so_often() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(
+        WantedList::Missing,
+        true,
+        vec![movie(1, 400), movie(2, 3), movie(3, 30)],
+    );
+    let requests = FakeRequests::default();
+    // Movie 1 (the oldest) was requested in Overseerr, by its TMDB id.
+    *requests.answer.lock().unwrap() = requested(&[1001, 99_999], &[]);
+    let cfg = EntrySearch {
+        per_hour: Some(1),
+        ..unlimited()
+    };
+    let mut search_loop = b.search_loop(cfg).with_requests(Box::new(requests.clone()));
+    let stop = Shutdown::new();
+    search_loop.round(&stop).ok();
+    assert_eq!(b.sent(), [json!({"name": "MoviesSearch", "movieIds": [1]})]);
+    let state = b.state();
+    assert_eq!(state.sent.get("request"), Some(&1));
+    assert_eq!(state.requests, Some(("Overseerr", 2)));
+    // Read once per SearchRequestsEvery (300 s by default), not every round.
+    search_loop.round(&stop).ok();
+    assert_eq!(requests.reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn requested_series_go_first_on_sonarr_by_their_tvdb_id() {
+    let b = Bench::new(ArrKind::Sonarr);
+    let ep = |id, series| WantedItem {
+        parent: Some(series),
+        season: Some(1),
+        tmdb: None,
+        ..movie(id, id)
+    };
+    b.fake
+        .set_wanted(WantedList::Missing, true, vec![ep(1, 7), ep(2, 8), ep(3, 7)]);
+    let requests = FakeRequests::default();
+    // The fake Sonarr's series n has TVDB id n + 1000; 5000 is not in Sonarr yet.
+    *requests.answer.lock().unwrap() = requested(&[], &[1008, 5000]);
+    let cfg = EntrySearch {
+        by_series: SeriesSearch::Episode,
+        ..unlimited()
+    };
+    let mut search_loop = b.search_loop(cfg).with_requests(Box::new(requests));
+    search_loop.round(&Shutdown::new()).ok();
+    let ids: Vec<Value> = b.sent().iter().map(|c| c["episodeIds"][0].clone()).collect();
+    assert_eq!(ids, [json!(2), json!(1), json!(3)]);
+    assert_eq!(b.state().requests, Some(("Overseerr", 1)));
+    let lookups: Vec<Call> = b
+        .journal
+        .calls()
+        .into_iter()
+        .filter(|c| matches!(c, Call::SeriesByTvdb(_)))
+        .collect();
+    assert_eq!(lookups, [Call::SeriesByTvdb(1008), Call::SeriesByTvdb(5000)]);
+}
+
+#[test]
+fn unreadable_requests_change_nothing_but_the_order() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake
+        .set_wanted(WantedList::Missing, true, vec![movie(1, 400), movie(2, 3)]);
+    let requests = FakeRequests::default(); // answers 503
+    let mut search_loop = b.search_loop(unlimited()).with_requests(Box::new(requests));
+    search_loop.round(&Shutdown::new()).ok();
+    let ids: Vec<Value> = b.sent().iter().map(|c| c["movieIds"][0].clone()).collect();
+    assert_eq!(ids, [json!(2), json!(1)]);
+    assert_eq!(b.state().requests, None);
 }
