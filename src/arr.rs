@@ -14,7 +14,7 @@ use crate::clock;
 use crate::config::{Arr, ImportMode};
 use crate::http::{self, HttpError};
 use crate::model::{ArrKind, QueueEntry, TrackedStatus};
-use crate::search::WantedItem;
+use crate::search::{OwnedItem, WantedItem};
 
 /// Queue rows fetched per page.
 pub(crate) const QUEUE_PAGE_SIZE: u32 = 500;
@@ -242,13 +242,19 @@ impl ArrClient {
 
     /// `GET path` (under the API prefix), its JSON body of at most `limit` bytes.
     fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, limit: u64) -> Result<T, HttpError> {
+        let (endpoint, mut resp) = self.get(path)?;
+        http::read_json(&endpoint, resp.body_mut(), limit)
+    }
+
+    /// `GET path` (under the API prefix): the endpoint, for errors, and the answer.
+    fn get(&self, path: &str) -> Result<(String, ureq::http::Response<ureq::Body>), HttpError> {
         let endpoint = self.endpoint("GET", path);
         let req = self
             .agent
             .get(format!("{}{path}", self.base))
             .header("X-Api-Key", &self.api_key);
-        let mut resp = self.check(&endpoint, req.call())?;
-        http::read_json(&endpoint, resp.body_mut(), limit)
+        let resp = self.check(&endpoint, req.call())?;
+        Ok((endpoint, resp))
     }
 
     /// The whole queue (every page), folded per download hash. A queue that
@@ -412,6 +418,82 @@ impl ArrClient {
         Ok(true)
     }
 
+    /// `GET qualityprofile`: each profile's minimum custom-format score.
+    pub(crate) fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Profile {
+            id: i64,
+            #[serde(default)]
+            min_format_score: i64,
+        }
+        let profiles: Vec<Profile> = self.get_json("/qualityprofile", QUEUE_BODY_LIMIT)?;
+        Ok(profiles.into_iter().map(|p| (p.id, p.min_format_score)).collect())
+    }
+
+    /// Every item of the library that has a file, handed to `f` as it is read (never the
+    /// whole library in memory): Radarr's `GET movie`; Sonarr's `GET series`, then per series
+    /// `GET episodefile?seriesId=` and `GET episode?seriesId=`. `Ok(false)` on Lidarr and
+    /// Readarr (not read yet).
+    pub(crate) fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
+        let kind = self.kind;
+        match kind {
+            ArrKind::Radarr => {
+                self.get_each("/movie", &mut |row: WantedRow| {
+                    if row.has_file {
+                        let cf_score = row.movie_file.as_ref().and_then(|m| m.custom_format_score);
+                        let profile = row.quality_profile_id;
+                        f(OwnedItem {
+                            item: row.item(kind),
+                            profile,
+                            cf_score,
+                        });
+                    }
+                })?;
+                Ok(true)
+            }
+            ArrKind::Sonarr => {
+                let mut series: Vec<SeriesRow> = Vec::new();
+                self.get_each("/series", &mut |s: SeriesRow| series.push(s))?;
+                for s in series {
+                    let mut scores: HashMap<i64, Option<i64>> = HashMap::new();
+                    self.get_each(
+                        &format!("/episodefile?seriesId={}", s.id),
+                        &mut |file: FileScore| {
+                            scores.insert(file.id, file.custom_format_score);
+                        },
+                    )?;
+                    self.get_each(&format!("/episode?seriesId={}", s.id), &mut |row: WantedRow| {
+                        if row.has_file {
+                            let cf_score = row
+                                .episode_file_id
+                                .and_then(|id| scores.get(&id).copied().flatten());
+                            let mut item = row.item(kind);
+                            item.monitored &= s.monitored;
+                            f(OwnedItem {
+                                item,
+                                profile: s.quality_profile_id,
+                                cf_score,
+                            });
+                        }
+                    })?;
+                }
+                Ok(true)
+            }
+            ArrKind::Lidarr | ArrKind::Readarr => Ok(false),
+        }
+    }
+
+    /// `GET path`, a JSON array read element by element into `f`.
+    fn get_each<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        f: &mut dyn FnMut(T),
+    ) -> Result<u64, HttpError> {
+        let (endpoint, mut resp) = self.get(path)?;
+        http::read_json_array(&endpoint, resp.body_mut(), LIBRARY_BODY_LIMIT, f)
+    }
+
     /// `GET series?tvdbId=`: Sonarr's id of the series with TVDB id `tvdb`, if it has it.
     pub(crate) fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
         #[derive(Deserialize)]
@@ -477,6 +559,9 @@ fn running_searches(commands: &[ListedCommand]) -> usize {
         .filter(|c| matches!(c.status.as_deref(), Some("queued" | "started")))
         .count()
 }
+
+/// Largest library answer accepted (read element by element, never held whole).
+const LIBRARY_BODY_LIMIT: u64 = 1 << 30;
 
 /// Wanted items fetched per page.
 pub(crate) const WANTED_PAGE_SIZE: u32 = 250;
@@ -545,6 +630,38 @@ struct WantedRow {
     in_cinemas: Option<String>,
     #[serde(default)]
     year: Option<i64>,
+    #[serde(default = "yes")]
+    monitored: bool,
+    /// Library reads (DoUpgradeSearch, CustomFormatUnmetSearch): whether it has a file, its
+    /// profile, and its file's custom-format score (Radarr's `movieFile`; Sonarr's by
+    /// `episodeFileId` from `episodefile`).
+    #[serde(default)]
+    has_file: bool,
+    #[serde(default)]
+    quality_profile_id: Option<i64>,
+    #[serde(default)]
+    movie_file: Option<FileScore>,
+    #[serde(default)]
+    episode_file_id: Option<i64>,
+}
+
+/// A file's id and custom-format score (`movieFile`, an `episodefile` entry).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileScore {
+    #[serde(default)]
+    id: i64,
+    #[serde(default)]
+    custom_format_score: Option<i64>,
+}
+
+/// A Sonarr series, the fields the library read uses.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeriesRow {
+    id: i64,
+    #[serde(default)]
+    quality_profile_id: Option<i64>,
     #[serde(default = "yes")]
     monitored: bool,
 }

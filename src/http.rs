@@ -277,6 +277,40 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|e| HttpError::decode_error(endpoint, e))
 }
 
+/// Reads a JSON array body of at most `limit` bytes element by element, handing each to `f`,
+/// so that a large library is never in memory at once; returns how many there were. A body
+/// that is not such an array is an error (after `f` saw the elements before the fault).
+pub(crate) fn read_json_array<T: serde::de::DeserializeOwned>(
+    endpoint: &str,
+    body: &mut ureq::Body,
+    limit: u64,
+    f: &mut dyn FnMut(T),
+) -> Result<u64, HttpError> {
+    use serde::Deserializer as _;
+    struct Each<'f, T>(&'f mut dyn FnMut(T));
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Each<'_, T> {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON array")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+            let mut n = 0;
+            while let Some(item) = seq.next_element::<T>()? {
+                (self.0)(item);
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    let reader = std::io::BufReader::with_capacity(64 << 10, body.with_config().limit(limit).reader());
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let n = de
+        .deserialize_seq(Each(f))
+        .map_err(|e| HttpError::decode_error(endpoint, e))?;
+    de.end().map_err(|e| HttpError::decode_error(endpoint, e))?;
+    Ok(n)
+}
+
 /// Reads a body of at most `limit` bytes.
 pub(crate) fn read_bytes(endpoint: &str, body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>, HttpError> {
     body.with_config()

@@ -6,7 +6,8 @@
 //! - [`Candidate`]s come from the Arr's `wanted/missing` and `wanted/cutoff` pages; a
 //!   [`Picker`] keeps the best few while the pages stream by, so a 50,000-episode library
 //!   never sits in memory.
-//! - The order is qBitrr's: the reason (requested, then missing, then quality cutoff unmet), then, on Sonarr,
+//! - The order is qBitrr's: the reason (requested, missing, custom format below the minimum,
+//!   quality cutoff unmet, upgrade), then, on Sonarr,
 //!   what aired today, then the date, newest first (oldest with SearchInReverse).
 //! - [`commands`] turns the picked items into the Arr's search commands, grouping episodes as
 //!   SearchBySeries asks.
@@ -32,19 +33,31 @@ pub(crate) enum Reason {
     Request,
     /// Monitored, without a file (`wanted/missing`).
     Missing,
+    /// Has a file whose custom-format score is below its profile's minimum.
+    CustomFormat,
     /// Has a file below its profile's quality cutoff (`wanted/cutoff`).
     Quality,
+    /// Has a file; an upgrade may exist (DoUpgradeSearch).
+    Upgrade,
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 3] = [Reason::Request, Reason::Missing, Reason::Quality];
+    pub(crate) const ALL: [Reason; 5] = [
+        Reason::Request,
+        Reason::Missing,
+        Reason::CustomFormat,
+        Reason::Quality,
+        Reason::Upgrade,
+    ];
 
     /// For logs, the audit log and metrics.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Reason::Request => "request",
             Reason::Missing => "missing",
+            Reason::CustomFormat => "custom-format",
             Reason::Quality => "quality",
+            Reason::Upgrade => "upgrade",
         }
     }
 }
@@ -63,6 +76,16 @@ pub(crate) struct WantedItem {
     /// When it was (or will be) released or aired.
     pub(crate) date: Option<UnixTime>,
     pub(crate) monitored: bool,
+}
+
+/// An item of the library with a file, for upgrade and custom-format searches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OwnedItem {
+    pub(crate) item: WantedItem,
+    /// Its quality profile.
+    pub(crate) profile: Option<i64>,
+    /// Its file's custom-format score.
+    pub(crate) cf_score: Option<i64>,
 }
 
 /// A wanted item that may be searched, with why.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::fake_arr::{queue_record, wanted_record, FakeKind};
+use crate::support::fake_arr::{library_record, queue_record, wanted_record, FakeKind};
 use crate::support::fake_requests::{FakeRequests, Manager, Request};
 use crate::support::scenario::Scenario;
 use crate::support::util::wait_until;
@@ -379,4 +379,61 @@ fn ombi_requested_series_are_searched_first_on_sonarr() {
         .requests()
         .iter()
         .any(|r| r.path.ends_with("/series") && r.query_value("tvdbId") == Some("81002")));
+}
+
+#[test]
+fn upgrades_and_files_below_the_custom_format_minimum_are_searched_from_the_library() {
+    let Some(setup) = Scenario::radarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines("SearchesPerHour = -1\nDoUpgradeSearch = true\nCustomFormatUnmetSearch = true")
+        .sonarr()
+        .search_lines("SearchesPerHour = -1\nSearchBySeries = false\nCustomFormatUnmetSearch = true")
+        .setup()
+    else {
+        return;
+    };
+    let radarr = setup.arr("Radarr-Test");
+    radarr.set_wanted_missing(Some(vec![movie(1, 1, true)]));
+    // Profile 1's minimum is 50: movie 2's file scores 10, movie 3's 100 (an upgrade only).
+    radarr.set_library(
+        vec![
+            library_record(FakeKind::Radarr, 3, "2026-10-20T00:00:00Z", 100, 0),
+            library_record(FakeKind::Radarr, 2, "2026-10-02T00:00:00Z", 10, 0),
+        ],
+        50,
+    );
+    let sonarr = setup.arr("Sonarr-Test");
+    sonarr.set_series(vec![(7001, 81_001)]);
+    sonarr.set_library(
+        vec![
+            library_record(FakeKind::Sonarr, 10, "2026-10-05T20:00:00Z", 0, 1),
+            library_record(FakeKind::Sonarr, 11, "2026-10-06T20:00:00Z", 80, 1),
+        ],
+        50,
+    );
+    let s = setup.start_daemon();
+    let searches = wait_for_searches(&s, "Radarr-Test", 3);
+    assert_eq!(movie_ids(&searches), [1, 2, 3]);
+    let status = search_status(&s);
+    assert_eq!(status["sent"]["custom-format"], 1, "{status}");
+    assert_eq!(status["sent"]["upgrade"], 1, "{status}");
+    // Sonarr: only the episode whose file is below the minimum (no upgrade search asked for).
+    let searches = wait_for_searches(&s, "Sonarr-Test", 1);
+    assert_eq!(searches, [json!({"name": "EpisodeSearch", "episodeIds": [10]})]);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(s.arr("Sonarr-Test").searches().len(), 1);
+    let paths: Vec<String> = s
+        .arr("Sonarr-Test")
+        .requests()
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    for path in [
+        "/api/v3/series",
+        "/api/v3/episodefile",
+        "/api/v3/episode",
+        "/api/v3/qualityprofile",
+    ] {
+        assert!(paths.iter().any(|p| p == path), "no {path} in {paths:?}");
+    }
 }

@@ -1149,7 +1149,7 @@ FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\
 [Radarr-A.Torrent.SeedingMode]
 UploadRateLimitPerTorrent = 1000
 [Radarr-A.EntrySearch]
-DoUpgradeSearch = true
+UseTempForMissing = true
 
 [Sonarr-Anime]
 URI = \"http://b\"
@@ -1159,11 +1159,11 @@ RssSyncTimer = \"1m\"
 FileExtensionAllowlist = [\".mkv\"]
 FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\\bsamples?\\\\b\", \"\\\\bscreens?\\\\b\", \"\\\\bnc(ed|op)?(\\\\\\\\d+)?\\\\b\"]
 [Sonarr-Anime.EntrySearch]
-DoUpgradeSearch = true
+UseTempForMissing = true
 ");
         assert_eq!(
             loaded.warnings,
-            ["ignored (not supported yet): EntrySearch.DoUpgradeSearch (in 2 sections)"]
+            ["ignored (not supported yet): EntrySearch.UseTempForMissing (in 2 sections)"]
         );
     }
 

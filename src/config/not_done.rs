@@ -9,6 +9,7 @@ use super::check;
 use super::schema::{self, Dflt, TableSchema, Use};
 use super::tree::{Table, Val};
 use super::types::Config;
+use crate::model::ArrKind;
 
 /// Whether a behaviour is on in one table, and whether by qBitrr's default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +157,11 @@ impl Behaviour {
 pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
     let mut upgrades = Behaviour::new(
         "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch",
-        "upgrade and custom-format searches are not implemented yet",
+        "upgrade and custom-format searches are done for Radarr and Sonarr only",
+    );
+    let mut force_minimum = Behaviour::new(
+        "EntrySearch.ForceMinimumCustomFormat",
+        "downloads below the custom-format minimum are not removed yet",
     );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
@@ -176,13 +181,18 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let t = root.table(name);
         let search_t = t.and_then(|t| t.table("EntrySearch"));
         let es = &schema::ENTRY_SEARCH;
-        let upgrade = ["DoUpgradeSearch", "CustomFormatUnmetSearch"]
-            .iter()
-            .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key)));
-        upgrades.sections.push((name.clone(), upgrade));
+        if matches!(arr.kind, ArrKind::Lidarr | ArrKind::Readarr) {
+            let upgrade = ["DoUpgradeSearch", "CustomFormatUnmetSearch"]
+                .iter()
+                .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key)));
+            upgrades.sections.push((name.clone(), upgrade));
+        }
+        force_minimum
+            .sections
+            .push((name.clone(), flag(search_t, es, "ForceMinimumCustomFormat")));
     }
 
-    [upgrades, auto_update, web_pages]
+    [upgrades, force_minimum, auto_update, web_pages]
         .iter()
         .filter_map(Behaviour::line)
         .collect()
@@ -245,6 +255,7 @@ URI = \"http://a\"
 APIKey = \"k\"
 [Radarr-A.EntrySearch]
 DoUpgradeSearch = true
+ForceMinimumCustomFormat = true
 [Radarr-A.Torrent]
 AutoDelete = true
 FileExtensionAllowlist = [\".mkv\"]
@@ -254,17 +265,22 @@ RemoveDeadTrackers = true
 [Lidarr-M]
 URI = \"http://m\"
 APIKey = \"k\"
+[Lidarr-M.EntrySearch]
+CustomFormatUnmetSearch = true
 ";
         let lines = not_done(text);
         let has = |want: &str| lines.iter().any(|l| l == want);
         for want in [
-            "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch is on in Radarr-A (as set), but \
-             upgrade and custom-format searches are not implemented yet",
+            // Done for Radarr.
+            "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch is on in Lidarr-M (as set), but \
+             upgrade and custom-format searches are done for Radarr and Sonarr only",
+            "EntrySearch.ForceMinimumCustomFormat is on in Radarr-A (as set), but downloads below \
+             the custom-format minimum are not removed yet",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {
             assert!(has(want), "missing {want:?} in {lines:#?}");
         }
-        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert_eq!(lines.len(), 4, "{lines:#?}");
     }
 }

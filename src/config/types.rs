@@ -195,6 +195,11 @@ pub struct EntrySearch {
     pub missing: bool,
     /// QualityUnmetSearch (default false): also search media below its quality cutoff.
     pub quality_unmet: bool,
+    /// DoUpgradeSearch (default false): also search media that has a file (Radarr, Sonarr).
+    pub upgrade: bool,
+    /// CustomFormatUnmetSearch (default false): also search media whose file's custom-format
+    /// score is below its profile's minimum (Radarr, Sonarr).
+    pub custom_format: bool,
     /// AlsoSearchSpecials (default false): Sonarr's season 0 too.
     pub specials: bool,
     /// Unmonitored (default false): unmonitored media too.
@@ -277,6 +282,8 @@ impl Default for EntrySearch {
         Self {
             missing: true,
             quality_unmet: false,
+            upgrade: false,
+            custom_format: false,
             specials: false,
             unmonitored: false,
             limit: 5,

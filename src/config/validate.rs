@@ -874,6 +874,8 @@ fn entry_search(e: &mut Keys, kind: ArrKind, section: &str) -> EntrySearch {
     EntrySearch {
         missing: e.bool("SearchMissing").unwrap_or(d.missing),
         quality_unmet: e.bool("QualityUnmetSearch").unwrap_or(d.quality_unmet),
+        upgrade: e.bool("DoUpgradeSearch").unwrap_or(d.upgrade),
+        custom_format: e.bool("CustomFormatUnmetSearch").unwrap_or(d.custom_format),
         specials: e.bool("AlsoSearchSpecials").unwrap_or(d.specials),
         unmonitored: e.bool("Unmonitored").unwrap_or(d.unmonitored),
         limit: e.number("SearchLimit").unwrap_or(d.limit),

@@ -12,7 +12,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, QbitClient, Setting, SyncItem};
-use crate::search::WantedItem;
+use crate::search::{OwnedItem, WantedItem};
 use crate::tracker::{TrackerEdit, TrackerList};
 
 impl Qbittorrent for QbitClient {
@@ -125,5 +125,11 @@ impl ArrApi for ArrClient {
     }
     fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
         ArrClient::series_by_tvdb(self, tvdb)
+    }
+    fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError> {
+        ArrClient::format_minimums(self)
+    }
+    fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
+        ArrClient::library(self, f)
     }
 }

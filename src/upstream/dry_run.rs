@@ -16,7 +16,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
-use crate::search::WantedItem;
+use crate::search::{OwnedItem, WantedItem};
 use crate::tracker::{TrackerEdit, TrackerList};
 
 /// The id a dry run's commands get (the Arrs number theirs from 1).
@@ -180,6 +180,12 @@ impl<C: ArrApi> ArrApi for DryRun<C> {
     }
     fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
         self.inner.series_by_tvdb(tvdb)
+    }
+    fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError> {
+        self.inner.format_minimums()
+    }
+    fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
+        self.inner.library(f)
     }
 }
 

@@ -15,7 +15,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListFilter, ListQuery, Setting, SyncItem};
-use crate::search::WantedItem;
+use crate::search::{OwnedItem, WantedItem};
 use crate::tracker::{TrackerEdit, TrackerList};
 
 /// One call a fake received.
@@ -72,6 +72,10 @@ pub(crate) enum Call {
     SearchesRunning,
     /// `series_by_tvdb`.
     SeriesByTvdb(i64),
+    /// `format_minimums`.
+    FormatMinimums,
+    /// `library`.
+    Library,
     /// `files`, by hash.
     Files(String),
     /// `trackers`, by hash.
@@ -107,6 +111,8 @@ impl Call {
             Self::Wanted(..) => "wanted",
             Self::SearchesRunning => "searches_running",
             Self::SeriesByTvdb(_) => "series_by_tvdb",
+            Self::FormatMinimums => "format_minimums",
+            Self::Library => "library",
             Self::Files(_) => "files",
             Self::Trackers(_) => "trackers",
             Self::SkipFiles { .. } => "skip_files",
@@ -424,6 +430,9 @@ pub(crate) struct FakeArr {
     bodies: Mutex<Vec<Value>>,
     /// Commands are carried out, but their answers lost (a timeout).
     lose_answers: Mutex<bool>,
+    /// The library's items with a file, and each profile's minimum custom-format score.
+    library: Mutex<Vec<OwnedItem>>,
+    minimums: Mutex<HashMap<i64, i64>>,
 }
 
 impl FakeArr {
@@ -438,7 +447,15 @@ impl FakeArr {
             running: Mutex::new(0),
             bodies: Mutex::new(Vec::new()),
             lose_answers: Mutex::new(false),
+            library: Mutex::new(Vec::new()),
+            minimums: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The library's items with a file, and each profile's minimum custom-format score.
+    pub(crate) fn set_library(&self, items: Vec<OwnedItem>, minimums: &[(i64, i64)]) {
+        *lock(&self.library) = items;
+        *lock(&self.minimums) = minimums.iter().copied().collect();
     }
 
     /// From now on (`true`), commands are carried out but answer with a timeout.
@@ -587,6 +604,17 @@ impl ArrApi for FakeArr {
         self.journal.record(Call::SeriesByTvdb(tvdb))?;
         Ok(Some(tvdb - 1000).filter(|id| (0..1000).contains(id)))
     }
+    fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError> {
+        self.journal.record(Call::FormatMinimums)?;
+        Ok(lock(&self.minimums).clone())
+    }
+    fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
+        self.journal.record(Call::Library)?;
+        for item in lock(&self.library).clone() {
+            f(item);
+        }
+        Ok(true)
+    }
     fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
         self.journal.record(Call::FindSearch(media_ids.to_vec()))?;
         let (name, _) = self.kind.search_command();
@@ -641,5 +669,11 @@ impl<T: ArrApi + Sync> ArrApi for Arc<T> {
     }
     fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError> {
         T::series_by_tvdb(self, tvdb)
+    }
+    fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError> {
+        T::format_minimums(self)
+    }
+    fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
+        T::library(self, f)
     }
 }

@@ -10,7 +10,7 @@ use super::ArrApi;
 use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen, WantedList};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry};
-use crate::search::WantedItem;
+use crate::search::{OwnedItem, WantedItem};
 
 /// Stands in for the Arr of a managed category.
 pub(crate) struct NoArr {
@@ -63,6 +63,12 @@ impl ArrApi for NoArr {
     }
     fn series_by_tvdb(&self, _: i64) -> Result<Option<i64>, HttpError> {
         Ok(None)
+    }
+    fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError> {
+        Ok(HashMap::new())
+    }
+    fn library(&self, _: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
+        Ok(false)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
-use crate::search::WantedItem;
+use crate::search::{OwnedItem, WantedItem};
 use crate::tracker::{TrackerEdit, TrackerList};
 
 /// What the loop needs from one qBittorrent instance. Shared by the workers
@@ -90,4 +90,8 @@ pub(crate) trait ArrApi: Send {
     fn searches_running(&self) -> Result<usize, HttpError>;
     /// Sonarr's id of the series with TVDB id `tvdb`, if it has it.
     fn series_by_tvdb(&self, tvdb: i64) -> Result<Option<i64>, HttpError>;
+    /// Each quality profile's minimum custom-format score.
+    fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError>;
+    /// Every library item that has a file, as it is read; `Ok(false)` when not read for this kind.
+    fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError>;
 }

@@ -486,14 +486,9 @@ impl SearchLoop {
         Ok(Next::After(ROUND_PAUSE))
     }
 
-    /// Reads the wanted lists and keeps the best not searched yet.
+    /// Reads the wanted lists (and, for upgrade and custom-format searches, the library) and
+    /// keeps the best not searched yet.
     fn pick(&mut self, now: UnixTime) -> Result<Picked, RoundError> {
-        // Read once a list has items: an empty library costs one request a round.
-        let mut in_queue: Option<HashSet<i64>> = None;
-        let mut queue_error = None;
-        let mut picker = Picker::new(BATCH);
-        let mut wanted: BTreeMap<&'static str, u64> = BTreeMap::new();
-        let mut store_error = None;
         let lists: Vec<(Reason, WantedList)> = std::iter::once((Reason::Missing, WantedList::Missing))
             .chain(
                 self.cfg
@@ -506,70 +501,63 @@ impl SearchLoop {
         } else {
             &[true]
         };
-        let (kind, cfg) = (self.kind, self.cfg.clone());
-        let requested = |item: &search::WantedItem| self.requested(item);
+        let mut sieve = Sieve {
+            search: self,
+            now,
+            picker: Picker::new(BATCH),
+            in_queue: None,
+            wanted: BTreeMap::new(),
+            error: None,
+        };
+        let arr = self.arr.as_ref();
+        // Radarr before 5.6 has no wanted lists (its library may still be read for upgrades).
+        let mut no_lists = false;
         for (reason, list) in lists {
             for &monitored in monitored {
-                let count = wanted.entry(reason.name()).or_default();
-                let records = &self.records;
-                let said = &self.dry_run;
-                let arr = self.arr.as_ref();
-                let has = self.arr.wanted(list, monitored, &mut |items| {
-                    let items: Vec<_> = items
-                        .into_iter()
-                        .filter(|i| search::eligible(kind, i, &cfg))
-                        .collect();
-                    *count += items.len() as u64;
-                    if items.is_empty() || queue_error.is_some() {
-                        return;
-                    }
-                    let in_queue = match &in_queue {
-                        Some(q) => q,
-                        None => match arr.queue() {
-                            Ok(queue) => in_queue
-                                .insert(queue.values().flat_map(|e| e.media_ids.iter().copied()).collect()),
-                            Err(e) => {
-                                queue_error = Some(e);
-                                return;
-                            }
-                        },
-                    };
-                    let fresh = items.into_iter().filter(|i| !in_queue.contains(&i.id));
-                    let (keys, items): (Vec<Vec<String>>, Vec<_>) =
-                        fresh.map(|i| (search::keys_of(kind, &i), i)).unzip();
-                    let flat: Vec<String> = keys.iter().flatten().cloned().collect();
-                    let searched = match records.searched(&flat) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            store_error.get_or_insert(e);
-                            return;
-                        }
-                    };
-                    let mut at = 0;
-                    for (item, keys) in items.into_iter().zip(keys) {
-                        let done = searched[at..at + keys.len()].iter().any(Option::is_some)
-                            || said.as_ref().is_some_and(|s| keys.iter().any(|k| s.contains(k)));
-                        at += keys.len();
-                        if !done {
-                            let reason = if requested(&item) { Reason::Request } else { reason };
-                            picker.offer(Candidate::new(reason, item, kind, &cfg, now));
-                        }
-                    }
+                let has = arr.wanted(list, monitored, &mut |items| {
+                    sieve.offer(items.into_iter().map(|i| (reason, i)).collect());
                 });
                 match has {
                     Ok(true) => {}
                     // The cutoff list alone missing is not worth a warning of its own.
-                    Ok(false) if list == WantedList::Missing => return Ok(Picked::NoLists),
+                    Ok(false) if list == WantedList::Missing => no_lists = true,
                     Ok(false) => {}
                     Err(e) => return Err(RoundError::Arr(e)),
                 }
-                if let Some(e) = store_error.take() {
-                    return Err(RoundError::Store(e));
-                }
-                if let Some(e) = queue_error.take() {
-                    return Err(RoundError::Arr(e));
-                }
+                sieve.check()?;
             }
+        }
+        if self.cfg.upgrade || self.cfg.custom_format {
+            let minimums = if self.cfg.custom_format {
+                arr.format_minimums().map_err(RoundError::Arr)?
+            } else {
+                HashMap::new()
+            };
+            let (upgrade, custom_format) = (self.cfg.upgrade, self.cfg.custom_format);
+            let mut page = Vec::with_capacity(LIBRARY_PAGE);
+            arr.library(&mut |owned| {
+                let below_minimum = custom_format
+                    && owned
+                        .profile
+                        .and_then(|p| minimums.get(&p))
+                        .is_some_and(|min| owned.cf_score.unwrap_or(0) < *min);
+                let reason = match (below_minimum, upgrade) {
+                    (true, _) => Reason::CustomFormat,
+                    (false, true) => Reason::Upgrade,
+                    (false, false) => return,
+                };
+                page.push((reason, owned.item));
+                if page.len() == LIBRARY_PAGE {
+                    sieve.offer(std::mem::take(&mut page));
+                }
+            })
+            .map_err(RoundError::Arr)?;
+            sieve.offer(page);
+            sieve.check()?;
+        }
+        let Sieve { picker, wanted, .. } = sieve;
+        if no_lists && picker.seen == 0 {
+            return Ok(Picked::NoLists);
         }
         let total: u64 = wanted.values().sum();
         let left = picker.seen;
@@ -716,6 +704,86 @@ impl SearchLoop {
         if let Err(e) = self.records.append_audit(vec![entry]) {
             debug!("{}: the audit log could not be written: {e}", self.name);
         }
+    }
+}
+
+/// Library items read from the store at a time.
+const LIBRARY_PAGE: usize = 250;
+
+/// What a round's reads pass through: eligible, not in the Arr's queue, not searched yet this
+/// round, into the picker (a requested item as a request).
+struct Sieve<'a> {
+    search: &'a SearchLoop,
+    now: UnixTime,
+    picker: Picker,
+    /// The media ids in the Arr's queue, read once a list has items (an empty library costs
+    /// one request a round).
+    in_queue: Option<HashSet<i64>>,
+    /// Eligible items seen, by reason.
+    wanted: BTreeMap<&'static str, u64>,
+    /// The first error; what follows it is not offered.
+    error: Option<RoundError>,
+}
+
+impl Sieve<'_> {
+    fn offer(&mut self, items: Vec<(Reason, search::WantedItem)>) {
+        let (kind, cfg) = (self.search.kind, &self.search.cfg);
+        let items: Vec<_> = items
+            .into_iter()
+            .filter(|(_, i)| search::eligible(kind, i, cfg))
+            .collect();
+        for (reason, _) in &items {
+            *self.wanted.entry(reason.name()).or_default() += 1;
+        }
+        if items.is_empty() || self.error.is_some() {
+            return;
+        }
+        let in_queue = match &mut self.in_queue {
+            Some(q) => q,
+            None => match self.search.arr.queue() {
+                Ok(queue) => self
+                    .in_queue
+                    .insert(queue.values().flat_map(|e| e.media_ids.iter().copied()).collect()),
+                Err(e) => {
+                    self.error = Some(RoundError::Arr(e));
+                    return;
+                }
+            },
+        };
+        let fresh: Vec<_> = items
+            .into_iter()
+            .filter(|(_, i)| !in_queue.contains(&i.id))
+            .collect();
+        let keys: Vec<Vec<String>> = fresh.iter().map(|(_, i)| search::keys_of(kind, i)).collect();
+        let flat: Vec<String> = keys.iter().flatten().cloned().collect();
+        let searched = match self.search.records.searched(&flat) {
+            Ok(s) => s,
+            Err(e) => {
+                self.error = Some(RoundError::Store(e));
+                return;
+            }
+        };
+        let said = &self.search.dry_run;
+        let mut at = 0;
+        for ((reason, item), keys) in fresh.into_iter().zip(keys) {
+            let done = searched[at..at + keys.len()].iter().any(Option::is_some)
+                || said.as_ref().is_some_and(|s| keys.iter().any(|k| s.contains(k)));
+            at += keys.len();
+            if !done {
+                let reason = if self.search.requested(&item) {
+                    Reason::Request
+                } else {
+                    reason
+                };
+                self.picker
+                    .offer(Candidate::new(reason, item, kind, cfg, self.now));
+            }
+        }
+    }
+
+    /// The first error a read ran into, if any.
+    fn check(&mut self) -> Result<(), RoundError> {
+        self.error.take().map_or(Ok(()), Err)
     }
 }
 

@@ -302,6 +302,11 @@ struct State {
     throttled: Option<(usize, u64)>,
     /// Sonarr's series, (id, TVDB id), for `GET series?tvdbId=`.
     series: Vec<(u64, u64)>,
+    /// The library with files: Radarr's movies (`GET movie`) or Sonarr's episodes (`GET
+    /// episode?seriesId=`, their files' scores in `GET episodefile?seriesId=`), as
+    /// [`library_record`] makes them; and the quality profile's minimum custom-format score.
+    library: Vec<Value>,
+    min_format_score: i64,
 }
 
 struct Ctx {
@@ -362,6 +367,14 @@ impl FakeArr {
     /// What `wanted/cutoff` lists.
     pub fn set_wanted_cutoff(&self, records: Option<Vec<Value>>) {
         self.state().wanted_cutoff = records;
+    }
+
+    /// The library's items with files ([`library_record`]) and profile 1's minimum
+    /// custom-format score.
+    pub fn set_library(&self, records: Vec<Value>, min_format_score: i64) {
+        let mut s = self.state();
+        s.library = records;
+        s.min_format_score = min_format_score;
     }
 
     /// Sonarr's series as (id, TVDB id), for `GET series?tvdbId=`.
@@ -659,6 +672,23 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
         ["queue", "bulk"] => only(m, "DELETE", || queue_bulk_delete(ctx, rec)),
         ["wanted", list @ ("missing" | "cutoff")] => only(m, "GET", || wanted_page(ctx, rec, list)),
         ["series"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || series_list(ctx, rec)),
+        ["movie"] if ctx.kind == FakeKind::Radarr => only(m, "GET", || library(ctx, rec, "movie")),
+        ["episode"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || library(ctx, rec, "episode")),
+        ["episodefile"] if ctx.kind == FakeKind::Sonarr => {
+            only(m, "GET", || library(ctx, rec, "episodefile"))
+        }
+        ["qualityprofile"] => only(m, "GET", || {
+            let min = ctx
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .min_format_score;
+            Reply::json(
+                200,
+                &json!([{"id": 1, "name": "HD", "upgradeAllowed": true, "cutoff": 7, "items": [],
+                         "minFormatScore": min, "cutoffFormatScore": min + 100, "formatItems": []}]),
+            )
+        }),
         ["queue", id] if id.parse::<i64>().is_ok() => {
             only(m, "DELETE", || queue_delete(ctx, rec, id.parse().unwrap_or(-1)))
         }
@@ -985,6 +1015,65 @@ fn wanted_page(ctx: &Ctx, rec: &Recorded, list: &str) -> Reply {
     )
 }
 
+/// `GET movie` (every movie), `GET episode?seriesId=` or `GET episodefile?seriesId=` (that
+/// series' episodes, or their files with each file's `customFormatScore`).
+fn library(ctx: &Ctx, rec: &Recorded, what: &str) -> Reply {
+    let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    let series: Option<u64> = rec.query_value("seriesId").and_then(|v| v.parse().ok());
+    let of_series = |r: &&Value| series.is_none_or(|id| r["seriesId"].as_u64() == Some(id));
+    let list: Vec<Value> = match what {
+        "episodefile" => s
+            .library
+            .iter()
+            .filter(of_series)
+            .map(|r| {
+                json!({"id": r["episodeFileId"], "seriesId": r["seriesId"], "seasonNumber": r["seasonNumber"],
+                       "relativePath": "S01/file.mkv", "size": 1_000_000, "customFormatScore": r["_score"]})
+            })
+            .collect(),
+        _ => s
+            .library
+            .iter()
+            .filter(of_series)
+            .map(|r| {
+                let mut r = r.clone();
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("_score");
+                }
+                r
+            })
+            .collect(),
+    };
+    Reply::json(200, &Value::Array(list))
+}
+
+/// A library record with a file whose custom-format score is `score`: a `MovieResource` with its
+/// `movieFile`, or an `EpisodeResource` (series 7000 + id / 10, season `season`) whose file
+/// (id 5000 + id) carries the score in `GET episodefile`.
+pub fn library_record(kind: FakeKind, id: u64, date: &str, score: i64, season: i64) -> Value {
+    match kind {
+        FakeKind::Sonarr => {
+            let mut r = wanted_record(kind, id, &format!("Episode {id}"), date, true, season);
+            merge(
+                &mut r,
+                json!({"hasFile": true, "episodeFileId": 5000 + id, "_score": score}),
+            );
+            r
+        }
+        _ => {
+            let mut r = wanted_record(kind, id, &format!("Movie {id}"), date, true, 0);
+            merge(
+                &mut r,
+                json!({"hasFile": true, "movieFileId": 5000 + id, "movieFile": {
+                    "id": 5000 + id, "movieId": id, "relativePath": "movie.mkv", "size": 1_000_000,
+                    "customFormats": [], "customFormatScore": score, "qualityCutoffNotMet": false,
+                }}),
+            );
+            r
+        }
+    }
+}
+
 /// `GET series` (Sonarr's `SeriesResource` list, the fields a client reads), filtered by
 /// `tvdbId` when given.
 fn series_list(ctx: &Ctx, rec: &Recorded) -> Reply {
@@ -994,7 +1083,10 @@ fn series_list(ctx: &Ctx, rec: &Recorded) -> Reply {
         .series
         .iter()
         .filter(|(_, t)| tvdb.is_none_or(|want| want == *t))
-        .map(|(id, t)| json!({"id": id, "tvdbId": t, "title": format!("Series {id}"), "monitored": true, "seasons": []}))
+        .map(|(id, t)| {
+            json!({"id": id, "tvdbId": t, "title": format!("Series {id}"), "monitored": true,
+                   "qualityProfileId": 1, "seasons": []})
+        })
         .collect();
     Reply::json(200, &Value::Array(list))
 }

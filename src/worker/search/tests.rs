@@ -571,3 +571,57 @@ fn unreadable_requests_change_nothing_but_the_order() {
     assert_eq!(ids, [json!(2), json!(1)]);
     assert_eq!(b.state().requests, None);
 }
+
+fn owned(id: i64, days_ago: i64, cf_score: Option<i64>) -> crate::search::OwnedItem {
+    crate::search::OwnedItem {
+        item: movie(id, days_ago),
+        profile: Some(1),
+        cf_score,
+    }
+}
+
+#[test]
+fn upgrades_and_custom_formats_below_the_minimum_come_after_missing_and_only_when_asked() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(WantedList::Missing, true, vec![movie(1, 400)]);
+    // Profile 1 wants at least 50: movie 2's file scores 10, movie 3's 100, movie 4's none.
+    b.fake.set_library(
+        vec![owned(2, 30, Some(10)), owned(3, 1, Some(100)), owned(4, 2, None)],
+        &[(1, 50)],
+    );
+    let stop = Shutdown::new();
+    // Neither asked: the library is not read.
+    b.search_loop(unlimited()).round(&stop).ok();
+    assert!(!b.journal.calls().contains(&Call::Library));
+    assert_eq!(b.sent().len(), 1);
+
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake.set_wanted(WantedList::Missing, true, vec![movie(1, 400)]);
+    b.fake.set_library(
+        vec![owned(2, 30, Some(10)), owned(3, 1, Some(100)), owned(4, 2, None)],
+        &[(1, 50)],
+    );
+    let cf_only = EntrySearch {
+        custom_format: true,
+        ..unlimited()
+    };
+    b.search_loop(cf_only).round(&stop).ok();
+    let ids: Vec<Value> = b.sent().iter().map(|c| c["movieIds"][0].clone()).collect();
+    // Missing first, then the custom formats below the minimum (no score counts as 0).
+    assert_eq!(ids, [json!(1), json!(4), json!(2)]);
+    assert_eq!(b.state().sent.get("custom-format"), Some(&2));
+
+    let b = Bench::new(ArrKind::Radarr);
+    b.fake
+        .set_library(vec![owned(2, 30, Some(10)), owned(3, 1, Some(100))], &[(1, 50)]);
+    let both = EntrySearch {
+        custom_format: true,
+        upgrade: true,
+        ..unlimited()
+    };
+    b.search_loop(both).round(&stop).ok();
+    let ids: Vec<Value> = b.sent().iter().map(|c| c["movieIds"][0].clone()).collect();
+    assert_eq!(ids, [json!(2), json!(3)]);
+    assert_eq!(b.state().sent.get("upgrade"), Some(&1));
+    assert_eq!(b.state().wanted.get("upgrade"), Some(&1));
+}
