@@ -16,6 +16,7 @@ use crate::cli::{
 use crate::clock::unix_now;
 use crate::http::HttpError;
 use crate::qbit::QbitClient;
+use crate::requests::{RequestApi, RequestClient};
 use crate::server::{self, Access, StatusServer};
 use crate::status::Board;
 use crate::supervisor::Supervisor;
@@ -262,6 +263,26 @@ fn check(args: CheckArgs) -> u8 {
         };
         failed |= !checked.ok;
         rows.push(checked.row(&a.name, &a.uri));
+        // Its request manager, whose requests are searched first.
+        if let Some(source) = &a.search.requests {
+            let manager = source.manager.name();
+            let checked = match RequestClient::new(source).requested() {
+                Ok(requested) => Checked::answered(format!(
+                    "{} open requests",
+                    requested.movies.len() + requested.series.len()
+                )),
+                Err(e) => {
+                    problems.push(format!(
+                        "{}.EntrySearch.{manager}: {e}\n  → check {manager}URI and {manager}APIKey, or turn \
+                         Search{manager}Requests off",
+                        a.name
+                    ));
+                    Checked::failed(&e)
+                }
+            };
+            failed |= !checked.ok;
+            rows.push(checked.row(&format!("{}.{manager}", a.name), &source.uri));
+        }
     }
     for p in &problems {
         eprintln!("{p}");

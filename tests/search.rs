@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::support::daemon::run_cli;
 use crate::support::fake_arr::{library_record, queue_record, wanted_record, FakeKind};
 use crate::support::fake_requests::{FakeRequests, Manager, Request};
 use crate::support::scenario::Scenario;
@@ -328,6 +329,22 @@ fn approved_overseerr_requests_are_searched_first() {
         movie(2, 20, true),
         movie(3, 10, true),
     ]));
+    // `check` reads the requests too, and says when it cannot.
+    let path = setup.config_path.to_str().unwrap_or_default();
+    let (code, out, err) = run_cli(&["check", "--config", path]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("Radarr-Test.Overseerr") && out.contains("1 open requests"),
+        "{out}"
+    );
+    let wrong = setup.dir.path().join("wrong-key.toml");
+    std::fs::write(&wrong, setup.config.replace("\"overseerr-key\"", "\"stale-key\"")).unwrap();
+    let (code, out, err) = run_cli(&["check", "--config", wrong.to_str().unwrap_or_default()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("Radarr-Test.EntrySearch.Overseerr") && err.contains("OverseerrAPIKey"),
+        "{err}"
+    );
     let s = setup.start_daemon();
     let searches = wait_for_searches(&s, "Radarr-Test", 3);
     assert_eq!(movie_ids(&searches), [1, 2, 3]);
