@@ -375,9 +375,9 @@ impl Budget {
             if limit == 0 {
                 return Some(UnixTime::MAX);
             }
-            let recent: Vec<UnixTime> = self.sent.iter().copied().filter(|&t| t > now - span).collect();
-            // Free again when the oldest of the last `limit` leaves the window.
-            (recent.len() >= limit).then(|| recent[recent.len() - limit] + span)
+            // Free again when the oldest of the last `limit` (send times are in order) leaves
+            // the window.
+            (self.within(now, span) >= limit).then(|| self.sent[self.sent.len() - limit] + span)
         };
         for free in [window(self.per_hour, HOUR), window(self.per_day, DAY)]
             .into_iter()
@@ -388,12 +388,29 @@ impl Budget {
         at
     }
 
+    /// How many searches were sent within `span` before `now` (the newest are at the back).
+    fn within(&self, now: UnixTime, span: i64) -> usize {
+        self.sent.iter().rev().take_while(|&&t| t > now - span).count()
+    }
+
     /// Counts a search sent at `now`.
     pub(crate) fn spend(&mut self, now: UnixTime) {
-        while self.sent.front().is_some_and(|&t| t <= now - DAY) {
+        self.sent.push_back(now);
+        self.trim(now);
+    }
+
+    /// Keeps only the send times a limit can still count: those within its window, and no
+    /// more than the largest limit (none without limits), so the budget stays a few bytes.
+    fn trim(&mut self, now: UnixTime) {
+        let span = match (self.per_hour, self.per_day) {
+            (_, Some(_)) => DAY,
+            (Some(_), None) => HOUR,
+            (None, None) => 0,
+        };
+        let keep = self.per_hour.max(self.per_day).map_or(0, |n| n as usize);
+        while self.sent.len() > keep || self.sent.front().is_some_and(|&t| t <= now - span) {
             self.sent.pop_front();
         }
-        self.sent.push_back(now);
     }
 
     /// No search before `until` (the Arr asked us to slow down).
@@ -402,9 +419,8 @@ impl Budget {
     }
 
     pub(crate) fn left(&self, now: UnixTime) -> BudgetLeft {
-        let count = |span: i64| self.sent.iter().filter(|&&t| t > now - span).count();
         let left = |limit: Option<u32>, span| {
-            limit.map(|l| l.saturating_sub(u32::try_from(count(span)).unwrap_or(u32::MAX)))
+            limit.map(|l| l.saturating_sub(u32::try_from(self.within(now, span)).unwrap_or(u32::MAX)))
         };
         BudgetLeft {
             hour: left(self.per_hour, HOUR),
@@ -437,5 +453,6 @@ impl Budget {
             self.held_until = 0;
         }
         self.sent = times.filter(|&t| t > now - DAY && t <= now).collect();
+        self.trim(now);
     }
 }

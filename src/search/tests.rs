@@ -221,6 +221,15 @@ fn the_budget_allows_per_hour_and_per_day_and_frees_as_the_windows_move() {
     }
     assert_eq!(unlimited.next_at(NOW + 1_000), None);
     assert_eq!(unlimited.left(NOW).hour, None);
+    // Nothing to count, so nothing kept: the stored budget stays the hold alone.
+    assert_eq!(unlimited.encode().len(), 8);
+    // An hourly limit keeps at most its last hour, and no more than the limit.
+    let mut hourly = budget(Some(5), None);
+    for t in 0..100 {
+        hourly.spend(NOW + t * 60);
+    }
+    assert_eq!(hourly.encode().len(), 8 + 5 * 8);
+    assert_eq!(hourly.next_at(NOW + 99 * 60), Some(NOW + 95 * 60 + 3600));
     assert_eq!(budget(Some(0), None).next_at(NOW), Some(UnixTime::MAX));
 }
 
