@@ -52,15 +52,26 @@ pub struct QueueDeleteOptions {
     pub skip_redownload: bool,
 }
 
-/// One page of `GET queue`. `records` and `totalRecords` are required: an
-/// answer without them (`{}`, an error object, another API) is not an empty queue.
+/// One page of a paged list (`GET queue`, `GET wanted/*`). `records` and `totalRecords` are
+/// required: an answer without them (`{}`, an error object, another API) is not an empty list.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct QueuePage {
+struct Page<R> {
     #[serde(default)]
     page: u32,
     total_records: u64,
-    records: Vec<QueueRow>,
+    records: Vec<R>,
+}
+
+/// A paged list, as [`ArrClient::pages`] reads it.
+struct Paged<'a> {
+    path: &'a str,
+    /// What the list is, for errors ("queue", "list").
+    what: &'a str,
+    query: &'a [(&'a str, &'a str)],
+    page_size: u32,
+    max_pages: u32,
+    body_limit: u64,
 }
 
 #[derive(Deserialize)]
@@ -262,54 +273,79 @@ impl ArrClient {
     /// than the Arr said it has, more pages than we read — is an error, never
     /// a shorter queue: the loop takes no destructive action without it.
     pub fn queue(&self) -> Result<HashMap<String, QueueEntry>, HttpError> {
-        let path = "/queue";
-        let endpoint = self.endpoint("GET", path);
-        let page_size = QUEUE_PAGE_SIZE.to_string();
         let mut queue = HashMap::new();
-        let mut rows_read: u64 = 0;
-        let mut total: u64 = 0;
+        let list = Paged {
+            path: "/queue",
+            what: "queue",
+            query: &[
+                ("sortKey", "timeleft"),
+                ("sortDirection", "ascending"),
+                (self.kind.include_unknown_param(), "true"),
+            ],
+            page_size: QUEUE_PAGE_SIZE,
+            max_pages: QUEUE_MAX_PAGES,
+            body_limit: QUEUE_BODY_LIMIT,
+        };
+        self.pages(&list, &mut |rows: Vec<QueueRow>| {
+            fold_queue(self.kind, &mut queue, rows)
+        })?;
+        Ok(queue)
+    }
+
+    /// Every page of `list`, each page's records handed to `f`. A list that could not be read
+    /// whole — a page that is not a page, fewer records than the Arr said it has (records that
+    /// left between two pages make it short too: read it again later), more pages than we
+    /// read — is an error, never a shorter list.
+    fn pages<R: serde::de::DeserializeOwned>(
+        &self,
+        list: &Paged,
+        f: &mut dyn FnMut(Vec<R>),
+    ) -> Result<(), HttpError> {
+        let endpoint = self.endpoint("GET", list.path);
+        let page_size = list.page_size.to_string();
+        let (mut read, mut total) = (0u64, 0u64);
         let mut whole = false;
-        for page in 1..=QUEUE_MAX_PAGES {
-            let page_str = page.to_string();
-            let req = self
+        for number in 1..=list.max_pages {
+            let number_str = number.to_string();
+            let mut req = self
                 .agent
-                .get(format!("{}{path}", self.base))
+                .get(format!("{}{}", self.base, list.path))
                 .header("X-Api-Key", &self.api_key)
-                .query("page", &page_str)
-                .query("pageSize", &page_size)
-                .query("sortKey", "timeleft")
-                .query("sortDirection", "ascending")
-                .query(self.kind.include_unknown_param(), "true");
+                .query("page", &number_str)
+                .query("pageSize", &page_size);
+            for (key, value) in list.query {
+                req = req.query(*key, *value);
+            }
             let mut resp = self.check(&endpoint, req.call())?;
-            let body: QueuePage = http::read_json(&endpoint, resp.body_mut(), QUEUE_BODY_LIMIT)?;
+            let body: Page<R> = http::read_json(&endpoint, resp.body_mut(), list.body_limit)?;
             // The Arrs answer a too-high page with the last page: stop when the page differs.
-            if body.page != 0 && body.page != page {
+            if body.page != 0 && body.page != number {
                 whole = true;
                 break;
             }
             total = body.total_records;
-            let got = body.records.len();
-            rows_read += got as u64;
-            fold_queue(self.kind, &mut queue, body.records);
-            if got == 0 || u64::from(page) * u64::from(QUEUE_PAGE_SIZE) >= body.total_records {
+            let got = body.records.len() as u64;
+            read += got;
+            f(body.records);
+            if got == 0 || u64::from(number) * u64::from(list.page_size) >= total {
                 whole = true;
                 break;
             }
         }
         if !whole {
+            let (max, size) = (list.max_pages, list.page_size);
             return Err(HttpError::decode(
                 &endpoint,
-                format!("more than {QUEUE_MAX_PAGES} pages of {QUEUE_PAGE_SIZE}; not read whole"),
+                format!("more than {max} pages of {size}; not read whole"),
             ));
         }
-        // Rows that left the queue between two pages make this short too: read it again next pass.
-        if rows_read < total {
+        if read < total {
             return Err(HttpError::decode(
                 &endpoint,
-                format!("incomplete queue: {rows_read} of {total} records"),
+                format!("incomplete {}: {read} of {total} records", list.what),
             ));
         }
-        Ok(queue)
+        Ok(())
     }
 
     /// `DELETE queue/{id}`; a 404 (already gone) is reported, not an error.
@@ -380,42 +416,24 @@ impl ArrClient {
         monitored: bool,
         page: &mut dyn FnMut(Vec<WantedItem>),
     ) -> Result<bool, HttpError> {
-        let path = list.path();
-        let endpoint = self.endpoint("GET", path);
-        let page_size = WANTED_PAGE_SIZE.to_string();
-        let (mut read, mut total) = (0u64, 0u64);
-        for number in 1..=WANTED_MAX_PAGES {
-            let number_str = number.to_string();
-            let req = self
-                .agent
-                .get(format!("{}{path}", self.base))
-                .header("X-Api-Key", &self.api_key)
-                .query("page", &number_str)
-                .query("pageSize", &page_size)
-                .query("monitored", bool_str(monitored));
-            let mut resp = match self.check(&endpoint, req.call()) {
-                Err(HttpError::Status { status: 404, .. }) if number == 1 => return Ok(false),
-                other => other?,
-            };
-            let body: WantedPage = http::read_json(&endpoint, resp.body_mut(), WANTED_BODY_LIMIT)?;
-            if body.page != 0 && body.page != number {
-                break; // past the last page, answered with the last again
-            }
-            total = body.total_records;
-            let got = body.records.len() as u64;
-            read += got;
-            page(body.records.into_iter().map(|r| r.item(self.kind)).collect());
-            if got == 0 || u64::from(number) * u64::from(WANTED_PAGE_SIZE) >= total {
-                break;
-            }
+        let paged = Paged {
+            path: list.path(),
+            what: "list",
+            query: &[("monitored", bool_str(monitored))],
+            page_size: WANTED_PAGE_SIZE,
+            max_pages: WANTED_MAX_PAGES,
+            body_limit: WANTED_BODY_LIMIT,
+        };
+        let mut started = false;
+        let read = self.pages(&paged, &mut |rows: Vec<WantedRow>| {
+            started = true;
+            page(rows.into_iter().map(|r| r.item(self.kind)).collect());
+        });
+        match read {
+            Ok(()) => Ok(true),
+            Err(HttpError::Status { status: 404, .. }) if !started => Ok(false),
+            Err(e) => Err(e),
         }
-        if read < total {
-            return Err(HttpError::decode(
-                &endpoint,
-                format!("incomplete list: {read} of {total} items"),
-            ));
-        }
-        Ok(true)
     }
 
     /// `GET qualityprofile`: each profile's minimum custom-format score.
@@ -588,16 +606,6 @@ impl WantedList {
     }
 }
 
-/// A `wanted/*` page.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WantedPage {
-    #[serde(default)]
-    page: u32,
-    total_records: u64,
-    records: Vec<WantedRow>,
-}
-
 /// One `wanted/*` record: a movie, an episode, an album or a book; the fields the search loop
 /// uses.
 #[derive(Deserialize)]
@@ -723,7 +731,7 @@ pub(crate) fn wanted_page_in(
     kind: ArrKind,
     body: &[u8],
 ) -> Result<(u64, Vec<WantedItem>), serde_json::Error> {
-    let page: WantedPage = serde_json::from_slice(body)?;
+    let page: Page<WantedRow> = serde_json::from_slice(body)?;
     Ok((
         page.total_records,
         page.records.into_iter().map(|r| r.item(kind)).collect(),
@@ -758,7 +766,7 @@ pub(crate) fn fold_queue_page(
     body: &[u8],
     out: &mut HashMap<String, QueueEntry>,
 ) -> Result<u64, serde_json::Error> {
-    let page: QueuePage = serde_json::from_slice(body)?;
+    let page: Page<QueueRow> = serde_json::from_slice(body)?;
     fold_queue(kind, out, page.records);
     Ok(page.total_records)
 }
