@@ -131,13 +131,6 @@ pub(crate) fn slow_down_wait(err: &HttpError, n: u32) -> Option<Duration> {
     Some(said.unwrap_or_else(|| crate::clock::doubling(BACKOFF_FIRST, n, BACKOFF_MAX)))
 }
 
-/// What the loop does next.
-#[derive(Debug, PartialEq, Eq)]
-enum Next {
-    /// Read the lists again after this long.
-    After(Duration),
-}
-
 /// Why a round ended early.
 #[derive(Debug)]
 enum RoundError {
@@ -189,8 +182,9 @@ struct RequestState {
     movies: BTreeSet<i64>,
     /// Requested series, by Sonarr's series id.
     series: BTreeSet<i64>,
-    /// Sonarr's series id of each TVDB id looked up (`None`: Sonarr has no such series yet).
-    series_ids: HashMap<i64, Option<i64>>,
+    /// Sonarr's series id of each TVDB id found (one Sonarr does not have yet is looked up
+    /// again at the next read).
+    series_ids: HashMap<i64, i64>,
     /// The last read failed (said once, until one works).
     failing: bool,
 }
@@ -263,23 +257,18 @@ impl SearchLoop {
         if kind == ArrKind::Sonarr {
             let mut series = BTreeSet::new();
             for tvdb in requested.series {
-                let id = match r.series_ids.get(&tvdb) {
-                    Some(id) => *id,
-                    None => match arr.series_by_tvdb(tvdb) {
-                        Ok(id) => {
-                            // Not in Sonarr yet: asked again at the next read.
-                            if id.is_some() {
-                                r.series_ids.insert(tvdb, id);
-                            }
-                            id
-                        }
-                        Err(e) => {
-                            debug!("{name}: the series with TVDB id {tvdb} could not be looked up: {e}");
-                            None
-                        }
-                    },
-                };
-                series.extend(id);
+                if let Some(id) = r.series_ids.get(&tvdb) {
+                    series.insert(*id);
+                    continue;
+                }
+                match arr.series_by_tvdb(tvdb) {
+                    Ok(Some(id)) => {
+                        r.series_ids.insert(tvdb, id);
+                        series.insert(id);
+                    }
+                    Ok(None) => {}
+                    Err(e) => debug!("{name}: the series with TVDB id {tvdb} could not be looked up: {e}"),
+                }
             }
             r.series = series;
         }
@@ -316,7 +305,7 @@ impl SearchLoop {
         self.show("starting".into(), None);
         while !stop.is_set() {
             let wait = match self.round(stop) {
-                Ok(Next::After(wait)) => {
+                Ok(wait) => {
                     if self.failures > 0 {
                         info!("{}: searching works again", self.name);
                     }
@@ -357,15 +346,15 @@ impl SearchLoop {
     }
 
     /// One round: read the lists, pick the best, send their searches.
-    fn round(&mut self, stop: &Shutdown) -> Result<Next, RoundError> {
+    fn round(&mut self, stop: &Shutdown) -> Result<Duration, RoundError> {
         let now = self.now();
         if let Some(wait) = self.between_rounds(now)? {
-            return Ok(Next::After(wait));
+            return Ok(wait);
         }
         if let Some(at) = self.budget.next_at(now) {
             let wait = secs_until(at, now);
             self.show(budget_wait_words(self.budget.left(now), at), Some(wait));
-            return Ok(Next::After(wait));
+            return Ok(wait);
         }
         self.refresh_requests(now);
         let picked = match self.pick(now)? {
@@ -382,7 +371,7 @@ impl SearchLoop {
                     "the Arr has no wanted lists (Radarr 5.6 or later)".into(),
                     Some(BACKOFF_MAX),
                 );
-                return Ok(Next::After(BACKOFF_MAX));
+                return Ok(BACKOFF_MAX);
             }
             Picked::Done { wanted } => return self.round_done(wanted),
             Picked::Some(picked) => picked,
@@ -398,7 +387,7 @@ impl SearchLoop {
                 break;
             }
         }
-        Ok(Next::After(Duration::ZERO))
+        Ok(Duration::ZERO)
     }
 
     /// How long until the next round, while the last one is finished; when it is due, the
@@ -443,17 +432,17 @@ impl SearchLoop {
     }
 
     /// Every wanted item was searched this round (or nothing is wanted).
-    fn round_done(&mut self, wanted: u64) -> Result<Next, RoundError> {
+    fn round_done(&mut self, wanted: u64) -> Result<Duration, RoundError> {
         if wanted == 0 {
             self.show("nothing is wanted".into(), Some(ROUND_PAUSE));
-            return Ok(Next::After(ROUND_PAUSE));
+            return Ok(ROUND_PAUSE);
         }
         if !self.cfg.again_on_completion {
             self.show(
                 format!("all {wanted} wanted items were searched; only new ones will be"),
                 Some(ROUND_PAUSE),
             );
-            return Ok(Next::After(ROUND_PAUSE));
+            return Ok(ROUND_PAUSE);
         }
         // Recorded, so that a restart in between does not start the next round early.
         let at = self
@@ -483,7 +472,7 @@ impl SearchLoop {
             ),
             Some(ROUND_PAUSE),
         );
-        Ok(Next::After(ROUND_PAUSE))
+        Ok(ROUND_PAUSE)
     }
 
     /// Reads the wanted lists (and, for upgrade and custom-format searches, the library) and
@@ -573,8 +562,9 @@ impl SearchLoop {
         Ok(Picked::Some(picked))
     }
 
-    /// Sends one search, if the budget and SearchLimit let it; `Some` ends the round early.
-    fn send(&mut self, search: &Search, stop: &Shutdown) -> Result<Option<Next>, RoundError> {
+    /// Sends one search, if the budget and SearchLimit let it; `Some` ends the round early, to
+    /// read the lists again after that long.
+    fn send(&mut self, search: &Search, stop: &Shutdown) -> Result<Option<Duration>, RoundError> {
         // SearchLimit: wait while the Arr has that many searches queued or running.
         let mut waited = Duration::ZERO;
         loop {
@@ -583,7 +573,7 @@ impl SearchLoop {
                 break;
             }
             if waited >= LIMIT_WAIT_MAX {
-                return Ok(Some(Next::After(Duration::ZERO)));
+                return Ok(Some(Duration::ZERO));
             }
             let step = self.delay.max(Duration::from_secs(5));
             self.show(
@@ -594,7 +584,7 @@ impl SearchLoop {
                 Some(step),
             );
             if stop.wait_timeout(step) {
-                return Ok(Some(Next::After(Duration::ZERO)));
+                return Ok(Some(Duration::ZERO));
             }
             waited += step;
         }
@@ -611,7 +601,7 @@ impl SearchLoop {
             Err(NotNow::Until(at)) => {
                 let wait = secs_until(at, now);
                 self.show(budget_wait_words(self.budget.left(now), at), Some(wait));
-                return Ok(Some(Next::After(wait)));
+                return Ok(Some(wait));
             }
             Err(NotNow::Store(e)) => return Err(RoundError::Store(e)),
         }
@@ -644,7 +634,7 @@ impl SearchLoop {
                         format!("the Arr asked us to wait until {}", rfc3339(until)),
                         Some(wait),
                     );
-                    return Ok(Some(Next::After(wait)));
+                    return Ok(Some(wait));
                 }
                 if matches!(e, HttpError::Status { .. } | HttpError::Auth { .. }) {
                     // Refused, so not queued: searched again in a later round.

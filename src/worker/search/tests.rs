@@ -143,7 +143,7 @@ fn a_round_searches_the_best_first_skipping_the_queue_and_a_restart_does_not_sea
     );
     let stop = Shutdown::new();
     let mut search_loop = b.search_loop(unlimited());
-    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(Duration::ZERO)));
+    assert_eq!(search_loop.round(&stop).ok(), Some(Duration::ZERO));
     let ids: Vec<Value> = b.sent().iter().map(|c| c["movieIds"][0].clone()).collect();
     assert_eq!(ids, [json!(2), json!(5), json!(3), json!(1)]);
     let state = b.state();
@@ -155,7 +155,7 @@ fn a_round_searches_the_best_first_skipping_the_queue_and_a_restart_does_not_sea
 
     // A restart: nothing searched again; the round is over, and a new one starts after a pause.
     let mut again = b.search_loop(unlimited());
-    assert_eq!(again.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(again.round(&stop).ok(), Some(ROUND_PAUSE));
     assert_eq!(b.sent().len(), 4);
     assert_eq!(b.state().rounds_done, 1);
     assert!(
@@ -165,11 +165,11 @@ fn a_round_searches_the_best_first_skipping_the_queue_and_a_restart_does_not_sea
     );
     // Another restart during the pause does not start the next round early.
     let mut during = b.search_loop(unlimited());
-    assert_eq!(during.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(during.round(&stop).ok(), Some(ROUND_PAUSE));
     assert_eq!(b.sent().len(), 4);
     // The next round searches everything again (movie 4 is still in the queue).
     again.clock = next_round;
-    assert_eq!(again.round(&stop).ok(), Some(Next::After(Duration::ZERO)));
+    assert_eq!(again.round(&stop).ok(), Some(Duration::ZERO));
     assert_eq!(b.sent().len(), 8);
 }
 
@@ -185,7 +185,7 @@ fn without_search_again_on_completion_a_finished_round_stays_finished() {
     let mut search_loop = b.search_loop(cfg);
     search_loop.round(&stop).ok();
     for _ in 0..3 {
-        assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+        assert_eq!(search_loop.round(&stop).ok(), Some(ROUND_PAUSE));
     }
     assert_eq!(b.sent().len(), 1);
     // A new item is still searched.
@@ -269,7 +269,7 @@ fn sonarr_episodes_are_grouped_by_season_and_specials_left_out() {
         true,
         vec![ep(1, 1), ep(2, 1), ep(3, 2), ep(5, 1)],
     );
-    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(search_loop.round(&stop).ok(), Some(ROUND_PAUSE));
     assert_eq!(b.sent().len(), 2);
 
     let b = Bench::new(ArrKind::Sonarr);
@@ -299,10 +299,7 @@ fn the_budget_stops_a_round_and_is_kept_across_a_restart() {
     };
     let stop = Shutdown::new();
     let mut search_loop = b.search_loop(cfg.clone());
-    assert_eq!(
-        search_loop.round(&stop).ok(),
-        Some(Next::After(Duration::from_secs(3600)))
-    );
+    assert_eq!(search_loop.round(&stop).ok(), Some(Duration::from_secs(3600)));
     assert_eq!(b.sent().len(), 3);
     let state = b.state();
     assert_eq!(state.budget.hour, Some(0));
@@ -311,10 +308,7 @@ fn the_budget_stops_a_round_and_is_kept_across_a_restart() {
     // A restart remembers the budget: nothing more this hour, and the lists are not read.
     b.journal.clear();
     let mut again = b.search_loop(cfg);
-    assert_eq!(
-        again.round(&stop).ok(),
-        Some(Next::After(Duration::from_secs(3600)))
-    );
+    assert_eq!(again.round(&stop).ok(), Some(Duration::from_secs(3600)));
     assert_eq!(b.sent().len(), 3);
     assert!(!b.journal.calls().iter().any(|c| matches!(c, Call::Wanted(..))));
 }
@@ -363,7 +357,7 @@ fn search_limit_waits_while_the_arr_runs_that_many_searches() {
     b.fake.set_searches_running(2);
     assert_eq!(
         search_loop.send(search, &stopped).ok(),
-        Some(Some(Next::After(Duration::ZERO)))
+        Some(Some(Duration::ZERO))
     );
     assert!(b.sent().is_empty());
     assert!(b.state().doing.contains("SearchLimit 2"), "{}", b.state().doing);
@@ -381,10 +375,7 @@ fn a_429_holds_every_search_until_the_arr_said_and_the_item_is_searched_later() 
         .fail_with("command", 429, Some(Duration::from_secs(120)));
     let stop = Shutdown::new();
     let mut search_loop = b.search_loop(unlimited());
-    assert_eq!(
-        search_loop.round(&stop).ok(),
-        Some(Next::After(Duration::from_secs(120)))
-    );
+    assert_eq!(search_loop.round(&stop).ok(), Some(Duration::from_secs(120)));
     let records = InstanceRecords::new(Arc::clone(&b.store), NAME, Writes::Commit);
     // Not remembered as searched (the Arr did not take it), and held in the stored budget.
     assert_eq!(records.searched(&["m1".into()]).ok(), Some(vec![None]));
@@ -434,7 +425,7 @@ fn a_refused_search_is_searched_again_and_a_lost_answer_is_not() {
     assert_eq!(b.sent().len(), 1);
     assert_eq!(records.searched(&["m1".into()]).ok(), Some(vec![Some(NOW)]));
     b.fake.lose_command_answers(false);
-    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(search_loop.round(&stop).ok(), Some(ROUND_PAUSE));
     assert_eq!(b.sent().len(), 1);
 }
 
@@ -449,8 +440,8 @@ fn a_dry_run_sends_nothing_records_nothing_and_says_each_search_once() {
     assert!(b.sent().is_empty());
     assert_eq!(b.state().sent.get("missing"), Some(&2));
     // Said once: the next read finds both said, and the budget was not spent.
-    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
-    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(ROUND_PAUSE)));
+    assert_eq!(search_loop.round(&stop).ok(), Some(ROUND_PAUSE));
+    assert_eq!(search_loop.round(&stop).ok(), Some(ROUND_PAUSE));
     assert_eq!(b.state().sent.get("missing"), Some(&2));
     let records = InstanceRecords::new(Arc::clone(&b.store), NAME, Writes::Commit);
     assert_eq!(
@@ -467,7 +458,7 @@ fn an_arr_without_wanted_lists_is_said_once_and_asked_again_hourly() {
     let b = Bench::new(ArrKind::Radarr);
     let stop = Shutdown::new();
     let mut search_loop = b.search_loop(unlimited());
-    assert_eq!(search_loop.round(&stop).ok(), Some(Next::After(BACKOFF_MAX)));
+    assert_eq!(search_loop.round(&stop).ok(), Some(BACKOFF_MAX));
     assert!(b.state().doing.contains("no wanted lists"));
     assert!(b.sent().is_empty());
 }
