@@ -110,11 +110,18 @@ fn missing_media_is_searched_newest_first_within_the_budget_and_the_budget_survi
     // Newest first, without the queued and the unmonitored one, three (the hourly budget).
     let searches = wait_for_searches(&s, "Radarr-Test", 3);
     assert_eq!(movie_ids(&searches), [2, 3, 6]);
+    // The third search spends the hour before the loop finds the budget spent and says so: wait
+    // for both.
     let ok = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
-        search_status(&s)["budget"]["hour_left"] == 0
+        let status = search_status(&s);
+        status["budget"]["hour_left"] == 0
+            && status["doing"]
+                .as_str()
+                .is_some_and(|d| d.contains("budget is spent"))
     });
     assert!(ok, "{}", search_status(&s));
     let status = search_status(&s);
+    assert_eq!(status["budget"]["hour_left"], 0, "{status}");
     assert_eq!(status["budget"]["day_left"], 7, "{status}");
     assert_eq!(status["sent"]["missing"], 3, "{status}");
     assert_eq!(status["wanted"]["missing"], 5, "{status}");
@@ -431,6 +438,11 @@ fn upgrades_and_files_below_the_custom_format_minimum_are_searched_from_the_libr
     let s = setup.start_daemon();
     let searches = wait_for_searches(&s, "Radarr-Test", 3);
     assert_eq!(movie_ids(&searches), [1, 2, 3]);
+    // The board counts a search once the Arr's answer is back, just after the fake saw it.
+    let ok = wait_until(Duration::from_secs(10), Duration::from_millis(100), || {
+        search_status(&s)["sent"]["upgrade"] == 1
+    });
+    assert!(ok, "{}", search_status(&s));
     let status = search_status(&s);
     assert_eq!(status["sent"]["custom-format"], 1, "{status}");
     assert_eq!(status["sent"]["upgrade"], 1, "{status}");
