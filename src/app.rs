@@ -246,7 +246,7 @@ fn check(args: CheckArgs) -> u8 {
         rows.push(checked.row(&q.name, &q.url));
     }
     for a in cfg.arrs.iter().filter(|a| a.managed && a.has_arr()) {
-        let checked = match ArrClient::new(a).system_status() {
+        let mut checked = match ArrClient::new(a).system_status() {
             Ok(s) => {
                 let mut checked = Checked::answered(format!("{} {}", s.app_name, s.version));
                 if let Some(wrong) = advice::wrong_kind(&a.name, a.kind, &s.app_name) {
@@ -261,6 +261,13 @@ fn check(args: CheckArgs) -> u8 {
                 Checked::failed(&e)
             }
         };
+        // Temp profiles: the names must be the Arr's, exactly.
+        if checked.ok && a.search.runs() && a.search.temp.on {
+            if let Some(problem) = temp_profile_problem(a) {
+                problems.push(problem);
+                checked.ok = false;
+            }
+        }
         failed |= !checked.ok;
         rows.push(checked.row(&a.name, &a.uri));
         // Its request manager, whose requests are searched first.
@@ -292,6 +299,32 @@ fn check(args: CheckArgs) -> u8 {
         EXIT_RUNTIME
     } else {
         EXIT_OK
+    }
+}
+
+/// What is wrong with an Arr section's QualityProfileMappings, as its Arr's quality profiles
+/// say; `None` when every name is one of them.
+fn temp_profile_problem(a: &crate::config::Arr) -> Option<String> {
+    let at = format!("{}.EntrySearch.QualityProfileMappings", a.name);
+    let profiles = match ArrClient::new(a).quality_profiles() {
+        Ok(p) => p,
+        Err(e) => return Some(format!("{at}: the quality profiles could not be read: {e}")),
+    };
+    let (mapping, problems) = crate::search::profiles::Mapping::resolve(&a.search.temp.mappings, &profiles);
+    let names: Vec<String> = profiles.iter().map(|(_, n)| format!("\"{n}\"")).collect();
+    if !problems.is_empty() {
+        Some(format!(
+            "{at}: {}\n  → the {} has {}",
+            problems.join("; "),
+            a.kind.name(),
+            names.join(", ")
+        ))
+    } else if mapping.is_empty() {
+        Some(format!(
+            "{at}: maps no profile, so UseTempForMissing switches nothing\n  → map a main profile to a temp one, e.g. {{\"HD-1080p\" = \"SD\"}}"
+        ))
+    } else {
+        None
     }
 }
 

@@ -14,6 +14,7 @@ use crate::clock;
 use crate::config::{Arr, ImportMode};
 use crate::http::{self, HttpError};
 use crate::model::{ArrKind, QueueEntry, TrackedStatus};
+use crate::search::profiles::ProfiledItem;
 use crate::search::{OwnedItem, WantedItem};
 
 /// Queue rows fetched per page.
@@ -502,6 +503,53 @@ impl ArrClient {
         }
     }
 
+    /// `GET qualityprofile`: each profile's id and name.
+    pub(crate) fn quality_profiles(&self) -> Result<Vec<(i64, String)>, HttpError> {
+        #[derive(Deserialize)]
+        struct Profile {
+            id: i64,
+            #[serde(default)]
+            name: String,
+        }
+        let profiles: Vec<Profile> = self.get_json("/qualityprofile", QUEUE_BODY_LIMIT)?;
+        Ok(profiles.into_iter().map(|p| (p.id, p.name)).collect())
+    }
+
+    /// Every item that carries a quality profile — Radarr's movies, Sonarr's series, Lidarr's
+    /// artists, Readarr's authors — with whether it lacks files, handed to `f` as it is read
+    /// (never the whole library in memory).
+    pub(crate) fn profiled_items(&self, f: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError> {
+        let kind = self.kind;
+        self.get_each(profile_path(kind), &mut |row: ProfiledRow| {
+            if let Some(item) = row.item(kind) {
+                f(item);
+            }
+        })?;
+        Ok(())
+    }
+
+    /// `PUT movie/editor` (`series`, `artist`, `author`): gives the items `ids` the quality
+    /// profile `profile`, and changes nothing else of them.
+    pub(crate) fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
+        let (path, field) = match self.kind {
+            ArrKind::Radarr => ("/movie/editor", "movieIds"),
+            ArrKind::Sonarr => ("/series/editor", "seriesIds"),
+            ArrKind::Lidarr => ("/artist/editor", "artistIds"),
+            ArrKind::Readarr => ("/author/editor", "authorIds"),
+        };
+        let endpoint = self.endpoint("PUT", path);
+        let body = json!({ field: ids, "qualityProfileId": profile });
+        let bytes = serde_json::to_vec(&body).map_err(|e| HttpError::decode_error(&endpoint, e))?;
+        let req = self
+            .agent
+            .put(format!("{}{path}", self.base))
+            .header("X-Api-Key", &self.api_key)
+            .header("Content-Type", "application/json");
+        // The answer lists the items changed, which is not needed: it is not read.
+        self.check(&endpoint, req.send(&bytes[..]))?;
+        Ok(())
+    }
+
     /// `GET path`, a JSON array read element by element into `f`.
     fn get_each<T: serde::de::DeserializeOwned>(
         &self,
@@ -676,6 +724,91 @@ struct SeriesRow {
 
 fn yes() -> bool {
     true
+}
+
+/// Where the items that carry a quality profile are listed.
+fn profile_path(kind: ArrKind) -> &'static str {
+    match kind {
+        ArrKind::Radarr => "/movie",
+        ArrKind::Sonarr => "/series",
+        ArrKind::Lidarr => "/artist",
+        ArrKind::Readarr => "/author",
+    }
+}
+
+/// A movie, series, artist or author, the fields the temp-profile pass reads.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfiledRow {
+    id: i64,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    artist_name: Option<String>,
+    #[serde(default)]
+    author_name: Option<String>,
+    #[serde(default)]
+    quality_profile_id: Option<i64>,
+    #[serde(default = "yes")]
+    monitored: bool,
+    /// Radarr.
+    #[serde(default)]
+    has_file: Option<bool>,
+    /// Sonarr, Lidarr, Readarr.
+    #[serde(default)]
+    statistics: Option<FileCounts>,
+}
+
+/// A series', artist's or author's `statistics`: the files it has and the files it should have
+/// (its monitored episodes, tracks or books).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct FileCounts {
+    #[serde(default)]
+    episode_file_count: i64,
+    #[serde(default)]
+    episode_count: i64,
+    #[serde(default)]
+    track_file_count: i64,
+    #[serde(default)]
+    track_count: i64,
+    #[serde(default)]
+    book_file_count: i64,
+    #[serde(default)]
+    book_count: i64,
+}
+
+impl ProfiledRow {
+    /// `None` without a profile. Without what tells whether it lacks files, it counts as not
+    /// missing (so it is never switched to a temp profile on a guess).
+    fn item(self, kind: ArrKind) -> Option<ProfiledItem> {
+        let profile = self.quality_profile_id?;
+        let missing = match (kind, self.has_file, self.statistics) {
+            (ArrKind::Radarr, Some(has), _) => !has,
+            (ArrKind::Sonarr, _, Some(s)) => s.episode_file_count < s.episode_count,
+            (ArrKind::Lidarr, _, Some(s)) => s.track_file_count < s.track_count,
+            (ArrKind::Readarr, _, Some(s)) => s.book_file_count < s.book_count,
+            _ => false,
+        };
+        Some(ProfiledItem {
+            id: self.id,
+            title: self
+                .title
+                .or(self.artist_name)
+                .or(self.author_name)
+                .unwrap_or_default(),
+            profile,
+            missing,
+            monitored: self.monitored,
+        })
+    }
+}
+
+/// The items a profile listing (`GET movie`, `series`, `artist`, `author`) makes (fuzz targets
+/// and tests).
+pub(crate) fn profiled_items_in(kind: ArrKind, body: &[u8]) -> Result<Vec<ProfiledItem>, serde_json::Error> {
+    let rows: Vec<ProfiledRow> = serde_json::from_slice(body)?;
+    Ok(rows.into_iter().filter_map(|r| r.item(kind)).collect())
 }
 
 impl WantedRow {
@@ -1023,5 +1156,72 @@ mod tests {
             json!([7])
         );
         assert_eq!(search_command(ArrKind::Radarr, &QueueEntry::default()), None);
+    }
+
+    #[test]
+    fn each_kind_says_which_items_lack_files_and_an_item_without_a_profile_is_skipped() {
+        let cases = [
+            (
+                ArrKind::Radarr,
+                json!([
+                    {"id": 1, "title": "A", "qualityProfileId": 4, "monitored": true, "hasFile": false},
+                    {"id": 2, "title": "B", "qualityProfileId": 4, "monitored": false, "hasFile": true},
+                    {"id": 3, "title": "C", "qualityProfileId": 4},
+                    {"id": 4, "title": "D", "hasFile": false},
+                ]),
+            ),
+            (
+                ArrKind::Sonarr,
+                json!([
+                    {"id": 1, "title": "A", "qualityProfileId": 4, "monitored": true,
+                     "statistics": {"episodeFileCount": 3, "episodeCount": 4, "totalEpisodeCount": 9}},
+                    {"id": 2, "title": "B", "qualityProfileId": 4, "monitored": false,
+                     "statistics": {"episodeFileCount": 4, "episodeCount": 4, "totalEpisodeCount": 9}},
+                    {"id": 3, "title": "C", "qualityProfileId": 4},
+                    {"id": 4, "title": "D", "statistics": {"episodeFileCount": 0, "episodeCount": 4}},
+                ]),
+            ),
+            (
+                ArrKind::Lidarr,
+                json!([
+                    {"id": 1, "artistName": "A", "qualityProfileId": 4, "monitored": true,
+                     "statistics": {"trackFileCount": 3, "trackCount": 4}},
+                    {"id": 2, "artistName": "B", "qualityProfileId": 4, "monitored": false,
+                     "statistics": {"trackFileCount": 4, "trackCount": 4}},
+                    {"id": 3, "artistName": "C", "qualityProfileId": 4},
+                    {"id": 4, "artistName": "D"},
+                ]),
+            ),
+            (
+                ArrKind::Readarr,
+                json!([
+                    {"id": 1, "authorName": "A", "qualityProfileId": 4, "monitored": true,
+                     "statistics": {"bookFileCount": 0, "bookCount": 2}},
+                    {"id": 2, "authorName": "B", "qualityProfileId": 4, "monitored": false,
+                     "statistics": {"bookFileCount": 2, "bookCount": 2}},
+                    {"id": 3, "authorName": "C", "qualityProfileId": 4},
+                    {"id": 4, "authorName": "D"},
+                ]),
+            ),
+        ];
+        for (kind, body) in cases {
+            let items = profiled_items_in(kind, body.to_string().as_bytes()).expect("parses");
+            let seen: Vec<(i64, &str, bool, bool)> = items
+                .iter()
+                .map(|i| (i.id, i.title.as_str(), i.missing, i.monitored))
+                .collect();
+            // Without what tells whether files lack, an item is not missing; without a profile,
+            // it is not listed.
+            assert_eq!(
+                seen,
+                [
+                    (1, "A", true, true),
+                    (2, "B", false, false),
+                    (3, "C", false, true)
+                ],
+                "{kind:?}"
+            );
+            assert!(items.iter().all(|i| i.profile == 4));
+        }
     }
 }

@@ -161,6 +161,26 @@ pub fn arr_json(data: &[u8]) {
                 let picked = picker.best();
                 let _ = crate::search::commands(kind, &picked, cfg.by_series);
             }
+            // A library listing, through the temp-profile rules.
+            if let Ok(items) = crate::arr::profiled_items_in(kind, body) {
+                use crate::search::profiles::{step, Mapping, Rules, Switched};
+                let profiles = [(1, "HD".to_string()), (2, "SD".to_string())];
+                let (mapping, _) = Mapping::resolve(&[("HD".into(), "SD".into())], &profiles);
+                let rules = Rules {
+                    on: true,
+                    keep: which & 1 == 1,
+                    timeout: Some(3600),
+                    unmonitored: which & 2 == 2,
+                    force_reset: which & 4 == 4,
+                };
+                for item in items {
+                    let record = Switched::decode(body.get(..25).unwrap_or_default());
+                    let s = step(&item, record.as_ref(), &mapping, &rules, 7_200);
+                    if let Some(change) = s.change {
+                        assert_ne!(change.from, change.to);
+                    }
+                }
+            }
         }
         _ => {
             let _ = crate::arr::searches_running_in(body);

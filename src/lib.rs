@@ -22,7 +22,8 @@
 //!                ├─ intents        removals as durable intents, finished across passes and restarts
 //!                ├─ leftovers      AutoDelete on the disk, inside a torrent's content folder only
 //!                ├─ space          the free-space guard's inputs: free bytes (disk), downloads in queue order
-//!                ├─ search         the Arr's search loop, a thread beside the torrent loop: wanted lists → searches
+//!                ├─ search         the Arr's search loop, a thread beside the torrent loop: wanted lists → searches,
+//!                │                 and temp quality profiles
 //!                └─ guard          removal caps and the storm guard
 //! qbit, arr, http   HTTP clients (ureq) for qBittorrent and the Arrs (under upstream and inspect)
 //! requests          Overseerr and Ombi: what users requested (under worker's search loop)
@@ -30,10 +31,11 @@
 //! file_filter       the pure file filters: which files of a torrent are not wanted (under config, decide, worker)
 //! free_space        the pure free-space walk: which downloads fit (under decide, worker, inspect)
 //! category          the pure category ownership: which categories (and subcategories) are a worker's
-//! search            the pure search order and budget: which wanted items, grouped how, how fast
+//! search            the pure search order and budget: which wanted items, grouped how, how fast;
+//!                   which item goes to its temp quality profile and back
 //! tracker           the pure tracker entries: which entry speaks for a torrent, what it owes (hit-and-run)
 //! disk              statvfs: what a folder's disk has free (under worker)
-//! store             redb: memory, intents, queue rows, audit log (under worker, server, inspect)
+//! store             redb: memory, intents, queue rows, searches, temp profiles, audit log (under worker, server, inspect)
 //! model, config, clock, logging, shutdown: used throughout
 //! fuzzing           entry points for the fuzz targets in fuzz/ (not the daemon's API)
 //! ```

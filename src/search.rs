@@ -23,6 +23,7 @@ use crate::clock::UnixTime;
 use crate::config::{EntrySearch, SeriesSearch};
 use crate::model::ArrKind;
 
+pub(crate) mod profiles;
 #[cfg(test)]
 mod tests;
 

@@ -103,6 +103,20 @@ pub(crate) struct SearchState {
     pub rounds_done: u64,
     /// The request manager searched first, and how many of its requests are open.
     pub requests: Option<(&'static str, u64)>,
+    /// Temp quality profiles: items on the temp profile we gave them, and profile changes
+    /// sent since the worker started (`None`: not in use).
+    pub temp_profiles: Option<TempProfileCounts>,
+}
+
+/// What the temp-profile pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TempProfileCounts {
+    /// Items on the temp profile we gave them, after the last pass.
+    pub on_temp: u64,
+    /// Switches to a temp profile sent.
+    pub switched: u64,
+    /// Switches back to the main profile sent.
+    pub restored: u64,
 }
 
 impl SearchState {
@@ -123,6 +137,9 @@ impl SearchState {
             "last": self.last.as_ref().map(|(at, what)| json!({"at": at, "what": what})),
             "rounds_done": self.rounds_done,
             "requests": self.requests.map(|(manager, open)| json!({"manager": manager, "open": open})),
+            "temp_profiles": self.temp_profiles.map(|t| json!({
+                "on_temp": t.on_temp, "switched": t.switched, "restored": t.restored,
+            })),
         })
     }
 }
@@ -971,6 +988,15 @@ impl Board {
                             Some((format!("{},window=\"{window}\"", label(w)), left?.to_string()))
                         })
                 })
+                .collect(),
+        );
+        family(
+            "search_temp_profiles",
+            "gauge",
+            "Items on the temp quality profile the search loop gave them (UseTempForMissing).",
+            searching
+                .iter()
+                .filter_map(|(w, s)| s.temp_profiles.map(|t| (label(w), t.on_temp.to_string())))
                 .collect(),
         );
         family(

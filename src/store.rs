@@ -75,7 +75,13 @@ const ARR_JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("arr_jobs");
 /// (see `search::Budget::encode`) and `#round` (when the next round starts).
 const SEARCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("searches");
 
-const TABLES: [TableDefinition<&str, &[u8]>; 5] = [TORRENTS, INTENTS, QUEUE_ROWS, ARR_JOBS, SEARCHES];
+/// Key: `"<instance>\0<item id>"` (a movie, series, artist or author); value: a
+/// `search::profiles::Switched` (its main profile, the temp profile we set, since when), so that
+/// what the search loop switched to a temp profile goes back, also after a restart.
+const TEMP_PROFILES: TableDefinition<&str, &[u8]> = TableDefinition::new("temp_profiles");
+
+const TABLES: [TableDefinition<&str, &[u8]>; 6] =
+    [TORRENTS, INTENTS, QUEUE_ROWS, ARR_JOBS, SEARCHES, TEMP_PROFILES];
 
 /// The key of the probe write after a reopen: written, then removed (no
 /// instance name is empty, so no instance's range holds it).
@@ -578,6 +584,20 @@ impl InstanceRecords {
     /// [`Writes::Discard`].
     pub(crate) fn save_next_search_round(&self, at: Option<UnixTime>) -> Result<(), StoreError> {
         self.save_search_state("#round", at.map(|t| t.to_le_bytes().to_vec()))
+    }
+
+    /// What the search loop remembers of the items it switched to a temp profile: id and bytes.
+    pub(crate) fn temp_profiles(&self) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        self.noted(self.store.temp_profiles(&self.instance))
+    }
+
+    /// Remembers (`Some`) or forgets items switched to a temp profile, in one transaction;
+    /// nothing with [`Writes::Discard`].
+    pub(crate) fn save_temp_profiles(&self, changes: Vec<(i64, Option<Vec<u8>>)>) -> Result<(), StoreError> {
+        match self.writes {
+            Writes::Commit => self.noted(self.store.save_temp_profiles(&self.instance, changes)),
+            Writes::Discard => Ok(()),
+        }
     }
 
     fn save_search_state(&self, name: &str, bytes: Option<Vec<u8>>) -> Result<(), StoreError> {
@@ -1282,6 +1302,30 @@ impl Store {
     ) -> Result<(), StoreError> {
         debug_assert!(name.starts_with('#'));
         self.write(SEARCHES, instance, std::iter::once((name.to_string(), bytes)))
+    }
+
+    /// The items of `instance` switched to a temp profile: id and the bytes remembered.
+    pub(crate) fn temp_profiles(&self, instance: &str) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        self.scan(TEMP_PROFILES, instance, |key, value| {
+            if let Ok(id) = key.parse() {
+                out.push((id, value.to_vec()));
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Remembers (`Some`) or forgets items of `instance` switched to a temp profile.
+    pub(crate) fn save_temp_profiles(
+        &self,
+        instance: &str,
+        changes: Vec<(i64, Option<Vec<u8>>)>,
+    ) -> Result<(), StoreError> {
+        self.write(
+            TEMP_PROFILES,
+            instance,
+            changes.into_iter().map(|(id, bytes)| (id.to_string(), bytes)),
+        )
     }
 
     /// The remembered queue row of one torrent of one instance.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::daemon::run_cli;
-use crate::support::fake_arr::{library_record, queue_record, wanted_record, FakeKind};
+use crate::support::fake_arr::{library_record, profiled_record, queue_record, wanted_record, FakeKind};
 use crate::support::fake_requests::{FakeRequests, Manager, Request};
 use crate::support::scenario::Scenario;
 use crate::support::util::wait_until;
@@ -465,4 +465,174 @@ fn upgrades_and_files_below_the_custom_format_minimum_are_searched_from_the_libr
     ] {
         assert!(paths.iter().any(|p| p == path), "no {path} in {paths:?}");
     }
+}
+
+/// The `PUT …/editor` bodies the fake Arr `name` answered 200, in order.
+fn profile_puts(s: &Scenario, name: &str) -> Vec<Value> {
+    s.arr(name)
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/editor") && r.status == 200)
+        .filter_map(|r| r.json())
+        .collect()
+}
+
+fn wait_for_profile(s: &Scenario, name: &str, id: u64, profile: i64) {
+    let ok = wait_until(Duration::from_secs(30), Duration::from_millis(100), || {
+        s.arr(name).profiles_now().contains(&(id, profile))
+    });
+    assert!(
+        ok,
+        "item {id} not on profile {profile}: {:?}\n{}",
+        s.arr(name).profiles_now(),
+        s.daemon.log()
+    );
+}
+
+#[test]
+fn missing_media_goes_to_its_temp_profile_and_back_after_import_also_after_a_kill() {
+    let Some(setup) = Scenario::radarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines(
+            "SearchesPerHour = -1\nUseTempForMissing = true\nQualityProfileMappings = {\"HD\" = \"SD\"}\n\
+             ProfileSwitchRetryAttempts = 2",
+        )
+        .setup()
+    else {
+        return;
+    };
+    let radarr = setup.arr("Radarr-Test");
+    radarr.set_quality_profiles(&[(2, "SD"), (3, "Any")]);
+    radarr.set_profiled(vec![
+        profiled_record(FakeKind::Radarr, 1, 1, true),
+        profiled_record(FakeKind::Radarr, 2, 1, false),
+        profiled_record(FakeKind::Radarr, 3, 3, true),
+    ]);
+    radarr.set_wanted_missing(Some(vec![movie(1, 1, true), movie(3, 2, true)]));
+    // `check` reads the Arr's profiles: the names must be its own, exactly.
+    let path = setup.config_path.to_str().unwrap_or_default();
+    let (code, out, err) = run_cli(&["check", "--config", path]);
+    assert_eq!(code, 0, "{out}{err}");
+    let wrong = setup.dir.path().join("wrong-name.toml");
+    std::fs::write(&wrong, setup.config.replace("\"SD\"}", "\"sd\"}")).unwrap();
+    let (code, out, err) = run_cli(&["check", "--config", wrong.to_str().unwrap_or_default()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("Radarr-Test.EntrySearch.QualityProfileMappings")
+            && err.contains("no quality profile named \"sd\"")
+            && err.contains("the Radarr has \"HD\", \"SD\", \"Any\""),
+        "{err}"
+    );
+    assert!(
+        radarr.requests().iter().all(|r| r.method == "GET"),
+        "check changes nothing"
+    );
+    // The first switch fails (a busy Arr): it is tried again.
+    radarr.fail_next("PUT", "/movie/editor", 1);
+    let mut s = setup.start_daemon();
+    wait_for_profile(&s, "Radarr-Test", 1, 2);
+    assert_eq!(
+        profile_puts(&s, "Radarr-Test"),
+        [json!({"movieIds": [1], "qualityProfileId": 2})]
+    );
+    let failed = s
+        .arr("Radarr-Test")
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.status == 500)
+        .count();
+    assert_eq!(failed, 1);
+    assert_eq!(
+        s.arr("Radarr-Test").profiles_now(),
+        [(1, 2), (2, 1), (3, 3)],
+        "only the missing movie on a mapped profile"
+    );
+    // Both are searched as usual.
+    wait_for_searches(&s, "Radarr-Test", 2);
+    let ok = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
+        search_status(&s)["temp_profiles"]["on_temp"] == 1
+    });
+    assert!(ok, "{}", search_status(&s));
+    let (_, metrics) = s.daemon.get("/metrics", true);
+    assert!(
+        metrics.contains("qbitrr_lite_search_temp_profiles{arr=\"Radarr-Test\"} 1"),
+        "{metrics}"
+    );
+
+    // Killed; the movie is imported meanwhile; started again: it goes back to its main profile.
+    s.daemon.kill();
+    s.arr("Radarr-Test").set_missing(1, false);
+    s.restart_daemon();
+    wait_for_profile(&s, "Radarr-Test", 1, 1);
+    assert_eq!(
+        profile_puts(&s, "Radarr-Test")[1..],
+        [json!({"movieIds": [1], "qualityProfileId": 1})]
+    );
+    let (_, actions) = s.daemon.get("/api/actions", true);
+    assert!(actions.contains("SD -> HD (it has its files)"), "{actions}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(profile_puts(&s, "Radarr-Test").len(), 2, "{}", s.daemon.log());
+}
+
+#[test]
+fn sonarr_series_follow_their_statistics_and_force_reset_sends_back_what_was_switched_before() {
+    let Some(setup) = Scenario::radarr()
+        .sonarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines(
+            "SearchesPerHour = -1\nUseTempForMissing = true\nForceResetTempProfiles = true\n\
+             QualityProfileMappings = {\"HD\" = \"SD\"}",
+        )
+        .setup()
+    else {
+        return;
+    };
+    let sonarr = setup.arr("Sonarr-Test");
+    sonarr.set_quality_profiles(&[(2, "SD")]);
+    sonarr.set_profiled(vec![
+        // Switched before (by qBitrr), all its episodes in: back to HD.
+        profiled_record(FakeKind::Sonarr, 1, 2, false),
+        // Episodes missing: to SD.
+        profiled_record(FakeKind::Sonarr, 2, 1, true),
+        // Complete, on HD: left alone.
+        profiled_record(FakeKind::Sonarr, 3, 1, false),
+    ]);
+    sonarr.set_wanted_missing(Some(vec![]));
+    let s = setup.start_daemon();
+    wait_for_profile(&s, "Sonarr-Test", 1, 1);
+    wait_for_profile(&s, "Sonarr-Test", 2, 2);
+    let mut puts = profile_puts(&s, "Sonarr-Test");
+    puts.sort_by_key(|p| p["qualityProfileId"].as_i64());
+    assert_eq!(
+        puts,
+        [
+            json!({"seriesIds": [1], "qualityProfileId": 1}),
+            json!({"seriesIds": [2], "qualityProfileId": 2}),
+        ]
+    );
+    assert_eq!(s.arr("Sonarr-Test").profiles_now()[2], (3, 1));
+}
+
+#[test]
+fn a_dry_run_says_which_profiles_it_would_switch_and_sends_no_change() {
+    let Some(setup) = Scenario::radarr()
+        .dry_run()
+        .search_lines("UseTempForMissing = true\nQualityProfileMappings = {\"HD\" = \"SD\"}")
+        .setup()
+    else {
+        return;
+    };
+    let radarr = setup.arr("Radarr-Test");
+    radarr.set_quality_profiles(&[(2, "SD")]);
+    radarr.set_profiled(vec![profiled_record(FakeKind::Radarr, 1, 1, true)]);
+    radarr.set_wanted_missing(Some(vec![]));
+    let s = setup.start_daemon();
+    let ok = wait_until(Duration::from_secs(30), Duration::from_millis(200), || {
+        s.daemon
+            .log()
+            .contains("would switch \"Movie 1\" from quality profile \"HD\" to \"SD\"")
+    });
+    assert!(ok, "{}", s.daemon.log());
+    assert!(profile_puts(&s, "Radarr-Test").is_empty());
+    assert_eq!(s.arr("Radarr-Test").profiles_now(), [(1, 1)]);
 }

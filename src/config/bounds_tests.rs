@@ -396,6 +396,43 @@ fn cases() -> Vec<Case> {
             &["-1", "0", "200", "100000"],
             &big(vec!["-2", "100001"]),
         ),
+        case(
+            "Radarr-A.EntrySearch",
+            "QualityProfileMappings",
+            "a table of at most 100 names to names, each not blank and at most 255 characters, no control characters",
+            &["{}", "{\"HD-1080p\" = \"SD\"}", "{\"Ultra-HD\" = \"HD-1080p\", \"HD-1080p\" = \"Any (MP3)\"}"],
+            &["{\"HD\" = \"\"}", "{\"\" = \"SD\"}", "{\"HD\" = 3}", "{\"HD\" = \"S\\nD\"}"],
+        )
+        .more(
+            vec![
+                format!("{{\"HD\" = {}}}", long(255)),
+                format!(
+                    "{{{}}}",
+                    (0..100).map(|i| format!("\"P{i}\" = \"T\"")).collect::<Vec<_>>().join(", ")
+                ),
+            ],
+            vec![
+                format!("{{\"HD\" = {}}}", long(256)),
+                format!(
+                    "{{{}}}",
+                    (0..101).map(|i| format!("\"P{i}\" = \"T\"")).collect::<Vec<_>>().join(", ")
+                ),
+            ],
+        ),
+        case(
+            "Radarr-A.EntrySearch",
+            "TempProfileResetTimeoutMinutes",
+            "0 to 525600 minutes (365d)",
+            &["0", "10080", "525600", "\"7d\""],
+            &big(vec!["-1", "525601"]),
+        ),
+        case(
+            "Radarr-A.EntrySearch",
+            "ProfileSwitchRetryAttempts",
+            "0 to 10",
+            &["0", "3", "10"],
+            &big(vec!["-1", "11"]),
+        ),
         // [WebUI]
         case(
             "WebUI",

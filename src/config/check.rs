@@ -394,10 +394,5 @@ pub(super) fn is_default(val: &Val, ty: Ty, default: Dflt) -> bool {
             }
             _ => false,
         },
-        Dflt::Empty => match val {
-            Val::Array(items) => items.is_empty(),
-            Val::Table(t) => t.iter().next().is_none(),
-            _ => false,
-        },
     }
 }

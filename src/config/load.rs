@@ -333,6 +333,32 @@ APIKey = \"0123456789abcdef\"
             ));
             assert_eq!(search.by_series, want, "{value}");
         }
+        // Temp profiles: off, nothing mapped, three retries, no timeout, by default.
+        let (search, _) = arr("");
+        assert!(!search.temp.on && search.temp.mappings.is_empty() && search.temp.timeout.is_none());
+        assert_eq!(search.temp.retries, 3);
+        let (search, _) = arr(
+            "[Radarr-Movies.EntrySearch]\nUseTempForMissing = true\nKeepTempProfile = true\n\
+             QualityProfileMappings = {\"Ultra-HD\" = \"HD-1080p\", \"HD-1080p\" = \"Any (MP3)\"}\n\
+             ForceResetTempProfiles = true\nTempProfileResetTimeoutMinutes = 10080\nProfileSwitchRetryAttempts = 0\n",
+        );
+        assert_eq!(
+            search.temp,
+            crate::config::TempProfiles {
+                on: true,
+                keep: true,
+                mappings: vec![
+                    ("HD-1080p".into(), "Any (MP3)".into()),
+                    ("Ultra-HD".into(), "HD-1080p".into()),
+                ],
+                force_reset: true,
+                timeout: Some(Duration::from_secs(10080 * 60)),
+                retries: 0,
+            }
+        );
+        // 0 minutes: never.
+        let (search, _) = arr("[Radarr-Movies.EntrySearch]\nTempProfileResetTimeoutMinutes = 0\n");
+        assert_eq!(search.temp.timeout, None);
         // A managed category has no Arr to search in.
         let loaded = ok(&MINIMAL.replace("[qBit]\n", "[qBit]\nManagedCategories = [\"seed\"]\n"));
         assert!(loaded
@@ -1149,7 +1175,7 @@ FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\
 [Radarr-A.Torrent.SeedingMode]
 UploadRateLimitPerTorrent = 1000
 [Radarr-A.EntrySearch]
-UseTempForMissing = true
+ForceMinimumCustomFormat = true
 
 [Sonarr-Anime]
 URI = \"http://b\"
@@ -1159,11 +1185,11 @@ RssSyncTimer = \"1m\"
 FileExtensionAllowlist = [\".mkv\"]
 FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\\bsamples?\\\\b\", \"\\\\bscreens?\\\\b\", \"\\\\bnc(ed|op)?(\\\\\\\\d+)?\\\\b\"]
 [Sonarr-Anime.EntrySearch]
-UseTempForMissing = true
+ForceMinimumCustomFormat = true
 ");
         assert_eq!(
             loaded.warnings,
-            ["ignored (not supported yet): EntrySearch.UseTempForMissing (in 2 sections)"]
+            ["ignored (not supported yet): EntrySearch.ForceMinimumCustomFormat (in 2 sections)"]
         );
     }
 

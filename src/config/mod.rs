@@ -31,5 +31,6 @@ pub use load::{load, load_str, ConfigError, Loaded};
 pub use report::{Location, Problem};
 pub use types::{
     Arr, Config, EntrySearch, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent,
-    RequestManager, RequestSource, SeedingRules, SeriesSearch, Settings, StalledDelay, TorrentRules, WebUi,
+    RequestManager, RequestSource, SeedingRules, SeriesSearch, Settings, StalledDelay, TempProfiles,
+    TorrentRules, WebUi,
 };

@@ -66,7 +66,6 @@ fn default_of(schema: &TableSchema, key: &str) -> Option<Val> {
                 })
                 .collect(),
         )),
-        Some(Dflt::Empty) => Some(Val::Array(Vec::new())),
         _ => None,
     };
     val

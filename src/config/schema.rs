@@ -81,8 +81,6 @@ pub(super) enum Dflt {
     Str(&'static str),
     /// A list; compared without regard to order (qBitrr writes some lists from a set).
     List(&'static [&'static str]),
-    /// An empty array or table.
-    Empty,
     /// Any value counts as the default (internal keys, tracker entries).
     Any,
 }
@@ -185,6 +183,8 @@ pub(super) enum Bounds {
     OneOf(&'static [&'static str]),
     /// A list of at most `items` texts, each not blank and at most `max` characters.
     Texts { items: usize, max: usize, chars: Chars },
+    /// A table of at most `items` names to names, each not blank and at most `max` characters.
+    NameMap { items: usize, max: usize },
 }
 
 /// Log levels (ConsoleLevel).
@@ -247,6 +247,9 @@ const ERROR_TEXTS: Bounds = Bounds::Texts {
     max: 1_000,
     chars: Chars::Line,
 };
+
+/// QualityProfileMappings: quality profile names, main → temp.
+const PROFILE_NAMES: Bounds = Bounds::NameMap { items: 100, max: 255 };
 
 /// A file filter's regexes (each also compiled when the config is read).
 const PATTERNS: Bounds = Bounds::Texts {
@@ -319,6 +322,9 @@ impl Bounds {
                 let each = Bounds::Text { max, chars }.describe(unit);
                 format!("a list of at most {items} texts, each not blank and {each}")
             }
+            Bounds::NameMap { items, max } => format!(
+                "a table of at most {items} names to names, each not blank and at most {max} characters, no control characters"
+            ),
         }
     }
 }
@@ -671,12 +677,13 @@ pub(super) static ENTRY_SEARCH: TableSchema = TableSchema {
         sup("CustomFormatUnmetSearch", Ty::Bool, FLAG),
         uns("ForceMinimumCustomFormat", Ty::Bool, Dflt::Bool(false)),
         sup("SearchAgainOnSearchCompletion", Ty::Bool, FLAG),
-        uns("UseTempForMissing", Ty::Bool, Dflt::Bool(false)),
-        uns("KeepTempProfile", Ty::Bool, Dflt::Bool(false)),
-        uns("QualityProfileMappings", Ty::Map, Dflt::Empty),
-        uns("ForceResetTempProfiles", Ty::Bool, Dflt::Bool(false)),
-        uns("TempProfileResetTimeoutMinutes", Ty::Int, Dflt::Int(0)),
-        uns("ProfileSwitchRetryAttempts", Ty::Int, Dflt::Int(3)),
+        sup("UseTempForMissing", Ty::Bool, FLAG),
+        sup("KeepTempProfile", Ty::Bool, FLAG),
+        sup("QualityProfileMappings", Ty::Map, PROFILE_NAMES),
+        sup("ForceResetTempProfiles", Ty::Bool, FLAG),
+        // 0 turns it off.
+        sup("TempProfileResetTimeoutMinutes", MINS, secs(0, YEAR)),
+        sup("ProfileSwitchRetryAttempts", Ty::Int, int(0, 10)),
         // true and false may also be written as booleans.
         sup("SearchBySeries", Ty::BoolOrStr, Bounds::OneOf(SERIES_SEARCH)),
         sup("PrioritizeTodaysReleases", Ty::Bool, FLAG),

@@ -227,6 +227,30 @@ pub struct EntrySearch {
     pub requests: Option<RequestSource>,
     /// SearchRequestsEvery (default 300 s): how often the requests are read.
     pub requests_every: Duration,
+    /// UseTempForMissing and the keys with it.
+    pub temp: TempProfiles,
+}
+
+/// Temporary quality profiles: missing media is switched to a more lenient profile, and back
+/// once it has its files (`search::profiles`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TempProfiles {
+    /// UseTempForMissing (default false).
+    pub on: bool,
+    /// KeepTempProfile (default false): an item stays on the temp profile after its import.
+    pub keep: bool,
+    /// QualityProfileMappings (default none): main profile name → temp profile name, as the
+    /// Arr spells them.
+    pub mappings: Vec<(String, String)>,
+    /// ForceResetTempProfiles (default false): at start, every item on a temp profile goes
+    /// back to its main one.
+    pub force_reset: bool,
+    /// TempProfileResetTimeoutMinutes (default 0, never): an item goes back to its main profile
+    /// after this long on the temp one.
+    pub timeout: Option<Duration>,
+    /// ProfileSwitchRetryAttempts (default 3): a failed switch is tried again this many times
+    /// before the next pass.
+    pub retries: u32,
 }
 
 /// A request manager whose requests are searched first.
@@ -296,6 +320,10 @@ impl Default for EntrySearch {
             per_day: Some(200),
             requests: None,
             requests_every: Duration::from_secs(300),
+            temp: TempProfiles {
+                retries: 3,
+                ..TempProfiles::default()
+            },
         }
     }
 }

@@ -17,10 +17,11 @@ use super::report::{at, quoted, Location, Report};
 use super::schema::{
     self, text_problem, Bounds, Chars, Key, Section, TableSchema, Ty, Use, PLACEHOLDER, SECTION_NAME_MAX,
 };
-use super::tree::{Table, Val};
+use super::tree::{Item, Table, Val};
 use super::types::{
     Arr, Config, EntrySearch, FreeSpaceGuard, ImportMode, Owner, QbitInstance, ReadMode, RemoveTorrent,
-    RequestManager, RequestSource, SeedingRules, SeriesSearch, Settings, StalledDelay, TorrentRules, WebUi,
+    RequestManager, RequestSource, SeedingRules, SeriesSearch, Settings, StalledDelay, TempProfiles,
+    TorrentRules, WebUi,
 };
 
 /// RssSyncTimer and RefreshDownloadsTimer when absent: qBitrr's default, one minute.
@@ -349,6 +350,48 @@ impl<'a> Keys<'a> {
                 Some(p) => problems.push(format!("item {} {p}", i + 1)),
                 None => out.push(text.trim().to_string()),
             }
+        }
+        if problems.is_empty() {
+            Some(out)
+        } else {
+            self.error(key, format!("{}: must be {allowed}", problems.join("; ")));
+            None
+        }
+    }
+
+    /// A table of names to names within its schema bounds, as written (names are matched
+    /// exactly); `None` when absent or rejected (each problem reported).
+    fn name_map(&mut self, key: &str) -> Option<Vec<(String, String)>> {
+        let Bounds::NameMap { items, max } = self.bounds(key) else {
+            return self.mismatch(key);
+        };
+        let Val::Table(table) = self.val(key)? else {
+            return None;
+        };
+        let allowed = self.allowed(key);
+        let pairs: Vec<(&str, &Item)> = table.iter().collect();
+        if pairs.len() > items {
+            self.error(key, format!("has {} entries: must be {allowed}", pairs.len()));
+            return None;
+        }
+        let mut out = Vec::with_capacity(pairs.len());
+        let mut problems = Vec::new();
+        for (name, item) in pairs {
+            let Some(temp) = item.val.as_str() else {
+                problems.push(format!("\"{name}\" maps to {}, not a name", item.val.type_name()));
+                continue;
+            };
+            for (what, text) in [("the name", name), ("its temp profile", temp)] {
+                let problem = if text.trim().is_empty() {
+                    Some("is blank".to_string())
+                } else {
+                    text_problem(text, max, Chars::Line, false)
+                };
+                if let Some(p) = problem {
+                    problems.push(format!("{what} of entry \"{}\" {p}", name.escape_debug()));
+                }
+            }
+            out.push((name.to_string(), temp.to_string()));
         }
         if problems.is_empty() {
             Some(out)
@@ -890,6 +933,18 @@ fn entry_search(e: &mut Keys, kind: ArrKind, section: &str) -> EntrySearch {
         per_day,
         requests: request_source(e, kind, section),
         requests_every: e.secs("SearchRequestsEvery").unwrap_or(d.requests_every),
+        temp: TempProfiles {
+            on: e.bool("UseTempForMissing").unwrap_or(d.temp.on),
+            keep: e.bool("KeepTempProfile").unwrap_or(d.temp.keep),
+            mappings: e.name_map("QualityProfileMappings").unwrap_or_default(),
+            force_reset: e.bool("ForceResetTempProfiles").unwrap_or(d.temp.force_reset),
+            // 0: never.
+            timeout: e
+                .secs("TempProfileResetTimeoutMinutes")
+                .filter(|t| !t.is_zero())
+                .or(d.temp.timeout),
+            retries: e.number("ProfileSwitchRetryAttempts").unwrap_or(d.temp.retries),
+        },
     }
 }
 

@@ -12,6 +12,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, QbitClient, Setting, SyncItem};
+use crate::search::profiles::ProfiledItem;
 use crate::search::{OwnedItem, WantedItem};
 use crate::tracker::{TrackerEdit, TrackerList};
 
@@ -131,5 +132,14 @@ impl ArrApi for ArrClient {
     }
     fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
         ArrClient::library(self, f)
+    }
+    fn quality_profiles(&self) -> Result<Vec<(i64, String)>, HttpError> {
+        ArrClient::quality_profiles(self)
+    }
+    fn profiled_items(&self, f: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError> {
+        ArrClient::profiled_items(self, f)
+    }
+    fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
+        ArrClient::set_profile(self, ids, profile)
     }
 }

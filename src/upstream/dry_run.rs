@@ -16,6 +16,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
+use crate::search::profiles::ProfiledItem;
 use crate::search::{OwnedItem, WantedItem};
 use crate::tracker::{TrackerEdit, TrackerList};
 
@@ -186,6 +187,18 @@ impl<C: ArrApi> ArrApi for DryRun<C> {
     }
     fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
         self.inner.library(f)
+    }
+    fn quality_profiles(&self) -> Result<Vec<(i64, String)>, HttpError> {
+        self.inner.quality_profiles()
+    }
+    fn profiled_items(&self, f: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError> {
+        self.inner.profiled_items(f)
+    }
+    fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
+        self.would(
+            self.kind().name(),
+            format!("give {ids:?} quality profile {profile}"),
+        )
     }
 }
 

@@ -15,6 +15,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListFilter, ListQuery, Setting, SyncItem};
+use crate::search::profiles::ProfiledItem;
 use crate::search::{OwnedItem, WantedItem};
 use crate::tracker::{TrackerEdit, TrackerList};
 
@@ -76,6 +77,12 @@ pub(crate) enum Call {
     FormatMinimums,
     /// `library`.
     Library,
+    /// `quality_profiles`.
+    QualityProfiles,
+    /// `profiled_items`.
+    ProfiledItems,
+    /// `set_profile`: the items and the profile.
+    SetProfile(Vec<i64>, i64),
     /// `files`, by hash.
     Files(String),
     /// `trackers`, by hash.
@@ -113,6 +120,9 @@ impl Call {
             Self::SeriesByTvdb(_) => "series_by_tvdb",
             Self::FormatMinimums => "format_minimums",
             Self::Library => "library",
+            Self::QualityProfiles => "quality_profiles",
+            Self::ProfiledItems => "profiled_items",
+            Self::SetProfile(..) => "set_profile",
             Self::Files(_) => "files",
             Self::Trackers(_) => "trackers",
             Self::SkipFiles { .. } => "skip_files",
@@ -433,6 +443,10 @@ pub(crate) struct FakeArr {
     /// The library's items with a file, and each profile's minimum custom-format score.
     library: Mutex<Vec<OwnedItem>>,
     minimums: Mutex<HashMap<i64, i64>>,
+    /// The quality profiles (id, name), and the items that carry one (`set_profile` changes
+    /// them).
+    profiles: Mutex<Vec<(i64, String)>>,
+    profiled: Mutex<Vec<ProfiledItem>>,
 }
 
 impl FakeArr {
@@ -449,6 +463,27 @@ impl FakeArr {
             lose_answers: Mutex::new(false),
             library: Mutex::new(Vec::new()),
             minimums: Mutex::new(HashMap::new()),
+            profiles: Mutex::new(Vec::new()),
+            profiled: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The quality profiles (id, name) and the items that carry one.
+    pub(crate) fn set_profiled(&self, profiles: &[(i64, &str)], items: Vec<ProfiledItem>) {
+        *lock(&self.profiles) = profiles.iter().map(|(id, n)| (*id, n.to_string())).collect();
+        *lock(&self.profiled) = items;
+    }
+
+    /// The items that carry a profile, as they are now.
+    pub(crate) fn profiled(&self) -> Vec<ProfiledItem> {
+        lock(&self.profiled).clone()
+    }
+
+    /// Changes one item as the Arr would: its files arrived or went (`missing`), or someone
+    /// gave it another profile.
+    pub(crate) fn update_profiled(&self, id: i64, f: impl FnOnce(&mut ProfiledItem)) {
+        if let Some(item) = lock(&self.profiled).iter_mut().find(|i| i.id == id) {
+            f(item);
         }
     }
 
@@ -615,6 +650,24 @@ impl ArrApi for FakeArr {
         }
         Ok(true)
     }
+    fn quality_profiles(&self) -> Result<Vec<(i64, String)>, HttpError> {
+        self.journal.record(Call::QualityProfiles)?;
+        Ok(lock(&self.profiles).clone())
+    }
+    fn profiled_items(&self, f: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError> {
+        self.journal.record(Call::ProfiledItems)?;
+        for item in lock(&self.profiled).clone() {
+            f(item);
+        }
+        Ok(())
+    }
+    fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
+        self.journal.record(Call::SetProfile(ids.to_vec(), profile))?;
+        for item in lock(&self.profiled).iter_mut().filter(|i| ids.contains(&i.id)) {
+            item.profile = profile;
+        }
+        Ok(())
+    }
     fn search_seen(&self, media_ids: &[i64], sent_after: Option<i64>) -> Result<SearchSeen, HttpError> {
         self.journal.record(Call::FindSearch(media_ids.to_vec()))?;
         let (name, _) = self.kind.search_command();
@@ -675,5 +728,14 @@ impl<T: ArrApi + Sync> ArrApi for Arc<T> {
     }
     fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
         T::library(self, f)
+    }
+    fn quality_profiles(&self) -> Result<Vec<(i64, String)>, HttpError> {
+        T::quality_profiles(self)
+    }
+    fn profiled_items(&self, f: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError> {
+        T::profiled_items(self, f)
+    }
+    fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
+        T::set_profile(self, ids, profile)
     }
 }

@@ -10,6 +10,7 @@ use super::ArrApi;
 use crate::arr::{CommandState, QueueDelete, QueueDeleteOptions, SearchSeen, WantedList};
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry};
+use crate::search::profiles::ProfiledItem;
 use crate::search::{OwnedItem, WantedItem};
 
 /// Stands in for the Arr of a managed category.
@@ -69,6 +70,18 @@ impl ArrApi for NoArr {
     }
     fn library(&self, _: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
         Ok(false)
+    }
+    fn quality_profiles(&self) -> Result<Vec<(i64, String)>, HttpError> {
+        Ok(Vec::new())
+    }
+    fn profiled_items(&self, _: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError> {
+        Ok(())
+    }
+    fn set_profile(&self, ids: &[i64], _: i64) -> Result<(), HttpError> {
+        Err(HttpError::Auth {
+            endpoint: ENDPOINT.into(),
+            detail: format!("a category without an Arr has no quality profiles to give {ids:?}"),
+        })
     }
 }
 

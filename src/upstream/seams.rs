@@ -10,6 +10,7 @@ use crate::file_filter::TorrentFile;
 use crate::http::HttpError;
 use crate::model::{ArrKind, QueueEntry, Torrent};
 use crate::qbit::{ApiVersion, ListQuery, Setting, SyncItem};
+use crate::search::profiles::ProfiledItem;
 use crate::search::{OwnedItem, WantedItem};
 use crate::tracker::{TrackerEdit, TrackerList};
 
@@ -94,4 +95,10 @@ pub(crate) trait ArrApi: Send {
     fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError>;
     /// Every library item that has a file, as it is read; `Ok(false)` when not read for this kind.
     fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError>;
+    /// Each quality profile's id and name.
+    fn quality_profiles(&self) -> Result<Vec<(i64, String)>, HttpError>;
+    /// Every item that carries a quality profile (movie, series, artist, author), as it is read.
+    fn profiled_items(&self, f: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError>;
+    /// Gives the items `ids` quality profile `profile`.
+    fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError>;
 }

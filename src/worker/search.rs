@@ -37,6 +37,10 @@ use crate::status::{Board, SearchState};
 use crate::store::{InstanceRecords, StoreError};
 use crate::upstream::ArrApi;
 
+mod profiles;
+
+use profiles::TempPass;
+
 /// Searches picked per round; the lists are read again after them (what was imported or
 /// added meanwhile counts).
 const BATCH: usize = 20;
@@ -171,6 +175,8 @@ pub(crate) struct SearchLoop {
     no_lists_said: bool,
     /// Overseerr or Ombi, with what it said.
     requests: Option<RequestState>,
+    /// Temp quality profiles.
+    temp: TempPass,
 }
 
 /// A request manager and what was last read from it.
@@ -215,6 +221,7 @@ impl SearchLoop {
             failures: 0,
             no_lists_said: false,
             requests: None,
+            temp: TempPass::new(&arr_cfg.search.temp, arr_cfg.search.unmonitored, dry_run),
         }
     }
 
@@ -324,6 +331,11 @@ impl SearchLoop {
                     wait
                 }
             };
+            // The temp-profile pass runs when it is due, even while searches wait.
+            let wait = self
+                .temp
+                .due_in(self.now())
+                .map_or(wait, |due| wait.min(due.max(Duration::from_secs(1))));
             stop.wait_timeout(wait);
         }
     }
@@ -347,6 +359,7 @@ impl SearchLoop {
 
     /// One round: read the lists, pick the best, send their searches.
     fn round(&mut self, stop: &Shutdown) -> Result<Duration, RoundError> {
+        self.temp_profiles(stop);
         let now = self.now();
         if let Some(wait) = self.between_rounds(now)? {
             return Ok(wait);

@@ -307,6 +307,12 @@ struct State {
     /// [`library_record`] makes them; and the quality profile's minimum custom-format score.
     library: Vec<Value>,
     min_format_score: i64,
+    /// Quality profiles (id, name) beyond profile 1 "HD" (temp profiles).
+    extra_profiles: Vec<(i64, String)>,
+    /// The items that carry a quality profile, as [`profiled_record`] makes them: Radarr's
+    /// movies, Sonarr's series, Lidarr's artists, Readarr's authors (`GET movie` etc. list
+    /// them when set; `PUT …/editor` changes their `qualityProfileId`).
+    profiled: Vec<Value>,
 }
 
 struct Ctx {
@@ -375,6 +381,40 @@ impl FakeArr {
         let mut s = self.state();
         s.library = records;
         s.min_format_score = min_format_score;
+    }
+
+    /// Quality profiles besides profile 1 "HD", as (id, name).
+    pub fn set_quality_profiles(&self, profiles: &[(i64, &str)]) {
+        self.state().extra_profiles = profiles.iter().map(|(id, n)| (*id, n.to_string())).collect();
+    }
+
+    /// The items that carry a quality profile ([`profiled_record`]).
+    pub fn set_profiled(&self, records: Vec<Value>) {
+        self.state().profiled = records;
+    }
+
+    /// Each profiled item's id and quality profile now.
+    pub fn profiles_now(&self) -> Vec<(u64, i64)> {
+        self.state()
+            .profiled
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_u64().unwrap_or(0),
+                    r["qualityProfileId"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect()
+    }
+
+    /// Item `id` got its files (`missing` false) or lost them.
+    pub fn set_missing(&self, id: u64, missing: bool) {
+        let kind = self.ctx.kind;
+        let mut s = self.state();
+        if let Some(r) = s.profiled.iter_mut().find(|r| r["id"].as_u64() == Some(id)) {
+            let profile = r["qualityProfileId"].as_i64().unwrap_or(1);
+            *r = profiled_record(kind, id, profile, missing);
+        }
     }
 
     /// Sonarr's series as (id, TVDB id), for `GET series?tvdbId=`.
@@ -671,6 +711,17 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
         ["queue", "details"] => only(m, "GET", || queue_details(ctx, rec)),
         ["queue", "bulk"] => only(m, "DELETE", || queue_bulk_delete(ctx, rec)),
         ["wanted", list @ ("missing" | "cutoff")] => only(m, "GET", || wanted_page(ctx, rec, list)),
+        [what @ ("movie" | "series" | "artist" | "author"), "editor"] if *what == profiled_path(ctx.kind) => {
+            only(m, "PUT", || profile_editor(ctx, rec))
+        }
+        [what @ ("movie" | "series" | "artist" | "author")]
+            if *what == profiled_path(ctx.kind) && profiled_listing(ctx, rec) =>
+        {
+            only(m, "GET", || {
+                let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+                Reply::json(200, &Value::Array(s.profiled.clone()))
+            })
+        }
         ["series"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || series_list(ctx, rec)),
         ["movie"] if ctx.kind == FakeKind::Radarr => only(m, "GET", || library(ctx, rec, "movie")),
         ["episode"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || library(ctx, rec, "episode")),
@@ -678,16 +729,17 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
             only(m, "GET", || library(ctx, rec, "episodefile"))
         }
         ["qualityprofile"] => only(m, "GET", || {
-            let min = ctx
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .min_format_score;
-            Reply::json(
-                200,
-                &json!([{"id": 1, "name": "HD", "upgradeAllowed": true, "cutoff": 7, "items": [],
-                         "minFormatScore": min, "cutoffFormatScore": min + 100, "formatItems": []}]),
-            )
+            let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+            let min = s.min_format_score;
+            let profiles: Vec<Value> = std::iter::once((1, "HD".to_string()))
+                .chain(s.extra_profiles.iter().cloned())
+                .map(|(id, name)| {
+                    json!({"id": id, "name": name, "upgradeAllowed": true, "cutoff": 7, "items": [],
+                           "minFormatScore": if id == 1 { min } else { 0 },
+                           "cutoffFormatScore": min + 100, "formatItems": []})
+                })
+                .collect();
+            Reply::json(200, &Value::Array(profiles))
         }),
         ["queue", id] if id.parse::<i64>().is_ok() => {
             only(m, "DELETE", || queue_delete(ctx, rec, id.parse().unwrap_or(-1)))
@@ -1089,6 +1141,89 @@ fn series_list(ctx: &Ctx, rec: &Recorded) -> Reply {
         })
         .collect();
     Reply::json(200, &Value::Array(list))
+}
+
+/// Where the items that carry a quality profile are listed and edited.
+fn profiled_path(kind: FakeKind) -> &'static str {
+    match kind {
+        FakeKind::Radarr => "movie",
+        FakeKind::Sonarr => "series",
+        FakeKind::Lidarr => "artist",
+        FakeKind::Readarr => "author",
+    }
+}
+
+/// Whether `GET movie` (etc.) lists the profiled items: they are set, and no other listing
+/// (Sonarr's `tvdbId` lookup; the library with files) is asked for.
+fn profiled_listing(ctx: &Ctx, rec: &Recorded) -> bool {
+    let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    !s.profiled.is_empty() && rec.query.is_empty()
+}
+
+/// `PUT movie/editor` (`series`, `artist`, `author`): the `*Ids` given get `qualityProfileId`;
+/// 200 with the items changed, as the contract says. Ids it does not have are skipped.
+fn profile_editor(ctx: &Ctx, rec: &Recorded) -> Reply {
+    let field = match ctx.kind {
+        FakeKind::Radarr => "movieIds",
+        FakeKind::Sonarr => "seriesIds",
+        FakeKind::Lidarr => "artistIds",
+        FakeKind::Readarr => "authorIds",
+    };
+    let Some(body) = rec.json() else {
+        return Reply::json(400, &json!({"message": "body is not JSON"}));
+    };
+    let (Some(ids), Some(profile)) = (body[field].as_array(), body["qualityProfileId"].as_i64()) else {
+        return Reply::json(
+            400,
+            &json!({"message": format!("{field} and qualityProfileId are required")}),
+        );
+    };
+    let ids: Vec<u64> = ids.iter().filter_map(Value::as_u64).collect();
+    let mut s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    let known = std::iter::once(1).chain(s.extra_profiles.iter().map(|(id, _)| *id));
+    if !known.into_iter().any(|id| id == profile) {
+        return Reply::json(400, &json!({"message": "QualityProfile does not exist"}));
+    }
+    let mut changed = Vec::new();
+    for r in s.profiled.iter_mut() {
+        if r["id"].as_u64().is_some_and(|id| ids.contains(&id)) {
+            r["qualityProfileId"] = json!(profile);
+            changed.push(r.clone());
+        }
+    }
+    Reply::json(200, &Value::Array(changed))
+}
+
+/// An item that carries a quality profile, shaped as the contract's resource: a
+/// `MovieResource` (`hasFile`), or a `SeriesResource`, `ArtistResource` or `AuthorResource`
+/// whose `statistics` count fewer files than it should have when `missing`.
+pub fn profiled_record(kind: FakeKind, id: u64, profile: i64, missing: bool) -> Value {
+    let have = if missing { 3 } else { 4 };
+    match kind {
+        FakeKind::Radarr => json!({
+            "id": id, "title": format!("Movie {id}"), "year": 2024, "tmdbId": 1000 + id,
+            "qualityProfileId": profile, "monitored": true, "hasFile": !missing,
+            "isAvailable": true, "status": "released", "path": format!("/movies/Movie {id}"),
+        }),
+        FakeKind::Sonarr => json!({
+            "id": id, "title": format!("Series {id}"), "tvdbId": 2000 + id, "qualityProfileId": profile,
+            "monitored": true, "seasonFolder": true, "seriesType": "standard",
+            "statistics": {"seasonCount": 1, "episodeFileCount": have, "episodeCount": 4,
+                           "totalEpisodeCount": 4, "sizeOnDisk": 1_000_000, "percentOfEpisodes": 75.0},
+        }),
+        FakeKind::Lidarr => json!({
+            "id": id, "artistName": format!("Artist {id}"), "foreignArtistId": format!("mb-{id}"),
+            "qualityProfileId": profile, "metadataProfileId": 1, "monitored": true,
+            "statistics": {"albumCount": 1, "trackFileCount": have, "trackCount": 4,
+                           "totalTrackCount": 4, "sizeOnDisk": 1_000_000, "percentOfTracks": 75.0},
+        }),
+        FakeKind::Readarr => json!({
+            "id": id, "authorName": format!("Author {id}"), "foreignAuthorId": format!("gr-{id}"),
+            "qualityProfileId": profile, "metadataProfileId": 1, "monitored": true,
+            "statistics": {"bookFileCount": have, "bookCount": 4, "availableBookCount": 4,
+                           "totalBookCount": 4, "sizeOnDisk": 1_000_000, "percentOfBooks": 75.0},
+        }),
+    }
 }
 
 /// A schema-shaped wanted record: a `MovieResource`, an `EpisodeResource` (series 7000 + id /

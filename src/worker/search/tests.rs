@@ -616,3 +616,235 @@ fn upgrades_and_custom_formats_below_the_minimum_come_after_missing_and_only_whe
     assert_eq!(b.state().sent.get("upgrade"), Some(&1));
     assert_eq!(b.state().wanted.get("upgrade"), Some(&1));
 }
+
+// Temp quality profiles.
+
+const HD: i64 = 1;
+const SD: i64 = 2;
+const ANY: i64 = 3;
+
+fn two_hours_later() -> UnixTime {
+    NOW + 2 * 3600
+}
+
+fn three_hours_later() -> UnixTime {
+    NOW + 3 * 3600
+}
+
+fn profiled(id: i64, profile: i64, missing: bool, monitored: bool) -> crate::search::profiles::ProfiledItem {
+    crate::search::profiles::ProfiledItem {
+        id,
+        title: format!("Movie {id}"),
+        profile,
+        missing,
+        monitored,
+    }
+}
+
+fn temp_cfg(f: impl FnOnce(&mut crate::config::TempProfiles)) -> EntrySearch {
+    let mut cfg = unlimited();
+    cfg.temp.on = true;
+    cfg.temp.mappings = vec![("HD".into(), "SD".into())];
+    f(&mut cfg.temp);
+    cfg
+}
+
+impl Bench {
+    fn library_with_profiles(&self, items: Vec<crate::search::profiles::ProfiledItem>) {
+        self.fake
+            .set_profiled(&[(HD, "HD"), (SD, "SD"), (ANY, "Any")], items);
+    }
+
+    fn profile_of(&self, id: i64) -> i64 {
+        self.fake
+            .profiled()
+            .iter()
+            .find(|i| i.id == id)
+            .map_or(-1, |i| i.profile)
+    }
+
+    fn profile_changes(&self) -> Vec<(Vec<i64>, i64)> {
+        self.journal
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::SetProfile(ids, to) => Some((ids, to)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn remembered(&self) -> Vec<(i64, crate::search::profiles::Switched)> {
+        let records = InstanceRecords::new(Arc::clone(&self.store), NAME, Writes::Commit);
+        let mut out: Vec<_> = records
+            .temp_profiles()
+            .expect("records")
+            .into_iter()
+            .filter_map(|(id, b)| Some((id, crate::search::profiles::Switched::decode(&b)?)))
+            .collect();
+        out.sort_by_key(|(id, _)| *id);
+        out
+    }
+}
+
+#[test]
+fn missing_items_go_to_their_temp_profile_and_back_after_import_also_across_a_restart() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.library_with_profiles(vec![
+        profiled(10, HD, true, true),
+        profiled(11, HD, false, true),
+        profiled(12, ANY, true, true),
+        profiled(13, HD, true, false),
+    ]);
+    let stop = Shutdown::new();
+    let mut first = b.search_loop(temp_cfg(|_| {}));
+    first.temp_profiles(&stop);
+    // Only the missing, monitored item on a mapped profile.
+    assert_eq!(b.profile_changes(), [(vec![10], SD)]);
+    assert_eq!(b.profile_of(10), SD);
+    assert_eq!(b.remembered().len(), 1, "remembered before it was sent");
+    assert_eq!(b.remembered()[0].1.original, HD);
+    assert_eq!(first.temp.counts().on_temp, 1);
+    assert_eq!(
+        b.state().temp_profiles.map(|t| (t.on_temp, t.switched)),
+        Some((1, 1))
+    );
+    // Not due again at once.
+    first.temp_profiles(&stop);
+    assert_eq!(b.profile_changes().len(), 1);
+    drop(first);
+
+    // A restart; the movie was imported meanwhile.
+    b.fake.update_profiled(10, |i| i.missing = false);
+    let mut second = b.search_loop(temp_cfg(|_| {}));
+    second.clock = next_round;
+    second.temp_profiles(&stop);
+    assert_eq!(b.profile_changes(), [(vec![10], SD), (vec![10], HD)]);
+    assert_eq!(b.profile_of(10), HD);
+    assert!(b.remembered().is_empty(), "forgotten once it went back");
+    let audit = b.store.audit(0, 10, |_| true).expect("audit");
+    let details: Vec<&str> = audit.iter().map(|e| e.detail.as_str()).collect();
+    assert!(details.contains(&"HD -> SD (missing)"), "{details:?}");
+    assert!(details.contains(&"SD -> HD (it has its files)"), "{details:?}");
+}
+
+#[test]
+fn keep_temp_profile_keeps_it_after_import_and_the_timeout_sends_it_back_once() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.library_with_profiles(vec![profiled(10, HD, true, true), profiled(20, HD, true, true)]);
+    let stop = Shutdown::new();
+    let cfg = temp_cfg(|t| {
+        t.keep = true;
+        t.timeout = Some(Duration::from_secs(3600));
+    });
+    let mut search = b.search_loop(cfg.clone());
+    search.temp_profiles(&stop);
+    assert_eq!(b.profile_changes(), [(vec![10, 20], SD)]);
+    b.fake.update_profiled(10, |i| i.missing = false);
+    search.clock = next_round;
+    search.temp_profiles(&stop);
+    assert_eq!(b.profile_changes().len(), 1, "kept after its import");
+    // Two hours on the temp profile: both go back, the missing one is remembered as timed out…
+    search.clock = two_hours_later;
+    search.temp_profiles(&stop);
+    assert_eq!(b.profile_changes()[1..], [(vec![10, 20], HD)]);
+    let remembered = b.remembered();
+    assert_eq!(remembered.len(), 2);
+    assert!(remembered.iter().all(|(_, r)| r.timed_out));
+    // …and is not switched again while it is missing; the imported one is forgotten.
+    search.clock = three_hours_later;
+    search.temp_profiles(&stop);
+    assert_eq!(b.profile_changes().len(), 2);
+    assert_eq!(b.remembered().iter().map(|(id, _)| *id).collect::<Vec<_>>(), [20]);
+}
+
+#[test]
+fn a_failed_switch_is_remembered_and_finished_by_a_later_pass_and_searches_go_on() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.library_with_profiles(vec![profiled(10, HD, true, true)]);
+    b.fake.set_wanted(WantedList::Missing, true, vec![movie(10, 1)]);
+    b.journal.fail("set_profile");
+    let stop = Shutdown::new();
+    let mut search = b.search_loop(temp_cfg(|t| t.retries = 2));
+    search.temp.retry_at_once();
+    search.round(&stop).expect("round");
+    assert_eq!(b.profile_changes().len(), 3, "tried, then tried again twice");
+    assert_eq!(b.profile_of(10), HD);
+    assert_eq!(b.remembered().len(), 1, "the intent is kept");
+    assert_eq!(b.sent().len(), 1, "the search still went out");
+    b.journal.heal("set_profile");
+    search.clock = next_round;
+    search.temp_profiles(&stop);
+    assert_eq!(b.profile_of(10), SD);
+    assert_eq!(b.remembered()[0].1.since, NOW, "the same record finished");
+}
+
+#[test]
+fn a_profile_changed_by_someone_else_is_theirs_and_turning_it_off_undoes_ours() {
+    let b = Bench::new(ArrKind::Sonarr);
+    b.library_with_profiles(vec![profiled(10, HD, true, true), profiled(20, HD, true, true)]);
+    let stop = Shutdown::new();
+    let mut search = b.search_loop(temp_cfg(|_| {}));
+    search.temp_profiles(&stop);
+    assert_eq!(b.profile_changes(), [(vec![10, 20], SD)]);
+    // The user moves series 10 to "Any" in Sonarr.
+    b.fake.update_profiled(10, |i| i.profile = ANY);
+    drop(search);
+    let mut off = b.search_loop(temp_cfg(|t| t.on = false));
+    off.temp_profiles(&stop);
+    assert_eq!(b.profile_changes()[1..], [(vec![20], HD)]);
+    assert_eq!(b.profile_of(10), ANY, "never changed back");
+    assert!(b.remembered().is_empty());
+    // Nothing of ours is left: later passes read nothing.
+    b.journal.clear();
+    off.clock = next_round;
+    off.temp_profiles(&stop);
+    assert!(b.journal.calls().is_empty(), "{:?}", b.journal.calls());
+}
+
+#[test]
+fn force_reset_sends_back_what_is_on_a_temp_profile_and_keeps_what_would_come_straight_back() {
+    let b = Bench::new(ArrKind::Radarr);
+    // Switched before (by qBitrr): one imported, one still missing; one the user put on "Any".
+    b.library_with_profiles(vec![
+        profiled(10, SD, false, true),
+        profiled(20, SD, true, true),
+        profiled(30, ANY, false, true),
+    ]);
+    let stop = Shutdown::new();
+    let mut search = b.search_loop(temp_cfg(|t| t.force_reset = true));
+    search.temp_profiles(&stop);
+    assert_eq!(b.profile_changes(), [(vec![10], HD)]);
+    assert_eq!(b.remembered().iter().map(|(id, _)| *id).collect::<Vec<_>>(), [20]);
+    // Once only: the imported one goes back as ours from now on.
+    b.fake.update_profiled(20, |i| i.missing = false);
+    search.clock = next_round;
+    search.temp_profiles(&stop);
+    assert_eq!(b.profile_changes()[1..], [(vec![20], HD)]);
+    assert_eq!(b.profile_of(30), ANY);
+}
+
+#[test]
+fn a_dry_run_says_what_it_would_switch_and_changes_and_records_nothing() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.library_with_profiles(vec![profiled(10, HD, true, true)]);
+    let stop = Shutdown::new();
+    let mut search = b.search_loop_with(temp_cfg(|_| {}), true);
+    search.temp_profiles(&stop);
+    search.clock = next_round;
+    search.temp_profiles(&stop);
+    assert!(b.profile_changes().is_empty());
+    assert_eq!(b.profile_of(10), HD);
+    assert!(b.remembered().is_empty());
+}
+
+#[test]
+fn names_the_arr_lacks_are_said_and_switch_nothing() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.library_with_profiles(vec![profiled(10, HD, true, true)]);
+    let stop = Shutdown::new();
+    let mut search = b.search_loop(temp_cfg(|t| t.mappings = vec![("hd".into(), "SD".into())]));
+    search.temp_profiles(&stop);
+    assert!(b.profile_changes().is_empty());
+    assert!(b.remembered().is_empty());
+}
