@@ -252,6 +252,7 @@ fn rules(category: &str) -> Rules {
         remove_torrent: RemoveTorrent::Ratio,
         import_mode: ImportMode::Auto,
         arr_error_codes: vec!["Not an upgrade for existing movie file(s)".into()],
+        format_minimum: false,
         file_filter: qbitrr_lite::file_filter::FileFilter::default(),
         auto_delete: false,
         remove_private_without_entry: false,

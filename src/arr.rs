@@ -103,6 +103,8 @@ struct QueueRow {
     book_id: Option<i64>,
     #[serde(default)]
     author_id: Option<i64>,
+    #[serde(default)]
+    custom_format_score: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -196,6 +198,9 @@ fn fold_queue(
                     entry.status_messages.push(text.clone());
                 }
             }
+        }
+        if let Some(score) = row.custom_format_score {
+            entry.format_score = Some(entry.format_score.map_or(score, |s| s.max(score)));
         }
         if entry.tracked_state.is_empty() {
             entry.tracked_state = row.tracked_download_state.unwrap_or_default();
@@ -526,6 +531,27 @@ impl ArrClient {
             }
         })?;
         Ok(())
+    }
+
+    /// `GET movie/{id}` (Radarr) or `GET series/{id}` (Sonarr): that item's quality profile;
+    /// `None` when the Arr does not have it (404), and on Lidarr and Readarr.
+    pub(crate) fn profile_of(&self, id: i64) -> Result<Option<i64>, HttpError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Owner {
+            #[serde(default)]
+            quality_profile_id: Option<i64>,
+        }
+        let path = match self.kind {
+            ArrKind::Radarr => format!("/movie/{id}"),
+            ArrKind::Sonarr => format!("/series/{id}"),
+            ArrKind::Lidarr | ArrKind::Readarr => return Ok(None),
+        };
+        match self.get_json::<Owner>(&path, QUEUE_BODY_LIMIT) {
+            Ok(owner) => Ok(owner.quality_profile_id),
+            Err(HttpError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// `PUT movie/editor` (`series`, `artist`, `author`): gives the items `ids` the quality

@@ -77,6 +77,9 @@ pub struct Rules {
     /// ArrErrorCodesToBlocklist: texts that, in the status messages of a download whose
     /// import the Arr holds back, fail it.
     pub arr_error_codes: Vec<String>,
+    /// EntrySearch.ForceMinimumCustomFormat with CustomFormatUnmetSearch (Radarr, Sonarr): a
+    /// download whose custom-format score is below its profile's minimum is failed.
+    pub format_minimum: bool,
     /// Torrent.FolderExclusionRegex, FileNameExclusionRegex, FileExtensionAllowlist.
     pub file_filter: FileFilter,
     /// Torrent.AutoDelete: after an import, delete the files the filters excluded.
@@ -128,6 +131,7 @@ impl Rules {
             settings: arr.seeding.settings,
             import_mode: arr.import_mode,
             arr_error_codes: arr.arr_error_codes.clone(),
+            format_minimum: arr.search.forces_format_minimum(arr.kind),
             file_filter: arr.torrent.file_filter.clone(),
             auto_delete: arr.torrent.auto_delete,
             remove_private_without_entry: arr.torrent.remove_private_without_entry,
@@ -174,6 +178,7 @@ pub enum Rule {
     UnclaimedCategory,
     ProtectedState,
     ArrError,
+    FormatMinimum,
     AllFilesExcluded,
     FileFilter,
     Import,
@@ -208,7 +213,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in declaration order (so `ALL[r as usize] == r`).
-    pub const ALL: [Rule; 37] = [
+    pub const ALL: [Rule; 38] = [
         Self::OtherCategory,
         Self::IgnoredTag,
         Self::FailedCategory,
@@ -216,6 +221,7 @@ impl Rule {
         Self::UnclaimedCategory,
         Self::ProtectedState,
         Self::ArrError,
+        Self::FormatMinimum,
         Self::AllFilesExcluded,
         Self::FileFilter,
         Self::Import,
@@ -257,6 +263,7 @@ impl Rule {
             Self::UnclaimedCategory => "unclaimed-category",
             Self::ProtectedState => "protected-state",
             Self::ArrError => "arr-error",
+            Self::FormatMinimum => "custom-format-min",
             Self::AllFilesExcluded => "all-files-excluded",
             Self::FileFilter => "file-filter",
             Self::Import => "import",
@@ -618,6 +625,12 @@ impl Inputs<'_> {
 ///    4a. `arr-error`: complete, older than Torrent.IgnoreTorrentsYoungerThan, and the Arr
 ///    holds its import back (importPending, importBlocked or a warning) with a status message
 ///    that contains an ArrErrorCodesToBlocklist text → remove with files + blocklist + search.
+///
+///    4a'. `custom-format-min`: ForceMinimumCustomFormat and CustomFormatUnmetSearch on
+///    (Radarr, Sonarr), not imported, older than Torrent.IgnoreTorrentsYoungerThan, not above
+///    MaximumDeletablePercentage while incomplete, and the Arr's queue gives it a custom-format
+///    score below its movie's or series' quality profile minimum → remove with files +
+///    blocklist + search.
 ///
 ///    4b. `all-files-excluded`: an earlier file check found every file excluded by the file
 ///    filters, and it is not imported; once older than Torrent.IgnoreTorrentsYoungerThan (`too-young` before) →
@@ -1190,6 +1203,11 @@ fn decide_owned<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Decision {
         return d;
     }
 
+    // 4a'. Below the custom-format minimum (ForceMinimumCustomFormat): fail it.
+    if let Some(d) = below_format_minimum(input, complete, tr) {
+        return d;
+    }
+
     // 4b. Every file excluded: fail it.
     if let Some(d) = all_files_excluded(input, tr) {
         return d;
@@ -1610,6 +1628,70 @@ fn arr_error<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<
     );
     Some(decision(input, Rule::ArrError, detail, vec![input.fail()]))
 }
+
+/// Rule 4a': the failure decision for a download whose custom-format score, as the Arr's
+/// queue gives it, is below its profile's minimum (ForceMinimumCustomFormat).
+fn below_format_minimum<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<Decision> {
+    let (r, t) = (input.rules, input.torrent);
+    if !r.format_minimum {
+        tr.passed(Rule::FormatMinimum, || {
+            "ForceMinimumCustomFormat (with CustomFormatUnmetSearch) is off".into()
+        });
+        return None;
+    }
+    let Some(q) = input.queue else {
+        tr.passed(Rule::FormatMinimum, || "not in the Arr's queue".into());
+        return None;
+    };
+    let (score, minimum) = match (q.format_score, q.format_minimum) {
+        (Some(score), Some(minimum)) if score < minimum => (score, minimum),
+        (Some(score), Some(minimum)) => {
+            tr.passed(Rule::FormatMinimum, || {
+                format!("custom-format score {score} is not below the minimum {minimum}")
+            });
+            return None;
+        }
+        (None, _) => {
+            tr.passed(Rule::FormatMinimum, || {
+                "the Arr gives no custom-format score".into()
+            });
+            return None;
+        }
+        (Some(score), None) => {
+            tr.passed(Rule::FormatMinimum, || {
+                format!(
+                    "custom-format score {score} is below no profile's minimum (or its profile is not known)"
+                )
+            });
+            return None;
+        }
+    };
+    let said = || format!("custom-format score {score} is below its profile's minimum {minimum}");
+    if input.imported() || IMPORTED_STATES.contains(&q.tracked_state.as_str()) {
+        tr.passed(Rule::FormatMinimum, || format!("{}, but it is imported", said()));
+        return None;
+    }
+    if !complete && t.progress > r.max_deletable_progress {
+        tr.passed(Rule::FormatMinimum, || {
+            format!(
+                "{}, but progress {:.4} > MaximumDeletablePercentage {}",
+                said(),
+                t.progress,
+                r.max_deletable_progress
+            )
+        });
+        return None;
+    }
+    if let Some(why) = input.too_young(tr) {
+        tr.passed(Rule::FormatMinimum, || why);
+        return None;
+    }
+    let detail = format!("{} (ForceMinimumCustomFormat)", said());
+    Some(decision(input, Rule::FormatMinimum, detail, vec![input.fail()]))
+}
+
+/// Queue states of a download the Arr has imported or is importing.
+const IMPORTED_STATES: [&str; 2] = ["importing", "imported"];
 
 /// Rule 4b: fail a torrent whose every file the filters exclude (found by an earlier check).
 fn all_files_excluded<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Option<Decision> {

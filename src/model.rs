@@ -348,6 +348,12 @@ pub struct QueueEntry {
     /// Every statusMessages title and message of its rows, whole (most downloads have none):
     /// what ArrErrorCodesToBlocklist is matched against.
     pub status_messages: Vec<String>,
+    /// customFormatScore, the highest of its rows (Radarr, Sonarr).
+    pub format_score: Option<i64>,
+    /// The minimum custom-format score of its movie's or series' quality profile, when
+    /// ForceMinimumCustomFormat asks for it and its score is below some profile's minimum
+    /// (filled in by the worker; `None`: not known).
+    pub format_minimum: Option<i64>,
 }
 
 /// Whether a qBittorrent can reach its peers, as it reports (`connection_status`), for the

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::daemon::{run_cli, TOKEN};
-use crate::support::fake_arr::{is_command, queue_record, FakeArr, FakeKind, Recorded};
+use crate::support::fake_arr::{is_command, profiled_record, queue_record, FakeArr, FakeKind, Recorded};
 use crate::support::qbittorrent::{
     add, add_complete, complete_from, make_torrent, seed, AddOptions, QbitApi, TorrentFixture,
 };
@@ -691,6 +691,92 @@ fn import_held_back(id: u64, hash: &str, title: &str, movie: u64, message: &str)
     r["trackedDownloadStatus"] = json!("warning");
     r["statusMessages"] = json!([{"title": format!("{title}.mkv"), "messages": [message]}]);
     r
+}
+
+/// A queue record whose release scores `score` in custom formats.
+fn scored(id: u64, hash: &str, title: &str, movie: u64, score: i64) -> Value {
+    let mut r = queue_record(FakeKind::Radarr, id, hash, title, movie);
+    r["customFormatScore"] = json!(score);
+    r
+}
+
+#[test]
+fn force_minimum_custom_format_fails_only_downloads_below_their_profiles_minimum() {
+    let Some(setup) = Scenario::radarr()
+        .search_lines("CustomFormatUnmetSearch = true\nForceMinimumCustomFormat = true")
+        .setup()
+    else {
+        return;
+    };
+    let api = setup.api();
+    let below = make_torrent(&setup.dir.subdir("a"), "Low.Score.2021.mkv", MB);
+    let above = make_torrent(&setup.dir.subdir("b"), "High.Score.2021.mkv", MB);
+    let lenient = make_torrent(&setup.dir.subdir("c"), "Lenient.Profile.2021.mkv", MB);
+    for t in [&below, &above, &lenient] {
+        add_complete(&api, t, "radarr");
+    }
+    let radarr = setup.radarr();
+    // Profile 1 "HD" asks for a score of 50; profile 2 "Any" for nothing.
+    radarr.set_library(Vec::new(), 50);
+    radarr.set_quality_profiles(&[(2, "Any")]);
+    radarr.set_profiled(vec![
+        profiled_record(FakeKind::Radarr, 21, 1, true),
+        profiled_record(FakeKind::Radarr, 22, 1, true),
+        profiled_record(FakeKind::Radarr, 23, 2, true),
+    ]);
+    radarr.set_queue(vec![
+        scored(501, &below.hash, "Low.Score", 21, 10),
+        scored(502, &above.hash, "High.Score", 22, 60),
+        scored(503, &lenient.hash, "Lenient.Profile", 23, 10),
+    ]);
+
+    let s = setup.start_daemon();
+    let (arr, daemon) = (s.radarr(), &s.daemon);
+    let search = arr.wait_for_command("MoviesSearch", Duration::from_secs(40));
+    assert_eq!(search["movieIds"], json!([21]), "{}", daemon.log());
+    assert!(api.torrent(&below.hash).is_none(), "removed from qBittorrent");
+    let reqs = arr.requests();
+    let delete = reqs
+        .iter()
+        .find(|r| r.method == "DELETE" && r.path.ends_with("/queue/501"))
+        .unwrap_or_else(|| panic!("no queue delete:\n{}", daemon.log()));
+    assert_eq!(delete.query_value("blocklist"), Some("true"));
+    daemon.wait_for_log("custom-format-min", Duration::from_secs(1));
+
+    // The others are imported as usual and kept: one scores its profile's minimum, the other's
+    // profile asks for nothing.
+    let imports_of = |hash: &str| {
+        arr.commands_named("DownloadedMoviesScan")
+            .iter()
+            .filter(|c| c["downloadClientId"] == json!(hash.to_ascii_uppercase()))
+            .count()
+    };
+    let ok = wait_until(Duration::from_secs(20), Duration::from_millis(100), || {
+        imports_of(&above.hash) == 1 && imports_of(&lenient.hash) == 1
+    });
+    assert!(ok, "{}", daemon.log());
+    assert_eq!(imports_of(&below.hash), 0);
+    for t in [&above, &lenient] {
+        assert!(api.torrent(&t.hash).is_some(), "kept in qBittorrent");
+    }
+    let reqs = arr.requests();
+    assert!(!reqs
+        .iter()
+        .any(|r| r.method == "DELETE" && (r.path.ends_with("/queue/502") || r.path.ends_with("/queue/503"))));
+    // Only the movies whose score is below the highest minimum were looked up.
+    let looked_up: Vec<&str> = reqs
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/movie/"))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert!(
+        looked_up
+            .iter()
+            .all(|p| p.ends_with("/movie/21") || p.ends_with("/movie/23")),
+        "{looked_up:?}"
+    );
+    let (_, actions) = daemon.get("/api/actions", true);
+    assert!(actions.contains("below its profile's minimum 50"), "{actions}");
 }
 
 #[test]

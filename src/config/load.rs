@@ -1155,6 +1155,7 @@ ConfigVersion = \"5.0.0\"
 [WebUI]
 Port = 6969
 Token = \"abcdef0123456789\"
+LiveArr = false
 
 [qBit]
 Host = \"h\"
@@ -1187,10 +1188,7 @@ FolderExclusionRegex = [\"\\\\bextras?\\\\b\", \"\\\\bfeaturettes?\\\\b\", \"\\\
 [Sonarr-Anime.EntrySearch]
 ForceMinimumCustomFormat = true
 ");
-        assert_eq!(
-            loaded.warnings,
-            ["ignored (not supported yet): EntrySearch.ForceMinimumCustomFormat (in 2 sections)"]
-        );
+        assert_eq!(loaded.warnings, ["ignored (not supported yet): WebUI.LiveArr"]);
     }
 
     #[test]

@@ -160,7 +160,8 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
     );
     let mut force_minimum = Behaviour::new(
         "EntrySearch.ForceMinimumCustomFormat",
-        "downloads below the custom-format minimum are not removed yet",
+        "downloads below the custom-format minimum are removed only with CustomFormatUnmetSearch \
+         on too (as in qBitrr), and on Radarr and Sonarr",
     );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
@@ -186,9 +187,12 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
                 .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key)));
             upgrades.sections.push((name.clone(), upgrade));
         }
+        // On but not acted on: without CustomFormatUnmetSearch, or on Lidarr and Readarr.
+        let idle = !arr.search.forces_format_minimum(arr.kind);
+        let forced = flag(search_t, es, "ForceMinimumCustomFormat");
         force_minimum
             .sections
-            .push((name.clone(), flag(search_t, es, "ForceMinimumCustomFormat")));
+            .push((name.clone(), if idle { forced } else { On::Off }));
     }
 
     [upgrades, force_minimum, auto_update, web_pages]
@@ -274,7 +278,8 @@ CustomFormatUnmetSearch = true
             "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch is on in Lidarr-M (as set), but \
              upgrade and custom-format searches are done for Radarr and Sonarr only",
             "EntrySearch.ForceMinimumCustomFormat is on in Radarr-A (as set), but downloads below \
-             the custom-format minimum are not removed yet",
+             the custom-format minimum are removed only with CustomFormatUnmetSearch on too (as in \
+             qBitrr), and on Radarr and Sonarr",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {

@@ -675,7 +675,7 @@ pub(super) static ENTRY_SEARCH: TableSchema = TableSchema {
         sup("DoUpgradeSearch", Ty::Bool, FLAG),
         sup("QualityUnmetSearch", Ty::Bool, FLAG),
         sup("CustomFormatUnmetSearch", Ty::Bool, FLAG),
-        uns("ForceMinimumCustomFormat", Ty::Bool, Dflt::Bool(false)),
+        sup("ForceMinimumCustomFormat", Ty::Bool, FLAG),
         sup("SearchAgainOnSearchCompletion", Ty::Bool, FLAG),
         sup("UseTempForMissing", Ty::Bool, FLAG),
         sup("KeepTempProfile", Ty::Bool, FLAG),

@@ -229,6 +229,10 @@ pub struct EntrySearch {
     pub requests_every: Duration,
     /// UseTempForMissing and the keys with it.
     pub temp: TempProfiles,
+    /// ForceMinimumCustomFormat (default false): with CustomFormatUnmetSearch, a download whose
+    /// custom-format score is below its profile's minimum is failed (rule
+    /// `custom-format-min`; Radarr and Sonarr).
+    pub force_minimum_format: bool,
 }
 
 /// Temporary quality profiles: missing media is switched to a more lenient profile, and back
@@ -298,6 +302,18 @@ impl EntrySearch {
     pub fn runs(&self) -> bool {
         self.missing
     }
+
+    /// Whether downloads below their profile's custom-format minimum are failed: both
+    /// ForceMinimumCustomFormat and CustomFormatUnmetSearch on, as qBitrr has it, on an Arr
+    /// whose queue gives scores this rule reads (Radarr, Sonarr).
+    pub fn forces_format_minimum(&self, kind: crate::model::ArrKind) -> bool {
+        self.force_minimum_format
+            && self.custom_format
+            && matches!(
+                kind,
+                crate::model::ArrKind::Radarr | crate::model::ArrKind::Sonarr
+            )
+    }
 }
 
 impl Default for EntrySearch {
@@ -324,6 +340,7 @@ impl Default for EntrySearch {
                 retries: 3,
                 ..TempProfiles::default()
             },
+            force_minimum_format: false,
         }
     }
 }

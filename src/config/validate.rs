@@ -945,6 +945,9 @@ fn entry_search(e: &mut Keys, kind: ArrKind, section: &str) -> EntrySearch {
                 .or(d.temp.timeout),
             retries: e.number("ProfileSwitchRetryAttempts").unwrap_or(d.temp.retries),
         },
+        force_minimum_format: e
+            .bool("ForceMinimumCustomFormat")
+            .unwrap_or(d.force_minimum_format),
     }
 }
 

@@ -31,6 +31,7 @@ fn rules() -> Rules {
             "Not an upgrade for existing movie file(s)".into(),
             "Unable to determine if file is a sample".into(),
         ],
+        format_minimum: false,
         file_filter: FileFilter::default(),
         auto_delete: false,
         remove_private_without_entry: false,
@@ -223,7 +224,19 @@ fn queue() -> QueueEntry {
         messages: String::new(),
         tracked_status: TrackedStatus::Ok,
         status_messages: vec![],
+        format_score: None,
+        format_minimum: None,
     }
+}
+
+/// A download whose custom-format score (-10) is below its profile's minimum (0).
+fn below_minimum(q: &mut QueueEntry) {
+    q.format_score = Some(-10);
+    q.format_minimum = Some(0);
+}
+
+fn force_minimum(r: &mut Rules) {
+    r.format_minimum = true;
 }
 
 /// What Radarr reports for a release that is no better than the file it has.
@@ -529,6 +542,122 @@ fn decision_table() {
             rules: |r| r.re_search = false,
             queue_of: not_an_upgrade,
             ..row("ReSearch off: no search", Rule::ArrError, vec![fail(true, false)])
+        },
+        Row {
+            torrent: completed,
+            rules: force_minimum,
+            queue_of: below_minimum,
+            ..row(
+                "ForceMinimumCustomFormat: complete, below its profile's minimum: fail it",
+                Rule::FormatMinimum,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::Downloading;
+                t.progress = 0.5;
+            },
+            rules: force_minimum,
+            queue_of: below_minimum,
+            ..row(
+                "ForceMinimumCustomFormat: downloading, below the minimum: fail it",
+                Rule::FormatMinimum,
+                vec![fail(true, true)],
+            )
+        },
+        Row {
+            torrent: completed,
+            queue_of: below_minimum,
+            ..row(
+                "below the minimum, ForceMinimumCustomFormat off: imported as usual",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: completed,
+            rules: force_minimum,
+            queue_of: |q| {
+                q.format_score = Some(0);
+                q.format_minimum = Some(0);
+            },
+            ..row("at the minimum: imported as usual", Rule::Import, import())
+        },
+        Row {
+            torrent: completed,
+            rules: force_minimum,
+            queue_of: |q| q.format_score = Some(-10),
+            ..row(
+                "its profile's minimum not known: imported as usual",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: completed,
+            rules: force_minimum,
+            queue: false,
+            ..row(
+                "not in the queue: nothing to compare; imported as usual",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::Downloading;
+                t.progress = 0.995;
+            },
+            rules: force_minimum,
+            queue_of: below_minimum,
+            ..row(
+                "below the minimum but above MaximumDeletablePercentage: kept",
+                Rule::NoAction,
+                vec![],
+            )
+        },
+        Row {
+            torrent: |t| {
+                completed(t);
+                t.added_on = NOW - 60;
+                t.completion_on = NOW - 30;
+            },
+            rules: force_minimum,
+            queue_of: below_minimum,
+            ..row(
+                "below the minimum but younger than IgnoreTorrentsYoungerThan: not failed",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: completed,
+            rules: force_minimum,
+            queue_of: |q| {
+                below_minimum(q);
+                q.tracked_state = "importing".into();
+            },
+            ..row(
+                "below the minimum while the Arr imports it: not failed",
+                Rule::Import,
+                import(),
+            )
+        },
+        Row {
+            torrent: |t| {
+                t.state = TorrentState::Downloading;
+                t.progress = 0.5;
+                t.ratio = 0.2;
+            },
+            rules: force_minimum,
+            queue_of: below_minimum,
+            trackers: Tr::Entry(hnr_entry),
+            ..row(
+                "below the minimum, its tracker's hit-and-run owed: kept",
+                Rule::HitAndRun,
+                vec![Action::AddTag(tags::HNR_ACTIVE)],
+            )
         },
         Row {
             torrent: completed,

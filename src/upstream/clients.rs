@@ -142,4 +142,7 @@ impl ArrApi for ArrClient {
     fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
         ArrClient::set_profile(self, ids, profile)
     }
+    fn profile_of(&self, id: i64) -> Result<Option<i64>, HttpError> {
+        ArrClient::profile_of(self, id)
+    }
 }

@@ -194,6 +194,9 @@ impl<C: ArrApi> ArrApi for DryRun<C> {
     fn profiled_items(&self, f: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError> {
         self.inner.profiled_items(f)
     }
+    fn profile_of(&self, id: i64) -> Result<Option<i64>, HttpError> {
+        self.inner.profile_of(id)
+    }
     fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
         self.would(
             self.kind().name(),

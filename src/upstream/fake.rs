@@ -83,6 +83,8 @@ pub(crate) enum Call {
     ProfiledItems,
     /// `set_profile`: the items and the profile.
     SetProfile(Vec<i64>, i64),
+    /// `profile_of`, by movie or series id.
+    ProfileOf(i64),
     /// `files`, by hash.
     Files(String),
     /// `trackers`, by hash.
@@ -123,6 +125,7 @@ impl Call {
             Self::QualityProfiles => "quality_profiles",
             Self::ProfiledItems => "profiled_items",
             Self::SetProfile(..) => "set_profile",
+            Self::ProfileOf(_) => "profile_of",
             Self::Files(_) => "files",
             Self::Trackers(_) => "trackers",
             Self::SkipFiles { .. } => "skip_files",
@@ -661,6 +664,14 @@ impl ArrApi for FakeArr {
         }
         Ok(())
     }
+    /// The profile of the item `set_profiled` gave (by id).
+    fn profile_of(&self, id: i64) -> Result<Option<i64>, HttpError> {
+        self.journal.record(Call::ProfileOf(id))?;
+        Ok(lock(&self.profiled)
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.profile))
+    }
     fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
         self.journal.record(Call::SetProfile(ids.to_vec(), profile))?;
         for item in lock(&self.profiled).iter_mut().filter(|i| ids.contains(&i.id)) {
@@ -737,5 +748,8 @@ impl<T: ArrApi + Sync> ArrApi for Arc<T> {
     }
     fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
         T::set_profile(self, ids, profile)
+    }
+    fn profile_of(&self, id: i64) -> Result<Option<i64>, HttpError> {
+        T::profile_of(self, id)
     }
 }

@@ -77,6 +77,9 @@ impl ArrApi for NoArr {
     fn profiled_items(&self, _: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError> {
         Ok(())
     }
+    fn profile_of(&self, _: i64) -> Result<Option<i64>, HttpError> {
+        Ok(None)
+    }
     fn set_profile(&self, ids: &[i64], _: i64) -> Result<(), HttpError> {
         Err(HttpError::Auth {
             endpoint: ENDPOINT.into(),

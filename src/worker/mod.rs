@@ -35,6 +35,7 @@ use crate::view::{Entry, Mode, Table, View, Watch};
 mod arr_jobs;
 mod decision_log;
 mod executor;
+mod format_minimum;
 mod guard;
 mod intents;
 mod leftovers;
@@ -226,6 +227,8 @@ pub(crate) struct Worker {
     queue_read: Option<(Instant, u64)>,
     /// How many times the queue was read (part of each held decision's fingerprint).
     queue_reads: u64,
+    /// ForceMinimumCustomFormat: the profiles' custom-format minimums and whose is whose.
+    format_minimums: format_minimum::FormatMinimums,
     queue_refresh: Duration,
     /// Queue downloads looked up in the views because no view held them, and when
     /// (not again before `adopt_again_after`).
@@ -345,6 +348,7 @@ impl Worker {
             queue: HashMap::new(),
             queue_read: None,
             queue_reads: 0,
+            format_minimums: format_minimum::FormatMinimums::default(),
             queue_refresh: settings.queue_refresh,
             adopted: HashMap::new(),
             adopt_again_after: settings.full_list,
@@ -598,7 +602,11 @@ impl Worker {
     /// Reads the Arr queue (and remembers when, and at which change count).
     fn read_queue(&mut self, changes: u64) -> Result<(), PassFailure> {
         match self.arr.queue() {
-            Ok(q) => {
+            Ok(mut q) => {
+                if self.rules.format_minimum {
+                    self.format_minimums
+                        .fill(&self.arr_cfg.name, self.arr.as_ref(), &mut q);
+                }
                 self.arr_outage.ok(&self.arr_cfg.name, "Arr queue");
                 self.queue = q;
                 self.queue_read = Some((Instant::now(), changes));

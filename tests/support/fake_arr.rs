@@ -722,6 +722,18 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
                 Reply::json(200, &Value::Array(s.profiled.clone()))
             })
         }
+        [what @ ("movie" | "series"), id]
+            if *what == profiled_path(ctx.kind) && id.parse::<u64>().is_ok() =>
+        {
+            only(m, "GET", || {
+                let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+                let id: u64 = id.parse().unwrap_or(0);
+                match s.profiled.iter().find(|r| r["id"].as_u64() == Some(id)) {
+                    Some(r) => Reply::json(200, r),
+                    None => Reply::json(404, &json!({"message": "NotFound"})),
+                }
+            })
+        }
         ["series"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || series_list(ctx, rec)),
         ["movie"] if ctx.kind == FakeKind::Radarr => only(m, "GET", || library(ctx, rec, "movie")),
         ["episode"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || library(ctx, rec, "episode")),

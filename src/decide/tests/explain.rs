@@ -67,6 +67,7 @@ fn stalled_waiting_says_how_long_and_when_it_is_removed() {
             Rule::RecheckCategory,
             Rule::ProtectedState,
             Rule::ArrError,
+            Rule::FormatMinimum,
             Rule::AllFilesExcluded,
             Rule::FileFilter,
             Rule::Import,
@@ -369,6 +370,7 @@ fn render_is_one_line_per_check_then_the_decision_and_the_next_change() {
 · recheck-category    category \"radarr\" is not RecheckCategory \"recheck\"
 · protected-state     state stalledDL is not protected
 · arr-error           not complete
+· custom-format-min   ForceMinimumCustomFormat (with CustomFormatUnmetSearch) is off
 · all-files-excluded  no file check found every file excluded
 · file-filter         every file-filter list is empty
 · import              not complete: state stalledDL, 500 bytes left
