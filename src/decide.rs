@@ -599,6 +599,13 @@ impl Inputs<'_> {
 
     /// The failure path for a download that will not finish: remove it with
     /// its files, blocklist the release (unless ReSearchStalled already did), search again.
+    /// A download further along than MaximumDeletablePercentage, which is never failed: why.
+    fn past_deletable(&self, complete: bool) -> Option<String> {
+        let (progress, max) = (self.torrent.progress, self.rules.max_deletable_progress);
+        (!complete && progress > max)
+            .then(|| format!("progress {progress:.4} > MaximumDeletablePercentage {max}"))
+    }
+
     fn fail(&self) -> Action {
         Action::Remove {
             delete_files: true,
@@ -780,7 +787,7 @@ fn without_arr(d: &mut Decision) {
 
 /// 9a. `unregistered` (see [`decide`]).
 fn unregistered<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<Decision> {
-    let (t, r, now) = (input.torrent, input.rules, input.now);
+    let (r, now) = (input.rules, input.now);
     let Some(delay) = r.unregistered_delay else {
         tr.passed(Rule::Unregistered, || {
             "Torrent.UnregisteredDelay is -1 (off)".into()
@@ -816,15 +823,8 @@ fn unregistered<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Opti
         });
         return None;
     }
-    if !complete && t.progress > r.max_deletable_progress {
-        tr.passed(Rule::Unregistered, || {
-            format!(
-                "{}, but progress {:.4} > MaximumDeletablePercentage {}",
-                said(),
-                t.progress,
-                r.max_deletable_progress
-            )
-        });
+    if let Some(why) = input.past_deletable(complete) {
+        tr.passed(Rule::Unregistered, || format!("{}, but {why}", said()));
         return None;
     }
     if at < due {
@@ -1632,7 +1632,7 @@ fn arr_error<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<
 /// Rule 4a': the failure decision for a download whose custom-format score, as the Arr's
 /// queue gives it, is below its profile's minimum (ForceMinimumCustomFormat).
 fn below_format_minimum<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T) -> Option<Decision> {
-    let (r, t) = (input.rules, input.torrent);
+    let r = input.rules;
     if !r.format_minimum {
         tr.passed(Rule::FormatMinimum, || {
             "ForceMinimumCustomFormat (with CustomFormatUnmetSearch) is off".into()
@@ -1671,15 +1671,8 @@ fn below_format_minimum<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T)
         tr.passed(Rule::FormatMinimum, || format!("{}, but it is imported", said()));
         return None;
     }
-    if !complete && t.progress > r.max_deletable_progress {
-        tr.passed(Rule::FormatMinimum, || {
-            format!(
-                "{}, but progress {:.4} > MaximumDeletablePercentage {}",
-                said(),
-                t.progress,
-                r.max_deletable_progress
-            )
-        });
+    if let Some(why) = input.past_deletable(complete) {
+        tr.passed(Rule::FormatMinimum, || format!("{}, but {why}", said()));
         return None;
     }
     if let Some(why) = input.too_young(tr) {
