@@ -457,8 +457,9 @@ impl ArrClient {
 
     /// Every item of the library that has a file, handed to `f` as it is read (never the
     /// whole library in memory): Radarr's `GET movie`; Sonarr's `GET series`, then per series
-    /// `GET episodefile?seriesId=` and `GET episode?seriesId=`. `Ok(false)` on Lidarr and
-    /// Readarr (not read yet).
+    /// `GET episodefile?seriesId=` and `GET episode?seriesId=`; Lidarr's `GET artist`, then per
+    /// artist `GET trackfile?artistId=` and `GET album?artistId=` (an album with track files,
+    /// scored as its lowest track). `Ok(false)` on Readarr (not read).
     pub(crate) fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
         let kind = self.kind;
         match kind {
@@ -477,8 +478,8 @@ impl ArrClient {
                 Ok(true)
             }
             ArrKind::Sonarr => {
-                let mut series: Vec<SeriesRow> = Vec::new();
-                self.get_each("/series", &mut |s: SeriesRow| series.push(s))?;
+                let mut series: Vec<ParentRow> = Vec::new();
+                self.get_each("/series", &mut |s: ParentRow| series.push(s))?;
                 for s in series {
                     let mut scores: HashMap<i64, Option<i64>> = HashMap::new();
                     self.get_each(
@@ -504,7 +505,38 @@ impl ArrClient {
                 }
                 Ok(true)
             }
-            ArrKind::Lidarr | ArrKind::Readarr => Ok(false),
+            ArrKind::Lidarr => {
+                let mut artists: Vec<ParentRow> = Vec::new();
+                self.get_each("/artist", &mut |a: ParentRow| artists.push(a))?;
+                for a in artists {
+                    // An album scores as its lowest track file.
+                    let mut scores: HashMap<i64, i64> = HashMap::new();
+                    self.get_each(
+                        &format!("/trackfile?artistId={}", a.id),
+                        &mut |file: TrackScore| {
+                            if let Some(score) = file.custom_format_score {
+                                let lowest = scores.entry(file.album_id).or_insert(score);
+                                *lowest = (*lowest).min(score);
+                            }
+                        },
+                    )?;
+                    self.get_each(&format!("/album?artistId={}", a.id), &mut |row: WantedRow| {
+                        let has_files = row.statistics.as_ref().is_some_and(|s| s.track_file_count > 0);
+                        if has_files {
+                            let cf_score = scores.get(&row.id).copied();
+                            let mut item = row.item(kind);
+                            item.monitored &= a.monitored;
+                            f(OwnedItem {
+                                item,
+                                profile: a.quality_profile_id,
+                                cf_score,
+                            });
+                        }
+                    })?;
+                }
+                Ok(true)
+            }
+            ArrKind::Readarr => Ok(false),
         }
     }
 
@@ -533,8 +565,8 @@ impl ArrClient {
         Ok(())
     }
 
-    /// `GET movie/{id}` (Radarr) or `GET series/{id}` (Sonarr): that item's quality profile;
-    /// `None` when the Arr does not have it (404), and on Lidarr and Readarr.
+    /// `GET movie/{id}` (Radarr), `GET series/{id}` (Sonarr) or `GET artist/{id}` (Lidarr):
+    /// that item's quality profile; `None` when the Arr does not have it (404), and on Readarr.
     pub(crate) fn profile_of(&self, id: i64) -> Result<Option<i64>, HttpError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -545,7 +577,8 @@ impl ArrClient {
         let path = match self.kind {
             ArrKind::Radarr => format!("/movie/{id}"),
             ArrKind::Sonarr => format!("/series/{id}"),
-            ArrKind::Lidarr | ArrKind::Readarr => return Ok(None),
+            ArrKind::Lidarr => format!("/artist/{id}"),
+            ArrKind::Readarr => return Ok(None),
         };
         match self.get_json::<Owner>(&path, QUEUE_BODY_LIMIT) {
             Ok(owner) => Ok(owner.quality_profile_id),
@@ -725,6 +758,19 @@ struct WantedRow {
     movie_file: Option<FileScore>,
     #[serde(default)]
     episode_file_id: Option<i64>,
+    /// Lidarr's albums: how many track files it has.
+    #[serde(default)]
+    statistics: Option<FileCounts>,
+}
+
+/// A Lidarr track file's album and custom-format score.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TrackScore {
+    #[serde(default)]
+    album_id: i64,
+    #[serde(default)]
+    custom_format_score: Option<i64>,
 }
 
 /// A file's id and custom-format score (`movieFile`, an `episodefile` entry).
@@ -737,10 +783,10 @@ struct FileScore {
     custom_format_score: Option<i64>,
 }
 
-/// A Sonarr series, the fields the library read uses.
+/// A Sonarr series or a Lidarr artist, the fields the library read uses.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SeriesRow {
+struct ParentRow {
     id: i64,
     #[serde(default)]
     quality_profile_id: Option<i64>,

@@ -77,7 +77,7 @@ pub struct Rules {
     /// ArrErrorCodesToBlocklist: texts that, in the status messages of a download whose
     /// import the Arr holds back, fail it.
     pub arr_error_codes: Vec<String>,
-    /// EntrySearch.ForceMinimumCustomFormat with CustomFormatUnmetSearch (Radarr, Sonarr): a
+    /// EntrySearch.ForceMinimumCustomFormat with CustomFormatUnmetSearch (not Readarr): a
     /// download whose custom-format score is below its profile's minimum is failed.
     pub format_minimum: bool,
     /// Torrent.FolderExclusionRegex, FileNameExclusionRegex, FileExtensionAllowlist.
@@ -634,7 +634,7 @@ impl Inputs<'_> {
 ///    that contains an ArrErrorCodesToBlocklist text → remove with files + blocklist + search.
 ///
 ///    4a'. `custom-format-min`: ForceMinimumCustomFormat and CustomFormatUnmetSearch on
-///    (Radarr, Sonarr), not imported, older than Torrent.IgnoreTorrentsYoungerThan, not above
+///    (not Readarr), not imported, older than Torrent.IgnoreTorrentsYoungerThan, not above
 ///    MaximumDeletablePercentage while incomplete, and the Arr's queue gives it a custom-format
 ///    score below its movie's or series' quality profile minimum → remove with files +
 ///    blocklist + search.

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::daemon::run_cli;
-use crate::support::fake_arr::{library_record, profiled_record, queue_record, wanted_record, FakeKind};
+use crate::support::fake_arr::{
+    album_record, library_record, profiled_record, queue_record, wanted_record, FakeKind,
+};
 use crate::support::fake_requests::{FakeRequests, Manager, Request};
 use crate::support::scenario::Scenario;
 use crate::support::util::wait_until;
@@ -635,4 +637,58 @@ fn a_dry_run_says_which_profiles_it_would_switch_and_sends_no_change() {
     assert!(ok, "{}", s.daemon.log());
     assert!(profile_puts(&s, "Radarr-Test").is_empty());
     assert_eq!(s.arr("Radarr-Test").profiles_now(), [(1, 1)]);
+}
+
+#[test]
+fn lidarr_albums_below_the_custom_format_minimum_then_upgrades_are_searched_from_the_library() {
+    let Some(setup) = Scenario::radarr()
+        .lidarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines("SearchesPerHour = -1\nDoUpgradeSearch = true\nCustomFormatUnmetSearch = true")
+        .setup()
+    else {
+        return;
+    };
+    let lidarr = setup.arr("Lidarr-Test");
+    lidarr.set_wanted_missing(Some(vec![]));
+    // Artist 1 on profile 1 (minimum 50); album 10 has a track scoring 10, album 11 only good
+    // tracks, album 12 no files; artist 2 is unmonitored.
+    lidarr.set_profiled(vec![profiled_record(FakeKind::Lidarr, 1, 1, false), {
+        let mut a = profiled_record(FakeKind::Lidarr, 2, 1, false);
+        a["monitored"] = json!(false);
+        a
+    }]);
+    lidarr.set_library(
+        vec![
+            album_record(10, 1, "2024-03-01T00:00:00Z", &[80, 10]),
+            album_record(11, 1, "2024-05-01T00:00:00Z", &[90, 95]),
+            album_record(12, 1, "2024-06-01T00:00:00Z", &[]),
+            album_record(20, 2, "2024-07-01T00:00:00Z", &[5]),
+        ],
+        50,
+    );
+    let s = setup.start_daemon();
+    let searches = wait_for_searches(&s, "Lidarr-Test", 2);
+    assert_eq!(
+        searches,
+        [
+            json!({"name": "AlbumSearch", "albumIds": [10]}),
+            json!({"name": "AlbumSearch", "albumIds": [11]}),
+        ]
+    );
+    let ok = wait_until(Duration::from_secs(10), Duration::from_millis(200), || {
+        let (_, body) = s.daemon.get("/api/status", true);
+        let status: Value = serde_json::from_str(&body).unwrap_or_default();
+        status["arrs"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["name"] == "Lidarr-Test"))
+            .is_some_and(|a| a["search"]["sent"]["upgrade"] == 1 && a["search"]["sent"]["custom-format"] == 1)
+    });
+    assert!(ok, "{}", s.daemon.log());
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        s.arr("Lidarr-Test").searches().len(),
+        2,
+        "no album without files, nor an unmonitored artist's"
+    );
 }

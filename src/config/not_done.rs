@@ -156,12 +156,12 @@ impl Behaviour {
 pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
     let mut upgrades = Behaviour::new(
         "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch",
-        "upgrade and custom-format searches are done for Radarr and Sonarr only",
+        "upgrade and custom-format searches are done for Radarr, Sonarr and Lidarr only",
     );
     let mut force_minimum = Behaviour::new(
         "EntrySearch.ForceMinimumCustomFormat",
         "downloads below the custom-format minimum are removed only with CustomFormatUnmetSearch \
-         on too (as in qBitrr), and on Radarr and Sonarr",
+         on too (as in qBitrr), and not on Readarr",
     );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
@@ -181,7 +181,7 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let t = root.table(name);
         let search_t = t.and_then(|t| t.table("EntrySearch"));
         let es = &schema::ENTRY_SEARCH;
-        if matches!(arr.kind, ArrKind::Lidarr | ArrKind::Readarr) {
+        if arr.kind == ArrKind::Readarr {
             let upgrade = ["DoUpgradeSearch", "CustomFormatUnmetSearch"]
                 .iter()
                 .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key)));
@@ -265,21 +265,21 @@ FileExtensionAllowlist = [\".mkv\"]
 [Radarr-A.Torrent.SeedingMode]
 UploadRateLimitPerTorrent = 1000
 RemoveDeadTrackers = true
-[Lidarr-M]
+[Readarr-M]
 URI = \"http://m\"
 APIKey = \"k\"
-[Lidarr-M.EntrySearch]
+[Readarr-M.EntrySearch]
 CustomFormatUnmetSearch = true
 ";
         let lines = not_done(text);
         let has = |want: &str| lines.iter().any(|l| l == want);
         for want in [
             // Done for Radarr.
-            "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch is on in Lidarr-M (as set), but \
-             upgrade and custom-format searches are done for Radarr and Sonarr only",
+            "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch is on in Readarr-M (as set), but \
+             upgrade and custom-format searches are done for Radarr, Sonarr and Lidarr only",
             "EntrySearch.ForceMinimumCustomFormat is on in Radarr-A (as set), but downloads below \
              the custom-format minimum are removed only with CustomFormatUnmetSearch on too (as in \
-             qBitrr), and on Radarr and Sonarr",
+             qBitrr), and not on Readarr",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {

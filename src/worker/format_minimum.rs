@@ -3,8 +3,8 @@
 //! into its queue entry after each queue read.
 //!
 //! The profiles' minimums (`GET qualityprofile`) are read again every [`REREAD`]. A download's
-//! movie or series is looked up (`GET movie/{id}`, `series/{id}`) only when its score is below
-//! the highest minimum, once per movie or series until the next reread: most libraries have
+//! movie, series or artist is looked up (`GET movie/{id}`, `series/{id}`, `artist/{id}`) only
+//! when its score is below the highest minimum, once per movie or series until the next reread: most libraries have
 //! no minimum above the scores they get, and then nothing is looked up at all. What cannot be
 //! read stays unknown, and an unknown minimum removes nothing.
 
@@ -72,8 +72,8 @@ impl FormatMinimums {
             };
             let owner = match kind {
                 ArrKind::Radarr => entry.media_ids.first().copied(),
-                ArrKind::Sonarr => entry.parent_id,
-                ArrKind::Lidarr | ArrKind::Readarr => None,
+                ArrKind::Sonarr | ArrKind::Lidarr => entry.parent_id,
+                ArrKind::Readarr => None,
             };
             let Some(owner) = owner else {
                 continue;

@@ -734,6 +734,9 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
                 }
             })
         }
+        [what @ ("album" | "trackfile")] if ctx.kind == FakeKind::Lidarr => {
+            only(m, "GET", || lidarr_library(ctx, rec, what))
+        }
         ["series"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || series_list(ctx, rec)),
         ["movie"] if ctx.kind == FakeKind::Radarr => only(m, "GET", || library(ctx, rec, "movie")),
         ["episode"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || library(ctx, rec, "episode")),
@@ -1109,6 +1112,59 @@ fn library(ctx: &Ctx, rec: &Recorded, what: &str) -> Reply {
             .collect(),
     };
     Reply::json(200, &Value::Array(list))
+}
+
+/// Lidarr's library of the artist `artistId` asks for: its albums (`GET album`, as
+/// [`album_record`] makes them) or their track files with their scores (`GET trackfile`).
+fn lidarr_library(ctx: &Ctx, rec: &Recorded, what: &str) -> Reply {
+    let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
+    let artist: Option<u64> = rec.query_value("artistId").and_then(|v| v.parse().ok());
+    let albums = s
+        .library
+        .iter()
+        .filter(|r| artist.is_none_or(|id| r["artistId"].as_u64() == Some(id)));
+    let list: Vec<Value> = match what {
+        "trackfile" => albums
+            .flat_map(|r| {
+                let album = r["id"].as_u64().unwrap_or(0);
+                let artist = r["artistId"].clone();
+                r["_tracks"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, score)| {
+                        json!({"id": album * 100 + i as u64, "artistId": artist, "albumId": album,
+                               "path": format!("/music/{album}/{i}.flac"), "size": 30_000_000,
+                               "customFormats": [], "customFormatScore": score,
+                               "qualityCutoffNotMet": false})
+                    })
+            })
+            .collect(),
+        _ => albums
+            .map(|r| {
+                let mut r = r.clone();
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("_tracks");
+                }
+                r
+            })
+            .collect(),
+    };
+    Reply::json(200, &Value::Array(list))
+}
+
+/// A Lidarr `AlbumResource` of artist `artist`, released `date`, with a track file per score in
+/// `tracks` (none: no files).
+pub fn album_record(id: u64, artist: u64, date: &str, tracks: &[i64]) -> Value {
+    json!({
+        "id": id, "title": format!("Album {id}"), "artistId": artist, "foreignAlbumId": format!("mb-album-{id}"),
+        "monitored": true, "anyReleaseOk": true, "profileId": 1, "albumType": "Album", "releaseDate": date,
+        "statistics": {"trackFileCount": tracks.len(), "trackCount": 10, "totalTrackCount": 10,
+                       "sizeOnDisk": 300_000_000, "percentOfTracks": tracks.len() as f64 * 10.0},
+        "_tracks": tracks,
+    })
 }
 
 /// A library record with a file whose custom-format score is `score`: a `MovieResource` with its

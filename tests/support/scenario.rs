@@ -153,6 +153,13 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Adds `[Lidarr-Test]` (category `lidarr`) with its own fake Lidarr.
+    pub fn lidarr(mut self) -> Self {
+        let section = Section::new("Lidarr-Test", "lidarr", FakeKind::Lidarr, None);
+        self.sections.push(section);
+        self
+    }
+
     /// Adds a Sonarr section that points at `uri` instead of a fake Arr.
     pub fn sonarr_at(mut self, name: &'static str, uri: String) -> Self {
         self.sections
