@@ -459,7 +459,8 @@ impl ArrClient {
     /// whole library in memory): Radarr's `GET movie`; Sonarr's `GET series`, then per series
     /// `GET episodefile?seriesId=` and `GET episode?seriesId=`; Lidarr's `GET artist`, then per
     /// artist `GET trackfile?artistId=` and `GET album?artistId=` (an album with track files,
-    /// scored as its lowest track). `Ok(false)` on Readarr (not read).
+    /// scored as its lowest track); Readarr's `GET author`, then per author
+    /// `GET book?authorId=` (a book with files; unscored).
     pub(crate) fn library(&self, f: &mut dyn FnMut(OwnedItem)) -> Result<bool, HttpError> {
         let kind = self.kind;
         match kind {
@@ -505,23 +506,34 @@ impl ArrClient {
                 }
                 Ok(true)
             }
-            ArrKind::Lidarr => {
-                let mut artists: Vec<ParentRow> = Vec::new();
-                self.get_each("/artist", &mut |a: ParentRow| artists.push(a))?;
-                for a in artists {
-                    // An album scores as its lowest track file.
+            ArrKind::Lidarr | ArrKind::Readarr => {
+                let (parents, children, parent_key) = match kind {
+                    ArrKind::Lidarr => ("/artist", "/album", "artistId"),
+                    _ => ("/author", "/book", "authorId"),
+                };
+                let mut owners: Vec<ParentRow> = Vec::new();
+                self.get_each(parents, &mut |a: ParentRow| owners.push(a))?;
+                for a in owners {
+                    // An album scores as its lowest track file; Readarr's book files carry no
+                    // score.
                     let mut scores: HashMap<i64, i64> = HashMap::new();
-                    self.get_each(
-                        &format!("/trackfile?artistId={}", a.id),
-                        &mut |file: TrackScore| {
-                            if let Some(score) = file.custom_format_score {
-                                let lowest = scores.entry(file.album_id).or_insert(score);
-                                *lowest = (*lowest).min(score);
-                            }
-                        },
-                    )?;
-                    self.get_each(&format!("/album?artistId={}", a.id), &mut |row: WantedRow| {
-                        let has_files = row.statistics.as_ref().is_some_and(|s| s.track_file_count > 0);
+                    if kind == ArrKind::Lidarr {
+                        self.get_each(
+                            &format!("/trackfile?artistId={}", a.id),
+                            &mut |file: TrackScore| {
+                                if let Some(score) = file.custom_format_score {
+                                    let lowest = scores.entry(file.album_id).or_insert(score);
+                                    *lowest = (*lowest).min(score);
+                                }
+                            },
+                        )?;
+                    }
+                    let path = format!("{children}?{parent_key}={}", a.id);
+                    self.get_each(&path, &mut |row: WantedRow| {
+                        let has_files = row
+                            .statistics
+                            .as_ref()
+                            .is_some_and(|s| s.track_file_count > 0 || s.book_file_count > 0);
                         if has_files {
                             let cf_score = scores.get(&row.id).copied();
                             let mut item = row.item(kind);
@@ -536,7 +548,6 @@ impl ArrClient {
                 }
                 Ok(true)
             }
-            ArrKind::Readarr => Ok(false),
         }
     }
 
@@ -565,8 +576,9 @@ impl ArrClient {
         Ok(())
     }
 
-    /// `GET movie/{id}` (Radarr), `GET series/{id}` (Sonarr) or `GET artist/{id}` (Lidarr):
-    /// that item's quality profile; `None` when the Arr does not have it (404), and on Readarr.
+    /// `GET movie/{id}` (Radarr), `series/{id}` (Sonarr), `artist/{id}` (Lidarr) or
+    /// `author/{id}` (Readarr): that item's quality profile; `None` when the Arr does not have
+    /// it (404).
     pub(crate) fn profile_of(&self, id: i64) -> Result<Option<i64>, HttpError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -578,7 +590,7 @@ impl ArrClient {
             ArrKind::Radarr => format!("/movie/{id}"),
             ArrKind::Sonarr => format!("/series/{id}"),
             ArrKind::Lidarr => format!("/artist/{id}"),
-            ArrKind::Readarr => return Ok(None),
+            ArrKind::Readarr => format!("/author/{id}"),
         };
         match self.get_json::<Owner>(&path, QUEUE_BODY_LIMIT) {
             Ok(owner) => Ok(owner.quality_profile_id),
@@ -758,7 +770,7 @@ struct WantedRow {
     movie_file: Option<FileScore>,
     #[serde(default)]
     episode_file_id: Option<i64>,
-    /// Lidarr's albums: how many track files it has.
+    /// Lidarr's albums, Readarr's books: how many files it has.
     #[serde(default)]
     statistics: Option<FileCounts>,
 }

@@ -77,7 +77,7 @@ pub struct Rules {
     /// ArrErrorCodesToBlocklist: texts that, in the status messages of a download whose
     /// import the Arr holds back, fail it.
     pub arr_error_codes: Vec<String>,
-    /// EntrySearch.ForceMinimumCustomFormat with CustomFormatUnmetSearch (not Readarr): a
+    /// EntrySearch.ForceMinimumCustomFormat with CustomFormatUnmetSearch: a
     /// download whose custom-format score is below its profile's minimum is failed.
     pub format_minimum: bool,
     /// Torrent.FolderExclusionRegex, FileNameExclusionRegex, FileExtensionAllowlist.
@@ -131,7 +131,7 @@ impl Rules {
             settings: arr.seeding.settings,
             import_mode: arr.import_mode,
             arr_error_codes: arr.arr_error_codes.clone(),
-            format_minimum: arr.search.forces_format_minimum(arr.kind),
+            format_minimum: arr.search.forces_format_minimum(),
             file_filter: arr.torrent.file_filter.clone(),
             auto_delete: arr.torrent.auto_delete,
             remove_private_without_entry: arr.torrent.remove_private_without_entry,
@@ -633,10 +633,10 @@ impl Inputs<'_> {
 ///    holds its import back (importPending, importBlocked or a warning) with a status message
 ///    that contains an ArrErrorCodesToBlocklist text → remove with files + blocklist + search.
 ///
-///    4a'. `custom-format-min`: ForceMinimumCustomFormat and CustomFormatUnmetSearch on
-///    (not Readarr), not imported, older than Torrent.IgnoreTorrentsYoungerThan, not above
+///    4a'. `custom-format-min`: ForceMinimumCustomFormat and CustomFormatUnmetSearch on, not
+///    imported, older than Torrent.IgnoreTorrentsYoungerThan, not above
 ///    MaximumDeletablePercentage while incomplete, and the Arr's queue gives it a custom-format
-///    score below its movie's or series' quality profile minimum → remove with files +
+///    score below its movie's, series', artist's or author's quality profile minimum → remove with files +
 ///    blocklist + search.
 ///
 ///    4b. `all-files-excluded`: an earlier file check found every file excluded by the file

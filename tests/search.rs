@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support::daemon::run_cli;
 use crate::support::fake_arr::{
-    album_record, library_record, profiled_record, queue_record, wanted_record, FakeKind,
+    album_record, book_record, library_record, profiled_record, queue_record, wanted_record, FakeKind,
 };
 use crate::support::fake_requests::{FakeRequests, Manager, Request};
 use crate::support::scenario::Scenario;
@@ -691,4 +691,39 @@ fn lidarr_albums_below_the_custom_format_minimum_then_upgrades_are_searched_from
         2,
         "no album without files, nor an unmonitored artist's"
     );
+}
+
+#[test]
+fn readarr_books_with_files_are_searched_for_upgrades() {
+    let Some(setup) = Scenario::radarr()
+        .readarr()
+        .settings("SearchLoopDelay = 0")
+        .search_lines("SearchesPerHour = -1\nDoUpgradeSearch = true")
+        .setup()
+    else {
+        return;
+    };
+    let readarr = setup.arr("Readarr-Test");
+    readarr.set_wanted_missing(Some(vec![]));
+    readarr.set_profiled(vec![profiled_record(FakeKind::Readarr, 1, 1, false)]);
+    readarr.set_library(
+        vec![
+            book_record(30, 1, "2023-01-01T00:00:00Z", 1),
+            book_record(31, 1, "2024-01-01T00:00:00Z", 1),
+            book_record(32, 1, "2025-01-01T00:00:00Z", 0),
+        ],
+        0,
+    );
+    let s = setup.start_daemon();
+    let searches = wait_for_searches(&s, "Readarr-Test", 2);
+    assert_eq!(
+        searches,
+        [
+            json!({"name": "BookSearch", "bookIds": [31]}),
+            json!({"name": "BookSearch", "bookIds": [30]}),
+        ],
+        "newest first; the book without a file is not an upgrade"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(s.arr("Readarr-Test").searches().len(), 2);
 }

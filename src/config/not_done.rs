@@ -21,16 +21,6 @@ enum On {
     AsSet,
 }
 
-impl On {
-    fn or(self, other: On) -> On {
-        match (self, other) {
-            (On::AsSet, _) | (_, On::AsSet) => On::AsSet,
-            (On::ByDefault, _) | (_, On::ByDefault) => On::ByDefault,
-            _ => On::Off,
-        }
-    }
-}
-
 /// A key's value in `table`, or qBitrr's default for it, and whether it differs from that
 /// default (as the "ignored" line judges it).
 fn value(table: Option<&Table>, schema: &TableSchema, key: &str) -> (Option<Val>, bool) {
@@ -155,13 +145,14 @@ impl Behaviour {
 /// The warnings, one per behaviour that is on somewhere, in a fixed order.
 pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
     let mut upgrades = Behaviour::new(
-        "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch",
-        "upgrade and custom-format searches are done for Radarr, Sonarr and Lidarr only",
+        "EntrySearch.CustomFormatUnmetSearch",
+        "Readarr's book files carry no custom-format score, so no book is searched for one \
+         (ForceMinimumCustomFormat works, from the queue's score)",
     );
     let mut force_minimum = Behaviour::new(
         "EntrySearch.ForceMinimumCustomFormat",
         "downloads below the custom-format minimum are removed only with CustomFormatUnmetSearch \
-         on too (as in qBitrr), and not on Readarr",
+         on too (as in qBitrr)",
     );
     let settings = root.table("Settings");
     let auto_update = Behaviour::global(
@@ -182,13 +173,11 @@ pub(super) fn warnings(root: &Table, config: &Config) -> Vec<String> {
         let search_t = t.and_then(|t| t.table("EntrySearch"));
         let es = &schema::ENTRY_SEARCH;
         if arr.kind == ArrKind::Readarr {
-            let upgrade = ["DoUpgradeSearch", "CustomFormatUnmetSearch"]
-                .iter()
-                .fold(On::Off, |acc, key| acc.or(flag(search_t, es, key)));
-            upgrades.sections.push((name.clone(), upgrade));
+            let custom_format = flag(search_t, es, "CustomFormatUnmetSearch");
+            upgrades.sections.push((name.clone(), custom_format));
         }
-        // On but not acted on: without CustomFormatUnmetSearch, or on Lidarr and Readarr.
-        let idle = !arr.search.forces_format_minimum(arr.kind);
+        // On but not acted on: without CustomFormatUnmetSearch.
+        let idle = !arr.search.forces_format_minimum();
         let forced = flag(search_t, es, "ForceMinimumCustomFormat");
         force_minimum
             .sections
@@ -275,11 +264,12 @@ CustomFormatUnmetSearch = true
         let has = |want: &str| lines.iter().any(|l| l == want);
         for want in [
             // Done for Radarr.
-            "EntrySearch.DoUpgradeSearch/CustomFormatUnmetSearch is on in Readarr-M (as set), but \
-             upgrade and custom-format searches are done for Radarr, Sonarr and Lidarr only",
+            "EntrySearch.CustomFormatUnmetSearch is on in Readarr-M (as set), but Readarr's book \
+             files carry no custom-format score, so no book is searched for one \
+             (ForceMinimumCustomFormat works, from the queue's score)",
             "EntrySearch.ForceMinimumCustomFormat is on in Radarr-A (as set), but downloads below \
              the custom-format minimum are removed only with CustomFormatUnmetSearch on too (as in \
-             qBitrr), and not on Readarr",
+             qBitrr)",
             "Settings.AutoUpdateEnabled is on (as set), but self-update is not done (update the \
              package instead)",
         ] {

@@ -195,11 +195,11 @@ pub struct EntrySearch {
     pub missing: bool,
     /// QualityUnmetSearch (default false): also search media below its quality cutoff.
     pub quality_unmet: bool,
-    /// DoUpgradeSearch (default false): also search media that has a file (Radarr, Sonarr,
-    /// Lidarr).
+    /// DoUpgradeSearch (default false): also search media that has a file.
     pub upgrade: bool,
     /// CustomFormatUnmetSearch (default false): also search media whose file's custom-format
-    /// score is below its profile's minimum (Radarr, Sonarr, Lidarr).
+    /// score is below its profile's minimum (Radarr, Sonarr, Lidarr: Readarr's book files carry
+    /// no score).
     pub custom_format: bool,
     /// AlsoSearchSpecials (default false): Sonarr's season 0 too.
     pub specials: bool,
@@ -232,7 +232,7 @@ pub struct EntrySearch {
     pub temp: TempProfiles,
     /// ForceMinimumCustomFormat (default false): with CustomFormatUnmetSearch, a download whose
     /// custom-format score is below its profile's minimum is failed (rule
-    /// `custom-format-min`; Radarr, Sonarr and Lidarr).
+    /// `custom-format-min`).
     pub force_minimum_format: bool,
 }
 
@@ -305,10 +305,9 @@ impl EntrySearch {
     }
 
     /// Whether downloads below their profile's custom-format minimum are failed: both
-    /// ForceMinimumCustomFormat and CustomFormatUnmetSearch on, as qBitrr has it, on an Arr
-    /// whose queue gives scores this rule reads (Radarr, Sonarr, Lidarr).
-    pub fn forces_format_minimum(&self, kind: crate::model::ArrKind) -> bool {
-        self.force_minimum_format && self.custom_format && kind != crate::model::ArrKind::Readarr
+    /// ForceMinimumCustomFormat and CustomFormatUnmetSearch on, as qBitrr has it.
+    pub fn forces_format_minimum(&self) -> bool {
+        self.force_minimum_format && self.custom_format
     }
 }
 

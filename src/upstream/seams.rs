@@ -101,7 +101,7 @@ pub(crate) trait ArrApi: Send {
     fn profiled_items(&self, f: &mut dyn FnMut(ProfiledItem)) -> Result<(), HttpError>;
     /// Gives the items `ids` quality profile `profile`.
     fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError>;
-    /// The quality profile of Radarr's movie, Sonarr's series or Lidarr's artist `id` (`None`:
-    /// not known).
+    /// The quality profile of Radarr's movie, Sonarr's series, Lidarr's artist or Readarr's
+    /// author `id` (`None`: not known).
     fn profile_of(&self, id: i64) -> Result<Option<i64>, HttpError>;
 }

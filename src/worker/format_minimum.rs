@@ -3,7 +3,7 @@
 //! into its queue entry after each queue read.
 //!
 //! The profiles' minimums (`GET qualityprofile`) are read again every [`REREAD`]. A download's
-//! movie, series or artist is looked up (`GET movie/{id}`, `series/{id}`, `artist/{id}`) only
+//! movie, series, artist or author is looked up (`GET movie/{id}`, `series/{id}`, …) only
 //! when its score is below the highest minimum, once per movie or series until the next reread: most libraries have
 //! no minimum above the scores they get, and then nothing is looked up at all. What cannot be
 //! read stays unknown, and an unknown minimum removes nothing.
@@ -72,8 +72,7 @@ impl FormatMinimums {
             };
             let owner = match kind {
                 ArrKind::Radarr => entry.media_ids.first().copied(),
-                ArrKind::Sonarr | ArrKind::Lidarr => entry.parent_id,
-                ArrKind::Readarr => None,
+                ArrKind::Sonarr | ArrKind::Lidarr | ArrKind::Readarr => entry.parent_id,
             };
             let Some(owner) = owner else {
                 continue;

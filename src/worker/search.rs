@@ -535,7 +535,9 @@ impl SearchLoop {
             } else {
                 HashMap::new()
             };
-            let (upgrade, custom_format) = (self.cfg.upgrade, self.cfg.custom_format);
+            // Readarr's book files carry no custom-format score: none is below a minimum.
+            let scored = self.kind != ArrKind::Readarr;
+            let (upgrade, custom_format) = (self.cfg.upgrade, self.cfg.custom_format && scored);
             let mut page = Vec::with_capacity(LIBRARY_PAGE);
             arr.library(&mut |owned| {
                 let below_minimum = custom_format

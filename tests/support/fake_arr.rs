@@ -8,7 +8,8 @@
 //! unknown id 404), commands (201 + `Location`, case-insensitive names,
 //! unknown name 500), 404 for unknown paths and 405 for a wrong method.
 //! Readarr follows Lidarr (`/api/v1`, `authorId`/`bookId`,
-//! `DownloadedBooksScan`, `BookSearch{bookIds}`).
+//! `DownloadedBooksScan`, `BookSearch{bookIds}`); its library (`author`, `book`, `author/editor`)
+//! is shaped as Readarr's public contract (`src/Readarr.Api.V1/openapi.json`) has it.
 //!
 //! Every request is recorded (method, path, decoded query, API-key headers, body,
 //! status answered) for assertions. Fault injection: [`FakeArr::set_down`]
@@ -735,7 +736,10 @@ fn respond(ctx: &Ctx, rec: &Recorded) -> Reply {
             })
         }
         [what @ ("album" | "trackfile")] if ctx.kind == FakeKind::Lidarr => {
-            only(m, "GET", || lidarr_library(ctx, rec, what))
+            only(m, "GET", || album_library(ctx, rec, what))
+        }
+        [what @ ("book" | "bookfile")] if ctx.kind == FakeKind::Readarr => {
+            only(m, "GET", || album_library(ctx, rec, what))
         }
         ["series"] if ctx.kind == FakeKind::Sonarr => only(m, "GET", || series_list(ctx, rec)),
         ["movie"] if ctx.kind == FakeKind::Radarr => only(m, "GET", || library(ctx, rec, "movie")),
@@ -1114,15 +1118,21 @@ fn library(ctx: &Ctx, rec: &Recorded, what: &str) -> Reply {
     Reply::json(200, &Value::Array(list))
 }
 
-/// Lidarr's library of the artist `artistId` asks for: its albums (`GET album`, as
-/// [`album_record`] makes them) or their track files with their scores (`GET trackfile`).
-fn lidarr_library(ctx: &Ctx, rec: &Recorded, what: &str) -> Reply {
+/// The library of the artist `artistId` (Lidarr) or the author `authorId` (Readarr) asks for:
+/// its albums or books (`GET album`, `GET book`, as [`album_record`] and [`book_record`] make
+/// them), or Lidarr's track files with their scores (`GET trackfile`).
+fn album_library(ctx: &Ctx, rec: &Recorded, what: &str) -> Reply {
     let s = ctx.state.lock().unwrap_or_else(|e| e.into_inner());
-    let artist: Option<u64> = rec.query_value("artistId").and_then(|v| v.parse().ok());
+    let key = if ctx.kind == FakeKind::Lidarr {
+        "artistId"
+    } else {
+        "authorId"
+    };
+    let owner: Option<u64> = rec.query_value(key).and_then(|v| v.parse().ok());
     let albums = s
         .library
         .iter()
-        .filter(|r| artist.is_none_or(|id| r["artistId"].as_u64() == Some(id)));
+        .filter(|r| owner.is_none_or(|id| r[key].as_u64() == Some(id)));
     let list: Vec<Value> = match what {
         "trackfile" => albums
             .flat_map(|r| {
@@ -1164,6 +1174,16 @@ pub fn album_record(id: u64, artist: u64, date: &str, tracks: &[i64]) -> Value {
         "statistics": {"trackFileCount": tracks.len(), "trackCount": 10, "totalTrackCount": 10,
                        "sizeOnDisk": 300_000_000, "percentOfTracks": tracks.len() as f64 * 10.0},
         "_tracks": tracks,
+    })
+}
+
+/// A Readarr `BookResource` of author `author`, released `date`, with `files` book files.
+pub fn book_record(id: u64, author: u64, date: &str, files: u64) -> Value {
+    json!({
+        "id": id, "title": format!("Book {id}"), "authorId": author, "foreignBookId": format!("gr-book-{id}"),
+        "monitored": true, "anyEditionOk": true, "releaseDate": date, "pageCount": 300,
+        "statistics": {"bookFileCount": files, "bookCount": 1, "totalBookCount": 1,
+                       "sizeOnDisk": 1_000_000 * files, "percentOfBooks": 100.0 * files as f64},
     })
 }
 

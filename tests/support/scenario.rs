@@ -160,6 +160,13 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Adds `[Readarr-Test]` (category `readarr`) with its own fake Readarr.
+    pub fn readarr(mut self) -> Self {
+        let section = Section::new("Readarr-Test", "readarr", FakeKind::Readarr, None);
+        self.sections.push(section);
+        self
+    }
+
     /// Adds a Sonarr section that points at `uri` instead of a fake Arr.
     pub fn sonarr_at(mut self, name: &'static str, uri: String) -> Self {
         self.sections
