@@ -1217,6 +1217,28 @@ def wanted_record(kind, i):
             "releaseDate": date, "overview": overview, "genres": []}
 
 
+def profiled_record(kind, i, profile):
+    """Library item i carrying a quality profile (a movie on Radarr, a series on Sonarr), shaped
+    and sized like the Arr's resource; every other one lacks files."""
+    missing = i % 2 == 0
+    overview = ("A generated overview of about the length the Arrs send, so that pages weigh "
+                "what real ones do. ") * 3
+    if kind == "sonarr":
+        return {"id": i + 1, "title": f"Series {i + 1}", "sortTitle": f"series {i + 1}",
+                "tvdbId": 200000 + i, "overview": overview, "qualityProfileId": profile,
+                "monitored": True, "seasonFolder": True, "seriesType": "standard",
+                "path": f"/tv/Series {i + 1}", "genres": ["Drama"], "tags": [],
+                "statistics": {"seasonCount": 3, "episodeFileCount": 20 if missing else 30,
+                               "episodeCount": 30, "totalEpisodeCount": 30,
+                               "sizeOnDisk": 10 ** 10, "percentOfEpisodes": 66.7 if missing else 100.0}}
+    year = 2000 + i % 26
+    return {"id": i + 1, "title": f"Movie {i + 1}", "originalTitle": f"Movie {i + 1}",
+            "sortTitle": f"movie {i + 1}", "year": year, "overview": overview,
+            "hasFile": not missing, "monitored": True, "isAvailable": True,
+            "qualityProfileId": profile, "tmdbId": 100000 + i,
+            "path": f"/movies/Movie {i + 1} ({year})", "genres": ["Drama"], "tags": []}
+
+
 class ArrHandler(Handler):
     def handle_any(self, method):
         url = urlsplit(self.path)
@@ -1271,6 +1293,28 @@ class ArrHandler(Handler):
             return self.send(200, json.dumps({"id": 1, "status": "completed"}))
         if sub == "/command" and method == "GET":
             return self.send(200, "[]")
+        owners = "/series" if kind == "sonarr" else "/movie"
+        if sub == owners and method == "GET" and not q:
+            with srv.stats.lock:
+                profiles = dict(srv.profiles)
+            items = (json.dumps(profiled_record(kind, i, profiles.get(i + 1, 1))) for i in range(srv.library))
+            return self.send(200, "[" + ",".join(items) + "]")
+        if sub == "/qualityprofile" and method == "GET":
+            return self.send(200, json.dumps([
+                {"id": 1, "name": "HD", "upgradeAllowed": True, "cutoff": 7, "items": [],
+                 "minFormatScore": 0, "cutoffFormatScore": 0, "formatItems": []},
+                {"id": 2, "name": "SD", "upgradeAllowed": True, "cutoff": 1, "items": [],
+                 "minFormatScore": 0, "cutoffFormatScore": 0, "formatItems": []}]))
+        if sub == owners + "/editor" and method == "PUT":
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                return self.send(400)
+            field = "seriesIds" if kind == "sonarr" else "movieIds"
+            with srv.stats.lock:
+                for item in body.get(field) or []:
+                    srv.profiles[item] = body.get("qualityProfileId")
+            return self.send(202, "[]")
         if sub in ("/wanted/missing", "/wanted/cutoff") and method == "GET":
             monitored = q.get("monitored", "true").lower() == "true"
             total = srv.wanted if sub.endswith("missing") and monitored else 0
@@ -1281,10 +1325,13 @@ class ArrHandler(Handler):
             return self.send(200, json.dumps({"page": page, "pageSize": size, "sortKey": None,
                                               "sortDirection": "default", "totalRecords": total,
                                               "records": records}))
-        return self.send(404 if method in ("GET", "POST", "DELETE") else 405)
+        return self.send(404 if method in ("GET", "POST", "DELETE", "PUT") else 405)
 
     def do_GET(self):
         self.handle_any("GET")
+
+    def do_PUT(self):
+        self.handle_any("PUT")
 
     def do_POST(self):
         self.handle_any("POST")
@@ -1364,6 +1411,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--wanted", type=int, default=0,
                     help="items in each Arr's wanted/missing list (0: an empty list)")
+    ap.add_argument("--library", type=int, default=0,
+                    help="movies (Radarr) or series (Sonarr) carrying a quality profile, every other one missing")
     ap.add_argument("--complete-share", type=float, default=0.85)
     ap.add_argument("--qbit-port", type=int, default=0)
     ap.add_argument("--api-key", default="benchkey0123456789abcdef01234567")
@@ -1388,6 +1437,7 @@ def main():
         s = Server(("127.0.0.1", 0), ArrHandler)
         s.world, s.stats, s.arr_index, s.api_key = world, stats, i, args.api_key
         s.wanted = args.wanted
+        s.library, s.profiles = args.library, {}
         servers.append(s)
     # Render every payload once before announcing readiness.
     for _, category in arrs:

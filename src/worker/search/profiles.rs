@@ -1,8 +1,8 @@
 //! The search loop's temp-profile pass (`UseTempForMissing`; `search::profiles` decides). Every
 //! [`PASS_EVERY`], and at start, it reads the Arr's quality profiles and then its movies,
-//! series, artists or authors as they arrive, and sends the profile changes the rules ask for:
-//! one `PUT …/editor` per target profile and [`IDS_PER_PUT`] items, tried again
-//! `ProfileSwitchRetryAttempts` times. What it will have to undo is in the store before a
+//! series, artists or authors as they arrive, and sends the profile changes the rules ask for
+//! (at most [`STEPS_PER_PASS`]): one `PUT …/editor` per target profile and [`IDS_PER_PUT`]
+//! items, tried again `ProfileSwitchRetryAttempts` times. What it will have to undo is in the store before a
 //! change goes out; a record is forgotten after the change that undoes it went through, or
 //! when the item is gone from the Arr (read whole). A dry run keeps its records in memory and
 //! sends nothing.
@@ -25,6 +25,10 @@ use crate::status::{SearchState, TempProfileCounts};
 pub(crate) const PASS_EVERY: Duration = Duration::from_secs(15 * 60);
 /// Items per `PUT …/editor`.
 const IDS_PER_PUT: usize = 100;
+/// Items changed (or forgotten) per pass; the rest wait for the next, so that a first pass over
+/// a large library holds few in memory and asks little of the Arr at once. The searches go
+/// slower than this anyway (a round is 20 searches).
+const STEPS_PER_PASS: usize = 500;
 /// The first wait before a failed change is tried again; it doubles.
 const RETRY_FIRST: Duration = Duration::from_secs(2);
 
@@ -137,20 +141,32 @@ impl SearchLoop {
             force_reset: self.temp.force_reset,
         };
         let mut steps: Vec<Sent> = Vec::new();
+        let mut deferred = 0u64;
         self.arr
             .profiled_items(&mut |item| {
                 let record = records.remove(&item.id);
                 let step = profiles::step(&item, record.as_ref(), &mapping, &rules, now);
-                if !step.is_nothing() {
-                    steps.push(Sent { item, step });
+                match (step.is_nothing(), steps.len() < STEPS_PER_PASS) {
+                    (true, _) => {}
+                    (false, true) => steps.push(Sent { item, step }),
+                    (false, false) => deferred += 1,
                 }
             })
             .map_err(RoundError::Arr)?;
+        if deferred > 0 {
+            info!(
+                "{}: temp quality profiles: {deferred} more items change at the next passes ({STEPS_PER_PASS} per pass)",
+                self.name
+            );
+        }
         // Read whole: what is left is gone from the Arr.
         let gone: Vec<i64> = records.into_keys().collect();
         let names: HashMap<i64, String> = profiles.into_iter().collect();
         self.send_steps(steps, gone, &names, stop)?;
-        self.temp.force_reset = false;
+        // ForceResetTempProfiles is done once every item it concerns was seen to.
+        if deferred == 0 {
+            self.temp.force_reset = false;
+        }
         self.temp.next_at = self.now().saturating_add(secs(PASS_EVERY));
         let on_temp = self.temp_records()?.values().filter(|r| !r.timed_out).count() as u64;
         self.temp.counts.on_temp = on_temp;

@@ -848,3 +848,20 @@ fn names_the_arr_lacks_are_said_and_switch_nothing() {
     assert!(b.profile_changes().is_empty());
     assert!(b.remembered().is_empty());
 }
+
+#[test]
+fn a_large_library_is_switched_a_few_hundred_items_a_pass_in_puts_of_a_hundred() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.library_with_profiles((1..=620).map(|id| profiled(id, HD, true, true)).collect());
+    let stop = Shutdown::new();
+    let mut search = b.search_loop(temp_cfg(|_| {}));
+    search.temp_profiles(&stop);
+    let sizes: Vec<usize> = b.profile_changes().iter().map(|(ids, _)| ids.len()).collect();
+    assert_eq!(sizes, [100; 5]);
+    assert_eq!(b.remembered().len(), 500);
+    search.clock = next_round;
+    search.temp_profiles(&stop);
+    let sizes: Vec<usize> = b.profile_changes().iter().map(|(ids, _)| ids.len()).collect();
+    assert_eq!(sizes, [100, 100, 100, 100, 100, 100, 20]);
+    assert!(b.fake.profiled().iter().all(|i| i.profile == SD));
+}
