@@ -310,8 +310,11 @@ fn request(movie: bool, id: i64, approved: bool) -> Request {
 }
 
 #[test]
-fn approved_overseerr_requests_are_searched_first() {
+fn approved_overseerr_requests_are_searched_first_and_overseerr_wins_over_ombi() {
     let overseerr = FakeRequests::start(Manager::Overseerr, "overseerr-key");
+    // Ombi is on too, with another request: Overseerr wins, Ombi is never asked.
+    let ombi = FakeRequests::start(Manager::Ombi, "ombi-key");
+    ombi.set(vec![request(true, 1003, true)]);
     // Movie 1, the oldest, is requested and approved; movie 3's request waits for approval;
     // movie 2's is for the 4K server.
     overseerr.set(vec![
@@ -326,8 +329,11 @@ fn approved_overseerr_requests_are_searched_first() {
         .settings("SearchLoopDelay = 0")
         .search_lines(format!(
             "SearchesPerHour = -1\n[Radarr-Test.EntrySearch.Overseerr]\nSearchOverseerrRequests = true\n\
-             OverseerrURI = \"{}\"\nOverseerrAPIKey = \"overseerr-key\"\n",
-            overseerr.url()
+             OverseerrURI = \"{}\"\nOverseerrAPIKey = \"overseerr-key\"\n\
+             [Radarr-Test.EntrySearch.Ombi]\nSearchOmbiRequests = true\nOmbiURI = \"{}\"\n\
+             OmbiAPIKey = \"ombi-key\"\n",
+            overseerr.url(),
+            ombi.url()
         ))
         .setup()
     else {
@@ -371,6 +377,7 @@ fn approved_overseerr_requests_are_searched_first() {
             && q.contains(&("take".into(), "100".into()))),
         "{seen:?}"
     );
+    assert!(ombi.seen().is_empty(), "{:?}", ombi.seen());
 }
 
 #[test]
