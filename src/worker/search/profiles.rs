@@ -141,9 +141,10 @@ impl SearchLoop {
             force_reset: self.temp.force_reset,
         };
         let mut steps: Vec<Sent> = Vec::new();
-        let mut deferred = 0u64;
+        let (mut deferred, mut listed) = (0u64, 0u64);
         self.arr
             .profiled_items(&mut |item| {
+                listed += 1;
                 let record = records.remove(&item.id);
                 let step = profiles::step(&item, record.as_ref(), &mapping, &rules, now);
                 match (step.is_nothing(), steps.len() < STEPS_PER_PASS) {
@@ -159,8 +160,13 @@ impl SearchLoop {
                 self.name
             );
         }
-        // Read whole: what is left is gone from the Arr.
-        let gone: Vec<i64> = records.into_keys().collect();
+        // Read whole: what is left is gone from the Arr. An empty listing is not trusted with
+        // that (an Arr answering `[]` for a moment must not make us forget what to send back).
+        let gone: Vec<i64> = if listed > 0 {
+            records.into_keys().collect()
+        } else {
+            Vec::new()
+        };
         let names: HashMap<i64, String> = profiles.into_iter().collect();
         self.send_steps(steps, gone, &names, stop)?;
         // ForceResetTempProfiles is done once every item it concerns was seen to.
@@ -190,7 +196,7 @@ impl SearchLoop {
                 Some(r) => Some((id, r)),
                 None => {
                     debug!(
-                        "{}: an unreadable temp-profile record of item {id} is dropped",
+                        "{}: an unreadable temp-profile record of item {id} is ignored",
                         self.name
                     );
                     None

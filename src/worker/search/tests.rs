@@ -865,3 +865,23 @@ fn a_large_library_is_switched_a_few_hundred_items_a_pass_in_puts_of_a_hundred()
     assert_eq!(sizes, [100, 100, 100, 100, 100, 100, 20]);
     assert!(b.fake.profiled().iter().all(|i| i.profile == SD));
 }
+
+#[test]
+fn an_empty_listing_forgets_nothing_and_an_item_gone_from_the_arr_is_forgotten() {
+    let b = Bench::new(ArrKind::Radarr);
+    b.library_with_profiles(vec![profiled(10, HD, true, true), profiled(20, HD, true, true)]);
+    let stop = Shutdown::new();
+    let mut search = b.search_loop(temp_cfg(|_| {}));
+    search.temp_profiles(&stop);
+    assert_eq!(b.remembered().len(), 2);
+    // The Arr answers an empty list for a moment: both records stay.
+    b.library_with_profiles(Vec::new());
+    search.clock = next_round;
+    search.temp_profiles(&stop);
+    assert_eq!(b.remembered().len(), 2);
+    // Movie 20 was deleted in the Arr: its record goes; movie 10's stays.
+    b.library_with_profiles(vec![profiled(10, SD, true, true)]);
+    search.clock = two_hours_later;
+    search.temp_profiles(&stop);
+    assert_eq!(b.remembered().iter().map(|(id, _)| *id).collect::<Vec<_>>(), [10]);
+}
