@@ -18,6 +18,7 @@ use crate::qbit::QbitClient;
 use crate::store::{Store, StoreError};
 use crate::tracker;
 use crate::view::{View, ViewTimers, Watch};
+use crate::worker::format_minimum::FormatMinimums;
 use crate::worker::space;
 
 /// What the explanation of one torrent found, per Arr section that could act on it.
@@ -107,11 +108,16 @@ pub(crate) fn inspect(
         .collect();
     let mut explanations = Vec::new();
     for arr in concerned {
-        let queue = if arr.has_arr() {
-            ArrClient::new(arr).queue().map_err(InspectError::Http)?
-        } else {
-            HashMap::new()
-        };
+        let mut queue = HashMap::new();
+        if arr.has_arr() {
+            let client = ArrClient::new(arr);
+            let mut all = client.queue().map_err(InspectError::Http)?;
+            queue.extend(all.remove_entry(&hash));
+            // As the worker sees it: with its profile's custom-format minimum.
+            if arr.search.forces_format_minimum() {
+                FormatMinimums::default().fill(&arr.name, &client, &mut queue);
+            }
+        }
         let memory = store
             .memory_of(&arr.name, &hash)
             .map_err(InspectError::Store)?

@@ -734,6 +734,14 @@ fn force_minimum_custom_format_fails_only_downloads_below_their_profiles_minimum
     let (arr, daemon) = (s.radarr(), &s.daemon);
     let search = arr.wait_for_command("MoviesSearch", Duration::from_secs(40));
     assert_eq!(search["movieIds"], json!([21]), "{}", daemon.log());
+    // `explain` compares as the worker does (asked before the others' imports, 10 s after
+    // they completed, take them out of the queue).
+    let (status, body) = daemon.get(&format!("/api/explain/{}", lenient.hash), true);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("custom-format score 10 is not below the minimum 0"),
+        "{body}"
+    );
     assert!(api.torrent(&below.hash).is_none(), "removed from qBittorrent");
     let reqs = arr.requests();
     let delete = reqs

@@ -20,7 +20,7 @@ use crate::upstream::ArrApi;
 const REREAD: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Default)]
-pub(super) struct FormatMinimums {
+pub(crate) struct FormatMinimums {
     /// Profile → minimum custom-format score, and when they were read.
     minimums: HashMap<i64, i64>,
     read_at: Option<Instant>,
@@ -33,7 +33,7 @@ pub(super) struct FormatMinimums {
 impl FormatMinimums {
     /// Gives each download of `queue` whose score is below some profile's minimum the
     /// minimum of its own profile, where that can be read.
-    pub(super) fn fill(&mut self, name: &str, arr: &dyn ArrApi, queue: &mut HashMap<String, QueueEntry>) {
+    pub(crate) fn fill(&mut self, name: &str, arr: &dyn ArrApi, queue: &mut HashMap<String, QueueEntry>) {
         let scored = queue.values().filter_map(|e| e.format_score).min();
         let Some(lowest_score) = scored else {
             return;

@@ -35,7 +35,7 @@ use crate::view::{Entry, Mode, Table, View, Watch};
 mod arr_jobs;
 mod decision_log;
 mod executor;
-mod format_minimum;
+pub(crate) mod format_minimum;
 mod guard;
 mod intents;
 mod leftovers;
