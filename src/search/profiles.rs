@@ -172,7 +172,7 @@ pub(crate) struct Rules {
 }
 
 /// Why a profile changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Why {
     /// Missing: to its temp profile.
     Missing,
@@ -199,7 +199,7 @@ impl Why {
 }
 
 /// A profile change to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Change {
     pub(crate) from: i64,
     pub(crate) to: i64,

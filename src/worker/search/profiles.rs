@@ -17,7 +17,7 @@ use crate::clock::UnixTime;
 use crate::config::TempProfiles;
 use crate::http::HttpError;
 use crate::model::AuditEntry;
-use crate::search::profiles::{self, Mapping, ProfiledItem, Rules, Step, Switched, Why};
+use crate::search::profiles::{self, Change, Mapping, ProfiledItem, Rules, Step, Switched, Why};
 use crate::shutdown::Shutdown;
 use crate::status::{SearchState, TempProfileCounts};
 
@@ -259,36 +259,45 @@ impl SearchLoop {
             .collect();
         self.save_temp_records(first)?;
         let mut forget: Vec<(i64, Option<Switched>)> = Vec::new();
-        let mut by_target: BTreeMap<i64, Vec<Sent>> = BTreeMap::new();
+        let mut by_change: BTreeMap<Change, Vec<Sent>> = BTreeMap::new();
         for s in steps {
             match s.step.change {
-                Some(change) => by_target.entry(change.to).or_default().push(s),
+                Some(change) => by_change.entry(change).or_default().push(s),
                 None if s.step.record == Some(None) => forget.push((s.item.id, None)),
                 None => {}
             }
         }
         let mut failed = None;
-        'targets: for (to, sent) in by_target {
+        let mut audit = Vec::new();
+        'changes: for (change, sent) in by_change {
             for chunk in sent.chunks(IDS_PER_PUT) {
                 let ids: Vec<i64> = chunk.iter().map(|s| s.item.id).collect();
-                let result = self.put_profile(&ids, to, stop);
-                let outcome = match &result {
-                    Ok(()) => "ok".to_string(),
-                    Err(e) => format!("failed: {e}"),
-                };
-                for s in chunk {
-                    self.said_changed(s, names, &outcome);
-                    if result.is_ok() && s.step.record == Some(None) {
-                        forget.push((s.item.id, None));
+                let result = self.put_profile(&ids, change.to, stop);
+                let mut said: Vec<&ProfiledItem> = Vec::new();
+                if result.is_ok() {
+                    for s in chunk {
+                        if self.said_changed(&s.item, change, names) {
+                            said.push(&s.item);
+                        }
+                        if s.step.record == Some(None) {
+                            forget.push((s.item.id, None));
+                        }
                     }
+                } else {
+                    said.extend(chunk.iter().map(|s| &s.item));
                 }
+                audit.extend(self.audit_entry(&said, change, names, &result));
                 if let Err(e) = result {
                     failed = Some(e);
-                    break 'targets;
+                    break 'changes;
                 }
             }
         }
         self.save_temp_records(forget)?;
+        // One write for the pass's entries: a first pass may change hundreds of items.
+        if let Err(e) = self.records.append_audit(audit) {
+            debug!("{}: the audit log could not be written: {e}", self.name);
+        }
         failed.map_or(Ok(()), |e| Err(RoundError::Arr(e)))
     }
 
@@ -315,52 +324,87 @@ impl SearchLoop {
         }
     }
 
-    /// Logs, counts and audits one item's change.
-    fn said_changed(&mut self, s: &Sent, names: &HashMap<i64, String>, outcome: &str) {
-        let Some(change) = s.step.change else {
-            return;
-        };
-        let name_of = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("profile {id}"));
-        let (from, to) = (name_of(change.from), name_of(change.to));
+    /// Logs and counts one item's change, which went through; false when it was said before
+    /// (a dry run says each once).
+    fn said_changed(&mut self, item: &ProfiledItem, change: Change, names: &HashMap<i64, String>) -> bool {
         let dry = self.temp.dry_records.is_some();
+        if dry && !self.temp.dry_said.insert((item.id, change.to)) {
+            return false;
+        }
         let verb = match (dry, change.why) {
             (true, Why::Missing) => "would switch",
             (true, _) => "would switch back",
             (false, Why::Missing) => "switched",
             (false, _) => "switched back",
         };
-        if dry && !self.temp.dry_said.insert((s.item.id, change.to)) {
-            return;
-        }
-        if outcome == "ok" {
-            info!(
-                "{}: {verb} \"{}\" from quality profile \"{from}\" to \"{to}\" ({})",
-                self.name,
-                s.item.title,
-                change.why.words()
-            );
-            if !dry {
-                match change.why {
-                    Why::Missing => self.temp.counts.switched += 1,
-                    _ => self.temp.counts.restored += 1,
-                }
+        info!(
+            "{}: {verb} \"{}\" from quality profile \"{}\" to \"{}\" ({})",
+            self.name,
+            item.title,
+            profile_name(names, change.from),
+            profile_name(names, change.to),
+            change.why.words()
+        );
+        if !dry {
+            match change.why {
+                Why::Missing => self.temp.counts.switched += 1,
+                _ => self.temp.counts.restored += 1,
             }
         }
-        let entry = AuditEntry {
+        true
+    }
+
+    /// The audit entry of one `PUT …/editor`: the change, and the items it was for (none when
+    /// a dry run said them all before).
+    fn audit_entry(
+        &self,
+        items: &[&ProfiledItem],
+        change: Change,
+        names: &HashMap<i64, String>,
+        result: &Result<(), HttpError>,
+    ) -> Option<AuditEntry> {
+        if items.is_empty() {
+            return None;
+        }
+        let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+        let name = match titles.as_slice() {
+            [one] => one.to_string(),
+            _ => format!("{} items", titles.len()),
+        };
+        const LISTED: usize = 5;
+        let mut listed = titles
+            .iter()
+            .take(LISTED)
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if titles.len() > LISTED {
+            listed.push_str(&format!(" and {} more", titles.len() - LISTED));
+        }
+        Some(AuditEntry {
             time: self.now(),
             instance: self.name.clone(),
             hash: String::new(),
-            name: s.item.title.clone(),
+            name,
             rule: "temp-profile".into(),
-            detail: format!("{from} -> {to} ({})", change.why.words()),
+            detail: format!(
+                "{} -> {} ({}): {listed}",
+                profile_name(names, change.from),
+                profile_name(names, change.to),
+                change.why.words()
+            ),
             step: "profile".into(),
-            outcome: outcome.to_string(),
-            dry_run: dry,
-        };
-        if let Err(e) = self.records.append_audit(vec![entry]) {
-            debug!("{}: the audit log could not be written: {e}", self.name);
-        }
+            outcome: match result {
+                Ok(()) => "ok".into(),
+                Err(e) => format!("failed: {e}"),
+            },
+            dry_run: self.temp.dry_records.is_some(),
+        })
     }
+}
+
+fn profile_name(names: &HashMap<i64, String>, id: i64) -> String {
+    names.get(&id).cloned().unwrap_or_else(|| format!("profile {id}"))
 }
 
 fn secs(d: Duration) -> i64 {

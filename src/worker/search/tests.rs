@@ -724,8 +724,14 @@ fn missing_items_go_to_their_temp_profile_and_back_after_import_also_across_a_re
     assert!(b.remembered().is_empty(), "forgotten once it went back");
     let audit = b.store.audit(0, 10, |_| true).expect("audit");
     let details: Vec<&str> = audit.iter().map(|e| e.detail.as_str()).collect();
-    assert!(details.contains(&"HD -> SD (missing)"), "{details:?}");
-    assert!(details.contains(&"SD -> HD (it has its files)"), "{details:?}");
+    assert!(
+        details.contains(&"HD -> SD (missing): \"Movie 10\""),
+        "{details:?}"
+    );
+    assert!(
+        details.contains(&"SD -> HD (it has its files): \"Movie 10\""),
+        "{details:?}"
+    );
 }
 
 #[test]
@@ -855,10 +861,27 @@ fn a_large_library_is_switched_a_few_hundred_items_a_pass_in_puts_of_a_hundred()
     b.library_with_profiles((1..=620).map(|id| profiled(id, HD, true, true)).collect());
     let stop = Shutdown::new();
     let mut search = b.search_loop(temp_cfg(|_| {}));
+    let commits = b.store.commits();
     search.temp_profiles(&stop);
+    assert_eq!(
+        b.store.commits() - commits,
+        2,
+        "the records, then the audit entries: one write each"
+    );
     let sizes: Vec<usize> = b.profile_changes().iter().map(|(ids, _)| ids.len()).collect();
     assert_eq!(sizes, [100; 5]);
     assert_eq!(b.remembered().len(), 500);
+    // One audit entry per PUT, written together.
+    let audit = b.store.audit(0, 100, |_| true).expect("audit");
+    assert_eq!(audit.len(), 5);
+    assert_eq!(audit[0].name, "100 items");
+    assert!(
+        audit[0].detail.starts_with(
+            "HD -> SD (missing): \"Movie 1\", \"Movie 2\", \"Movie 3\", \"Movie 4\", \"Movie 5\" and 95 more"
+        ),
+        "{}",
+        audit[0].detail
+    );
     search.clock = next_round;
     search.temp_profiles(&stop);
     let sizes: Vec<usize> = b.profile_changes().iter().map(|(ids, _)| ids.len()).collect();
