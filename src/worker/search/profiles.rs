@@ -1,11 +1,11 @@
 //! The search loop's temp-profile pass (`UseTempForMissing`; `search::profiles` decides). Every
 //! [`PASS_EVERY`], and at start, it reads the Arr's quality profiles and then its movies,
 //! series, artists or authors as they arrive, and sends the profile changes the rules ask for
-//! (at most [`STEPS_PER_PASS`]): one `PUT …/editor` per target profile and [`IDS_PER_PUT`]
-//! items, tried again `ProfileSwitchRetryAttempts` times. What it will have to undo is in the store before a
-//! change goes out; a record is forgotten after the change that undoes it went through, or
-//! when the item is gone from the Arr (read whole). A dry run keeps its records in memory and
-//! sends nothing.
+//! (at most [`STEPS_PER_PASS`]): one `PUT …/editor` per change (from, to, why) and
+//! [`IDS_PER_PUT`] items, tried again `ProfileSwitchRetryAttempts` times, and one audit entry
+//! each. What it will have to undo is in the store before a change goes out; a record is
+//! forgotten after the change that undoes it went through, or when the item is gone from a
+//! listing read whole (and not empty). A dry run keeps its records in memory and sends nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
