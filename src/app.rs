@@ -246,7 +246,8 @@ fn check(args: CheckArgs) -> u8 {
         rows.push(checked.row(&q.name, &q.url));
     }
     for a in cfg.arrs.iter().filter(|a| a.managed && a.has_arr()) {
-        let mut checked = match ArrClient::new(a).system_status() {
+        let client = ArrClient::new(a);
+        let mut checked = match client.system_status() {
             Ok(s) => {
                 let mut checked = Checked::answered(format!("{} {}", s.app_name, s.version));
                 if let Some(wrong) = advice::wrong_kind(&a.name, a.kind, &s.app_name) {
@@ -263,7 +264,7 @@ fn check(args: CheckArgs) -> u8 {
         };
         // Temp profiles: the names must be the Arr's, exactly.
         if checked.ok && a.search.runs() && a.search.temp.on {
-            if let Some(problem) = temp_profile_problem(a) {
+            if let Some(problem) = temp_profile_problem(a, &client) {
                 problems.push(problem);
                 checked.ok = false;
             }
@@ -304,9 +305,9 @@ fn check(args: CheckArgs) -> u8 {
 
 /// What is wrong with an Arr section's QualityProfileMappings, as its Arr's quality profiles
 /// say; `None` when every name is one of them.
-fn temp_profile_problem(a: &crate::config::Arr) -> Option<String> {
+fn temp_profile_problem(a: &crate::config::Arr, client: &ArrClient) -> Option<String> {
     let at = format!("{}.EntrySearch.QualityProfileMappings", a.name);
-    let profiles = match ArrClient::new(a).quality_profiles() {
+    let profiles = match client.quality_profiles() {
         Ok(p) => p,
         Err(e) => return Some(format!("{at}: the quality profiles could not be read: {e}")),
     };

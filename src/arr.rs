@@ -380,13 +380,8 @@ impl ArrClient {
         let path = "/command";
         let name = body.get("name").and_then(Value::as_str).unwrap_or("?");
         let endpoint = format!("{} ({name})", self.endpoint("POST", path));
-        let bytes = serde_json::to_vec(body).map_err(|e| HttpError::decode_error(&endpoint, e))?;
-        let req = self
-            .agent
-            .post(format!("{}{path}", self.base))
-            .header("X-Api-Key", &self.api_key)
-            .header("Content-Type", "application/json");
-        let mut resp = self.check(&endpoint, req.send(&bytes[..]))?;
+        let req = self.agent.post(format!("{}{path}", self.base));
+        let mut resp = self.send_json(&endpoint, req, body)?;
         let value: Value = http::read_json(&endpoint, resp.body_mut(), http::SMALL_BODY_LIMIT)?;
         value
             .get("id")
@@ -444,15 +439,13 @@ impl ArrClient {
 
     /// `GET qualityprofile`: each profile's minimum custom-format score.
     pub(crate) fn format_minimums(&self) -> Result<HashMap<i64, i64>, HttpError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Profile {
-            id: i64,
-            #[serde(default)]
-            min_format_score: i64,
-        }
-        let profiles: Vec<Profile> = self.get_json("/qualityprofile", QUEUE_BODY_LIMIT)?;
+        let profiles = self.profile_rows()?;
         Ok(profiles.into_iter().map(|p| (p.id, p.min_format_score)).collect())
+    }
+
+    /// `GET qualityprofile`, the fields read of each profile.
+    fn profile_rows(&self) -> Result<Vec<ProfileRow>, HttpError> {
+        self.get_json("/qualityprofile", QUEUE_BODY_LIMIT)
     }
 
     /// Every item of the library that has a file, handed to `f` as it is read (never the
@@ -507,12 +500,12 @@ impl ArrClient {
                 Ok(true)
             }
             ArrKind::Lidarr | ArrKind::Readarr => {
-                let (parents, children, parent_key) = match kind {
-                    ArrKind::Lidarr => ("/artist", "/album", "artistId"),
-                    _ => ("/author", "/book", "authorId"),
+                let (children, parent_key) = match kind {
+                    ArrKind::Lidarr => ("/album", "artistId"),
+                    _ => ("/book", "authorId"),
                 };
                 let mut owners: Vec<ParentRow> = Vec::new();
-                self.get_each(parents, &mut |a: ParentRow| owners.push(a))?;
+                self.get_each(profile_path(kind), &mut |a: ParentRow| owners.push(a))?;
                 for a in owners {
                     // An album scores as its lowest track file; Readarr's book files carry no
                     // score.
@@ -553,13 +546,7 @@ impl ArrClient {
 
     /// `GET qualityprofile`: each profile's id and name.
     pub(crate) fn quality_profiles(&self) -> Result<Vec<(i64, String)>, HttpError> {
-        #[derive(Deserialize)]
-        struct Profile {
-            id: i64,
-            #[serde(default)]
-            name: String,
-        }
-        let profiles: Vec<Profile> = self.get_json("/qualityprofile", QUEUE_BODY_LIMIT)?;
+        let profiles = self.profile_rows()?;
         Ok(profiles.into_iter().map(|p| (p.id, p.name)).collect())
     }
 
@@ -586,12 +573,7 @@ impl ArrClient {
             #[serde(default)]
             quality_profile_id: Option<i64>,
         }
-        let path = match self.kind {
-            ArrKind::Radarr => format!("/movie/{id}"),
-            ArrKind::Sonarr => format!("/series/{id}"),
-            ArrKind::Lidarr => format!("/artist/{id}"),
-            ArrKind::Readarr => format!("/author/{id}"),
-        };
+        let path = format!("{}/{id}", profile_path(self.kind));
         match self.get_json::<Owner>(&path, QUEUE_BODY_LIMIT) {
             Ok(owner) => Ok(owner.quality_profile_id),
             Err(HttpError::Status { status: 404, .. }) => Ok(None),
@@ -602,23 +584,34 @@ impl ArrClient {
     /// `PUT movie/editor` (`series`, `artist`, `author`): gives the items `ids` the quality
     /// profile `profile`, and changes nothing else of them.
     pub(crate) fn set_profile(&self, ids: &[i64], profile: i64) -> Result<(), HttpError> {
-        let (path, field) = match self.kind {
-            ArrKind::Radarr => ("/movie/editor", "movieIds"),
-            ArrKind::Sonarr => ("/series/editor", "seriesIds"),
-            ArrKind::Lidarr => ("/artist/editor", "artistIds"),
-            ArrKind::Readarr => ("/author/editor", "authorIds"),
+        let field = match self.kind {
+            ArrKind::Radarr => "movieIds",
+            ArrKind::Sonarr => "seriesIds",
+            ArrKind::Lidarr => "artistIds",
+            ArrKind::Readarr => "authorIds",
         };
-        let endpoint = self.endpoint("PUT", path);
+        let path = format!("{}/editor", profile_path(self.kind));
+        let endpoint = self.endpoint("PUT", &path);
+        let req = self.agent.put(format!("{}{path}", self.base));
         let body = json!({ field: ids, "qualityProfileId": profile });
-        let bytes = serde_json::to_vec(&body).map_err(|e| HttpError::decode_error(&endpoint, e))?;
-        let req = self
-            .agent
-            .put(format!("{}{path}", self.base))
+        // The answer lists the items changed, which is not needed: it is not read.
+        self.send_json(&endpoint, req, &body)?;
+        Ok(())
+    }
+
+    /// Sends `body` as JSON with `req` (a POST or PUT to the Arr), with the API key; the
+    /// answer once checked.
+    fn send_json(
+        &self,
+        endpoint: &str,
+        req: ureq::RequestBuilder<ureq::typestate::WithBody>,
+        body: &Value,
+    ) -> Result<ureq::http::Response<ureq::Body>, HttpError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| HttpError::decode_error(endpoint, e))?;
+        let req = req
             .header("X-Api-Key", &self.api_key)
             .header("Content-Type", "application/json");
-        // The answer lists the items changed, which is not needed: it is not read.
-        self.check(&endpoint, req.send(&bytes[..]))?;
-        Ok(())
+        self.check(endpoint, req.send(&bytes[..]))
     }
 
     /// `GET path`, a JSON array read element by element into `f`.
@@ -795,7 +788,7 @@ struct FileScore {
     custom_format_score: Option<i64>,
 }
 
-/// A Sonarr series or a Lidarr artist, the fields the library read uses.
+/// A Sonarr series, Lidarr artist or Readarr author, the fields the library read uses.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ParentRow {
@@ -810,7 +803,19 @@ fn yes() -> bool {
     true
 }
 
-/// Where the items that carry a quality profile are listed.
+/// A quality profile (`GET qualityprofile`), the fields read.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProfileRow {
+    id: i64,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    min_format_score: i64,
+}
+
+/// Where the items that carry a quality profile are listed (and, under it, looked up by id
+/// and edited).
 fn profile_path(kind: ArrKind) -> &'static str {
     match kind {
         ArrKind::Radarr => "/movie",

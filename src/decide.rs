@@ -597,8 +597,6 @@ impl Inputs<'_> {
         self.now - self.idle_since()
     }
 
-    /// The failure path for a download that will not finish: remove it with
-    /// its files, blocklist the release (unless ReSearchStalled already did), search again.
     /// A download further along than MaximumDeletablePercentage, which is never failed: why.
     fn past_deletable(&self, complete: bool) -> Option<String> {
         let (progress, max) = (self.torrent.progress, self.rules.max_deletable_progress);
@@ -606,6 +604,8 @@ impl Inputs<'_> {
             .then(|| format!("progress {progress:.4} > MaximumDeletablePercentage {max}"))
     }
 
+    /// The failure path for a download that will not finish: remove it with
+    /// its files, blocklist the release (unless ReSearchStalled already did), search again.
     fn fail(&self) -> Action {
         Action::Remove {
             delete_files: true,
@@ -636,8 +636,8 @@ impl Inputs<'_> {
 ///    4a'. `custom-format-min`: ForceMinimumCustomFormat and CustomFormatUnmetSearch on, not
 ///    imported, older than Torrent.IgnoreTorrentsYoungerThan, not above
 ///    MaximumDeletablePercentage while incomplete, and the Arr's queue gives it a custom-format
-///    score below its movie's, series', artist's or author's quality profile minimum → remove with files +
-///    blocklist + search.
+///    score below its movie's, series', artist's or author's quality profile minimum → remove
+///    with files + blocklist + search.
 ///
 ///    4b. `all-files-excluded`: an earlier file check found every file excluded by the file
 ///    filters, and it is not imported; once older than Torrent.IgnoreTorrentsYoungerThan (`too-young` before) →
@@ -1667,7 +1667,8 @@ fn below_format_minimum<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T)
         }
     };
     let said = || format!("custom-format score {score} is below its profile's minimum {minimum}");
-    if input.imported() || IMPORTED_STATES.contains(&q.tracked_state.as_str()) {
+    // `imported()` also reads the queue's "imported"; "importing" is on its way there.
+    if input.imported() || q.tracked_state == "importing" {
         tr.passed(Rule::FormatMinimum, || format!("{}, but it is imported", said()));
         return None;
     }
@@ -1682,9 +1683,6 @@ fn below_format_minimum<T: Trace>(input: Inputs<'_>, complete: bool, tr: &mut T)
     let detail = format!("{} (ForceMinimumCustomFormat)", said());
     Some(decision(input, Rule::FormatMinimum, detail, vec![input.fail()]))
 }
-
-/// Queue states of a download the Arr has imported or is importing.
-const IMPORTED_STATES: [&str; 2] = ["importing", "imported"];
 
 /// Rule 4b: fail a torrent whose every file the filters exclude (found by an earlier check).
 fn all_files_excluded<T: Trace>(input: Inputs<'_>, tr: &mut T) -> Option<Decision> {

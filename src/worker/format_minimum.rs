@@ -1,12 +1,12 @@
 //! What ForceMinimumCustomFormat compares a download's custom-format score with (rule
-//! `custom-format-min`): the minimum of its movie's or series' quality profile, written
-//! into its queue entry after each queue read.
+//! `custom-format-min`): the minimum of its movie's, series', artist's or author's quality
+//! profile, written into its queue entry after each queue read.
 //!
 //! The profiles' minimums (`GET qualityprofile`) are read again every [`REREAD`]. A download's
 //! movie, series, artist or author is looked up (`GET movie/{id}`, `series/{id}`, …) only
-//! when its score is below the highest minimum, once per movie or series until the next reread: most libraries have
-//! no minimum above the scores they get, and then nothing is looked up at all. What cannot be
-//! read stays unknown, and an unknown minimum removes nothing.
+//! when its score is below the highest minimum, once each until the next reread: most
+//! libraries have no minimum above the scores they get, and then nothing is looked up at all.
+//! What cannot be read stays unknown, and an unknown minimum removes nothing.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ pub(crate) struct FormatMinimums {
     /// Profile → minimum custom-format score, and when they were read.
     minimums: HashMap<i64, i64>,
     read_at: Option<Instant>,
-    /// Movie or series → its profile (`None`: the Arr does not have it).
+    /// Movie, series, artist or author → its profile (`None`: the Arr does not have it).
     owners: HashMap<i64, Option<i64>>,
     /// The last read of the minimums failed (said once, until one works).
     failing: bool,

@@ -529,15 +529,16 @@ impl SearchLoop {
                 sieve.check()?;
             }
         }
-        if self.cfg.upgrade || self.cfg.custom_format {
-            let minimums = if self.cfg.custom_format {
+        // Readarr's book files carry no custom-format score: none is below a minimum, so neither
+        // the minimums nor (for that alone) the library are read there.
+        let scored = self.kind != ArrKind::Readarr;
+        let (upgrade, custom_format) = (self.cfg.upgrade, self.cfg.custom_format && scored);
+        if upgrade || custom_format {
+            let minimums = if custom_format {
                 arr.format_minimums().map_err(RoundError::Arr)?
             } else {
                 HashMap::new()
             };
-            // Readarr's book files carry no custom-format score: none is below a minimum.
-            let scored = self.kind != ArrKind::Readarr;
-            let (upgrade, custom_format) = (self.cfg.upgrade, self.cfg.custom_format && scored);
             let mut page = Vec::with_capacity(LIBRARY_PAGE);
             arr.library(&mut |owned| {
                 let below_minimum = custom_format
