@@ -341,12 +341,7 @@ impl<'a> Keys<'a> {
         let mut problems = Vec::new();
         for (i, item) in list.iter().enumerate() {
             let text = item.val.as_str().unwrap_or_default();
-            let problem = if text.trim().is_empty() {
-                Some("is blank (it would match everything)".to_string())
-            } else {
-                text_problem(text, max, chars, false)
-            };
-            match problem {
+            match item_problem(text, max, chars, "is blank (it would match everything)") {
                 Some(p) => problems.push(format!("item {} {p}", i + 1)),
                 None => out.push(text.trim().to_string()),
             }
@@ -382,12 +377,7 @@ impl<'a> Keys<'a> {
                 continue;
             };
             for (what, text) in [("the name", name), ("its temp profile", temp)] {
-                let problem = if text.trim().is_empty() {
-                    Some("is blank".to_string())
-                } else {
-                    text_problem(text, max, Chars::Line, false)
-                };
-                if let Some(p) = problem {
+                if let Some(p) = item_problem(text, max, Chars::Line, "is blank") {
                     problems.push(format!("{what} of entry \"{}\" {p}", name.escape_debug()));
                 }
             }
@@ -415,6 +405,15 @@ impl<'a> Keys<'a> {
             Ok(Some(name)) => name.to_string(),
             Ok(None) | Err(Rejected) => default.to_string(),
         }
+    }
+}
+
+/// What is wrong with one text of a list or table (`blank` when it is blank), if anything.
+fn item_problem(text: &str, max: usize, chars: Chars, blank: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        Some(blank.to_string())
+    } else {
+        text_problem(text, max, chars, false)
     }
 }
 
