@@ -95,6 +95,7 @@ pub fn view_answers(data: &[u8]) {
             yielded: Vec::new(),
         },
         special: vec!["failed".into(), "recheck".into()],
+        add_tags: Vec::new(),
     };
     while !lock(&client.answers).is_empty() {
         let _ = view.sync(&watch, Duration::ZERO, 0);

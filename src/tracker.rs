@@ -70,6 +70,10 @@ pub struct TorrentSettings {
     pub super_seed: bool,
 }
 
+/// At most this many different AddTags names across every tracker entry: the view keeps which of
+/// them a torrent has as one bit each.
+pub(crate) const MAX_ADD_TAG_NAMES: usize = 32;
+
 /// The tags a tracker entry puts on its torrents (AddTags), shared so that rules are cheap to clone.
 pub type Tags = std::sync::Arc<[String]>;
 

@@ -99,6 +99,9 @@ pub struct Watch {
     pub category: String,
     pub subcategories: Subcategories,
     pub special: Vec<String>,
+    /// The AddTags names of the worker's own tracker entries (the view keeps which of them each
+    /// torrent has).
+    pub add_tags: Vec<String>,
 }
 
 impl Watch {
@@ -111,6 +114,7 @@ impl Watch {
                 settings.failed_category.clone(),
                 settings.recheck_category.clone(),
             ],
+            add_tags: add_tag_names(&arr.torrent.trackers),
         }
     }
 
@@ -226,6 +230,7 @@ impl ViewState {
     /// Adds `watch`'s categories to those read; true when one is new, or newly read with its
     /// subcategories.
     fn register(&mut self, watch: &Watch) -> bool {
+        self.watch_tags(watch.add_tags.iter().map(String::as_str));
         let mut new_category = false;
         let own = (&watch.category, false, watch.subcategories.matched);
         for (name, special, subcategories) in
@@ -263,9 +268,17 @@ impl ViewState {
             .matching(|c| self.listed.iter().any(|l| !l.special && l.covers(c)))
     }
 
+    /// Keeps which of these AddTags names each torrent has; a name new after a read makes the
+    /// next read start over (what was read said nothing of it).
+    fn watch_tags<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+        if self.table.watch_tags(names) && self.mode.is_some() {
+            self.reset();
+        }
+    }
+
     /// Forgets everything read: the next read starts over.
     fn reset(&mut self) {
-        self.table = Table::default();
+        self.table = self.table.empty_like();
         self.server = Server::default();
         self.mode = None;
         self.rid = 0;
@@ -375,6 +388,8 @@ impl View {
 
     /// This view, with its instance's tracker entries.
     pub(crate) fn with_trackers(mut self, entries: Vec<TrackerEntry>) -> Self {
+        let names = add_tag_names(&entries);
+        self.lock().watch_tags(names.iter().map(String::as_str));
         self.trackers = entries;
         self
     }
@@ -619,7 +634,10 @@ impl View {
 
     /// Reads one `sync/maindata` answer whole, then applies it.
     fn apply_maindata(&self, state: &mut ViewState, rid: i64) -> Result<Applied, HttpError> {
-        let mut staged = Staged::default();
+        let mut staged = Staged {
+            table: state.table.empty_like(),
+            ..Staged::default()
+        };
         self.client.maindata(rid, &mut |item| staged.take(item))?;
         if rid == 0 {
             state.reads.maindata_full += 1;
@@ -797,6 +815,17 @@ enum Applied {
     Done,
     /// The answer cannot be applied to what the view holds.
     Inconsistent(String),
+}
+
+/// The AddTags names of `entries`, each once.
+fn add_tag_names(entries: &[TrackerEntry]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for tag in entries.iter().flat_map(|e| e.add_tags.iter()) {
+        if !names.contains(tag) {
+            names.push(tag.clone());
+        }
+    }
+    names
 }
 
 /// A set of torrents, exactly sized.

@@ -33,6 +33,7 @@ fn watch() -> Watch {
         category: "radarr".into(),
         subcategories: Default::default(),
         special: vec!["failed".into(), "recheck".into()],
+        add_tags: Vec::new(),
     }
 }
 

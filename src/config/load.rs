@@ -205,6 +205,7 @@ pub fn load_str(text: &str, file_name: &str, env: &[(String, String)]) -> Result
     let Report {
         mut problems,
         mut warnings,
+        ..
     } = report;
     if problems.is_empty() && checked.required.is_empty() {
         warnings.extend(checked.ignored);

@@ -70,6 +70,9 @@ pub(super) fn quoted(text: &str) -> String {
 pub(super) struct Report {
     pub(super) problems: Vec<Problem>,
     pub(super) warnings: Vec<String>,
+    /// Every AddTags name met so far, across the sections (at most
+    /// [`crate::tracker::MAX_ADD_TAG_NAMES`]).
+    pub(super) add_tag_names: Vec<String>,
 }
 
 impl Report {

@@ -1182,7 +1182,20 @@ fn add_tags(e: &mut Keys) -> tracker::Tags {
                 "AddTags",
                 format!("{tag:?}: tags starting with qBitrr- are qbitrr-lite's own; choose another name"),
             );
-        } else if !tags.contains(&tag) {
+        } else if tags.contains(&tag) {
+            continue;
+        } else if e.v.report.add_tag_names.contains(&tag) {
+            tags.push(tag);
+        } else if e.v.report.add_tag_names.len() >= tracker::MAX_ADD_TAG_NAMES {
+            e.error(
+                "AddTags",
+                format!(
+                    "{tag:?}: at most {} different AddTags names across all tracker entries",
+                    tracker::MAX_ADD_TAG_NAMES
+                ),
+            );
+        } else {
+            e.v.report.add_tag_names.push(tag.clone());
             tags.push(tag);
         }
     }
@@ -1642,6 +1655,26 @@ mod tracker_tests {
             "{BASE}[[qBit.Trackers]]\nURI = \"t.example\"\nAddTags = [\"a,b\"]\n{ARR}"
         ));
         assert!(e.contains("no comma"), "{e}");
+    }
+
+    #[test]
+    fn at_most_32_addtags_names_across_all_tracker_entries() {
+        let names = |r: std::ops::Range<usize>| r.map(|i| format!("\"t{i}\"")).collect::<Vec<_>>().join(", ");
+        // 20 on the qBit's entry, 12 new and 4 repeated on the Arr's: 32 in all.
+        let config = |arr_names: String| {
+            format!(
+                "{BASE}[[qBit.Trackers]]\nURI = \"a.example\"\nAddTags = [{}]\n{ARR}\
+                 [[Radarr-A.Torrent.Trackers]]\nURI = \"b.example\"\nAddTags = [{arr_names}]\n",
+                names(0..20)
+            )
+        };
+        let (qbit, arr, _) = loaded(&config(names(16..32)));
+        assert_eq!((qbit[0].add_tags.len(), arr[0].add_tags.len()), (20, 16));
+        let e = refused(&config(names(16..33)));
+        assert!(
+            e.contains("Radarr-A.Torrent.Trackers[1].AddTags: \"t32\": at most 32 different AddTags names"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use crate::model::{tags, Torrent, TorrentId, TorrentState};
 use crate::qbit::{Field, Fields};
+use crate::tracker;
 
 /// Strings kept once, by number: categories.
 #[derive(Default)]
@@ -79,9 +80,9 @@ pub(crate) struct Entry {
     /// Its own rate limits, bytes/s (0: none).
     pub(crate) up_limit: u32,
     pub(crate) dl_limit: u32,
-    /// All its tags, as one string interned in [`Table::tag_sets`] (plus one; 0: none), for the
-    /// tags the rules set that are not ours (tracker entries' AddTags).
-    pub(crate) tag_set: u32,
+    /// Which of the tracker entries' AddTags names ([`Table::add_tag_names`]) it has, one bit
+    /// each: the tags the rules set that are not ours. Its other tags are not kept.
+    pub(crate) add_tags: u32,
 }
 
 /// Every field the rules read, the floats by their bits: equal entries hash equal. (The
@@ -112,7 +113,7 @@ impl std::hash::Hash for Entry {
             self.save_path,
         )
             .hash(h);
-        (self.up_limit, self.dl_limit, self.tag_set).hash(h);
+        (self.up_limit, self.dl_limit, self.add_tags).hash(h);
     }
 }
 
@@ -169,12 +170,12 @@ impl Entry {
             save_path: 0,
             up_limit: 0,
             dl_limit: 0,
-            tag_set: 0,
+            add_tags: 0,
         }
     }
 
-    /// `t`'s fields (category and tags already interned).
-    pub(crate) fn from_torrent(id: TorrentId, t: &Torrent, category: u32, tags: u8, tag_set: u32) -> Self {
+    /// `t`'s fields (category interned, tags as bits).
+    pub(crate) fn from_torrent(id: TorrentId, t: &Torrent, category: u32, tags: u8, add_tags: u32) -> Self {
         Self {
             id,
             category,
@@ -199,7 +200,7 @@ impl Entry {
             save_path: path_key(&t.save_path),
             up_limit: t.up_limit,
             dl_limit: t.dl_limit,
-            tag_set,
+            add_tags,
         }
     }
 
@@ -244,7 +245,7 @@ impl Entry {
             save_path: SavePath,
             up_limit: UpLimit,
             dl_limit: DlLimit,
-            tag_set: Tags
+            add_tags: Tags
         );
         before != self.category
     }
@@ -272,8 +273,17 @@ impl Entry {
         t.category.clear();
         t.category.push_str(strings.get(self.category));
         let mut n = 0;
-        // Every tag, the rules' among them (their bits come from the same field).
-        for tag in table.tag_set(self.tag_set).split(", ").filter(|s| !s.is_empty()) {
+        // The tags the rules read: ours and the tracker entries' AddTags.
+        let ours = tags::READ_BY_RULES
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| self.tags & 1 << bit != 0)
+            .map(|(_, tag)| *tag);
+        let added = (0u32..)
+            .zip(&table.add_tag_names)
+            .filter(|(bit, _)| self.add_tags & 1 << bit != 0)
+            .map(|(_, tag)| &**tag);
+        for tag in ours.chain(added) {
             match t.tags.get_mut(n) {
                 Some(slot) => {
                     slot.clear();
@@ -391,8 +401,10 @@ impl TrackerSets {
 pub(crate) struct Table {
     entries: Vec<Entry>,
     pub(crate) categories: Interner,
-    /// Each distinct tags string (see [`Entry::tag_set`]).
-    tag_sets: Interner,
+    /// The tracker entries' AddTags names, bit `i` of [`Entry::add_tags`] standing for the `i`th
+    /// (at most [`tracker::MAX_ADD_TAG_NAMES`]). Fixed before the first read: kept as bits, a
+    /// library's tags cost nothing per distinct combination.
+    add_tag_names: Vec<Box<str>>,
     pub(crate) trackers: TrackerSets,
     /// Bumped for a category whenever a torrent comes into it or leaves it
     /// (added, removed, moved): what makes reading the Arr queue worth it (its
@@ -411,25 +423,48 @@ impl Table {
         &self.entries
     }
 
-    /// The tags string of [`Entry::tag_set`] `id` ("" for 0).
-    pub(crate) fn tag_set(&self, id: u32) -> &str {
-        match id {
-            0 => "",
-            id => self.tag_sets.get(id - 1),
+    /// An empty table that keeps the same AddTags names.
+    pub(crate) fn empty_like(&self) -> Self {
+        Self {
+            add_tag_names: self.add_tag_names.clone(),
+            ..Self::default()
         }
     }
 
-    /// `t`'s tags as an [`Entry::tag_set`].
-    fn intern_tags(&mut self, t: &Torrent) -> u32 {
-        self.intern_tag_set(&t.tags.join(", "))
+    /// Keeps these AddTags names too; whether one was new (what the table holds then says
+    /// nothing of it: read it all again). Names past [`tracker::MAX_ADD_TAG_NAMES`] are not kept
+    /// (the config allows no more).
+    pub(crate) fn watch_tags<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> bool {
+        let mut new = false;
+        for name in names {
+            if !self.add_tag_names.iter().any(|n| **n == *name)
+                && self.add_tag_names.len() < tracker::MAX_ADD_TAG_NAMES
+            {
+                self.add_tag_names.push(name.into());
+                new = true;
+            }
+        }
+        new
     }
 
-    /// A tags string as an [`Entry::tag_set`] (0 for none).
-    fn intern_tag_set(&mut self, tags: &str) -> u32 {
-        match tags {
-            "" => 0,
-            tags => self.tag_sets.intern(tags).saturating_add(1),
+    /// Which of the AddTags names `t` has, as [`Entry::add_tags`] bits.
+    fn add_tag_bits(&self, t: &Torrent) -> u32 {
+        (0u32..)
+            .zip(&self.add_tag_names)
+            .filter(|(_, name)| t.has_tag(name))
+            .fold(0, |bits, (bit, _)| bits | 1 << bit)
+    }
+
+    /// `bits` of `from`'s AddTags names, as this table numbers them.
+    fn add_tags_from(&self, bits: u32, from: &Table) -> u32 {
+        if bits == 0 || from.add_tag_names == self.add_tag_names {
+            return bits;
         }
+        (0u32..)
+            .zip(&from.add_tag_names)
+            .filter(|(bit, _)| bits & 1 << bit != 0)
+            .filter_map(|(_, name)| self.add_tag_names.iter().position(|n| n == name))
+            .fold(0, |out, bit| out | 1 << bit)
     }
 
     pub(crate) fn get(&self, id: &TorrentId) -> Option<&Entry> {
@@ -465,7 +500,7 @@ impl Table {
     pub(crate) fn merge_from(&mut self, src: &Entry, present: Fields, from: &Table) {
         let mut e = *src;
         e.category = self.categories.intern(from.categories.get(src.category));
-        e.tag_set = self.intern_tag_set(from.tag_set(src.tag_set));
+        e.add_tags = self.add_tags_from(src.add_tags, from);
         match self.entries.binary_search_by(|x| x.id.cmp(&src.id)) {
             Ok(i) => {
                 let old = self.entries[i].category;
@@ -491,8 +526,7 @@ impl Table {
     /// last (`tracker`).
     pub(crate) fn upsert(&mut self, id: TorrentId, t: &Torrent) {
         let category = self.categories.intern(&t.category);
-        let tag_set = self.intern_tags(t);
-        let mut e = Entry::from_torrent(id, t, category, tag_bits(t), tag_set);
+        let mut e = Entry::from_torrent(id, t, category, tag_bits(t), self.add_tag_bits(t));
         if !t.tracker_url.is_empty() {
             let url = self.trackers.urls.intern(&t.tracker_url);
             e.trackers = self.trackers.with(0, url, true);
@@ -576,13 +610,13 @@ impl Table {
         } else {
             ""
         });
-        let (tags, tag_set) = if present.has(Field::Tags) {
-            (tag_bits(t), self.intern_tags(t))
+        let (tags, add_tags) = if present.has(Field::Tags) {
+            (tag_bits(t), self.add_tag_bits(t))
         } else {
             (0, 0)
         };
         let mut e = Entry::blank(id, category, tags);
-        e.merge(&Entry::from_torrent(id, t, category, tags, tag_set), present);
+        e.merge(&Entry::from_torrent(id, t, category, tags, add_tags), present);
         self.entries.push(e);
     }
 

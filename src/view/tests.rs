@@ -61,7 +61,12 @@ fn torrent_json(rng: &mut Rng, n: u64, category: &str) -> (String, Map<String, V
         "name": format!("Some Release {n} 1080p"),
         "category": category,
         "state": state,
-        "tags": if rng.below(3) == 0 { "qBitrr-imported, x" } else { "" },
+        "tags": match rng.below(4) {
+            0 => "qBitrr-imported, x, y",
+            1 => "x",
+            2 => "y",
+            _ => "",
+        },
         "content_path": format!("/downloads/{category}/Some Release {n}"),
         "save_path": format!("/downloads/{category}"),
         "progress": 1.0 - left as f64 / size as f64,
@@ -131,7 +136,7 @@ impl FakeSync {
                     let t = torrents.get_mut(&hash).unwrap();
                     t.insert(
                         "tags".into(),
-                        json!(["", "a", "a, b", "qBitrr-imported"][rng.below(4) as usize]),
+                        json!(["", "a", "x, b", "qBitrr-imported, x"][rng.below(4) as usize]),
                     );
                 }
                 4 => {
@@ -190,6 +195,7 @@ impl FakeSync {
         )
         .to_string();
         let mut table = Table::default();
+        table.watch_tags(WATCHED_ADD_TAGS.iter().copied());
         parse_torrents_each(body.as_bytes(), |t| {
             if categories.contains(&t.category.as_str()) && only(t) {
                 table.upsert(TorrentId::parse(&t.hash).unwrap(), t);
@@ -220,11 +226,15 @@ fn project(table: &Table, categories: &[&str]) -> Vec<Row> {
         .filter(|e| ids.contains(&e.category))
         .map(|e| Row {
             category: table.categories.get(e.category).to_string(),
-            tags: table.tag_set(e.tag_set).to_string(),
+            tags: {
+                let mut t = Torrent::default();
+                e.fill(&mut t, table);
+                t.tags.join(", ")
+            },
             // A torrent list says nothing of trackers (compared in their own test).
             entry: Entry {
                 category: 0,
-                tag_set: 0,
+                add_tags: 0,
                 trackers: 0,
                 ..*e
             },
@@ -393,11 +403,15 @@ impl Qbittorrent for FakeSync {
     }
 }
 
+/// The AddTags names the tests' worker has: "x" is kept, the fake's other tags are not.
+const WATCHED_ADD_TAGS: [&str; 1] = ["x"];
+
 fn watch() -> Watch {
     Watch {
         category: "radarr".into(),
         subcategories: Default::default(),
         special: vec!["failed".into(), "recheck".into()],
+        add_tags: WATCHED_ADD_TAGS.iter().map(|t| t.to_string()).collect(),
     }
 }
 
@@ -538,6 +552,60 @@ fn a_view_read_recently_is_not_read_again() {
         1,
         "the second worker's pass used the first one's read"
     );
+}
+
+/// The view keeps of a torrent's tags only those the rules read (ours and the tracker entries'
+/// AddTags), as bits: a library of many tag combinations costs nothing per combination, and an
+/// AddTags name made known after a read makes the next read a whole one.
+#[test]
+fn only_the_tags_the_rules_read_are_kept_and_a_new_addtags_name_reads_everything_again() {
+    let fake = Arc::new(FakeSync::new(ApiVersion(2, 11, 2), 200, 3));
+    let view = view_of(&fake, ViewTimers::default());
+    view.sync(&watch(), Duration::ZERO, 0).unwrap();
+    let tags_of = |view: &View| -> Vec<String> {
+        let mut seen: Vec<String> = view
+            .torrents(&["radarr"])
+            .iter()
+            .flat_map(|t| t.tags.clone())
+            .collect();
+        seen.sort();
+        seen.dedup();
+        seen
+    };
+    assert_eq!(
+        tags_of(&view),
+        ["qBitrr-imported", "x"],
+        "\"y\" is no AddTags name"
+    );
+    assert_eq!(lock(&fake.calls).as_slice(), ["maindata 0"]);
+
+    let mut with_y = watch();
+    with_y.add_tags.push("y".into());
+    view.sync(&with_y, Duration::ZERO, 0).unwrap();
+    assert_eq!(tags_of(&view), ["qBitrr-imported", "x", "y"]);
+    assert_eq!(
+        lock(&fake.calls).as_slice(),
+        ["maindata 0", "maindata 0"],
+        "read again whole"
+    );
+
+    let mut table = Table::default();
+    table.watch_tags(["x"]);
+    let mut t = Torrent {
+        hash: "ab".repeat(20),
+        category: "radarr".into(),
+        tags: vec!["a".into(), "x".into(), "qBitrr-ignored".into(), "b".into()],
+        ..Torrent::default()
+    };
+    let id = TorrentId::parse(&t.hash).unwrap();
+    table.upsert(id, &t);
+    let mut filled = Torrent::default();
+    table.get(&id).unwrap().fill(&mut filled, &table);
+    assert_eq!(filled.tags, ["qBitrr-ignored", "x"]);
+    t.tags = vec!["b".into()];
+    table.upsert(id, &t);
+    table.get(&id).unwrap().fill(&mut filled, &table);
+    assert!(filled.tags.is_empty(), "{:?}", filled.tags);
 }
 
 /// Older qBittorrent: between whole lists, downloads and errored torrents are read every
@@ -705,6 +773,7 @@ fn subcategories_are_read_and_owned_in_both_modes() {
             yielded: vec![("radarr/kids".into(), false)],
         },
         special: vec!["failed".into(), "recheck".into()],
+        add_tags: WATCHED_ADD_TAGS.iter().map(|t| t.to_string()).collect(),
     };
     let own = ["radarr", "radarr/4k", "radarr/4k/hdr"];
     let relabel = |fake: &FakeSync, rng: &mut Rng, count: usize| {
