@@ -15,18 +15,27 @@ use crate::tracker::{self, TrackerEdit, TrackerEntry, TrackerList};
 /// (kept meanwhile: nothing is removed on trackers not read).
 pub(crate) const READS_PER_PASS: usize = 50;
 
-/// What one read said, with the entry it picked (an index into that qBittorrent's entries).
+/// What one read said, with the entry it picked (an index into that qBittorrent's entries);
+/// 32 bytes, since a large library may have one per torrent.
 #[derive(Debug, Clone)]
 struct Read {
-    qbit: usize,
+    /// Unix time of the read, clamped to u32.
+    at: u32,
+    entry: Option<u16>,
+    qbit: u16,
     private: bool,
-    entry: Option<usize>,
-    at: UnixTime,
     working: bool,
-    /// Since when every read has found every tracker calling it unregistered, and what one said.
-    unregistered: Option<(UnixTime, Box<str>)>,
+    /// Since when every read has found every tracker calling it unregistered, and what one said
+    /// (rare: boxed).
+    unregistered: Option<Box<(UnixTime, Box<str>)>>,
     /// What the entries and RemoveDeadTrackers would change in its trackers (none: nothing).
     edit: Option<Box<TrackerEdit>>,
+}
+
+impl Read {
+    fn on(&self, qbit: usize) -> bool {
+        usize::from(self.qbit) == qbit
+    }
 }
 
 /// The entries per qBittorrent, and what was read per torrent.
@@ -74,14 +83,12 @@ impl TrackerBook {
     ) -> Trackers<'_> {
         let entries = self.entries.get(qbit).map(Vec::as_slice).unwrap_or_default();
         match self.reads.get(id) {
-            Some(r) if r.qbit == qbit => Trackers::Read {
+            Some(r) if r.on(qbit) => Trackers::Read {
                 private: r.private,
-                entry: r
-                    .entry
-                    .and_then(|i| self.entries.get(qbit).and_then(|list| list.get(i))),
-                at: r.at,
+                entry: r.entry.and_then(|i| entries.get(usize::from(i))),
+                at: UnixTime::from(r.at),
                 working: r.working,
-                unregistered: r.unregistered.as_ref().map(|(since, message)| Unregistered {
+                unregistered: r.unregistered.as_deref().map(|(since, message)| Unregistered {
                     since: *since,
                     message,
                 }),
@@ -104,7 +111,7 @@ impl TrackerBook {
 
     /// When the trackers of `id` were last read (0: never), for the inputs' fingerprint.
     pub(crate) fn read_at(&self, id: &TorrentId) -> UnixTime {
-        self.reads.get(id).map_or(0, |r| r.at)
+        self.reads.get(id).map_or(0, |r| UnixTime::from(r.at))
     }
 
     /// Records what `torrents/trackers` said of `id` on qBittorrent `qbit` at `now`; the name
@@ -121,25 +128,31 @@ impl TrackerBook {
         let unregistered = tracker::unregistered(list, &self.unregistered_texts).map(|message| {
             // The clock runs from the first of an unbroken run of reads that said so.
             let since = match self.reads.get(&id) {
-                Some(Read {
-                    qbit: q,
-                    unregistered: Some((since, _)),
-                    ..
-                }) if *q == qbit => *since,
+                Some(r) if r.on(qbit) => r.unregistered.as_deref().map_or(now, |(since, _)| *since),
                 _ => now,
             };
-            (since, message.into())
+            Box::new((since, message.into()))
         });
         let edit = Some(tracker::edit(list, entries, &self.dead_texts))
             .filter(|e| !e.is_empty())
             .map(Box::new);
+        // Beyond these bounds (65,535 instances or entries; the year 2106) a read is not kept:
+        // the torrent counts as unread, on which nothing is removed.
+        let (Ok(qbit_index), Ok(at)) = (u16::try_from(qbit), u32::try_from(now)) else {
+            self.reads.remove(&id);
+            return None;
+        };
+        let Ok(entry_index) = entry.map(u16::try_from).transpose() else {
+            self.reads.remove(&id);
+            return None;
+        };
         self.reads.insert(
             id,
             Read {
-                qbit,
+                at,
+                entry: entry_index,
+                qbit: qbit_index,
                 private: list.private,
-                entry,
-                at: now,
                 working: list.working,
                 unregistered,
                 edit,
@@ -178,6 +191,15 @@ mod tests {
             sort: false,
             hnr: HitAndRun::default(),
         }
+    }
+
+    #[test]
+    fn a_read_takes_32_bytes() {
+        assert!(
+            std::mem::size_of::<Read>() <= 32,
+            "{}",
+            std::mem::size_of::<Read>()
+        );
     }
 
     #[test]
