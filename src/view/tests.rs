@@ -606,6 +606,27 @@ fn only_the_tags_the_rules_read_are_kept_and_a_new_addtags_name_reads_everything
     table.upsert(id, &t);
     table.get(&id).unwrap().fill(&mut filled, &table);
     assert!(filled.tags.is_empty(), "{:?}", filled.tags);
+
+    // Merged from a table that numbers the names otherwise, the bits follow the names: "y" is
+    // its first name and not one of this table's, where the first is "x".
+    t.tags = vec!["x".into()];
+    table.upsert(id, &t);
+    let mut from = Table::default();
+    from.watch_tags(["y", "x"]);
+    t.tags = vec!["y".into()];
+    from.upsert(id, &t);
+    let mut tags_field = Fields::NONE;
+    let answer = format!(r#"{{"rid":1,"torrents":{{"{}":{{"tags":"x, y"}}}}}}"#, t.hash);
+    parse_maindata(answer.as_bytes(), &mut |item| {
+        if let SyncItem::Torrent { present, .. } = item {
+            tags_field = present;
+        }
+    })
+    .unwrap();
+    assert!(tags_field.has(Field::Tags));
+    table.merge_from(from.get(&id).unwrap(), tags_field, &from);
+    table.get(&id).unwrap().fill(&mut filled, &table);
+    assert!(filled.tags.is_empty(), "{:?}", filled.tags);
 }
 
 /// Older qBittorrent: between whole lists, downloads and errored torrents are read every

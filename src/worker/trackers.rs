@@ -19,7 +19,7 @@ pub(crate) const READS_PER_PASS: usize = 50;
 /// 32 bytes, since a large library may have one per torrent.
 #[derive(Debug, Clone)]
 struct Read {
-    /// Unix time of the read, clamped to u32.
+    /// Unix time of the read (a read past u32 is not kept).
     at: u32,
     entry: Option<u16>,
     qbit: u16,
@@ -138,11 +138,11 @@ impl TrackerBook {
             .map(Box::new);
         // Beyond these bounds (65,535 instances or entries; the year 2106) a read is not kept:
         // the torrent counts as unread, on which nothing is removed.
-        let (Ok(qbit_index), Ok(at)) = (u16::try_from(qbit), u32::try_from(now)) else {
-            self.reads.remove(&id);
-            return None;
-        };
-        let Ok(entry_index) = entry.map(u16::try_from).transpose() else {
+        let (Ok(qbit_index), Ok(at), Ok(entry_index)) = (
+            u16::try_from(qbit),
+            u32::try_from(now),
+            entry.map(u16::try_from).transpose(),
+        ) else {
             self.reads.remove(&id);
             return None;
         };
