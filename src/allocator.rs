@@ -38,8 +38,8 @@ impl Purging {
         Self(Mutex::new(Dlmalloc::new()))
     }
 
-    /// dlmalloc's state. Nothing panics while it is held, so a poisoned lock (a panic
-    /// elsewhere cannot poison it) still guards a consistent heap.
+    /// dlmalloc's state. Only a panic while the lock is held could poison it, and nothing
+    /// that runs under it panics; the heap is taken as it is either way.
     fn heap(&self) -> MutexGuard<'_, Dlmalloc> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
