@@ -7,7 +7,7 @@
 //! only the top of its heap, past 2 MiB. A pass frees large blocks (a response being
 //! read, a table replaced, the old buffer of a vector that grew) between blocks that
 //! stay, so the heap stayed resident at its peak. Measured with `bench/run.py` (README
-//! "Footprint"): at 4 × 5,000 torrents 12.8 MiB of anonymous memory before, 9.4 after.
+//! "Footprint"): at 4 × 5,000 torrents 12.8 MiB of anonymous memory before, 9.6 after.
 //!
 //! What goes back: of a block of at least [`PURGE_MIN`] bytes, the whole pages more
 //! than [`MARGIN`] bytes from either end. dlmalloc keeps a free block's bookkeeping in
