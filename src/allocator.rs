@@ -25,7 +25,7 @@ use dlmalloc::Dlmalloc;
 
 /// Blocks at least this large give their inner pages back when freed. Smaller ones
 /// hold at most a few pages, which the next allocations reuse.
-pub(crate) const PURGE_MIN: usize = 32 * 1024;
+const PURGE_MIN: usize = 32 * 1024;
 
 /// Bytes at each end of a freed block that are left alone (dlmalloc's bookkeeping).
 const MARGIN: usize = 128;
@@ -113,39 +113,41 @@ unsafe impl GlobalAlloc for Purging {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let mut heap = self.heap();
         // SAFETY: `ptr` is a live block of `layout` (GlobalAlloc's contract) that the
-        // caller gives up, purged before dlmalloc takes it back.
+        // caller gives up; it is purged while still allocated (outside the lock: nobody
+        // else can reach it), then dlmalloc takes it back.
         unsafe {
             purge(ptr, layout.size());
-            heap.free(ptr, layout.size(), layout.align());
+            self.heap().free(ptr, layout.size(), layout.align());
         }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let (old_size, align) = (layout.size(), layout.align());
-        let mut heap = self.heap();
-        if new_size <= old_size || old_size < PURGE_MIN {
-            // SAFETY: the tail past `new_size` is given up by this call (the caller keeps
-            // only `new_size` bytes, which dlmalloc keeps or copies); the rest is
-            // dlmalloc's own realloc.
+        let old_size = layout.size();
+        if new_size > old_size && old_size >= PURGE_MIN {
+            // A large block that grows: moved as GlobalAlloc's default realloc does (a new
+            // block, the bytes copied, the old one freed through `dealloc`), so that the
+            // old block is purged while still allocated; dlmalloc's realloc would free it
+            // inside. The copy runs outside the lock.
+            // SAFETY: GlobalAlloc's contract makes `new_size` with the old alignment a
+            // valid layout and `ptr` a live block of `old_size` bytes; the new block is
+            // larger and distinct from it.
             return unsafe {
-                purge(ptr.wrapping_add(new_size), old_size - new_size.min(old_size));
-                heap.realloc(ptr, old_size, align, new_size)
+                let grown = Layout::from_size_align_unchecked(new_size, layout.align());
+                let moved = self.alloc(grown);
+                if !moved.is_null() {
+                    std::ptr::copy_nonoverlapping(ptr, moved, old_size);
+                    self.dealloc(ptr, layout);
+                }
+                moved
             };
         }
-        // A large block that grows: moved by hand, so that the old block can be purged
-        // while it is still allocated (dlmalloc's realloc frees it inside).
-        // SAFETY: `ptr` holds `old_size` bytes (GlobalAlloc's contract); the new block
-        // is at least that large and distinct from it, since both are allocated at once.
+        // SAFETY: the tail past `new_size` is given up by this call (the caller keeps only
+        // `new_size` bytes, which dlmalloc keeps or copies); the rest is dlmalloc's own
+        // realloc.
         unsafe {
-            let moved = heap.malloc(new_size, align);
-            if !moved.is_null() {
-                std::ptr::copy_nonoverlapping(ptr, moved, old_size);
-                purge(ptr, old_size);
-                heap.free(ptr, old_size, align);
-            }
-            moved
+            purge(ptr.wrapping_add(new_size), old_size.saturating_sub(new_size));
+            self.heap().realloc(ptr, old_size, layout.align(), new_size)
         }
     }
 }
