@@ -115,7 +115,9 @@ impl Daemon {
         if code == 0 {
             return Value::Null;
         }
-        assert_eq!(code, 200, "{body}");
+        // Anything else is a stranger on the port or a daemon that refuses its token:
+        // its log says which.
+        assert_eq!(code, 200, "/api/processes answered: {body}\n{}", self.log());
         let all: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
         let list = all["processes"]
             .as_array()

@@ -15,6 +15,9 @@ pub use tempfile::TempDir;
 /// parallel tests in one binary cannot pick the same "free" port).
 static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
 
+/// The next candidate of [`port_band`] to try (0: not started yet).
+static NEXT_CANDIDATE: Mutex<u16> = Mutex::new(0);
+
 fn claim(port: u16) -> bool {
     let mut used = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
     if used.contains(&port) {
@@ -24,31 +27,62 @@ fn claim(port: u16) -> bool {
     true
 }
 
-/// A free TCP port on 127.0.0.1 (bind port 0, read it back, release it).
-pub fn free_tcp_port() -> u16 {
-    for _ in 0..64 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("bind 127.0.0.1:0")
-            .port();
-        if claim(port) {
+/// The band handed-out ports come from: the 8,000 ports below the kernel's
+/// ephemeral range (`net.ipv4.ip_local_port_range`, 32768 by default).
+///
+/// A port is written into a config, released, and bound by the program under
+/// test only later, often tens of seconds later (a test seeds a torrent
+/// first). A port the kernel picked for `bind(0)` could in that time be
+/// handed to anything else that binds port 0 — another test's fake Arr — or
+/// used as the source port of an outgoing connection; the daemon then finds
+/// its port taken, and the test talks to a stranger. The kernel never picks
+/// a port outside its ephemeral range, so the band below it stays ours.
+fn port_band() -> std::ops::Range<u16> {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let low = ephemeral_low.saturating_sub(8000).max(10000);
+    low..ephemeral_low.max(low + 1000)
+}
+
+/// Hands out the next port of [`port_band`] that `free` accepts, starting at
+/// a place picked by the process id so that two test runs side by side do
+/// not walk the band in step.
+fn hand_out(free: impl Fn(u16) -> bool) -> u16 {
+    let band = port_band();
+    let width = band.end - band.start;
+    let mut next = NEXT_CANDIDATE.lock().unwrap_or_else(|e| e.into_inner());
+    if *next == 0 {
+        *next = band.start + (std::process::id() % u32::from(width)) as u16;
+    }
+    for _ in 0..width {
+        let port = *next;
+        *next = if port + 1 >= band.end {
+            band.start
+        } else {
+            port + 1
+        };
+        if free(port) && claim(port) {
             return port;
         }
     }
-    panic!("no free TCP port on 127.0.0.1");
+    panic!("no free port on 127.0.0.1 in {band:?}");
+}
+
+/// A free TCP port on 127.0.0.1, outside the kernel's ephemeral range (see
+/// [`port_band`]).
+pub fn free_tcp_port() -> u16 {
+    hand_out(|port| TcpListener::bind(("127.0.0.1", port)).is_ok())
 }
 
 /// A port that is free for both TCP and UDP on 127.0.0.1 (BitTorrent listens
-/// on both: TCP and uTP share the number).
+/// on both: TCP and uTP share the number), outside the kernel's ephemeral range.
 pub fn free_tcp_udp_port() -> u16 {
-    for _ in 0..64 {
-        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = tcp.local_addr().expect("local_addr").port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() && claim(port) {
-            return port;
-        }
-    }
-    panic!("could not find a port free for both TCP and UDP on 127.0.0.1");
+    hand_out(|port| {
+        let tcp = TcpListener::bind(("127.0.0.1", port));
+        tcp.is_ok() && UdpSocket::bind(("127.0.0.1", port)).is_ok()
+    })
 }
 
 /// Polls `f` every `every` until it returns true or `timeout` passes.
