@@ -10,7 +10,7 @@
 //! than its `Content-Length`, a connection closed mid-body — is exactly what an
 //! HTTP server library will not produce.
 
-use super::util::TestRng;
+use super::util::{free_tcp_port, TestRng};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -115,7 +115,11 @@ pub struct RecordingProxy {
 impl RecordingProxy {
     /// Forwards every request to `target` ("http://127.0.0.1:PORT").
     pub fn start(target: &str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        // A port of the harness's band, not the kernel's pick: while the proxy
+        // refuses connections it closes its listener, and a port from the
+        // ephemeral range could then be taken by anyone binding port 0.
+        let port = free_tcp_port();
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind a handed-out port");
         let addr = listener.local_addr().expect("local_addr").to_string();
         listener.set_nonblocking(true).expect("nonblocking listener");
         let shared = Arc::new(Shared {
