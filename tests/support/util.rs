@@ -11,22 +11,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub use tempfile::TempDir;
 
-/// Ports this process already handed out (never handed out twice, so
-/// parallel tests in one binary cannot pick the same "free" port).
-static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-
-/// The next candidate of [`port_band`] to try (0: not started yet).
-static NEXT_CANDIDATE: Mutex<u16> = Mutex::new(0);
-
-fn claim(port: u16) -> bool {
-    let mut used = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    if used.contains(&port) {
-        return false;
-    }
-    used.push(port);
-    true
-}
-
 /// The band handed-out ports come from: the 8,000 ports below the kernel's
 /// ephemeral range (`net.ipv4.ip_local_port_range`, 32768 by default).
 ///
@@ -46,28 +30,41 @@ fn port_band() -> std::ops::Range<u16> {
     low..ephemeral_low.max(low + 1000)
 }
 
-/// Hands out the next port of [`port_band`] that `free` accepts, starting at
-/// a place picked by the process id so that two test runs side by side do
-/// not walk the band in step.
+/// This process's walk through [`port_band`]: where it started and how many
+/// ports it has tried. It goes round the band at most once, so no port is
+/// handed out twice, even to tests running in parallel.
+struct PortWalk {
+    band: std::ops::Range<u16>,
+    start: u16,
+    tried: u16,
+}
+
+static PORT_WALK: Mutex<Option<PortWalk>> = Mutex::new(None);
+
+/// Hands out the next port of [`port_band`] that `free` accepts. The walk
+/// starts at a place picked by the process id, so that two test runs side by
+/// side do not walk the band in step.
 fn hand_out(free: impl Fn(u16) -> bool) -> u16 {
-    let band = port_band();
-    let width = band.end - band.start;
-    let mut next = NEXT_CANDIDATE.lock().unwrap_or_else(|e| e.into_inner());
-    if *next == 0 {
-        *next = band.start + (std::process::id() % u32::from(width)) as u16;
-    }
-    for _ in 0..width {
-        let port = *next;
-        *next = if port + 1 >= band.end {
-            band.start
-        } else {
-            port + 1
-        };
-        if free(port) && claim(port) {
+    let mut guard = PORT_WALK.lock().unwrap_or_else(|e| e.into_inner());
+    let walk = guard.get_or_insert_with(|| {
+        let band = port_band();
+        let width = u32::from(band.end - band.start);
+        let start = (std::process::id() % width) as u16;
+        PortWalk {
+            band,
+            start,
+            tried: 0,
+        }
+    });
+    let width = walk.band.end - walk.band.start;
+    while walk.tried < width {
+        let port = walk.band.start + (walk.start + walk.tried) % width;
+        walk.tried += 1;
+        if free(port) {
             return port;
         }
     }
-    panic!("no free port on 127.0.0.1 in {band:?}");
+    panic!("no free port left on 127.0.0.1 in {:?}", walk.band);
 }
 
 /// A free TCP port on 127.0.0.1, outside the kernel's ephemeral range (see
